@@ -1,0 +1,177 @@
+/* s3.c - name tables, default codes and checksums of s3.h. */
+#include "s3.h"
+
+#include <isa-l/crc.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const s3_op_names[] = {
+#define S3_OP_NAME_(e, s) s,
+    S3_OP_TABLE(S3_OP_NAME_)
+#undef S3_OP_NAME_
+};
+
+static const char *const s3_code_names[] = {
+#define S3_CODE_NAME_(e, s) s,
+    S3_CODE_TABLE(S3_CODE_NAME_)
+#undef S3_CODE_NAME_
+};
+
+static const char *const s3_job_names[] = {
+#define S3_JOB_NAME_(e, s) s,
+    S3_JOB_TABLE(S3_JOB_NAME_)
+#undef S3_JOB_NAME_
+};
+
+static const char *const s3_cksum_names[] = {"NONE", "MD5", "CRC32C", "CRC32", "SHA256"};
+
+const char *s3_op_name(enum s3_op op)
+{
+    return (unsigned)op < S3_OP_COUNT ? s3_op_names[op] : "?";
+}
+
+int s3_op_parse(const char *name)
+{
+    for (int i = 0; i < S3_OP_COUNT; i++)
+        if (strcmp(name, s3_op_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *s3_code_name(enum s3_code code)
+{
+    return (unsigned)code < S3E_COUNT ? s3_code_names[code] : "UnknownError";
+}
+
+enum s3_code s3_code_parse(const char *name)
+{
+    if (!name || !*name)
+        return S3E_NONE;
+    for (int i = 1; i < S3E_COUNT; i++)
+        if (strcmp(name, s3_code_names[i]) == 0)
+            return (enum s3_code)i;
+    return S3E_OTHER;
+}
+
+const char *s3_job_name(enum s3_job job)
+{
+    return (unsigned)job < S3_JOB_COUNT ? s3_job_names[job] : "?";
+}
+
+const char *s3_cksum_name(enum s3_cksum alg)
+{
+    return (unsigned)alg <= S3_CKSUM_SHA256 ? s3_cksum_names[alg] : "?";
+}
+
+int s3_cksum_parse(const char *name)
+{
+    for (int i = 0; i <= S3_CKSUM_SHA256; i++)
+        if (strcasecmp(name, s3_cksum_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+enum s3_code s3_default_code(enum s3_op op, int status)
+{
+    switch (status) {
+    case 404:
+        if (op == S3_OP_MPU_PART || op == S3_OP_MPU_COPY || op == S3_OP_MPU_COMPLETE ||
+            op == S3_OP_MPU_ABORT)
+            return S3E_NO_SUCH_UPLOAD;
+        return S3E_NO_SUCH_KEY;
+    case 403: return S3E_ACCESS_DENIED;
+    case 500: return S3E_INTERNAL_ERROR;
+    case 503: return S3E_SLOW_DOWN;
+    case 400: return S3E_INVALID_REQUEST;
+    default: return status >= 300 ? S3E_OTHER : S3E_NONE;
+    }
+}
+
+bool s3_result_ok(const struct s3_result *res)
+{
+    return res->transport == S3_TR_OK && res->status >= 200 && res->status < 300 &&
+           res->code == S3E_NONE;
+}
+
+static void s3_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void s3_digest(const EVP_MD *md, const uint8_t *buf, size_t len, uint8_t *out)
+{
+    unsigned int n = 0;
+    EVP_Digest(buf, len, out, &n, md, NULL);
+}
+
+void s3_checksum_compute(enum s3_cksum alg, const uint8_t *buf, size_t len,
+                         struct s3_checksum *out)
+{
+    uint32_t crc;
+    memset(out, 0, sizeof *out);
+    out->alg = alg;
+    switch (alg) {
+    case S3_CKSUM_NONE: break;
+    case S3_CKSUM_MD5:
+        s3_digest(EVP_md5(), buf, len, out->value);
+        out->len = 16;
+        break;
+    case S3_CKSUM_SHA256:
+        s3_digest(EVP_sha256(), buf, len, out->value);
+        out->len = 32;
+        break;
+    case S3_CKSUM_CRC32C:
+    case S3_CKSUM_CRC32:
+        crc = 0;
+        while (len > 0) {
+            /* ISA-L takes an int length: feed it in 1 GiB slices. */
+            int n = len > (1u << 30) ? (1 << 30) : (int)len;
+            if (alg == S3_CKSUM_CRC32C)
+                crc = ~crc32_iscsi((unsigned char *)buf, n, ~crc);
+            else
+                crc = crc32_gzip_refl(crc, (unsigned char *)buf, (uint64_t)n);
+            buf += n;
+            len -= (size_t)n;
+        }
+        s3_put_be32(out->value, crc);
+        out->len = 4;
+        break;
+    }
+}
+
+bool s3_checksum_equal(const struct s3_checksum *a, const struct s3_checksum *b)
+{
+    return a->alg == b->alg && a->len == b->len && memcmp(a->value, b->value, a->len) == 0;
+}
+
+void s3_etag_md5(const uint8_t *buf, size_t len, char out[S3_ETAG_MAX])
+{
+    uint8_t d[16];
+    s3_digest(EVP_md5(), buf, len, d);
+    out[0] = '"';
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 1 + 2 * i, 3, "%02x", d[i]);
+    out[33] = '"';
+    out[34] = 0;
+}
+
+void s3_result_cleanup(struct s3_result *res)
+{
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+    for (size_t i = 0; i < res->nentries; i++)
+        free(res->entries[i].key);
+    free(res->entries);
+    res->entries = NULL;
+    res->nentries = 0;
+    free(res->deleted);
+    res->deleted = NULL;
+    res->ndeleted = 0;
+}

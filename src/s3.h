@@ -1,0 +1,309 @@
+/*
+ * s3.h - the S3 boundary: struct s3_ops, its requests, results and codes.
+ *
+ *   engine (src/)  --s3_get()/s3_put()/...-->  struct s3_ops  --> fake S3 (fake_s3/)
+ *                                                        or  --> s3_curl (src/s3_curl.c)
+ *   The engine's retry/timeout layer (src/s3client.c) is itself an s3_ops
+ *   wrapper, and so is the fault shim (fake_s3/fault.c) over the store.
+ *
+ * The table has one entry point, submit(), plus cancel().  The engine calls it
+ * only through the one-line wrappers at the end of this file (s3_put(),
+ * s3_get(), ...), which gives one choke point for tracing and counting; a
+ * single submit makes wrappers (fault shim, retry layer) one function each
+ * instead of eleven (compare sqlite3_vfs's per-operation pointers).
+ *
+ * Contract (libuv and raft style):
+ *  - submit() returns 0 and later calls req->cb exactly once, from the event
+ *    loop, never from inside submit(); or returns a negative err code and
+ *    never calls req->cb.
+ *  - The request is owned by the caller and must stay valid, unchanged, until
+ *    its callback has run (or cancel() returned).  Its buffers are borrowed.
+ *  - cancel(): after it returns, req->cb is never called and the
+ *    implementation no longer touches req.  Used by timeouts: the engine
+ *    abandons the attempt.  Cancelling a completed request is a bug.
+ *  - The result passed to the callback is valid only during the callback.  A
+ *    callback may take ownership of res->body by setting res->body to NULL
+ *    (then it must free() it); otherwise the implementation frees it.
+ */
+#ifndef S3SIM_S3_H
+#define S3SIM_S3_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* S3 operations, named as in scenario fault lines (SCENARIOS.md §2). */
+#define S3_OP_TABLE(X)                                                         \
+    X(S3_OP_GET, "get")                                                        \
+    X(S3_OP_HEAD, "head")                                                      \
+    X(S3_OP_PUT, "put")                                                        \
+    X(S3_OP_LIST, "list")                                                      \
+    X(S3_OP_DELETE, "delete")                                                  \
+    X(S3_OP_DELETE_MANY, "delete-many")                                        \
+    X(S3_OP_MPU_CREATE, "mpu-create")                                          \
+    X(S3_OP_MPU_PART, "mpu-part")                                              \
+    X(S3_OP_MPU_COPY, "mpu-copy")                                              \
+    X(S3_OP_MPU_COMPLETE, "mpu-complete")                                      \
+    X(S3_OP_MPU_ABORT, "mpu-abort")
+
+enum s3_op {
+#define S3_OP_ENUM_(e, s) e,
+    S3_OP_TABLE(S3_OP_ENUM_)
+#undef S3_OP_ENUM_
+    S3_OP_COUNT
+};
+
+/* S3 error codes (the <Code> of an error body).  S3E_NONE: no error. */
+#define S3_CODE_TABLE(X)                                                       \
+    X(S3E_NONE, "")                                                            \
+    X(S3E_NO_SUCH_KEY, "NoSuchKey")                                            \
+    X(S3E_NO_SUCH_UPLOAD, "NoSuchUpload")                                      \
+    X(S3E_NO_SUCH_BUCKET, "NoSuchBucket")                                      \
+    X(S3E_ACCESS_DENIED, "AccessDenied")                                       \
+    X(S3E_INTERNAL_ERROR, "InternalError")                                     \
+    X(S3E_SLOW_DOWN, "SlowDown")                                               \
+    X(S3E_SERVICE_UNAVAILABLE, "ServiceUnavailable")                           \
+    X(S3E_REQUEST_TIMEOUT, "RequestTimeout")                                   \
+    X(S3E_OPERATION_ABORTED, "OperationAborted")                               \
+    X(S3E_INVALID_REQUEST, "InvalidRequest")                                   \
+    X(S3E_INVALID_ARGUMENT, "InvalidArgument")                                 \
+    X(S3E_INVALID_RANGE, "InvalidRange")                                       \
+    X(S3E_ENTITY_TOO_SMALL, "EntityTooSmall")                                  \
+    X(S3E_ENTITY_TOO_LARGE, "EntityTooLarge")                                  \
+    X(S3E_INVALID_PART, "InvalidPart")                                         \
+    X(S3E_INVALID_PART_ORDER, "InvalidPartOrder")                              \
+    X(S3E_BAD_DIGEST, "BadDigest")                                             \
+    X(S3E_INVALID_DIGEST, "InvalidDigest")                                     \
+    X(S3E_MALFORMED_XML, "MalformedXML")                                       \
+    X(S3E_SIGNATURE_DOES_NOT_MATCH, "SignatureDoesNotMatch")                   \
+    X(S3E_INVALID_ACCESS_KEY_ID, "InvalidAccessKeyId")                         \
+    X(S3E_REQUEST_TIME_TOO_SKEWED, "RequestTimeTooSkewed")                     \
+    X(S3E_CONTENT_SHA256_MISMATCH, "XAmzContentSHA256Mismatch")                \
+    X(S3E_BUCKET_NOT_EMPTY, "BucketNotEmpty")                                  \
+    X(S3E_BUCKET_ALREADY_OWNED, "BucketAlreadyOwnedByYou")                     \
+    X(S3E_METHOD_NOT_ALLOWED, "MethodNotAllowed")                              \
+    X(S3E_NOT_IMPLEMENTED, "NotImplemented")                                   \
+    X(S3E_PRECONDITION_FAILED, "PreconditionFailed")                           \
+    X(S3E_OTHER, "UnknownError")
+
+enum s3_code {
+#define S3_CODE_ENUM_(e, s) e,
+    S3_CODE_TABLE(S3_CODE_ENUM_)
+#undef S3_CODE_ENUM_
+    S3E_COUNT
+};
+
+/* Checksum algorithms (s3.checksum.algorithm). */
+enum s3_cksum {
+    S3_CKSUM_NONE = 0,
+    S3_CKSUM_MD5,    /* Content-MD5 on the request, compared with the ETag */
+    S3_CKSUM_CRC32C, /* x-amz-checksum-crc32c */
+    S3_CKSUM_CRC32,  /* x-amz-checksum-crc32 */
+    S3_CKSUM_SHA256, /* x-amz-checksum-sha256 */
+};
+
+/* The engine job that issued a call: used for the coverage matrix and the
+ * per-job request accounting.  Set by the engine, carried through every
+ * layer, ignored by S3 semantics. */
+#define S3_JOB_TABLE(X)                                                        \
+    X(S3_JOB_OTHER, "other")                                                   \
+    X(S3_JOB_WAL_UPLOAD, "wal-upload")                                         \
+    X(S3_JOB_SSO_COMPACTION, "sso-compaction")                                 \
+    X(S3_JOB_FORCE_SPLIT, "force-split")                                       \
+    X(S3_JOB_STREAM_COMPACTION, "stream-compaction")                           \
+    X(S3_JOB_CLEANER, "cleaner")                                               \
+    X(S3_JOB_READER, "reader")
+
+enum s3_job {
+#define S3_JOB_ENUM_(e, s) e,
+    S3_JOB_TABLE(S3_JOB_ENUM_)
+#undef S3_JOB_ENUM_
+    S3_JOB_COUNT
+};
+
+/* Transport outcome, for calls that got no HTTP answer. */
+enum s3_transport {
+    S3_TR_OK = 0,      /* an HTTP answer arrived (see status) */
+    S3_TR_TIMEOUT = 1, /* no answer within the attempt timeout */
+    S3_TR_RESET = 2,   /* the connection was reset */
+    S3_TR_CONNECT = 3, /* could not connect */
+    S3_TR_OTHER = 4,   /* any other transport failure */
+};
+
+#define S3_MAX_KEY 1024        /* longest key, bytes, without the NUL */
+#define S3_MAX_DELETE_KEYS 1000
+#define S3_MAX_PARTS 10000
+#define S3_ETAG_MAX 72         /* a quoted ETag such as "\"<32 hex>-10000\"" fits */
+#define S3_CKSUM_MAX 32        /* raw bytes of the largest checksum (SHA-256) */
+#define S3_UPLOAD_ID_MAX 128
+
+/* A checksum value: raw bytes, not base64. */
+struct s3_checksum {
+    enum s3_cksum alg;          /* S3_CKSUM_NONE: absent */
+    uint8_t value[S3_CKSUM_MAX]; /* raw digest, big-endian for CRCs */
+    uint8_t len;                /* bytes used in value */
+};
+
+/* One part named in a CompleteMultipartUpload. */
+struct s3_part {
+    int number;                 /* 1..10000 */
+    char etag[S3_ETAG_MAX];     /* as returned by UploadPart; "" = not checked */
+    struct s3_checksum cksum;   /* as sent with UploadPart, or alg NONE */
+};
+
+/* One object of a ListObjectsV2 page. */
+struct s3_list_entry {
+    char *key;                  /* owned by the result */
+    uint64_t size;
+    char etag[S3_ETAG_MAX];     /* may be "" when the implementation skips it */
+};
+
+/* Outcome of one key of a DeleteObjects call. */
+struct s3_delete_entry {
+    const char *key;            /* points into the request's keys */
+    enum s3_code code;          /* S3E_NONE: deleted (or never there) */
+};
+
+struct s3_req;
+struct s3_result;
+typedef void (*s3_cb)(struct s3_req *req, struct s3_result *res);
+
+/* A request.  Fields not used by the op are ignored. */
+struct s3_req {
+    enum s3_op op;              /* set by the s3_*() wrappers */
+    enum s3_job job;            /* who issued it (accounting only) */
+    const char *key;            /* object key (borrowed); list: unused */
+
+    /* get: byte range [range_start, range_end), range_end -1 = to the end;
+     * mpu-copy: the source range, same convention. */
+    int64_t range_start;
+    int64_t range_end;
+
+    /* put, mpu-part: the body (borrowed), and its checksum computed by the
+     * caller before submit (alg NONE: none sent). */
+    const uint8_t *body;
+    size_t body_len;
+    struct s3_checksum cksum;
+
+    /* list: prefix, continuation token ("" or NULL = first page), page size
+     * (0 = 1000). */
+    const char *prefix;
+    const char *token;
+    int max_keys;
+
+    /* delete-many: the keys (borrowed). */
+    const char *const *keys;
+    size_t nkeys;
+
+    /* mpu-part, mpu-copy, mpu-complete, mpu-abort: the upload id (borrowed). */
+    const char *upload_id;
+    int part_number;            /* mpu-part, mpu-copy: 1..10000 */
+    const char *copy_source;    /* mpu-copy: the source key (same bucket) */
+
+    /* mpu-complete: the parts, in the order the caller lists them. */
+    const struct s3_part *parts;
+    size_t nparts;
+
+    s3_cb cb;                   /* completion callback */
+    void *arg;                  /* the caller's context, untouched */
+};
+
+/* A result, valid during the callback only (see the ownership rule above). */
+struct s3_result {
+    enum s3_transport transport; /* S3_TR_OK: status and code are valid */
+    int status;                 /* HTTP status: 200, 204, 206, 404... */
+    enum s3_code code;          /* error code, S3E_NONE on success */
+    char message[128];          /* error message, may be "" */
+
+    uint8_t *body;              /* get: the bytes (malloc'ed, see above) */
+    size_t body_len;
+    uint64_t object_size;       /* get, head: the whole object's size */
+    char etag[S3_ETAG_MAX];     /* put, mpu-part, mpu-copy, mpu-complete, head, get;
+                                   may be "" when not computed (see below) */
+    struct s3_checksum cksum;   /* put, mpu-part: the store's checksum of what it
+                                   stored, of the request's algorithm */
+    char upload_id[S3_UPLOAD_ID_MAX]; /* mpu-create */
+
+    struct s3_list_entry *entries; /* list: the page (owned by the result) */
+    size_t nentries;
+    bool truncated;             /* list: more pages follow */
+    char next_token[S3_MAX_KEY + 1]; /* list: token of the next page */
+
+    struct s3_delete_entry *deleted; /* delete-many: one per request key, same order */
+    size_t ndeleted;
+};
+
+/*
+ * ETags: every implementation returns the ETag when the request carried an
+ * MD5 checksum; implementations may leave it "" otherwise (the in-process fake
+ * computes MD5 lazily, so that a CRC32C run does not pay for it).  A "" ETag in
+ * a CompleteMultipartUpload part list is not checked by the fake.
+ */
+
+struct s3_ops {
+    void *impl;                 /* the implementation's state */
+    const char *name;           /* "fake", "fault", "client", "curl" */
+
+    /* Starts req (req->op says which).  See the contract at the top. */
+    int (*submit)(struct s3_ops *ops, struct s3_req *req);
+
+    /* Abandons req; its callback will not run.  See the contract at the top. */
+    void (*cancel)(struct s3_ops *ops, struct s3_req *req);
+};
+
+/* Names and parsing of the tables above.  *_name never returns NULL; *_parse
+ * returns -1 for an unknown name. */
+const char *s3_op_name(enum s3_op op);
+int s3_op_parse(const char *name);
+const char *s3_code_name(enum s3_code code);
+enum s3_code s3_code_parse(const char *name); /* unknown -> S3E_OTHER */
+const char *s3_job_name(enum s3_job job);
+const char *s3_cksum_name(enum s3_cksum alg); /* "MD5", "CRC32C", ... */
+int s3_cksum_parse(const char *name);         /* case-insensitive; -1 unknown */
+
+/* The default error code of an HTTP status for an op (SCENARIOS.md §2):
+ * 404 -> NoSuchKey (NoSuchUpload for multipart part/copy/complete/abort),
+ * 403 -> AccessDenied, 500 -> InternalError, 503 -> SlowDown, 400 ->
+ * InvalidRequest, anything else >= 300 -> S3E_OTHER, < 300 -> S3E_NONE. */
+enum s3_code s3_default_code(enum s3_op op, int status);
+
+/* True when res is a success for its op (transport OK, 2xx, code NONE). */
+bool s3_result_ok(const struct s3_result *res);
+
+/* Computes the checksum of buf with alg into out (alg NONE: out->len = 0). */
+void s3_checksum_compute(enum s3_cksum alg, const uint8_t *buf, size_t len,
+                         struct s3_checksum *out);
+bool s3_checksum_equal(const struct s3_checksum *a, const struct s3_checksum *b);
+
+/* The quoted MD5 ETag of a single-part object: "\"<32 hex>\"". */
+void s3_etag_md5(const uint8_t *buf, size_t len, char out[S3_ETAG_MAX]);
+
+/* Frees what a result owns (body, entries, deleted) and zeroes those fields.
+ * Implementations call it after the callback returns. */
+void s3_result_cleanup(struct s3_result *res);
+
+/* The one-line wrappers the engine calls.  Each sets req->op, cb and arg and
+ * calls ops->submit(). */
+static inline int s3_submit_op(struct s3_ops *s3, enum s3_op op, struct s3_req *req, s3_cb cb,
+                               void *arg)
+{
+    req->op = op;
+    req->cb = cb;
+    req->arg = arg;
+    return s3->submit(s3, req);
+}
+#define s3_get(s3, req, cb, arg) s3_submit_op((s3), S3_OP_GET, (req), (cb), (arg))
+#define s3_head(s3, req, cb, arg) s3_submit_op((s3), S3_OP_HEAD, (req), (cb), (arg))
+#define s3_put(s3, req, cb, arg) s3_submit_op((s3), S3_OP_PUT, (req), (cb), (arg))
+#define s3_list(s3, req, cb, arg) s3_submit_op((s3), S3_OP_LIST, (req), (cb), (arg))
+#define s3_delete(s3, req, cb, arg) s3_submit_op((s3), S3_OP_DELETE, (req), (cb), (arg))
+#define s3_delete_many(s3, req, cb, arg) s3_submit_op((s3), S3_OP_DELETE_MANY, (req), (cb), (arg))
+#define s3_mpu_create(s3, req, cb, arg) s3_submit_op((s3), S3_OP_MPU_CREATE, (req), (cb), (arg))
+#define s3_mpu_part(s3, req, cb, arg) s3_submit_op((s3), S3_OP_MPU_PART, (req), (cb), (arg))
+#define s3_mpu_copy(s3, req, cb, arg) s3_submit_op((s3), S3_OP_MPU_COPY, (req), (cb), (arg))
+#define s3_mpu_complete(s3, req, cb, arg) s3_submit_op((s3), S3_OP_MPU_COMPLETE, (req), (cb), (arg))
+#define s3_mpu_abort(s3, req, cb, arg) s3_submit_op((s3), S3_OP_MPU_ABORT, (req), (cb), (arg))
+
+static inline void s3_cancel(struct s3_ops *s3, struct s3_req *req) { s3->cancel(s3, req); }
+
+#endif /* S3SIM_S3_H */
