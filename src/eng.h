@@ -1,0 +1,116 @@
+/*
+ * eng.h - the engine facade: what the simulator (and the http-mode runner)
+ * drives.  One struct eng is one "cluster": a broker side (WAL upload, SSO
+ * compaction, stream object compaction, reader) and a controller side (the
+ * metadata store and the cleaner), as separate objects so that a crash of one
+ * side loses only that side's volatile state.
+ *
+ *        sim/world.c --eng_append/trim/delete/compact/crash--> struct eng
+ *                                                               |  broker: wal, cmp, scmp, reader
+ *                                                               |  controller: meta, cleaner
+ *                                       env (time, timers, random, waits, log)
+ *                                       s3_ops (fake S3 + fault shim, or s3_curl)
+ *
+ * Everything is asynchronous and single-threaded: calls return at once, work
+ * continues from env timers and S3 completions.
+ */
+#ifndef S3SIM_ENG_H
+#define S3SIM_ENG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "env.h"
+#include "s3.h"
+
+struct conf;
+struct meta;
+struct eng;
+
+/* Fills buf[0..len) with the payload of the record at (stream, offset).  The
+ * simulator makes it a pure function of (seed, stream, offset), so that
+ * no-data-loss can regenerate the expected bytes. */
+typedef void (*eng_payload_fn)(void *arg, int64_t stream, int64_t offset, uint8_t *buf,
+                               size_t len);
+
+/* Called when records [base, base + count) of stream are acknowledged (their
+ * WAL upload committed).  record_size: payload bytes of each record. */
+typedef void (*eng_ack_fn)(void *arg, int64_t stream, int64_t base, int64_t count,
+                           uint32_t record_size);
+
+struct eng_hooks {
+    eng_payload_fn payload; /* required */
+    eng_ack_fn ack;         /* may be NULL */
+    void *arg;              /* passed to both */
+};
+
+/* Counters (SCENARIOS.md "Metrics").  Read at any time. */
+struct eng_metrics {
+    uint64_t records_acked;
+    uint64_t wal_uploads;
+    uint64_t sso_runs, sso_commits, sso_failures;
+    uint64_t force_splits;
+    uint64_t stream_commits, stream_failures;
+    uint64_t composite_created;
+    uint64_t cleaner_deleted, cleaner_failures;
+    uint64_t memory_now;  /* bytes buffered right now (uploads + compaction) */
+    uint64_t memory_peak; /* the most ever buffered at once */
+};
+
+/* Creates an engine.  env, s3 and conf are borrowed and must outlive it.
+ * Streams 1..nstreams exist (open, empty) at creation.  Returns NULL when out
+ * of memory.  Starts the periodic jobs (WAL upload, compactions, cleaner). */
+struct eng *eng_new(struct env *env, struct s3_ops *s3, const struct conf *conf,
+                    const struct eng_hooks *hooks, int nstreams);
+
+/* Stops everything, cancels every timer and S3 call, frees everything. */
+void eng_free(struct eng *eng);
+
+/* The producer appends count records of record_size payload bytes to stream,
+ * the first one gap offsets after the stream's current end (gap 0: contiguous).
+ * Offsets are assigned here; acknowledgement comes later through hooks->ack.
+ * Returns 0, ERR_NOTFOUND for an unknown or deleted stream, ERR_STATE while
+ * the broker is down (the records are refused). */
+int eng_append(struct eng *eng, int64_t stream, int64_t count, uint32_t record_size, int64_t gap);
+
+/* Moves stream's start offset forward to offset (clamped to its end). */
+int eng_trim(struct eng *eng, int64_t stream, int64_t offset);
+
+/* The stream's end offset (of acknowledged data), or -1 if unknown/deleted. */
+int64_t eng_stream_end(struct eng *eng, int64_t stream);
+
+/* Drops a stream and all its data (closed, then deleted; objects marked). */
+int eng_delete_stream(struct eng *eng, int64_t stream);
+
+/* Starts an SSO compaction (or a stream object compaction pass) now. */
+int eng_compact_sso(struct eng *eng, bool force);
+int eng_compact_stream(struct eng *eng, bool force);
+
+/* Crash and restart one side: crash loses that side's volatile state
+ * (in-flight jobs, writers, timers, unacknowledged appends, an in-flight
+ * clean); committed metadata and the bucket survive. */
+void eng_crash_broker(struct eng *eng);
+void eng_restart_broker(struct eng *eng);
+void eng_crash_controller(struct eng *eng);
+void eng_restart_controller(struct eng *eng);
+
+/* True when no engine job is running or waiting (no WAL upload in flight,
+ * no compaction, no clean in flight), ignoring idle periodic timers. */
+bool eng_idle(struct eng *eng);
+
+/* Counters. */
+const struct eng_metrics *eng_metrics(struct eng *eng);
+
+/* The controller's metadata store, for the checks and the fault classifier. */
+struct meta *eng_meta(struct eng *eng);
+
+/* Reads records [start, end) of stream through the engine's read path
+ * (metadata, object indexes, S3), asynchronously.  For each record found,
+ * rec(arg, offset, payload, len) is called; then done(arg, rc) once.
+ * Used by the no-data-loss check. */
+typedef void (*eng_rec_fn)(void *arg, int64_t offset, const uint8_t *payload, size_t len);
+typedef void (*eng_done_fn)(void *arg, int rc);
+int eng_read(struct eng *eng, int64_t stream, int64_t start, int64_t end, eng_rec_fn rec,
+             eng_done_fn done, void *arg);
+
+#endif /* S3SIM_ENG_H */
