@@ -69,7 +69,7 @@ void eng_free(struct eng *eng);
 /* The producer appends count records of record_size payload bytes to stream,
  * the first one gap offsets after the stream's current end (gap 0: contiguous).
  * Offsets are assigned here; acknowledgement comes later through hooks->ack.
- * Returns 0, ERR_NOTFOUND for an unknown or deleted stream, ERR_STATE while
+ * Returns 0, ERR_NOTFOUND for an unknown or deleted stream, ERR_BADSTATE while
  * the broker is down (the records are refused). */
 int eng_append(struct eng *eng, int64_t stream, int64_t count, uint32_t record_size, int64_t gap);
 

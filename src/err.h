@@ -15,7 +15,7 @@
     X(ERR_INVAL, -2, "invalid argument")                                       \
     X(ERR_NOTFOUND, -3, "not found")                                           \
     X(ERR_EXISTS, -4, "already exists")                                        \
-    X(ERR_STATE, -5, "operation not allowed in the current state")             \
+    X(ERR_BADSTATE, -5, "operation not allowed in the current state")             \
     X(ERR_S3, -6, "the S3 call failed with an error status")                   \
     X(ERR_TIMEOUT, -7, "timed out")                                            \
     X(ERR_ABORTED, -8, "aborted")                                              \
