@@ -1,0 +1,46 @@
+/* payload.c - see payload.h. */
+#include "payload.h"
+
+#include <string.h>
+
+#include "prng.h"
+
+static uint64_t sim_payload_state(uint64_t seed, int64_t stream, int64_t offset)
+{
+    uint64_t st = seed ^ ((uint64_t)stream * UINT64_C(0x9e3779b97f4a7c15));
+    uint64_t a = sim_splitmix64(&st);
+    st = a ^ (uint64_t)offset;
+    return sim_splitmix64(&st);
+}
+
+void sim_payload_fill(uint64_t seed, int64_t stream, int64_t offset, uint8_t *buf, size_t len)
+{
+    uint64_t st = sim_payload_state(seed, stream, offset);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t v = sim_splitmix64(&st);
+        memcpy(buf + i, &v, 8);
+    }
+    if (i < len) {
+        uint64_t v = sim_splitmix64(&st);
+        memcpy(buf + i, &v, len - i);
+    }
+}
+
+long sim_payload_check(uint64_t seed, int64_t stream, int64_t offset, const uint8_t *buf,
+                       size_t len)
+{
+    uint64_t st = sim_payload_state(seed, stream, offset);
+    for (size_t i = 0; i < len; i += 8) {
+        uint8_t want[8];
+        uint64_t v = sim_splitmix64(&st);
+        size_t n = len - i < 8 ? len - i : 8;
+        memcpy(want, &v, 8);
+        if (memcmp(buf + i, want, n) != 0) {
+            for (size_t j = 0; j < n; j++)
+                if (buf[i + j] != want[j])
+                    return (long)(i + j);
+        }
+    }
+    return -1;
+}
