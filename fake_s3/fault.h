@@ -79,4 +79,80 @@ void fs3_rule_init(struct fs3_rule *rule);
  * FS3_KIND_NONE).  Provided by the simulator. */
 typedef unsigned (*fs3_classify_fn)(void *arg, const char *key);
 
+/* ---- The shim (fault.c).  Added by the fake helper; additive. ------------ */
+
+struct fs3; /* fs3.h: the store */
+struct fs3_fault;
+
+/* How a call ended, for the observer. */
+enum fs3_outcome {
+    FS3_OUT_ANSWERED = 0, /* its callback ran (with the result below) */
+    FS3_OUT_SWALLOWED,    /* timeout, lost, stall: it will never be answered */
+    FS3_OUT_CANCELLED,    /* the caller cancelled it before it was answered */
+};
+
+/* One call as the observer sees it.  Pointers are valid during the hook only. */
+struct fs3_call_info {
+    enum s3_op op;
+    enum s3_job job;             /* req->job */
+    const char *key;             /* req->key; list: the prefix ("" if none);
+                                    delete-many: the first key */
+    size_t nkeys;                /* delete-many: keys in the request, else 0 */
+    uint64_t bytes_sent;         /* request body bytes (put, mpu-part) */
+    uint64_t bytes_received;     /* response body bytes (get) */
+    enum fs3_outcome outcome;
+    enum s3_transport transport; /* ANSWERED: as answered; otherwise S3_TR_TIMEOUT */
+    int status;                  /* HTTP status, 0 when not answered */
+    enum s3_code code;           /* S3 error code, S3E_NONE on success */
+    enum fs3_effect effect;      /* the effect applied, FS3_EFF_NONE if none */
+    const char *rule;            /* the rule's name ("" unnamed or none) */
+    int rule_line;               /* the rule's scenario line (0 unknown or none) */
+    int64_t submit_us;           /* virtual time of the submit */
+    int64_t answer_us;           /* virtual time of the answer / swallow / cancel */
+};
+
+/* Called once per call that submit() accepted, when it is answered (just
+ * before its callback), swallowed (timeout and stall at submit, lost when it
+ * is applied) or cancelled while still pending (not after a swallow). */
+typedef void (*fs3_observe_fn)(void *arg, const struct fs3_call_info *info);
+
+/* Creates a shim over store.  env and store are borrowed and must outlive it;
+ * classify (may be NULL: every key is FS3_KIND_NONE) answers kind= matches.
+ * Returns NULL when out of memory. */
+struct fs3_fault *fs3_fault_new(struct env *env, struct fs3 *store, fs3_classify_fn classify,
+                                void *classify_arg);
+
+/* Frees the shim, its rules and every call it holds (pending, delayed or
+ * never to be answered: no callback runs, timers are cancelled).  Free it
+ * before the store.  NULL is fine. */
+void fs3_fault_free(struct fs3_fault *f);
+
+/* The shim as an s3_ops (name "fault"), owned by the shim. */
+struct s3_ops *fs3_fault_ops(struct fs3_fault *f);
+
+/* Adds a copy of rule after the existing ones.  Rules are tried in the order
+ * they were added; the first that fires gives the call its effect, and later
+ * rules do not see that call.  A stale= rule widens the store's history
+ * window (fs3_keep_history).  Returns 0, ERR_INVAL (bad op, effect, prob,
+ * negative delay...), or ERR_NOMEM. */
+int fs3_fault_add(struct fs3_fault *f, const struct fs3_rule *rule);
+
+/* Removes the rules named name (NULL or "all": every rule).  Returns how many
+ * were removed.  Calls already hit keep their effect. */
+int fs3_fault_heal(struct fs3_fault *f, const char *name);
+
+/* Rules currently installed. */
+size_t fs3_fault_nrules(const struct fs3_fault *f);
+
+/* Calls of op (FS3_OP_ANY: all ops) hit by effect eff (FS3_EFF_NONE: not
+ * hit by any rule), and calls of op submitted. */
+uint64_t fs3_fault_hits(const struct fs3_fault *f, int op, enum fs3_effect eff);
+uint64_t fs3_fault_calls(const struct fs3_fault *f, int op);
+
+/* Sets (or with NULL clears) the observer hook. */
+void fs3_fault_observe(struct fs3_fault *f, fs3_observe_fn fn, void *arg);
+
+/* True when name matches glob ('*' any run, '?' one character). */
+bool fs3_glob_match(const char *glob, const char *name);
+
 #endif /* S3SIM_FAULT_H */

@@ -1,0 +1,141 @@
+/*
+ * fs3.h - the honest in-memory S3 bucket (fake_s3/store.c).
+ *
+ *   engine --s3_ops--> fault shim (fault.h) --fs3_exec()--> store (this file)
+ *   sim checks, racing deleters --------- inspection API ----^
+ *
+ * The store keeps one bucket in memory with real S3 rules and error codes
+ * (keys <= 1024 bytes, ranged GET with 206/416, ListObjectsV2 paging,
+ * DeleteObject 204 (or 404), DeleteObjects <= 1000 keys, multipart uploads
+ * with part numbers 1..10000, InvalidPart / InvalidPartOrder /
+ * EntityTooSmall / NoSuchUpload, BadDigest on a checksum mismatch).  It has no
+ * fault code: fault.c wraps it.
+ *
+ * Two ways in:
+ *  - fs3_ops(): the store as a struct s3_ops (s3.h contract).  A call is
+ *    answered, and applied on the bucket, after its latency (below) from the
+ *    env's timers; a call cancelled before that is never applied.
+ *  - fs3_exec(): applies one request synchronously, now, and fills a result.
+ *    This is what the fault shim builds its effects from.
+ *
+ * Latency model (fs3_draw_latency): one env draw per call, at submit:
+ *   latency_us * (0.5 + u), u uniform in [0, 1)   (median latency_us)
+ *   + bytes * 1e6 / bandwidth                     (put/mpu-part: the body;
+ *     get: the range clipped to the object's size at submit; mpu-copy: the
+ *     copied range, a server-side copy; other ops: 0).
+ *
+ * ETags are computed lazily: MD5 is only run when a caller needs it (HEAD,
+ * LIST, a request carrying an MD5 checksum, a CompleteMultipartUpload with
+ * non-empty part ETags) and then cached on the object.  GET returns the
+ * cached ETag or "" (a GET never pays for MD5).  A multipart object's ETag is
+ * "\"<md5 of the parts' MD5s>-N\"".
+ *
+ * Stale view: with a history window H > 0 (fs3_config.history_us or
+ * fs3_keep_history()), the store keeps, per key, the versions superseded in
+ * the last H of virtual time (overwrites and deletes), so that GET, HEAD and
+ * LIST can be answered "as of" any time in [now - H, now] (fs3_exec's
+ * as_of_us).  Older versions are dropped on the next mutation.  History
+ * starts when the window is set: before that, superseded versions were not
+ * kept, and a view as of an earlier time sees the key absent.  H = 0 (the
+ * default) keeps nothing, which is the fast path.
+ *
+ * Threading: one env, one thread.  Ownership: the store owns all bucket
+ * memory; results are filled as s3.h says (body malloc'ed).
+ */
+#ifndef S3SIM_FS3_H
+#define S3SIM_FS3_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "env.h"
+#include "s3.h"
+
+#define FS3_MIN_PART_DEFAULT (UINT64_C(5) * 1024 * 1024)
+#define FS3_LATENCY_DEFAULT (20 * ENV_USEC_PER_MS)
+#define FS3_BANDWIDTH_DEFAULT (UINT64_C(1) << 30)
+#define FS3_AS_OF_NOW INT64_MAX /* fs3_exec: the current view */
+
+struct fs3_config {
+    uint64_t min_part_size;    /* every part but the last >= this (5 MiB) */
+    int delete_missing_status; /* DeleteObject of an absent key: 204 or 404 */
+    int64_t latency_us;        /* median call latency (20 ms); 0 = none */
+    uint64_t bandwidth;        /* bytes per second per call (1 GiB/s); 0 = infinite */
+    int64_t history_us;        /* stale-view history window (0 = keep none) */
+};
+
+struct fs3;
+
+/* Fills cfg with the defaults above. */
+void fs3_config_init(struct fs3_config *cfg);
+
+/* Creates an empty bucket.  env is borrowed and must outlive the store; cfg is
+ * copied (NULL = defaults).  Returns NULL when out of memory. */
+struct fs3 *fs3_new(struct env *env, const struct fs3_config *cfg);
+
+/* Frees the bucket, its uploads and every pending call of fs3_ops() (their
+ * callbacks never run, their timers are cancelled).  Free a fault shim over it
+ * first.  NULL is fine. */
+void fs3_free(struct fs3 *s);
+
+/* The store as an s3_ops (name "fake").  Owned by the store. */
+struct s3_ops *fs3_ops(struct fs3 *s);
+
+/* The store's configuration (read-only view). */
+const struct fs3_config *fs3_config(const struct fs3 *s);
+
+/* ---- Building blocks for wrappers (the fault shim). ---------------------- */
+
+/* Checks what S3 could not even be asked (a NULL/empty key on a key op, NULL
+ * keys of a delete-many, a NULL body with a length, a negative range start,
+ * an unknown op, no callback).  Returns 0 or ERR_INVAL. */
+int fs3_validate(const struct s3_req *req);
+
+/* Draws the latency of req (one env draw, see the model above). */
+int64_t fs3_draw_latency(struct fs3 *s, const struct s3_req *req);
+
+/* Applies req on the bucket now and fills *res (which the caller zeroed; the
+ * caller frees it with s3_result_cleanup()).  as_of_us: GET, HEAD and LIST
+ * see the bucket as of that virtual time (FS3_AS_OF_NOW: the current view;
+ * other ops ignore it).  req must have passed fs3_validate().  Returns 0, or
+ * ERR_NOMEM (then *res holds nothing and the bucket is unchanged). */
+int fs3_exec(struct fs3 *s, const struct s3_req *req, int64_t as_of_us, struct s3_result *res);
+
+/* Widens the history window to at least window_us (never narrows it). */
+void fs3_keep_history(struct fs3 *s, int64_t window_us);
+
+/* Counts calls in flight on behalf of a wrapper (+1 at submit, -1 when it is
+ * answered or cancelled; a never-answered call stays in flight until it is
+ * cancelled), so that fs3_inflight() is the one count for the simulator. */
+void fs3_inflight_add(struct fs3 *s, int delta);
+
+/* ---- Inspection, straight to the bucket, behind the engine's back. ------- */
+
+/* Called for each key in lexicographic (memcmp) order; return false to stop.
+ * The bucket must not be changed during the walk. */
+typedef bool (*fs3_key_fn)(void *arg, const char *key, uint64_t size);
+void fs3_each_key(struct fs3 *s, fs3_key_fn fn, void *arg);
+
+/* True when key exists (current view); *size (may be NULL) gets its size. */
+bool fs3_key_exists(struct fs3 *s, const char *key, uint64_t *size);
+
+/* Removes key as a racing deleter would (recorded in the history like a
+ * DeleteObject).  Returns 0, or ERR_NOTFOUND. */
+int fs3_remove(struct fs3 *s, const char *key);
+
+/* Called for each open multipart upload, ordered by (key, upload id). */
+typedef bool (*fs3_upload_fn)(void *arg, const char *key, const char *upload_id,
+                              int64_t created_us);
+void fs3_each_upload(struct fs3 *s, fs3_upload_fn fn, void *arg);
+
+/* Aborts an upload directly (its parts are dropped).  ERR_NOTFOUND if unknown. */
+int fs3_abort_upload(struct fs3 *s, const char *upload_id);
+
+uint64_t fs3_nkeys(const struct fs3 *s);    /* keys in the bucket */
+uint64_t fs3_nbytes(const struct fs3 *s);   /* sum of their sizes */
+uint64_t fs3_nuploads(const struct fs3 *s); /* open multipart uploads */
+uint64_t fs3_inflight(const struct fs3 *s); /* calls submitted, not yet answered,
+                                               not cancelled (store + wrappers) */
+
+#endif /* S3SIM_FS3_H */

@@ -1,0 +1,757 @@
+/*
+ * store.c - the honest bucket: keys, objects, the stale-view history, the
+ * single-object operations (put, get, head, list, delete, delete-many) and the
+ * inspection API.  Multipart uploads are in store_mpu.c, the asynchronous
+ * s3_ops in store_ops.c.  See fs3.h for the contract.
+ */
+#include "err.h"
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Hash table. ---------------------------------------------------------- */
+
+static uint64_t fs3_mix(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    x ^= x >> 32;
+    return x;
+}
+
+/* Eight bytes at a time, then a final avalanche: keys are short strings. */
+uint64_t fs3_hash(const char *key, size_t klen)
+{
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ klen;
+    while (klen >= 8) {
+        uint64_t w;
+        memcpy(&w, key, 8);
+        h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+        h ^= h >> 29;
+        key += 8;
+        klen -= 8;
+    }
+    if (klen) {
+        uint64_t w = 0;
+        memcpy(&w, key, klen);
+        h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
+    }
+    return fs3_mix(h);
+}
+
+static bool fs3_node_is(const struct fs3_hnode *n, const char *key, size_t klen, uint64_t h)
+{
+    return n->hash == h && n->klen == klen && memcmp(n->key, key, klen) == 0;
+}
+
+struct fs3_hnode *fs3_tab_get(const struct fs3_tab *t, const char *key, size_t klen, uint64_t h)
+{
+    if (!t->cap)
+        return NULL;
+    size_t mask = t->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct fs3_hnode *n = t->slots[i];
+        if (!n)
+            return NULL;
+        if (fs3_node_is(n, key, klen, h))
+            return n;
+    }
+}
+
+static void fs3_tab_place(struct fs3_hnode **slots, size_t cap, struct fs3_hnode *node)
+{
+    size_t mask = cap - 1, i = node->hash & mask;
+    while (slots[i])
+        i = (i + 1) & mask;
+    slots[i] = node;
+}
+
+/* Inserts node (whose key is not in t).  Keeps the load under 1/2. */
+int fs3_tab_put(struct fs3_tab *t, struct fs3_hnode *node)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        struct fs3_hnode **slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return ERR_NOMEM;
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i])
+                fs3_tab_place(slots, cap, t->slots[i]);
+        free(t->slots);
+        t->slots = slots;
+        t->cap = cap;
+    }
+    fs3_tab_place(t->slots, t->cap, node);
+    t->n++;
+    return 0;
+}
+
+/* Removes node (which is in t) by backward-shift deletion. */
+void fs3_tab_del(struct fs3_tab *t, struct fs3_hnode *node)
+{
+    size_t mask = t->cap - 1, i = node->hash & mask;
+    while (t->slots[i] != node)
+        i = (i + 1) & mask;
+    for (size_t j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
+        size_t home = t->slots[j]->hash & mask;
+        /* Move j back to the hole i when its home is not in (i, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            t->slots[i] = t->slots[j];
+            i = j;
+        }
+    }
+    t->slots[i] = NULL;
+    t->n--;
+}
+
+void fs3_tab_free(struct fs3_tab *t)
+{
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- Objects and ETags. --------------------------------------------------- */
+
+struct fs3_obj *fs3_obj_new(uint64_t size)
+{
+    struct fs3_obj *o = malloc(sizeof *o + size);
+    if (!o)
+        return NULL;
+    o->size = size;
+    o->part_sizes = NULL;
+    o->nparts = 0;
+    o->etag[0] = 0;
+    return o;
+}
+
+void fs3_obj_free(struct fs3_obj *o)
+{
+    if (o)
+        free(o->part_sizes);
+    free(o);
+}
+
+void fs3_etag_hex(const uint8_t md5[16], uint32_t nparts, char out[S3_ETAG_MAX])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    *p++ = '"';
+    for (int i = 0; i < 16; i++) {
+        *p++ = hex[md5[i] >> 4];
+        *p++ = hex[md5[i] & 15];
+    }
+    if (nparts)
+        p += snprintf(p, 16, "-%u", nparts);
+    *p++ = '"';
+    *p = 0;
+}
+
+/* MD5 through s3.h (openssl's headers clash with err.h's ERR_STATE). */
+void fs3_md5(const uint8_t *buf, size_t len, uint8_t out[16])
+{
+    struct s3_checksum ck;
+    s3_checksum_compute(S3_CKSUM_MD5, buf, len, &ck);
+    memcpy(out, ck.value, 16);
+}
+
+/* Computes (once) and returns the object's ETag. */
+static const char *fs3_obj_etag(struct fs3_obj *o)
+{
+    uint8_t d[16];
+    if (o->etag[0])
+        return o->etag;
+    if (!o->part_sizes) {
+        fs3_md5(o->data, o->size, d);
+        fs3_etag_hex(d, 0, o->etag);
+        return o->etag;
+    }
+    uint8_t *md5s = malloc((size_t)o->nparts * 16);
+    uint64_t off = 0;
+    if (!md5s)
+        return "";
+    for (uint32_t i = 0; i < o->nparts; i++) {
+        fs3_md5(o->data + off, o->part_sizes[i], md5s + 16 * i);
+        off += o->part_sizes[i];
+    }
+    fs3_md5(md5s, (size_t)o->nparts * 16, d);
+    free(md5s);
+    fs3_etag_hex(d, o->nparts, o->etag);
+    return o->etag;
+}
+
+/* ---- Results. ------------------------------------------------------------- */
+
+void fs3_res_error(struct s3_result *res, int status, enum s3_code code, const char *msg)
+{
+    res->transport = S3_TR_OK;
+    res->status = status;
+    res->code = code;
+    snprintf(res->message, sizeof res->message, "%s", msg);
+}
+
+static size_t fs3_cksum_len(enum s3_cksum alg)
+{
+    switch (alg) {
+    case S3_CKSUM_MD5: return 16;
+    case S3_CKSUM_SHA256: return 32;
+    case S3_CKSUM_CRC32C:
+    case S3_CKSUM_CRC32: return 4;
+    case S3_CKSUM_NONE: break;
+    }
+    return 0;
+}
+
+/* Verifies the request's checksum of buf, when one was sent.  On success
+ * res->cksum holds the store's checksum (same algorithm) and, for MD5,
+ * md5_out the digest.  Returns 0, or 1 after filling an error into res. */
+int fs3_verify_cksum(const struct s3_req *req, const uint8_t *buf, size_t len,
+                     struct s3_result *res, uint8_t md5_out[16], bool *md5_known)
+{
+    *md5_known = false;
+    if (req->cksum.alg == S3_CKSUM_NONE)
+        return 0;
+    if ((unsigned)req->cksum.alg > S3_CKSUM_SHA256 ||
+        req->cksum.len != fs3_cksum_len(req->cksum.alg)) {
+        fs3_res_error(res, 400, S3E_INVALID_DIGEST, "The checksum you specified is not valid.");
+        return 1;
+    }
+    s3_checksum_compute(req->cksum.alg, buf, len, &res->cksum);
+    if (!s3_checksum_equal(&res->cksum, &req->cksum)) {
+        memset(&res->cksum, 0, sizeof res->cksum);
+        fs3_res_error(res, 400, S3E_BAD_DIGEST,
+                      "The checksum you specified did not match what we received.");
+        return 1;
+    }
+    if (req->cksum.alg == S3_CKSUM_MD5) {
+        memcpy(md5_out, res->cksum.value, 16);
+        *md5_known = true;
+    }
+    return 0;
+}
+
+static bool fs3_key_too_long(const char *key, size_t klen, struct s3_result *res)
+{
+    (void)key;
+    if (klen <= S3_MAX_KEY)
+        return false;
+    fs3_res_error(res, 400, S3E_INVALID_ARGUMENT, "KeyTooLongError: Your key is too long");
+    return true;
+}
+
+/* ---- Keys and the history. ------------------------------------------------ */
+
+static struct fs3_ent *fs3_ent_find(struct fs3 *s, const char *key, size_t klen, uint64_t h)
+{
+    return (struct fs3_ent *)fs3_tab_get(&s->keys, key, klen, h);
+}
+
+static void fs3_ent_drop(struct fs3 *s, struct fs3_ent *e)
+{
+    fs3_tab_del(&s->keys, &e->h);
+    s->sorted_ok = false;
+    free(e);
+}
+
+static int fs3_hlog_push(struct fs3 *s, struct fs3_ent *e, int64_t now)
+{
+    if (s->hhead + s->hlen == s->hcap) {
+        if (s->hhead > s->hcap / 2) {
+            memmove(s->hlog, s->hlog + s->hhead, s->hlen * sizeof *s->hlog);
+            s->hhead = 0;
+        } else {
+            size_t cap = s->hcap ? s->hcap * 2 : 256;
+            struct fs3_hrec *n = realloc(s->hlog, cap * sizeof *n);
+            if (!n)
+                return ERR_NOMEM;
+            s->hlog = n;
+            s->hcap = cap;
+        }
+    }
+    s->hlog[s->hhead + s->hlen++] = (struct fs3_hrec){now, e};
+    e->refs++;
+    return 0;
+}
+
+/* Drops the versions no view in [now - window, now] can see. */
+static void fs3_prune(struct fs3 *s, int64_t now)
+{
+    int64_t cutoff = now - s->cfg.history_us;
+    while (s->hlen && s->hlog[s->hhead].t <= cutoff) {
+        struct fs3_ent *e = s->hlog[s->hhead].e;
+        struct fs3_ver **pv = &e->hist;
+        s->hhead++;
+        s->hlen--;
+        /* The oldest record of e names its oldest version: the tail. */
+        while (*pv && (*pv)->next)
+            pv = &(*pv)->next;
+        if (*pv) {
+            fs3_obj_free((*pv)->obj);
+            free(*pv);
+            *pv = NULL;
+        }
+        if (--e->refs == 0 && !e->obj && !e->hist)
+            fs3_ent_drop(s, e);
+    }
+    if (!s->hlen)
+        s->hhead = 0;
+}
+
+static struct fs3_ent *fs3_ent_new(struct fs3 *s, const char *key, size_t klen, uint64_t h)
+{
+    struct fs3_ent *e = malloc(sizeof *e + klen + 1);
+    if (!e)
+        return NULL;
+    memcpy(e->keybuf, key, klen);
+    e->keybuf[klen] = 0;
+    e->h = (struct fs3_hnode){h, (uint32_t)klen, e->keybuf};
+    e->obj = NULL;
+    e->hist = NULL;
+    e->refs = 0;
+    if (fs3_tab_put(&s->keys, &e->h)) {
+        free(e);
+        return NULL;
+    }
+    s->sorted_ok = false;
+    return e;
+}
+
+/* Keeps e's current version in the history (window on), else frees it. */
+static int fs3_supersede(struct fs3 *s, struct fs3_ent *e, int64_t now)
+{
+    if (s->cfg.history_us <= 0) {
+        fs3_obj_free(e->obj);
+        return 0;
+    }
+    struct fs3_ver *v = malloc(sizeof *v);
+    if (!v)
+        return ERR_NOMEM;
+    if (fs3_hlog_push(s, e, now)) {
+        free(v);
+        return ERR_NOMEM;
+    }
+    *v = (struct fs3_ver){e->hist, e->mtime, e->obj};
+    e->hist = v;
+    return 0;
+}
+
+/* Makes obj (NULL: absent) the current version of key, now.  Takes obj. */
+int fs3_set(struct fs3 *s, const char *key, size_t klen, struct fs3_obj *obj)
+{
+    int64_t now = env_now(s->env);
+    uint64_t h = fs3_hash(key, klen);
+    struct fs3_ent *e = fs3_ent_find(s, key, klen, h);
+    bool fresh = !e;
+    if (!e && !obj)
+        return 0;
+    if (!e && !(e = fs3_ent_new(s, key, klen, h))) {
+        fs3_obj_free(obj);
+        return ERR_NOMEM;
+    }
+    if (!fresh && !e->obj && !obj)
+        return 0; /* deleting a tombstone */
+    if (!fresh) {
+        uint64_t size = e->obj ? e->obj->size : 0;
+        bool had = e->obj != NULL;
+        if (fs3_supersede(s, e, now)) {
+            fs3_obj_free(obj);
+            return ERR_NOMEM;
+        }
+        s->nkeys -= had;
+        s->nbytes -= size;
+    }
+    e->obj = obj;
+    e->mtime = now;
+    if (obj) {
+        s->nkeys++;
+        s->nbytes += obj->size;
+    } else if (!e->refs && !e->hist) {
+        fs3_ent_drop(s, e);
+    }
+    if (s->hlen)
+        fs3_prune(s, now);
+    return 0;
+}
+
+/* The version of key visible as of as_of (FS3_AS_OF_NOW: current). */
+struct fs3_obj *fs3_lookup(struct fs3 *s, const char *key, int64_t as_of)
+{
+    size_t klen = strlen(key);
+    struct fs3_ent *e = fs3_ent_find(s, key, klen, fs3_hash(key, klen));
+    if (!e)
+        return NULL;
+    if (as_of >= e->mtime)
+        return e->obj;
+    for (struct fs3_ver *v = e->hist; v; v = v->next)
+        if (as_of >= v->t)
+            return v->obj;
+    return NULL;
+}
+
+static struct fs3_obj *fs3_ent_at(const struct fs3_ent *e, int64_t as_of)
+{
+    if (as_of >= e->mtime)
+        return e->obj;
+    for (struct fs3_ver *v = e->hist; v; v = v->next)
+        if (as_of >= v->t)
+            return v->obj;
+    return NULL;
+}
+
+void fs3_keep_history(struct fs3 *s, int64_t window_us)
+{
+    if (window_us > s->cfg.history_us)
+        s->cfg.history_us = window_us;
+}
+
+/* ---- Single-object operations. -------------------------------------------- */
+
+static int fs3_exec_put(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    size_t klen = strlen(req->key);
+    uint8_t md5[16];
+    bool md5_known;
+    if (fs3_key_too_long(req->key, klen, res) ||
+        fs3_verify_cksum(req, req->body, req->body_len, res, md5, &md5_known))
+        return 0;
+    struct fs3_obj *o = fs3_obj_new(req->body_len);
+    if (!o)
+        return ERR_NOMEM;
+    if (req->body_len)
+        memcpy(o->data, req->body, req->body_len);
+    if (md5_known)
+        fs3_etag_hex(md5, 0, o->etag);
+    if (fs3_set(s, req->key, klen, o))
+        return ERR_NOMEM;
+    res->status = 200;
+    memcpy(res->etag, o->etag, sizeof res->etag);
+    return 0;
+}
+
+static int fs3_exec_get(struct fs3 *s, const struct s3_req *req, int64_t as_of,
+                        struct s3_result *res)
+{
+    struct fs3_obj *o = fs3_lookup(s, req->key, as_of);
+    uint64_t start = 0, end;
+    if (!o) {
+        fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
+        return 0;
+    }
+    end = o->size;
+    res->status = 200;
+    /* No range (0, -1), or a range S3 would ignore as malformed: all of it. */
+    if (!(req->range_start == 0 && req->range_end < 0) &&
+        !(req->range_end >= 0 && req->range_end <= req->range_start)) {
+        if ((uint64_t)req->range_start >= o->size) {
+            fs3_res_error(res, 416, S3E_INVALID_RANGE, "The requested range is not satisfiable");
+            res->object_size = o->size;
+            return 0;
+        }
+        start = (uint64_t)req->range_start;
+        if (req->range_end >= 0 && (uint64_t)req->range_end < o->size)
+            end = (uint64_t)req->range_end;
+        res->status = 206;
+    }
+    res->body = malloc(end - start ? end - start : 1);
+    if (!res->body)
+        return ERR_NOMEM;
+    memcpy(res->body, o->data + start, end - start);
+    res->body_len = end - start;
+    res->object_size = o->size;
+    memcpy(res->etag, o->etag, sizeof res->etag);
+    return 0;
+}
+
+static int fs3_exec_head(struct fs3 *s, const struct s3_req *req, int64_t as_of,
+                         struct s3_result *res)
+{
+    struct fs3_obj *o = fs3_lookup(s, req->key, as_of);
+    if (!o) {
+        fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
+        return 0;
+    }
+    res->status = 200;
+    res->object_size = o->size;
+    snprintf(res->etag, sizeof res->etag, "%s", fs3_obj_etag(o));
+    return 0;
+}
+
+static int fs3_exec_delete(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    size_t klen = strlen(req->key);
+    if (fs3_key_too_long(req->key, klen, res))
+        return 0;
+    if (!fs3_lookup(s, req->key, FS3_AS_OF_NOW)) {
+        if (s->cfg.delete_missing_status == 404)
+            fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
+        else
+            res->status = 204;
+        return 0;
+    }
+    if (fs3_set(s, req->key, klen, NULL))
+        return ERR_NOMEM;
+    res->status = 204;
+    return 0;
+}
+
+static int fs3_exec_delete_many(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    if (req->nkeys == 0 || req->nkeys > S3_MAX_DELETE_KEYS) {
+        fs3_res_error(res, 400, S3E_MALFORMED_XML,
+                      "The XML you provided was not well-formed or did not validate against "
+                      "our published schema");
+        return 0;
+    }
+    res->deleted = calloc(req->nkeys, sizeof *res->deleted);
+    if (!res->deleted)
+        return ERR_NOMEM;
+    res->ndeleted = req->nkeys;
+    for (size_t i = 0; i < req->nkeys; i++) {
+        size_t klen = strlen(req->keys[i]);
+        res->deleted[i].key = req->keys[i];
+        if (klen > S3_MAX_KEY)
+            res->deleted[i].code = S3E_INVALID_ARGUMENT;
+        else if (fs3_set(s, req->keys[i], klen, NULL))
+            res->deleted[i].code = S3E_INTERNAL_ERROR;
+    }
+    res->status = 200;
+    return 0;
+}
+
+/* ---- Listing. ------------------------------------------------------------- */
+
+static int fs3_ent_cmp(const void *a, const void *b)
+{
+    const struct fs3_ent *x = *(const struct fs3_ent *const *)a;
+    const struct fs3_ent *y = *(const struct fs3_ent *const *)b;
+    return strcmp(x->h.key, y->h.key);
+}
+
+/* Sorts every entry (tombstones too) by key, once per change of the key set. */
+static int fs3_sort(struct fs3 *s)
+{
+    if (s->sorted_ok)
+        return 0;
+    struct fs3_ent **a = realloc(s->sorted, (s->keys.n ? s->keys.n : 1) * sizeof *a);
+    if (!a)
+        return ERR_NOMEM;
+    s->sorted = a;
+    s->nsorted = 0;
+    for (size_t i = 0; i < s->keys.cap; i++)
+        if (s->keys.slots[i])
+            a[s->nsorted++] = (struct fs3_ent *)s->keys.slots[i];
+    qsort(a, s->nsorted, sizeof *a, fs3_ent_cmp);
+    s->sorted_ok = true;
+    return 0;
+}
+
+/* The first sorted index whose key is >= key (after: > key). */
+static size_t fs3_lower(struct fs3 *s, const char *key, bool after)
+{
+    size_t lo = 0, hi = s->nsorted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(s->sorted[mid]->h.key, key);
+        if (c < 0 || (after && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int fs3_exec_list(struct fs3 *s, const struct s3_req *req, int64_t as_of,
+                         struct s3_result *res)
+{
+    const char *prefix = req->prefix ? req->prefix : "";
+    size_t plen = strlen(prefix), i, cap;
+    int max = req->max_keys == 0 ? 1000 : req->max_keys > 1000 ? 1000 : req->max_keys;
+    if (req->max_keys < 0) {
+        fs3_res_error(res, 400, S3E_INVALID_ARGUMENT, "max-keys must be >= 0");
+        return 0;
+    }
+    if (fs3_sort(s))
+        return ERR_NOMEM;
+    i = fs3_lower(s, prefix, false);
+    if (req->token && req->token[0] && strcmp(req->token, prefix) >= 0)
+        i = fs3_lower(s, req->token, true);
+    cap = 16;
+    res->entries = malloc(cap * sizeof *res->entries);
+    if (!res->entries)
+        return ERR_NOMEM;
+    res->status = 200;
+    for (; i < s->nsorted && strncmp(s->sorted[i]->h.key, prefix, plen) == 0; i++) {
+        struct fs3_obj *o = fs3_ent_at(s->sorted[i], as_of);
+        if (!o)
+            continue;
+        if (res->nentries == (size_t)max) {
+            res->truncated = true;
+            snprintf(res->next_token, sizeof res->next_token, "%s",
+                     res->entries[res->nentries - 1].key);
+            break;
+        }
+        if (res->nentries == cap) {
+            struct s3_list_entry *n = realloc(res->entries, 2 * cap * sizeof *n);
+            if (!n)
+                return ERR_NOMEM;
+            res->entries = n;
+            cap *= 2;
+        }
+        struct s3_list_entry *le = &res->entries[res->nentries];
+        if (!(le->key = strdup(s->sorted[i]->h.key)))
+            return ERR_NOMEM;
+        res->nentries++;
+        le->size = o->size;
+        memcpy(le->etag, o->etag, sizeof le->etag);
+    }
+    return 0;
+}
+
+/* ---- Dispatch. ------------------------------------------------------------ */
+
+int fs3_validate(const struct s3_req *req)
+{
+    if (!req || !req->cb || (unsigned)req->op >= S3_OP_COUNT)
+        return ERR_INVAL;
+    switch (req->op) {
+    case S3_OP_LIST: return 0;
+    case S3_OP_DELETE_MANY:
+        if (req->nkeys && !req->keys)
+            return ERR_INVAL;
+        for (size_t i = 0; i < req->nkeys; i++)
+            if (!req->keys[i] || !req->keys[i][0])
+                return ERR_INVAL;
+        return 0;
+    default: break;
+    }
+    if (!req->key || !req->key[0])
+        return ERR_INVAL;
+    if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->body_len && !req->body)
+        return ERR_INVAL;
+    if ((req->op == S3_OP_GET || req->op == S3_OP_MPU_COPY) && req->range_start < 0)
+        return ERR_INVAL;
+    if (req->op == S3_OP_MPU_COPY && (!req->copy_source || !req->copy_source[0]))
+        return ERR_INVAL;
+    if ((req->op == S3_OP_MPU_PART || req->op == S3_OP_MPU_COPY ||
+         req->op == S3_OP_MPU_COMPLETE || req->op == S3_OP_MPU_ABORT) &&
+        !req->upload_id)
+        return ERR_INVAL;
+    if (req->op == S3_OP_MPU_COMPLETE && req->nparts && !req->parts)
+        return ERR_INVAL;
+    return 0;
+}
+
+int fs3_exec(struct fs3 *s, const struct s3_req *req, int64_t as_of_us, struct s3_result *res)
+{
+    int rc;
+    res->transport = S3_TR_OK;
+    switch (req->op) {
+    case S3_OP_PUT: rc = fs3_exec_put(s, req, res); break;
+    case S3_OP_GET: rc = fs3_exec_get(s, req, as_of_us, res); break;
+    case S3_OP_HEAD: rc = fs3_exec_head(s, req, as_of_us, res); break;
+    case S3_OP_LIST: rc = fs3_exec_list(s, req, as_of_us, res); break;
+    case S3_OP_DELETE: rc = fs3_exec_delete(s, req, res); break;
+    case S3_OP_DELETE_MANY: rc = fs3_exec_delete_many(s, req, res); break;
+    default: rc = fs3_exec_mpu(s, req, res); break;
+    }
+    if (rc)
+        s3_result_cleanup(res);
+    return rc;
+}
+
+/* ---- Inspection. ---------------------------------------------------------- */
+
+void fs3_each_key(struct fs3 *s, fs3_key_fn fn, void *arg)
+{
+    if (fs3_sort(s))
+        return;
+    for (size_t i = 0; i < s->nsorted; i++)
+        if (s->sorted[i]->obj && !fn(arg, s->sorted[i]->h.key, s->sorted[i]->obj->size))
+            return;
+}
+
+bool fs3_key_exists(struct fs3 *s, const char *key, uint64_t *size)
+{
+    struct fs3_obj *o = fs3_lookup(s, key, FS3_AS_OF_NOW);
+    if (o && size)
+        *size = o->size;
+    return o != NULL;
+}
+
+int fs3_remove(struct fs3 *s, const char *key)
+{
+    if (!fs3_lookup(s, key, FS3_AS_OF_NOW))
+        return ERR_NOTFOUND;
+    return fs3_set(s, key, strlen(key), NULL);
+}
+
+uint64_t fs3_nkeys(const struct fs3 *s) { return s->nkeys; }
+uint64_t fs3_nbytes(const struct fs3 *s) { return s->nbytes; }
+uint64_t fs3_nuploads(const struct fs3 *s) { return s->uploads.n; }
+uint64_t fs3_inflight(const struct fs3 *s) { return s->inflight; }
+
+void fs3_inflight_add(struct fs3 *s, int delta)
+{
+    s->inflight += (uint64_t)(int64_t)delta;
+}
+
+/* ---- Lifecycle. ----------------------------------------------------------- */
+
+void fs3_config_init(struct fs3_config *cfg)
+{
+    cfg->min_part_size = FS3_MIN_PART_DEFAULT;
+    cfg->delete_missing_status = 204;
+    cfg->latency_us = FS3_LATENCY_DEFAULT;
+    cfg->bandwidth = FS3_BANDWIDTH_DEFAULT;
+    cfg->history_us = 0;
+}
+
+const struct fs3_config *fs3_config(const struct fs3 *s) { return &s->cfg; }
+
+struct fs3 *fs3_new(struct env *env, const struct fs3_config *cfg)
+{
+    struct fs3 *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->env = env;
+    if (cfg)
+        s->cfg = *cfg;
+    else
+        fs3_config_init(&s->cfg);
+    fs3_ops_init(s);
+    return s;
+}
+
+static void fs3_ent_free(struct fs3_ent *e)
+{
+    struct fs3_ver *v = e->hist;
+    while (v) {
+        struct fs3_ver *next = v->next;
+        fs3_obj_free(v->obj);
+        free(v);
+        v = next;
+    }
+    fs3_obj_free(e->obj);
+    free(e);
+}
+
+void fs3_free(struct fs3 *s)
+{
+    if (!s)
+        return;
+    fs3_calls_free(s);
+    for (size_t i = 0; i < s->keys.cap; i++)
+        if (s->keys.slots[i])
+            fs3_ent_free((struct fs3_ent *)s->keys.slots[i]);
+    for (size_t i = 0; i < s->uploads.cap; i++)
+        if (s->uploads.slots[i])
+            fs3_upload_free((struct fs3_upload *)s->uploads.slots[i]);
+    fs3_tab_free(&s->keys);
+    fs3_tab_free(&s->uploads);
+    free(s->sorted);
+    free(s->hlog);
+    free(s);
+}

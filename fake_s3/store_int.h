@@ -1,0 +1,121 @@
+/*
+ * store_int.h - internals shared by store.c (bucket, history, objects),
+ * store_mpu.c (multipart uploads) and store_ops.c (the async s3_ops).
+ * Not a contract: only fake_s3/store*.c include it.
+ */
+#ifndef S3SIM_STORE_INT_H
+#define S3SIM_STORE_INT_H
+
+#include "fs3.h"
+
+/* The head of anything kept in a hash table: its key and the key's hash. */
+struct fs3_hnode {
+    uint64_t hash; /* fs3_hash(key, klen) */
+    uint32_t klen; /* bytes of key, without the NUL */
+    char *key;     /* NUL-terminated, owned by the item (usually inline) */
+};
+
+/* An open-addressing table (linear probing) of hnode pointers. */
+struct fs3_tab {
+    struct fs3_hnode **slots; /* cap entries, NULL = empty */
+    size_t cap;               /* a power of two, or 0 */
+    size_t n;                 /* used slots */
+};
+
+/* An object's bytes and lazily computed ETag. */
+struct fs3_obj {
+    uint64_t size;        /* bytes in data */
+    uint64_t *part_sizes; /* multipart: each part's size (malloc'ed), else NULL */
+    uint32_t nparts;      /* multipart: parts, else 0 */
+    char etag[S3_ETAG_MAX]; /* "" until computed */
+    uint8_t data[];       /* size bytes */
+};
+
+/* A superseded version of a key (stale view history). */
+struct fs3_ver {
+    struct fs3_ver *next; /* the next older version */
+    int64_t t;            /* when this version took effect */
+    struct fs3_obj *obj;  /* NULL: the key was absent from t on */
+};
+
+/* One key of the bucket (or a tombstone kept for the history). */
+struct fs3_ent {
+    struct fs3_hnode h;   /* key: the object key */
+    struct fs3_obj *obj;  /* current version, NULL = deleted */
+    int64_t mtime;        /* when the current version took effect */
+    struct fs3_ver *hist; /* superseded versions, newest first */
+    uint32_t refs;        /* history log records that name this entry */
+    char keybuf[];        /* the key */
+};
+
+/* A history log record: at time t a version of e was superseded. */
+struct fs3_hrec {
+    int64_t t;
+    struct fs3_ent *e;
+};
+
+struct fs3_part {
+    uint64_t size;
+    bool md5_known;           /* md5 holds the part's MD5 */
+    uint8_t md5[16];
+    uint8_t data[];
+};
+
+struct fs3_upload {
+    struct fs3_hnode h;       /* key: the upload id */
+    char id[32];              /* the upload id */
+    char *key;                /* the object key (malloc'ed) */
+    int64_t created_us;
+    struct fs3_part **parts;  /* index = part number, NULL = not uploaded */
+    int cap;                  /* entries in parts */
+};
+
+struct fs3_call; /* store_ops.c */
+
+struct fs3 {
+    struct env *env;
+    struct fs3_config cfg;
+    struct s3_ops ops;        /* fs3_ops() */
+
+    struct fs3_tab keys;      /* struct fs3_ent */
+    struct fs3_ent **sorted;  /* every entry, by key, when sorted_ok */
+    size_t nsorted;
+    bool sorted_ok;
+    uint64_t nkeys, nbytes;   /* live keys and their bytes */
+
+    struct fs3_hrec *hlog;    /* history log, oldest first from hhead */
+    size_t hhead, hlen, hcap;
+
+    struct fs3_tab uploads;   /* struct fs3_upload */
+    uint64_t upload_seq;      /* upload ids */
+
+    struct fs3_call *calls;   /* pending calls of fs3_ops() */
+    struct fs3_call *free_calls;
+    uint64_t inflight;
+};
+
+/* store.c */
+uint64_t fs3_hash(const char *key, size_t klen);
+struct fs3_hnode *fs3_tab_get(const struct fs3_tab *t, const char *key, size_t klen, uint64_t h);
+int fs3_tab_put(struct fs3_tab *t, struct fs3_hnode *node);
+void fs3_tab_del(struct fs3_tab *t, struct fs3_hnode *node);
+void fs3_tab_free(struct fs3_tab *t);
+struct fs3_obj *fs3_obj_new(uint64_t size);
+void fs3_obj_free(struct fs3_obj *o);
+void fs3_md5(const uint8_t *buf, size_t len, uint8_t out[16]);
+void fs3_etag_hex(const uint8_t md5[16], uint32_t nparts, char out[S3_ETAG_MAX]);
+int fs3_set(struct fs3 *s, const char *key, size_t klen, struct fs3_obj *obj);
+struct fs3_obj *fs3_lookup(struct fs3 *s, const char *key, int64_t as_of);
+void fs3_res_error(struct s3_result *res, int status, enum s3_code code, const char *msg);
+int fs3_verify_cksum(const struct s3_req *req, const uint8_t *buf, size_t len,
+                     struct s3_result *res, uint8_t md5_out[16], bool *md5_known);
+
+/* store_mpu.c */
+int fs3_exec_mpu(struct fs3 *s, const struct s3_req *req, struct s3_result *res);
+void fs3_upload_free(struct fs3_upload *u);
+
+/* store_ops.c */
+void fs3_ops_init(struct fs3 *s);
+void fs3_calls_free(struct fs3 *s);
+
+#endif /* S3SIM_STORE_INT_H */

@@ -1,0 +1,342 @@
+/*
+ * store_mpu.c - multipart uploads of the honest bucket: create, UploadPart,
+ * UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload (fs3.h).
+ *
+ * An upload keeps its parts in an array indexed by part number.  Part MD5s
+ * are computed only when needed (an MD5 checksum on the part, or a non-empty
+ * part ETag at complete).
+ */
+#include "err.h"
+#include "store_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void fs3_upload_free(struct fs3_upload *u)
+{
+    if (!u)
+        return;
+    for (int i = 0; i < u->cap; i++)
+        free(u->parts[i]);
+    free(u->parts);
+    free(u->key);
+    free(u);
+}
+
+/* The upload named by req, or NULL after a 404 NoSuchUpload in res (also
+ * when the key is not the upload's, as S3 answers). */
+static struct fs3_upload *fs3_upload_find(struct fs3 *s, const struct s3_req *req,
+                                          struct s3_result *res)
+{
+    size_t len = strlen(req->upload_id);
+    struct fs3_upload *u =
+        (struct fs3_upload *)fs3_tab_get(&s->uploads, req->upload_id, len,
+                                         fs3_hash(req->upload_id, len));
+    if (!u || strcmp(u->key, req->key) != 0) {
+        fs3_res_error(res, 404, S3E_NO_SUCH_UPLOAD,
+                      "The specified upload does not exist. The upload ID may be invalid, or "
+                      "the upload may have been aborted or completed.");
+        return NULL;
+    }
+    return u;
+}
+
+static void fs3_upload_drop(struct fs3 *s, struct fs3_upload *u)
+{
+    fs3_tab_del(&s->uploads, &u->h);
+    fs3_upload_free(u);
+}
+
+static int fs3_mpu_create(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    if (strlen(req->key) > S3_MAX_KEY) {
+        fs3_res_error(res, 400, S3E_INVALID_ARGUMENT, "KeyTooLongError: Your key is too long");
+        return 0;
+    }
+    struct fs3_upload *u = calloc(1, sizeof *u);
+    if (!u || !(u->key = strdup(req->key))) {
+        free(u);
+        return ERR_NOMEM;
+    }
+    s->upload_seq++;
+    snprintf(u->id, sizeof u->id, "fs3u%016" PRIx64,
+             s->upload_seq * UINT64_C(0x9e3779b97f4a7c15));
+    u->h = (struct fs3_hnode){fs3_hash(u->id, strlen(u->id)), (uint32_t)strlen(u->id), u->id};
+    u->created_us = env_now(s->env);
+    if (fs3_tab_put(&s->uploads, &u->h)) {
+        fs3_upload_free(u);
+        return ERR_NOMEM;
+    }
+    res->status = 200;
+    snprintf(res->upload_id, sizeof res->upload_id, "%s", u->id);
+    return 0;
+}
+
+static bool fs3_part_number_bad(int number, struct s3_result *res)
+{
+    if (number >= 1 && number <= S3_MAX_PARTS)
+        return false;
+    fs3_res_error(res, 400, S3E_INVALID_ARGUMENT,
+                  "Part number must be an integer between 1 and 10000, inclusive");
+    return true;
+}
+
+/* Stores len bytes of data as part number of u (replacing an earlier one). */
+static int fs3_part_store(struct fs3_upload *u, int number, const uint8_t *data, size_t len,
+                          const uint8_t *md5)
+{
+    if (number >= u->cap) {
+        int cap = u->cap ? u->cap : 16;
+        while (cap <= number)
+            cap *= 2;
+        if (cap > S3_MAX_PARTS + 1)
+            cap = S3_MAX_PARTS + 1;
+        struct fs3_part **n = realloc(u->parts, (size_t)cap * sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        memset(n + u->cap, 0, (size_t)(cap - u->cap) * sizeof *n);
+        u->parts = n;
+        u->cap = cap;
+    }
+    struct fs3_part *p = malloc(sizeof *p + len);
+    if (!p)
+        return ERR_NOMEM;
+    p->size = len;
+    p->md5_known = md5 != NULL;
+    if (md5)
+        memcpy(p->md5, md5, 16);
+    if (len)
+        memcpy(p->data, data, len);
+    free(u->parts[number]);
+    u->parts[number] = p;
+    return 0;
+}
+
+static int fs3_mpu_part(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    struct fs3_upload *u;
+    uint8_t md5[16];
+    bool md5_known;
+    if (fs3_part_number_bad(req->part_number, res) || !(u = fs3_upload_find(s, req, res)) ||
+        fs3_verify_cksum(req, req->body, req->body_len, res, md5, &md5_known))
+        return 0;
+    if (fs3_part_store(u, req->part_number, req->body, req->body_len, md5_known ? md5 : NULL))
+        return ERR_NOMEM;
+    res->status = 200;
+    if (md5_known)
+        fs3_etag_hex(md5, 0, res->etag);
+    return 0;
+}
+
+static int fs3_mpu_copy(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    struct fs3_upload *u;
+    struct fs3_obj *src;
+    uint64_t start = 0, end;
+    if (fs3_part_number_bad(req->part_number, res) || !(u = fs3_upload_find(s, req, res)))
+        return 0;
+    if (!(src = fs3_lookup(s, req->copy_source, FS3_AS_OF_NOW))) {
+        fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
+        return 0;
+    }
+    end = src->size;
+    if (!(req->range_start == 0 && req->range_end < 0)) {
+        start = (uint64_t)req->range_start;
+        if (req->range_end >= 0)
+            end = (uint64_t)req->range_end;
+        if (start >= src->size || end > src->size || end <= start) {
+            fs3_res_error(res, 416, S3E_INVALID_RANGE, "The requested range is not satisfiable");
+            return 0;
+        }
+    }
+    if (fs3_part_store(u, req->part_number, src->data + start, end - start, NULL))
+        return ERR_NOMEM;
+    res->status = 200;
+    return 0;
+}
+
+static const uint8_t *fs3_part_md5(struct fs3_part *p)
+{
+    if (!p->md5_known) {
+        fs3_md5(p->data, p->size, p->md5);
+        p->md5_known = true;
+    }
+    return p->md5;
+}
+
+/* Compares two ETags, ignoring surrounding quotes and hex case. */
+static bool fs3_etag_same(const char *a, const char *b)
+{
+    size_t la, lb;
+    if (*a == '"')
+        a++;
+    if (*b == '"')
+        b++;
+    la = strlen(a);
+    lb = strlen(b);
+    if (la && a[la - 1] == '"')
+        la--;
+    if (lb && b[lb - 1] == '"')
+        lb--;
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* Checks the part list of a complete: order, then each part, then sizes.
+ * Returns true when res got an error. */
+static bool fs3_complete_check(struct fs3 *s, struct fs3_upload *u, const struct s3_req *req,
+                               struct s3_result *res)
+{
+    char etag[S3_ETAG_MAX];
+    for (size_t i = 1; i < req->nparts; i++)
+        if (req->parts[i].number <= req->parts[i - 1].number) {
+            fs3_res_error(res, 400, S3E_INVALID_PART_ORDER,
+                          "The list of parts was not in ascending order.");
+            return true;
+        }
+    for (size_t i = 0; i < req->nparts; i++) {
+        const struct s3_part *rp = &req->parts[i];
+        struct fs3_part *p = rp->number >= 1 && rp->number < u->cap ? u->parts[rp->number] : NULL;
+        struct s3_checksum ck;
+        bool bad = !p;
+        if (p && rp->etag[0]) {
+            fs3_etag_hex(fs3_part_md5(p), 0, etag);
+            bad = !fs3_etag_same(etag, rp->etag);
+        }
+        if (p && !bad && rp->cksum.alg != S3_CKSUM_NONE) {
+            s3_checksum_compute(rp->cksum.alg, p->data, p->size, &ck);
+            bad = !s3_checksum_equal(&ck, &rp->cksum);
+        }
+        if (bad) {
+            fs3_res_error(res, 400, S3E_INVALID_PART,
+                          "One or more of the specified parts could not be found or the "
+                          "specified entity tag might not have matched the part's entity tag.");
+            return true;
+        }
+    }
+    for (size_t i = 0; i + 1 < req->nparts; i++)
+        if (u->parts[req->parts[i].number]->size < s->cfg.min_part_size) {
+            fs3_res_error(res, 400, S3E_ENTITY_TOO_SMALL,
+                          "Your proposed upload is smaller than the minimum allowed size");
+            return true;
+        }
+    return false;
+}
+
+/* The multipart ETag: MD5 of the parts' MD5s, "-N". */
+static void fs3_complete_etag(struct fs3_upload *u, const struct s3_req *req, char *out)
+{
+    uint8_t d[16], *md5s = malloc(req->nparts * 16);
+    if (!md5s)
+        return;
+    for (size_t i = 0; i < req->nparts; i++)
+        memcpy(md5s + 16 * i, fs3_part_md5(u->parts[req->parts[i].number]), 16);
+    fs3_md5(md5s, req->nparts * 16, d);
+    free(md5s);
+    fs3_etag_hex(d, (uint32_t)req->nparts, out);
+}
+
+static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    struct fs3_upload *u = fs3_upload_find(s, req, res);
+    struct fs3_obj *o;
+    uint64_t total = 0, off = 0;
+    bool want_etag = false;
+    if (!u)
+        return 0;
+    if (req->nparts == 0) {
+        fs3_res_error(res, 400, S3E_MALFORMED_XML,
+                      "The XML you provided was not well-formed or did not validate against "
+                      "our published schema");
+        return 0;
+    }
+    if (fs3_complete_check(s, u, req, res))
+        return 0;
+    for (size_t i = 0; i < req->nparts; i++) {
+        total += u->parts[req->parts[i].number]->size;
+        want_etag |= req->parts[i].etag[0] != 0;
+    }
+    if (!(o = fs3_obj_new(total)) || !(o->part_sizes = malloc(req->nparts * sizeof(uint64_t)))) {
+        fs3_obj_free(o);
+        return ERR_NOMEM;
+    }
+    o->nparts = (uint32_t)req->nparts;
+    for (size_t i = 0; i < req->nparts; i++) {
+        struct fs3_part *p = u->parts[req->parts[i].number];
+        memcpy(o->data + off, p->data, p->size);
+        o->part_sizes[i] = p->size;
+        off += p->size;
+    }
+    if (want_etag)
+        fs3_complete_etag(u, req, o->etag);
+    memcpy(res->etag, o->etag, sizeof res->etag);
+    if (fs3_set(s, req->key, strlen(req->key), o)) {
+        memset(res->etag, 0, sizeof res->etag);
+        return ERR_NOMEM;
+    }
+    fs3_upload_drop(s, u);
+    res->status = 200;
+    return 0;
+}
+
+static int fs3_mpu_abort(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    struct fs3_upload *u = fs3_upload_find(s, req, res);
+    if (!u)
+        return 0;
+    fs3_upload_drop(s, u);
+    res->status = 204;
+    return 0;
+}
+
+int fs3_exec_mpu(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    switch (req->op) {
+    case S3_OP_MPU_CREATE: return fs3_mpu_create(s, req, res);
+    case S3_OP_MPU_PART: return fs3_mpu_part(s, req, res);
+    case S3_OP_MPU_COPY: return fs3_mpu_copy(s, req, res);
+    case S3_OP_MPU_COMPLETE: return fs3_mpu_complete(s, req, res);
+    case S3_OP_MPU_ABORT: return fs3_mpu_abort(s, req, res);
+    default: break;
+    }
+    return ERR_INVAL;
+}
+
+/* ---- Inspection of uploads. ----------------------------------------------- */
+
+static int fs3_upload_cmp(const void *a, const void *b)
+{
+    const struct fs3_upload *x = *(const struct fs3_upload *const *)a;
+    const struct fs3_upload *y = *(const struct fs3_upload *const *)b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : strcmp(x->id, y->id);
+}
+
+void fs3_each_upload(struct fs3 *s, fs3_upload_fn fn, void *arg)
+{
+    size_t n = 0;
+    struct fs3_upload **a = malloc((s->uploads.n ? s->uploads.n : 1) * sizeof *a);
+    if (!a)
+        return;
+    for (size_t i = 0; i < s->uploads.cap; i++)
+        if (s->uploads.slots[i])
+            a[n++] = (struct fs3_upload *)s->uploads.slots[i];
+    qsort(a, n, sizeof *a, fs3_upload_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (!fn(arg, a[i]->key, a[i]->id, a[i]->created_us))
+            break;
+    free(a);
+}
+
+int fs3_abort_upload(struct fs3 *s, const char *upload_id)
+{
+    size_t len = strlen(upload_id);
+    struct fs3_upload *u =
+        (struct fs3_upload *)fs3_tab_get(&s->uploads, upload_id, len, fs3_hash(upload_id, len));
+    if (!u)
+        return ERR_NOTFOUND;
+    fs3_upload_drop(s, u);
+    return 0;
+}
