@@ -1,0 +1,20 @@
+/*
+ * cmd.h - the s3sim subcommands that live outside main.c.  Each takes the
+ * arguments after the subcommand word (argv[0] is the subcommand itself, as
+ * getopt expects) and returns the process exit code of SCENARIOS.md §1:
+ * 0 ok, 1 a run failed, 2 bad input, 3 the bench broke.
+ */
+#ifndef S3SIM_CMD_H
+#define S3SIM_CMD_H
+
+/* s3sim check FILE|DIR...: parses every file (every *.scn below a DIR, in
+ * name order) and prints each error as FILE:LINE:COL: message on stderr.
+ * Returns 0 when all parse, 2 otherwise (or on a usage error). */
+int cmd_check(int argc, char **argv);
+
+/* s3sim knobs [--metrics]: prints every knob (name, type, default, meaning,
+ * and the field bug a field-bug knob restores), or every metric. Returns 0,
+ * or 2 on a usage error. */
+int cmd_knobs(int argc, char **argv);
+
+#endif /* S3SIM_CMD_H */

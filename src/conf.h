@@ -1,0 +1,267 @@
+/*
+ * conf.h - the knob table: every tunable of the engine, the fake S3 and the
+ * simulator, with its type, default and meaning (SCENARIOS.md §3).
+ *
+ *   scenario `set KNOB VALUE` / `s3sim run --set KNOB=VALUE`
+ *        └─► conf_set() ─► struct conf { int64_t v[CONF_COUNT]; ... }
+ *                               └─► engine and simulator read conf_get(conf, CONF_...)
+ *   `s3sim knobs` prints CONF_TABLE.
+ *
+ * The table is an X-macro, so that the enum, the names, the defaults and the
+ * printed help can never drift apart.  A knob that AutoMQ also has keeps
+ * AutoMQ's exact name and accepts AutoMQ's value form (a bare number for a
+ * `.minutes`, `.ms` or size knob is in AutoMQ's unit).  Field-bug knobs name
+ * the field bug (DESIGN.md §6) that their non-default value restores; their
+ * default is always the fixed behaviour.
+ *
+ * Values are stored as int64_t, in one unit per type:
+ *   CONF_T_INT       the integer
+ *   CONF_T_COUNT     the integer (>= 0), or -1 for `unlimited`
+ *   CONF_T_SIZE      bytes
+ *   CONF_T_RATE      bytes per second
+ *   CONF_T_DURATION  microseconds (bare number: error)
+ *   CONF_T_MINUTES   microseconds (bare number: minutes; `5m`, `30s` also work)
+ *   CONF_T_MILLIS    microseconds (bare number: milliseconds; `5s` also works)
+ *   CONF_T_TIMEOUT   microseconds, or ENV_TIME_NEVER for `none`
+ *   CONF_T_PROB      parts per billion (0..1000000000); conf_prob() gives 0..1
+ *   CONF_T_BOOL      0 or 1
+ *   CONF_T_CKSUM     enum s3_cksum (MD5, CRC32C, CRC32, SHA256, NONE; any case)
+ *   CONF_T_STATUS404 the HTTP status itself: 204 or 404
+ *   CONF_T_NOTFOUND  0 = `success`, 1 = `error`
+ *   CONF_T_STRING    0; the text is in conf_str() (at most CONF_STR_MAX-1 bytes)
+ *
+ * Threading: a struct conf is plain data; the table is const.
+ */
+#ifndef S3SIM_CONF_H
+#define S3SIM_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* X(ID, "name", TYPE, "default", "field bug restored by the other value or NULL", "meaning") */
+#define CONF_TABLE(X)                                                                              \
+    X(CONF_SSO_INTERVAL, "s3.stream.set.object.compaction.interval.minutes", CONF_T_MINUTES, "5",  \
+      NULL, "period of stream set object (SSO) compaction")                                       \
+    X(CONF_SSO_CACHE_SIZE, "s3.stream.set.object.compaction.cache.size", CONF_T_SIZE, "200MiB",    \
+      NULL, "memory budget of one SSO compaction plan")                                            \
+    X(CONF_SSO_STREAM_SPLIT_SIZE, "s3.stream.set.object.compaction.stream.split.size",             \
+      CONF_T_SIZE, "8MiB", NULL,                                                                   \
+      "a stream's run at least this large is split out into a stream object")                      \
+    X(CONF_SSO_FORCE_SPLIT_AGE, "s3.stream.set.object.compaction.force.split.minutes",             \
+      CONF_T_MINUTES, "120", NULL, "SSOs older than this are split completely")                    \
+    X(CONF_SSO_MAX_NUM, "s3.stream.set.object.compaction.max.num", CONF_T_INT, "500", NULL,        \
+      "most SSOs taken by one compaction")                                                         \
+    X(CONF_SO_MAX_SIZE, "s3.stream.object.compaction.max.size.bytes", CONF_T_SIZE, "10GiB", NULL,  \
+      "largest stream object compaction group")                                                    \
+    X(CONF_SO_SPLIT_SIZE, "s3.stream.object.split.size", CONF_T_SIZE, "8MiB", NULL,                \
+      "at WAL upload, a stream with this much data gets its own stream object")                    \
+    X(CONF_BLOCK_SIZE, "s3.object.block.size", CONF_T_SIZE, "512KiB", NULL,                        \
+      "data block size at WAL upload")                                                             \
+    X(CONF_PART_SIZE, "s3.object.part.size", CONF_T_SIZE, "16MiB", NULL,                           \
+      "part size threshold of the object writers")                                                 \
+    X(CONF_DELETE_RETENTION, "s3.object.delete.retention.minutes", CONF_T_MINUTES, "1", NULL,      \
+      "how long an object stays marked before the cleaner deletes it")                             \
+    X(CONF_WAL_UPLOAD_INTERVAL, "s3.wal.upload.interval.ms", CONF_T_MILLIS, "60000", NULL,         \
+      "how often appended records are uploaded as objects")                                        \
+    X(CONF_MINOR_INTERVAL, "stream.compaction.minor.interval", CONF_T_DURATION, "10m", NULL,       \
+      "period of stream object minor compaction (physical merge)")                                 \
+    X(CONF_MAJOR_INTERVAL, "stream.compaction.major.interval", CONF_T_DURATION, "60m", NULL,       \
+      "period of stream object major compaction (composite objects)")                              \
+    X(CONF_MINOR_SIZE, "stream.compaction.minor.size", CONF_T_SIZE, "4MiB", NULL,                  \
+      "minor compaction's (soft) group size; major compaction leaves out smaller normal objects")  \
+    X(CONF_MULTIPART_THRESHOLD, "s3.object.multipart.threshold", CONF_T_SIZE, "32MiB", NULL,       \
+      "one PUT up to this size, multipart above; a pending part is uploaded past max(this, min "   \
+      "part)")                                                                                     \
+    X(CONF_CHECKSUM, "s3.checksum.algorithm", CONF_T_CKSUM, "MD5", NULL,                           \
+      "checksum computed before sending and checked against the store: MD5 CRC32C CRC32 SHA256 "   \
+      "NONE")                                                                                      \
+    X(CONF_OP_TIMEOUT, "s3.op.timeout", CONF_T_TIMEOUT, "10s", NULL,                               \
+      "client-side timeout of one S3 call attempt; none waits forever")                            \
+    X(CONF_READ_TIMEOUT, "s3.read.timeout", CONF_T_TIMEOUT, "2m", NULL,                            \
+      "timeout of a range read as a whole; none waits forever")                                    \
+    X(CONF_COPY_TIMEOUT, "s3.copy.timeout", CONF_T_TIMEOUT, "2m", NULL,                            \
+      "attempt timeout of UploadPartCopy (doubled per retry up to s3.copy.timeout.max)")           \
+    X(CONF_COPY_TIMEOUT_MAX, "s3.copy.timeout.max", CONF_T_TIMEOUT, "10m", NULL,                   \
+      "cap of the doubled UploadPartCopy attempt timeout")                                         \
+    X(CONF_RETRY_MAX, "s3.retry.max", CONF_T_COUNT, "unlimited", NULL,                             \
+      "attempts per S3 call for retryable errors")                                                 \
+    X(CONF_RETRY_BACKOFF, "s3.retry.backoff", CONF_T_DURATION, "1s", NULL,                         \
+      "first backoff, doubled each attempt, capped at s3.retry.backoff.max, plus jitter")          \
+    X(CONF_RETRY_BACKOFF_MAX, "s3.retry.backoff.max", CONF_T_DURATION, "60s", NULL,                \
+      "cap of the doubled retry backoff")                                                          \
+    X(CONF_INFLIGHT_MAX, "s3.inflight.max", CONF_T_INT, "50", NULL,                                \
+      "S3 calls the client keeps in flight at once (permits)")                                     \
+    X(CONF_MIN_PART_SIZE, "s3.min.part.size", CONF_T_SIZE, "5MiB", NULL,                           \
+      "smallest part the fake S3 accepts (except the last one)")                                   \
+    X(CONF_DELETE_MISSING, "s3.delete.missing", CONF_T_STATUS404, "204", NULL,                     \
+      "the fake S3's answer to a DeleteObject of an absent key: 204 (AWS) or 404")                 \
+    X(CONF_LATENCY, "s3.latency", CONF_T_DURATION, "20ms", NULL,                                   \
+      "median latency of a call in the fake S3 (sim mode)")                                        \
+    X(CONF_BANDWIDTH, "s3.bandwidth", CONF_T_RATE, "1GiB/s", NULL,                                 \
+      "fake S3 transfer rate per call (sim mode)")                                                 \
+    X(CONF_BUCKET, "s3.bucket", CONF_T_STRING, "s3sim", NULL, "bucket name (http mode)")           \
+    X(CONF_REGION, "s3.region", CONF_T_STRING, "us-east-1", NULL,                                  \
+      "region used in SigV4 signatures (http mode)")                                               \
+    X(CONF_CLUSTER_ID, "cluster.id", CONF_T_STRING, "s3sim", NULL,                                 \
+      "namespace part of every object key")                                                        \
+    X(CONF_CLEANER_INTERVAL, "cleaner.interval", CONF_T_DURATION, "1s", NULL,                      \
+      "period of the controller's object lifecycle check")                                         \
+    X(CONF_CLEANER_MAX_PER_ROUND, "cleaner.max.per.round", CONF_T_INT, "2000", NULL,               \
+      "most objects one lifecycle round deletes")                                                  \
+    X(CONF_PREPARED_TTL, "s3.object.prepared.ttl", CONF_T_DURATION, "60m", NULL,                   \
+      "a prepared object not committed by then is marked for deletion")                            \
+    X(CONF_HANG_THRESHOLD, "hang.threshold", CONF_T_DURATION, "15m", NULL,                         \
+      "a wait still pending at the deadline that began longer ago than this is a hang")            \
+    X(CONF_FLUSH_EACH_BATCH, "compaction.flush.each.batch", CONF_T_BOOL, "true",                   \
+      "F01: false = compaction waits for parked sub-minimum-part data",                            \
+      "upload what a plan has parked at its end, even below the minimum part size")                \
+    X(CONF_RELEASE_WAITS_PENDING, "compaction.release.waits.pending", CONF_T_BOOL, "false",        \
+      "F02: true = a failed plan's release waits for the pending part",                            \
+      "a failed compaction's writer release waits for its parked pending part")                    \
+    X(CONF_COMPLETE_WAITERS, "compaction.complete.waiters.on.error", CONF_T_BOOL, "true",          \
+      "F03: false = block waiters are completed on success only",                                  \
+      "an upload error completes every block waiter of the writer")                                \
+    X(CONF_NOT_FOUND, "deletion.not.found", CONF_T_NOTFOUND, "success",                            \
+      "F04: error = a 404 while deleting fails the delete forever",                                \
+      "a 404 met while deleting means the object is gone (success), or an error")                  \
+    X(CONF_VERIFY_INPUTS, "compaction.verify.inputs", CONF_T_BOOL, "true",                         \
+      "F05/F06: false = compaction trusts duplicate or stale input metadata",                      \
+      "compaction dedupes its inputs and checks they are still live right before committing")      \
+    X(CONF_CLEANER_DEDUP, "cleaner.dedup.inflight", CONF_T_BOOL, "true",                           \
+      "F10: false = each lifecycle round re-deletes objects whose delete is in flight",            \
+      "one clean in flight: a round skips objects whose deletion is still running")                \
+    X(CONF_INT32_GUARD, "index.group.int32.guard", CONF_T_BOOL, "true",                            \
+      "F12: false = an index entry's end offset delta may overflow int32",                         \
+      "index entries and compaction groups are split before an offset delta overflows int32")     \
+    X(CONF_CKSUM_PRECOMPUTE, "upload.checksum.precompute", CONF_T_BOOL, "true",                    \
+      "F13: false = a timed-out attempt may send recycled bytes unchecked",                        \
+      "body checksums are computed before the buffer is handed to the transport")                  \
+    X(CONF_FORCE_SPLIT_WAIT, "force.split.wait.close", CONF_T_BOOL, "true",                        \
+      "F15: false = force split commits before its upload completed",                              \
+      "force split commits a stream object only after its upload completed")                       \
+    X(CONF_NOSUCHUPLOAD_ABORT, "upload.part.nosuchupload.abort", CONF_T_BOOL, "true",              \
+      "F17: false = UploadPart NoSuchUpload is retried forever",                                   \
+      "NoSuchUpload on UploadPart/UploadPartCopy aborts the upload instead of retrying")           \
+    X(CONF_ID_ZERO_NONE, "meta.id.zero.is.none", CONF_T_BOOL, "false",                             \
+      "F20: true = object id 0 means no object", "object id 0 is taken as \"no object\"")          \
+    X(CONF_COPY_BACKOFF, "upload.part.copy.timeout.backoff", CONF_T_BOOL, "true",                  \
+      "F21: false = UploadPartCopy retries reuse the plain attempt timeout",                       \
+      "UploadPartCopy uses s3.copy.timeout, doubled per retry")
+
+enum conf_id {
+#define CONF_ENUM_(id, name, type, def, bug, help) id,
+    CONF_TABLE(CONF_ENUM_)
+#undef CONF_ENUM_
+    CONF_COUNT
+};
+
+enum conf_type {
+    CONF_T_INT,
+    CONF_T_COUNT,
+    CONF_T_SIZE,
+    CONF_T_RATE,
+    CONF_T_DURATION,
+    CONF_T_MINUTES,
+    CONF_T_MILLIS,
+    CONF_T_TIMEOUT,
+    CONF_T_PROB,
+    CONF_T_BOOL,
+    CONF_T_CKSUM,
+    CONF_T_STATUS404,
+    CONF_T_NOTFOUND,
+    CONF_T_STRING,
+};
+
+#define CONF_STR_MAX 128 /* string knob values, NUL included */
+#define CONF_ERR_MAX 256 /* a good size for the err buffers below */
+
+/* One row of the table (static, const). */
+struct conf_knob {
+    const char *name;     /* "s3.op.timeout" */
+    enum conf_type type;  /* value kind */
+    const char *def;      /* default, as text */
+    const char *bug;      /* "F01: false = ..." for field-bug knobs, else NULL */
+    const char *help;     /* one line of meaning */
+};
+
+/* A set of values.  Plain data: copy it with `=`. */
+struct conf {
+    int64_t v[CONF_COUNT];                  /* values, in the unit of their type */
+    char str[CONF_COUNT][CONF_STR_MAX];     /* CONF_T_STRING values ("" for others) */
+};
+
+/* The table row of id (id < CONF_COUNT), or NULL. */
+const struct conf_knob *conf_knob(enum conf_id id);
+
+/* The id of the knob named name (exact match), or -1. */
+int conf_lookup(const char *name);
+
+/* "integer", "size", "duration", "duration (bare: minutes)", ... */
+const char *conf_type_name(enum conf_type type);
+
+/* Fills c with every default. */
+void conf_init(struct conf *c);
+
+/* Sets knob name to value (text, as in a scenario).  Returns 0, ERR_NOTFOUND
+ * for an unknown knob, ERR_INVAL for a bad value; on failure err (may be NULL)
+ * gets a sentence such as "unknown knob 'x' (see s3sim knobs)" and c is
+ * unchanged. */
+int conf_set(struct conf *c, const char *name, const char *value, char *err, size_t errsz);
+
+/* Same, with one "NAME=VALUE" string (the --set form). */
+int conf_set_kv(struct conf *c, const char *kv, char *err, size_t errsz);
+
+/* Parses value for knob id into *out (string knobs: checks the length only,
+ * *out = 0).  Same errors as conf_set. */
+int conf_parse_value(enum conf_id id, const char *value, int64_t *out, char *err, size_t errsz);
+
+/* Accessors. */
+static inline int64_t conf_get(const struct conf *c, enum conf_id id) { return c->v[id]; }
+static inline bool conf_bool(const struct conf *c, enum conf_id id) { return c->v[id] != 0; }
+static inline const char *conf_str(const struct conf *c, enum conf_id id) { return c->str[id]; }
+static inline double conf_prob(const struct conf *c, enum conf_id id)
+{
+    return (double)c->v[id] / 1e9;
+}
+
+/* Formats the value of id in c the way the table writes defaults ("10s",
+ * "200MiB", "unlimited", "MD5", "true").  Returns buf. */
+char *conf_format(const struct conf *c, enum conf_id id, char *buf, size_t bufsz);
+
+/*
+ * The value parsers, shared with the scenario parser.  Each parses the whole
+ * string (no leading/trailing spaces), returns 0 or ERR_INVAL / ERR_RANGE and
+ * on failure writes a sentence to err (may be NULL) saying what was expected.
+ * Overflow of int64 (or of the unit's range) is ERR_RANGE, never a wrap.
+ * Numbers are decimal, with an optional fraction where noted (no exponent).
+ */
+
+/* Signed decimal integer ("42", "-3"). */
+int conf_parse_int(const char *s, int64_t *out, char *err, size_t errsz);
+
+/* Unsigned decimal integer up to UINT64_MAX (seeds). */
+int conf_parse_u64(const char *s, uint64_t *out, char *err, size_t errsz);
+
+/* Duration to microseconds: pairs NUMBER UNIT, largest unit first, units us
+ * (extension), ms, s, m, h; a fraction is allowed ("1.5s", "1h30m", "8m10s").
+ * bare_unit_us: 0 = a bare number is an error; else the unit of a bare number
+ * (ENV_USEC_PER_MIN for `.minutes` knobs, ENV_USEC_PER_MS for `.ms`). */
+int conf_parse_duration(const char *s, int64_t bare_unit_us, int64_t *out, char *err,
+                        size_t errsz);
+
+/* Size to bytes: NUMBER UNIT with B, KiB, MiB, GiB, TiB, KB, MB, GB, TB; a
+ * fraction is allowed ("1.5MiB" = 1572864).  bare_ok: a bare number means
+ * bytes (knobs), else it is an error.  Negative sizes are errors. */
+int conf_parse_size(const char *s, bool bare_ok, int64_t *out, char *err, size_t errsz);
+
+/* Rate to bytes per second: SIZE "/s" ("2MiB/s"); bare_ok as for sizes. */
+int conf_parse_rate(const char *s, bool bare_ok, int64_t *out, char *err, size_t errsz);
+
+/* Probability: "0".."1" ("0.25") or a percentage ("25%", "12.5%"). */
+int conf_parse_prob(const char *s, double *out, char *err, size_t errsz);
+
+/* Boolean: true / false (any case). */
+int conf_parse_bool(const char *s, bool *out, char *err, size_t errsz);
+
+#endif /* S3SIM_CONF_H */
