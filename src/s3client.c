@@ -1,0 +1,924 @@
+/*
+ * s3client.c - retry, timeouts, permits, checksums and DeleteObjects
+ * batching over an inner s3_ops (see s3client.h).
+ *
+ * A call (struct s3c_call) is one outer request.  Its attempts reuse the
+ * call's own copy of the request (ireq), so the caller's request is never
+ * touched.  States: IDLE (between attempts, or in backoff), QUEUED (waiting
+ * for a permit), INFLIGHT (ireq submitted), VCHECK (the visibility GET of a
+ * complete answered NoSuchUpload).  A delete-many of any size is a batch
+ * (struct s3c_batch) whose children are calls of at most 1000 keys.
+ */
+#include "s3client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+
+enum s3c_state { S3C_ST_IDLE = 0, S3C_ST_QUEUED, S3C_ST_INFLIGHT, S3C_ST_VCHECK };
+enum s3c_verdict { S3C_OK = 0, S3C_ABORT, S3C_RETRY, S3C_VCHECK };
+
+struct s3c_batch;
+
+struct s3c_call {
+    struct s3c *c;
+    struct s3c_call *next, *prev; /* the client's list of live calls */
+    struct s3c_call *qnext;       /* the permit queue */
+    struct s3_req *outer;         /* the caller's request (NULL for a batch child) */
+    struct s3c_batch *parent;     /* delete-many: the batch this child serves */
+    struct s3_req ireq;           /* the attempts' request, a copy of outer */
+    struct s3_req vreq;           /* the visibility check GET */
+    enum s3c_state state;
+    int attempt;                  /* attempts started so far */
+    bool in_submit;               /* inside the caller's submit() */
+    bool give_up;                 /* the backoff timer answers with last */
+    env_id attempt_timer;         /* the per-attempt timeout */
+    env_id backoff_timer;         /* the wait before the next attempt */
+    env_id read_timer;            /* GET: the whole-read timeout */
+    env_id wait;                  /* the wait registry entry */
+    struct s3_result last;        /* the last failed answer (no owned fields) */
+    const char **keys;            /* batch child: its keys (owned array) */
+    size_t *pos;                  /* batch child: each key's index in the batch */
+};
+
+struct s3c_batch {
+    struct s3c *c;
+    struct s3c_batch *next;           /* the client's list of batches */
+    struct s3_req *outer;             /* the caller's delete-many */
+    struct s3_delete_entry *res;      /* one per outer key */
+    size_t children;                  /* children not yet done */
+    env_id wait;
+    env_id done_timer;                /* a batch with no keys answers from a timer */
+};
+
+struct s3c {
+    struct env *env;
+    struct s3_ops *inner;
+    struct s3c_conf conf;
+    struct s3_ops ops;            /* what the engine calls */
+    struct s3c_call *calls;       /* live calls */
+    int ncalls;
+    struct s3c_call *qhead, *qtail; /* attempts waiting for a permit */
+    struct s3c_batch *batches;    /* live delete-many batches */
+    int nbatches;
+    struct s3c_stats stats;
+};
+
+static int s3c_attempt_go(struct s3c_call *call);
+static void s3c_after_attempt(struct s3c_call *call, struct s3_result *res);
+static void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res);
+static void s3c_del_child_done(struct s3c_call *call);
+static int s3c_del_submit(struct s3c *c, struct s3_req *req);
+static void s3c_del_cancel(struct s3c *c, struct s3_req *req);
+static void s3c_del_free_all(struct s3c *c);
+
+#define S3C_COPY_DELAY_US ENV_USEC_PER_SEC
+#define S3C_COPY_TIMEOUT_US (2 * ENV_USEC_PER_MIN)
+#define S3C_COPY_TIMEOUT_MAX_US (10 * ENV_USEC_PER_MIN)
+#define S3C_BACKOFF_CAP_US (60 * ENV_USEC_PER_SEC)
+#define S3C_DEL_BACKOFF_CAP_US (30 * ENV_USEC_PER_SEC)
+
+void s3c_conf_default(struct s3c_conf *conf)
+{
+    memset(conf, 0, sizeof *conf);
+    conf->op_timeout_us = 10 * ENV_USEC_PER_SEC;
+    conf->read_timeout_us = 2 * ENV_USEC_PER_MIN;
+    conf->retry_backoff_us = ENV_USEC_PER_SEC;
+    conf->retry_max = -1;
+    conf->permits = 50;
+    conf->cksum = S3_CKSUM_MD5;
+    conf->nosuchupload_abort = true;
+    conf->copy_timeout_backoff = true;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static const char *s3c_call_key(const struct s3c_call *call)
+{
+    const struct s3_req *r = &call->ireq;
+    if (r->op == S3_OP_DELETE_MANY)
+        return r->nkeys && r->keys[0] ? r->keys[0] : "";
+    if (r->op == S3_OP_LIST)
+        return r->prefix ? r->prefix : "";
+    return r->key ? r->key : "";
+}
+
+static void s3c_fmt_res(const struct s3_result *res, char *buf, size_t n)
+{
+    static const char *const tr[] = {"ok", "timeout", "reset", "connect", "transport"};
+    if (res->transport != S3_TR_OK)
+        snprintf(buf, n, "%s", tr[(unsigned)res->transport <= S3_TR_OTHER ? res->transport : 4]);
+    else if (res->code != S3E_NONE)
+        snprintf(buf, n, "%d %s", res->status, s3_code_name(res->code));
+    else
+        snprintf(buf, n, "%d", res->status);
+}
+
+int s3c_result_err(const struct s3_result *res)
+{
+    if (res->transport == S3_TR_TIMEOUT)
+        return ERR_TIMEOUT;
+    if (res->transport != S3_TR_OK)
+        return ERR_IO;
+    if (s3_result_ok(res))
+        return ERR_OK;
+    if (res->status == 404 || res->code == S3E_NO_SUCH_KEY || res->code == S3E_NO_SUCH_UPLOAD)
+        return ERR_NOTFOUND;
+    if (res->code == S3E_BAD_DIGEST)
+        return ERR_CHECKSUM;
+    return ERR_S3;
+}
+
+static void s3c_trace(struct s3c_call *call, const struct s3_result *res, const char *what)
+{
+    char r[64];
+    s3c_fmt_res(res, r, sizeof r);
+    env_tracef(call->c->env, "s3c %s %s try=%d %s %s", s3_op_name(call->ireq.op),
+               s3c_call_key(call), call->attempt, r, what);
+}
+
+/* ---- call list and permits ------------------------------------------- */
+
+static void s3c_link(struct s3c *c, struct s3c_call *call)
+{
+    call->next = c->calls;
+    call->prev = NULL;
+    if (c->calls)
+        c->calls->prev = call;
+    c->calls = call;
+    c->ncalls++;
+}
+
+static void s3c_unlink(struct s3c *c, struct s3c_call *call)
+{
+    if (call->prev)
+        call->prev->next = call->next;
+    else
+        c->calls = call->next;
+    if (call->next)
+        call->next->prev = call->prev;
+    c->ncalls--;
+}
+
+static void s3c_dequeue(struct s3c *c, struct s3c_call *call)
+{
+    struct s3c_call **pp = &c->qhead, *prev = NULL;
+    while (*pp && *pp != call) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (!*pp)
+        return;
+    *pp = call->qnext;
+    if (c->qtail == call)
+        c->qtail = prev;
+    call->qnext = NULL;
+    c->stats.queued--;
+}
+
+/* Ends the current attempt's hold on the inner s3_ops: cancels what is in
+ * flight (when asked), stops the attempt timer, gives the permit back. */
+static void s3c_attempt_stop(struct s3c_call *call, bool cancel_inner)
+{
+    struct s3c *c = call->c;
+    env_cancel(c->env, call->attempt_timer);
+    call->attempt_timer = 0;
+    if (call->state == S3C_ST_QUEUED) {
+        s3c_dequeue(c, call);
+    } else if (call->state == S3C_ST_INFLIGHT || call->state == S3C_ST_VCHECK) {
+        if (cancel_inner)
+            s3_cancel(c->inner, call->state == S3C_ST_VCHECK ? &call->vreq : &call->ireq);
+        c->stats.inflight--;
+    }
+    call->state = S3C_ST_IDLE;
+}
+
+static int s3c_attempt_start(struct s3c_call *call);
+
+/* Starts queued attempts while permits are free.  A queued attempt whose
+ * inner submit fails becomes a retry through a timer, so pumping never calls
+ * a caller's callback. */
+static void s3c_pump(struct s3c *c)
+{
+    while (c->qhead && c->stats.inflight < c->conf.permits) {
+        struct s3c_call *call = c->qhead;
+        c->qhead = call->qnext;
+        if (!c->qhead)
+            c->qtail = NULL;
+        call->qnext = NULL;
+        c->stats.queued--;
+        call->state = S3C_ST_IDLE;
+        s3c_attempt_start(call);
+    }
+}
+
+/* Removes the call from the client and frees it. */
+static void s3c_call_free(struct s3c_call *call)
+{
+    struct s3c *c = call->c;
+    s3c_attempt_stop(call, true);
+    env_cancel(c->env, call->backoff_timer);
+    env_cancel(c->env, call->read_timer);
+    env_wait_end(c->env, call->wait);
+    s3c_unlink(c, call);
+    free(call->keys);
+    free(call->pos);
+    free(call);
+}
+
+/* Answers the caller with res and frees the call.  The queue is pumped
+ * before the callback, so the callback sees a consistent client.  The
+ * callback must not free the client. */
+static void s3c_finish(struct s3c_call *call, struct s3_result *res)
+{
+    struct s3c *c = call->c;
+    struct s3_req *outer = call->outer;
+    if (!s3_result_ok(res))
+        c->stats.failures++;
+    s3c_call_free(call);
+    s3c_pump(c);
+    outer->cb(outer, res);
+}
+
+/* Answers the caller with a result made here. */
+static void s3c_finish_synth(struct s3c_call *call, enum s3_transport tr, int status,
+                             enum s3_code code, const char *msg)
+{
+    struct s3_result res;
+    memset(&res, 0, sizeof res);
+    res.transport = tr;
+    res.status = status;
+    res.code = code;
+    snprintf(res.message, sizeof res.message, "%s", msg);
+    s3c_finish(call, &res);
+    s3_result_cleanup(&res);
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void s3c_on_attempt_timeout(void *arg)
+{
+    struct s3c_call *call = arg;
+    struct s3c *c = call->c;
+    struct s3_result res;
+    call->attempt_timer = 0;
+    c->stats.timeouts++;
+    memset(&res, 0, sizeof res);
+    res.transport = S3_TR_TIMEOUT;
+    snprintf(res.message, sizeof res.message, "attempt timeout");
+    s3c_attempt_stop(call, true);
+    s3c_after_attempt(call, &res);
+    s3c_pump(c);
+}
+
+static void s3c_on_read_timeout(void *arg)
+{
+    struct s3c_call *call = arg;
+    struct s3c *c = call->c;
+    call->read_timer = 0;
+    c->stats.read_timeouts++;
+    env_tracef(c->env, "s3c get %s read-timeout", s3c_call_key(call));
+    env_logf(c->env, ENV_LOG_WARN, "s3client", "range read of %s timed out after %d attempt(s)",
+             s3c_call_key(call), call->attempt);
+    s3c_finish_synth(call, S3_TR_TIMEOUT, 0, S3E_NONE, "read timeout");
+}
+
+static void s3c_on_backoff(void *arg)
+{
+    struct s3c_call *call = arg;
+    call->backoff_timer = 0;
+    if (call->give_up) {
+        struct s3_result *last = &call->last;
+        s3c_finish_synth(call, last->transport, last->status, last->code, last->message);
+        return;
+    }
+    s3c_attempt_go(call);
+}
+
+/* ---- attempts ------------------------------------------------------------ */
+
+static int64_t s3c_attempt_timeout(const struct s3c_call *call)
+{
+    const struct s3c_conf *conf = &call->c->conf;
+    if (call->ireq.op == S3_OP_MPU_COPY && conf->copy_timeout_backoff) {
+        int64_t t = S3C_COPY_TIMEOUT_US;
+        for (int i = 1; i < call->attempt && t < S3C_COPY_TIMEOUT_MAX_US; i++)
+            t *= 2;
+        return t < S3C_COPY_TIMEOUT_MAX_US ? t : S3C_COPY_TIMEOUT_MAX_US;
+    }
+    return conf->op_timeout_us;
+}
+
+static void s3c_inner_cb(struct s3_req *req, struct s3_result *res);
+static void s3c_vcheck_cb(struct s3_req *req, struct s3_result *res);
+
+/* Submits the next attempt now (a permit is free).  Returns the inner
+ * submit's error only for the first attempt, inside the caller's submit. */
+static int s3c_attempt_start(struct s3c_call *call)
+{
+    struct s3c *c = call->c;
+    int64_t timeout;
+    char d[32];
+    int rc;
+    call->attempt++;
+    call->ireq.cb = s3c_inner_cb;
+    call->ireq.arg = call;
+    call->state = S3C_ST_INFLIGHT;
+    if (++c->stats.inflight > c->stats.inflight_peak)
+        c->stats.inflight_peak = c->stats.inflight;
+    c->stats.attempts[call->ireq.op]++;
+    if ((unsigned)call->ireq.job < S3_JOB_COUNT)
+        c->stats.job_attempts[call->ireq.job]++;
+    if (call->ireq.op == S3_OP_DELETE_MANY && call->ireq.nkeys > c->stats.max_keys_per_delete)
+        c->stats.max_keys_per_delete = call->ireq.nkeys;
+    rc = c->inner->submit(c->inner, &call->ireq);
+    if (rc < 0) {
+        struct s3_result res;
+        c->stats.inflight--;
+        call->state = S3C_ST_IDLE;
+        if (call->in_submit)
+            return rc;
+        /* A later attempt that could not even start: a transport failure. */
+        memset(&res, 0, sizeof res);
+        res.transport = S3_TR_OTHER;
+        snprintf(res.message, sizeof res.message, "inner submit: %s", err_str(rc));
+        s3c_after_attempt(call, &res);
+        return 0;
+    }
+    timeout = s3c_attempt_timeout(call);
+    if (timeout != ENV_TIME_NEVER)
+        call->attempt_timer = env_timer(c->env, timeout, s3c_on_attempt_timeout, call);
+    if (timeout == ENV_TIME_NEVER)
+        snprintf(d, sizeof d, "none");
+    else
+        env_fmt_duration(timeout, d, sizeof d);
+    env_wait_updatef(c->env, call->wait, "%s of %s attempt %d in flight, attempt timeout %s",
+                     s3_op_name(call->ireq.op), s3c_call_key(call), call->attempt, d);
+    return 0;
+}
+
+/* Starts the next attempt, or queues it behind the permit queue. */
+static int s3c_attempt_go(struct s3c_call *call)
+{
+    struct s3c *c = call->c;
+    if (c->stats.inflight < c->conf.permits && !c->qhead)
+        return s3c_attempt_start(call);
+    call->state = S3C_ST_QUEUED;
+    call->qnext = NULL;
+    if (c->qtail)
+        c->qtail->qnext = call;
+    else
+        c->qhead = call;
+    c->qtail = call;
+    if (++c->stats.queued > c->stats.queued_peak)
+        c->stats.queued_peak = c->stats.queued;
+    env_wait_updatef(c->env, call->wait,
+                     "%s of %s attempt %d queued for an in-flight permit (%d of %d in use)",
+                     s3_op_name(call->ireq.op), s3c_call_key(call), call->attempt + 1,
+                     c->stats.inflight, c->conf.permits);
+    return 0;
+}
+
+/* The backoff before retry number n (n = 0 for the first retry). */
+static int64_t s3c_backoff(struct s3c_call *call)
+{
+    struct s3c *c = call->c;
+    int n = call->attempt - 1;
+    int64_t b = c->conf.retry_backoff_us;
+    if (call->ireq.op == S3_OP_MPU_COPY)
+        return S3C_COPY_DELAY_US;
+    if (n > 16)
+        n = 16;
+    for (int i = 0; i < n && b < S3C_BACKOFF_CAP_US; i++)
+        b *= 2;
+    if (b > S3C_BACKOFF_CAP_US)
+        b = S3C_BACKOFF_CAP_US;
+    return (int64_t)env_rand_below(c->env, 1000) * ENV_USEC_PER_MS + b;
+}
+
+static bool s3c_attempts_left(const struct s3c_call *call)
+{
+    int max = call->c->conf.retry_max;
+    return max < 0 || call->attempt < max;
+}
+
+/* Schedules a retry after delay, or the final failure when no attempt is
+ * left (through a timer, so the caller's callback runs from the loop). */
+static void s3c_retry(struct s3c_call *call, const struct s3_result *res, int64_t delay)
+{
+    struct s3c *c = call->c;
+    char d[32], why[64];
+    s3c_fmt_res(res, why, sizeof why);
+    call->last.transport = res->transport;
+    call->last.status = res->status;
+    call->last.code = res->code;
+    snprintf(call->last.message, sizeof call->last.message, "%s", res->message);
+    call->give_up = !s3c_attempts_left(call);
+    if (call->give_up) {
+        delay = 0;
+        env_wait_updatef(c->env, call->wait, "%s of %s: giving up after %d attempts (%s)",
+                         s3_op_name(call->ireq.op), s3c_call_key(call), call->attempt, why);
+    } else {
+        c->stats.retries++;
+        env_fmt_duration(delay, d, sizeof d);
+        env_wait_updatef(c->env, call->wait, "%s of %s: attempt %d in %s after %s",
+                         s3_op_name(call->ireq.op), s3c_call_key(call), call->attempt + 1, d,
+                         why);
+    }
+    call->backoff_timer = env_timer(c->env, delay, s3c_on_backoff, call);
+}
+
+/* Decides what to do with an attempt's answer (§3.5). */
+static enum s3c_verdict s3c_classify(const struct s3c_conf *conf, enum s3_op op,
+                                     const struct s3_result *res)
+{
+    if (res->transport != S3_TR_OK)
+        return S3C_RETRY;
+    if (res->code == S3E_NO_SUCH_UPLOAD) {
+        if (op == S3_OP_MPU_COMPLETE)
+            return S3C_VCHECK;
+        if (op == S3_OP_MPU_PART || op == S3_OP_MPU_COPY)
+            return conf->nosuchupload_abort ? S3C_ABORT : S3C_RETRY;
+    }
+    if (res->status == 404 || res->code == S3E_NO_SUCH_KEY)
+        return S3C_ABORT;
+    if (res->status < 200 || res->status >= 300 || res->code != S3E_NONE)
+        return S3C_RETRY;
+    return S3C_OK;
+}
+
+/* True when the answer of a put/part carries what was sent: the ETag for
+ * MD5, the returned checksum otherwise (absent: nothing to compare). */
+static bool s3c_cksum_ok(const struct s3c_call *call, const struct s3_result *res)
+{
+    const struct s3_checksum *sent = &call->ireq.cksum;
+    const char *got = res->etag;
+    char want[S3_ETAG_MAX];
+    if (call->ireq.op != S3_OP_PUT && call->ireq.op != S3_OP_MPU_PART)
+        return true;
+    if (sent->alg == S3_CKSUM_NONE)
+        return true;
+    if (sent->alg != S3_CKSUM_MD5 || got[0] == '\0')
+        return res->cksum.alg == S3_CKSUM_NONE || s3_checksum_equal(sent, &res->cksum);
+    for (int i = 0; i < 16; i++)
+        snprintf(want + 2 * i, 3, "%02x", sent->value[i]);
+    if (got[0] == '"')
+        got++;
+    return strncasecmp(got, want, 32) == 0 && (got[32] == '\0' || (got[32] == '"' && !got[33]));
+}
+
+static void s3c_start_vcheck(struct s3c_call *call)
+{
+    struct s3c *c = call->c;
+    int rc;
+    c->stats.visibility_checks++;
+    memset(&call->vreq, 0, sizeof call->vreq);
+    call->vreq.job = call->ireq.job;
+    call->vreq.key = call->ireq.key;
+    call->vreq.range_start = 0;
+    call->vreq.range_end = 1;
+    /* The attempt keeps a permit while it checks. */
+    c->stats.inflight++;
+    call->state = S3C_ST_VCHECK;
+    rc = s3_get(c->inner, &call->vreq, s3c_vcheck_cb, call);
+    if (rc < 0) {
+        struct s3_result res;
+        c->stats.inflight--;
+        call->state = S3C_ST_IDLE;
+        memset(&res, 0, sizeof res);
+        res.transport = S3_TR_OTHER;
+        s3c_retry(call, &res, s3c_backoff(call));
+        return;
+    }
+    if (c->conf.op_timeout_us != ENV_TIME_NEVER)
+        call->attempt_timer =
+            env_timer(c->env, c->conf.op_timeout_us, s3c_on_attempt_timeout, call);
+    env_wait_updatef(c->env, call->wait,
+                     "complete of %s attempt %d answered NoSuchUpload: checking whether the "
+                     "object is readable (GET [0,1))",
+                     s3c_call_key(call), call->attempt);
+}
+
+/* Handles an attempt's answer; the attempt has already been stopped. */
+static void s3c_after_attempt(struct s3c_call *call, struct s3_result *res)
+{
+    struct s3c *c = call->c;
+    enum s3c_verdict v;
+    if (call->parent) {
+        s3c_del_child_answer(call, res);
+        return;
+    }
+    v = s3c_classify(&c->conf, call->ireq.op, res);
+    if (v == S3C_OK && !s3c_cksum_ok(call, res)) {
+        c->stats.checksum_mismatches++;
+        env_logf(c->env, ENV_LOG_WARN, "s3client",
+                 "%s of %s attempt %d: %s (the store kept other bytes than were sent); "
+                 "sending again",
+                 s3_op_name(call->ireq.op), s3c_call_key(call), call->attempt,
+                 err_str(ERR_CHECKSUM));
+        res->code = S3E_BAD_DIGEST;
+        snprintf(res->message, sizeof res->message, "%s", err_str(ERR_CHECKSUM));
+        v = S3C_RETRY;
+    }
+    switch (v) {
+    case S3C_OK:
+    case S3C_ABORT:
+        s3c_trace(call, res, v == S3C_OK ? "ok" : "abort");
+        s3c_finish(call, res);
+        return;
+    case S3C_VCHECK:
+        s3c_trace(call, res, "check");
+        s3c_start_vcheck(call);
+        return;
+    case S3C_RETRY:
+        s3c_trace(call, res, s3c_attempts_left(call) ? "retry" : "fail");
+        s3c_retry(call, res, s3c_backoff(call));
+        return;
+    }
+}
+
+static void s3c_inner_cb(struct s3_req *req, struct s3_result *res)
+{
+    struct s3c_call *call = req->arg;
+    struct s3c *c = call->c;
+    s3c_attempt_stop(call, false);
+    s3c_after_attempt(call, res);
+    s3c_pump(c);
+}
+
+static void s3c_vcheck_cb(struct s3_req *req, struct s3_result *res)
+{
+    struct s3c_call *call = req->arg;
+    struct s3c *c = call->c;
+    s3c_attempt_stop(call, false);
+    if (s3_result_ok(res)) {
+        s3c_trace(call, res, "visible");
+        env_logf(c->env, ENV_LOG_INFO, "s3client",
+                 "complete of %s answered NoSuchUpload but the object is readable: done",
+                 s3c_call_key(call));
+        s3c_finish_synth(call, S3_TR_OK, 200, S3E_NONE, "");
+    } else {
+        struct s3_result r;
+        s3c_trace(call, res, "invisible");
+        memset(&r, 0, sizeof r);
+        r.transport = S3_TR_OK;
+        r.status = 404;
+        r.code = S3E_NO_SUCH_UPLOAD;
+        s3c_retry(call, &r, s3c_backoff(call));
+    }
+    s3c_pump(c);
+}
+
+/* ---- DeleteObjects batching (§3.9) ------------------------------------- */
+
+static bool s3c_del_key_retriable(enum s3_code code)
+{
+    return code == S3E_INTERNAL_ERROR || code == S3E_SERVICE_UNAVAILABLE ||
+           code == S3E_SLOW_DOWN || code == S3E_REQUEST_TIMEOUT || code == S3E_OPERATION_ABORTED;
+}
+
+static bool s3c_del_status_retriable(int status)
+{
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+           status == 504;
+}
+
+/* min(backoff * 2^min(n-1,5), 30 s) before retry n (n = 1 first). */
+static int64_t s3c_del_backoff(const struct s3c_call *call)
+{
+    int64_t b = call->c->conf.retry_backoff_us;
+    int n = call->attempt - 1;
+    for (int i = 0; i < n && i < 5; i++)
+        b *= 2;
+    return b < S3C_DEL_BACKOFF_CAP_US ? b : S3C_DEL_BACKOFF_CAP_US;
+}
+
+static void s3c_batch_free(struct s3c_batch *b)
+{
+    struct s3c *c = b->c;
+    struct s3c_batch **pp = &c->batches;
+    while (*pp && *pp != b)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = b->next;
+    c->nbatches--;
+    env_cancel(c->env, b->done_timer);
+    free(b->res);
+    free(b);
+}
+
+/* Answers the caller of a batch whose keys are all settled. */
+static void s3c_batch_answer(struct s3c_batch *b)
+{
+    struct s3c *c = b->c;
+    struct s3_req *outer = b->outer;
+    struct s3_result res;
+    memset(&res, 0, sizeof res);
+    res.transport = S3_TR_OK;
+    res.status = 200;
+    res.deleted = b->res;
+    res.ndeleted = outer->nkeys;
+    b->res = NULL;
+    for (size_t i = 0; i < res.ndeleted; i++) {
+        if (res.deleted[i].code != S3E_NONE) {
+            res.code = res.deleted[i].code;
+            snprintf(res.message, sizeof res.message, "%s: %s", res.deleted[i].key,
+                     s3_code_name(res.code));
+            c->stats.failures++;
+            break;
+        }
+    }
+    s3c_batch_free(b);
+    outer->cb(outer, &res);
+    s3_result_cleanup(&res);
+}
+
+static void s3c_batch_on_empty(void *arg)
+{
+    struct s3c_batch *b = arg;
+    b->done_timer = 0;
+    s3c_batch_answer(b);
+}
+
+static void s3c_del_child_done(struct s3c_call *call)
+{
+    struct s3c_batch *b = call->parent;
+    s3c_call_free(call);
+    if (--b->children == 0)
+        s3c_batch_answer(b);
+}
+
+static void s3c_del_on_backoff(void *arg)
+{
+    struct s3c_call *call = arg;
+    call->backoff_timer = 0;
+    if (call->give_up)
+        s3c_del_child_done(call);
+    else
+        s3c_attempt_go(call);
+}
+
+/* Retries the child's remaining keys, or gives them up (their codes are
+ * already recorded in the batch). */
+static void s3c_del_child_retry(struct s3c_call *call, const char *why)
+{
+    struct s3c *c = call->c;
+    int64_t delay = s3c_del_backoff(call);
+    char d[32];
+    call->give_up = !s3c_attempts_left(call);
+    if (call->give_up) {
+        delay = 0;
+    } else {
+        c->stats.retries++;
+        env_fmt_duration(delay, d, sizeof d);
+        env_wait_updatef(c->env, call->wait, "delete-many of %zu keys from %s: attempt %d in %s "
+                         "after %s", call->ireq.nkeys, s3c_call_key(call), call->attempt + 1, d,
+                         why);
+    }
+    call->backoff_timer = env_timer(c->env, delay, s3c_del_on_backoff, call);
+}
+
+/* Sets the code of every remaining key of the child. */
+static void s3c_del_mark_all(struct s3c_call *call, enum s3_code code)
+{
+    for (size_t i = 0; i < call->ireq.nkeys; i++)
+        call->parent->res[call->pos[i]].code = code;
+}
+
+static void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res)
+{
+    struct s3c_batch *b = call->parent;
+    size_t keep = 0;
+    bool whole = res->transport != S3_TR_OK || res->status < 200 || res->status >= 300 ||
+                 res->ndeleted != call->ireq.nkeys;
+    if (whole) {
+        bool retriable = res->transport != S3_TR_OK || s3c_del_status_retriable(res->status) ||
+                         (res->status >= 200 && res->status < 300);
+        enum s3_code code = res->transport != S3_TR_OK ? S3E_REQUEST_TIMEOUT
+                            : res->code != S3E_NONE    ? res->code
+                                                       : s3_default_code(S3_OP_DELETE_MANY,
+                                                                         res->status);
+        if (code == S3E_NONE)
+            code = S3E_OTHER;
+        s3c_del_mark_all(call, code);
+        s3c_trace(call, res, retriable && s3c_attempts_left(call) ? "retry" : "fail");
+        if (retriable)
+            s3c_del_child_retry(call, "a failed call");
+        else
+            s3c_del_child_done(call);
+        return;
+    }
+    for (size_t i = 0; i < call->ireq.nkeys; i++) {
+        enum s3_code code = res->deleted[i].code;
+        if (code == S3E_NO_SUCH_KEY)
+            code = S3E_NONE;
+        b->res[call->pos[i]].code = code;
+        if (s3c_del_key_retriable(code)) {
+            call->keys[keep] = call->keys[i];
+            call->pos[keep] = call->pos[i];
+            keep++;
+        }
+    }
+    call->ireq.nkeys = keep;
+    s3c_trace(call, res, keep ? "retry-keys" : "ok");
+    if (keep)
+        s3c_del_child_retry(call, "retriable per-key errors");
+    else
+        s3c_del_child_done(call);
+}
+
+/* Makes the child call for keys [from, from + n) of the batch. */
+static struct s3c_call *s3c_del_child(struct s3c_batch *b, size_t from, size_t n)
+{
+    struct s3c *c = b->c;
+    struct s3c_call *call = calloc(1, sizeof *call);
+    if (!call)
+        return NULL;
+    call->keys = calloc(n, sizeof *call->keys);
+    call->pos = calloc(n, sizeof *call->pos);
+    if (!call->keys || !call->pos) {
+        free(call->keys);
+        free(call->pos);
+        free(call);
+        return NULL;
+    }
+    call->c = c;
+    call->parent = b;
+    call->ireq = *b->outer;
+    for (size_t i = 0; i < n; i++) {
+        call->keys[i] = b->outer->keys[from + i];
+        call->pos[i] = from + i;
+    }
+    call->ireq.keys = call->keys;
+    call->ireq.nkeys = n;
+    s3c_link(c, call);
+    call->wait = env_wait_beginf(c->env, s3_job_name(b->outer->job),
+                                 "delete-many of %zu keys from %s starting", n,
+                                 s3c_call_key(call));
+    return call;
+}
+
+static void s3c_del_abandon(struct s3c_batch *b)
+{
+    struct s3c *c = b->c;
+    struct s3c_call *call = c->calls, *next;
+    for (; call; call = next) {
+        next = call->next;
+        if (call->parent == b)
+            s3c_call_free(call);
+    }
+    s3c_batch_free(b);
+}
+
+static int s3c_del_submit(struct s3c *c, struct s3_req *req)
+{
+    struct s3c_batch *b;
+    int rc = ERR_NOMEM;
+    if (req->nkeys && !req->keys)
+        return ERR_INVAL;
+    b = calloc(1, sizeof *b);
+    if (!b || !(b->res = calloc(req->nkeys ? req->nkeys : 1, sizeof *b->res))) {
+        free(b);
+        return ERR_NOMEM;
+    }
+    b->c = c;
+    b->outer = req;
+    b->next = c->batches;
+    c->batches = b;
+    c->nbatches++;
+    for (size_t i = 0; i < req->nkeys; i++)
+        b->res[i].key = req->keys[i];
+    for (size_t from = 0; from < req->nkeys; from += S3_MAX_DELETE_KEYS) {
+        size_t n = req->nkeys - from < S3_MAX_DELETE_KEYS ? req->nkeys - from : S3_MAX_DELETE_KEYS;
+        struct s3c_call *call = s3c_del_child(b, from, n);
+        if (!call)
+            goto fail;
+        b->children++;
+        call->in_submit = true;
+        rc = s3c_attempt_go(call);
+        call->in_submit = false;
+        if (rc < 0)
+            goto fail;
+    }
+    c->stats.calls[S3_OP_DELETE_MANY]++;
+    if (req->nkeys == 0 && !(b->done_timer = env_timer(c->env, 0, s3c_batch_on_empty, b)))
+        goto fail;
+    return 0;
+fail:
+    s3c_del_abandon(b);
+    s3c_pump(c);
+    return rc < 0 ? rc : ERR_NOMEM;
+}
+
+static void s3c_del_cancel(struct s3c *c, struct s3_req *req)
+{
+    for (struct s3c_batch *b = c->batches; b; b = b->next) {
+        if (b->outer == req) {
+            s3c_del_abandon(b);
+            s3c_pump(c);
+            return;
+        }
+    }
+}
+
+static void s3c_del_free_all(struct s3c *c)
+{
+    while (c->batches)
+        s3c_del_abandon(c->batches);
+}
+
+/* ---- the s3_ops entry points ------------------------------------------- */
+
+static int s3c_submit(struct s3_ops *ops, struct s3_req *req)
+{
+    struct s3c *c = ops->impl;
+    struct s3c_call *call;
+    int rc;
+    if (!req || !req->cb || (unsigned)req->op >= S3_OP_COUNT)
+        return ERR_INVAL;
+    if (req->op == S3_OP_DELETE_MANY)
+        return s3c_del_submit(c, req);
+    call = calloc(1, sizeof *call);
+    if (!call)
+        return ERR_NOMEM;
+    call->c = c;
+    call->outer = req;
+    call->ireq = *req;
+    /* Once per call, before any attempt: a stale attempt can never send
+     * bytes that do not match (field bug F13). */
+    if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->cksum.alg == S3_CKSUM_NONE)
+        s3_checksum_compute(c->conf.cksum, req->body, req->body_len, &call->ireq.cksum);
+    s3c_link(c, call);
+    call->wait = env_wait_beginf(c->env, s3_job_name(req->job), "%s of %s starting",
+                                 s3_op_name(req->op), s3c_call_key(call));
+    call->in_submit = true;
+    rc = s3c_attempt_go(call);
+    call->in_submit = false;
+    if (rc < 0) {
+        s3c_call_free(call);
+        return rc;
+    }
+    c->stats.calls[req->op]++;
+    if (req->op == S3_OP_GET && c->conf.read_timeout_us != ENV_TIME_NEVER)
+        call->read_timer = env_timer(c->env, c->conf.read_timeout_us, s3c_on_read_timeout, call);
+    return 0;
+}
+
+static void s3c_cancel_op(struct s3_ops *ops, struct s3_req *req)
+{
+    struct s3c *c = ops->impl;
+    for (struct s3c_call *call = c->calls; call; call = call->next) {
+        if (call->outer == req && !call->parent) {
+            s3c_call_free(call);
+            s3c_pump(c);
+            return;
+        }
+    }
+    s3c_del_cancel(c, req);
+}
+
+int s3c_new(struct env *env, struct s3_ops *inner, const struct s3c_conf *conf, struct s3c **out)
+{
+    struct s3c *c;
+    *out = NULL;
+    if (!env || !inner || !conf || conf->permits < 1 || conf->retry_backoff_us < 0 ||
+        conf->op_timeout_us <= 0 || conf->read_timeout_us <= 0)
+        return ERR_INVAL;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return ERR_NOMEM;
+    c->env = env;
+    c->inner = inner;
+    c->conf = *conf;
+    c->ops.impl = c;
+    c->ops.name = "client";
+    c->ops.submit = s3c_submit;
+    c->ops.cancel = s3c_cancel_op;
+    *out = c;
+    return ERR_OK;
+}
+
+void s3c_free(struct s3c *c)
+{
+    if (!c)
+        return;
+    s3c_del_free_all(c);
+    while (c->calls)
+        s3c_call_free(c->calls);
+    free(c);
+}
+
+struct s3_ops *s3c_ops(struct s3c *c) { return &c->ops; }
+
+const struct s3c_stats *s3c_stats(const struct s3c *c) { return &c->stats; }
+
+int s3c_pending(const struct s3c *c)
+{
+    int n = 0;
+    for (const struct s3c_call *call = c->calls; call; call = call->next)
+        n += call->parent == NULL;
+    return n + c->nbatches;
+}

@@ -1,0 +1,122 @@
+/*
+ * s3client.h - the engine's S3 client layer: retry, timeouts, permits,
+ * DeleteObjects batching and checksums, as an s3_ops wrapper.
+ *
+ *   engine --s3_put()--> [s3c: permits, attempts, timeouts, backoff] --> inner s3_ops
+ *                                                                  (fault shim or s3_curl)
+ *
+ * One outer request (the caller's struct s3_req) becomes one or more attempts
+ * on the inner s3_ops.  The caller sees one callback with the final answer
+ * (reference/automq-engine.md §3.5, §3.6, §3.9):
+ *
+ *  - Classification (§3.5): a transport failure (no answer, reset, attempt
+ *    timeout) retries; an answer with status 404 or code NoSuchKey aborts; any
+ *    other error status or code retries, including a 200 whose code is an
+ *    error (S3's "200 with an <Error> body").  NoSuchUpload aborts on mpu-part
+ *    and mpu-copy (conf.nosuchupload_abort; false restores field bug F17:
+ *    retried forever) and on mpu-complete triggers the visibility check: GET
+ *    byte [0,1) of the target key; readable -> the completion is reported as
+ *    done (status 200, empty ETag), else the complete is retried.
+ *  - Backoff: uniform(0..999 ms) + min(backoff * 2^min(n,16), 60 s) before
+ *    retry n (n = 0 for the first retry); one env draw per retry.  mpu-copy:
+ *    a fixed 1 s, and (conf.copy_timeout_backoff) an attempt timeout of 2 min
+ *    doubling up to 10 min; false restores field bug F21 (the normal attempt
+ *    timeout, so slow copies time out forever).
+ *  - conf.retry_max bounds the attempts of one call (-1: unlimited).  When
+ *    they are used up the caller gets the last attempt's answer.
+ *  - conf.op_timeout_us: per-attempt timeout; on expiry the inner attempt is
+ *    cancelled (s3_cancel) and the call retried.  conf.read_timeout_us: a
+ *    whole-operation timeout of a GET; on expiry the caller gets transport
+ *    S3_TR_TIMEOUT.  ENV_TIME_NEVER disables either.
+ *  - Permits: at most conf.permits attempts are in flight on the inner s3_ops;
+ *    others wait in a FIFO queue.  A permit is held by an attempt, not during
+ *    a backoff.
+ *  - Checksums: for put and mpu-part, the checksum of conf.cksum is computed
+ *    once per call (before the first attempt) and sent with every attempt;
+ *    the answer's checksum (MD5: the ETag) must equal it, else the attempt
+ *    failed (ERR_CHECKSUM, logged as a warning) and the body is sent again.
+ *    A caller-set req->cksum (alg != NONE) is kept as is.
+ *  - delete-many of any number of keys: split into calls of at most 1000
+ *    keys.  Per key: NoSuchKey is success; InternalError, ServiceUnavailable,
+ *    SlowDown, RequestTimeout, OperationAborted are retried (only those keys)
+ *    after min(backoff * 2^min(n-1,5), 30 s); others fail for good.  A whole
+ *    call failing with a transport error or 408/429/500/502/503/504 retries
+ *    all its keys; any other status fails them.  The caller's result has
+ *    deleted[] with one entry per request key, same order, and code S3E_NONE
+ *    when every key is gone, else the code of the first failed key.
+ *  - Every call registers one wait (who: the job name; what: the op, key,
+ *    attempt and what it waits for), updated at each step.
+ *  - One trace line per attempt outcome ("s3c put KEY try=2 500 retry").
+ *
+ * The outer request must stay valid until its callback has run or
+ * s3_cancel() returned (the s3.h contract).  Results passed to the caller
+ * follow s3.h: valid during the callback only.
+ */
+#ifndef S3SIM_S3CLIENT_H
+#define S3SIM_S3CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "env.h"
+#include "s3.h"
+
+/* The knobs of the client layer (SCENARIOS.md §3). */
+struct s3c_conf {
+    int64_t op_timeout_us;     /* s3.op.timeout; ENV_TIME_NEVER = none (10 s) */
+    int64_t read_timeout_us;   /* s3.read.timeout, GET as a whole (2 min) */
+    int64_t retry_backoff_us;  /* s3.retry.backoff, first backoff (1 s) */
+    int retry_max;             /* s3.retry.max, attempts per call; -1 unlimited */
+    int permits;               /* in-flight attempts (50) */
+    enum s3_cksum cksum;       /* s3.checksum.algorithm (MD5) */
+    bool nosuchupload_abort;   /* false: field bug F17 (true) */
+    bool copy_timeout_backoff; /* false: field bug F21 (true) */
+};
+
+/* Counters of the client layer. */
+struct s3c_stats {
+    uint64_t calls[S3_OP_COUNT];    /* outer calls per op (delete-many: per caller call) */
+    uint64_t attempts[S3_OP_COUNT]; /* attempts submitted to the inner s3_ops, per op */
+    uint64_t job_attempts[S3_JOB_COUNT]; /* attempts per job */
+    uint64_t retries;               /* attempts that were retried */
+    uint64_t timeouts;              /* attempts cancelled by the attempt timeout */
+    uint64_t read_timeouts;         /* GETs failed by the whole-read timeout */
+    uint64_t checksum_mismatches;   /* answers whose checksum/ETag differed */
+    uint64_t visibility_checks;     /* NoSuchUpload on complete -> GET [0,1) */
+    uint64_t failures;              /* calls answered with a failure */
+    uint64_t max_keys_per_delete;   /* most keys in one inner DeleteObjects call */
+    int inflight;                   /* attempts in flight now */
+    int inflight_peak;              /* most attempts in flight at once */
+    int queued;                     /* attempts waiting for a permit now */
+    int queued_peak;
+};
+
+struct s3c;
+
+/* Fills conf with the defaults above. */
+void s3c_conf_default(struct s3c_conf *conf);
+
+/* Creates a client over inner.  env and inner are borrowed and must outlive
+ * the client.  conf is copied.  Returns ERR_OK, ERR_NOMEM or ERR_INVAL (bad
+ * conf: permits < 1, backoff < 0, timeouts <= 0). */
+int s3c_new(struct env *env, struct s3_ops *inner, const struct s3c_conf *conf,
+            struct s3c **out);
+
+/* Cancels every call in flight (no callback runs) and frees the client. */
+void s3c_free(struct s3c *c);
+
+/* The s3_ops the engine calls (name "client"); valid until s3c_free(). */
+struct s3_ops *s3c_ops(struct s3c *c);
+
+/* The counters (live; read-only for the caller). */
+const struct s3c_stats *s3c_stats(const struct s3c *c);
+
+/* Outer calls not yet answered (including those in backoff or queued). */
+int s3c_pending(const struct s3c *c);
+
+/* Maps an answer to an error code: ERR_OK, ERR_NOTFOUND (404 / NoSuchKey /
+ * NoSuchUpload), ERR_TIMEOUT (transport timeout), ERR_IO (other transport
+ * failure), ERR_CHECKSUM (BadDigest), ERR_S3 (any other error). */
+int s3c_result_err(const struct s3_result *res);
+
+#endif /* S3SIM_S3CLIENT_H */
