@@ -1,0 +1,543 @@
+/*
+ * fault.c - the fault shim: an s3_ops over the honest store (fault.h).
+ *
+ * submit(): validate, count, try the rules in order (the first that fires
+ * gives the call its effect), draw the call's latency (always exactly one
+ * draw, after any prob= draws), then keep the call in a pending list:
+ *
+ *   none, stale, status, partial, reset, lost  answer (or apply) after the latency
+ *   delay=D                                    after the latency + D
+ *   timeout, stall                             never: swallowed at submit
+ *
+ * When its timer fires the call is applied on the store (fs3_exec) and
+ * answered, except: status= and reset answer without touching the store;
+ * lost applies it and answers nothing; stale= applies it as of now - D.
+ * A swallowed call stays pending (counted in flight) until the caller
+ * cancels it or the shim is freed.
+ *
+ * partial, per op (SCENARIOS.md §2, and our choices for the ops it leaves
+ * open):
+ *   mpu-part      stores the first half of the body and answers success with
+ *                 the store's checksum (and MD5 ETag) of those bytes
+ *   mpu-copy      stores the first half of the source range, answers success
+ *   mpu-complete  completes the object, answers 500 InternalError
+ *   delete-many   deletes the first half of the keys (n/2, rounded down),
+ *                 reports the rest as InternalError, answers 200
+ *   put           stores the object, answers 500 InternalError
+ *   get           answers success with the first half of the body
+ *   delete, mpu-create, mpu-abort   applied, answered 500 InternalError
+ *   head, list    not applied (nothing to half-do), answered 500
+ * When the honest call itself fails (NoSuchKey, InvalidPart...), that real
+ * answer is given instead.
+ */
+#include "fault.h"
+
+#include "err.h"
+#include "fs3.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fs3f_rule {
+    struct fs3_rule r; /* the rule as added */
+    int64_t seen;      /* calls that matched op, key, kind and time */
+    int64_t hits;      /* calls it fired on */
+};
+
+struct fs3f_call {
+    struct fs3f_call *prev, *next; /* pending list; free list uses next */
+    struct fs3_fault *f;
+    struct s3_req *req;            /* the caller's request (borrowed) */
+    env_id timer;                  /* 0: none (swallowed) */
+    int64_t submit_us;
+    bool swallowed;                /* the observer was told; awaits cancel */
+    enum fs3_effect eff;           /* the effect and its parameters, copied */
+    int status;
+    enum s3_code code;
+    int64_t stale_us;
+    int64_t delay_us;
+    int rule_line;
+    char rule[64];
+};
+
+struct fs3_fault {
+    struct env *env;
+    struct fs3 *store;
+    fs3_classify_fn classify;
+    void *classify_arg;
+    struct s3_ops ops;
+    struct fs3f_rule *rules;
+    size_t nrules, cap;
+    struct fs3f_call *calls, *free_calls;
+    uint64_t hits[S3_OP_COUNT][FS3_EFF_COUNT];
+    uint64_t calls_by_op[S3_OP_COUNT];
+    fs3_observe_fn observe;
+    void *observe_arg;
+};
+
+static const char *const fs3_effect_names[FS3_EFF_COUNT] = {
+    "none", "status", "timeout", "lost", "stall", "delay", "partial", "stale", "reset",
+};
+
+const char *fs3_effect_name(enum fs3_effect eff)
+{
+    return (unsigned)eff < FS3_EFF_COUNT ? fs3_effect_names[eff] : "?";
+}
+
+void fs3_rule_init(struct fs3_rule *rule)
+{
+    memset(rule, 0, sizeof *rule);
+    rule->op = FS3_OP_ANY;
+    rule->key_glob[0] = '*';
+    rule->kind_mask = FS3_KIND_ANY;
+    rule->match = FS3_MATCH_ALL;
+    rule->prob = 1.0;
+    rule->times = -1;
+    rule->from_us = 0;
+    rule->until_us = ENV_TIME_NEVER;
+    rule->effect = FS3_EFF_NONE;
+    rule->code = S3E_NONE;
+}
+
+/* Iterative glob with one backtrack point, as '*' needs no more. */
+bool fs3_glob_match(const char *glob, const char *name)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*name) {
+        if (*glob == '*') {
+            star = glob++;
+            resume = name;
+        } else if (*glob == '?' || *glob == *name) {
+            glob++;
+            name++;
+        } else if (star) {
+            glob = star + 1;
+            name = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*glob == '*')
+        glob++;
+    return *glob == 0;
+}
+
+/* ---- Matching. ------------------------------------------------------------ */
+
+static bool fs3f_key_ok(struct fs3_fault *f, const struct fs3_rule *r, const char *key)
+{
+    if (!fs3_glob_match(r->key_glob, key))
+        return false;
+    if ((r->kind_mask & FS3_KIND_ANY) == FS3_KIND_ANY)
+        return true;
+    return (f->classify ? f->classify(f->classify_arg, key) : FS3_KIND_NONE) & r->kind_mask;
+}
+
+/* Does the call's key (any key of a delete-many; a list's prefix) match? */
+static bool fs3f_keys_match(struct fs3_fault *f, const struct fs3_rule *r,
+                            const struct s3_req *req)
+{
+    if (r->key_glob[0] == '*' && !r->key_glob[1] &&
+        (r->kind_mask & FS3_KIND_ANY) == FS3_KIND_ANY)
+        return true;
+    if (req->op == S3_OP_DELETE_MANY) {
+        for (size_t i = 0; i < req->nkeys; i++)
+            if (fs3f_key_ok(f, r, req->keys[i]))
+                return true;
+        return false;
+    }
+    if (req->op == S3_OP_LIST)
+        return fs3f_key_ok(f, r, req->prefix ? req->prefix : "");
+    return fs3f_key_ok(f, r, req->key);
+}
+
+/* The kernel's should_fail(): counts the match and decides. */
+static bool fs3f_rule_fires(struct fs3_fault *f, struct fs3f_rule *fr, const struct s3_req *req,
+                            int64_t now)
+{
+    const struct fs3_rule *r = &fr->r;
+    bool fire = false;
+    if ((r->times >= 0 && fr->hits >= r->times) || (r->op != FS3_OP_ANY && r->op != (int)req->op) ||
+        now < r->from_us || now >= r->until_us || !fs3f_keys_match(f, r, req))
+        return false;
+    fr->seen++;
+    switch (r->match) {
+    case FS3_MATCH_ALL: fire = true; break;
+    case FS3_MATCH_NTH: fire = fr->seen == r->n; break;
+    case FS3_MATCH_AFTER: fire = fr->seen > r->n; break;
+    case FS3_MATCH_PROB: fire = env_rand_unit(f->env) < r->prob; break;
+    }
+    if (fire)
+        fr->hits++;
+    return fire;
+}
+
+/* ---- Calls. --------------------------------------------------------------- */
+
+static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outcome out,
+                        const struct s3_result *res)
+{
+    const struct s3_req *req = c->req;
+    struct fs3_call_info in;
+    if (!f->observe)
+        return;
+    memset(&in, 0, sizeof in);
+    in.op = req->op;
+    in.job = req->job;
+    if (req->op == S3_OP_LIST)
+        in.key = req->prefix ? req->prefix : "";
+    else if (req->op == S3_OP_DELETE_MANY)
+        in.key = req->nkeys ? req->keys[0] : "";
+    else
+        in.key = req->key;
+    in.nkeys = req->op == S3_OP_DELETE_MANY ? req->nkeys : 0;
+    if (req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART)
+        in.bytes_sent = req->body_len;
+    in.outcome = out;
+    in.transport = S3_TR_TIMEOUT;
+    if (res) {
+        in.transport = res->transport;
+        in.status = res->status;
+        in.code = res->code;
+        in.bytes_received = res->body_len;
+    }
+    in.effect = c->eff;
+    in.rule = c->rule;
+    in.rule_line = c->rule_line;
+    in.submit_us = c->submit_us;
+    in.answer_us = env_now(f->env);
+    f->observe(f->observe_arg, &in);
+}
+
+static void fs3f_unlink(struct fs3_fault *f, struct fs3f_call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        f->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->next = f->free_calls;
+    f->free_calls = c;
+}
+
+static void fs3f_fail(struct s3_result *res, int status, enum s3_code code, const char *msg)
+{
+    s3_result_cleanup(res);
+    memset(res->etag, 0, sizeof res->etag);
+    memset(&res->cksum, 0, sizeof res->cksum);
+    memset(res->upload_id, 0, sizeof res->upload_id);
+    res->object_size = 0;
+    res->truncated = false;
+    res->next_token[0] = 0;
+    res->transport = S3_TR_OK;
+    res->status = status;
+    res->code = code;
+    snprintf(res->message, sizeof res->message, "%s", msg);
+}
+
+#define FS3F_PARTIAL_MSG "We encountered an internal error. Please try again."
+
+static int fs3f_partial_delete_many(struct fs3_fault *f, const struct s3_req *req,
+                                    struct s3_result *res)
+{
+    struct s3_req sub = *req;
+    struct s3_delete_entry *d;
+    int rc;
+    if (req->nkeys == 0 || req->nkeys > S3_MAX_DELETE_KEYS)
+        return fs3_exec(f->store, req, FS3_AS_OF_NOW, res);
+    sub.nkeys = req->nkeys / 2;
+    if (sub.nkeys && (rc = fs3_exec(f->store, &sub, FS3_AS_OF_NOW, res)))
+        return rc;
+    d = realloc(res->deleted, req->nkeys * sizeof *d);
+    if (!d)
+        return ERR_NOMEM;
+    for (size_t i = sub.nkeys; i < req->nkeys; i++)
+        d[i] = (struct s3_delete_entry){req->keys[i], S3E_INTERNAL_ERROR};
+    res->deleted = d;
+    res->ndeleted = req->nkeys;
+    res->transport = S3_TR_OK;
+    res->status = 200;
+    return 0;
+}
+
+/* mpu-part / mpu-copy: store the first half, answer as the store does. */
+static int fs3f_partial_part(struct fs3_fault *f, const struct s3_req *req, struct s3_result *res)
+{
+    struct s3_req sub = *req;
+    uint64_t size, end;
+    if (req->op == S3_OP_MPU_PART) {
+        sub.body_len = req->body_len / 2;
+        if (req->cksum.alg != S3_CKSUM_NONE)
+            s3_checksum_compute(req->cksum.alg, req->body, sub.body_len, &sub.cksum);
+    } else if (fs3_key_exists(f->store, req->copy_source, &size) &&
+               (uint64_t)req->range_start < size) {
+        end = req->range_end < 0 ? size : (uint64_t)req->range_end;
+        if (end <= size && end - (uint64_t)req->range_start >= 2)
+            sub.range_end = req->range_start + (int64_t)((end - (uint64_t)req->range_start) / 2);
+    }
+    return fs3_exec(f->store, &sub, FS3_AS_OF_NOW, res);
+}
+
+static int fs3f_partial(struct fs3_fault *f, const struct s3_req *req, struct s3_result *res)
+{
+    int rc;
+    switch (req->op) {
+    case S3_OP_DELETE_MANY: return fs3f_partial_delete_many(f, req, res);
+    case S3_OP_MPU_PART:
+    case S3_OP_MPU_COPY: return fs3f_partial_part(f, req, res);
+    case S3_OP_HEAD:
+    case S3_OP_LIST: fs3f_fail(res, 500, S3E_INTERNAL_ERROR, FS3F_PARTIAL_MSG); return 0;
+    default: break;
+    }
+    if ((rc = fs3_exec(f->store, req, FS3_AS_OF_NOW, res)) || !s3_result_ok(res))
+        return rc;
+    if (req->op == S3_OP_GET)
+        res->body_len /= 2;
+    else
+        fs3f_fail(res, 500, S3E_INTERNAL_ERROR, FS3F_PARTIAL_MSG);
+    return 0;
+}
+
+/* Builds the answer of c according to its effect. */
+static int fs3f_answer(struct fs3_fault *f, struct fs3f_call *c, struct s3_result *res)
+{
+    const struct s3_req *req = c->req;
+    switch (c->eff) {
+    case FS3_EFF_STATUS:
+        fs3f_fail(res, c->status, c->code ? c->code : s3_default_code(req->op, c->status),
+                  "injected fault");
+        return 0;
+    case FS3_EFF_RESET: res->transport = S3_TR_RESET; return 0;
+    case FS3_EFF_PARTIAL: return fs3f_partial(f, req, res);
+    case FS3_EFF_STALE: return fs3_exec(f->store, req, env_now(f->env) - c->stale_us, res);
+    default: return fs3_exec(f->store, req, FS3_AS_OF_NOW, res);
+    }
+}
+
+static void fs3f_fire(void *arg)
+{
+    struct fs3f_call *c = arg;
+    struct fs3_fault *f = c->f;
+    struct s3_req *req = c->req;
+    struct s3_result res;
+    memset(&res, 0, sizeof res);
+    c->timer = 0;
+    if (c->eff == FS3_EFF_LOST) {
+        fs3_exec(f->store, req, FS3_AS_OF_NOW, &res);
+        s3_result_cleanup(&res);
+        c->swallowed = true;
+        fs3f_notify(f, c, FS3_OUT_SWALLOWED, NULL);
+        return;
+    }
+    if (fs3f_answer(f, c, &res)) {
+        memset(&res, 0, sizeof res);
+        res.transport = S3_TR_OTHER;
+    }
+    fs3f_notify(f, c, FS3_OUT_ANSWERED, &res);
+    fs3f_unlink(f, c);
+    fs3_inflight_add(f->store, -1);
+    req->cb(req, &res);
+    s3_result_cleanup(&res);
+}
+
+/* Tries the rules in order; fills c's effect from the first that fires. */
+static void fs3f_match(struct fs3_fault *f, struct fs3f_call *c, const struct s3_req *req)
+{
+    c->eff = FS3_EFF_NONE;
+    c->rule[0] = 0;
+    c->rule_line = 0;
+    for (size_t i = 0; i < f->nrules; i++) {
+        struct fs3f_rule *fr = &f->rules[i];
+        if (!fs3f_rule_fires(f, fr, req, c->submit_us))
+            continue;
+        c->eff = fr->r.effect;
+        c->status = fr->r.status;
+        c->code = fr->r.code;
+        c->stale_us = fr->r.stale_us;
+        c->delay_us = fr->r.delay_us;
+        c->rule_line = fr->r.line;
+        memcpy(c->rule, fr->r.name, sizeof c->rule);
+        c->rule[sizeof c->rule - 1] = 0;
+        return;
+    }
+}
+
+static int fs3f_submit(struct s3_ops *ops, struct s3_req *req)
+{
+    struct fs3_fault *f = ops->impl;
+    struct fs3f_call *c;
+    int64_t delay;
+    int rc = fs3_validate(req);
+    if (rc)
+        return rc;
+    if ((c = f->free_calls))
+        f->free_calls = c->next;
+    else if (!(c = malloc(sizeof *c)))
+        return ERR_NOMEM;
+    c->f = f;
+    c->req = req;
+    c->timer = 0;
+    c->swallowed = false;
+    c->submit_us = env_now(f->env);
+    fs3f_match(f, c, req);
+    delay = fs3_draw_latency(f->store, req);
+    c->prev = NULL;
+    c->next = f->calls;
+    if (f->calls)
+        f->calls->prev = c;
+    f->calls = c;
+    if (c->eff == FS3_EFF_TIMEOUT || c->eff == FS3_EFF_STALL) {
+        c->swallowed = true;
+    } else {
+        if (c->eff == FS3_EFF_DELAY)
+            delay += c->delay_us;
+        c->timer = env_timer(f->env, delay, fs3f_fire, c);
+        if (!c->timer) {
+            fs3f_unlink(f, c);
+            return ERR_NOMEM;
+        }
+    }
+    f->calls_by_op[req->op]++;
+    f->hits[req->op][c->eff]++;
+    fs3_inflight_add(f->store, +1);
+    if (c->swallowed)
+        fs3f_notify(f, c, FS3_OUT_SWALLOWED, NULL);
+    return 0;
+}
+
+static void fs3f_cancel(struct s3_ops *ops, struct s3_req *req)
+{
+    struct fs3_fault *f = ops->impl;
+    for (struct fs3f_call *c = f->calls; c; c = c->next) {
+        if (c->req != req)
+            continue;
+        env_cancel(f->env, c->timer);
+        if (!c->swallowed)
+            fs3f_notify(f, c, FS3_OUT_CANCELLED, NULL);
+        fs3f_unlink(f, c);
+        fs3_inflight_add(f->store, -1);
+        return;
+    }
+}
+
+/* ---- Rules and lifecycle. ------------------------------------------------- */
+
+struct fs3_fault *fs3_fault_new(struct env *env, struct fs3 *store, fs3_classify_fn classify,
+                                void *classify_arg)
+{
+    struct fs3_fault *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->env = env;
+    f->store = store;
+    f->classify = classify;
+    f->classify_arg = classify_arg;
+    f->ops.impl = f;
+    f->ops.name = "fault";
+    f->ops.submit = fs3f_submit;
+    f->ops.cancel = fs3f_cancel;
+    return f;
+}
+
+void fs3_fault_free(struct fs3_fault *f)
+{
+    struct fs3f_call *c, *next;
+    if (!f)
+        return;
+    for (c = f->calls; c; c = next) {
+        next = c->next;
+        env_cancel(f->env, c->timer);
+        fs3_inflight_add(f->store, -1);
+        free(c);
+    }
+    for (c = f->free_calls; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(f->rules);
+    free(f);
+}
+
+struct s3_ops *fs3_fault_ops(struct fs3_fault *f) { return &f->ops; }
+
+static bool fs3f_rule_valid(const struct fs3_rule *r)
+{
+    if (r->op != FS3_OP_ANY && (r->op < 0 || r->op >= S3_OP_COUNT))
+        return false;
+    if (r->effect <= FS3_EFF_NONE || r->effect >= FS3_EFF_COUNT)
+        return false;
+    if (r->match == FS3_MATCH_PROB && !(r->prob >= 0.0 && r->prob <= 1.0))
+        return false;
+    if ((r->match == FS3_MATCH_NTH && r->n < 1) || (r->match == FS3_MATCH_AFTER && r->n < 0))
+        return false;
+    if (r->effect == FS3_EFF_STATUS && (r->status < 100 || r->status > 599))
+        return false;
+    if ((unsigned)r->code >= S3E_COUNT || r->times < -1 || r->delay_us < 0 || r->stale_us < 0)
+        return false;
+    return memchr(r->name, 0, sizeof r->name) && memchr(r->key_glob, 0, sizeof r->key_glob);
+}
+
+int fs3_fault_add(struct fs3_fault *f, const struct fs3_rule *rule)
+{
+    if (!fs3f_rule_valid(rule))
+        return ERR_INVAL;
+    if (f->nrules == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        struct fs3f_rule *n = realloc(f->rules, cap * sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        f->rules = n;
+        f->cap = cap;
+    }
+    f->rules[f->nrules++] = (struct fs3f_rule){*rule, 0, 0};
+    if (rule->effect == FS3_EFF_STALE)
+        fs3_keep_history(f->store, rule->stale_us);
+    return 0;
+}
+
+int fs3_fault_heal(struct fs3_fault *f, const char *name)
+{
+    size_t j = 0;
+    int removed = 0;
+    bool all = !name || !strcmp(name, "all");
+    for (size_t i = 0; i < f->nrules; i++) {
+        if (all || !strcmp(f->rules[i].r.name, name))
+            removed++;
+        else
+            f->rules[j++] = f->rules[i];
+    }
+    f->nrules = j;
+    return removed;
+}
+
+size_t fs3_fault_nrules(const struct fs3_fault *f) { return f->nrules; }
+
+uint64_t fs3_fault_hits(const struct fs3_fault *f, int op, enum fs3_effect eff)
+{
+    uint64_t n = 0;
+    if ((unsigned)eff >= FS3_EFF_COUNT)
+        return 0;
+    if (op != FS3_OP_ANY)
+        return op >= 0 && op < S3_OP_COUNT ? f->hits[op][eff] : 0;
+    for (int i = 0; i < S3_OP_COUNT; i++)
+        n += f->hits[i][eff];
+    return n;
+}
+
+uint64_t fs3_fault_calls(const struct fs3_fault *f, int op)
+{
+    uint64_t n = 0;
+    if (op != FS3_OP_ANY)
+        return op >= 0 && op < S3_OP_COUNT ? f->calls_by_op[op] : 0;
+    for (int i = 0; i < S3_OP_COUNT; i++)
+        n += f->calls_by_op[i];
+    return n;
+}
+
+void fs3_fault_observe(struct fs3_fault *f, fs3_observe_fn fn, void *arg)
+{
+    f->observe = fn;
+    f->observe_arg = arg;
+}
