@@ -366,7 +366,7 @@ static int conf_parse_typed(enum conf_type type, const char *v, int64_t *out, ch
                             size_t errsz)
 {
     char b[64];
-    bool flag;
+    bool flag = false;
     double p;
     int rc;
     conf_shown(v, b, sizeof b);
