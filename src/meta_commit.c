@@ -70,7 +70,7 @@ static int upload_spans(const struct meta_sso_commit *c, struct span **out, size
  * apply, advances the end offsets instead of checking. */
 static int upload_offsets(struct meta *m, const struct meta_sso_commit *c, bool apply)
 {
-    struct span *s;
+    struct span *s = NULL;
     size_t n;
     int rc = upload_spans(c, &s, &n);
     int64_t expect = 0;
