@@ -1,0 +1,335 @@
+/* actors.c - the scenario's actions, fired from the event heap: the producer
+ * (append, load), the trimmer, stream deletion, compaction triggers, crashes
+ * and restarts, racing deleters, fault rules. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "world_int.h"
+
+#define WORLD_LOAD_TICK_US (100 * ENV_USEC_PER_MS) /* a load appends every 100ms */
+
+
+static void world_act(struct world *w, const struct scn_action *a, int line);
+
+int world_apply_fault(struct world *w, const struct fs3_rule *rule)
+{
+    int rc = fs3_fault_add(w->fault, rule);
+    world_tracef(w, "act", "fault add %s op=%s effect=%s rc=%d", rule->name[0] ? rule->name : "-",
+                 rule->op == FS3_OP_ANY ? "any" : s3_op_name((enum s3_op)rule->op),
+                 fs3_effect_name(rule->effect), rc);
+    return rc;
+}
+
+/* ---- the producer -------------------------------------------------------------- */
+
+static void world_append(struct world *w, int stream, int64_t count, int64_t record, int64_t gap)
+{
+    int rc;
+    if (count <= 0)
+        return;
+    rc = eng_append(w->eng, stream, count, (uint32_t)record, gap);
+    world_tracef(w, "producer", "append stream=%d count=%" PRId64 " record=%" PRId64
+                 " gap=%" PRId64 " rc=%d", stream, count, record, gap, rc);
+}
+
+static void world_do_append(struct world *w, const struct scn_action *a)
+{
+    int64_t record = a->record > 0 ? a->record : 1024;
+    int64_t count = (a->bytes + record - 1) / record;
+    if (a->stream == 0)
+        for (int s = 1; s <= w->nstreams; s++)
+            world_append(w, s, count, record, a->gap);
+    else
+        world_append(w, a->stream, count, record, a->gap);
+}
+
+static void world_load_tick(void *arg)
+{
+    struct world_load *l = arg;
+    struct world *w = l->w;
+    const struct scn_action *a = &l->act;
+    int n = a->nstreams ? a->nstreams : w->nstreams;
+    int64_t record = a->record > 0 ? a->record : 1024;
+    double per_stream, want;
+    int64_t count;
+
+    if (w->now >= a->until_us || n <= 0)
+        return;
+    /* rate is the total over the listed streams, split evenly. */
+    per_stream = (double)a->rate * ((double)WORLD_LOAD_TICK_US / 1e6) / (double)n;
+    want = per_stream / (double)record + l->carry;
+    count = (int64_t)want;
+    l->carry = want - (double)count;
+    for (int i = 0; i < n && count > 0; i++) {
+        int s = a->nstreams ? a->streams[i] : i + 1;
+        if (eng_append(w->eng, s, count, (uint32_t)record, 0) == 0)
+            continue;
+    }
+    if (count > 0)
+        world_tracef(w, "producer", "load tick streams=%d count=%" PRId64 " record=%" PRId64, n,
+                     count, record);
+    if (w->now + WORLD_LOAD_TICK_US < a->until_us)
+        env_timer(&w->env, WORLD_LOAD_TICK_US, world_load_tick, l);
+}
+
+static void world_start_load(struct world *w, const struct scn_action *a)
+{
+    struct world_load *l = calloc(1, sizeof *l);
+    struct world_load **nl = realloc(w->loads, (w->nloads + 1) * sizeof *nl);
+    if (!l || !nl) {
+        free(l);
+        if (nl)
+            w->loads = nl;
+        return;
+    }
+    w->loads = nl;
+    w->loads[w->nloads++] = l;
+    l->w = w;
+    l->act = *a;
+    world_load_tick(l);
+}
+
+/* ---- trim, delete, compact ---------------------------------------------------------- */
+
+static void world_do_trim(struct world *w, const struct scn_action *a)
+{
+    int64_t to = a->to_offset;
+    int64_t end = eng_stream_end(w->eng, a->stream);
+    if (a->to_ppm >= 0)
+        to = end < 0 ? 0 : (end / 1000000) * a->to_ppm + (end % 1000000) * a->to_ppm / 1000000;
+    int rc = eng_trim(w->eng, a->stream, to);
+    world_tracef(w, "act", "trim stream=%d to=%" PRId64 " rc=%d", a->stream, to, rc);
+}
+
+/* ---- crashes ----------------------------------------------------------------------- */
+
+struct world_restart {
+    struct world *w;
+    enum scn_node node;
+};
+
+static void world_restart(void *arg)
+{
+    struct world_restart *r = arg;
+    struct world *w = r->w;
+    if (r->node != SCN_NODE_CONTROLLER && w->broker_down) {
+        eng_restart_broker(w->eng);
+        w->broker_down = false;
+    }
+    if (r->node != SCN_NODE_BROKER && w->controller_down) {
+        eng_restart_controller(w->eng);
+        w->controller_down = false;
+    }
+    world_tracef(w, "act", "restart node=%d", (int)r->node);
+    world_event(w, RUN_LANE_CRASH, w->now, false, "restart");
+}
+
+static void world_do_crash(struct world *w, const struct scn_action *a)
+{
+    struct world_restart *r = malloc(sizeof *r);
+    void **nr = realloc(w->owned, (w->nowned + 1) * sizeof *nr);
+    if (nr) {
+        w->owned = nr;
+        if (r)
+            w->owned[w->nowned++] = r;
+    }
+    if (!nr) {
+        free(r);
+        r = NULL;
+    }
+    if (a->node != SCN_NODE_CONTROLLER && !w->broker_down) {
+        eng_crash_broker(w->eng);
+        w->broker_down = true;
+    }
+    if (a->node != SCN_NODE_BROKER && !w->controller_down) {
+        eng_crash_controller(w->eng);
+        w->controller_down = true;
+    }
+    world_tracef(w, "act", "crash node=%d", (int)a->node);
+    world_event(w, RUN_LANE_CRASH, w->now, true, "crash %s",
+                a->node == SCN_NODE_BROKER       ? "broker"
+                : a->node == SCN_NODE_CONTROLLER ? "controller"
+                                                 : "all");
+    if (!r)
+        return;
+    r->w = w;
+    r->node = a->node;
+    env_timer(&w->env, a->restart_after_us, world_restart, r);
+}
+
+/* ---- racing deleters ---------------------------------------------------------------- */
+
+struct world_cands {
+    struct world *w;
+    const struct scn_action *a;
+    char (*keys)[OBJ_KEY_MAX];
+    int64_t *ids; /* composite marked: the object id, else -1 */
+    size_t n, cap;
+};
+
+static int world_cand_add(struct world_cands *c, const char *key, int64_t composite)
+{
+    if (!fs3_key_exists(c->w->store, key, NULL) || !fs3_glob_match(c->a->key, key))
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        void *nk = realloc(c->keys, cap * sizeof *c->keys);
+        if (!nk)
+            return ERR_NOMEM;
+        c->keys = nk;
+        void *ni = realloc(c->ids, cap * sizeof *c->ids);
+        if (!ni)
+            return ERR_NOMEM;
+        c->ids = ni;
+        c->cap = cap;
+    }
+    snprintf(c->keys[c->n], OBJ_KEY_MAX, "%s", key);
+    c->ids[c->n++] = composite;
+    return 0;
+}
+
+static int world_cand_object(void *arg, const struct meta_object *o)
+{
+    struct world_cands *c = arg;
+    bool composite = o->kind == META_KIND_COMPOSITE;
+    bool take = false;
+    switch (c->a->race) {
+    case SCN_RACE_LIVE: take = o->state == META_COMMITTED; break;
+    case SCN_RACE_MARKED: take = o->state == META_MARKED; break;
+    case SCN_RACE_COMPOSITE: take = composite && o->state != META_PREPARED; break;
+    case SCN_RACE_PREPARED: take = o->state == META_PREPARED; break;
+    case SCN_RACE_ANY: take = true; break;
+    case SCN_RACE_LINKED: take = false; break;
+    }
+    if (!take)
+        return 0;
+    return world_cand_add(c, o->key, composite && o->state == META_MARKED ? o->id : -1);
+}
+
+static int world_cand_link(void *arg, const struct meta_link *l, int64_t composite)
+{
+    struct world_cands *c = arg;
+    (void)composite;
+    if (c->a->race != SCN_RACE_LINKED && c->a->race != SCN_RACE_ANY)
+        return 0;
+    return world_cand_add(c, l->key, -1);
+}
+
+/* A marked composite goes as a second cleaner would take it: links first. */
+static void world_race_remove(struct world *w, const char *key, int64_t composite)
+{
+    if (composite >= 0) {
+        const struct meta_object *o = meta_object_get(eng_meta(w->eng), composite);
+        for (size_t i = 0; o && i < o->nlinks; i++)
+            if (fs3_remove(w->store, o->links[i].key) == 0)
+                world_tracef(w, "racer", "remove linked %s", o->links[i].key);
+    }
+    fs3_remove(w->store, key);
+    world_tracef(w, "racer", "remove %s", key);
+}
+
+static void world_do_race(struct world *w, const struct scn_action *a)
+{
+    struct world_cands c = {w, a, NULL, NULL, 0, 0};
+    struct meta *m = eng_meta(w->eng);
+    meta_foreach(m, world_cand_object, &c);
+    meta_foreach_link(m, world_cand_link, &c);
+    /* Choose up to count candidates with the run's random stream
+     * (partial Fisher-Yates: one draw per chosen key). */
+    for (int64_t k = 0; k < a->count && (size_t)k < c.n; k++) {
+        size_t j = (size_t)k + (size_t)env_rand_below(&w->env, c.n - (size_t)k);
+        char tmp[OBJ_KEY_MAX];
+        int64_t tid = c.ids[j];
+        memcpy(tmp, c.keys[j], OBJ_KEY_MAX);
+        memcpy(c.keys[j], c.keys[k], OBJ_KEY_MAX);
+        memcpy(c.keys[k], tmp, OBJ_KEY_MAX);
+        c.ids[j] = c.ids[k];
+        c.ids[k] = tid;
+        world_race_remove(w, c.keys[k], c.ids[k]);
+    }
+    world_event(w, RUN_LANE_ACTION, w->now, false, "race-delete %zu candidates", c.n);
+    free(c.keys);
+    free(c.ids);
+}
+
+/* ---- dispatch and scheduling -------------------------------------------------------- */
+
+static void world_act(struct world *w, const struct scn_action *a, int line)
+{
+    world_tracef(w, "act", "line %d %s", line, scn_act_name(a->kind));
+    switch (a->kind) {
+    case SCN_ACT_APPEND: world_do_append(w, a); break;
+    case SCN_ACT_LOAD: world_start_load(w, a); break;
+    case SCN_ACT_TRIM: world_do_trim(w, a); break;
+    case SCN_ACT_DELETE_STREAM:
+        eng_delete_stream(w->eng, a->stream);
+        world_event(w, RUN_LANE_ACTION, w->now, false, "delete-stream %d", a->stream);
+        break;
+    case SCN_ACT_COMPACT:
+        if (a->compact == SCN_COMPACT_SSO)
+            eng_compact_sso(w->eng, a->force);
+        else
+            eng_compact_stream(w->eng, a->force);
+        break;
+    case SCN_ACT_CRASH: world_do_crash(w, a); break;
+    case SCN_ACT_RACE_DELETE: world_do_race(w, a); break;
+    case SCN_ACT_FAULT: world_apply_fault(w, &a->rule); break;
+    case SCN_ACT_HEAL:
+        fs3_fault_heal(w->fault, a->heal_all ? NULL : a->heal);
+        break;
+    }
+}
+
+static void world_timed_fire(void *arg)
+{
+    struct world_timed *t = arg;
+    struct world *w = t->w;
+    const struct scn_event *ev = t->ev;
+    world_act(w, &ev->act, ev->line);
+    if (ev->period_us > 0 && w->now + ev->period_us < ev->until_us &&
+        w->now + ev->period_us <= w->spec->deadline_us) {
+        env_timer(&w->env, ev->period_us, world_timed_fire, t);
+    }
+}
+
+/* The convergence probe: every second of virtual time after the last action
+ * (until found, or `within`), the cheap conditions first. */
+static void world_probe(void *arg)
+{
+    struct world *w = arg;
+    w->probe_pending = false;
+    if (w->converged_at >= 0)
+        return;
+    if (world_quiescent(w, w->converged_why, sizeof w->converged_why)) {
+        w->converged_at = w->now;
+        world_tracef(w, "check", "converged");
+        return;
+    }
+    if (w->now + ENV_USEC_PER_SEC <= w->spec->deadline_us) {
+        env_timer(&w->env, ENV_USEC_PER_SEC, world_probe, w);
+        w->probe_pending = true;
+    }
+}
+
+void world_schedule_events(struct world *w)
+{
+    const struct scn_spec *s = w->spec;
+    w->timed = calloc(s->nevents + 1, sizeof *w->timed);
+    for (size_t i = 0; w->timed && i < s->nevents; i++) {
+        struct world_timed *t = &w->timed[i];
+        t->w = w;
+        t->ev = &s->events[i];
+        t->next = s->events[i].at_us;
+        env_timer(&w->env, s->events[i].at_us, world_timed_fire, t);
+    }
+    for (size_t i = 0; i < s->nchecks; i++)
+        if (s->checks[i].kind == SCN_CHK_CONVERGED) {
+            /* After every action of the same moment (scheduled later, same
+             * time: fires after them by the heap's FIFO rule). */
+            env_timer(&w->env, s->last_action_us, world_probe, w);
+            w->probe_pending = true;
+            break;
+        }
+}

@@ -1,0 +1,528 @@
+/* check.c - judging a run: the checks of SCENARIOS.md §2 over a world.
+ *
+ * Each check is a judge function that reads the world and says whether its
+ * property held, with one line of detail.  The table below maps check kinds
+ * to judges; world_judge() walks the scenario's check lines, applies
+ * expect-fail, and fills the run result. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "err.h"
+#include "payload.h"
+#include "world_int.h"
+
+#define VERIFY_WINDOW_US (6 * ENV_USEC_PER_HOUR) /* virtual time allowed for reads */
+
+static char *fmtdup(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return strdup(buf);
+}
+
+static const char *dur(int64_t us, char *buf) { return env_fmt_duration(us, buf, 32); }
+
+/* ---- bucket walks ---------------------------------------------------------------- */
+
+struct key_walk {
+    struct world *w;
+    uint64_t bad;
+    char first[300];
+    bool need_owned; /* converged: keys must be committed (not prepared/unknown) */
+};
+
+static bool walk_orphan(void *arg, const char *key, uint64_t size)
+{
+    struct key_walk *k = arg;
+    enum meta_key_kind kind = meta_classify_key(eng_meta(k->w->eng), key);
+    bool bad = kind == META_KEY_NONE || (k->need_owned && kind == META_KEY_PREPARED);
+    (void)size;
+    if (bad && k->bad++ == 0)
+        snprintf(k->first, sizeof k->first, "%s (%s)", key, meta_key_kind_name(kind));
+    return true;
+}
+
+struct obj_walk {
+    struct world *w;
+    uint64_t bad, objects;
+    char first[400];
+};
+
+static void obj_missing(struct obj_walk *o, const char *fmt, const char *key, int64_t id)
+{
+    if (o->bad++ == 0)
+        snprintf(o->first, sizeof o->first, fmt, key, id);
+}
+
+static int walk_missing(void *arg, const struct meta_object *ob)
+{
+    struct obj_walk *o = arg;
+    uint64_t size = 0;
+    if (ob->state != META_COMMITTED)
+        return 0;
+    o->objects++;
+    if (!fs3_key_exists(o->w->store, ob->key, &size))
+        obj_missing(o, "%s (object %" PRId64 ") is missing", ob->key, ob->id);
+    else if (ob->kind != META_KIND_COMPOSITE && (int64_t)size != ob->size)
+        obj_missing(o, "%s (object %" PRId64 ") has the wrong size", ob->key, ob->id);
+    for (size_t i = 0; ob->kind == META_KIND_COMPOSITE && i < ob->nlinks; i++)
+        if (!fs3_key_exists(o->w->store, ob->links[i].key, NULL))
+            obj_missing(o, "%s (linked by composite %" PRId64 ") is missing", ob->links[i].key,
+                        ob->id);
+    return 0;
+}
+
+struct upload_walk {
+    struct world *w;
+    uint64_t bad, n;
+    char first[400];
+};
+
+static bool walk_upload(void *arg, const char *key, const char *upload_id, int64_t created)
+{
+    struct upload_walk *u = arg;
+    char b[32];
+    u->n++;
+    if (meta_classify_key(eng_meta(u->w->eng), key) != META_KEY_PREPARED && u->bad++ == 0)
+        snprintf(u->first, sizeof u->first, "%s (upload %.24s, opened at %s)", key, upload_id,
+                 dur(created, b));
+    return true;
+}
+
+/* ---- quiescence (converged) ----------------------------------------------------- */
+
+bool world_quiescent(struct world *w, char *why, size_t whysz)
+{
+    struct meta_counts mc;
+    struct key_walk kw = {w, 0, "", true};
+    struct obj_walk ow = {w, 0, 0, ""};
+    uint64_t inflight = fs3_inflight(w->store);
+    if (inflight) {
+        snprintf(why, whysz, "%" PRIu64 " S3 calls in flight", inflight);
+        return false;
+    }
+    if (w->waits.n) {
+        snprintf(why, whysz, "%zu waits pending (oldest: %s: %s)", w->waits.n, w->waits.v[0].who,
+                 w->waits.v[0].what);
+        return false;
+    }
+    if (!eng_idle(w->eng)) {
+        snprintf(why, whysz, "an engine job is running");
+        return false;
+    }
+    meta_count(eng_meta(w->eng), &mc);
+    if (mc.prepared || mc.marked) {
+        snprintf(why, whysz, "%zu objects prepared, %zu marked for deletion", mc.prepared,
+                 mc.marked);
+        return false;
+    }
+    if (fs3_nuploads(w->store)) {
+        snprintf(why, whysz, "%" PRIu64 " multipart uploads open", fs3_nuploads(w->store));
+        return false;
+    }
+    fs3_each_key(w->store, walk_orphan, &kw);
+    if (kw.bad) {
+        snprintf(why, whysz, "%" PRIu64 " keys not owned by a committed object, first %s", kw.bad,
+                 kw.first);
+        return false;
+    }
+    meta_foreach(eng_meta(w->eng), walk_missing, &ow);
+    if (ow.bad) {
+        snprintf(why, whysz, "%" PRIu64 " committed keys missing or wrong, first %s", ow.bad,
+                 ow.first);
+        return false;
+    }
+    return true;
+}
+
+/* ---- judges -------------------------------------------------------------------------- */
+
+struct verdict {
+    bool held;
+    char *detail;
+};
+
+static struct verdict judge_no_hang(struct world *w, const struct scn_check *c)
+{
+    char b1[32], b2[32], b3[32];
+    int64_t thr = conf_get(&w->spec->conf, CONF_HANG_THRESHOLD);
+    const struct sim_wait *old = sim_waits_oldest(&w->waits);
+    (void)c;
+    if (w->hang)
+        return (struct verdict){false,
+            fmtdup("hang at %s: no event left while %zu waits pending; oldest: %s: %s (waiting %s)",
+                   dur(w->hang_at, b1), w->waits.n, old ? old->who : "?",
+                   old ? old->what : "?", dur(old ? w->hang_at - old->since : 0, b2))};
+    for (size_t i = 0; i < w->waits.n; i++) {
+        const struct sim_wait *x = &w->waits.v[i];
+        if (w->now - x->since > thr) {
+            w->hang = true;
+            w->hang_at = w->now;
+            return (struct verdict){false,
+                fmtdup("hang: %s: %s (waiting %s, since %s); %zu waits pending; last progress at %s",
+                       x->who, x->what, dur(w->now - x->since, b1), dur(x->since, b2), w->waits.n,
+                       w->waits.last_progress >= 0 ? dur(w->waits.last_progress, b3) : "never")};
+        }
+    }
+    return (struct verdict){true, fmtdup("%zu waits pending at the end, none older than %s",
+                                         w->waits.n, dur(thr, b1))};
+}
+
+static struct verdict judge_converged(struct world *w, const struct scn_check *c)
+{
+    char b1[32], b2[32];
+    int64_t within = c->within_us == ENV_TIME_NEVER ? w->spec->deadline_us : c->within_us;
+    if (w->converged_at >= 0 && w->converged_at <= within)
+        return (struct verdict){true, fmtdup("quiescent at %s", dur(w->converged_at, b1))};
+    if (w->converged_at >= 0)
+        return (struct verdict){false, fmtdup("quiescent only at %s, after within=%s",
+                                              dur(w->converged_at, b1), dur(within, b2))};
+    return (struct verdict){false, fmtdup("never quiescent after %s: %s",
+                                          dur(w->spec->last_action_us, b1),
+                                          w->converged_why[0] ? w->converged_why : "not probed")};
+}
+
+static struct verdict judge_no_orphans(struct world *w, const struct scn_check *c)
+{
+    struct key_walk kw = {w, 0, "", false};
+    (void)c;
+    fs3_each_key(w->store, walk_orphan, &kw);
+    if (kw.bad)
+        return (struct verdict){false, fmtdup("%" PRIu64 " orphan keys, first %s", kw.bad,
+                                              kw.first)};
+    return (struct verdict){true, fmtdup("%" PRIu64 " keys, all owned", fs3_nkeys(w->store))};
+}
+
+static struct verdict judge_no_missing(struct world *w, const struct scn_check *c)
+{
+    struct obj_walk ow = {w, 0, 0, ""};
+    (void)c;
+    meta_foreach(eng_meta(w->eng), walk_missing, &ow);
+    if (ow.bad)
+        return (struct verdict){false, fmtdup("%" PRIu64 " missing: %s", ow.bad, ow.first)};
+    return (struct verdict){true, fmtdup("%" PRIu64 " committed objects present", ow.objects)};
+}
+
+static struct verdict judge_no_dangling(struct world *w, const struct scn_check *c)
+{
+    struct upload_walk uw = {w, 0, 0, ""};
+    (void)c;
+    fs3_each_upload(w->store, walk_upload, &uw);
+    if (uw.bad)
+        return (struct verdict){false, fmtdup("%" PRIu64 " dangling multipart uploads, first %s",
+                                              uw.bad, uw.first)};
+    return (struct verdict){true, fmtdup("%" PRIu64 " open uploads, all of prepared objects",
+                                         uw.n)};
+}
+
+static struct verdict judge_memory(struct world *w, const struct scn_check *c)
+{
+    char b1[32], b2[32];
+    int64_t peak = (int64_t)eng_metrics(w->eng)->memory_peak;
+    bool held = scn_cmp_holds(c->cmp, peak, c->value);
+    return (struct verdict){held, fmtdup("memory.peak %s (want %s %s)",
+                                         env_fmt_size((uint64_t)peak, b1, 32),
+                                         scn_cmp_name(c->cmp),
+                                         env_fmt_size((uint64_t)c->value, b2, 32))};
+}
+
+static struct verdict judge_log(struct world *w, const struct scn_check *c)
+{
+    size_t i = (size_t)(c - w->spec->checks);
+    int64_t n = (int64_t)w->log_matches[i];
+    bool held = scn_cmp_holds(c->cmp, n, c->value);
+    if (c->has_match)
+        return (struct verdict){held, fmtdup("%" PRId64 " %s lines match \"%s\" (want %s %" PRId64
+                                             ")", n, env_level_name(c->level), c->match,
+                                             scn_cmp_name(c->cmp), c->value)};
+    return (struct verdict){held, fmtdup("%" PRId64 " %s lines (want %s %" PRId64 ")", n,
+                                         env_level_name(c->level), scn_cmp_name(c->cmp),
+                                         c->value)};
+}
+
+static struct verdict judge_metric(struct world *w, const struct scn_check *c)
+{
+    int64_t v = c->metric >= 0 && c->metric < METRIC_COUNT ? w->metrics[c->metric] : 0;
+    bool held = scn_cmp_holds(c->cmp, v, c->value);
+    return (struct verdict){held, fmtdup("%s = %" PRId64 " (want %s %" PRId64 ")",
+                                         metric_name(c->metric), v, scn_cmp_name(c->cmp),
+                                         c->value)};
+}
+
+static struct verdict judge_no_data_loss(struct world *w, const struct scn_check *c)
+{
+    (void)c;
+    if (w->dataloss[0])
+        return (struct verdict){false, strdup(w->dataloss)};
+    return (struct verdict){true, fmtdup("%" PRIu64 " acknowledged records read back intact",
+                                         w->records_checked)};
+}
+
+typedef struct verdict (*judge_fn)(struct world *w, const struct scn_check *c);
+
+static const judge_fn judges[SCN_CHK_COUNT] = {
+    [SCN_CHK_NO_HANG] = judge_no_hang,
+    [SCN_CHK_CONVERGED] = judge_converged,
+    [SCN_CHK_NO_ORPHANS] = judge_no_orphans,
+    [SCN_CHK_NO_MISSING] = judge_no_missing,
+    [SCN_CHK_NO_DANGLING_UPLOADS] = judge_no_dangling,
+    [SCN_CHK_NO_DATA_LOSS] = judge_no_data_loss,
+    [SCN_CHK_MEMORY] = judge_memory,
+    [SCN_CHK_LOG] = judge_log,
+    [SCN_CHK_METRIC] = judge_metric,
+};
+
+/* ---- no-data-loss: read every acknowledged record back ------------------------------ */
+
+struct verify {
+    struct world *w;
+    int stream;
+    size_t run;
+    int64_t expect, hi;
+    uint32_t size;
+};
+
+static void verify_next(struct verify *v);
+
+static void verify_fail(struct world *w, const char *fmt, ...)
+{
+    va_list ap;
+    if (w->dataloss[0])
+        return;
+    va_start(ap, fmt);
+    vsnprintf(w->dataloss, sizeof w->dataloss, fmt, ap);
+    va_end(ap);
+}
+
+static void verify_rec(void *arg, int64_t offset, const uint8_t *payload, size_t len)
+{
+    struct verify *v = arg;
+    struct world *w = v->w;
+    long at;
+    if (offset < v->expect || offset >= v->hi)
+        return; /* outside the run (a batch overlapping it): not ours to judge */
+    if (offset > v->expect) {
+        verify_fail(w, "stream %d: records %" PRId64 "..%" PRId64 " acknowledged but not read back",
+                    v->stream, v->expect, offset - 1);
+        v->expect = offset;
+    }
+    if (len != v->size)
+        verify_fail(w, "stream %d offset %" PRId64 ": %zu payload bytes, want %u", v->stream,
+                    offset, len, v->size);
+    else if ((at = sim_payload_check(w->seed, v->stream, offset, payload, len)) >= 0)
+        verify_fail(w, "stream %d offset %" PRId64 ": payload differs at byte %ld", v->stream,
+                    offset, at);
+    v->expect = offset + 1;
+    w->records_checked++;
+}
+
+static void verify_done(void *arg, int rc)
+{
+    struct verify *v = arg;
+    if (rc)
+        verify_fail(v->w, "stream %d: reading offsets %" PRId64 "..%" PRId64 " failed: %s",
+                    v->stream, v->expect, v->hi - 1, err_str(rc));
+    else if (v->expect < v->hi)
+        verify_fail(v->w, "stream %d: records %" PRId64 "..%" PRId64
+                    " acknowledged but not read back", v->stream, v->expect, v->hi - 1);
+    v->run++;
+    verify_next(v);
+}
+
+/* Starts the read of the next acknowledged run still expected to be there. */
+static void verify_next(struct verify *v)
+{
+    struct world *w = v->w;
+    for (; v->stream <= w->nstreams; v->stream++, v->run = 0) {
+        const struct meta_stream *ms = meta_stream_get(eng_meta(w->eng), v->stream);
+        struct world_stream *s = &w->streams[v->stream];
+        if (!ms || ms->state == META_STREAM_DELETED)
+            continue;
+        for (; v->run < s->n; v->run++) {
+            const struct world_run *r = &s->runs[v->run];
+            int64_t lo = r->base > ms->start ? r->base : ms->start;
+            int64_t hi = r->base + r->count;
+            int rc;
+            if (lo >= hi)
+                continue;
+            v->expect = lo;
+            v->hi = hi;
+            v->size = r->size;
+            rc = eng_read(w->eng, v->stream, lo, hi, verify_rec, verify_done, v);
+            if (rc == 0)
+                return;
+            verify_fail(w, "stream %d: the read path refused offsets %" PRId64 "..%" PRId64
+                        ": %s", v->stream, lo, hi - 1, err_str(rc));
+        }
+    }
+    w->verify_pending = 0;
+    w->stop = true;
+}
+
+void world_verify_data(struct world *w)
+{
+    struct verify v = {w, 1, 0, 0, 0, 0};
+    bool was_hang = w->hang;
+    int64_t hang_at = w->hang_at;
+    /* Judge data, not availability: the reads run with every fault healed. */
+    fs3_fault_heal(w->fault, NULL);
+    w->verify_pending = 1;
+    w->stop = false;
+    verify_next(&v);
+    if (w->verify_pending)
+        world_run_loop(w, w->now + VERIFY_WINDOW_US);
+    if (w->verify_pending && !w->stop)
+        verify_fail(w, "the read-back of acknowledged records did not finish (stream %d)",
+                    v.stream);
+    w->verify_pending = 0;
+    w->hang = was_hang;
+    w->hang_at = hang_at;
+}
+
+/* ---- metrics and the verdict -------------------------------------------------------- */
+
+static void snapshot_metrics(struct world *w)
+{
+    const struct eng_metrics *em = eng_metrics(w->eng);
+    struct meta_counts mc;
+    int64_t *m = w->metrics;
+    meta_count(eng_meta(w->eng), &mc);
+    m[METRIC_WAL_UPLOADS] = (int64_t)em->wal_uploads;
+    m[METRIC_SSO_RUNS] = (int64_t)em->sso_runs;
+    m[METRIC_SSO_COMMITS] = (int64_t)em->sso_commits;
+    m[METRIC_SSO_FAILURES] = (int64_t)em->sso_failures;
+    m[METRIC_FORCE_SPLITS] = (int64_t)em->force_splits;
+    m[METRIC_STREAM_COMMITS] = (int64_t)em->stream_commits;
+    m[METRIC_STREAM_FAILURES] = (int64_t)em->stream_failures;
+    m[METRIC_COMPOSITE_CREATED] = (int64_t)em->composite_created;
+    m[METRIC_CLEANER_DELETED] = (int64_t)em->cleaner_deleted;
+    m[METRIC_CLEANER_FAILURES] = (int64_t)em->cleaner_failures;
+    m[METRIC_MEMORY_PEAK] = (int64_t)em->memory_peak;
+    m[METRIC_OBJECTS_LIVE] = (int64_t)mc.committed;
+    m[METRIC_OBJECTS_SSO] = (int64_t)mc.sso;
+    m[METRIC_OBJECTS_STREAM] = (int64_t)mc.stream;
+    m[METRIC_OBJECTS_COMPOSITE] = (int64_t)mc.composite;
+    m[METRIC_OBJECTS_PREPARED] = (int64_t)mc.prepared;
+    m[METRIC_OBJECTS_MARKED] = (int64_t)mc.marked;
+    m[METRIC_BUCKET_KEYS] = (int64_t)fs3_nkeys(w->store);
+    m[METRIC_BUCKET_BYTES] = (int64_t)fs3_nbytes(w->store);
+    m[METRIC_BUCKET_UPLOADS_OPEN] = (int64_t)fs3_nuploads(w->store);
+}
+
+static void copy_waits(struct world *w)
+{
+    struct run_result *r = w->res;
+    r->last_progress_us = w->waits.last_progress;
+    r->waits = calloc(w->waits.n + 1, sizeof *r->waits);
+    if (!r->waits)
+        return;
+    for (size_t i = 0; i < w->waits.n; i++) {
+        const struct sim_wait *x = &w->waits.v[i];
+        r->waits[i] = (struct run_wait){strdup(x->who), strdup(x->what), x->since,
+                                        w->now - x->since};
+        run_result_event(r, x->since, w->now, RUN_LANE_WAIT, -1, -1, FS3_EFF_NONE, true, x->who);
+    }
+    r->nwaits = w->waits.n;
+}
+
+static void copy_metrics(struct world *w)
+{
+    struct run_result *r = w->res;
+    r->metrics = calloc(METRIC_COUNT, sizeof *r->metrics);
+    if (!r->metrics)
+        return;
+    for (int i = 0; i < METRIC_COUNT; i++)
+        r->metrics[i] = (struct run_metric){metric_name(i), w->metrics[i]};
+    r->nmetrics = METRIC_COUNT;
+}
+
+static char *check_args(const struct scn_check *c)
+{
+    char b[32];
+    switch (c->kind) {
+    case SCN_CHK_CONVERGED:
+        return c->within_us == ENV_TIME_NEVER ? strdup("")
+                                              : fmtdup("within=%s", dur(c->within_us, b));
+    case SCN_CHK_MEMORY: return fmtdup("<= %" PRId64, c->value);
+    case SCN_CHK_LOG:
+        return fmtdup("%s%s%s%s count %s %" PRId64, env_level_name(c->level),
+                      c->has_match ? " match=\"" : "", c->has_match ? c->match : "",
+                      c->has_match ? "\"" : "", scn_cmp_name(c->cmp), c->value);
+    case SCN_CHK_METRIC:
+        return fmtdup("%s %s %" PRId64, metric_name(c->metric), scn_cmp_name(c->cmp), c->value);
+    default: return strdup("");
+    }
+}
+
+void world_judge(struct world *w)
+{
+    const struct scn_spec *s = w->spec;
+    struct run_result *r = w->res;
+    bool need_data = false;
+    struct verdict *v = calloc(s->nchecks + 1, sizeof *v);
+    const struct scn_check *failed = NULL;
+    size_t failed_i = 0;
+
+    snapshot_metrics(w);
+    r->vtime_us = w->now;
+    for (size_t i = 0; v && i < s->nchecks; i++) {
+        if (s->checks[i].kind == SCN_CHK_NO_DATA_LOSS) {
+            need_data = true;
+            continue;
+        }
+        v[i] = judges[s->checks[i].kind](w, &s->checks[i]);
+    }
+    copy_waits(w);
+    copy_metrics(w);
+    if (need_data && v) {
+        int64_t end = w->now;
+        world_verify_data(w);
+        for (size_t i = 0; i < s->nchecks; i++)
+            if (s->checks[i].kind == SCN_CHK_NO_DATA_LOSS)
+                v[i] = judges[SCN_CHK_NO_DATA_LOSS](w, &s->checks[i]);
+        w->now = end;
+    }
+    r->checks = calloc(s->nchecks + 1, sizeof *r->checks);
+    for (size_t i = 0; v && r->checks && i < s->nchecks; i++) {
+        const struct scn_check *c = &s->checks[i];
+        struct run_check *rc = &r->checks[i];
+        rc->name = strdup(scn_check_name(c->kind));
+        rc->args = check_args(c);
+        rc->expect_fail = c->expect_fail;
+        rc->held = v[i].held;
+        rc->ok = v[i].held != c->expect_fail;
+        rc->detail = v[i].detail;
+        rc->line = c->line;
+        v[i].detail = NULL;
+        if (!rc->ok && !failed) {
+            failed = c;
+            failed_i = i;
+        }
+        r->nchecks++;
+    }
+    if (!v || !r->checks) {
+        r->verdict = RUN_ERROR;
+        r->summary = strdup("out of memory while judging");
+    } else if (failed) {
+        const struct run_check *rc = &r->checks[failed_i];
+        r->verdict = RUN_FAIL;
+        r->summary = failed->expect_fail
+                         ? fmtdup("check=%s: held but expect-fail says it must not: %s", rc->name,
+                                  rc->detail)
+                         : fmtdup("check=%s: %s", rc->name, rc->detail);
+    } else {
+        r->verdict = RUN_PASS;
+    }
+    r->hang = w->hang;
+    for (size_t i = 0; v && i < s->nchecks; i++)
+        free(v[i].detail);
+    free(v);
+    snprintf(r->trace_hex, sizeof r->trace_hex, "%s", sim_trace_finish(&w->trace));
+}

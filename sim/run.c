@@ -1,0 +1,492 @@
+/* run.c - see run.h. */
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "err.h"
+#include "scn.h"
+#include "world.h"
+
+#define RUN_MAX_SEEDS 1000000
+
+struct run_opts {
+    bool replay;
+    bool have_seed, have_seeds;
+    uint64_t seed, seed_lo, seed_hi;
+    const char *variant;       /* NULL or "all": every variant */
+    const char **sets;         /* --set KNOB=VALUE */
+    size_t nsets;
+    int jobs;
+    const char *report;
+    bool report_all;
+    bool trace;
+    bool quiet;
+    bool swarm;
+    const char *mode;
+    const char **paths;
+    size_t npaths;
+};
+
+/* One (file, variant, seed) run. */
+struct run_job {
+    struct scn_file *file;
+    char variant[SCN_NAME_MAX];
+    uint64_t seed;
+    struct run_result res;
+    int rc;
+    bool done;
+};
+
+struct run_pool {
+    struct run_job *jobs;
+    size_t njobs;
+    const struct run_opts *o;
+    size_t next;               /* next job to start */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+/* ---- arguments ----------------------------------------------------------------------- */
+
+static int run_usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "s3sim: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+    fprintf(stderr, "usage: s3sim run FILE|DIR... [--seed N | --seeds A..B] [--variant NAME|all]\n"
+                    "                 [--set KNOB=VALUE]... [--mode sim|http] [--swarm] [--jobs N]\n"
+                    "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
+                    "       s3sim replay FILE --seed N [--variant NAME]\n");
+    return 2;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int run_parse_args(int argc, char **argv, struct run_opts *o)
+{
+    o->replay = strcmp(argv[0], "replay") == 0;
+    o->jobs = 1;
+    o->mode = "sim";
+    o->paths = calloc((size_t)argc, sizeof *o->paths);
+    o->sets = calloc((size_t)argc, sizeof *o->sets);
+    if (!o->paths || !o->sets)
+        return run_usage("out of memory", NULL);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = true;
+        if (strcmp(a, "--seed") == 0) {
+            if (!parse_u64(v, &o->seed))
+                return run_usage("--seed wants a non-negative integer", v);
+            o->have_seed = true;
+        } else if (strcmp(a, "--seeds") == 0) {
+            const char *dots = v ? strstr(v, "..") : NULL;
+            char lo[32];
+            if (!dots || (size_t)(dots - v) >= sizeof lo)
+                return run_usage("--seeds wants A..B", v);
+            memcpy(lo, v, (size_t)(dots - v));
+            lo[dots - v] = 0;
+            if (!parse_u64(lo, &o->seed_lo) || !parse_u64(dots + 2, &o->seed_hi) ||
+                o->seed_hi < o->seed_lo || o->seed_hi - o->seed_lo >= RUN_MAX_SEEDS)
+                return run_usage("--seeds wants A..B with A <= B (at most 1000000 seeds)", v);
+            o->have_seeds = true;
+        } else if (strcmp(a, "--variant") == 0) {
+            if (!v)
+                return run_usage("--variant wants a name", NULL);
+            o->variant = v;
+        } else if (strcmp(a, "--set") == 0) {
+            if (!v || !strchr(v, '='))
+                return run_usage("--set wants KNOB=VALUE", v);
+            o->sets[o->nsets++] = v;
+        } else if (strcmp(a, "--mode") == 0) {
+            if (!v || (strcmp(v, "sim") && strcmp(v, "http")))
+                return run_usage("--mode wants sim or http", v);
+            o->mode = v;
+        } else if (strcmp(a, "--jobs") == 0) {
+            uint64_t n;
+            if (!parse_u64(v, &n) || n < 1 || n > 256)
+                return run_usage("--jobs wants 1..256", v);
+            o->jobs = (int)n;
+        } else if (strcmp(a, "--report") == 0) {
+            if (!v)
+                return run_usage("--report wants a directory", NULL);
+            o->report = v;
+        } else {
+            takes = false;
+            if (strcmp(a, "--trace") == 0)
+                o->trace = true;
+            else if (strcmp(a, "--quiet") == 0)
+                o->quiet = true;
+            else if (strcmp(a, "--swarm") == 0)
+                o->swarm = true;
+            else if (strcmp(a, "--report-all") == 0)
+                o->report_all = true;
+            else if (a[0] == '-' && a[1])
+                return run_usage("unknown option", a);
+            else
+                o->paths[o->npaths++] = a;
+        }
+        if (takes)
+            i++;
+    }
+    if (o->npaths == 0)
+        return run_usage("no scenario file or directory given", NULL);
+    if (o->have_seed && o->have_seeds)
+        return run_usage("--seed and --seeds exclude each other", NULL);
+    if (o->replay) {
+        o->trace = true;
+        if (!o->have_seed)
+            return run_usage("replay needs --seed N", NULL);
+        if (o->npaths != 1)
+            return run_usage("replay takes one scenario file", NULL);
+    }
+    if (o->swarm)
+        return run_usage("--swarm is not implemented yet", NULL);
+    if (strcmp(o->mode, "http") == 0)
+        return run_usage("--mode http is not implemented yet", NULL);
+    return 0;
+}
+
+/* ---- files ---------------------------------------------------------------------------- */
+
+struct path_list {
+    char **v;
+    size_t n, cap;
+};
+
+static int path_add(struct path_list *l, const char *p)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv)
+            return ERR_NOMEM;
+        l->v = nv;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(p)))
+        return ERR_NOMEM;
+    l->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.scn below dir, recursively; sorted by path at the end. */
+static int path_walk(struct path_list *l, const char *dir, int depth)
+{
+    DIR *d;
+    struct dirent *e;
+    int rc = 0;
+    if (depth > 32)
+        return 0;
+    if (!(d = opendir(dir)))
+        return ERR_IO;
+    while (rc == 0 && (e = readdir(d))) {
+        char p[4096];
+        struct stat st;
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
+        if (stat(p, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            rc = path_walk(l, p, depth + 1);
+        else if (n > 4 && strcmp(e->d_name + n - 4, ".scn") == 0)
+            rc = path_add(l, p);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int run_collect(const struct run_opts *o, struct path_list *l)
+{
+    for (size_t i = 0; i < o->npaths; i++) {
+        struct stat st;
+        size_t first = l->n;
+        if (stat(o->paths[i], &st) != 0) {
+            fprintf(stderr, "%s: cannot read: %s\n", o->paths[i], strerror(errno));
+            return 2;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            if (path_add(l, o->paths[i]))
+                return 3;
+            continue;
+        }
+        if (path_walk(l, o->paths[i], 0)) {
+            fprintf(stderr, "%s: cannot read the directory\n", o->paths[i]);
+            return 2;
+        }
+        qsort(l->v + first, l->n - first, sizeof *l->v, cmp_str);
+    }
+    if (l->n == 0) {
+        fprintf(stderr, "s3sim: no *.scn file found\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- jobs ------------------------------------------------------------------------------ */
+
+static int job_add(struct run_job **jobs, size_t *n, size_t *cap, struct scn_file *f,
+                   const char *variant, uint64_t seed)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct run_job *nj = realloc(*jobs, nc * sizeof *nj);
+        if (!nj)
+            return ERR_NOMEM;
+        *jobs = nj;
+        *cap = nc;
+    }
+    memset(&(*jobs)[*n], 0, sizeof **jobs);
+    (*jobs)[*n].file = f;
+    snprintf((*jobs)[*n].variant, SCN_NAME_MAX, "%s", variant);
+    (*jobs)[*n].seed = seed;
+    (*n)++;
+    return 0;
+}
+
+/* The seed of the file: resolve the base once to read it. */
+static uint64_t file_seed(const struct scn_file *f)
+{
+    struct scn_spec sp;
+    struct scn_error e;
+    uint64_t seed = 1;
+    if (scn_resolve(f, NULL, NULL, 0, &sp, &e) == 0) {
+        seed = sp.seed;
+        scn_spec_free(&sp);
+    }
+    return seed;
+}
+
+static int run_expand(const struct run_opts *o, struct scn_file **files, size_t nfiles,
+                      struct run_job **jobs, size_t *njobs)
+{
+    size_t cap = 0;
+    bool all = !o->variant || strcmp(o->variant, "all") == 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        struct scn_file *f = files[i];
+        uint64_t lo = o->have_seeds ? o->seed_lo : o->have_seed ? o->seed : file_seed(f);
+        uint64_t hi = o->have_seeds ? o->seed_hi : lo;
+        size_t nv = scn_variant_count(f);
+        bool found = all || strcmp(o->variant, "base") == 0;
+        for (size_t k = 0; !found && k < nv; k++)
+            found = strcmp(scn_variant_name(f, k), o->variant) == 0;
+        if (!found) {
+            if (nfiles == 1) {
+                fprintf(stderr, "%s: no variant named '%s'\n", f->path, o->variant);
+                return 2;
+            }
+            continue;
+        }
+        for (uint64_t seed = lo;; seed++) {
+            if (all || strcmp(o->variant, "base") == 0)
+                if (job_add(jobs, njobs, &cap, f, "base", seed))
+                    return 3;
+            for (size_t k = 0; k < nv; k++) {
+                const char *vn = scn_variant_name(f, k);
+                if ((all || strcmp(o->variant, vn) == 0) && job_add(jobs, njobs, &cap, f, vn, seed))
+                    return 3;
+            }
+            if (seed == hi)
+                break;
+        }
+    }
+    return 0;
+}
+
+static void job_replay_line(struct run_job *j, const struct run_opts *o)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof buf, "build/bin/s3sim replay %s --variant %s --seed %" PRIu64,
+                     j->file->path, j->variant, j->seed);
+    for (size_t i = 0; i < o->nsets && n > 0 && (size_t)n < sizeof buf; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " --set %s", o->sets[i]);
+    j->res.replay = strdup(buf);
+}
+
+static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace_out)
+{
+    struct scn_spec sp;
+    struct scn_error e;
+    struct world_opts wo = {trace_out};
+    struct timespec t0, t1;
+    int rc = scn_resolve(j->file, j->variant, o->sets, o->nsets, &sp, &e);
+    j->res.file = strdup(j->file->path);
+    j->res.scenario = strdup(j->file->name);
+    j->res.variant = strdup(j->variant);
+    j->res.seed = j->seed;
+    job_replay_line(j, o);
+    if (rc) {
+        char msg[1024];
+        j->res.verdict = RUN_ERROR;
+        j->res.summary = strdup(scn_error_format(&e, msg, sizeof msg));
+        j->rc = rc;
+        return;
+    }
+    sp.seed = j->seed;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    j->rc = world_run(&sp, j->file->path, &wo, &j->res);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    j->res.wall_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    scn_spec_free(&sp);
+}
+
+static void *pool_worker(void *arg)
+{
+    struct run_pool *p = arg;
+    for (;;) {
+        size_t i;
+        pthread_mutex_lock(&p->mu);
+        i = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= p->njobs)
+            return NULL;
+        job_execute(&p->jobs[i], p->o, NULL);
+        pthread_mutex_lock(&p->mu);
+        p->jobs[i].done = true;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* ---- output ---------------------------------------------------------------------------- */
+
+static void print_result(const struct run_job *j, const struct run_opts *o)
+{
+    const struct run_result *r = &j->res;
+    char t[32];
+    env_fmt_duration(r->vtime_us, t, sizeof t);
+    if (r->verdict == RUN_PASS) {
+        if (!o->quiet)
+            printf("PASS %s %s seed=%" PRIu64 " t=%s ops=%" PRIu64 " trace=%.12s\n", r->scenario,
+                   r->variant, r->seed, t, r->ops, r->trace_hex);
+    } else {
+        printf("%s %s %s seed=%" PRIu64 " t=%s %s\n", r->verdict == RUN_ERROR ? "ERROR" : "FAIL",
+               r->scenario, r->variant, r->seed, t, r->summary ? r->summary : "");
+        printf("     replay: %s\n", r->replay ? r->replay : "");
+        if (r->hang && r->nwaits) {
+            fprintf(stderr, "hang report for %s %s seed=%" PRIu64 ": %zu waits pending, "
+                    "last progress at %s\n", r->scenario, r->variant, r->seed, r->nwaits,
+                    r->last_progress_us >= 0 ? env_fmt_duration(r->last_progress_us, t, sizeof t)
+                                             : "never");
+            for (size_t i = 0; i < r->nwaits; i++) {
+                char a[32], s[32];
+                fprintf(stderr, "  - %s: %s (since %s, waiting %s)\n", r->waits[i].who,
+                        r->waits[i].what, env_fmt_duration(r->waits[i].since_us, s, sizeof s),
+                        env_fmt_duration(r->waits[i].age_us, a, sizeof a));
+            }
+        }
+    }
+    fflush(stdout);
+}
+
+static int run_all(struct run_job *jobs, size_t njobs, const struct run_opts *o)
+{
+    struct run_pool p = {jobs, njobs, o, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    pthread_t th[256];
+    int nth = o->jobs < (int)njobs ? o->jobs : (int)njobs;
+    int started = 0;
+    if (nth <= 1 || o->trace) {
+        for (size_t i = 0; i < njobs; i++) {
+            job_execute(&jobs[i], o, o->trace ? stdout : NULL);
+            print_result(&jobs[i], o);
+        }
+        return 0;
+    }
+    for (int i = 0; i < nth; i++)
+        if (pthread_create(&th[i], NULL, pool_worker, &p) == 0)
+            started++;
+    if (started == 0)
+        pool_worker(&p);
+    /* Print in job order, whatever order the threads finish in. */
+    for (size_t i = 0; i < njobs; i++) {
+        pthread_mutex_lock(&p.mu);
+        while (!jobs[i].done)
+            pthread_cond_wait(&p.cv, &p.mu);
+        pthread_mutex_unlock(&p.mu);
+        print_result(&jobs[i], o);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_opts o = {0};
+    struct path_list pl = {0};
+    struct scn_file **files = NULL;
+    struct run_job *jobs = NULL;
+    size_t njobs = 0, passed = 0, failed = 0;
+    int rc = run_parse_args(argc, argv, &o);
+    bool broke = false;
+
+    if (rc == 0)
+        rc = run_collect(&o, &pl);
+    if (rc == 0 && !(files = calloc(pl.n, sizeof *files)))
+        rc = 3;
+    /* Parse everything (and check the --set overrides) before any run starts. */
+    for (size_t i = 0; rc == 0 && i < pl.n; i++) {
+        struct scn_error e;
+        struct scn_spec sp;
+        char msg[1024];
+        int prc = scn_parse_file(pl.v[i], &files[i], &e);
+        if (prc == 0 && (prc = scn_resolve(files[i], NULL, o.sets, o.nsets, &sp, &e)) == 0)
+            scn_spec_free(&sp);
+        if (prc) {
+            fprintf(stderr, "%s\n", scn_error_format(&e, msg, sizeof msg));
+            rc = prc == ERR_NOMEM ? 3 : 2;
+        }
+    }
+    if (rc == 0)
+        rc = run_expand(&o, files, pl.n, &jobs, &njobs);
+    if (rc == 0) {
+        run_all(jobs, njobs, &o);
+        for (size_t i = 0; i < njobs; i++) {
+            if (jobs[i].res.verdict == RUN_PASS)
+                passed++;
+            else
+                failed++;
+            broke |= jobs[i].res.verdict == RUN_ERROR;
+        }
+        printf("%zu passed, %zu failed\n", passed, failed);
+        rc = broke ? 3 : failed ? 1 : 0;
+    }
+    for (size_t i = 0; i < njobs; i++)
+        run_result_free(&jobs[i].res);
+    free(jobs);
+    for (size_t i = 0; i < pl.n; i++) {
+        if (files)
+            scn_free(files[i]);
+        free(pl.v[i]);
+    }
+    free(files);
+    free(pl.v);
+    free(o.paths);
+    free(o.sets);
+    return rc;
+}

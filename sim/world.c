@@ -1,0 +1,351 @@
+/* world.c - one run: setup, the env of the engine, the S3 observer, the event
+ * loop with hang detection, teardown.  See world.h. */
+#include "world_int.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "err.h"
+#include "payload.h"
+
+#define WORLD_MAX_EVENTS 400000 /* timeline marks kept per run */
+
+/* ---- trace and timeline ------------------------------------------------------ */
+
+void world_tracef(struct world *w, const char *actor, const char *fmt, ...)
+{
+    char line[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    sim_trace_line(&w->trace, w->now, actor, line);
+}
+
+void world_event(struct world *w, enum run_lane lane, int64_t t0, bool failed, const char *fmt,
+                 ...)
+{
+    char label[256];
+    va_list ap;
+    if (w->res->nevents >= WORLD_MAX_EVENTS)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(label, sizeof label, fmt, ap);
+    va_end(ap);
+    run_result_event(w->res, t0, w->now, lane, -1, -1, FS3_EFF_NONE, failed, label);
+}
+
+/* ---- the env given to the engine and the fake S3 ----------------------------- */
+
+static int64_t world_env_now(struct env *env) { return ((struct world *)env->impl)->now; }
+
+static env_id world_env_timer(struct env *env, int64_t delay_us, env_timer_cb cb, void *arg)
+{
+    struct world *w = env->impl;
+    int64_t at = w->now + (delay_us > 0 ? delay_us : 0);
+    if (delay_us == ENV_TIME_NEVER || at < w->now)
+        at = INT64_MAX - 1;
+    return sim_heap_push(&w->heap, at, cb, arg);
+}
+
+static void world_env_cancel(struct env *env, env_id id)
+{
+    sim_heap_cancel(&((struct world *)env->impl)->heap, id);
+}
+
+static uint64_t world_env_random(struct env *env)
+{
+    return sim_prng_next(&((struct world *)env->impl)->prng);
+}
+
+static void world_env_log(struct env *env, enum env_level level, const char *component,
+                          const char *line)
+{
+    struct world *w = env->impl;
+    const struct scn_spec *s = w->spec;
+    if (level == ENV_LOG_ERROR)
+        w->metrics[METRIC_LOG_ERROR]++;
+    else if (level == ENV_LOG_WARN)
+        w->metrics[METRIC_LOG_WARN]++;
+    else if (level == ENV_LOG_INFO)
+        w->metrics[METRIC_LOG_INFO]++;
+    for (size_t i = 0; i < s->nchecks; i++) {
+        const struct scn_check *c = &s->checks[i];
+        if (c->kind == SCN_CHK_LOG && c->level == level &&
+            (!c->has_match || strstr(line, c->match)))
+            w->log_matches[i]++;
+    }
+    if (level <= ENV_LOG_INFO)
+        world_tracef(w, "log", "%s %s: %s", env_level_name(level), component, line);
+}
+
+static env_id world_env_wait_begin(struct env *env, const char *who, const char *what)
+{
+    struct world *w = env->impl;
+    return sim_waits_begin(&w->waits, w->now, who, what);
+}
+
+static void world_env_wait_update(struct env *env, env_id id, const char *what)
+{
+    sim_waits_update(&((struct world *)env->impl)->waits, id, what);
+}
+
+static void world_env_wait_end(struct env *env, env_id id)
+{
+    struct world *w = env->impl;
+    sim_waits_end(&w->waits, w->now, id);
+}
+
+static void world_env_trace(struct env *env, const char *line)
+{
+    struct world *w = env->impl;
+    sim_trace_line(&w->trace, w->now, "eng", line);
+}
+
+static void world_env_init(struct world *w)
+{
+    w->env = (struct env){
+        .impl = w,
+        .now = world_env_now,
+        .timer_start = world_env_timer,
+        .timer_cancel = world_env_cancel,
+        .random = world_env_random,
+        .log = world_env_log,
+        .wait_begin = world_env_wait_begin,
+        .wait_update = world_env_wait_update,
+        .wait_end = world_env_wait_end,
+        .trace = world_env_trace,
+    };
+}
+
+/* ---- the S3 observer: trace, metrics, coverage, timeline --------------------- */
+
+static void world_observe(void *arg, const struct fs3_call_info *ci)
+{
+    struct world *w = arg;
+    struct run_result *r = w->res;
+    bool fault = ci->effect != FS3_EFF_NONE;
+    bool failed = ci->outcome != FS3_OUT_ANSWERED || ci->transport != S3_TR_OK ||
+                  ci->status >= 300 || ci->code != S3E_NONE;
+    unsigned op = (unsigned)ci->op < S3_OP_COUNT ? (unsigned)ci->op : 0;
+    unsigned job = (unsigned)ci->job < S3_JOB_COUNT ? (unsigned)ci->job : 0;
+
+    w->metrics[METRIC_S3_CALLS]++;
+    w->metrics[METRIC_S3_CALLS_OP + op]++;
+    w->metrics[METRIC_S3_CALLS_JOB + job]++;
+    w->metrics[METRIC_S3_BYTES_READ] += (int64_t)ci->bytes_received;
+    w->metrics[METRIC_S3_BYTES_WRITTEN] += (int64_t)ci->bytes_sent;
+    if (ci->op == S3_OP_DELETE_MANY && (int64_t)ci->nkeys > w->metrics[METRIC_S3_MAX_KEYS_PER_DELETE])
+        w->metrics[METRIC_S3_MAX_KEYS_PER_DELETE] = (int64_t)ci->nkeys;
+    r->calls_by_op[op]++;
+    r->calls_by_job[job]++;
+    r->bytes_read += ci->bytes_received;
+    r->bytes_written += ci->bytes_sent;
+    if (fault) {
+        unsigned eff = (unsigned)ci->effect < FS3_EFF_COUNT ? (unsigned)ci->effect : 0;
+        w->metrics[METRIC_S3_FAULTS]++;
+        w->metrics[METRIC_S3_FAULTS_OP + op]++;
+        r->faults_by_op[op][eff]++;
+        r->coverage[eff][op][job]++;
+    }
+    r->ops++;
+
+    {
+        static const char *const outs[] = {"answered", "swallowed", "cancelled"};
+        char what[600];
+        int n = snprintf(what, sizeof what, "%s %s job=%s %s", s3_op_name(ci->op),
+                         ci->key ? ci->key : "", s3_job_name(ci->job),
+                         outs[ci->outcome <= FS3_OUT_CANCELLED ? ci->outcome : 0]);
+        if (ci->outcome == FS3_OUT_ANSWERED && n > 0 && (size_t)n < sizeof what)
+            n += snprintf(what + n, sizeof what - (size_t)n, " %d%s%s", ci->status,
+                          ci->code ? " " : "", ci->code ? s3_code_name(ci->code) : "");
+        if (ci->nkeys && n > 0 && (size_t)n < sizeof what)
+            n += snprintf(what + n, sizeof what - (size_t)n, " keys=%zu", ci->nkeys);
+        if (fault && n > 0 && (size_t)n < sizeof what)
+            snprintf(what + n, sizeof what - (size_t)n, " fault=%s%s%s",
+                     fs3_effect_name(ci->effect), ci->rule && *ci->rule ? " rule=" : "",
+                     ci->rule ? ci->rule : "");
+        world_tracef(w, "s3", "%s", what);
+    }
+    if (r->nevents < WORLD_MAX_EVENTS) {
+        char label[300];
+        snprintf(label, sizeof label, "%s %s", s3_op_name(ci->op), ci->key ? ci->key : "");
+        run_result_event(r, ci->submit_us, ci->answer_us, RUN_LANE_S3, (int)ci->op, (int)ci->job,
+                         (int)ci->effect, failed, label);
+    }
+}
+
+static unsigned world_classify(void *arg, const char *key)
+{
+    struct world *w = arg;
+    if (!w->eng)
+        return FS3_KIND_NONE;
+    switch (meta_classify_key(eng_meta(w->eng), key)) {
+    case META_KEY_SSO: return FS3_KIND_SSO;
+    case META_KEY_STREAM: return FS3_KIND_STREAM;
+    case META_KEY_COMPOSITE: return FS3_KIND_COMPOSITE;
+    case META_KEY_LINKED: return FS3_KIND_LINKED;
+    case META_KEY_PREPARED: return FS3_KIND_PREPARED;
+    default: return FS3_KIND_NONE;
+    }
+}
+
+/* ---- engine hooks: payload and acknowledgements ----------------------------- */
+
+static void world_payload(void *arg, int64_t stream, int64_t offset, uint8_t *buf, size_t len)
+{
+    struct world *w = arg;
+    sim_payload_fill(w->seed, stream, offset, buf, len);
+}
+
+static void world_ack(void *arg, int64_t stream, int64_t base, int64_t count, uint32_t size)
+{
+    struct world *w = arg;
+    struct world_stream *s;
+    if (stream < 1 || stream > w->nstreams || count <= 0)
+        return;
+    s = &w->streams[stream];
+    w->metrics[METRIC_RECORDS_ACKED] += count;
+    /* Merge with the previous run when contiguous and of the same size. */
+    if (s->n && s->runs[s->n - 1].size == size &&
+        s->runs[s->n - 1].base + s->runs[s->n - 1].count == base) {
+        s->runs[s->n - 1].count += count;
+        return;
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        struct world_run *nr = realloc(s->runs, cap * sizeof *nr);
+        if (!nr)
+            return;
+        s->runs = nr;
+        s->cap = cap;
+    }
+    s->runs[s->n++] = (struct world_run){base, count, size};
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+/* Fires events in order until the heap is empty, the next event is after
+ * until, a hang is found, or something sets w->stop. */
+void world_run_loop(struct world *w, int64_t until)
+{
+    sim_event_fn fn;
+    void *arg;
+    int64_t t;
+    while (!w->stop) {
+        uint32_t real = sim_heap_len(&w->heap) - (w->probe_pending ? 1 : 0);
+        if (real == 0 && w->waits.n > 0) {
+            /* Nothing left that could ever end the pending waits. */
+            w->hang = true;
+            w->hang_at = w->now;
+            return;
+        }
+        if (sim_heap_peek_time(&w->heap) > until)
+            return;
+        if (!sim_heap_pop(&w->heap, &fn, &arg, &t))
+            return;
+        if (t > w->now)
+            w->now = t;
+        fn(arg);
+    }
+}
+
+static int world_setup(struct world *w)
+{
+    const struct conf *c = &w->spec->conf;
+    struct fs3_config fc;
+    struct eng_hooks hooks = {world_payload, world_ack, w};
+    int rc;
+
+    sim_heap_init(&w->heap);
+    sim_prng_seed(&w->prng, w->seed);
+    sim_waits_init(&w->waits);
+    rc = sim_trace_init(&w->trace, NULL);
+    if (rc)
+        return rc;
+    world_env_init(w);
+    w->converged_at = -1;
+    w->nstreams = w->spec->streams;
+    w->streams = calloc((size_t)w->nstreams + 1, sizeof *w->streams);
+    w->log_matches = calloc(w->spec->nchecks + 1, sizeof *w->log_matches);
+    if (!w->streams || !w->log_matches)
+        return ERR_NOMEM;
+
+    fs3_config_init(&fc);
+    fc.min_part_size = (uint64_t)conf_get(c, CONF_MIN_PART_SIZE);
+    fc.delete_missing_status = (int)conf_get(c, CONF_DELETE_MISSING);
+    fc.latency_us = conf_get(c, CONF_LATENCY);
+    fc.bandwidth = (uint64_t)conf_get(c, CONF_BANDWIDTH);
+    w->store = fs3_new(&w->env, &fc);
+    if (!w->store)
+        return ERR_NOMEM;
+    w->fault = fs3_fault_new(&w->env, w->store, world_classify, w);
+    if (!w->fault)
+        return ERR_NOMEM;
+    fs3_fault_observe(w->fault, world_observe, w);
+    for (size_t i = 0; i < w->spec->nfaults; i++) {
+        rc = world_apply_fault(w, &w->spec->faults[i]);
+        if (rc)
+            return rc;
+    }
+    w->eng = eng_new(&w->env, fs3_fault_ops(w->fault), c, &hooks, w->nstreams);
+    if (!w->eng)
+        return ERR_NOMEM;
+    world_schedule_events(w);
+    return 0;
+}
+
+static void world_teardown(struct world *w)
+{
+    eng_free(w->eng);
+    fs3_fault_free(w->fault);
+    fs3_free(w->store);
+    for (int i = 0; i <= w->nstreams && w->streams; i++)
+        free(w->streams[i].runs);
+    free(w->streams);
+    for (size_t i = 0; i < w->nloads; i++)
+        free(w->loads[i]);
+    free(w->loads);
+    free(w->timed);
+    for (size_t i = 0; i < w->nowned; i++)
+        free(w->owned[i]);
+    free(w->owned);
+    free(w->log_matches);
+    sim_waits_free(&w->waits);
+    sim_heap_free(&w->heap);
+    sim_trace_free(&w->trace);
+}
+
+int world_run(const struct scn_spec *spec, const char *file, const struct world_opts *opts,
+              struct run_result *res)
+{
+    struct world *w = calloc(1, sizeof *w);
+    int rc;
+    if (!w)
+        return ERR_NOMEM;
+    w->spec = spec;
+    w->file = file;
+    w->res = res;
+    w->seed = spec->seed;
+    res->seed = spec->seed;
+    res->last_progress_us = -1;
+    rc = world_setup(w);
+    if (rc == 0) {
+        w->trace.echo = opts ? opts->trace_out : NULL;
+        world_run_loop(w, spec->deadline_us);
+        if (!w->hang)
+            w->now = spec->deadline_us;
+        world_judge(w);
+    } else {
+        res->verdict = RUN_ERROR;
+        free(res->summary);
+        res->summary = strdup(rc == ERR_NOMEM ? "out of memory while setting up the world"
+                                              : "the world could not be set up");
+    }
+    world_teardown(w);
+    free(w);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/*
+ * world_int.h - the inside of a world, shared by world.c (loop, env, S3
+ * observer), actors.c (scenario actions) and check.c (judging).
+ */
+#ifndef S3SIM_WORLD_INT_H
+#define S3SIM_WORLD_INT_H
+
+#include "eng.h"
+#include "fs3.h"
+#include "heap.h"
+#include "meta.h"
+#include "metric_names.h"
+#include "prng.h"
+#include "result.h"
+#include "scn.h"
+#include "trace.h"
+#include "wait.h"
+#include "world.h"
+
+/* Acknowledged records of one stream: runs [base, base + count), each record
+ * of `size` payload bytes. */
+struct world_run {
+    int64_t base, count;
+    uint32_t size;
+};
+
+struct world_stream {
+    struct world_run *runs;
+    size_t n, cap;
+};
+
+/* One scheduled `at`/`every` line: the event and its world. */
+struct world_timed {
+    struct world *w;
+    const struct scn_event *ev;
+    int64_t next;
+};
+
+/* A running `load` producer. */
+struct world_load {
+    struct world *w;
+    struct scn_action act;
+    double carry;              /* fractional records carried to the next tick */
+};
+
+struct world {
+    const struct scn_spec *spec;
+    const char *file;
+    struct run_result *res;
+    uint64_t seed;
+
+    int64_t now;               /* virtual time, µs */
+    struct sim_heap heap;
+    struct sim_prng prng;
+    struct sim_trace trace;
+    struct sim_waits waits;
+    struct env env;
+
+    struct fs3 *store;
+    struct fs3_fault *fault;
+    struct eng *eng;
+    bool broker_down, controller_down;
+
+    struct world_stream *streams; /* [1..nstreams] */
+    int nstreams;
+    struct world_load **loads;
+    size_t nloads;
+    struct world_timed *timed; /* one per spec event */
+    void **owned;              /* small allocations freed at teardown (restarts) */
+    size_t nowned;
+
+    int64_t metrics[METRIC_COUNT];
+    uint64_t *log_matches;     /* one counter per check (log checks only) */
+
+    bool hang;                 /* a hang was found */
+    int64_t hang_at;
+    bool stop;                 /* end the event loop */
+    bool probe_pending;        /* a convergence probe is in the heap */
+    int64_t converged_at;      /* first quiescent moment after the last action, -1 */
+    char converged_why[256];   /* why the last probe was not quiescent */
+
+    int verify_pending;        /* no-data-loss reads in flight */
+    char dataloss[512];        /* first data-loss finding, "" if none */
+    uint64_t records_checked;
+};
+
+/* actors.c */
+void world_schedule_events(struct world *w);
+int world_apply_fault(struct world *w, const struct fs3_rule *rule);
+
+/* check.c */
+bool world_quiescent(struct world *w, char *why, size_t whysz);
+void world_judge(struct world *w);
+void world_verify_data(struct world *w);
+
+/* world.c */
+void world_tracef(struct world *w, const char *actor, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void world_event(struct world *w, enum run_lane lane, int64_t t0, bool failed, const char *fmt,
+                 ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+void world_run_loop(struct world *w, int64_t until);
+
+#endif /* S3SIM_WORLD_INT_H */
