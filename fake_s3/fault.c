@@ -197,10 +197,12 @@ static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outco
     in.outcome = out;
     in.transport = S3_TR_TIMEOUT;
     if (res) {
-        in.transport = res->transport;
         in.status = res->status;
         in.code = res->code;
-        in.bytes_received = res->body_len;
+        if (out == FS3_OUT_ANSWERED) {
+            in.transport = res->transport;
+            in.bytes_received = res->body_len;
+        }
     }
     in.effect = c->eff;
     in.rule = c->rule;
@@ -325,10 +327,12 @@ static void fs3f_fire(void *arg)
     memset(&res, 0, sizeof res);
     c->timer = 0;
     if (c->eff == FS3_EFF_LOST) {
-        fs3_exec(f->store, req, FS3_AS_OF_NOW, &res);
-        s3_result_cleanup(&res);
+        /* The observer learns what the store did; the caller hears nothing. */
+        if (fs3_exec(f->store, req, FS3_AS_OF_NOW, &res))
+            res.transport = S3_TR_OTHER;
         c->swallowed = true;
-        fs3f_notify(f, c, FS3_OUT_SWALLOWED, NULL);
+        fs3f_notify(f, c, FS3_OUT_SWALLOWED, &res);
+        s3_result_cleanup(&res);
         return;
     }
     if (fs3f_answer(f, c, &res)) {

@@ -101,9 +101,12 @@ struct fs3_call_info {
     uint64_t bytes_sent;         /* request body bytes (put, mpu-part) */
     uint64_t bytes_received;     /* response body bytes (get) */
     enum fs3_outcome outcome;
-    enum s3_transport transport; /* ANSWERED: as answered; otherwise S3_TR_TIMEOUT */
-    int status;                  /* HTTP status, 0 when not answered */
-    enum s3_code code;           /* S3 error code, S3E_NONE on success */
+    enum s3_transport transport; /* ANSWERED: as answered; otherwise S3_TR_TIMEOUT
+                                    (what the caller will see) */
+    int status;                  /* HTTP status; 0 when not answered, except for
+                                    lost: what the store answered, unseen */
+    enum s3_code code;           /* S3 error code, S3E_NONE on success (lost: the
+                                    store's, unseen) */
     enum fs3_effect effect;      /* the effect applied, FS3_EFF_NONE if none */
     const char *rule;            /* the rule's name ("" unnamed or none) */
     int rule_line;               /* the rule's scenario line (0 unknown or none) */

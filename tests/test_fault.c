@@ -323,6 +323,8 @@ START_TEST(fault_lost_applied_but_unanswered)
     ck_assert_int_eq(nseen, 1);
     ck_assert_int_eq(seen[0].outcome, FS3_OUT_SWALLOWED);
     ck_assert_int_eq(seen[0].effect, FS3_EFF_LOST);
+    ck_assert_int_eq(seen[0].transport, S3_TR_TIMEOUT);
+    ck_assert_int_eq(seen[0].status, 200); /* what the store did */
     ck_assert_uint_eq(fs3_inflight(S), 1);
     s3_cancel(OPS, &p);
     ck_assert_uint_eq(fs3_inflight(S), 0);
