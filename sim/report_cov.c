@@ -1,0 +1,154 @@
+/*
+ * report_cov.c - the fault coverage matrix: DIR/coverage.json and its table
+ * in index.html (see report.h).
+ *
+ * The matrix is run_result.coverage summed over the runs: for each injected
+ * effect, S3 op and engine job, how many calls were hit.  Row FS3_EFF_NONE
+ * (calls no fault hit) is kept apart as "calls_without_fault".  A cell
+ * (effect, op) that SCENARIOS.md says cannot happen is "applicable": false;
+ * an applicable cell that no run hit is listed in "unhit", so a gap in the
+ * fault plan is visible at a glance.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "report.h"
+#include "report_int.h"
+
+struct rpt_matrix {
+    uint64_t n[FS3_EFF_COUNT][S3_OP_COUNT][S3_JOB_COUNT];
+};
+
+static void rpt_matrix_sum(struct rpt_matrix *m, struct run_result *const *runs, size_t nruns)
+{
+    memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < nruns; i++)
+        for (int e = 0; e < FS3_EFF_COUNT; e++)
+            for (int op = 0; op < S3_OP_COUNT; op++)
+                for (int j = 0; j < S3_JOB_COUNT; j++)
+                    m->n[e][op][j] += runs[i]->coverage[e][op][j];
+}
+
+static uint64_t rpt_cell(const struct rpt_matrix *m, int e, int op)
+{
+    uint64_t n = 0;
+    for (int j = 0; j < S3_JOB_COUNT; j++)
+        n += m->n[e][op][j];
+    return n;
+}
+
+/* {"total": n, "by_job": {...}} of one (effect, op) cell. */
+static void rpt_cov_cell(FILE *f, const struct rpt_matrix *m, int e, int op)
+{
+    fprintf(f, "{\"total\": %" PRIu64, rpt_cell(m, e, op));
+    if (e != FS3_EFF_NONE)
+        fprintf(f, ", \"applicable\": %s", rpt_effect_applies(e, op) ? "true" : "false");
+    fputs(", \"by_job\": {", f);
+    for (int j = 0; j < S3_JOB_COUNT; j++)
+        fprintf(f, "%s\"%s\": %" PRIu64, j ? ", " : "", s3_job_name(j), m->n[e][op][j]);
+    fputs("}}", f);
+}
+
+static void rpt_cov_names(FILE *f, struct rpt_matrix *m, size_t nruns)
+{
+    size_t hit = 0, applicable = 0;
+
+    for (int e = 1; e < FS3_EFF_COUNT; e++)
+        for (int op = 0; op < S3_OP_COUNT; op++) {
+            applicable += rpt_effect_applies(e, op);
+            hit += rpt_cell(m, e, op) > 0;
+        }
+    fprintf(f, "{\n  \"format\": \"s3sim-coverage\",\n  \"version\": 1,\n  \"runs\": %zu,\n",
+            nruns);
+    fputs("  \"effects\": [", f);
+    for (int e = 1; e < FS3_EFF_COUNT; e++)
+        fprintf(f, "%s\"%s\"", e > 1 ? ", " : "", rpt_effect_name(e));
+    fputs("],\n  \"ops\": [", f);
+    for (int op = 0; op < S3_OP_COUNT; op++)
+        fprintf(f, "%s\"%s\"", op ? ", " : "", s3_op_name(op));
+    fputs("],\n  \"jobs\": [", f);
+    for (int j = 0; j < S3_JOB_COUNT; j++)
+        fprintf(f, "%s\"%s\"", j ? ", " : "", s3_job_name(j));
+    fprintf(f, "],\n  \"cells\": {\"total\": %d, \"applicable\": %zu, \"hit\": %zu},\n",
+            (FS3_EFF_COUNT - 1) * S3_OP_COUNT, applicable, hit);
+}
+
+int rpt_coverage_json(FILE *f, struct run_result *const *runs, size_t nruns)
+{
+    struct rpt_matrix m;
+    bool first = true;
+
+    rpt_matrix_sum(&m, runs, nruns);
+    rpt_cov_names(f, &m, nruns);
+    fputs("  \"matrix\": {", f);
+    for (int e = 1; e < FS3_EFF_COUNT; e++) {
+        fprintf(f, "%s\n    \"%s\": {", e > 1 ? "," : "", rpt_effect_name(e));
+        for (int op = 0; op < S3_OP_COUNT; op++) {
+            fprintf(f, "%s\n      \"%s\": ", op ? "," : "", s3_op_name(op));
+            rpt_cov_cell(f, &m, e, op);
+        }
+        fputs("\n    }", f);
+    }
+    fputs("\n  },\n  \"calls_without_fault\": {", f);
+    for (int op = 0; op < S3_OP_COUNT; op++) {
+        fprintf(f, "%s\n    \"%s\": ", op ? "," : "", s3_op_name(op));
+        rpt_cov_cell(f, &m, FS3_EFF_NONE, op);
+    }
+    fputs("\n  },\n  \"unhit\": [", f);
+    for (int e = 1; e < FS3_EFF_COUNT; e++)
+        for (int op = 0; op < S3_OP_COUNT; op++) {
+            if (!rpt_effect_applies(e, op) || rpt_cell(&m, e, op) > 0)
+                continue;
+            fprintf(f, "%s[\"%s\", \"%s\"]", first ? "" : ", ", rpt_effect_name(e), s3_op_name(op));
+            first = false;
+        }
+    fputs("]\n}\n", f);
+    return rpt_finish(f);
+}
+
+/* The title of a cell: its count per job, "wal-upload: 3, cleaner: 1". */
+static void rpt_cov_title(FILE *f, const struct rpt_matrix *m, int e, int op)
+{
+    bool any = false;
+
+    fprintf(f, " title=\"%s on %s: ", e ? rpt_effect_name(e) : "no fault", s3_op_name(op));
+    for (int j = 0; j < S3_JOB_COUNT; j++) {
+        if (!m->n[e][op][j])
+            continue;
+        fprintf(f, "%s%s %" PRIu64, any ? ", " : "", s3_job_name(j), m->n[e][op][j]);
+        any = true;
+    }
+    if (!any)
+        fputs(rpt_effect_applies(e, op) ? "no run hit this" : e ? "not applicable" : "no calls", f);
+    putc('"', f);
+}
+
+void rpt_html_coverage(FILE *f, struct run_result *const *runs, size_t nruns)
+{
+    struct rpt_matrix m;
+
+    rpt_matrix_sum(&m, runs, nruns);
+    fputs("<table class=\"cov\">\n<thead><tr><th>effect \\ op</th>", f);
+    for (int op = 0; op < S3_OP_COUNT; op++)
+        fprintf(f, "<th>%s</th>", s3_op_name(op));
+    fputs("<th>total</th></tr></thead>\n<tbody>\n", f);
+    for (int e = 0; e < FS3_EFF_COUNT; e++) {
+        uint64_t row = 0;
+        fprintf(f, "<tr><th>%s</th>", e ? rpt_effect_name(e) : "(no fault)");
+        for (int op = 0; op < S3_OP_COUNT; op++) {
+            uint64_t n = rpt_cell(&m, e, op);
+            const char *cls = n ? (e ? "hit" : "calls") : rpt_effect_applies(e, op) ? "zero" : "na";
+            row += n;
+            if (e == FS3_EFF_NONE && !n)
+                cls = "na";
+            fprintf(f, "<td class=\"%s\"", cls);
+            rpt_cov_title(f, &m, e, op);
+            if (n || rpt_effect_applies(e, op) || e == FS3_EFF_NONE)
+                fprintf(f, ">%" PRIu64 "</td>", n);
+            else
+                fputs(">n/a</td>", f);
+        }
+        fprintf(f, "<td class=\"tot\">%" PRIu64 "</td></tr>\n", row);
+    }
+    fputs("</tbody></table>\n", f);
+}
