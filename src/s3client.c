@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf.h"
 #include "err.h"
 
 enum s3c_state { S3C_ST_IDLE = 0, S3C_ST_QUEUED, S3C_ST_INFLIGHT, S3C_ST_VCHECK };
@@ -76,9 +77,6 @@ static void s3c_del_cancel(struct s3c *c, struct s3_req *req);
 static void s3c_del_free_all(struct s3c *c);
 
 #define S3C_COPY_DELAY_US ENV_USEC_PER_SEC
-#define S3C_COPY_TIMEOUT_US (2 * ENV_USEC_PER_MIN)
-#define S3C_COPY_TIMEOUT_MAX_US (10 * ENV_USEC_PER_MIN)
-#define S3C_BACKOFF_CAP_US (60 * ENV_USEC_PER_SEC)
 #define S3C_DEL_BACKOFF_CAP_US (30 * ENV_USEC_PER_SEC)
 
 void s3c_conf_default(struct s3c_conf *conf)
@@ -87,11 +85,32 @@ void s3c_conf_default(struct s3c_conf *conf)
     conf->op_timeout_us = 10 * ENV_USEC_PER_SEC;
     conf->read_timeout_us = 2 * ENV_USEC_PER_MIN;
     conf->retry_backoff_us = ENV_USEC_PER_SEC;
+    conf->backoff_max_us = 60 * ENV_USEC_PER_SEC;
+    conf->copy_timeout_us = 2 * ENV_USEC_PER_MIN;
+    conf->copy_timeout_max_us = 10 * ENV_USEC_PER_MIN;
     conf->retry_max = -1;
     conf->permits = 50;
     conf->cksum = S3_CKSUM_MD5;
     conf->nosuchupload_abort = true;
     conf->copy_timeout_backoff = true;
+    conf->cksum_precompute = true;
+}
+
+void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
+{
+    s3c_conf_default(conf);
+    conf->op_timeout_us = conf_get(c, CONF_OP_TIMEOUT);
+    conf->read_timeout_us = conf_get(c, CONF_READ_TIMEOUT);
+    conf->retry_backoff_us = conf_get(c, CONF_RETRY_BACKOFF);
+    conf->backoff_max_us = conf_get(c, CONF_RETRY_BACKOFF_MAX);
+    conf->copy_timeout_us = conf_get(c, CONF_COPY_TIMEOUT);
+    conf->copy_timeout_max_us = conf_get(c, CONF_COPY_TIMEOUT_MAX);
+    conf->retry_max = (int)conf_get(c, CONF_RETRY_MAX);
+    conf->permits = (int)conf_get(c, CONF_INFLIGHT_MAX);
+    conf->cksum = (enum s3_cksum)conf_get(c, CONF_CHECKSUM);
+    conf->nosuchupload_abort = conf_bool(c, CONF_NOSUCHUPLOAD_ABORT);
+    conf->copy_timeout_backoff = conf_bool(c, CONF_COPY_BACKOFF);
+    conf->cksum_precompute = conf_bool(c, CONF_CKSUM_PRECOMPUTE);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -304,10 +323,12 @@ static int64_t s3c_attempt_timeout(const struct s3c_call *call)
 {
     const struct s3c_conf *conf = &call->c->conf;
     if (call->ireq.op == S3_OP_MPU_COPY && conf->copy_timeout_backoff) {
-        int64_t t = S3C_COPY_TIMEOUT_US;
-        for (int i = 1; i < call->attempt && t < S3C_COPY_TIMEOUT_MAX_US; i++)
+        int64_t t = conf->copy_timeout_us, max = conf->copy_timeout_max_us;
+        if (t == ENV_TIME_NEVER)
+            return t;
+        for (int i = 1; i < call->attempt && t < max; i++)
             t *= 2;
-        return t < S3C_COPY_TIMEOUT_MAX_US ? t : S3C_COPY_TIMEOUT_MAX_US;
+        return t < max ? t : max;
     }
     return conf->op_timeout_us;
 }
@@ -387,15 +408,15 @@ static int64_t s3c_backoff(struct s3c_call *call)
 {
     struct s3c *c = call->c;
     int n = call->attempt - 1;
-    int64_t b = c->conf.retry_backoff_us;
+    int64_t b = c->conf.retry_backoff_us, cap = c->conf.backoff_max_us;
     if (call->ireq.op == S3_OP_MPU_COPY)
         return S3C_COPY_DELAY_US;
     if (n > 16)
         n = 16;
-    for (int i = 0; i < n && b < S3C_BACKOFF_CAP_US; i++)
+    for (int i = 0; i < n && b < cap; i++)
         b *= 2;
-    if (b > S3C_BACKOFF_CAP_US)
-        b = S3C_BACKOFF_CAP_US;
+    if (b > cap)
+        b = cap;
     return (int64_t)env_rand_below(c->env, 1000) * ENV_USEC_PER_MS + b;
 }
 
@@ -849,7 +870,10 @@ static int s3c_submit(struct s3_ops *ops, struct s3_req *req)
     call->ireq = *req;
     /* Once per call, before any attempt: a stale attempt can never send
      * bytes that do not match (field bug F13). */
-    if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->cksum.alg == S3_CKSUM_NONE)
+    if (!c->conf.cksum_precompute)
+        call->ireq.cksum.alg = S3_CKSUM_NONE;
+    else if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) &&
+             req->cksum.alg == S3_CKSUM_NONE)
         s3_checksum_compute(c->conf.cksum, req->body, req->body_len, &call->ireq.cksum);
     s3c_link(c, call);
     call->wait = env_wait_beginf(c->env, s3_job_name(req->job), "%s of %s starting",
@@ -885,7 +909,8 @@ int s3c_new(struct env *env, struct s3_ops *inner, const struct s3c_conf *conf, 
     struct s3c *c;
     *out = NULL;
     if (!env || !inner || !conf || conf->permits < 1 || conf->retry_backoff_us < 0 ||
-        conf->op_timeout_us <= 0 || conf->read_timeout_us <= 0)
+        conf->backoff_max_us < 0 || conf->op_timeout_us <= 0 || conf->read_timeout_us <= 0 ||
+        conf->copy_timeout_us <= 0 || conf->copy_timeout_max_us <= 0)
         return ERR_INVAL;
     c = calloc(1, sizeof *c);
     if (!c)

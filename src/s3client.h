@@ -19,9 +19,10 @@
  *    done (status 200, empty ETag), else the complete is retried.
  *  - Backoff: uniform(0..999 ms) + min(backoff * 2^min(n,16), 60 s) before
  *    retry n (n = 0 for the first retry); one env draw per retry.  mpu-copy:
- *    a fixed 1 s, and (conf.copy_timeout_backoff) an attempt timeout of 2 min
- *    doubling up to 10 min; false restores field bug F21 (the normal attempt
- *    timeout, so slow copies time out forever).
+ *    a fixed 1 s, and (conf.copy_timeout_backoff) an attempt timeout of
+ *    copy_timeout (2 min) doubling up to copy_timeout_max (10 min); false
+ *    restores field bug F21 (the normal attempt timeout, so slow copies time
+ *    out forever).
  *  - conf.retry_max bounds the attempts of one call (-1: unlimited).  When
  *    they are used up the caller gets the last attempt's answer.
  *  - conf.op_timeout_us: per-attempt timeout; on expiry the inner attempt is
@@ -35,7 +36,8 @@
  *    once per call (before the first attempt) and sent with every attempt;
  *    the answer's checksum (MD5: the ETag) must equal it, else the attempt
  *    failed (ERR_CHECKSUM, logged as a warning) and the body is sent again.
- *    A caller-set req->cksum (alg != NONE) is kept as is.
+ *    A caller-set req->cksum (alg != NONE) is kept as is.  With
+ *    conf.cksum_precompute false (field bug F13) nothing is sent or checked.
  *  - delete-many of any number of keys: split into calls of at most 1000
  *    keys.  Per key: NoSuchKey is success; InternalError, ServiceUnavailable,
  *    SlowDown, RequestTimeout, OperationAborted are retried (only those keys)
@@ -66,11 +68,15 @@ struct s3c_conf {
     int64_t op_timeout_us;     /* s3.op.timeout; ENV_TIME_NEVER = none (10 s) */
     int64_t read_timeout_us;   /* s3.read.timeout, GET as a whole (2 min) */
     int64_t retry_backoff_us;  /* s3.retry.backoff, first backoff (1 s) */
+    int64_t backoff_max_us;    /* s3.retry.backoff.max, cap of the doubling (60 s) */
+    int64_t copy_timeout_us;   /* s3.copy.timeout, first mpu-copy attempt timeout (2 min) */
+    int64_t copy_timeout_max_us; /* s3.copy.timeout.max (10 min) */
     int retry_max;             /* s3.retry.max, attempts per call; -1 unlimited */
     int permits;               /* in-flight attempts (50) */
     enum s3_cksum cksum;       /* s3.checksum.algorithm (MD5) */
     bool nosuchupload_abort;   /* false: field bug F17 (true) */
     bool copy_timeout_backoff; /* false: field bug F21 (true) */
+    bool cksum_precompute;     /* false: field bug F13, no checksum sent or checked (true) */
 };
 
 /* Counters of the client layer. */
@@ -92,9 +98,13 @@ struct s3c_stats {
 };
 
 struct s3c;
+struct conf;
 
 /* Fills conf with the defaults above. */
 void s3c_conf_default(struct s3c_conf *conf);
+
+/* Fills conf from the knob values of c (src/conf.h). */
+void s3c_conf_from(struct s3c_conf *conf, const struct conf *c);
 
 /* Creates a client over inner.  env and inner are borrowed and must outlive
  * the client.  conf is copied.  Returns ERR_OK, ERR_NOMEM or ERR_INVAL (bad

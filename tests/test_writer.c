@@ -1,0 +1,696 @@
+/*
+ * test_writer.c - the object writer (src/writer.c) over the client layer,
+ * the fault shim and the fake S3: proxy PUT, switch to multipart, part
+ * sizes, copy-write rules, close/complete, release, failures, F01-F03.
+ *
+ * Sizes are scaled down: minimum part 1 KiB, multipart threshold 4 KiB.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clenv.h"
+#include "err.h"
+#include "fault.h"
+#include "fs3.h"
+#include "s3.h"
+#include "s3client.h"
+#include "writer.h"
+
+/* ---- fixture ------------------------------------------------------------- */
+
+#define MINP 1024
+#define THR 4096
+
+static struct clenv E;
+static struct fs3 *S;
+static struct fs3_fault *F;
+static struct s3c *C;
+static struct wr_ctx *X;
+static struct wr_mem MEM;
+static struct wr_conf WC;
+static struct s3c_conf CC;
+
+static void start(void)
+{
+    struct fs3_config cfg;
+    fs3_config_init(&cfg);
+    cfg.min_part_size = MINP;
+    S = fs3_new(&E.env, &cfg);
+    ck_assert_ptr_nonnull(S);
+    F = fs3_fault_new(&E.env, S, NULL, NULL);
+    ck_assert_ptr_nonnull(F);
+    ck_assert_int_eq(s3c_new(&E.env, fs3_fault_ops(F), &CC, &C), 0);
+    ck_assert_int_eq(wr_ctx_new(&E.env, s3c_ops(C), &WC, &MEM, &X), 0);
+}
+
+static void setup(void)
+{
+    clenv_init(&E, 3);
+    memset(&MEM, 0, sizeof MEM);
+    wr_conf_default(&WC);
+    WC.min_part_size = MINP;
+    WC.multipart_threshold = THR;
+    s3c_conf_default(&CC);
+    S = NULL;
+    F = NULL;
+    C = NULL;
+    X = NULL;
+}
+
+static void teardown(void)
+{
+    wr_ctx_free(X);
+    s3c_free(C);
+    fs3_fault_free(F);
+    fs3_free(S);
+    clenv_fini(&E);
+}
+
+static void rule(int op, enum fs3_effect eff, int status, enum s3_code code, int nth)
+{
+    struct fs3_rule r;
+    fs3_rule_init(&r);
+    r.op = op;
+    r.effect = eff;
+    r.status = status;
+    r.code = code;
+    if (nth) {
+        r.match = FS3_MATCH_NTH;
+        r.n = nth;
+    }
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+struct cbrec {
+    int n;
+    int rc;
+    int64_t at;
+};
+
+static void rec_cb(void *arg, int rc)
+{
+    struct cbrec *r = arg;
+    r->n++;
+    r->rc = rc;
+    r->at = E.now;
+}
+
+/* Deterministic bytes: byte i of stream "tag" */
+static void fill(uint8_t *b, size_t n, uint64_t from, int tag)
+{
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)((from + i) * 31 + (uint64_t)tag * 7 + ((from + i) >> 8));
+}
+
+static uint64_t calls(enum s3_op op) { return fs3_fault_calls(F, op); }
+
+/* Reads key through the store, synchronously. */
+static uint8_t *read_key(const char *key, size_t *len)
+{
+    struct s3_req req;
+    struct s3_result res;
+    uint8_t *b;
+    memset(&req, 0, sizeof req);
+    memset(&res, 0, sizeof res);
+    req.op = S3_OP_GET;
+    req.key = key;
+    req.range_end = -1;
+    ck_assert_int_eq(fs3_exec(S, &req, FS3_AS_OF_NOW, &res), 0);
+    ck_assert_int_eq(res.status, 200);
+    b = res.body;
+    *len = res.body_len;
+    res.body = NULL;
+    s3_result_cleanup(&res);
+    return b;
+}
+
+static void put_key(const char *key, const uint8_t *b, size_t n)
+{
+    struct s3_req req;
+    struct s3_result res;
+    memset(&req, 0, sizeof req);
+    memset(&res, 0, sizeof res);
+    req.op = S3_OP_PUT;
+    req.key = key;
+    req.body = b;
+    req.body_len = n;
+    ck_assert_int_eq(fs3_exec(S, &req, FS3_AS_OF_NOW, &res), 0);
+    ck_assert_int_eq(res.status, 200);
+    s3_result_cleanup(&res);
+}
+
+static void expect_object(const char *key, const uint8_t *want, size_t n)
+{
+    size_t len;
+    uint8_t *got = read_key(key, &len);
+    ck_assert_uint_eq(len, n);
+    ck_assert_int_eq(memcmp(got, want, n), 0);
+    free(got);
+}
+
+/* ---- proxy and multipart --------------------------------------------------- */
+
+START_TEST(writer_proxy_single_put)
+{
+    uint8_t b[3000];
+    struct cbrec w[3] = {{0}}, c = {0};
+    struct wr *wr;
+    start();
+    fill(b, sizeof b, 0, 1);
+    wr = wr_open(X, "obj/1", S3_JOB_WAL_UPLOAD, "wal upload 1");
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(wr_write(wr, b + i * 1000, 1000, rec_cb, &w[i]), 0);
+    ck_assert(wr_has_parked(wr));
+    ck_assert_uint_eq(MEM.now, 64 * 1024 > THR ? THR : 64 * 1024);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    ck_assert_int_eq(wr_write(wr, b, 1, NULL, NULL), ERR_BADSTATE);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(w[i].n, 1);
+        ck_assert_int_eq(w[i].rc, 0);
+    }
+    ck_assert_uint_eq(calls(S3_OP_PUT), 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_CREATE), 0);
+    ck_assert(!wr_is_multipart(wr));
+    expect_object("obj/1", b, sizeof b);
+    ck_assert_uint_eq(MEM.now, 0);
+    ck_assert_uint_ge(MEM.peak, 3000);
+    ck_assert_int_eq(E.waits.n, 0);
+    wr_release(wr, NULL, NULL);
+    clenv_run(&E, 100);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+}
+END_TEST
+
+START_TEST(writer_switches_to_multipart)
+{
+    uint8_t b[7500];
+    struct cbrec w[5] = {{0}}, c = {0};
+    struct wr *wr;
+    start();
+    fill(b, sizeof b, 0, 2);
+    wr = wr_open(X, "obj/2", S3_JOB_SSO_COMPACTION, "sso compaction 1");
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(wr_write(wr, b + i * 1500, 1500, rec_cb, &w[i]), 0);
+    ck_assert(wr_is_multipart(wr));
+    clenv_run(&E, 10000);
+    /* part 1 (4500 bytes > 4 KiB) is uploaded: its writes are accepted; the
+     * last two writes are parked in part 2 */
+    ck_assert_uint_eq(calls(S3_OP_MPU_CREATE), 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 1);
+    ck_assert_int_eq(w[2].n, 1);
+    ck_assert_int_eq(w[3].n, 0);
+    ck_assert_uint_eq(wr_parked_bytes(wr), 3000);
+    ck_assert(!fs3_key_exists(S, "obj/2", NULL)); /* accepted, not durable */
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "parked in the pending part"));
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_int_eq(w[4].n, 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 2);
+    ck_assert_uint_eq(calls(S3_OP_MPU_COMPLETE), 1);
+    ck_assert_uint_eq(calls(S3_OP_PUT), 0);
+    expect_object("obj/2", b, sizeof b);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    wr_release(wr, NULL, NULL);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+    ck_assert_uint_eq(MEM.now, 0);
+}
+END_TEST
+
+START_TEST(writer_large_object_many_parts)
+{
+    enum { N = 50 * 1000 };
+    static uint8_t b[N];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    fill(b, N, 0, 3);
+    wr = wr_open(X, "obj/3", S3_JOB_WAL_UPLOAD, NULL);
+    for (size_t off = 0; off < N; off += 700) {
+        ck_assert_int_eq(wr_write(wr, b + off, off + 700 > N ? N - off : 700, NULL, NULL), 0);
+        clenv_run(&E, 100000);
+    }
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 100000);
+    ck_assert_int_eq(c.rc, 0);
+    /* every part but the last is > 4 KiB (the store would answer
+     * EntityTooSmall otherwise): 50000 / 4200 -> 12 parts */
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 12);
+    expect_object("obj/3", b, N);
+    ck_assert_uint_le(MEM.peak, 2 * THR + 2000);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+/* ---- copy-write ------------------------------------------------------------ */
+
+static uint8_t SRC[20000];
+
+static void put_src(void)
+{
+    fill(SRC, sizeof SRC, 0, 9);
+    put_key("src", SRC, sizeof SRC);
+}
+
+START_TEST(writer_copy_in_proxy_is_read)
+{
+    uint8_t b[600], want[1100];
+    struct cbrec w = {0}, c = {0};
+    struct wr *wr;
+    start();
+    put_src();
+    fill(b, sizeof b, 0, 4);
+    wr = wr_open(X, "obj/4", S3_JOB_STREAM_COMPACTION, NULL);
+    ck_assert_int_eq(wr_copy(wr, "src", 100, 600, rec_cb, &w), 0);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_int_eq(w.rc, 0);
+    memcpy(want, SRC + 100, 500);
+    memcpy(want + 500, b, 600);
+    expect_object("obj/4", want, sizeof want);
+    ck_assert_uint_eq(calls(S3_OP_GET), 1);
+    ck_assert_uint_eq(calls(S3_OP_PUT), 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_COPY), 0);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+START_TEST(writer_copy_large_range_is_upload_part_copy)
+{
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    put_src();
+    wr = wr_open(X, "obj/5", S3_JOB_STREAM_COMPACTION, NULL);
+    ck_assert_int_eq(wr_copy(wr, "src", 0, 12000, NULL, NULL), 0);
+    ck_assert_int_eq(wr_copy(wr, "src", 12000, 20000, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_COPY), 2);
+    ck_assert_uint_eq(calls(S3_OP_GET), 0);
+    expect_object("obj/5", SRC, sizeof SRC);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+START_TEST(writer_copy_top_up_branch)
+{
+    uint8_t b[4500], want[4500 + 300 + 5000];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    put_src();
+    fill(b, sizeof b, 0, 5);
+    wr = wr_open(X, "obj/6", S3_JOB_STREAM_COMPACTION, NULL);
+    /* 4500 bytes: multipart, part 1 uploaded; then a 300-byte pending part */
+    ck_assert_int_eq(wr_write(wr, b, 4500, NULL, NULL), 0);
+    ck_assert_int_eq(wr_copy(wr, "src", 0, 300, NULL, NULL), 0);
+    ck_assert_uint_eq(wr_parked_bytes(wr), 300);
+    /* 300 + 5000 > 4 KiB: top up 724 bytes by a read, upload a 1 KiB part,
+     * UploadPartCopy the remaining 4276 */
+    ck_assert_int_eq(wr_copy(wr, "src", 1000, 6000, NULL, NULL), 0);
+    ck_assert_uint_eq(wr_parked_bytes(wr), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_GET), 2);
+    ck_assert_uint_eq(calls(S3_OP_MPU_COPY), 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 2);
+    memcpy(want, b, 4500);
+    memcpy(want + 4500, SRC, 300);
+    memcpy(want + 4800, SRC + 1000, 5000);
+    expect_object("obj/6", want, sizeof want);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+START_TEST(writer_copy_top_up_negative_guarded)
+{
+    uint8_t b[6000], want[6000 + 3000];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    put_src();
+    fill(b, sizeof b, 0, 6);
+    wr = wr_open(X, "obj/7", S3_JOB_STREAM_COMPACTION, NULL);
+    /* 4200 switches and uploads part 1; then 1800 bytes pending (>= 1 KiB) */
+    ck_assert_int_eq(wr_write(wr, b, 4200, NULL, NULL), 0);
+    ck_assert_int_eq(wr_write(wr, b + 4200, 1800, NULL, NULL), 0);
+    ck_assert_uint_eq(wr_parked_bytes(wr), 1800);
+    /* 1800 + 3000 > 4 KiB with a pending part above the minimum: no top-up
+     * (AutoMQ would compute a negative range), the pending part goes as is */
+    ck_assert_int_eq(wr_copy(wr, "src", 2000, 5000, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_GET), 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_COPY), 1);
+    memcpy(want, b, 6000);
+    memcpy(want + 6000, SRC + 2000, 3000);
+    expect_object("obj/7", want, sizeof want);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+START_TEST(writer_copy_read_failure_fails_waiters)
+{
+    struct cbrec w = {0}, c = {0};
+    struct wr *wr;
+    start();
+    wr = wr_open(X, "obj/8", S3_JOB_STREAM_COMPACTION, NULL);
+    ck_assert_int_eq(wr_copy(wr, "missing", 0, 100, rec_cb, &w), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(w.rc, ERR_NOTFOUND);
+    ck_assert_int_eq(c.rc, ERR_NOTFOUND);
+    ck_assert_int_eq(wr_error(wr), ERR_NOTFOUND);
+    ck_assert_int_eq(E.waits.n, 0);
+    wr_release(wr, NULL, NULL);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+}
+END_TEST
+
+/* ---- flush: accepted-and-parked (F01) ------------------------------------ */
+
+static struct wr *parked_writer(uint8_t *b, struct cbrec *w)
+{
+    struct wr *wr = wr_open(X, "obj/9", S3_JOB_SSO_COMPACTION, "sso compaction 2, plan 1");
+    fill(b, 4700, 0, 7);
+    ck_assert_int_eq(wr_write(wr, b, 4200, NULL, NULL), 0);
+    ck_assert_int_eq(wr_write(wr, b + 4200, 500, rec_cb, w), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(w->n, 0);
+    ck_assert_uint_eq(wr_parked_bytes(wr), 500);
+    return wr;
+}
+
+START_TEST(writer_flush_accepts_parked_bytes)
+{
+    uint8_t b[4700];
+    struct cbrec w = {0}, f = {0}, c = {0};
+    struct wr *wr;
+    start();
+    wr = parked_writer(b, &w);
+    ck_assert_int_eq(wr_flush(wr, rec_cb, &f), 0);
+    ck_assert_int_eq(f.n, 0); /* never from inside the call */
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(w.n, 1);
+    ck_assert_int_eq(w.rc, 0);
+    ck_assert_int_eq(f.rc, 0);
+    ck_assert_int_eq(f.n, 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 1); /* nothing illegal uploaded */
+    ck_assert(wr_has_parked(wr));
+    ck_assert_int_eq(E.waits.n, 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    expect_object("obj/9", b, 4700);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+START_TEST(writer_flush_uploads_legal_part)
+{
+    uint8_t b[6000];
+    struct cbrec w = {0}, f = {0};
+    struct wr *wr;
+    start();
+    fill(b, sizeof b, 0, 8);
+    wr = wr_open(X, "obj/10", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, 4200, NULL, NULL), 0);
+    ck_assert_int_eq(wr_write(wr, b + 4200, 1800, rec_cb, &w), 0);
+    ck_assert_int_eq(wr_flush(wr, rec_cb, &f), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(f.rc, 0);
+    ck_assert_int_eq(w.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 2);
+    ck_assert(!wr_has_parked(wr));
+    wr_release(wr, NULL, NULL);
+    clenv_run(&E, 1000);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+}
+END_TEST
+
+START_TEST(writer_f01_flush_waits_for_close)
+{
+    uint8_t b[4700];
+    struct cbrec w = {0}, f = {0}, c = {0};
+    struct wr *wr;
+    WC.flush_each_batch = false;
+    start();
+    wr = parked_writer(b, &w);
+    ck_assert_int_eq(wr_flush(wr, rec_cb, &f), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(w.n, 0);
+    ck_assert_int_eq(f.n, 0);
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "500B parked in the pending part"));
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "no upload in flight"));
+    ck_assert_str_eq(E.waits.v[0].who, "sso compaction 2, plan 1");
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(f.n, 1);
+    ck_assert_int_eq(w.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+/* ---- release --------------------------------------------------------------- */
+
+START_TEST(writer_release_never_waits_on_parked_and_aborts)
+{
+    uint8_t b[4700];
+    struct cbrec w = {0}, r = {0};
+    struct wr *wr;
+    start();
+    wr = parked_writer(b, &w);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    wr_release(wr, rec_cb, &r);
+    ck_assert_int_eq(w.n, 1);
+    ck_assert_int_eq(w.rc, ERR_CANCELED);
+    ck_assert_uint_eq(MEM.now, 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(r.n, 1);
+    ck_assert_int_eq(r.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_ABORT), 1);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+    ck_assert_int_eq(E.waits.n, 0);
+}
+END_TEST
+
+START_TEST(writer_release_while_create_in_flight_aborts_later)
+{
+    uint8_t b[5000];
+    struct wr *wr;
+    start();
+    fill(b, sizeof b, 0, 1);
+    wr = wr_open(X, "obj/11", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_CREATE), 1);
+    wr_release(wr, NULL, NULL);
+    ck_assert_int_eq(wr_ctx_live(X), 1);
+    clenv_run(&E, 10000);
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_ABORT), 1);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+}
+END_TEST
+
+START_TEST(writer_f02_release_waits_on_pending)
+{
+    uint8_t b[4700];
+    struct cbrec w = {0}, r = {0};
+    struct wr *wr;
+    WC.release_waits_pending = true;
+    start();
+    wr = parked_writer(b, &w);
+    wr_release(wr, rec_cb, &r);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(r.n, 0);
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "release of the writer for obj/9 waits"));
+    ck_assert_uint_gt(MEM.now, 0);
+}
+END_TEST
+
+START_TEST(writer_release_in_callback)
+{
+    uint8_t b[100];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    fill(b, sizeof b, 0, 1);
+    wr = wr_open(X, "obj/12", S3_JOB_WAL_UPLOAD, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    wr_release(wr, NULL, NULL);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+    ck_assert_int_eq(c.rc, 0);
+}
+END_TEST
+
+/* ---- failures ------------------------------------------------------------- */
+
+START_TEST(writer_part_failure_completes_every_waiter)
+{
+    uint8_t b[9000];
+    struct cbrec w[3] = {{0}}, f = {0}, c = {0}, r = {0};
+    struct wr *wr;
+    start();
+    rule(S3_OP_MPU_PART, FS3_EFF_STATUS, 404, S3E_NO_SUCH_UPLOAD, 2);
+    fill(b, sizeof b, 0, 2);
+    wr = wr_open(X, "obj/13", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, 4200, rec_cb, &w[0]), 0);
+    ck_assert_int_eq(wr_write(wr, b + 4200, 4200, rec_cb, &w[1]), 0);
+    ck_assert_int_eq(wr_write(wr, b + 8400, 600, rec_cb, &w[2]), 0);
+    ck_assert_int_eq(wr_flush(wr, rec_cb, &f), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(w[1].rc, ERR_NOTFOUND);
+    ck_assert_int_eq(w[2].rc, 0); /* accepted as parked by the flush; close fails */
+    ck_assert_int_eq(f.rc, ERR_NOTFOUND);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, ERR_NOTFOUND);
+    ck_assert_int_eq(w[0].n, 1);
+    ck_assert_int_eq(E.waits.n, 0);
+    ck_assert_int_eq(wr_flush(wr, NULL, NULL), ERR_BADSTATE);
+    wr_release(wr, rec_cb, &r);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(r.n, 1);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert(!fs3_key_exists(S, "obj/13", NULL));
+    ck_assert_uint_eq(MEM.now, 0);
+}
+END_TEST
+
+START_TEST(writer_put_failure_fails_close)
+{
+    uint8_t b[100];
+    struct cbrec w = {0}, c = {0};
+    struct wr *wr;
+    CC.retry_max = 2;
+    start();
+    rule(S3_OP_PUT, FS3_EFF_STATUS, 500, S3E_NONE, 0);
+    fill(b, sizeof b, 0, 2);
+    wr = wr_open(X, "obj/14", S3_JOB_WAL_UPLOAD, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, rec_cb, &w), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, ERR_S3);
+    ck_assert_int_eq(w.rc, ERR_S3);
+    ck_assert_uint_eq(calls(S3_OP_PUT), 2);
+    wr_release(wr, NULL, NULL);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+}
+END_TEST
+
+START_TEST(writer_f03_waiters_not_completed_on_error)
+{
+    uint8_t b[4700];
+    struct cbrec w = {0}, f = {0};
+    struct wr *wr;
+    WC.complete_waiters = false;
+    start();
+    rule(S3_OP_MPU_PART, FS3_EFF_STATUS, 404, S3E_NO_SUCH_UPLOAD, 0);
+    fill(b, sizeof b, 0, 2);
+    wr = wr_open(X, "obj/15", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, 4700, rec_cb, &w), 0);
+    ck_assert_int_eq(wr_flush(wr, rec_cb, &f), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(wr_error(wr), ERR_NOTFOUND);
+    ck_assert_int_eq(w.n, 0);
+    ck_assert_int_eq(f.n, 0);
+    ck_assert_int_gt((int)E.waits.n, 0);
+    wr_release(wr, NULL, NULL);
+    ck_assert_int_eq(w.rc, ERR_CANCELED);
+}
+END_TEST
+
+START_TEST(writer_truncated_part_is_sent_again)
+{
+    uint8_t b[6000];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    rule(S3_OP_MPU_PART, FS3_EFF_PARTIAL, 0, S3E_NONE, 1);
+    fill(b, sizeof b, 0, 3);
+    wr = wr_open(X, "obj/16", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(s3c_stats(C)->checksum_mismatches, 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 2);
+    expect_object("obj/16", b, sizeof b);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+START_TEST(writer_ctx_free_mid_flight)
+{
+    uint8_t b[9000];
+    struct cbrec w = {0};
+    struct wr *wr;
+    start();
+    fill(b, sizeof b, 0, 2);
+    wr = wr_open(X, "obj/17", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, rec_cb, &w), 0);
+    clenv_run_until(&E, 30 * ENV_USEC_PER_MS);
+    wr_ctx_free(X);
+    X = NULL;
+    ck_assert_int_eq(w.n, 0);
+    ck_assert_uint_eq(MEM.now, 0);
+    ck_assert_int_eq(E.waits.n, 0);
+}
+END_TEST
+
+static Suite *writer_suite(void)
+{
+    Suite *s = suite_create("writer");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, writer_proxy_single_put);
+    tcase_add_test(tc, writer_switches_to_multipart);
+    tcase_add_test(tc, writer_large_object_many_parts);
+    tcase_add_test(tc, writer_copy_in_proxy_is_read);
+    tcase_add_test(tc, writer_copy_large_range_is_upload_part_copy);
+    tcase_add_test(tc, writer_copy_top_up_branch);
+    tcase_add_test(tc, writer_copy_top_up_negative_guarded);
+    tcase_add_test(tc, writer_copy_read_failure_fails_waiters);
+    tcase_add_test(tc, writer_flush_accepts_parked_bytes);
+    tcase_add_test(tc, writer_flush_uploads_legal_part);
+    tcase_add_test(tc, writer_f01_flush_waits_for_close);
+    tcase_add_test(tc, writer_release_never_waits_on_parked_and_aborts);
+    tcase_add_test(tc, writer_release_while_create_in_flight_aborts_later);
+    tcase_add_test(tc, writer_f02_release_waits_on_pending);
+    tcase_add_test(tc, writer_release_in_callback);
+    tcase_add_test(tc, writer_part_failure_completes_every_waiter);
+    tcase_add_test(tc, writer_put_failure_fails_close);
+    tcase_add_test(tc, writer_f03_waiters_not_completed_on_error);
+    tcase_add_test(tc, writer_truncated_part_is_sent_again);
+    tcase_add_test(tc, writer_ctx_free_mid_flight);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(writer_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
