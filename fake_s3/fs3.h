@@ -137,5 +137,7 @@ uint64_t fs3_nbytes(const struct fs3 *s);   /* sum of their sizes */
 uint64_t fs3_nuploads(const struct fs3 *s); /* open multipart uploads */
 uint64_t fs3_inflight(const struct fs3 *s); /* calls submitted, not yet answered,
                                                not cancelled (store + wrappers) */
+uint64_t fs3_nversions(const struct fs3 *s); /* superseded versions kept for the
+                                                stale view (bounded by the window) */
 
 #endif /* S3SIM_FS3_H */

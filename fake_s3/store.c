@@ -692,6 +692,7 @@ uint64_t fs3_nkeys(const struct fs3 *s) { return s->nkeys; }
 uint64_t fs3_nbytes(const struct fs3 *s) { return s->nbytes; }
 uint64_t fs3_nuploads(const struct fs3 *s) { return s->uploads.n; }
 uint64_t fs3_inflight(const struct fs3 *s) { return s->inflight; }
+uint64_t fs3_nversions(const struct fs3 *s) { return s->hlen; }
 
 void fs3_inflight_add(struct fs3 *s, int delta)
 {

@@ -937,6 +937,125 @@ START_TEST(store_body_ownership_taken_by_callback)
 }
 END_TEST
 
+
+/* ---- A random walk against a model (hash table, history, listing). ------- */
+
+#define MODEL_KEYS 300
+#define MODEL_STEPS 20000
+#define MODEL_WINDOW 50000 /* 50 ms of history; one step is 1 ms */
+
+struct model_key {
+    int64_t t[MODEL_STEPS / 10]; /* change times */
+    int64_t size[MODEL_STEPS / 10]; /* -1: absent from then on */
+    int n;
+};
+
+static struct model_key *model;
+
+static int64_t model_at(int k, int64_t as_of)
+{
+    int64_t size = -1;
+    for (int i = 0; i < model[k].n && model[k].t[i] <= as_of; i++)
+        size = model[k].size[i];
+    return size;
+}
+
+static void model_change(int k, int64_t size)
+{
+    struct model_key *m = &model[k];
+    ck_assert_int_lt(m->n, MODEL_STEPS / 10);
+    m->t[m->n] = T.now;
+    m->size[m->n++] = size;
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+START_TEST(store_random_walk_matches_model)
+{
+    struct fs3_config cfg;
+    fs3_config_init(&cfg);
+    cfg.history_us = MODEL_WINDOW;
+    fs3_free(S);
+    S = fs3_new(&T.env, &cfg);
+    model = calloc(MODEL_KEYS, sizeof *model);
+    ck_assert_ptr_nonnull(model);
+    static uint8_t buf[64];
+    char key[32];
+    uint64_t x = 88172645463325252u;
+    for (int step = 0; step < MODEL_STEPS; step++) {
+        tenv_run_until(&T, T.now + 1000);
+        int k = (int)(rnd(&x) % MODEL_KEYS);
+        snprintf(key, sizeof key, "k/%03d", k);
+        int64_t cur = model_at(k, T.now);
+        struct s3_result r;
+        switch (rnd(&x) % 4) {
+        case 0:
+        case 1: { /* put */
+            size_t len = (size_t)(rnd(&x) % sizeof buf);
+            struct s3_req p = {.op = S3_OP_PUT, .key = key, .body = buf, .body_len = len};
+            r = exec_at(&p, FS3_AS_OF_NOW);
+            ck_assert_int_eq(r.status, 200);
+            model_change(k, (int64_t)len);
+            break;
+        }
+        case 2: { /* delete (or a racing deleter's remove) */
+            if (rnd(&x) % 2) {
+                struct s3_req d = {.op = S3_OP_DELETE, .key = key};
+                r = exec_at(&d, FS3_AS_OF_NOW);
+                ck_assert_int_eq(r.status, 204);
+            } else {
+                ck_assert_int_eq(fs3_remove(S, key), cur >= 0 ? 0 : ERR_NOTFOUND);
+            }
+            if (cur >= 0)
+                model_change(k, -1);
+            break;
+        }
+        default: { /* a stale head somewhere in the window */
+            int64_t as_of = T.now - (int64_t)(rnd(&x) % MODEL_WINDOW);
+            struct s3_req h = {.op = S3_OP_HEAD, .key = key};
+            int64_t want = model_at(k, as_of);
+            r = exec_at(&h, as_of);
+            ck_assert_int_eq(r.status, want >= 0 ? 200 : 404);
+            if (want >= 0)
+                ck_assert_uint_eq(r.object_size, (uint64_t)want);
+        }
+        }
+        uint64_t size;
+        ck_assert_int_eq(fs3_key_exists(S, key, &size), model_at(k, T.now) >= 0);
+    }
+    /* Listing and counters agree with the model; history stayed bounded. */
+    uint64_t nkeys = 0, nbytes = 0;
+    for (int k = 0; k < MODEL_KEYS; k++)
+        if (model_at(k, T.now) >= 0) {
+            nkeys++;
+            nbytes += (uint64_t)model_at(k, T.now);
+        }
+    ck_assert_uint_eq(fs3_nkeys(S), nkeys);
+    ck_assert_uint_eq(fs3_nbytes(S), nbytes);
+    ck_assert_uint_le(fs3_nversions(S), MODEL_WINDOW / 1000 + 1);
+    struct s3_req l = {.op = S3_OP_LIST, .prefix = "k/", .max_keys = 1000};
+    struct s3_result r = exec_at(&l, FS3_AS_OF_NOW);
+    ck_assert_uint_eq(r.nentries, nkeys);
+    for (size_t i = 1; i < r.nentries; i++)
+        ck_assert_int_lt(strcmp(r.entries[i - 1].key, r.entries[i].key), 0);
+    s3_result_cleanup(&r);
+    int64_t past = T.now - MODEL_WINDOW / 2;
+    r = exec_at(&l, past);
+    uint64_t then = 0;
+    for (int k = 0; k < MODEL_KEYS; k++)
+        then += model_at(k, past) >= 0;
+    ck_assert_uint_eq(r.nentries, then);
+    s3_result_cleanup(&r);
+    free(model);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -988,6 +1107,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, store_history_as_of);
     tcase_add_test(tc, store_history_off_keeps_nothing);
     tcase_add_test(tc, store_body_ownership_taken_by_callback);
+    tcase_add_test(tc, store_random_walk_matches_model);
     suite_add_tcase(s, tc);
     return s;
 }
