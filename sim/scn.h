@@ -120,6 +120,7 @@ struct scn_action {
 
     char heal[SCN_NAME_MAX];  /* heal: the rule name; "" with heal_all */
     bool heal_all;            /* heal: every rule */
+    int heal_col;             /* heal: column of the name */
 };
 
 /* `at TIME ACTION` (period_us 0) or `every PERIOD [from=] [until=] ACTION`:

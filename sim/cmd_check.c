@@ -1,0 +1,159 @@
+/* cmd_check.c - `s3sim check` and `s3sim knobs` (see cmd.h). */
+#include "cmd.h"
+
+#include "conf.h"
+#include "err.h"
+#include "metric_names.h"
+#include "scn.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- check -------------------------------------------------------------------------- */
+
+/* A growable list of paths. */
+struct cmd_paths {
+    char **v;
+    size_t n, cap;
+};
+
+static int cmd_paths_add(struct cmd_paths *p, const char *path)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        char **v = realloc(p->v, cap * sizeof *v);
+        if (!v)
+            return ERR_NOMEM;
+        p->v = v;
+        p->cap = cap;
+    }
+    p->v[p->n] = strdup(path);
+    if (!p->v[p->n])
+        return ERR_NOMEM;
+    p->n++;
+    return 0;
+}
+
+static int cmd_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.scn below dir, depth first; sorted by the caller. */
+static int cmd_walk(struct cmd_paths *p, const char *dir, int depth)
+{
+    DIR *d;
+    struct dirent *e;
+    int rc = 0;
+    if (depth > 32)
+        return 0;
+    d = opendir(dir);
+    if (!d)
+        return ERR_IO;
+    while (!rc && (e = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat st;
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.')
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            rc = cmd_walk(p, path, depth + 1);
+        else if (n > 4 && strcmp(e->d_name + n - 4, ".scn") == 0)
+            rc = cmd_paths_add(p, path);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Parses one file; prints its error.  Returns true when it parsed. */
+static bool cmd_check_one(const char *path)
+{
+    struct scn_file *f = NULL;
+    struct scn_error err;
+    char msg[1024];
+    if (scn_parse_file(path, &f, &err) != 0) {
+        fprintf(stderr, "%s\n", scn_error_format(&err, msg, sizeof msg));
+        return false;
+    }
+    printf("ok %s (%s, %zu variant%s)\n", path, f->name, scn_variant_count(f),
+           scn_variant_count(f) == 1 ? "" : "s");
+    scn_free(f);
+    return true;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct cmd_paths paths = {0};
+    int bad = 0, rc = 0;
+    if (argc < 2) {
+        fprintf(stderr, "usage: s3sim check FILE|DIR...\n");
+        return 2;
+    }
+    for (int i = 1; i < argc && !rc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            size_t first = paths.n;
+            rc = cmd_walk(&paths, argv[i], 0);
+            qsort(paths.v + first, paths.n - first, sizeof *paths.v, cmd_cmp_str);
+            if (rc == ERR_IO)
+                fprintf(stderr, "%s: cannot read the directory\n", argv[i]);
+        } else {
+            rc = cmd_paths_add(&paths, argv[i]);
+        }
+    }
+    for (size_t i = 0; i < paths.n; i++) {
+        if (!rc && !cmd_check_one(paths.v[i]))
+            bad++;
+        free(paths.v[i]);
+    }
+    free(paths.v);
+    if (rc == ERR_NOMEM) {
+        fprintf(stderr, "s3sim check: out of memory\n");
+        return 3;
+    }
+    return rc || bad ? 2 : 0;
+}
+
+/* ---- knobs -------------------------------------------------------------------------- */
+
+static void cmd_print_knobs(void)
+{
+    struct conf c;
+    conf_init(&c);
+    printf("%-52s %-26s %-10s %s\n", "KNOB", "TYPE", "DEFAULT", "MEANING");
+    for (int i = 0; i < CONF_COUNT; i++) {
+        const struct conf_knob *k = conf_knob((enum conf_id)i);
+        printf("%-52s %-26s %-10s %s", k->name, conf_type_name(k->type), k->def, k->help);
+        if (k->bug)
+            printf(" [field bug %s]", k->bug);
+        printf("\n");
+    }
+}
+
+static void cmd_print_metrics(void)
+{
+    printf("%-34s %s\n", "METRIC", "MEANING");
+    for (int i = 0; i < metric_count(); i++)
+        printf("%-34s %s\n", metric_name(i), metric_help(i));
+}
+
+int cmd_knobs(int argc, char **argv)
+{
+    if (argc == 1) {
+        cmd_print_knobs();
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--metrics") == 0) {
+        cmd_print_metrics();
+        return 0;
+    }
+    fprintf(stderr, "usage: s3sim knobs [--metrics]\n");
+    return 2;
+}

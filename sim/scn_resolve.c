@@ -1,0 +1,277 @@
+/* scn_resolve.c - the effective spec of one variant, and its validation (see scn.h). */
+#include "scn_int.h"
+
+#include "err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Checks of the spec being built, with where each came from. */
+enum { SCN_FROM_BASE, SCN_FROM_REPLACED, SCN_FROM_DROPPED, SCN_FROM_VARIANT };
+
+struct scn_build {
+    struct scn_spec *s;
+    unsigned char *origin; /* per check: SCN_FROM_* */
+    size_t cap_events, cap_faults, cap_checks, cap_origin;
+};
+
+/* Grows *arr (of elem bytes) to hold n + 1 elements. */
+static int scn_grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    void *p;
+    size_t c;
+    if (n < *cap)
+        return 0;
+    c = *cap ? *cap * 2 : 8;
+    p = realloc(*arr, c * elem);
+    if (!p)
+        return ERR_NOMEM;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
+static int scn_add_check(struct scn_build *b, const struct scn_check *c, bool variant)
+{
+    struct scn_spec *s = b->s;
+    if (variant) {
+        bool replaced = false;
+        for (size_t i = 0; i < s->nchecks; i++) {
+            if (b->origin[i] != SCN_FROM_BASE || !scn_check_same(&s->checks[i], c))
+                continue;
+            if (!replaced) {
+                s->checks[i] = *c;
+                b->origin[i] = SCN_FROM_REPLACED;
+                replaced = true;
+            } else {
+                b->origin[i] = SCN_FROM_DROPPED;
+            }
+        }
+        if (replaced)
+            return 0;
+    }
+    if (scn_grow((void **)&s->checks, &b->cap_checks, s->nchecks, sizeof *s->checks))
+        return ERR_NOMEM;
+    if (scn_grow((void **)&b->origin, &b->cap_origin, s->nchecks, 1))
+        return ERR_NOMEM;
+    s->checks[s->nchecks] = *c;
+    b->origin[s->nchecks++] = variant ? SCN_FROM_VARIANT : SCN_FROM_BASE;
+    return 0;
+}
+
+/* Removes the top-level rules named by a top-level heal. */
+static void scn_heal_faults(struct scn_spec *s, const struct scn_action *a)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->nfaults; i++)
+        if (!a->heal_all && strcmp(s->faults[i].name, a->heal) != 0)
+            s->faults[k++] = s->faults[i];
+    s->nfaults = k;
+}
+
+static int scn_apply_line(struct scn_build *b, const struct scn_line *l, bool variant)
+{
+    struct scn_spec *s = b->s;
+    switch (l->kind) {
+    case SCN_L_SEED: s->seed = l->seed; return 0;
+    case SCN_L_DEADLINE: s->deadline_us = l->deadline_us; return 0;
+    case SCN_L_STREAMS: s->streams = l->streams; return 0;
+    case SCN_L_SET:
+        s->conf.v[l->knob] = l->value;
+        if (conf_knob((enum conf_id)l->knob)->type == CONF_T_STRING)
+            snprintf(s->conf.str[l->knob], CONF_STR_MAX, "%s", l->str);
+        return 0;
+    case SCN_L_EVENT:
+        if (scn_grow((void **)&s->events, &b->cap_events, s->nevents, sizeof *s->events))
+            return ERR_NOMEM;
+        s->events[s->nevents++] = l->event;
+        return 0;
+    case SCN_L_FAULT:
+        if (scn_grow((void **)&s->faults, &b->cap_faults, s->nfaults, sizeof *s->faults))
+            return ERR_NOMEM;
+        s->faults[s->nfaults++] = l->act.rule;
+        return 0;
+    case SCN_L_HEAL: scn_heal_faults(s, &l->act); return 0;
+    case SCN_L_CHECK: return scn_add_check(b, &l->check, variant);
+    }
+    return 0;
+}
+
+/* ---- validation ----------------------------------------------------------------------- */
+
+static bool scn_name_defined(const struct scn_file *f, size_t idx, const char *name)
+{
+    for (size_t k = 0; k < 2; k++) {
+        const struct scn_section *sec = &f->sections[k == 0 ? 0 : idx];
+        if (k == 1 && idx == 0)
+            break;
+        for (size_t i = 0; i < sec->nlines; i++) {
+            const struct scn_line *l = &sec->lines[i];
+            if (l->kind == SCN_L_FAULT && strcmp(l->act.rule.name, name) == 0)
+                return true;
+            if (l->kind == SCN_L_EVENT && l->event.act.kind == SCN_ACT_FAULT &&
+                strcmp(l->event.act.rule.name, name) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+static int scn_check_action(const struct scn_file *f, size_t idx, const struct scn_spec *s,
+                            const struct scn_action *a, int line, struct scn_error *err)
+{
+    if (a->kind == SCN_ACT_HEAL && !a->heal_all && !scn_name_defined(f, idx, a->heal))
+        return scn_fail_at(err, f->path, line, a->heal_col,
+                           "heal %s: no fault line of %s%s defines a rule named %s", a->heal,
+                           idx ? "the base or variant " : "the base", idx ? s->variant : "",
+                           a->heal);
+    if (a->stream > s->streams)
+        return scn_fail_at(err, f->path, line, a->stream_col,
+                           "stream %d does not exist: the scenario has streams 1..%d", a->stream,
+                           s->streams);
+    for (int i = 0; i < a->nstreams; i++)
+        if (a->streams[i] > s->streams)
+            return scn_fail_at(err, f->path, line, a->stream_col,
+                               "stream %d does not exist: the scenario has streams 1..%d",
+                               a->streams[i], s->streams);
+    return 0;
+}
+
+static int scn_validate_refs(const struct scn_file *f, size_t idx, const struct scn_spec *s,
+                             struct scn_error *err)
+{
+    for (size_t k = 0; k < 2; k++) {
+        const struct scn_section *sec = &f->sections[k == 0 ? 0 : idx];
+        if (k == 1 && idx == 0)
+            break;
+        for (size_t i = 0; i < sec->nlines; i++) {
+            const struct scn_line *l = &sec->lines[i];
+            int rc = 0;
+            if (l->kind == SCN_L_EVENT)
+                rc = scn_check_action(f, idx, s, &l->event.act, l->line, err);
+            else if (l->kind == SCN_L_HEAL)
+                rc = scn_check_action(f, idx, s, &l->act, l->line, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- resolution ------------------------------------------------------------------------ */
+
+static void scn_finish(struct scn_spec *s)
+{
+    s->last_action_us = 0;
+    for (size_t i = 0; i < s->nevents; i++) {
+        const struct scn_event *e = &s->events[i];
+        int64_t end = e->at_us;
+        if (e->period_us > 0)
+            end = e->until_us;
+        if (e->act.kind == SCN_ACT_LOAD && e->act.until_us > end)
+            end = e->act.until_us;
+        if (end > s->deadline_us)
+            end = s->deadline_us;
+        if (end > s->last_action_us)
+            s->last_action_us = end;
+    }
+}
+
+static int scn_apply_overrides(const struct scn_file *f, struct scn_spec *s,
+                               const char *const *overrides, size_t n, struct scn_error *err)
+{
+    (void)f;
+    for (size_t i = 0; i < n; i++) {
+        char msg[CONF_ERR_MAX];
+        if (conf_set_kv(&s->conf, overrides[i], msg, sizeof msg) != 0)
+            return scn_fail_at(err, "--set", 0, 0, "%s: %s", overrides[i], msg);
+    }
+    return 0;
+}
+
+static int scn_add_implicit(struct scn_build *b)
+{
+    struct scn_check c;
+    for (size_t i = 0; i < b->s->nchecks; i++)
+        if (b->origin[i] != SCN_FROM_DROPPED && b->s->checks[i].kind == SCN_CHK_NO_HANG)
+            return 0;
+    memset(&c, 0, sizeof c);
+    c.kind = SCN_CHK_NO_HANG;
+    c.within_us = ENV_TIME_NEVER;
+    c.metric = -1;
+    return scn_add_check(b, &c, false);
+}
+
+/* Drops the checks a variant replaced twice over. */
+static void scn_compact_checks(struct scn_build *b)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < b->s->nchecks; i++)
+        if (b->origin[i] != SCN_FROM_DROPPED)
+            b->s->checks[k++] = b->s->checks[i];
+    b->s->nchecks = k;
+}
+
+int scn_resolve_section(const struct scn_file *f, size_t idx, const char *const *overrides,
+                        size_t noverrides, struct scn_spec *out, struct scn_error *err)
+{
+    struct scn_build b = {.s = out};
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    snprintf(out->scenario, sizeof out->scenario, "%s", f->name);
+    snprintf(out->variant, sizeof out->variant, "%s", f->sections[idx].name);
+    snprintf(out->description, sizeof out->description, "%s", f->description);
+    out->seed = 1;
+    out->deadline_us = ENV_USEC_PER_HOUR;
+    conf_init(&out->conf);
+    for (size_t k = 0; k < 2 && !rc; k++) {
+        const struct scn_section *sec = &f->sections[k == 0 ? 0 : idx];
+        if (k == 1 && idx == 0)
+            break;
+        for (size_t i = 0; i < sec->nlines && !rc; i++)
+            rc = scn_apply_line(&b, &sec->lines[i], k == 1);
+    }
+    if (!rc)
+        rc = scn_add_implicit(&b);
+    if (rc == ERR_NOMEM)
+        scn_fail_at(err, f->path, 0, 0, "out of memory");
+    if (!rc)
+        scn_compact_checks(&b);
+    if (!rc)
+        rc = scn_apply_overrides(f, out, overrides, noverrides, err);
+    if (!rc)
+        rc = scn_validate_refs(f, idx, out, err);
+    free(b.origin);
+    if (rc) {
+        scn_spec_free(out);
+        return rc == ERR_NOMEM ? rc : ERR_PARSE;
+    }
+    scn_finish(out);
+    return 0;
+}
+
+int scn_resolve(const struct scn_file *f, const char *variant, const char *const *overrides,
+                size_t noverrides, struct scn_spec *out, struct scn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    memset(err, 0, sizeof *err);
+    if (!variant || strcmp(variant, "base") == 0)
+        return scn_resolve_section(f, 0, overrides, noverrides, out, err);
+    for (size_t i = 1; i < f->nsections; i++)
+        if (strcmp(f->sections[i].name, variant) == 0)
+            return scn_resolve_section(f, i, overrides, noverrides, out, err);
+    scn_fail_at(err, f->path, 0, 0, "no variant named %s", variant);
+    return ERR_NOTFOUND;
+}
+
+void scn_spec_free(struct scn_spec *s)
+{
+    free(s->events);
+    free(s->faults);
+    free(s->checks);
+    s->events = NULL;
+    s->faults = NULL;
+    s->checks = NULL;
+    s->nevents = s->nfaults = s->nchecks = 0;
+}

@@ -1,0 +1,1148 @@
+/* test_scn.c - the scenario parser (sim/scn.h), s3sim check and knobs (sim/cmd.h). */
+#include "cmd.h"
+#include "err.h"
+#include "metric_names.h"
+#include "scn.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+#define HDR "scenario t\n"
+
+static struct scn_file *parse_ok(const char *text)
+{
+    struct scn_file *f = NULL;
+    struct scn_error err;
+    char msg[1024];
+    int rc = scn_parse_buf("t.scn", text, strlen(text), &f, &err);
+    ck_assert_msg(rc == 0, "parse failed: %s", scn_error_format(&err, msg, sizeof msg));
+    ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+/* Asserts that text fails at line:col with a message containing want. */
+static void parse_err(const char *text, int line, int col, const char *want)
+{
+    struct scn_file *f = NULL;
+    struct scn_error err;
+    char msg[1024];
+    int rc = scn_parse_buf("t.scn", text, strlen(text), &f, &err);
+    ck_assert_msg(rc == ERR_PARSE, "parsed, but should fail with '%s':\n%s", want, text);
+    ck_assert_ptr_null(f);
+    scn_error_format(&err, msg, sizeof msg);
+    ck_assert_msg(err.line == line && err.col == col, "want %d:%d, got %s\n(text: %s)", line, col,
+                  msg, text);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "want '%s' in '%s'", want, msg);
+    ck_assert_str_eq(err.file, "t.scn");
+}
+
+/* The spec of variant (NULL: base); the caller frees it. */
+static void resolve_ok(const struct scn_file *f, const char *variant, struct scn_spec *s)
+{
+    struct scn_error err;
+    char msg[1024];
+    int rc = scn_resolve(f, variant, NULL, 0, s, &err);
+    ck_assert_msg(rc == 0, "resolve: %s", scn_error_format(&err, msg, sizeof msg));
+}
+
+/* The one event of a one-action scenario. */
+static struct scn_event one_event(const char *text)
+{
+    struct scn_file *f = parse_ok(text);
+    struct scn_spec s;
+    struct scn_event e;
+    resolve_ok(f, NULL, &s);
+    ck_assert_uint_eq(s.nevents, 1);
+    e = s.events[0];
+    scn_spec_free(&s);
+    scn_free(f);
+    return e;
+}
+
+/* The one explicit check (the first) of a scenario. */
+static struct scn_check one_check(const char *text)
+{
+    struct scn_file *f = parse_ok(text);
+    struct scn_spec s;
+    struct scn_check c;
+    resolve_ok(f, NULL, &s);
+    ck_assert_uint_ge(s.nchecks, 1);
+    c = s.checks[0];
+    scn_spec_free(&s);
+    scn_free(f);
+    return c;
+}
+
+/* The one top-level fault rule. */
+static struct fs3_rule one_rule(const char *line)
+{
+    char text[1024];
+    struct scn_file *f;
+    struct scn_spec s;
+    struct fs3_rule r;
+    snprintf(text, sizeof text, HDR "%s\n", line);
+    f = parse_ok(text);
+    resolve_ok(f, NULL, &s);
+    ck_assert_uint_eq(s.nfaults, 1);
+    r = s.faults[0];
+    scn_spec_free(&s);
+    scn_free(f);
+    return r;
+}
+
+static const char *data_path(const char *name, char *buf, size_t bufsz)
+{
+    const char *root = getenv("S3SIM_SOURCE_DIR");
+    if (!root)
+        root = access("tests/data", F_OK) == 0 ? "." : ".."; /* run by hand from build/ */
+    snprintf(buf, bufsz, "%s/tests/data/%s", root, name);
+    return buf;
+}
+
+/* ---- directives ------------------------------------------------------------------------ */
+
+START_TEST(scn_minimal_defaults)
+{
+    struct scn_file *f = parse_ok("scenario a-1\n");
+    struct scn_spec s;
+    struct conf c;
+    resolve_ok(f, NULL, &s);
+    conf_init(&c);
+    ck_assert_str_eq(s.scenario, "a-1");
+    ck_assert_str_eq(s.variant, "base");
+    ck_assert_str_eq(s.description, "");
+    ck_assert(s.seed == 1);
+    ck_assert_int_eq(s.deadline_us, ENV_USEC_PER_HOUR);
+    ck_assert_int_eq(s.streams, 0);
+    ck_assert_mem_eq(&s.conf, &c, sizeof c);
+    ck_assert_uint_eq(s.nevents, 0);
+    ck_assert_uint_eq(s.nfaults, 0);
+    ck_assert_uint_eq(s.nchecks, 1); /* the implicit no-hang */
+    ck_assert_int_eq(s.checks[0].kind, SCN_CHK_NO_HANG);
+    ck_assert_int_eq(s.checks[0].line, 0);
+    ck_assert(!s.checks[0].expect_fail);
+    ck_assert_uint_eq(scn_variant_count(f), 0);
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_scalar_directives)
+{
+    struct scn_file *f = parse_ok("# leading comment\n\n  scenario x # trailing\n"
+                                  "description \"a \\\"quoted\\\" \\\\ text # not a comment\"\n"
+                                  "seed 42\ndeadline 1h30m\nstreams 7\r\n"
+                                  "set s3.op.timeout 30s\nset s3.retry.max=3\n"
+                                  "set cluster.id \"c 1\"\n");
+    struct scn_spec s;
+    resolve_ok(f, NULL, &s);
+    ck_assert_str_eq(f->name, "x");
+    ck_assert_str_eq(s.description, "a \"quoted\" \\ text # not a comment");
+    ck_assert(s.seed == 42);
+    ck_assert_int_eq(s.deadline_us, 90 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(s.streams, 7);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_OP_TIMEOUT), 30 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_RETRY_MAX), 3);
+    ck_assert_str_eq(conf_str(&s.conf, CONF_CLUSTER_ID), "c 1");
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_set_automq_forms)
+{
+    /* Lines pasted from server.properties, in both forms. */
+    struct scn_file *f = parse_ok(HDR "set s3.wal.upload.interval.ms=5000\n"
+                                      "set s3.stream.set.object.compaction.interval.minutes 2\n"
+                                      "set s3.stream.object.compaction.max.size.bytes=1073741824\n"
+                                      "set s3.object.block.size 1048576\n");
+    struct scn_spec s;
+    resolve_ok(f, NULL, &s);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_WAL_UPLOAD_INTERVAL), 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_SSO_INTERVAL), 2 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_SO_MAX_SIZE), 1LL << 30);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_BLOCK_SIZE), 1LL << 20);
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_at_and_every)
+{
+    struct scn_event e = one_event(HDR "at 8m10s compact sso\n");
+    ck_assert_int_eq(e.at_us, 490 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(e.period_us, 0);
+    ck_assert_int_eq(e.until_us, ENV_TIME_NEVER);
+    ck_assert_int_eq(e.line, 2);
+    ck_assert_int_eq(e.act.kind, SCN_ACT_COMPACT);
+    ck_assert_int_eq(e.act.col, 10);
+    e = one_event(HDR "every 15s from=46m until=49m crash node=controller restart_after=1s\n");
+    ck_assert_int_eq(e.period_us, 15 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(e.at_us, 46 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(e.until_us, 49 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(e.act.kind, SCN_ACT_CRASH);
+    e = one_event(HDR "every 1m until=5m compact stream\n");
+    ck_assert_int_eq(e.at_us, 0);
+    ck_assert_int_eq(e.until_us, 5 * ENV_USEC_PER_MIN);
+    e = one_event(HDR "every 250ms compact sso\n");
+    ck_assert_int_eq(e.period_us, 250000);
+    ck_assert_int_eq(e.until_us, ENV_TIME_NEVER);
+}
+END_TEST
+
+/* ---- actions ----------------------------------------------------------------------------- */
+
+START_TEST(scn_action_append)
+{
+    struct scn_event e = one_event(HDR "streams 2\nat 0s append stream=2 bytes=5MiB\n");
+    ck_assert_int_eq(e.act.kind, SCN_ACT_APPEND);
+    ck_assert_int_eq(e.act.stream, 2);
+    ck_assert_int_eq(e.act.stream_col, 14);
+    ck_assert_int_eq(e.act.bytes, 5LL << 20);
+    ck_assert_int_eq(e.act.record, 1024);
+    ck_assert_int_eq(e.act.gap, 0);
+    e = one_event(HDR "streams 1\nat 1s append record=100B gap=2147483648 bytes=1MB stream=all\n");
+    ck_assert_int_eq(e.act.stream, 0);
+    ck_assert_int_eq(e.act.bytes, 1000000);
+    ck_assert_int_eq(e.act.record, 100);
+    ck_assert_int_eq(e.act.gap, 2147483648LL);
+}
+END_TEST
+
+START_TEST(scn_action_load)
+{
+    struct scn_event e = one_event(HDR "streams 3\nat 0s load rate=32KiB/s streams=1,3 "
+                                       "until=40m record=512B\n");
+    ck_assert_int_eq(e.act.kind, SCN_ACT_LOAD);
+    ck_assert_int_eq(e.act.rate, 32768);
+    ck_assert_int_eq(e.act.record, 512);
+    ck_assert_int_eq(e.act.nstreams, 2);
+    ck_assert_int_eq(e.act.streams[0], 1);
+    ck_assert_int_eq(e.act.streams[1], 3);
+    ck_assert_int_eq(e.act.until_us, 40 * ENV_USEC_PER_MIN);
+    e = one_event(HDR "at 0s load rate=1MB/s streams=all\n");
+    ck_assert_int_eq(e.act.nstreams, 0);
+    ck_assert_int_eq(e.act.until_us, ENV_TIME_NEVER);
+    ck_assert_int_eq(e.act.record, 1024);
+}
+END_TEST
+
+START_TEST(scn_action_trim_delete_compact)
+{
+    struct scn_event e = one_event(HDR "streams 2\nat 1m trim stream=1 to=1000\n");
+    ck_assert_int_eq(e.act.kind, SCN_ACT_TRIM);
+    ck_assert_int_eq(e.act.stream, 1);
+    ck_assert_int_eq(e.act.to_offset, 1000);
+    ck_assert_int_eq(e.act.to_ppm, -1);
+    e = one_event(HDR "streams 2\nat 1m trim to=12.5% stream=2\n");
+    ck_assert_int_eq(e.act.to_offset, -1);
+    ck_assert_int_eq(e.act.to_ppm, 125000);
+    e = one_event(HDR "streams 2\nat 1m delete-stream stream=2\n");
+    ck_assert_int_eq(e.act.kind, SCN_ACT_DELETE_STREAM);
+    ck_assert_int_eq(e.act.stream, 2);
+    e = one_event(HDR "at 1m compact sso\n");
+    ck_assert_int_eq(e.act.compact, SCN_COMPACT_SSO);
+    ck_assert(!e.act.force);
+    e = one_event(HDR "at 1m compact stream force\n");
+    ck_assert_int_eq(e.act.compact, SCN_COMPACT_STREAM);
+    ck_assert(e.act.force);
+}
+END_TEST
+
+START_TEST(scn_action_crash_race)
+{
+    struct scn_event e = one_event(HDR "at 1m crash\n");
+    ck_assert_int_eq(e.act.kind, SCN_ACT_CRASH);
+    ck_assert_int_eq(e.act.node, SCN_NODE_BROKER);
+    ck_assert_int_eq(e.act.restart_after_us, ENV_USEC_PER_SEC);
+    e = one_event(HDR "at 1m crash restart_after=1m30s node=all\n");
+    ck_assert_int_eq(e.act.node, SCN_NODE_ALL);
+    ck_assert_int_eq(e.act.restart_after_us, 90 * ENV_USEC_PER_SEC);
+    e = one_event(HDR "at 1m crash node=controller\n");
+    ck_assert_int_eq(e.act.node, SCN_NODE_CONTROLLER);
+    e = one_event(HDR "at 1m race-delete target=marked\n");
+    ck_assert_int_eq(e.act.kind, SCN_ACT_RACE_DELETE);
+    ck_assert_int_eq(e.act.race, SCN_RACE_MARKED);
+    ck_assert_str_eq(e.act.key, "*");
+    ck_assert_int_eq(e.act.count, 1);
+    e = one_event(HDR "at 1m race-delete count=3 key=\"*/_kafka_*/12*\" target=linked\n");
+    ck_assert_int_eq(e.act.race, SCN_RACE_LINKED);
+    ck_assert_str_eq(e.act.key, "*/_kafka_*/12*");
+    ck_assert_int_eq(e.act.count, 3);
+    ck_assert_int_eq(one_event(HDR "at 0s race-delete target=live\n").act.race, SCN_RACE_LIVE);
+    ck_assert_int_eq(one_event(HDR "at 0s race-delete target=composite\n").act.race,
+                     SCN_RACE_COMPOSITE);
+    ck_assert_int_eq(one_event(HDR "at 0s race-delete target=prepared\n").act.race,
+                     SCN_RACE_PREPARED);
+    ck_assert_int_eq(one_event(HDR "at 0s race-delete target=any\n").act.race, SCN_RACE_ANY);
+}
+END_TEST
+
+START_TEST(scn_action_fault_heal)
+{
+    struct scn_file *f = parse_ok(HDR "at 20m fault name=x get status=500 until=30m\n"
+                                      "at 25m heal x\nat 31m heal all\n");
+    struct scn_spec s;
+    resolve_ok(f, NULL, &s);
+    ck_assert_uint_eq(s.nevents, 3);
+    ck_assert_uint_eq(s.nfaults, 0);
+    ck_assert_int_eq(s.events[0].act.kind, SCN_ACT_FAULT);
+    ck_assert_str_eq(s.events[0].act.rule.name, "x");
+    ck_assert_int_eq(s.events[0].act.rule.op, S3_OP_GET);
+    ck_assert_int_eq(s.events[0].act.rule.until_us, 30 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(s.events[0].act.rule.line, 2);
+    ck_assert_int_eq(s.events[1].act.kind, SCN_ACT_HEAL);
+    ck_assert_str_eq(s.events[1].act.heal, "x");
+    ck_assert(!s.events[1].act.heal_all);
+    ck_assert(s.events[2].act.heal_all);
+    ck_assert_int_eq(s.last_action_us, 31 * ENV_USEC_PER_MIN);
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_last_action)
+{
+    struct scn_file *f = parse_ok(HDR "deadline 3h\nat 0s load rate=1MB/s until=40m\n"
+                                      "every 1m until=20m compact sso\nat 10m compact sso\n");
+    struct scn_spec s;
+    resolve_ok(f, NULL, &s);
+    ck_assert_int_eq(s.last_action_us, 40 * ENV_USEC_PER_MIN);
+    scn_spec_free(&s);
+    scn_free(f);
+    f = parse_ok(HDR "deadline 3h\nevery 1m compact sso\n");
+    resolve_ok(f, NULL, &s);
+    ck_assert_int_eq(s.last_action_us, 3 * ENV_USEC_PER_HOUR);
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
+/* ---- faults ------------------------------------------------------------------------------ */
+
+START_TEST(scn_fault_defaults_and_ops)
+{
+    struct fs3_rule r = one_rule("fault get timeout");
+    ck_assert_str_eq(r.name, "");
+    ck_assert_int_eq(r.op, S3_OP_GET);
+    ck_assert_str_eq(r.key_glob, "*");
+    ck_assert_uint_eq(r.kind_mask, FS3_KIND_ANY);
+    ck_assert_int_eq(r.match, FS3_MATCH_ALL);
+    ck_assert_int_eq(r.times, -1);
+    ck_assert_int_eq(r.from_us, 0);
+    ck_assert_int_eq(r.until_us, ENV_TIME_NEVER);
+    ck_assert_int_eq(r.effect, FS3_EFF_TIMEOUT);
+    ck_assert_int_eq(r.line, 2);
+    static const char *const ops[] = {"get",       "head",     "put",        "list",
+                                      "delete",    "delete-many", "mpu-create", "mpu-part",
+                                      "mpu-copy",  "mpu-complete", "mpu-abort"};
+    for (int i = 0; i < S3_OP_COUNT; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "fault %s stall", ops[i]);
+        ck_assert_int_eq(one_rule(line).op, i);
+    }
+    ck_assert_int_eq(one_rule("fault any stall").op, FS3_OP_ANY);
+}
+END_TEST
+
+START_TEST(scn_fault_effects)
+{
+    struct fs3_rule r = one_rule("fault put status=503");
+    ck_assert_int_eq(r.effect, FS3_EFF_STATUS);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_int_eq(r.code, S3E_NONE);
+    r = one_rule("fault head status=404:NoSuchKey");
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_int_eq(r.code, S3E_NO_SUCH_KEY);
+    r = one_rule("fault mpu-complete status=200:InternalError");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.code, S3E_INTERNAL_ERROR);
+    ck_assert_int_eq(one_rule("fault get lost").effect, FS3_EFF_LOST);
+    ck_assert_int_eq(one_rule("fault get stall").effect, FS3_EFF_STALL);
+    ck_assert_int_eq(one_rule("fault get reset").effect, FS3_EFF_RESET);
+    r = one_rule("fault get delay=20s");
+    ck_assert_int_eq(r.effect, FS3_EFF_DELAY);
+    ck_assert_int_eq(r.delay_us, 20 * ENV_USEC_PER_SEC);
+    r = one_rule("fault list stale=30s");
+    ck_assert_int_eq(r.effect, FS3_EFF_STALE);
+    ck_assert_int_eq(r.stale_us, 30 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(one_rule("fault mpu-part partial").effect, FS3_EFF_PARTIAL);
+    ck_assert_int_eq(one_rule("fault mpu-complete partial").effect, FS3_EFF_PARTIAL);
+    ck_assert_int_eq(one_rule("fault delete-many partial").effect, FS3_EFF_PARTIAL);
+    ck_assert_int_eq(one_rule("fault put partial").effect, FS3_EFF_PARTIAL);
+    ck_assert_int_eq(one_rule("fault get partial").effect, FS3_EFF_PARTIAL);
+}
+END_TEST
+
+START_TEST(scn_fault_effect_before_op)
+{
+    /* Named arguments come in any order, so status= may even precede the op. */
+    struct fs3_rule r = one_rule("fault status=500 name=n get");
+    ck_assert_int_eq(r.op, S3_OP_GET);
+    ck_assert_int_eq(r.status, 500);
+    r = one_rule("fault timeout put");
+    ck_assert_int_eq(r.op, S3_OP_PUT);
+    ck_assert_int_eq(r.effect, FS3_EFF_TIMEOUT);
+}
+END_TEST
+
+START_TEST(scn_fault_counters)
+{
+    struct fs3_rule r = one_rule("fault kind=linked,composite times=4 name=n1 "
+                                 "delete-many from=45m prob=25% until=50m key=a?b* status=500");
+    ck_assert_str_eq(r.name, "n1");
+    ck_assert_int_eq(r.op, S3_OP_DELETE_MANY);
+    ck_assert_uint_eq(r.kind_mask, FS3_KIND_LINKED | FS3_KIND_COMPOSITE);
+    ck_assert_int_eq(r.times, 4);
+    ck_assert_int_eq(r.match, FS3_MATCH_PROB);
+    ck_assert_double_eq_tol(r.prob, 0.25, 1e-12);
+    ck_assert_int_eq(r.from_us, 45 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(r.until_us, 50 * ENV_USEC_PER_MIN);
+    ck_assert_str_eq(r.key_glob, "a?b*");
+    ck_assert_int_eq(r.status, 500);
+    r = one_rule("fault put nth=3 timeout");
+    ck_assert_int_eq(r.match, FS3_MATCH_NTH);
+    ck_assert_int_eq(r.n, 3);
+    r = one_rule("fault put timeout after=0 times=always");
+    ck_assert_int_eq(r.match, FS3_MATCH_AFTER);
+    ck_assert_int_eq(r.n, 0);
+    ck_assert_int_eq(r.times, -1);
+    ck_assert_uint_eq(one_rule("fault get kind=sso stall").kind_mask, FS3_KIND_SSO);
+    ck_assert_uint_eq(one_rule("fault get kind=stream stall").kind_mask, FS3_KIND_STREAM);
+    ck_assert_uint_eq(one_rule("fault get kind=prepared stall").kind_mask, FS3_KIND_PREPARED);
+    ck_assert_uint_eq(one_rule("fault get kind=any stall").kind_mask, FS3_KIND_ANY);
+}
+END_TEST
+
+START_TEST(scn_fault_line_api)
+{
+    struct fs3_rule r;
+    struct scn_error err;
+    ck_assert_int_eq(scn_parse_fault("--fault", "fault name=z put status=503 nth=2", &r, &err), 0);
+    ck_assert_str_eq(r.name, "z");
+    ck_assert_int_eq(r.op, S3_OP_PUT);
+    ck_assert_int_eq(r.n, 2);
+    ck_assert_int_eq(scn_parse_fault("--fault", "get stall", &r, &err), 0);
+    ck_assert_int_eq(r.effect, FS3_EFF_STALL);
+    ck_assert_int_eq(scn_parse_fault("--fault", "get", &r, &err), ERR_PARSE);
+    ck_assert_int_eq(err.line, 1);
+    ck_assert_int_eq(err.col, 4);
+    ck_assert_str_eq(err.file, "--fault");
+    ck_assert_int_eq(scn_parse_fault("--fault", "get stall\nput stall", &r, &err), ERR_PARSE);
+}
+END_TEST
+
+/* ---- checks -------------------------------------------------------------------------------- */
+
+START_TEST(scn_checks_every_kind)
+{
+    struct scn_check c = one_check(HDR "expect no-hang\n");
+    ck_assert_int_eq(c.kind, SCN_CHK_NO_HANG);
+    ck_assert_int_eq(c.line, 2);
+    c = one_check(HDR "expect converged\n");
+    ck_assert_int_eq(c.kind, SCN_CHK_CONVERGED);
+    ck_assert_int_eq(c.within_us, ENV_TIME_NEVER);
+    c = one_check(HDR "expect converged within=2h\n");
+    ck_assert_int_eq(c.within_us, 2 * ENV_USEC_PER_HOUR);
+    ck_assert_int_eq(one_check(HDR "expect no-orphans\n").kind, SCN_CHK_NO_ORPHANS);
+    ck_assert_int_eq(one_check(HDR "expect no-missing\n").kind, SCN_CHK_NO_MISSING);
+    ck_assert_int_eq(one_check(HDR "expect no-dangling-uploads\n").kind,
+                     SCN_CHK_NO_DANGLING_UPLOADS);
+    ck_assert_int_eq(one_check(HDR "expect no-data-loss\n").kind, SCN_CHK_NO_DATA_LOSS);
+    c = one_check(HDR "expect memory <= 200MiB\n");
+    ck_assert_int_eq(c.kind, SCN_CHK_MEMORY);
+    ck_assert_int_eq(c.cmp, SCN_CMP_LE);
+    ck_assert_int_eq(c.value, 200LL << 20);
+    c = one_check(HDR "expect log error match=\"Delete composite object\" count == 0\n");
+    ck_assert_int_eq(c.kind, SCN_CHK_LOG);
+    ck_assert_int_eq(c.level, ENV_LOG_ERROR);
+    ck_assert(c.has_match);
+    ck_assert_str_eq(c.match, "Delete composite object");
+    ck_assert_int_eq(c.cmp, SCN_CMP_EQ);
+    ck_assert_int_eq(c.value, 0);
+    c = one_check(HDR "expect log warn count >= 3 match=x\n");
+    ck_assert_int_eq(c.level, ENV_LOG_WARN);
+    ck_assert_int_eq(c.cmp, SCN_CMP_GE);
+    ck_assert_str_eq(c.match, "x");
+    c = one_check(HDR "expect log info count < 5\n");
+    ck_assert_int_eq(c.level, ENV_LOG_INFO);
+    ck_assert(!c.has_match);
+    ck_assert_int_eq(c.cmp, SCN_CMP_LT);
+    c = one_check(HDR "expect log debug count > 5\n");
+    ck_assert_int_eq(c.level, ENV_LOG_DEBUG);
+    ck_assert_int_eq(c.cmp, SCN_CMP_GT);
+    c = one_check(HDR "expect metric s3.calls.delete-many <= 12\n");
+    ck_assert_int_eq(c.kind, SCN_CHK_METRIC);
+    ck_assert_int_eq(c.metric, METRIC_S3_CALLS_OP + S3_OP_DELETE_MANY);
+    ck_assert_int_eq(c.value, 12);
+    c = one_check(HDR "expect-fail metric objects.composite.created >= 1\n");
+    ck_assert(c.expect_fail);
+    ck_assert_int_eq(c.metric, METRIC_COMPOSITE_CREATED);
+}
+END_TEST
+
+START_TEST(scn_cmp_semantics)
+{
+    ck_assert(scn_cmp_holds(SCN_CMP_EQ, 3, 3));
+    ck_assert(!scn_cmp_holds(SCN_CMP_EQ, 3, 4));
+    ck_assert(scn_cmp_holds(SCN_CMP_LE, 3, 3));
+    ck_assert(!scn_cmp_holds(SCN_CMP_LE, 4, 3));
+    ck_assert(scn_cmp_holds(SCN_CMP_GE, 3, 3));
+    ck_assert(!scn_cmp_holds(SCN_CMP_GE, 2, 3));
+    ck_assert(!scn_cmp_holds(SCN_CMP_LT, 3, 3));
+    ck_assert(scn_cmp_holds(SCN_CMP_LT, 2, 3));
+    ck_assert(!scn_cmp_holds(SCN_CMP_GT, 3, 3));
+    ck_assert(scn_cmp_holds(SCN_CMP_GT, 4, 3));
+    ck_assert_str_eq(scn_cmp_name(SCN_CMP_GE), ">=");
+    ck_assert_str_eq(scn_check_name(SCN_CHK_NO_DANGLING_UPLOADS), "no-dangling-uploads");
+    ck_assert_str_eq(scn_act_name(SCN_ACT_RACE_DELETE), "race-delete");
+}
+END_TEST
+
+/* ---- variants ------------------------------------------------------------------------------ */
+
+static const char *const variant_text =
+    HDR "seed 5\nstreams 2\nset s3.op.timeout 30s\nset s3.retry.max 5\n"
+        "fault name=f1 get timeout\n"
+        "at 1m compact sso\n"
+        "expect converged within=1h\n"                       /* 8 */
+        "expect log error count == 0\n"                      /* 9 */
+        "expect log error match=\"a\" count == 0\n"          /* 10 */
+        "expect metric s3.calls >= 1\n"                      /* 11 */
+        "expect metric s3.faults >= 0\n"                     /* 12 */
+        "expect no-orphans\n"                                /* 13 */
+        "variant v1\n"                                       /* 14 */
+        "set s3.op.timeout 5s\n"
+        "expect-fail converged within=2h\n"                  /* 16 */
+        "expect log error match=\"a\" count == 3\n"          /* 17 */
+        "expect metric s3.calls >= 7\n"                      /* 18 */
+        "expect log warn count == 0\n"                       /* 19 */
+        "fault name=f2 put stall\n"
+        "at 2m heal f1\n"
+        "variant v2\n"
+        "seed 9\nstreams 3\nat 3m delete-stream stream=3\nheal f1\n";
+
+START_TEST(scn_variant_merge)
+{
+    struct scn_file *f = parse_ok(variant_text);
+    struct scn_spec b, v;
+    ck_assert_uint_eq(scn_variant_count(f), 2);
+    ck_assert_str_eq(scn_variant_name(f, 0), "v1");
+    ck_assert_str_eq(scn_variant_name(f, 1), "v2");
+    ck_assert_ptr_null(scn_variant_name(f, 2));
+    resolve_ok(f, NULL, &b);
+    resolve_ok(f, "v1", &v);
+    ck_assert_str_eq(v.variant, "v1");
+    /* set overrides; the rest of the base's sets stay. */
+    ck_assert_int_eq(conf_get(&b.conf, CONF_OP_TIMEOUT), 30 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(conf_get(&v.conf, CONF_OP_TIMEOUT), 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(conf_get(&v.conf, CONF_RETRY_MAX), 5);
+    ck_assert(v.seed == 5);
+    /* actions and faults are added. */
+    ck_assert_uint_eq(b.nevents, 1);
+    ck_assert_uint_eq(v.nevents, 2);
+    ck_assert_uint_eq(b.nfaults, 1);
+    ck_assert_uint_eq(v.nfaults, 2);
+    ck_assert_str_eq(v.faults[1].name, "f2");
+    /* checks: base 6 + implicit no-hang; v1 replaces 3 in place and adds 1. */
+    ck_assert_uint_eq(b.nchecks, 7);
+    ck_assert_uint_eq(v.nchecks, 8);
+    ck_assert_int_eq(v.checks[0].line, 16);
+    ck_assert(v.checks[0].expect_fail);
+    ck_assert_int_eq(v.checks[0].within_us, 2 * ENV_USEC_PER_HOUR);
+    ck_assert_int_eq(v.checks[1].line, 9);  /* log error without match: not the same check */
+    ck_assert_int_eq(v.checks[2].line, 17); /* log error match="a": replaced */
+    ck_assert_int_eq(v.checks[2].value, 3);
+    ck_assert_int_eq(v.checks[3].line, 18); /* metric s3.calls: replaced */
+    ck_assert_int_eq(v.checks[4].line, 12); /* metric s3.faults: kept */
+    ck_assert_int_eq(v.checks[5].line, 13);
+    ck_assert_int_eq(v.checks[6].line, 19); /* log warn: added */
+    ck_assert_int_eq(v.checks[7].kind, SCN_CHK_NO_HANG); /* the implicit one comes last */
+    scn_spec_free(&b);
+    scn_spec_free(&v);
+    resolve_ok(f, "v2", &v);
+    ck_assert(v.seed == 9);
+    ck_assert_int_eq(v.streams, 3);
+    ck_assert_uint_eq(v.nfaults, 0); /* the top-level heal removed f1 */
+    ck_assert_uint_eq(v.nevents, 2);
+    scn_spec_free(&v);
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_variant_duplicate_base_checks)
+{
+    struct scn_file *f = parse_ok(HDR "expect no-orphans\nexpect no-orphans\nvariant v\n"
+                                      "expect-fail no-orphans\n");
+    struct scn_spec v;
+    resolve_ok(f, "v", &v);
+    ck_assert_uint_eq(v.nchecks, 2);
+    ck_assert(v.checks[0].expect_fail);
+    ck_assert_int_eq(v.checks[1].kind, SCN_CHK_NO_HANG);
+    scn_spec_free(&v);
+    /* An expect-fail no-hang replaces the implicit one. */
+    scn_free(f);
+    f = parse_ok(HDR "variant v\nexpect-fail no-hang\n");
+    resolve_ok(f, "v", &v);
+    ck_assert_uint_eq(v.nchecks, 1);
+    ck_assert(v.checks[0].expect_fail);
+    scn_spec_free(&v);
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_resolve_overrides)
+{
+    struct scn_file *f = parse_ok(HDR "set s3.retry.max 5\n");
+    struct scn_spec s;
+    struct scn_error err;
+    const char *good[] = {"s3.retry.max=7", "deletion.not.found=error"};
+    const char *bad[] = {"s3.retry.max=7", "no.such=1"};
+    const char *badval[] = {"hang.threshold=15"};
+    char msg[1024];
+    ck_assert_int_eq(scn_resolve(f, "base", good, 2, &s, &err), 0);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_RETRY_MAX), 7);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_NOT_FOUND), 1);
+    scn_spec_free(&s);
+    ck_assert_int_eq(scn_resolve(f, NULL, bad, 2, &s, &err), ERR_PARSE);
+    ck_assert_str_eq(scn_error_format(&err, msg, sizeof msg),
+                     "--set: no.such=1: unknown knob 'no.such' (see s3sim knobs)");
+    ck_assert_ptr_null(s.events);
+    ck_assert_int_eq(scn_resolve(f, NULL, badval, 1, &s, &err), ERR_PARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "bare number"));
+    ck_assert_int_eq(scn_resolve(f, "nope", NULL, 0, &s, &err), ERR_NOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no variant named nope"));
+    scn_free(f);
+}
+END_TEST
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+struct err_case {
+    const char *text;
+    int line, col;
+    const char *want;
+};
+
+static const struct err_case err_cases[] = {
+    /* file level */
+    {"", 1, 1, "expected scenario NAME"},
+    {"# only a comment\n\n", 1, 1, "expected scenario NAME"},
+    {"seed 1\nscenario x\n", 1, 1, "expected scenario NAME as the first directive"},
+    {"scenario Bad_Name\n", 1, 10, "expected a scenario name"},
+    {"scenario\n", 1, 9, "expected scenario NAME"},
+    {"scenario a b\n", 1, 12, "unexpected 'b'"},
+    {HDR "scenario y\n", 2, 1, "scenario given twice"},
+    {HDR "frobnicate 1\n", 2, 1, "unknown directive 'frobnicate'"},
+    /* lexing */
+    {HDR "description \"open\n", 2, 13, "unterminated quoted string"},
+    {HDR "description \"a\\nb\"\n", 2, 15, "unknown escape"},
+    {HDR "description \"\xc3\xa9\" \"x\xff\"\n", 2, 19, "invalid UTF-8 byte 0xff"},
+    {HDR "seed \xc0\xaf\n", 2, 6, "invalid UTF-8"},
+    {HDR "seed 1\x01\n", 2, 7, "control character 0x01"},
+    {HDR "seed 1\rx\n", 2, 7, "control character 0x0d"},
+    /* scalars */
+    {HDR "seed -1\n", 2, 6, "expected a non-negative integer"},
+    {HDR "seed 18446744073709551616\n", 2, 6, "out of range"},
+    {HDR "deadline 10\n", 2, 10, "bare number"},
+    {HDR "deadline 0s\n", 2, 10, "above 0s"},
+    {HDR "deadline 1e999s\n", 2, 10, "expected a duration"},
+    {HDR "streams 2000000\n", 2, 9, "from 0 to 1000000"},
+    {HDR "streams x\n", 2, 9, "expected an integer"},
+    {HDR "description a b\n", 2, 15, "unexpected 'b'"},
+    {HDR "variant v\ndescription \"x\"\n", 3, 1, "description belongs to the base"},
+    /* set */
+    {HDR "set no.such.knob 5\n", 2, 5, "unknown knob 'no.such.knob'"},
+    {HDR "set s3.op.timeout\n", 2, 18, "expected set KNOB VALUE"},
+    {HDR "set s3.op.timeout=10\n", 2, 19, "s3.op.timeout: expected a duration with a unit"},
+    {HDR "set s3.object.part.size 99999999999TiB\n", 2, 25, "out of range"},
+    {HDR "set s3.object.part.size -5\n", 2, 25, "negative"},
+    {HDR "set s3.delete.missing 500\n", 2, 23, "expected 204 or 404"},
+    {HDR "set compaction.flush.each.batch maybe\n", 2, 33, "expected true or false"},
+    {HDR "set s3.retry.max 3 4\n", 2, 20, "unexpected '4'"},
+    /* at / every */
+    {HDR "at 5 compact sso\n", 2, 4, "bare number"},
+    {HDR "at 5s\n", 2, 6, "expected an action"},
+    {HDR "at 5s explode\n", 2, 7, "unknown action 'explode'"},
+    {HDR "every 0s compact sso\n", 2, 7, "period above 0s"},
+    {HDR "every 1m from=5m until=5m compact sso\n", 2, 24, "until= must be later"},
+    {HDR "every 1m compact sso from=5m\n", 2, 22, "unknown argument 'from='"},
+    /* actions */
+    {HDR "streams 1\nat 0s append bytes=1KiB\n", 3, 24, "append needs stream="},
+    {HDR "streams 1\nat 0s append stream=1\n", 3, 22, "append needs bytes="},
+    {HDR "streams 1\nat 0s append stream=1 bytes=100\n", 3, 29, "bare number"},
+    {HDR "streams 1\nat 0s append stream=1 bytes=1KiB record=0B\n", 3, 41, "above 0"},
+    {HDR "streams 1\nat 0s append stream=1 bytes=1KiB bytes=2KiB\n", 3, 34, "given twice"},
+    {HDR "streams 1\nat 0s append stream=1 bytes=1KiB extra\n", 3, 34, "unexpected 'extra'"},
+    {HDR "streams 1\nat 0s append stream=one bytes=1KiB\n", 3, 21, "expected an integer"},
+    {HDR "streams 1\nat 0s append stream=0 bytes=1KiB\n", 3, 21, "from 1 to"},
+    {HDR "streams 1\nat 0s append stream=2 bytes=1KiB\n", 3, 14, "stream 2 does not exist"},
+    {HDR "streams 1\nat 0s append stream=1 bytes=1KiB gap=-1\n", 3, 38, "from 0 to"},
+    {HDR "at 0s load record=1KiB\n", 2, 23, "load needs rate="},
+    {HDR "at 0s load rate=1MiB\n", 2, 17, "expected a rate"},
+    {HDR "at 0s load rate=0B/s\n", 2, 17, "above 0"},
+    {HDR "streams 2\nat 0s load rate=1MiB/s streams=1,,2\n", 3, 34, "list of stream ids"},
+    {HDR "streams 2\nat 0s load rate=1MiB/s streams=1,3\n", 3, 24, "stream 3 does not exist"},
+    {HDR "at 5m load rate=1MiB/s until=5m\n", 2, 30, "later than the action's time"},
+    {HDR "streams 1\nat 0s trim stream=1\n", 3, 20, "trim needs to="},
+    {HDR "streams 1\nat 0s trim stream=1 to=150%\n", 3, 24, "above 100%"},
+    {HDR "streams 1\nat 0s trim stream=1 to=x\n", 3, 24, "expected an integer"},
+    {HDR "at 0s delete-stream\n", 2, 20, "delete-stream needs stream="},
+    {HDR "at 0s compact\n", 2, 14, "compact needs sso or stream"},
+    {HDR "at 0s compact all\n", 2, 15, "expected sso or stream"},
+    {HDR "at 0s compact sso now\n", 2, 19, "expected force"},
+    {HDR "at 0s crash node=kernel\n", 2, 18, "expected broker, controller or all"},
+    {HDR "at 0s crash restart_after=1\n", 2, 27, "bare number"},
+    {HDR "at 0s race-delete\n", 2, 18, "race-delete needs target="},
+    {HDR "at 0s race-delete target=old\n", 2, 26, "expected live, marked"},
+    {HDR "at 0s race-delete target=any count=0\n", 2, 36, "from 1 to"},
+    {HDR "at 0s heal\n", 2, 11, "heal needs a rule name"},
+    {HDR "at 0s heal a b\n", 2, 14, "unexpected 'b'"},
+    {HDR "at 0s heal nope\n", 2, 12, "no fault line of the base defines a rule named nope"},
+    {HDR "heal nope\n", 2, 6, "no fault line"},
+    {HDR "at 0s heal v1f\nvariant v1\nfault name=v1f get stall\n", 2, 12, "no fault line"},
+    {HDR "variant v1\nat 0s heal nope\n", 3, 12, "the base or variant v1"},
+    /* faults */
+    {HDR "fault\n", 2, 6, "expected an S3 operation"},
+    {HDR "fault fetch timeout\n", 2, 7, "expected an S3 operation (get, head"},
+    {HDR "fault get put timeout\n", 2, 11, "one operation; the first is at column 7"},
+    {HDR "fault timeout\n", 2, 14, "expected an S3 operation"},
+    {HDR "fault get\n", 2, 10, "expected an effect"},
+    {HDR "fault get explode\n", 2, 11, "expected an effect"},
+    {HDR "fault get timeout stall\n", 2, 19, "one effect"},
+    {HDR "fault get timeout delay=1s\n", 2, 19, "one effect"},
+    {HDR "fault get status=700\n", 2, 18, "from 100 to 599"},
+    {HDR "fault get status=abc\n", 2, 18, "expected status=CODE"},
+    {HDR "fault get status=404:NoSuchThing\n", 2, 22, "unknown S3 error code 'NoSuchThing'"},
+    {HDR "fault get status=200\n", 2, 18, "needs an error code"},
+    {HDR "fault get delay=5\n", 2, 17, "bare number"},
+    {HDR "fault put stale=5s\n", 2, 11, "stale= applies to get, head and list"},
+    {HDR "fault list stale=0s\n", 2, 18, "above 0s"},
+    {HDR "fault head partial\n", 2, 12, "partial applies to"},
+    {HDR "fault get timeout nth=0\n", 2, 23, "from 1 to"},
+    {HDR "fault get timeout nth=1 prob=0.5\n", 2, 25, "exclude each other"},
+    {HDR "fault get timeout prob=2\n", 2, 24, "above 1"},
+    {HDR "fault get timeout times=0\n", 2, 25, "from 1 to"},
+    {HDR "fault get timeout times=never\n", 2, 25, "expected an integer"},
+    {HDR "fault get timeout from=10m until=5m\n", 2, 34, "later than from="},
+    {HDR "fault get timeout kind=sso,blob\n", 2, 28, "expected sso, stream"},
+    {HDR "fault get timeout name=all\n", 2, 24, "cannot be named all"},
+    {HDR "fault get timeout name=\"a b\"\n", 2, 24, "expected a rule name"},
+    {HDR "fault get timeout key=\"\"\n", 2, 23, "key= needs a glob"},
+    {HDR "fault get timeout color=red\n", 2, 19, "unknown argument 'color='"},
+    /* checks */
+    {HDR "expect\n", 2, 7, "expected a check"},
+    {HDR "expect happiness\n", 2, 8, "unknown check 'happiness'"},
+    {HDR "expect no-orphans now\n", 2, 19, "unexpected 'now'"},
+    {HDR "expect converged within=2\n", 2, 25, "bare number"},
+    {HDR "expect converged after=2h\n", 2, 18, "unknown argument 'after='"},
+    {HDR "expect memory 200MiB\n", 2, 15, "expected a comparison"},
+    {HDR "expect memory <=\n", 2, 17, "expected a size"},
+    {HDR "expect memory <= 200\n", 2, 18, "bare number"},
+    {HDR "expect log fatal count == 0\n", 2, 12, "expected a log level"},
+    {HDR "expect log error == 0\n", 2, 18, "expected count"},
+    {HDR "expect log error count = 0\n", 2, 24, "expected a comparison"},
+    {HDR "expect log error count =< 0\n", 2, 24, "expected a comparison"},
+    {HDR "expect log error count == x\n", 2, 27, "expected an integer"},
+    {HDR "expect log error count == 99999999999999999999\n", 2, 27, "out of range"},
+    {HDR "expect log error count == 0 extra\n", 2, 29, "unexpected 'extra'"},
+    {HDR "expect log error count ==\n", 2, 26, "expected a number"},
+    {HDR "expect metric s3.nothing >= 1\n", 2, 15, "unknown metric 's3.nothing'"},
+    {HDR "expect metric s3.calls != 1\n", 2, 24, "expected a comparison"},
+    {HDR "expect-fail\n", 2, 12, "expected a check"},
+    /* variants */
+    {HDR "variant\n", 2, 8, "expected variant NAME"},
+    {HDR "variant base\n", 2, 9, "cannot be named base"},
+    {HDR "variant all\n", 2, 9, "cannot be named all"},
+    {HDR "variant v\nvariant v\n", 3, 9, "variant v given twice (first on line 2)"},
+    {HDR "variant V\n", 2, 9, "expected a variant name"},
+    {HDR "streams 1\nvariant v\nstreams 0\nat 0s delete-stream stream=1\n", 5, 21,
+     "stream 1 does not exist"},
+};
+
+START_TEST(scn_errors_table)
+{
+    /* Every case is tried, and every mismatch is listed before failing. */
+    static char report[1 << 15];
+    int bad = 0;
+    report[0] = '\0';
+    for (size_t i = 0; i < sizeof err_cases / sizeof err_cases[0]; i++) {
+        const struct err_case *c = &err_cases[i];
+        struct scn_file *f = NULL;
+        struct scn_error err;
+        char msg[1024];
+        int rc = scn_parse_buf("t.scn", c->text, strlen(c->text), &f, &err);
+        scn_error_format(&err, msg, sizeof msg);
+        if (rc == ERR_PARSE && !f && err.line == c->line && err.col == c->col &&
+            strstr(err.msg, c->want) && strcmp(err.file, "t.scn") == 0)
+            continue;
+        bad++;
+        snprintf(report + strlen(report), sizeof report - strlen(report),
+                 "case %zu: want %d:%d '%s', got rc=%d %s\n", i, c->line, c->col, c->want, rc,
+                 rc ? msg : "(parsed)");
+        scn_free(f);
+    }
+    ck_assert_msg(bad == 0, "%d error cases failed:\n%s", bad, report);
+}
+END_TEST
+
+START_TEST(scn_errors_limits)
+{
+    /* An overlong line, a NUL byte, too many words, a huge file. */
+    size_t n = SCN_MAX_LINE + 100;
+    char *text = malloc(n + 64);
+    struct scn_file *f;
+    struct scn_error err;
+    int rc;
+    ck_assert_ptr_nonnull(text);
+    strcpy(text, HDR "description \"");
+    memset(text + strlen(text), 'a', n);
+    strcpy(text + strlen(HDR) + 13 + n, "\"\n");
+    parse_err(text, 2, SCN_MAX_LINE + 1, "line too long");
+    free(text);
+    rc = scn_parse_buf("t.scn", HDR "seed 1\0 2\n", strlen(HDR) + 10, &f, &err);
+    ck_assert_int_eq(rc, ERR_PARSE);
+    ck_assert_int_eq(err.line, 2);
+    ck_assert_int_eq(err.col, 7);
+    ck_assert_ptr_nonnull(strstr(err.msg, "NUL byte"));
+    {
+        char words[SCN_MAX_WORDS * 3 + 64] = HDR "expect";
+        for (int i = 0; i < SCN_MAX_WORDS; i++)
+            strcat(words, " x");
+        parse_err(words, 2, 8 + 2 * (SCN_MAX_WORDS - 1), "too many words");
+    }
+    rc = scn_parse_buf("t.scn", "", (size_t)SCN_MAX_FILE + 1, &f, &err);
+    ck_assert_int_eq(rc, ERR_PARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "file too large"));
+}
+END_TEST
+
+START_TEST(scn_errors_columns_count_characters)
+{
+    /* A multi-byte character before the error counts as one column. */
+    parse_err(HDR "description \"\xc3\xa9\xe2\x82\xac\" extra\n", 2, 18, "unexpected 'extra'");
+    /* A tab is one column. */
+    parse_err(HDR "\tseed\tx\n", 2, 7, "expected a non-negative integer");
+}
+END_TEST
+
+START_TEST(scn_errors_file)
+{
+    struct scn_file *f;
+    struct scn_error err;
+    char msg[1024];
+    ck_assert_int_eq(scn_parse_file("/nonexistent/x.scn", &f, &err), ERR_IO);
+    ck_assert_ptr_null(f);
+    scn_error_format(&err, msg, sizeof msg);
+    ck_assert_msg(strncmp(msg, "/nonexistent/x.scn: cannot open", 31) == 0, "%s", msg);
+}
+END_TEST
+
+/* ---- examples -------------------------------------------------------------------------------- */
+
+START_TEST(scn_example_section6)
+{
+    char path[1024];
+    struct scn_file *f;
+    struct scn_error err;
+    struct scn_spec b, v;
+    char msg[1024];
+    int rc = scn_parse_file(data_path("composite-delete-after-failover.scn", path, sizeof path),
+                            &f, &err);
+    ck_assert_msg(rc == 0, "%s", scn_error_format(&err, msg, sizeof msg));
+    ck_assert_str_eq(f->name, "composite-delete-after-failover");
+    ck_assert_uint_eq(scn_variant_count(f), 1);
+    resolve_ok(f, NULL, &b);
+    ck_assert(b.seed == 7);
+    ck_assert_int_eq(b.deadline_us, 3 * ENV_USEC_PER_HOUR);
+    ck_assert_int_eq(b.streams, 1);
+    ck_assert_int_eq(conf_get(&b.conf, CONF_WAL_UPLOAD_INTERVAL), 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(conf_get(&b.conf, CONF_SO_SPLIT_SIZE), 64 * 1024);
+    ck_assert_int_eq(conf_get(&b.conf, CONF_MINOR_SIZE), 64 * 1024);
+    ck_assert_int_eq(conf_get(&b.conf, CONF_MAJOR_INTERVAL), 10 * ENV_USEC_PER_MIN);
+    ck_assert_uint_eq(b.nevents, 4);
+    ck_assert_uint_eq(b.nfaults, 1);
+    ck_assert_str_eq(b.faults[0].name, "slow-delete");
+    ck_assert_uint_eq(b.faults[0].kind_mask, FS3_KIND_LINKED);
+    ck_assert_int_eq(b.faults[0].delay_us, 20 * ENV_USEC_PER_SEC);
+    ck_assert_uint_eq(b.nchecks, 5);
+    ck_assert_int_eq(b.last_action_us, 50 * ENV_USEC_PER_MIN);
+    resolve_ok(f, "field-bug", &v);
+    ck_assert_int_eq(conf_get(&v.conf, CONF_NOT_FOUND), 1);
+    ck_assert_uint_eq(v.nchecks, 5);
+    ck_assert(!v.checks[0].expect_fail);
+    ck_assert(v.checks[1].expect_fail && v.checks[1].kind == SCN_CHK_CONVERGED);
+    ck_assert(v.checks[3].expect_fail && v.checks[3].kind == SCN_CHK_LOG);
+    scn_spec_free(&b);
+    scn_spec_free(&v);
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_example_every_form)
+{
+    char path[1024];
+    struct scn_file *f;
+    struct scn_error err;
+    struct scn_spec s;
+    char msg[1024];
+    int rc = scn_parse_file(data_path("every-form.scn", path, sizeof path), &f, &err);
+    ck_assert_msg(rc == 0, "%s", scn_error_format(&err, msg, sizeof msg));
+    ck_assert_str_eq(f->description, "all the forms, with \"escapes\" and a \\ backslash");
+    for (size_t i = 0; i <= scn_variant_count(f); i++) {
+        rc = scn_resolve(f, i ? scn_variant_name(f, i - 1) : NULL, NULL, 0, &s, &err);
+        ck_assert_msg(rc == 0, "%s", scn_error_format(&err, msg, sizeof msg));
+        scn_spec_free(&s);
+    }
+    resolve_ok(f, NULL, &s);
+    ck_assert(s.seed == UINT64_MAX);
+    ck_assert_uint_eq(s.nfaults, 13); /* 14 top-level rules, a healed */
+    ck_assert_str_eq(conf_str(&s.conf, CONF_CLUSTER_ID), "my cluster");
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_section2_forms)
+{
+    /* The forms written in SCENARIOS.md §2, one by one. */
+    static const char *const lines[] = {
+        "seed 1",
+        "deadline 250ms",
+        "deadline 1.5s",
+        "deadline 10m",
+        "deadline 1h30m",
+        "deadline 8m10s",
+        "set s3.stream.object.split.size 4KiB",
+        "set s3.stream.object.split.size 5MiB",
+        "set s3.bandwidth 2MiB/s",
+        "set compaction.flush.each.batch true",
+        "set compaction.flush.each.batch false",
+        "at 0s race-delete target=any key=*/_kafka_*/12*",
+        "fault get prob=0.25 timeout",
+        "fault get prob=25% timeout",
+        "at 20m heal all",
+        "fault mpu-complete status=200:InternalError",
+        "at 0s append stream=all bytes=1MiB",
+        "at 0s load rate=2MiB/s streams=all",
+        "at 0s trim stream=1 to=50%",
+        "at 0s crash node=broker",
+        "at 0s crash",
+        "at 0s compact stream force",
+        "expect memory <= 200MiB",
+        "expect log error match=\"Delete composite object\" count == 0",
+        "expect metric s3.calls.delete-many <= 10",
+        "expect metric s3.max.keys.per.delete <= 1000",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, HDR "streams 1\n%s\n", lines[i]);
+        scn_free(parse_ok(text));
+    }
+}
+END_TEST
+
+START_TEST(scn_every_metric_name_parses)
+{
+    /* Every metric of the table is accepted by expect metric. */
+    for (int i = 0; i < metric_count(); i++) {
+        char text[256];
+        snprintf(text, sizeof text, HDR "expect metric %s >= 0\n", metric_name(i));
+        scn_free(parse_ok(text));
+        ck_assert_int_eq(metric_index(metric_name(i)), i);
+    }
+    ck_assert_int_eq(metric_index("s3.calls.mpu-copy"), METRIC_S3_CALLS_OP + S3_OP_MPU_COPY);
+    ck_assert_int_eq(metric_index("s3.faults.list"), METRIC_S3_FAULTS_OP + S3_OP_LIST);
+    ck_assert_int_eq(metric_index("s3.calls.job.cleaner"), METRIC_S3_CALLS_JOB + S3_JOB_CLEANER);
+    ck_assert_int_eq(metric_index("memory.peak"), METRIC_MEMORY_PEAK);
+    ck_assert_int_eq(metric_index("nope"), -1);
+    ck_assert_ptr_null(metric_name(METRIC_COUNT));
+}
+END_TEST
+
+/* ---- fuzz --------------------------------------------------------------------------------- */
+
+static uint64_t fz_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Parses buf and frees whatever came out; checks only that nothing crashes
+ * (ASan/UBSan builds make this strict) and that errors have a position. */
+static void fz_parse(const char *buf, size_t len)
+{
+    struct scn_file *f = NULL;
+    struct scn_error err;
+    int rc = scn_parse_buf("fz.scn", buf, len, &f, &err);
+    if (rc == 0) {
+        for (size_t i = 0; i <= scn_variant_count(f); i++) {
+            struct scn_spec s;
+            ck_assert_int_eq(scn_resolve(f, i ? scn_variant_name(f, i - 1) : NULL, NULL, 0, &s,
+                                         &err), 0);
+            scn_spec_free(&s);
+        }
+        scn_free(f);
+    } else {
+        ck_assert_int_eq(rc, ERR_PARSE);
+        ck_assert_int_ge(err.line, 1);
+        ck_assert_int_ge(err.col, 1);
+        ck_assert_ptr_null(f);
+    }
+}
+
+START_TEST(scn_fuzz_truncations_and_mutations)
+{
+    char path[1024];
+    FILE *fp = fopen(data_path("every-form.scn", path, sizeof path), "rb");
+    char *src, *buf;
+    size_t len;
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    static const char alphabet[] = " \t\n\"\\#=%:,/*?.-0123456789smhBKiMGaz\xc3\xa9\xff";
+    ck_assert_ptr_nonnull(fp);
+    src = malloc(1 << 16);
+    len = fread(src, 1, 1 << 16, fp);
+    fclose(fp);
+    buf = malloc(len + 1);
+    /* Every truncation. */
+    for (size_t n = 0; n <= len; n += 7)
+        fz_parse(src, n);
+    /* Random byte mutations of the valid file. */
+    for (int round = 0; round < 400; round++) {
+        memcpy(buf, src, len);
+        for (int k = 0; k < 1 + (int)(fz_next(&seed) % 8); k++) {
+            size_t at = fz_next(&seed) % len;
+            buf[at] = (fz_next(&seed) & 1) ? (char)fz_next(&seed)
+                                           : alphabet[fz_next(&seed) % (sizeof alphabet - 1)];
+        }
+        fz_parse(buf, len);
+    }
+    /* Pure noise after a valid header. */
+    for (int round = 0; round < 200; round++) {
+        size_t n = strlen(HDR);
+        memcpy(buf, HDR, n);
+        for (; n < 600 && n < len; n++)
+            buf[n] = alphabet[fz_next(&seed) % (sizeof alphabet - 1)];
+        fz_parse(buf, n);
+    }
+    free(buf);
+    free(src);
+}
+END_TEST
+
+/* ---- commands ------------------------------------------------------------------------------- */
+
+START_TEST(scn_cmd_check_exit_codes)
+{
+    char good[1024], good2[1024], dir[1024];
+    char bad[] = "/tmp/s3sim-test-scn-XXXXXX";
+    int fd = mkstemp(bad);
+    char *argv_good[] = {"check", good, good2, NULL};
+    char *argv_bad[] = {"check", good, bad, NULL};
+    char *argv_dir[] = {"check", dir, NULL};
+    char *argv_none[] = {"check", NULL};
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "scenario x\nat 5 compact sso\n", 28), 28);
+    close(fd);
+    data_path("composite-delete-after-failover.scn", good, sizeof good);
+    data_path("every-form.scn", good2, sizeof good2);
+    data_path("", dir, sizeof dir);
+    ck_assert(freopen("/dev/null", "w", stdout) != NULL);
+    ck_assert(freopen("/dev/null", "w", stderr) != NULL);
+    ck_assert_int_eq(cmd_check(3, argv_good), 0);
+    ck_assert_int_eq(cmd_check(3, argv_bad), 2);
+    ck_assert_int_eq(cmd_check(2, argv_dir), 0);
+    ck_assert_int_eq(cmd_check(1, argv_none), 2);
+    unlink(bad);
+}
+END_TEST
+
+START_TEST(scn_cmd_knobs_prints_every_knob)
+{
+    char out[] = "/tmp/s3sim-test-knobs-XXXXXX";
+    int fd = mkstemp(out);
+    char *argv_k[] = {"knobs", NULL};
+    char *argv_m[] = {"knobs", "--metrics", NULL};
+    char *argv_bad[] = {"knobs", "--nope", NULL};
+    static char text[1 << 16];
+    FILE *fp;
+    size_t n;
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert(freopen(out, "w", stdout) != NULL);
+    ck_assert(freopen("/dev/null", "w", stderr) != NULL);
+    ck_assert_int_eq(cmd_knobs(1, argv_k), 0);
+    ck_assert_int_eq(cmd_knobs(2, argv_m), 0);
+    ck_assert_int_eq(cmd_knobs(2, argv_bad), 2);
+    fflush(stdout);
+    fp = fopen(out, "r");
+    ck_assert_ptr_nonnull(fp);
+    n = fread(text, 1, sizeof text - 1, fp);
+    text[n] = '\0';
+    fclose(fp);
+    unlink(out);
+    for (int i = 0; i < CONF_COUNT; i++)
+        ck_assert_msg(strstr(text, conf_knob((enum conf_id)i)->name), "missing knob %d", i);
+    for (int i = 0; i < metric_count(); i++)
+        ck_assert_msg(strstr(text, metric_name(i)), "missing metric %s", metric_name(i));
+    ck_assert_ptr_nonnull(strstr(text, "[field bug F04: error ="));
+}
+END_TEST
+
+static Suite *scn_suite(void)
+{
+    Suite *s = suite_create("scn");
+    TCase *tc = tcase_create("scn");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, scn_minimal_defaults);
+    tcase_add_test(tc, scn_scalar_directives);
+    tcase_add_test(tc, scn_set_automq_forms);
+    tcase_add_test(tc, scn_at_and_every);
+    tcase_add_test(tc, scn_action_append);
+    tcase_add_test(tc, scn_action_load);
+    tcase_add_test(tc, scn_action_trim_delete_compact);
+    tcase_add_test(tc, scn_action_crash_race);
+    tcase_add_test(tc, scn_action_fault_heal);
+    tcase_add_test(tc, scn_last_action);
+    tcase_add_test(tc, scn_fault_defaults_and_ops);
+    tcase_add_test(tc, scn_fault_effects);
+    tcase_add_test(tc, scn_fault_effect_before_op);
+    tcase_add_test(tc, scn_fault_counters);
+    tcase_add_test(tc, scn_fault_line_api);
+    tcase_add_test(tc, scn_checks_every_kind);
+    tcase_add_test(tc, scn_cmp_semantics);
+    tcase_add_test(tc, scn_variant_merge);
+    tcase_add_test(tc, scn_variant_duplicate_base_checks);
+    tcase_add_test(tc, scn_resolve_overrides);
+    tcase_add_test(tc, scn_errors_table);
+    tcase_add_test(tc, scn_errors_limits);
+    tcase_add_test(tc, scn_errors_columns_count_characters);
+    tcase_add_test(tc, scn_errors_file);
+    tcase_add_test(tc, scn_example_section6);
+    tcase_add_test(tc, scn_example_every_form);
+    tcase_add_test(tc, scn_section2_forms);
+    tcase_add_test(tc, scn_every_metric_name_parses);
+    tcase_add_test(tc, scn_fuzz_truncations_and_mutations);
+    tcase_add_test(tc, scn_cmd_check_exit_codes);
+    tcase_add_test(tc, scn_cmd_knobs_prints_every_knob);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(scn_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
