@@ -30,6 +30,7 @@ static const char rpt_css[] =
     "tr.bad td{background:#fde8e8}td.num{text-align:right}\n"
     "pre{background:#f6f6f6;padding:6px;overflow-x:auto;white-space:pre-wrap}\n"
     "section.run{border-top:2px solid #ccc;margin-top:20px}\n"
+    "div.cols{display:flex;flex-wrap:wrap;gap:8px 32px;align-items:flex-start}\n"
     "table.cov td{text-align:right;min-width:2.5em}td.hit{background:#ffd7c2}\n"
     "td.zero{color:#999;background:#e6e6e6}td.na{color:#ccc}td.calls{color:#555}"
     "td.tot{font-weight:bold}\n"
@@ -173,7 +174,7 @@ static void rpt_calls_table(FILE *f, const struct run_result *r)
             }
         fputs("</td></tr>\n", f);
     }
-    fputs("</tbody></table>\n<h4>S3 calls by engine job</h4>\n<table><tbody>\n", f);
+    fputs("</tbody></table>\n</div><div>\n<h4>S3 calls by engine job</h4>\n<table><tbody>\n", f);
     for (int j = 0; j < S3_JOB_COUNT; j++)
         fprintf(f, "<tr><td>%s</td><td class=\"num\">%" PRIu64 "</td></tr>\n", s3_job_name(j),
                 r->calls_by_job[j]);
@@ -228,9 +229,11 @@ static int rpt_run_section(FILE *f, const struct run_result *r, size_t idx)
     rc = rpt_svg_timeline(f, r);
     rpt_checks_table(f, r);
     rpt_waits_table(f, r);
+    fputs("<div class=\"cols\"><div>\n", f);
     rpt_calls_table(f, r);
+    fputs("</div><div>\n", f);
     rpt_metrics_table(f, r);
-    fputs("</section>\n", f);
+    fputs("</div></div>\n</section>\n", f);
     return rc;
 }
 

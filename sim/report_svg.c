@@ -97,8 +97,9 @@ static int rpt_svg_layout(struct rpt_svg *s)
     s->tmax = r->vtime_us > r->last_progress_us ? r->vtime_us : r->last_progress_us;
     for (size_t i = 0; i < r->nevents; i++) {
         const struct run_event *e = &r->events[i];
-        int64_t t = e->t1_us > e->t0_us ? e->t1_us : e->t0_us;
-        s->tmax = t > s->tmax ? t : s->tmax;
+        /* Starts only: an end past the judgement (a call never answered)
+         * must not squash the picture; rpt_x() clamps it. */
+        s->tmax = e->t0_us > s->tmax ? e->t0_us : s->tmax;
         if (e->lane == RUN_LANE_S3 && e->op >= 0 && e->op < S3_OP_COUNT)
             op_used[e->op] = true;
         else if ((unsigned)e->lane < RUN_LANE_COUNT)
@@ -115,6 +116,10 @@ static int rpt_svg_layout(struct rpt_svg *s)
             rpt_add_row(s, &s->op_row[op], s3_op_name(op));
     for (size_t k = 0; k < sizeof always / sizeof always[0]; k++)
         lane_used[always[k]] = true;
+    /* The pending waits get a row each (rpt_wait_bars), so their copies on
+     * the wait lane would only repeat them. */
+    if (r->nwaits > 0)
+        lane_used[RUN_LANE_WAIT] = false;
     for (int l = RUN_LANE_WAL; l < RUN_LANE_COUNT; l++)
         if (lane_used[l])
             rpt_add_row(s, &s->lane_row[l], names[l]);
@@ -148,14 +153,20 @@ static void rpt_event_title(FILE *f, const struct run_event *e)
 {
     char b1[40], b2[40];
 
+    const char *label = e->label ? e->label : "";
+
     fputs("<title>", f);
     if (e->lane == RUN_LANE_S3) {
-        fprintf(f, "%s", s3_op_name(e->op));
+        const char *op = s3_op_name(e->op);
+        size_t n = strlen(op);
+        fprintf(f, "%s", op);
         if (e->job >= 0 && e->job < S3_JOB_COUNT)
             fprintf(f, " (%s)", s3_job_name(e->job));
         putc(' ', f);
+        if (strncmp(label, op, n) == 0 && label[n] == ' ')
+            label += n + 1; /* the label already names the op */
     }
-    rpt_xml_str(f, e->label, false);
+    rpt_xml_str(f, label, false);
     fprintf(f, "\nt=%s", rpt_fmt_dur(b1, sizeof b1, e->t0_us));
     if (e->t1_us > e->t0_us)
         fprintf(f, ", took %s", rpt_fmt_dur(b2, sizeof b2, e->t1_us - e->t0_us));

@@ -99,6 +99,9 @@ static void run_wait(struct run_result *r, const char *who, const char *what, in
     w->what = xstrdup(what);
     w->since_us = since;
     w->age_us = r->vtime_us - since;
+    /* sim/check.c also puts each pending wait on the wait lane. */
+    ck_assert_int_eq(
+        run_result_event(r, since, r->vtime_us, RUN_LANE_WAIT, -1, -1, FS3_EFF_NONE, true, who), 0);
 }
 
 /* Counts one S3 call on every counter and adds its timeline mark. */
@@ -110,7 +113,9 @@ static void run_call(struct run_result *r, int64_t t, enum s3_op op, enum s3_job
     r->calls_by_job[job]++;
     r->faults_by_op[op][effect] += effect != FS3_EFF_NONE;
     r->coverage[effect][op][job]++;
-    ck_assert_int_eq(run_result_event(r, t, t + 20000, RUN_LANE_S3, op, job, effect, failed, key),
+    char label[300]; /* as sim/world.c labels a call: "op key" */
+    snprintf(label, sizeof label, "%s %s", s3_op_name(op), key);
+    ck_assert_int_eq(run_result_event(r, t, t + 20000, RUN_LANE_S3, op, job, effect, failed, label),
                      0);
 }
 
@@ -586,6 +591,7 @@ START_TEST(report_html_self_contained_one_svg_per_failure)
     ck_assert_ptr_nonnull(strstr(html, "<title>compaction run 3, plan 2 waits for 2 parked blocks "
                                        "of object 1042\nsince 10m00s, pending for 20m00s</title>"));
     ck_assert_ptr_nonnull(strstr(html, "class=\"hang\"><title>hang found at 30m00s</title>"));
+    ck_assert_ptr_null(strstr(html, ">wait events</text>")); /* the wait rows say it all */
     /* A fault mark's hover title. */
     ck_assert_ptr_nonnull(strstr(html, "<title>mpu-part (sso-compaction) o/1042\nt=9m10s, took "
                                        "20ms\ninjected fault: timeout\nfailed</title>"));
@@ -632,6 +638,42 @@ START_TEST(report_dense_timeline_bounded)
     ck_assert_ptr_null(strstr(html, ">head</text>"));
     /* The axis of a day ticks every few hours. */
     ck_assert_ptr_nonnull(strstr(html, "class=\"tick\">3h</text>"));
+    free(html);
+    run_result_free(r);
+    free(r);
+}
+END_TEST
+
+/* More waits than rows: the first ones get a bar, a last row counts the
+ * rest, the table lists them all.  Wait-lane events with no pending waits
+ * get their own row. */
+START_TEST(report_many_waits_and_wait_events)
+{
+    struct run_result *r = run_new("w.scn", "w", "base", 3, RUN_FAIL);
+    char who[32];
+
+    r->hang = true;
+    for (int i = 0; i < 100; i++) {
+        snprintf(who, sizeof who, "waiter %d", i);
+        run_wait(r, who, "something", 1000 * i);
+    }
+    ck_assert_int_eq(rpt_write(tmpdir, &r, 1, false), 0);
+    char *html = slurp(path_of(tmpdir, "index.html"), NULL);
+    ck_assert_uint_eq(count_of(html, "class=\"wait\"><title>"), 40);
+    ck_assert_ptr_nonnull(strstr(html, ">+60 more waits (see the table)</text>"));
+    ck_assert_ptr_nonnull(strstr(html, "<h4>Pending waits (100): hang found</h4>"));
+    ck_assert_ptr_nonnull(strstr(html, "<td>waiter 99</td><td>something</td>"));
+    free(html);
+    run_result_free(r);
+    free(r);
+
+    r = run_new("w.scn", "w", "base", 4, RUN_FAIL);
+    ck_assert_int_eq(run_result_event(r, 10, 20000000, RUN_LANE_WAIT, -1, -1, 0, true, "a wait"),
+                     0);
+    ck_assert_int_eq(rpt_write(tmpdir, &r, 1, false), 0);
+    html = slurp(path_of(tmpdir, "index.html"), NULL);
+    ck_assert_ptr_nonnull(strstr(html, ">wait events</text>"));
+    ck_assert_ptr_nonnull(strstr(html, "class=\"x\"><title>a wait\nt=10us, took 19.999s\nfailed"));
     free(html);
     run_result_free(r);
     free(r);
@@ -857,6 +899,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, report_junit_groups_by_file);
     tcase_add_test(tc, report_html_self_contained_one_svg_per_failure);
     tcase_add_test(tc, report_dense_timeline_bounded);
+    tcase_add_test(tc, report_many_waits_and_wait_events);
     tcase_add_test(tc, report_empty_run_list);
     tcase_add_test(tc, report_same_runs_same_bytes);
     tcase_add_test(tc, report_bad_arguments);
