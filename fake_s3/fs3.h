@@ -25,9 +25,12 @@
  *     copied range, a server-side copy; other ops: 0).
  *
  * ETags are computed lazily: MD5 is only run when a caller needs it (HEAD,
- * LIST, a request carrying an MD5 checksum, a CompleteMultipartUpload with
- * non-empty part ETags) and then cached on the object.  GET returns the
- * cached ETag or "" (a GET never pays for MD5).  A multipart object's ETag is
+ * a request carrying an MD5 checksum, a CompleteMultipartUpload with
+ * non-empty part ETags) and then cached on the object.  GET and LIST return
+ * the cached ETag or "" (s3.h allows it): neither pays for MD5, so that a
+ * CRC32C run, or a LIST of a large bucket, never hashes whole objects.
+ * UploadPartCopy answers ETag "" (its part's MD5 is computed at complete if
+ * a non-empty ETag is then given for it).  A multipart object's ETag is
  * "\"<md5 of the parts' MD5s>-N\"".
  *
  * Stale view: with a history window H > 0 (fs3_config.history_us or
