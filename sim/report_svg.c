@@ -169,7 +169,10 @@ static void rpt_event_title(FILE *f, const struct run_event *e)
     rpt_xml_str(f, label, false);
     fprintf(f, "\nt=%s", rpt_fmt_dur(b1, sizeof b1, e->t0_us));
     if (e->t1_us > e->t0_us)
-        fprintf(f, ", took %s", rpt_fmt_dur(b2, sizeof b2, e->t1_us - e->t0_us));
+        fprintf(f, ", took %s",
+                rpt_fmt_dur(b2, sizeof b2,
+                            e->t0_us < 0 && e->t1_us > INT64_MAX + e->t0_us ? INT64_MAX
+                                                                            : e->t1_us - e->t0_us));
     if (e->effect > FS3_EFF_NONE)
         fprintf(f, "\ninjected fault: %s", rpt_effect_name(e->effect));
     if (e->failed)
@@ -349,7 +352,7 @@ static void rpt_axis(struct rpt_svg *s, int height)
                                     INT64_C(86400000000),
                                     INT64_C(172800000000),
                                     INT64_C(604800000000)};
-    int64_t step = steps[sizeof steps / sizeof steps[0] - 1];
+    int64_t step = s->tmax / 10 + 1; /* beyond weeks: no round step */
     char b[40];
 
     for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)

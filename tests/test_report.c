@@ -680,6 +680,48 @@ START_TEST(report_many_waits_and_wait_events)
 }
 END_TEST
 
+/* Absurd values (negative times, an end before the start, unknown ops,
+ * lanes and effects, a judgement at INT64_MAX) neither crash the writers nor
+ * blow up the picture. */
+START_TEST(report_absurd_values)
+{
+    struct run_result *r = run_new("x.scn", "x", "base", UINT64_MAX, RUN_ERROR);
+
+    run_wait(r, "w", "x", -5);
+    r->waits[0].since_us = INT64_MIN;
+    r->waits[0].age_us = INT64_MAX;
+    r->vtime_us = INT64_MAX;
+    r->last_progress_us = INT64_MIN;
+    r->wall_seconds = -1.0 / 0.0;
+    memset(r->trace_hex, '<', sizeof r->trace_hex); /* not even NUL-terminated */
+    ck_assert_int_eq(run_result_event(r, -5, -10, RUN_LANE_S3, 99, 99, 99, true, NULL), 0);
+    ck_assert_int_eq(run_result_event(r, -5, INT64_MAX, RUN_LANE_S3, 1, -1, 0, false, "head"), 0);
+    ck_assert_int_eq(run_result_event(r, 7, 3, (enum run_lane)77, -1, -1, 0, false, "?"), 0);
+    ck_assert_int_eq(
+        run_result_event(r, INT64_MAX, INT64_MAX, RUN_LANE_CRASH, -1, -1, 0, false, "late"), 0);
+
+    ck_assert_int_eq(rpt_write(tmpdir, &r, 1, true), 0);
+    size_t len;
+    char *html = slurp(path_of(tmpdir, "index.html"), &len);
+    ck_assert_uint_lt(len, 100000);
+    ck_assert_uint_eq(count_of(html, "<svg"), 1);
+    ck_assert_ptr_null(strstr(html, "<<"));
+    free(html);
+    struct jx x;
+    junit_parse(path_of(tmpdir, "junit.xml"), &x);
+    ck_assert_int_eq(x.errors, 1);
+    char out[64];
+    ck_assert_int_eq(python("import json,sys\nd=json.load(open(sys.argv[1]))\n"
+                            "r=d['runs'][0]\nassert r['wall_seconds'] is None and r['trace']==''\n"
+                            "assert r['seed']==18446744073709551615\nprint('ok')\n",
+                            path_of(tmpdir, "results.json"), out, sizeof out),
+                     0);
+    ck_assert_str_eq(out, "ok");
+    run_result_free(r);
+    free(r);
+}
+END_TEST
+
 START_TEST(report_empty_run_list)
 {
     struct jx x;
@@ -900,6 +942,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, report_html_self_contained_one_svg_per_failure);
     tcase_add_test(tc, report_dense_timeline_bounded);
     tcase_add_test(tc, report_many_waits_and_wait_events);
+    tcase_add_test(tc, report_absurd_values);
     tcase_add_test(tc, report_empty_run_list);
     tcase_add_test(tc, report_same_runs_same_bytes);
     tcase_add_test(tc, report_bad_arguments);
