@@ -1,13 +1,9 @@
 /* http_sig.c - the fake S3's SigV4 verifier and aws-chunked decoder (see http_sig.h). */
 #include "http_sig.h"
 
-/* OpenSSL's types.h declares a typedef ERR_STATE, which err.h also names:
- * hide OpenSSL's under another name before err.h comes in. */
-#define ERR_STATE openssl_ERR_STATE
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#undef ERR_STATE
 
 #include "err.h"
 #include <stdio.h>

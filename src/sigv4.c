@@ -1,12 +1,8 @@
 /* sigv4.c - AWS Signature Version 4 (see sigv4.h). */
 #include "sigv4.h"
 
-/* OpenSSL's types.h declares a typedef ERR_STATE, which err.h also names:
- * hide OpenSSL's under another name before err.h comes in. */
-#define ERR_STATE openssl_ERR_STATE
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#undef ERR_STATE
 
 #include "err.h"
 #include <stdio.h>
