@@ -17,4 +17,7 @@ int cmd_check(int argc, char **argv);
  * or 2 on a usage error. */
 int cmd_knobs(int argc, char **argv);
 
+/* s3sim serve ...: the fake S3 as an S3 server (sim/cmd_serve.c, http helper). */
+int cmd_serve(int argc, char **argv);
+
 #endif /* S3SIM_CMD_H */

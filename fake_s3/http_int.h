@@ -1,0 +1,152 @@
+/*
+ * http_int.h - internals shared by the HTTP front's files: http.c (the
+ * libmicrohttpd glue: connections, bodies, suspend/resume, reset),
+ * http_ops.c (S3 semantics: routing, auth, one or more s3_ops calls per
+ * request) and http_xml.c (XML out and in).  Not a public contract.
+ */
+#ifndef S3SIM_FAKE_HTTP_INT_H
+#define S3SIM_FAKE_HTTP_INT_H
+
+#include "http.h"
+#include "http_sig.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HR_MAX_HEADERS 64
+#define HR_MAX_QUERY 64
+#define HR_MAX_BUCKETS 256
+
+/* A growable byte buffer with a cap and a failure flag (curl's dynbuf). */
+struct hr_buf {
+    char *p;
+    size_t len, cap;
+    size_t max; /* 0 = no cap */
+    bool failed;
+};
+void hr_buf_add(struct hr_buf *b, const void *src, size_t n);
+void hr_buf_adds(struct hr_buf *b, const char *s);
+void hr_buf_addf(struct hr_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Appends s XML-escaped; with url, URL-encoded first (encoding-type=url). */
+void hr_buf_add_xml(struct hr_buf *b, const char *s, bool url);
+void hr_buf_free(struct hr_buf *b);
+
+struct hr_bucket {
+    char name[64];
+    struct s3_ops *ops;
+    bool owned;        /* made by the factory: destroyed by it */
+    struct fs3 *store; /* made by the default factory (else NULL) */
+    struct fs3_fault *fault;
+};
+
+struct hr_kv {
+    const char *name;
+    const char *value; /* NULL when the query had no '=' */
+};
+
+/* The response being built. */
+struct hr_resp {
+    int status;
+    struct hr_buf hdrs; /* "Name: value\n" lines */
+    uint8_t *body;      /* malloc'ed */
+    size_t body_len;
+    uint64_t head_len; /* HEAD: the Content-Length to announce */
+    bool head;
+    bool reset; /* send part of it, then reset the connection */
+    bool hold;  /* never answer */
+};
+
+enum hr_state { HR_NEW, HR_BODY, HR_WAITING, HR_DONE, HR_HELD };
+
+/* One request, from its first header to the response being queued. */
+struct hr_req {
+    struct fs3_http *srv;
+    void *conn; /* struct MHD_Connection */
+    enum hr_state state;
+    bool suspended;
+    char *raw_uri; /* as received: path?query */
+    char *path;    /* raw path (points into a copy of raw_uri) */
+    char *query;   /* raw query or "" */
+    const char *method;
+    struct fs3_sig_header hdr[HR_MAX_HEADERS];
+    size_t nhdr;
+    bool too_many_headers;
+    struct hr_kv q[HR_MAX_QUERY]; /* decoded query pairs (strings in qbuf) */
+    size_t nq;
+    char *qbuf;
+    struct hr_buf body; /* the request body, capped */
+    bool body_too_big;
+
+    /* Route. */
+    char bucket[64];
+    char *key;                /* decoded key, malloc'ed; NULL: bucket level */
+    struct hr_bucket *b;      /* valid during hr_dispatch only */
+    struct s3_checksum cksum; /* the client's, from headers or trailers */
+    bool has_cksum;
+    struct s3_ops *ops; /* where sreq went (for cancel) */
+    bool in_flight;     /* an s3_req of ours is submitted */
+    struct s3_req sreq;
+    const char *keys1[1];
+
+    /* Multi-step operations. */
+    int step;
+    void *op; /* per-operation state (malloc'ed) */
+    void (*op_free)(void *op);
+
+    struct hr_resp resp;
+};
+
+/* From http.c: the server's parts that http_ops.c uses. */
+const struct fs3_http_config *hr_config(struct fs3_http *h);
+struct hr_bucket *hr_bucket_find(struct fs3_http *h, const char *name);
+struct hr_bucket *hr_bucket_at(struct fs3_http *h, size_t i);
+size_t hr_bucket_count(struct fs3_http *h);
+int hr_bucket_create(struct fs3_http *h, const char *name);
+void hr_bucket_remove(struct fs3_http *h, struct hr_bucket *b);
+void hr_count_auth_failure(struct fs3_http *h);
+int64_t hr_wall_secs(void);
+
+/* Marks r done; resumes its connection when it was suspended.  Lock held. */
+void hr_finish(struct hr_req *r);
+
+/* From http_ops.c: handles a complete request (lock held).  It ends with
+ * hr_finish(r), now or from a later s3 callback. */
+void hr_dispatch(struct hr_req *r);
+/* Cancels r's call in flight, if any (lock held), and frees its state. */
+void hr_abandon(struct hr_req *r);
+/* Sets an S3 error response. */
+void hr_error(struct hr_req *r, int status, const char *code, const char *msg);
+void hr_header(struct hr_req *r, const char *name, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* From http_ops.c, for http_list.c. */
+const char *hr_q(const struct hr_req *r, const char *name);
+bool hr_has_q(const struct hr_req *r, const char *name);
+const char *hr_hdr(const struct hr_req *r, const char *name);
+void hr_submit(struct hr_req *r, struct s3_ops *ops, enum s3_op op, s3_cb cb);
+bool hr_result_failed(struct hr_req *r, const struct s3_result *res);
+void hr_xml_body(struct hr_req *r, int status, struct hr_buf *xml);
+int64_t hr_mtime(const struct hr_req *r);
+
+/* From http_list.c: the listing and bucket operations (lock held). */
+void hr_list_objects(struct hr_req *r);
+void hr_list_buckets(struct hr_req *r);
+void hr_bucket_op(struct hr_req *r);
+
+/* From http_xml.c. */
+int hr_parse_complete(const char *xml, size_t len, struct s3_part **parts, size_t *nparts);
+int hr_parse_delete(const char *xml, size_t len, char ***keys, size_t *nkeys, bool *quiet);
+void hr_iso_time(int64_t unix_secs, char out[32]);
+void hr_http_time(int64_t unix_secs, char out[40]);
+int hr_b64_decode(const char *in, uint8_t *out, size_t outsz);
+void hr_b64_encode(const uint8_t *in, size_t n, char *out, size_t outsz);
+
+#endif /* S3SIM_FAKE_HTTP_INT_H */

@@ -1,0 +1,391 @@
+/* http_list.c - bucket operations and listings of the HTTP front (see http.h).
+ *
+ * ListObjectsV2 without delimiter or start-after maps one page to one store
+ * list call, continuation tokens passed through.  Every other listing
+ * (delimiter, start-after, V1 markers, versions) reads the whole prefix from
+ * the store, page by page, and pages the answer itself, its token being the
+ * last key or common prefix it returned.  Lock held throughout. */
+#include "err.h"
+#include "http_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HR_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define HR_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define HR_SCAN_MAX 2000000 /* keys one scanning listing may hold */
+
+void hr_delete_objects(struct hr_req *r);
+
+enum hr_list_kind { HR_LIST_V1, HR_LIST_V2, HR_LIST_VERSIONS };
+
+struct hr_entry {
+    char *key;
+    uint64_t size;
+    char etag[S3_ETAG_MAX];
+};
+
+struct hr_list {
+    enum hr_list_kind kind;
+    const char *prefix; /* query strings live in r->qbuf */
+    const char *delim;
+    const char *start; /* list keys after this one ("" = from the start) */
+    const char *token; /* the client's continuation token, or NULL */
+    int max_keys;
+    bool url;
+    bool direct;
+    bool check_empty; /* DeleteBucket's emptiness probe */
+    struct hr_entry *e;
+    size_t n, cap;
+    char next[S3_MAX_KEY + 1]; /* the store's token of the next page */
+};
+
+static void hr_list_free(void *p)
+{
+    struct hr_list *l = p;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->e[i].key);
+    free(l->e);
+    free(l);
+}
+
+static void hr_tag(struct hr_buf *b, const char *tag, const char *v, bool url)
+{
+    hr_buf_addf(b, "<%s>", tag);
+    hr_buf_add_xml(b, v ? v : "", url);
+    hr_buf_addf(b, "</%s>", tag);
+}
+
+static void hr_entry_xml(struct hr_buf *b, const struct hr_list *l, const struct hr_entry *e)
+{
+    char t[32];
+    hr_iso_time(1704067200, t);
+    hr_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "<Version>" : "<Contents>");
+    hr_tag(b, "Key", e->key, l->url);
+    if (l->kind == HR_LIST_VERSIONS)
+        hr_buf_adds(b, "<VersionId>null</VersionId><IsLatest>true</IsLatest>");
+    hr_buf_addf(b, "<LastModified>%s</LastModified>", t);
+    hr_tag(b, "ETag", e->etag, false);
+    hr_buf_addf(b, "<Size>%llu</Size><StorageClass>STANDARD</StorageClass>",
+                (unsigned long long)e->size);
+    if (l->kind != HR_LIST_V2)
+        hr_buf_adds(b, "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>");
+    hr_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "</Version>" : "</Contents>");
+}
+
+/* The answer's head, up to the entries. */
+static void hr_list_head(struct hr_buf *b, struct hr_req *r, const struct hr_list *l)
+{
+    hr_buf_addf(b, HR_XML_HEAD "<%s xmlns=\"" HR_XMLNS "\">",
+                l->kind == HR_LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+    hr_tag(b, "Name", r->bucket, false);
+    hr_tag(b, "Prefix", l->prefix, l->url);
+    if (l->kind == HR_LIST_V1)
+        hr_tag(b, "Marker", l->start, l->url);
+    if (l->kind == HR_LIST_VERSIONS) {
+        hr_tag(b, "KeyMarker", l->start, l->url);
+        hr_buf_adds(b, "<VersionIdMarker></VersionIdMarker>");
+    }
+    if (l->kind == HR_LIST_V2 && l->token)
+        hr_tag(b, "ContinuationToken", l->token, false);
+    if (l->kind == HR_LIST_V2 && hr_q(r, "start-after"))
+        hr_tag(b, "StartAfter", hr_q(r, "start-after"), l->url);
+    hr_buf_addf(b, "<MaxKeys>%d</MaxKeys>", l->max_keys);
+    if (l->delim && *l->delim)
+        hr_tag(b, "Delimiter", l->delim, l->url);
+    if (l->url)
+        hr_buf_adds(b, "<EncodingType>url</EncodingType>");
+}
+
+static void hr_list_tail(struct hr_buf *b, const struct hr_list *l, bool truncated,
+                         const char *next, size_t count)
+{
+    hr_buf_addf(b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
+    if (l->kind == HR_LIST_V2) {
+        hr_buf_addf(b, "<KeyCount>%zu</KeyCount>", count);
+        if (truncated)
+            hr_tag(b, "NextContinuationToken", next, false);
+    } else if (truncated) {
+        hr_tag(b, l->kind == HR_LIST_V1 ? "NextMarker" : "NextKeyMarker", next, l->url);
+        if (l->kind == HR_LIST_VERSIONS)
+            hr_buf_adds(b, "<NextVersionIdMarker>null</NextVersionIdMarker>");
+    }
+    hr_buf_addf(b, "</%s>",
+                l->kind == HR_LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+}
+
+/* Pages the scanned keys: after start, grouped by the delimiter, max_keys. */
+static void hr_scan_answer(struct hr_req *r, struct hr_list *l)
+{
+    struct hr_buf b = {0}, cp = {0};
+    size_t plen = strlen(l->prefix), dlen = l->delim ? strlen(l->delim) : 0, count = 0;
+    const char *last = "", *lastcp = NULL;
+    bool truncated = false;
+    hr_list_head(&b, r, l);
+    for (size_t i = 0; i < l->n; i++) {
+        const char *k = l->e[i].key;
+        if (strcmp(k, l->start) <= 0)
+            continue;
+        const char *d = dlen ? strstr(k + plen, l->delim) : NULL;
+        size_t cplen = d ? (size_t)(d - k) + dlen : 0;
+        if (d && lastcp && strlen(lastcp) == cplen && strncmp(lastcp, k, cplen) == 0)
+            continue; /* same common prefix as the previous key */
+        if (d && strncmp(l->start, k, cplen) == 0 && strlen(l->start) == cplen)
+            continue; /* the marker is this common prefix */
+        if ((int)count == l->max_keys) {
+            truncated = true;
+            break;
+        }
+        count++;
+        if (d) {
+            lastcp = k;
+            hr_buf_adds(&cp, "<CommonPrefixes><Prefix>");
+            char *pfx = strndup(k, cplen);
+            if (pfx)
+                hr_buf_add_xml(&cp, pfx, l->url);
+            free(pfx);
+            hr_buf_adds(&cp, "</Prefix></CommonPrefixes>");
+            last = k;                  /* compared by prefix below */
+            l->e[i].key[cplen] = '\0'; /* the token is the prefix itself */
+            last = l->e[i].key;
+        } else {
+            hr_entry_xml(&b, l, &l->e[i]);
+            last = k;
+        }
+    }
+    if (cp.len)
+        hr_buf_add(&b, cp.p, cp.len);
+    hr_buf_free(&cp);
+    hr_list_tail(&b, l, truncated, last, count);
+    hr_xml_body(r, 200, &b);
+}
+
+static bool hr_list_keep(struct hr_list *l, const struct s3_result *res)
+{
+    if (l->n + res->nentries > HR_SCAN_MAX)
+        return false;
+    if (l->n + res->nentries > l->cap) {
+        size_t cap = l->cap ? l->cap : 1024;
+        while (cap < l->n + res->nentries)
+            cap *= 2;
+        struct hr_entry *e = realloc(l->e, cap * sizeof *e);
+        if (!e)
+            return false;
+        l->e = e;
+        l->cap = cap;
+    }
+    for (size_t i = 0; i < res->nentries; i++) {
+        struct hr_entry *e = &l->e[l->n];
+        e->key = strdup(res->entries[i].key);
+        if (!e->key)
+            return false;
+        e->size = res->entries[i].size;
+        memcpy(e->etag, res->entries[i].etag, sizeof e->etag);
+        l->n++;
+    }
+    return true;
+}
+
+static void hr_list_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    struct hr_list *l = r->op;
+    r->in_flight = false;
+    if (hr_result_failed(r, res))
+        goto done;
+    if (l->check_empty) {
+        if (res->nentries > 0) {
+            hr_error(r, 409, "BucketNotEmpty", "The bucket you tried to delete is not empty");
+        } else {
+            hr_bucket_remove(r->srv, hr_bucket_find(r->srv, r->bucket));
+            r->resp.status = 204;
+        }
+        goto done;
+    }
+    if (l->direct) {
+        struct hr_buf b = {0};
+        hr_list_head(&b, r, l);
+        for (size_t i = 0; i < res->nentries; i++) {
+            struct hr_entry e = {res->entries[i].key, res->entries[i].size, ""};
+            memcpy(e.etag, res->entries[i].etag, sizeof e.etag);
+            hr_entry_xml(&b, l, &e);
+        }
+        hr_list_tail(&b, l, res->truncated, res->next_token, res->nentries);
+        hr_xml_body(r, 200, &b);
+        goto done;
+    }
+    if (!hr_list_keep(l, res)) {
+        hr_error(r, 500, "InternalError", "listing too large for s3sim");
+        goto done;
+    }
+    if (res->truncated && res->next_token[0]) {
+        snprintf(l->next, sizeof l->next, "%s", res->next_token);
+        r->sreq.token = l->next;
+        hr_submit(r, r->ops, S3_OP_LIST, hr_list_done);
+        return;
+    }
+    hr_scan_answer(r, l);
+done:
+    hr_finish(r);
+}
+
+static bool hr_list_params(struct hr_req *r, struct hr_list *l)
+{
+    const char *mk = hr_q(r, "max-keys"), *enc = hr_q(r, "encoding-type");
+    l->kind = hr_q(r, "versions")                                          ? HR_LIST_VERSIONS
+              : hr_q(r, "list-type") && !strcmp(hr_q(r, "list-type"), "2") ? HR_LIST_V2
+                                                                           : HR_LIST_V1;
+    l->prefix = hr_q(r, "prefix") ? hr_q(r, "prefix") : "";
+    l->delim = hr_q(r, "delimiter");
+    l->max_keys = 1000;
+    if (mk) {
+        char *end;
+        long v = strtol(mk, &end, 10);
+        if (*end || v < 0)
+            return false;
+        l->max_keys = v > 1000 ? 1000 : (int)v;
+    }
+    if (enc && strcmp(enc, "url") != 0)
+        return false;
+    l->url = enc != NULL;
+    l->token = l->kind == HR_LIST_V2 ? hr_q(r, "continuation-token") : NULL;
+    l->start = l->kind == HR_LIST_V1         ? hr_q(r, "marker")
+               : l->kind == HR_LIST_VERSIONS ? hr_q(r, "key-marker")
+                                             : (l->token ? l->token : hr_q(r, "start-after"));
+    if (!l->start)
+        l->start = "";
+    l->direct = l->kind == HR_LIST_V2 && (!l->delim || !*l->delim) && !hr_q(r, "start-after") &&
+                l->max_keys > 0;
+    return true;
+}
+
+void hr_list_objects(struct hr_req *r)
+{
+    struct hr_list *l = calloc(1, sizeof *l);
+    if (!l) {
+        hr_error(r, 500, "InternalError", "out of memory");
+        hr_finish(r);
+        return;
+    }
+    r->op = l;
+    r->op_free = hr_list_free;
+    if (!hr_list_params(r, l)) {
+        hr_error(r, 400, "InvalidArgument", "invalid listing argument");
+        hr_finish(r);
+        return;
+    }
+    memset(&r->sreq, 0, sizeof r->sreq);
+    r->sreq.prefix = l->prefix;
+    r->sreq.token = l->direct ? l->token : NULL;
+    r->sreq.max_keys = l->direct ? l->max_keys : 1000;
+    hr_submit(r, r->b->ops, S3_OP_LIST, hr_list_done);
+}
+
+/* --- buckets ----------------------------------------------------------------- */
+
+void hr_list_buckets(struct hr_req *r)
+{
+    struct hr_buf b = {0};
+    char t[32];
+    hr_iso_time(1704067200, t);
+    hr_buf_adds(&b, HR_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim"
+                                "</ID><DisplayName>s3sim</DisplayName></Owner><Buckets>");
+    for (size_t i = 0; i < hr_bucket_count(r->srv); i++) {
+        hr_buf_adds(&b, "<Bucket>");
+        hr_tag(&b, "Name", hr_bucket_at(r->srv, i)->name, false);
+        hr_buf_addf(&b, "<CreationDate>%s</CreationDate></Bucket>", t);
+    }
+    hr_buf_adds(&b, "</Buckets></ListAllMyBucketsResult>");
+    hr_xml_body(r, 200, &b);
+}
+
+static void hr_bucket_create_op(struct hr_req *r)
+{
+    int rc = hr_bucket_create(r->srv, r->bucket);
+    if (rc == ERR_EXISTS)
+        hr_error(r, 409, "BucketAlreadyOwnedByYou",
+                 "Your previous request to create the named "
+                 "bucket succeeded and you already own it.");
+    else if (rc == ERR_INVAL)
+        hr_error(r, 400, "InvalidBucketName", "The specified bucket is not valid.");
+    else if (rc == ERR_UNSUPPORTED)
+        hr_error(r, 403, "AccessDenied", "this s3sim server serves fixed buckets only");
+    else if (rc)
+        hr_error(r, 500, "InternalError", err_str(rc));
+    else {
+        hr_header(r, "Location", "/%s", r->bucket);
+        r->resp.status = 200;
+    }
+}
+
+static void hr_bucket_delete_op(struct hr_req *r)
+{
+    struct hr_list *l = calloc(1, sizeof *l);
+    if (!l) {
+        hr_error(r, 500, "InternalError", "out of memory");
+        hr_finish(r);
+        return;
+    }
+    l->check_empty = true;
+    r->op = l;
+    r->op_free = hr_list_free;
+    memset(&r->sreq, 0, sizeof r->sreq);
+    r->sreq.prefix = "";
+    r->sreq.max_keys = 1;
+    hr_submit(r, r->b->ops, S3_OP_LIST, hr_list_done);
+}
+
+static void hr_bucket_get_op(struct hr_req *r)
+{
+    struct hr_buf b = {0};
+    const char *region = hr_config(r->srv)->region;
+    if (hr_has_q(r, "location")) {
+        hr_buf_adds(&b, HR_XML_HEAD "<LocationConstraint xmlns=\"" HR_XMLNS "\">");
+        if (strcmp(region, "us-east-1") != 0)
+            hr_buf_add_xml(&b, region, false);
+        hr_buf_adds(&b, "</LocationConstraint>");
+        hr_xml_body(r, 200, &b);
+    } else if (hr_has_q(r, "versioning")) {
+        hr_buf_adds(&b, HR_XML_HEAD "<VersioningConfiguration xmlns=\"" HR_XMLNS "\"/>");
+        hr_xml_body(r, 200, &b);
+    } else {
+        static const char *const unsupported[] = {
+            "acl",     "policy",  "uploads",    "lifecycle",   "cors",       "tagging",
+            "website", "logging", "encryption", "replication", "object-lock"};
+        for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
+            if (hr_has_q(r, unsupported[i])) {
+                hr_error(r, 501, "NotImplemented", "this sub-resource is not served by s3sim");
+                return;
+            }
+        }
+        hr_list_objects(r);
+        return;
+    }
+}
+
+void hr_bucket_op(struct hr_req *r)
+{
+    const char *m = r->method;
+    if (strcmp(m, "PUT") == 0 && r->nq == 0) {
+        hr_bucket_create_op(r);
+    } else if (!r->b) {
+        hr_error(r, 404, "NoSuchBucket", "The specified bucket does not exist");
+    } else if (strcmp(m, "HEAD") == 0) {
+        hr_header(r, "x-amz-bucket-region", "%s", hr_config(r->srv)->region);
+        r->resp.status = 200;
+    } else if (strcmp(m, "GET") == 0) {
+        hr_bucket_get_op(r);
+        if (r->in_flight || r->state != HR_WAITING)
+            return;
+    } else if (strcmp(m, "DELETE") == 0 && r->nq == 0) {
+        hr_bucket_delete_op(r);
+        return;
+    } else if (strcmp(m, "POST") == 0 && hr_has_q(r, "delete")) {
+        hr_delete_objects(r);
+        return;
+    } else {
+        hr_error(r, 501, "NotImplemented", "this bucket operation is not served by s3sim");
+    }
+    hr_finish(r);
+}

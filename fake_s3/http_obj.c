@@ -1,0 +1,563 @@
+/* http_obj.c - the object operations of the HTTP front (see http.h): get, head,
+ * put, copy, delete, delete-objects and multipart.  Lock held throughout. */
+#include "err.h"
+#include "http_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HR_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define HR_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+
+void hr_object_op(struct hr_req *r);
+void hr_delete_objects(struct hr_req *r);
+
+static void hr_req_reset(struct hr_req *r)
+{
+    memset(&r->sreq, 0, sizeof r->sreq);
+    r->sreq.key = r->key;
+    r->sreq.range_end = -1;
+}
+
+static void hr_etag_header(struct hr_req *r, const char *etag)
+{
+    if (etag && *etag)
+        hr_header(r, "ETag", "%s", etag);
+}
+
+static void hr_last_modified(struct hr_req *r)
+{
+    char t[40];
+    hr_http_time(hr_mtime(r), t);
+    hr_header(r, "Last-Modified", "%s", t);
+}
+
+/* The checksum sent to the store: the client's, or an MD5 of our own so that
+ * the store always has an ETag to give. */
+static void hr_put_cksum(struct hr_req *r)
+{
+    if (r->has_cksum)
+        r->sreq.cksum = r->cksum;
+    else
+        s3_checksum_compute(S3_CKSUM_MD5, (const uint8_t *)r->sreq.body, r->sreq.body_len,
+                            &r->sreq.cksum);
+}
+
+static void hr_echo_cksum(struct hr_req *r, const struct s3_result *res)
+{
+    char name[40], v[64];
+    const struct s3_checksum *ck = res->cksum.alg == r->cksum.alg ? &res->cksum : &r->cksum;
+    if (!r->has_cksum || ck->alg == S3_CKSUM_MD5 || ck->alg == S3_CKSUM_NONE || !ck->len)
+        return;
+    snprintf(name, sizeof name, "x-amz-checksum-%s", s3_cksum_name(ck->alg));
+    for (char *p = name; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    hr_b64_encode(ck->value, ck->len, v, sizeof v);
+    hr_header(r, name, "%s", v);
+}
+
+/* The ETag of a put: the store's, or the MD5 of the body. */
+static void hr_put_etag(struct hr_req *r, const struct s3_result *res)
+{
+    char etag[S3_ETAG_MAX];
+    if (res->etag[0]) {
+        hr_etag_header(r, res->etag);
+        return;
+    }
+    s3_etag_md5((const uint8_t *)r->sreq.body, r->sreq.body_len, etag);
+    hr_etag_header(r, etag);
+}
+
+/* --- get and head -------------------------------------------------------------- */
+
+static void hr_get_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    r->in_flight = false;
+    if (!hr_result_failed(r, res)) {
+        bool ranged = req->range_start > 0 || req->range_end >= 0 || hr_hdr(r, "Range");
+        hr_etag_header(r, res->etag);
+        hr_last_modified(r);
+        hr_header(r, "Accept-Ranges", "bytes");
+        hr_header(r, "Content-Type", "binary/octet-stream");
+        if (ranged && res->body_len > 0)
+            hr_header(r, "Content-Range", "bytes %lld-%lld/%llu", (long long)req->range_start,
+                      (long long)req->range_start + (long long)res->body_len - 1,
+                      (unsigned long long)res->object_size);
+        r->resp.status = ranged ? 206 : 200;
+        free(r->resp.body);
+        r->resp.body = res->body;
+        r->resp.body_len = res->body_len;
+        res->body = NULL;
+        res->body_len = 0;
+    } else if (res->transport == S3_TR_RESET && res->body && res->body_len) {
+        /* A reset in the middle of the object's bytes, not of an error body. */
+        free(r->resp.body);
+        r->resp.status = 200;
+        r->resp.body = res->body;
+        r->resp.body_len = res->body_len;
+        res->body = NULL;
+    }
+    hr_finish(r);
+}
+
+/* bytes=-N needs the size first: head, then get the tail. */
+static void hr_suffix_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    int64_t n = (int64_t)(intptr_t)r->op;
+    r->in_flight = false;
+    r->op = NULL;
+    if (hr_result_failed(r, res)) {
+        hr_finish(r);
+        return;
+    }
+    if (n <= 0 || res->object_size == 0) {
+        hr_error(r, 416, "InvalidRange", "The requested range is not satisfiable");
+        hr_finish(r);
+        return;
+    }
+    hr_req_reset(r);
+    r->sreq.range_start = (int64_t)res->object_size > n ? (int64_t)res->object_size - n : 0;
+    hr_submit(r, r->ops, S3_OP_GET, hr_get_done);
+}
+
+/* Parses a Range header; returns false when it should be ignored. */
+static bool hr_parse_range(const char *h, int64_t *start, int64_t *end, int64_t *suffix)
+{
+    long long a, b;
+    char c;
+    *suffix = -1;
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return false;
+    h += 6;
+    if (sscanf(h, "-%lld%c", &a, &c) == 1 && a >= 0) {
+        *suffix = a;
+        return true;
+    }
+    int n = sscanf(h, "%lld-%lld%c", &a, &b, &c);
+    if (n == 2 && a >= 0 && b >= a) {
+        *start = a;
+        *end = b + 1;
+        return true;
+    }
+    if (sscanf(h, "%lld-%c", &a, &c) == 1 && a >= 0 && h[strlen(h) - 1] == '-') {
+        *start = a;
+        *end = -1;
+        return true;
+    }
+    return false;
+}
+
+static void hr_get(struct hr_req *r)
+{
+    int64_t suffix;
+    hr_req_reset(r);
+    if (hr_parse_range(hr_hdr(r, "Range"), &r->sreq.range_start, &r->sreq.range_end, &suffix) &&
+        suffix >= 0) {
+        r->op = (void *)(intptr_t)suffix;
+        r->op_free = NULL;
+        hr_submit(r, r->b->ops, S3_OP_HEAD, hr_suffix_done);
+        return;
+    }
+    hr_submit(r, r->b->ops, S3_OP_GET, hr_get_done);
+}
+
+static void hr_head_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    r->in_flight = false;
+    if (!hr_result_failed(r, res)) {
+        hr_etag_header(r, res->etag);
+        hr_last_modified(r);
+        hr_header(r, "Accept-Ranges", "bytes");
+        hr_header(r, "Content-Type", "binary/octet-stream");
+        r->resp.status = 200;
+        r->resp.head = true;
+        r->resp.head_len = res->object_size;
+    }
+    hr_finish(r);
+}
+
+/* --- put, delete ------------------------------------------------------------ */
+
+static void hr_put_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    r->in_flight = false;
+    if (!hr_result_failed(r, res)) {
+        hr_put_etag(r, res);
+        hr_echo_cksum(r, res);
+        r->resp.status = 200;
+    }
+    hr_finish(r);
+}
+
+static void hr_put(struct hr_req *r)
+{
+    hr_req_reset(r);
+    r->sreq.body = (const uint8_t *)(r->body.p ? r->body.p : "");
+    r->sreq.body_len = r->body.len;
+    hr_put_cksum(r);
+    hr_submit(r, r->b->ops, S3_OP_PUT, hr_put_done);
+}
+
+static void hr_nocontent_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    r->in_flight = false;
+    if (!hr_result_failed(r, res))
+        r->resp.status = 204;
+    hr_finish(r);
+}
+
+/* --- copy: get the source, then put it (or upload it as a part) ------------- */
+
+struct hr_copy {
+    struct s3_ops *dst_ops;
+    char *src_key;
+    uint8_t *data;
+    size_t len;
+    bool part;
+};
+
+static void hr_copy_free(void *p)
+{
+    struct hr_copy *c = p;
+    free(c->src_key);
+    free(c->data);
+    free(c);
+}
+
+static void hr_copy_put_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    struct hr_copy *c = r->op;
+    struct hr_buf b = {0};
+    char t[32], etag[S3_ETAG_MAX];
+    r->in_flight = false;
+    if (!hr_result_failed(r, res)) {
+        if (res->etag[0])
+            snprintf(etag, sizeof etag, "%s", res->etag);
+        else
+            s3_etag_md5(c->data, c->len, etag);
+        hr_iso_time(hr_mtime(r), t);
+        hr_buf_addf(&b, HR_XML_HEAD "<%s xmlns=\"" HR_XMLNS "\"><LastModified>%s</LastModified>",
+                    c->part ? "CopyPartResult" : "CopyObjectResult", t);
+        hr_buf_adds(&b, "<ETag>");
+        hr_buf_add_xml(&b, etag, false);
+        hr_buf_addf(&b, "</ETag></%s>", c->part ? "CopyPartResult" : "CopyObjectResult");
+        hr_xml_body(r, 200, &b);
+    }
+    hr_finish(r);
+}
+
+static void hr_copy_get_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    struct hr_copy *c = r->op;
+    int part = r->sreq.part_number;
+    const char *upload = r->sreq.upload_id;
+    r->in_flight = false;
+    if (hr_result_failed(r, res)) {
+        hr_finish(r);
+        return;
+    }
+    c->data = res->body;
+    c->len = res->body_len;
+    res->body = NULL;
+    hr_req_reset(r);
+    r->sreq.body = c->data ? c->data : (const uint8_t *)"";
+    r->sreq.body_len = c->len;
+    r->sreq.part_number = part;
+    r->sreq.upload_id = upload;
+    s3_checksum_compute(S3_CKSUM_MD5, r->sreq.body, c->len, &r->sreq.cksum);
+    hr_submit(r, c->dst_ops, c->part ? S3_OP_MPU_PART : S3_OP_PUT, hr_copy_put_done);
+}
+
+/* Parses x-amz-copy-source ("/bucket/key" or "bucket/key", URL-encoded). */
+static struct hr_bucket *hr_copy_source(struct hr_req *r, struct hr_copy *c)
+{
+    const char *src = hr_hdr(r, "x-amz-copy-source");
+    char *s = strdup(src ? src : ""), *key;
+    struct hr_bucket *b = NULL;
+    if (!s)
+        return NULL;
+    s[strcspn(s, "?")] = '\0';
+    for (char *p = s, *o = s;; p++) {
+        if (*p == '%' && p[1] && p[2]) {
+            char hx[3] = {p[1], p[2], 0};
+            *o++ = (char)strtol(hx, NULL, 16);
+            p += 2;
+        } else if ((*o++ = *p) == '\0') {
+            break;
+        }
+    }
+    key = strchr(s + (s[0] == '/'), '/');
+    if (key && key[1] && strlen(key + 1) <= S3_MAX_KEY) {
+        *key++ = '\0';
+        b = hr_bucket_find(r->srv, s + (s[0] == '/'));
+        c->src_key = b ? strdup(key) : NULL;
+        if (!c->src_key)
+            b = NULL;
+    }
+    free(s);
+    return b;
+}
+
+static void hr_copy(struct hr_req *r, bool part)
+{
+    struct hr_copy *c = calloc(1, sizeof *c);
+    struct hr_bucket *src;
+    int64_t suffix;
+    if (!c) {
+        hr_error(r, 500, "InternalError", "out of memory");
+        hr_finish(r);
+        return;
+    }
+    r->op = c;
+    r->op_free = hr_copy_free;
+    c->part = part;
+    c->dst_ops = r->b->ops;
+    src = hr_copy_source(r, c);
+    if (!src) {
+        hr_error(r, 400, "InvalidArgument",
+                 "Copy Source must mention the source bucket and key: "
+                 "sourcebucket/sourcekey");
+        hr_finish(r);
+        return;
+    }
+    hr_req_reset(r);
+    if (part) {
+        r->sreq.part_number = atoi(hr_q(r, "partNumber"));
+        r->sreq.upload_id = hr_q(r, "uploadId");
+        if (hr_parse_range(hr_hdr(r, "x-amz-copy-source-range"), &r->sreq.range_start,
+                           &r->sreq.range_end, &suffix) &&
+            suffix >= 0) {
+            hr_error(r, 400, "InvalidArgument", "The x-amz-copy-source-range value is invalid");
+            hr_finish(r);
+            return;
+        }
+    }
+    r->sreq.key = c->src_key;
+    if (part && src == r->b) {
+        r->sreq.key = r->key;
+        r->sreq.copy_source = c->src_key;
+        r->sreq.body = NULL;
+        c->part = true;
+        hr_submit(r, src->ops, S3_OP_MPU_COPY, hr_copy_put_done);
+        return;
+    }
+    /* The part fields ride along the source's get (it ignores them). */
+    hr_submit(r, src->ops, S3_OP_GET, hr_copy_get_done);
+}
+
+/* --- multipart ------------------------------------------------------------ */
+
+static void hr_mpu_create_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    struct hr_buf b = {0};
+    r->in_flight = false;
+    if (!hr_result_failed(r, res)) {
+        hr_buf_adds(&b,
+                    HR_XML_HEAD "<InitiateMultipartUploadResult xmlns=\"" HR_XMLNS "\"><Bucket>");
+        hr_buf_add_xml(&b, r->bucket, false);
+        hr_buf_adds(&b, "</Bucket><Key>");
+        hr_buf_add_xml(&b, r->key, false);
+        hr_buf_adds(&b, "</Key><UploadId>");
+        hr_buf_add_xml(&b, res->upload_id, false);
+        hr_buf_adds(&b, "</UploadId></InitiateMultipartUploadResult>");
+        hr_xml_body(r, 200, &b);
+    }
+    hr_finish(r);
+}
+
+static bool hr_part_number(struct hr_req *r)
+{
+    char *end;
+    long n = strtol(hr_q(r, "partNumber"), &end, 10);
+    if (*end || n < 1 || n > S3_MAX_PARTS) {
+        hr_error(r, 400, "InvalidArgument",
+                 "Part number must be an integer between 1 and 10000, "
+                 "inclusive");
+        hr_finish(r);
+        return false;
+    }
+    return true;
+}
+
+static void hr_mpu_part(struct hr_req *r)
+{
+    if (!hr_part_number(r))
+        return;
+    hr_req_reset(r);
+    r->sreq.upload_id = hr_q(r, "uploadId");
+    r->sreq.part_number = atoi(hr_q(r, "partNumber"));
+    r->sreq.body = (const uint8_t *)(r->body.p ? r->body.p : "");
+    r->sreq.body_len = r->body.len;
+    hr_put_cksum(r);
+    hr_submit(r, r->b->ops, S3_OP_MPU_PART, hr_put_done);
+}
+
+static void hr_complete_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    struct hr_buf b = {0};
+    r->in_flight = false;
+    if (!hr_result_failed(r, res)) {
+        hr_buf_adds(&b, HR_XML_HEAD "<CompleteMultipartUploadResult xmlns=\"" HR_XMLNS
+                                    "\"><Location>/");
+        hr_buf_add_xml(&b, r->bucket, false);
+        hr_buf_adds(&b, "/");
+        hr_buf_add_xml(&b, r->key, true);
+        hr_buf_adds(&b, "</Location><Bucket>");
+        hr_buf_add_xml(&b, r->bucket, false);
+        hr_buf_adds(&b, "</Bucket><Key>");
+        hr_buf_add_xml(&b, r->key, false);
+        hr_buf_adds(&b, "</Key><ETag>");
+        hr_buf_add_xml(&b, res->etag, false);
+        hr_buf_adds(&b, "</ETag></CompleteMultipartUploadResult>");
+        hr_xml_body(r, 200, &b);
+    }
+    hr_finish(r);
+}
+
+static void hr_mpu_complete(struct hr_req *r)
+{
+    struct s3_part *parts = NULL;
+    size_t n = 0;
+    int rc = hr_parse_complete(r->body.p ? r->body.p : "", r->body.len, &parts, &n);
+    if (rc) {
+        hr_error(r, 400, "MalformedXML",
+                 "The XML you provided was not well-formed or did not "
+                 "validate against our published schema");
+        hr_finish(r);
+        return;
+    }
+    r->op = parts;
+    r->op_free = free;
+    hr_req_reset(r);
+    r->sreq.upload_id = hr_q(r, "uploadId");
+    r->sreq.parts = parts;
+    r->sreq.nparts = n;
+    hr_submit(r, r->b->ops, S3_OP_MPU_COMPLETE, hr_complete_done);
+}
+
+static void hr_post(struct hr_req *r)
+{
+    if (hr_has_q(r, "uploads")) {
+        hr_req_reset(r);
+        hr_submit(r, r->b->ops, S3_OP_MPU_CREATE, hr_mpu_create_done);
+    } else if (hr_has_q(r, "uploadId")) {
+        hr_mpu_complete(r);
+    } else {
+        hr_error(r, 405, "MethodNotAllowed",
+                 "The specified method is not allowed against this "
+                 "resource.");
+        hr_finish(r);
+    }
+}
+
+void hr_object_op(struct hr_req *r)
+{
+    const char *m = r->method;
+    bool upload = hr_has_q(r, "uploadId");
+    bool copy = hr_hdr(r, "x-amz-copy-source") != NULL;
+    if (strcmp(m, "GET") == 0 && !upload) {
+        hr_get(r);
+    } else if (strcmp(m, "HEAD") == 0) {
+        hr_req_reset(r);
+        hr_submit(r, r->b->ops, S3_OP_HEAD, hr_head_done);
+    } else if (strcmp(m, "PUT") == 0 && upload) {
+        if (hr_part_number(r)) {
+            if (copy)
+                hr_copy(r, true);
+            else
+                hr_mpu_part(r);
+        }
+    } else if (strcmp(m, "PUT") == 0) {
+        if (copy)
+            hr_copy(r, false);
+        else
+            hr_put(r);
+    } else if (strcmp(m, "POST") == 0) {
+        hr_post(r);
+    } else if (strcmp(m, "DELETE") == 0) {
+        hr_req_reset(r);
+        r->sreq.upload_id = upload ? hr_q(r, "uploadId") : NULL;
+        hr_submit(r, r->b->ops, upload ? S3_OP_MPU_ABORT : S3_OP_DELETE, hr_nocontent_done);
+    } else {
+        hr_error(r, upload ? 501 : 405, upload ? "NotImplemented" : "MethodNotAllowed",
+                 "not supported by s3sim");
+        hr_finish(r);
+    }
+}
+
+/* --- DeleteObjects ------------------------------------------------------------ */
+
+struct hr_delete {
+    char **keys;
+    size_t n;
+    bool quiet;
+};
+
+static void hr_delete_free(void *p)
+{
+    struct hr_delete *d = p;
+    for (size_t i = 0; i < d->n; i++)
+        free(d->keys[i]);
+    free(d->keys);
+    free(d);
+}
+
+static void hr_delete_many_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    struct hr_delete *d = r->op;
+    struct hr_buf b = {0};
+    r->in_flight = false;
+    if (!hr_result_failed(r, res)) {
+        hr_buf_adds(&b, HR_XML_HEAD "<DeleteResult xmlns=\"" HR_XMLNS "\">");
+        for (size_t i = 0; i < res->ndeleted && i < d->n; i++) {
+            enum s3_code code = res->deleted[i].code;
+            if (code == S3E_NONE && d->quiet)
+                continue;
+            hr_buf_adds(&b, code == S3E_NONE ? "<Deleted><Key>" : "<Error><Key>");
+            hr_buf_add_xml(&b, d->keys[i], false);
+            if (code == S3E_NONE) {
+                hr_buf_adds(&b, "</Key></Deleted>");
+            } else {
+                hr_buf_addf(&b, "</Key><Code>%s</Code><Message>%s</Message></Error>",
+                            s3_code_name(code), s3_code_name(code));
+            }
+        }
+        hr_buf_adds(&b, "</DeleteResult>");
+        hr_xml_body(r, 200, &b);
+    }
+    hr_finish(r);
+}
+
+void hr_delete_objects(struct hr_req *r)
+{
+    struct hr_delete *d = calloc(1, sizeof *d);
+    int rc =
+        d ? hr_parse_delete(r->body.p ? r->body.p : "", r->body.len, &d->keys, &d->n, &d->quiet)
+          : ERR_NOMEM;
+    if (rc) {
+        free(d);
+        hr_error(r, rc == ERR_NOMEM ? 500 : 400, rc == ERR_NOMEM ? "InternalError" : "MalformedXML",
+                 "The XML you provided was not well-formed or did not validate against our "
+                 "published schema");
+        hr_finish(r);
+        return;
+    }
+    r->op = d;
+    r->op_free = hr_delete_free;
+    hr_req_reset(r);
+    r->sreq.key = NULL;
+    r->sreq.keys = (const char *const *)d->keys;
+    r->sreq.nkeys = d->n;
+    hr_submit(r, r->b->ops, S3_OP_DELETE_MANY, hr_delete_many_done);
+}

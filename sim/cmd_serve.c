@@ -1,0 +1,231 @@
+/* cmd_serve.c - `s3sim serve`: the fake S3, faults included, as a standalone
+ * S3 server on 127.0.0.1 (SCENARIOS.md §1; fake_s3/http.h).
+ *
+ *   s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]
+ *               [--fault "FAULT LINE"]... [--scenario FILE]
+ *               [--region R] [--threads N] [--bucket NAME]... [--latency-ms N]
+ *
+ * Every bucket created (CreateBucket, or --bucket up front) is an honest
+ * store under a fault shim holding the --fault rules and the scenario's
+ * top-level fault lines.  It prints its endpoint and credentials on one line
+ * on stdout, then serves until SIGINT or SIGTERM.  Exit: 0 after a signal,
+ * 2 on bad usage or a fault line that does not parse, 3 when it cannot bind.
+ */
+#include "cmd.h"
+#include "err.h"
+#include "http.h"
+#include "scn.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SERVE_MAX_RULES 256
+#define SERVE_MAX_BUCKETS 16
+
+struct serve_opts {
+    struct fs3_http_config cfg;
+    struct fs3_rule rules[SERVE_MAX_RULES];
+    size_t nrules;
+    const char *buckets[SERVE_MAX_BUCKETS];
+    size_t nbuckets;
+    const char *scenario;
+    bool seed_set;
+    bool verbose;
+};
+
+static int serve_usage(const char *msg)
+{
+    if (msg)
+        fprintf(stderr, "s3sim serve: %s\n", msg);
+    fprintf(stderr,
+            "usage: s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]\n"
+            "                   [--fault \"FAULT LINE\"]... [--scenario FILE] [--region R]\n"
+            "                   [--threads N] [--bucket NAME]... [--latency-ms N]\n");
+    return 2;
+}
+
+static bool serve_num(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int serve_add_fault(struct serve_opts *o, const char *line)
+{
+    struct scn_error err;
+    char msg[512];
+    if (o->nrules == SERVE_MAX_RULES)
+        return serve_usage("too many --fault lines");
+    if (scn_parse_fault("--fault", line, &o->rules[o->nrules], &err)) {
+        fprintf(stderr, "s3sim serve: %s\n", scn_error_format(&err, msg, sizeof msg));
+        return 2;
+    }
+    o->nrules++;
+    return 0;
+}
+
+/* One option with its value; returns 0, or an exit code. */
+static int serve_opt(struct serve_opts *o, const char *opt, const char *val)
+{
+    long long v;
+    if (!strcmp(opt, "--port") && serve_num(val, 0, 65535, &v))
+        o->cfg.port = (int)v;
+    else if (!strcmp(opt, "--access-key"))
+        o->cfg.access_key = val;
+    else if (!strcmp(opt, "--secret-key"))
+        o->cfg.secret_key = val;
+    else if (!strcmp(opt, "--seed") && serve_num(val, 0, INT64_MAX, &v)) {
+        o->cfg.seed = (uint64_t)v;
+        o->seed_set = true;
+    } else if (!strcmp(opt, "--fault"))
+        return serve_add_fault(o, val);
+    else if (!strcmp(opt, "--scenario"))
+        o->scenario = val;
+    else if (!strcmp(opt, "--region"))
+        o->cfg.region = val;
+    else if (!strcmp(opt, "--threads") && serve_num(val, 1, 256, &v))
+        o->cfg.threads = (unsigned)v;
+    else if (!strcmp(opt, "--latency-ms") && serve_num(val, 0, 60000, &v))
+        o->cfg.latency_us = v * ENV_USEC_PER_MS;
+    else if (!strcmp(opt, "--bucket") && o->nbuckets < SERVE_MAX_BUCKETS)
+        o->buckets[o->nbuckets++] = val;
+    else
+        return serve_usage("bad option or value");
+    return 0;
+}
+
+/* The scenario's seed and top-level fault lines. */
+static int serve_scenario(struct serve_opts *o)
+{
+    struct scn_file *f = NULL;
+    struct scn_spec spec;
+    struct scn_error err;
+    char msg[512];
+    if (scn_parse_file(o->scenario, &f, &err) || scn_resolve(f, NULL, NULL, 0, &spec, &err)) {
+        fprintf(stderr, "s3sim serve: %s\n", scn_error_format(&err, msg, sizeof msg));
+        scn_free(f);
+        return 2;
+    }
+    if (!o->seed_set)
+        o->cfg.seed = spec.seed;
+    for (size_t i = 0; i < spec.nfaults; i++) {
+        if (o->nrules == SERVE_MAX_RULES) {
+            scn_spec_free(&spec);
+            scn_free(f);
+            return serve_usage("too many fault lines");
+        }
+        o->rules[o->nrules++] = spec.faults[i];
+    }
+    scn_spec_free(&spec);
+    scn_free(f);
+    return 0;
+}
+
+static int serve_parse(struct serve_opts *o, int argc, char **argv)
+{
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+            o->verbose = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return serve_usage("an option is missing its value");
+        rc = serve_opt(o, argv[i], argv[i + 1]);
+        if (rc)
+            return rc;
+        i++;
+    }
+    if ((o->cfg.access_key == NULL) != (o->cfg.secret_key == NULL))
+        return serve_usage("--access-key and --secret-key go together");
+    if (!o->cfg.access_key) {
+        const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+        o->cfg.access_key = ak && sk ? ak : "s3sim";
+        o->cfg.secret_key = ak && sk ? sk : "s3sim-secret";
+    }
+    if (!o->cfg.region)
+        o->cfg.region = getenv("AWS_REGION") ? getenv("AWS_REGION") : "us-east-1";
+    return o->scenario ? serve_scenario(o) : 0;
+}
+
+static void serve_log(void *arg, enum env_level level, const char *component, const char *line)
+{
+    (void)arg;
+    fprintf(stderr, "%s %s: %s\n", env_level_name(level), component, line);
+}
+
+/* Creates the --bucket buckets through the server's own CreateBucket path:
+ * a bucket made this way is the same as one a client creates. */
+static int serve_buckets(struct fs3_http *h, struct serve_opts *o);
+
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_opts *o = calloc(1, sizeof *o);
+    struct fs3_http *h = NULL;
+    sigset_t set;
+    int sig = 0, rc;
+    if (!o)
+        return 3;
+    rc = serve_parse(o, argc, argv);
+    if (rc) {
+        free(o);
+        return rc;
+    }
+    o->cfg.rules = o->rules;
+    o->cfg.nrules = o->nrules;
+    if (o->verbose)
+        o->cfg.log = serve_log;
+    /* Block the signals before any thread starts, then wait for them here. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    rc = fs3_http_start(&o->cfg, &h);
+    if (rc) {
+        fprintf(stderr, "s3sim serve: cannot listen on 127.0.0.1:%d: %s\n", o->cfg.port,
+                err_str(rc));
+        free(o);
+        return 3;
+    }
+    rc = serve_buckets(h, o);
+    if (rc) {
+        fs3_http_stop(h);
+        free(o);
+        return rc;
+    }
+    printf("s3sim serve: endpoint=http://127.0.0.1:%d region=%s access_key=%s secret_key=%s "
+           "faults=%zu seed=%" PRIu64 "\n",
+           fs3_http_port(h), o->cfg.region, o->cfg.access_key, o->cfg.secret_key, o->nrules,
+           o->cfg.seed);
+    fflush(stdout);
+    sigwait(&set, &sig);
+    struct fs3_http_stats st;
+    fs3_http_get_stats(h, &st);
+    fprintf(stderr,
+            "s3sim serve: stopping on signal %d: %" PRIu64 " requests, %" PRIu64 " errors, %" PRIu64
+            " auth failures, %" PRIu64 " resets, %" PRIu64 " held\n",
+            sig, st.requests, st.errors, st.auth_failures, st.resets, st.held);
+    fs3_http_stop(h);
+    free(o);
+    return 0;
+}
+
+static int serve_buckets(struct fs3_http *h, struct serve_opts *o)
+{
+    for (size_t i = 0; i < o->nbuckets; i++) {
+        int rc = fs3_http_create_bucket(h, o->buckets[i]);
+        if (rc) {
+            fprintf(stderr, "s3sim serve: --bucket %s: %s\n", o->buckets[i], err_str(rc));
+            return 2;
+        }
+    }
+    return 0;
+}
