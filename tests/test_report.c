@@ -563,6 +563,24 @@ START_TEST(report_junit_groups_by_file)
 }
 END_TEST
 
+/* Every element of index.html is closed, in order (html.parser keeps
+ * self-closing SVG tags apart); prints the number of <svg>. */
+static const char html_check_py[] =
+    "import sys\n"
+    "from html.parser import HTMLParser\n"
+    "class P(HTMLParser):\n"
+    "    def __init__(s):\n"
+    "        super().__init__(); s.stack = []; s.svg = 0\n"
+    "    def handle_starttag(s, tag, a):\n"
+    "        if tag not in ('meta', 'br'): s.stack.append(tag)\n"
+    "        s.svg += tag == 'svg'\n"
+    "    def handle_endtag(s, tag):\n"
+    "        assert s.stack and s.stack[-1] == tag, (tag, s.stack[-5:], s.getpos())\n"
+    "        s.stack.pop()\n"
+    "p = P(); p.feed(open(sys.argv[1], encoding='utf-8').read()); p.close()\n"
+    "assert p.stack == [], p.stack\n"
+    "print(p.svg)\n";
+
 static void assert_self_contained(const char *html)
 {
     const char *bad[] = {"http://", "https://", "src=", "<link", "@import", "url(", "//cdn"};
@@ -601,6 +619,9 @@ START_TEST(report_html_self_contained_one_svg_per_failure)
     ck_assert_ptr_nonnull(strstr(html, "<script>"));
     ck_assert_uint_eq(count_of(html, "<script"), 1);
     free(html);
+    char out[64];
+    ck_assert_int_eq(python(html_check_py, path_of(tmpdir, "index.html"), out, sizeof out), 0);
+    ck_assert_str_eq(out, "3");
 
     ck_assert_int_eq(rpt_write(tmpdir, rs.v, rs.n, true), 0);
     html = slurp(path_of(tmpdir, "index.html"), NULL);
