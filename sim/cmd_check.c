@@ -127,10 +127,10 @@ static void cmd_print_knobs(void)
 {
     struct conf c;
     conf_init(&c);
-    printf("%-52s %-26s %-10s %s\n", "KNOB", "TYPE", "DEFAULT", "MEANING");
+    printf("%-52s %-28s %-10s %s\n", "KNOB", "TYPE", "DEFAULT", "MEANING");
     for (int i = 0; i < CONF_COUNT; i++) {
         const struct conf_knob *k = conf_knob((enum conf_id)i);
-        printf("%-52s %-26s %-10s %s", k->name, conf_type_name(k->type), k->def, k->help);
+        printf("%-52s %-28s %-10s %s", k->name, conf_type_name(k->type), k->def, k->help);
         if (k->bug)
             printf(" [field bug %s]", k->bug);
         printf("\n");

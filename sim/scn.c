@@ -149,7 +149,7 @@ static int scn_dir_set(struct scn_parser *p)
     struct scn_line *l;
     if (!k)
         return scn_fail(cx, cx->end_col, "expected set KNOB VALUE or set KNOB=VALUE");
-    if (k->eq > 0 && !k->quoted) {
+    if (k->eq > 0) {
         if (scn_nargs(cx, 1, "set KNOB=VALUE"))
             return ERR_PARSE;
         snprintf(name, sizeof name, "%.*s", k->eq, k->text);

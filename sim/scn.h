@@ -92,7 +92,7 @@ struct scn_action {
     enum scn_act_kind kind;
     int col;                  /* column of the action word */
 
-    int stream;               /* append, trim, delete-stream: 1..N; 0 = all */
+    int stream;               /* append: 1..N or 0 = all; trim, delete-stream: 1..N */
     int stream_col;           /* column of the stream=/streams= argument (0 if none) */
     int64_t bytes;            /* append: bytes to append */
     int64_t record;           /* append, load: record size (default 1 KiB) */

@@ -143,7 +143,7 @@ static int scn_act_trim(struct scn_ctx *cx, int from, struct scn_action *a)
         rc = scn_need(cx, g.named[0], "stream", "trim");
     if (!rc)
         rc = scn_need(cx, g.named[1], "to", "trim");
-    if (!rc && (rc = scn_stream_arg(cx, g.named[0], true, &a->stream)) == 0)
+    if (!rc && (rc = scn_stream_arg(cx, g.named[0], false, &a->stream)) == 0)
         a->stream_col = g.named[0]->col;
     if (rc)
         return rc;
@@ -169,7 +169,7 @@ static int scn_act_delete_stream(struct scn_ctx *cx, int from, struct scn_action
         rc = scn_no_more(cx, &g, 0, "delete-stream");
     if (!rc)
         rc = scn_need(cx, g.named[0], "stream", "delete-stream");
-    if (!rc && (rc = scn_stream_arg(cx, g.named[0], true, &a->stream)) == 0)
+    if (!rc && (rc = scn_stream_arg(cx, g.named[0], false, &a->stream)) == 0)
         a->stream_col = g.named[0]->col;
     return rc;
 }

@@ -126,15 +126,18 @@ static int scn_check_action(const struct scn_file *f, size_t idx, const struct s
                            "heal %s: no fault line of %s%s defines a rule named %s", a->heal,
                            idx ? "the base or variant " : "the base", idx ? s->variant : "",
                            a->heal);
-    if (a->stream > s->streams)
-        return scn_fail_at(err, f->path, line, a->stream_col,
-                           "stream %d does not exist: the scenario has streams 1..%d", a->stream,
-                           s->streams);
-    for (int i = 0; i < a->nstreams; i++)
+    int bad = a->stream > s->streams ? a->stream : 0;
+    for (int i = 0; !bad && i < a->nstreams; i++)
         if (a->streams[i] > s->streams)
-            return scn_fail_at(err, f->path, line, a->stream_col,
-                               "stream %d does not exist: the scenario has streams 1..%d",
-                               a->streams[i], s->streams);
+            bad = a->streams[i];
+    if (bad && s->streams == 0)
+        return scn_fail_at(err, f->path, line, a->stream_col,
+                           "stream %d does not exist: the scenario has no streams (add streams N)",
+                           bad);
+    if (bad)
+        return scn_fail_at(err, f->path, line, a->stream_col,
+                           "stream %d does not exist: the scenario has streams 1..%d", bad,
+                           s->streams);
     return 0;
 }
 

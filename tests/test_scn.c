@@ -139,7 +139,7 @@ START_TEST(scn_scalar_directives)
                                   "description \"a \\\"quoted\\\" \\\\ text # not a comment\"\n"
                                   "seed 42\ndeadline 1h30m\nstreams 7\r\n"
                                   "set s3.op.timeout 30s\nset s3.retry.max=3\n"
-                                  "set cluster.id \"c 1\"\n");
+                                  "set cluster.id \"c 1\"\nset s3.region=\"r 2\"\n");
     struct scn_spec s;
     resolve_ok(f, NULL, &s);
     ck_assert_str_eq(f->name, "x");
@@ -150,6 +150,7 @@ START_TEST(scn_scalar_directives)
     ck_assert_int_eq(conf_get(&s.conf, CONF_OP_TIMEOUT), 30 * ENV_USEC_PER_SEC);
     ck_assert_int_eq(conf_get(&s.conf, CONF_RETRY_MAX), 3);
     ck_assert_str_eq(conf_str(&s.conf, CONF_CLUSTER_ID), "c 1");
+    ck_assert_str_eq(conf_str(&s.conf, CONF_REGION), "r 2");
     scn_spec_free(&s);
     scn_free(f);
 }
@@ -694,6 +695,9 @@ static const struct err_case err_cases[] = {
     {HDR "streams 1\nat 0s trim stream=1 to=150%\n", 3, 24, "above 100%"},
     {HDR "streams 1\nat 0s trim stream=1 to=x\n", 3, 24, "expected an integer"},
     {HDR "at 0s delete-stream\n", 2, 20, "delete-stream needs stream="},
+    {HDR "streams 1\nat 0s delete-stream stream=all\n", 3, 28, "expected an integer"},
+    {HDR "streams 1\nat 0s trim stream=all to=5\n", 3, 19, "expected an integer"},
+    {HDR "set cluster.id=\"a\" b\n", 2, 20, "unexpected 'b'"},
     {HDR "at 0s compact\n", 2, 14, "compact needs sso or stream"},
     {HDR "at 0s compact all\n", 2, 15, "expected sso or stream"},
     {HDR "at 0s compact sso now\n", 2, 19, "expected force"},
@@ -763,7 +767,8 @@ static const struct err_case err_cases[] = {
     {HDR "variant v\nvariant v\n", 3, 9, "variant v given twice (first on line 2)"},
     {HDR "variant V\n", 2, 9, "expected a variant name"},
     {HDR "streams 1\nvariant v\nstreams 0\nat 0s delete-stream stream=1\n", 5, 21,
-     "stream 1 does not exist"},
+     "stream 1 does not exist: the scenario has no streams (add streams N)"},
+    {HDR "at 0s append stream=1 bytes=1KiB\n", 2, 14, "has no streams"},
 };
 
 START_TEST(scn_errors_table)
