@@ -1,0 +1,275 @@
+/*
+ * eng.c - the engine facade (eng.h): one broker side and one controller
+ * side over one metadata store.
+ *
+ *   broker:     s3c client -> wr_ctx (writers) -> wal (uploads); later the
+ *               SSO compaction, the stream object compaction
+ *   controller: s3c client; later the cleaner
+ *   reads:      their own s3c client, so that a broker crash does not cut
+ *               the no-data-loss read-back
+ *
+ * A crash frees one side's objects (cancelling their S3 calls, timers and
+ * waits: no callback runs); a restart builds them again from the metadata,
+ * which survives.  Cumulative counters of a side are folded into the
+ * engine's totals before its objects go.
+ */
+#include "eng.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "err.h"
+#include "meta.h"
+#include "obj.h"
+#include "s3client.h"
+#include "wal.h"
+#include "writer.h"
+
+struct eng {
+    struct env *env;
+    struct s3_ops *s3;          /* the raw S3 (fault shim or curl) */
+    const struct conf *conf;
+    struct eng_hooks hooks;
+    struct meta *meta;          /* the controller's store: survives crashes */
+    struct wr_mem mem;          /* every buffered byte (memory.peak) */
+    struct eng_metrics metrics;
+    struct wal_stats wal_base;  /* totals of WAL uploaders freed by crashes */
+    /* broker side */
+    bool broker_up;
+    struct s3c *bs3;
+    struct wr_ctx *bwr;
+    struct wal *wal;
+    /* controller side */
+    bool ctrl_up;
+    struct s3c *cs3;
+    /* the read path */
+    struct s3c *rs3;
+};
+
+/* ---- sides ----------------------------------------------------------------- */
+
+static int eng_client(struct eng *e, struct s3c **out)
+{
+    struct s3c_conf cc;
+    s3c_conf_from(&cc, e->conf);
+    return s3c_new(e->env, e->s3, &cc, out);
+}
+
+static void eng_broker_down(struct eng *e)
+{
+    if (e->wal) {
+        const struct wal_stats *s = wal_stats(e->wal);
+        e->wal_base.uploads += s->uploads;
+        e->wal_base.records_acked += s->records_acked;
+        e->wal_base.retries += s->retries;
+        e->wal_base.dropped += s->dropped;
+        e->wal_base.objects += s->objects;
+    }
+    wal_free(e->wal);
+    e->wal = NULL;
+    wr_ctx_free(e->bwr);
+    e->bwr = NULL;
+    s3c_free(e->bs3);
+    e->bs3 = NULL;
+    e->broker_up = false;
+}
+
+static int eng_broker_up(struct eng *e)
+{
+    struct wr_conf wc;
+    struct wal_conf lc;
+    int rc;
+    wr_conf_from(&wc, e->conf);
+    wal_conf_from(&lc, e->conf);
+    if ((rc = eng_client(e, &e->bs3)) < 0 ||
+        (rc = wr_ctx_new(e->env, s3c_ops(e->bs3), &wc, &e->mem, &e->bwr)) < 0 ||
+        (rc = wal_new(e->env, e->meta, e->bwr, &e->mem, &lc, &e->hooks, &e->wal)) < 0) {
+        eng_broker_down(e);
+        return rc;
+    }
+    e->broker_up = true;
+    return 0;
+}
+
+static void eng_ctrl_down(struct eng *e)
+{
+    s3c_free(e->cs3);
+    e->cs3 = NULL;
+    e->ctrl_up = false;
+}
+
+static int eng_ctrl_up(struct eng *e)
+{
+    int rc = eng_client(e, &e->cs3);
+    if (rc < 0)
+        return rc;
+    e->ctrl_up = true;
+    return 0;
+}
+
+/* ---- the facade ------------------------------------------------------------- */
+
+static int eng_meta_new(struct eng *e, int nstreams)
+{
+    struct meta_conf mc;
+    char ns[OBJ_NS_MAX + 1];
+    int rc = obj_namespace(conf_str(e->conf, CONF_CLUSTER_ID), ns, sizeof ns);
+    if (rc)
+        return rc;
+    memset(&mc, 0, sizeof mc);
+    mc.ns = ns;
+    mc.env = e->env;
+    mc.id_zero_is_none = conf_bool(e->conf, CONF_ID_ZERO_NONE);
+    mc.mark_not_idempotent = !conf_bool(e->conf, CONF_VERIFY_INPUTS);
+    if ((rc = meta_create(&mc, &e->meta)) < 0)
+        return rc;
+    for (int s = 1; s <= nstreams; s++)
+        if ((rc = meta_stream_create(e->meta, s)) < 0)
+            return rc;
+    return 0;
+}
+
+struct eng *eng_new(struct env *env, struct s3_ops *s3, const struct conf *conf,
+                    const struct eng_hooks *hooks, int nstreams)
+{
+    struct eng *e;
+    if (!env || !s3 || !conf || !hooks || !hooks->payload || nstreams < 0)
+        return NULL;
+    if (!(e = calloc(1, sizeof *e)))
+        return NULL;
+    e->env = env;
+    e->s3 = s3;
+    e->conf = conf;
+    e->hooks = *hooks;
+    if (eng_meta_new(e, nstreams) < 0 || eng_client(e, &e->rs3) < 0 || eng_ctrl_up(e) < 0 ||
+        eng_broker_up(e) < 0) {
+        eng_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void eng_free(struct eng *e)
+{
+    if (!e)
+        return;
+    eng_broker_down(e);
+    eng_ctrl_down(e);
+    s3c_free(e->rs3);
+    meta_destroy(e->meta);
+    free(e);
+}
+
+int eng_append(struct eng *e, int64_t stream, int64_t count, uint32_t record_size, int64_t gap)
+{
+    if (!e->broker_up)
+        return ERR_BADSTATE;
+    return wal_append(e->wal, stream, count, record_size, gap, NULL);
+}
+
+int eng_trim(struct eng *e, int64_t stream, int64_t offset)
+{
+    const struct meta_stream *ms = meta_stream_get(e->meta, stream);
+    if (!ms || ms->state == META_STREAM_DELETED)
+        return ERR_NOTFOUND;
+    if (offset > ms->end)
+        offset = ms->end;
+    return meta_trim(e->meta, stream, offset);
+}
+
+int64_t eng_stream_end(struct eng *e, int64_t stream)
+{
+    const struct meta_stream *ms = meta_stream_get(e->meta, stream);
+    return ms && ms->state != META_STREAM_DELETED ? ms->end : -1;
+}
+
+int eng_delete_stream(struct eng *e, int64_t stream)
+{
+    int rc = meta_stream_delete(e->meta, stream, env_now(e->env));
+    if (rc == 0 && e->wal)
+        wal_drop_stream(e->wal, stream);
+    return rc;
+}
+
+int eng_compact_sso(struct eng *e, bool force)
+{
+    (void)force;
+    return e->broker_up ? ERR_UNSUPPORTED : ERR_BADSTATE;
+}
+
+int eng_compact_stream(struct eng *e, bool force)
+{
+    (void)force;
+    return e->broker_up ? ERR_UNSUPPORTED : ERR_BADSTATE;
+}
+
+void eng_crash_broker(struct eng *e)
+{
+    if (!e->broker_up)
+        return;
+    env_logf(e->env, ENV_LOG_WARN, "broker", "broker crashed: unacknowledged records dropped");
+    env_tracef(e->env, "eng crash broker");
+    eng_broker_down(e);
+}
+
+void eng_restart_broker(struct eng *e)
+{
+    if (e->broker_up)
+        return;
+    env_tracef(e->env, "eng restart broker");
+    if (eng_broker_up(e) < 0)
+        env_logf(e->env, ENV_LOG_ERROR, "broker", "broker restart failed: out of memory");
+}
+
+void eng_crash_controller(struct eng *e)
+{
+    if (!e->ctrl_up)
+        return;
+    env_tracef(e->env, "eng crash controller");
+    eng_ctrl_down(e);
+}
+
+void eng_restart_controller(struct eng *e)
+{
+    if (e->ctrl_up)
+        return;
+    env_tracef(e->env, "eng restart controller");
+    if (eng_ctrl_up(e) < 0)
+        env_logf(e->env, ENV_LOG_ERROR, "controller", "controller restart failed");
+}
+
+bool eng_idle(struct eng *e)
+{
+    if (e->broker_up && (!wal_idle(e->wal) || wr_ctx_live(e->bwr) || s3c_pending(e->bs3)))
+        return false;
+    if (e->ctrl_up && s3c_pending(e->cs3))
+        return false;
+    return true;
+}
+
+const struct eng_metrics *eng_metrics(struct eng *e)
+{
+    const struct wal_stats *s = e->wal ? wal_stats(e->wal) : NULL;
+    e->metrics.records_acked = e->wal_base.records_acked + (s ? s->records_acked : 0);
+    e->metrics.wal_uploads = e->wal_base.uploads + (s ? s->uploads : 0);
+    e->metrics.memory_now = e->mem.now;
+    e->metrics.memory_peak = e->mem.peak;
+    return &e->metrics;
+}
+
+struct meta *eng_meta(struct eng *e) { return e->meta; }
+
+int eng_read(struct eng *e, int64_t stream, int64_t start, int64_t end, eng_rec_fn rec,
+             eng_done_fn done, void *arg)
+{
+    (void)e;
+    (void)stream;
+    (void)start;
+    (void)end;
+    (void)rec;
+    (void)done;
+    (void)arg;
+    return ERR_UNSUPPORTED; /* wired to reader.h when it lands */
+}

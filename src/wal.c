@@ -1,0 +1,603 @@
+/*
+ * wal.c - WAL upload (see wal.h).
+ *
+ * The buffer holds runs (base, count, record size) per stream, never bytes:
+ * payloads come from the hook when an object is built, so that a run's
+ * memory is what its objects hold while they are written.
+ */
+#include "wal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "err.h"
+#include "meta.h"
+#include "obj.h"
+#include "writer.h"
+
+#define WAL_BACKOFF_CAP_US (60 * ENV_USEC_PER_SEC)
+
+struct wal_run {
+    int64_t stream;
+    int64_t base, count;
+    uint32_t size;
+};
+
+/* The buffer of one stream. */
+struct wal_sbuf {
+    struct wal_run *runs;
+    size_t n, cap;
+    int64_t next; /* next offset to assign; -1: not known yet (take meta's end) */
+};
+
+struct wal_batch;
+
+struct wal_obj {
+    struct wal_batch *b;
+    int64_t id;
+    char key[OBJ_KEY_MAX];
+    int64_t stream;      /* -1: the SSO */
+    size_t first, n;     /* its runs: b->runs[first .. first + n) */
+    struct wr *w;        /* the writer while it is written */
+    bool done;           /* durable */
+    int64_t size;
+};
+
+struct wal_batch {
+    struct wal *wal;
+    uint64_t seq;
+    struct wal_run *runs;      /* sorted by (stream, base) */
+    size_t nruns;
+    struct meta_range *ranges; /* one per stream: [meta end, last offset + 1) */
+    size_t nranges;
+    struct wal_obj *objs;      /* the SSO first (if any), then stream objects */
+    size_t nobjs;
+    bool has_sso;
+    int writing;               /* writers not yet closed */
+    int rc;                    /* first failure of this attempt */
+    int attempt;
+    env_id retry_timer;
+    env_id wait;
+    char who[48];
+};
+
+struct wal {
+    struct env *env;
+    struct meta *meta;
+    struct wr_ctx *writers;
+    struct wr_mem *mem;
+    struct wal_conf conf;
+    struct eng_hooks hooks;
+    struct wal_sbuf *sb;       /* indexed by stream id */
+    size_t nsb;
+    size_t buffered;           /* runs buffered */
+    struct wal_batch *cur;     /* the upload in flight */
+    uint64_t seq;
+    env_id timer;
+    uint8_t *scratch;          /* one record's payload */
+    size_t scratch_cap;
+    struct wal_stats stats;
+};
+
+static void wal_start_attempt(struct wal_batch *b);
+
+void wal_conf_default(struct wal_conf *c)
+{
+    c->interval_us = 60 * ENV_USEC_PER_SEC;
+    c->split_size = UINT64_C(8) << 20;
+    c->block_size = 512u << 10;
+    c->prepared_ttl_us = 60 * ENV_USEC_PER_MIN;
+    c->backoff_us = ENV_USEC_PER_SEC;
+    c->int32_guard = true;
+    c->node = 0;
+}
+
+void wal_conf_from(struct wal_conf *wc, const struct conf *c)
+{
+    wal_conf_default(wc);
+    wc->interval_us = conf_get(c, CONF_WAL_UPLOAD_INTERVAL);
+    wc->split_size = (uint64_t)conf_get(c, CONF_SO_SPLIT_SIZE);
+    wc->block_size = (uint32_t)conf_get(c, CONF_BLOCK_SIZE);
+    wc->prepared_ttl_us = conf_get(c, CONF_PREPARED_TTL);
+    wc->backoff_us = conf_get(c, CONF_RETRY_BACKOFF);
+    wc->int32_guard = conf_bool(c, CONF_INT32_GUARD);
+}
+
+/* ---- the buffer ---------------------------------------------------------- */
+
+static struct wal_sbuf *wal_sbuf(struct wal *wal, int64_t stream)
+{
+    if (stream < 0)
+        return NULL;
+    if ((size_t)stream >= wal->nsb) {
+        size_t n = (size_t)stream + 16;
+        struct wal_sbuf *v = realloc(wal->sb, n * sizeof *v);
+        if (!v)
+            return NULL;
+        for (size_t i = wal->nsb; i < n; i++)
+            v[i] = (struct wal_sbuf){NULL, 0, 0, -1};
+        wal->sb = v;
+        wal->nsb = n;
+    }
+    return &wal->sb[stream];
+}
+
+int64_t wal_next_offset(const struct wal *wal, int64_t stream)
+{
+    const struct meta_stream *ms = meta_stream_get(wal->meta, stream);
+    int64_t end = ms ? ms->end : 0;
+    if (stream >= 0 && (size_t)stream < wal->nsb && wal->sb[stream].next > end)
+        return wal->sb[stream].next;
+    return end;
+}
+
+int wal_append(struct wal *wal, int64_t stream, int64_t count, uint32_t size, int64_t gap,
+               int64_t *base)
+{
+    const struct meta_stream *ms = meta_stream_get(wal->meta, stream);
+    struct wal_sbuf *s;
+    int64_t b;
+    if (!ms || ms->state == META_STREAM_DELETED)
+        return ERR_NOTFOUND;
+    if (count < 1 || gap < 0 || size > INT32_MAX)
+        return ERR_INVAL;
+    b = wal_next_offset(wal, stream) + gap;
+    if (!(s = wal_sbuf(wal, stream)))
+        return ERR_NOMEM;
+    if (s->n && s->runs[s->n - 1].size == size &&
+        s->runs[s->n - 1].base + s->runs[s->n - 1].count == b) {
+        s->runs[s->n - 1].count += count;
+    } else {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? 2 * s->cap : 8;
+            struct wal_run *v = realloc(s->runs, cap * sizeof *v);
+            if (!v)
+                return ERR_NOMEM;
+            s->runs = v;
+            s->cap = cap;
+        }
+        s->runs[s->n++] = (struct wal_run){stream, b, count, size};
+        wal->buffered++;
+    }
+    s->next = b + count;
+    if (base)
+        *base = b;
+    return 0;
+}
+
+void wal_drop_stream(struct wal *wal, int64_t stream)
+{
+    if (stream < 0 || (size_t)stream >= wal->nsb)
+        return;
+    wal->buffered -= wal->sb[stream].n;
+    wal->sb[stream].n = 0;
+    wal->sb[stream].next = -1;
+}
+
+bool wal_idle(const struct wal *wal) { return !wal->cur && wal->buffered == 0; }
+
+const struct wal_stats *wal_stats(const struct wal *wal) { return &wal->stats; }
+
+/* ---- batches --------------------------------------------------------------- */
+
+static void wal_batch_free(struct wal_batch *b)
+{
+    struct wal *wal = b->wal;
+    for (size_t i = 0; i < b->nobjs; i++)
+        if (b->objs[i].w)
+            wr_release(b->objs[i].w, NULL, NULL);
+    env_cancel(wal->env, b->retry_timer);
+    env_wait_end(wal->env, b->wait);
+    free(b->runs);
+    free(b->ranges);
+    free(b->objs);
+    free(b);
+    if (wal->cur == b)
+        wal->cur = NULL;
+}
+
+/* Moves the buffer of every live stream into a new batch. */
+static struct wal_batch *wal_take(struct wal *wal)
+{
+    struct wal_batch *b = calloc(1, sizeof *b);
+    size_t nstreams = 0;
+    if (!b || !(b->runs = calloc(wal->buffered, sizeof *b->runs)) ||
+        !(b->ranges = calloc(wal->buffered, sizeof *b->ranges))) {
+        if (b)
+            free(b->runs);
+        free(b);
+        return NULL;
+    }
+    b->wal = wal;
+    for (size_t id = 0; id < wal->nsb; id++) {
+        struct wal_sbuf *s = &wal->sb[id];
+        const struct meta_stream *ms = meta_stream_get(wal->meta, (int64_t)id);
+        if (!s->n)
+            continue;
+        if (ms && ms->state != META_STREAM_DELETED) {
+            memcpy(b->runs + b->nruns, s->runs, s->n * sizeof *s->runs);
+            b->nruns += s->n;
+            b->ranges[nstreams++] = (struct meta_range){(int64_t)id, ms->end,
+                                                        s->runs[s->n - 1].base +
+                                                            s->runs[s->n - 1].count};
+        }
+        wal->buffered -= s->n;
+        s->n = 0;
+    }
+    b->nranges = nstreams;
+    return b;
+}
+
+/* Splits the batch into objects (§1.5): big streams (or a lone stream) get
+ * their own stream object, the rest share one SSO. */
+static int wal_plan(struct wal_batch *b)
+{
+    struct wal *wal = b->wal;
+    size_t r = 0, nso = 0, k;
+    bool *own = calloc(b->nranges, sizeof *own);
+    if (!own || !(b->objs = calloc(b->nranges + 1, sizeof *b->objs))) {
+        free(own);
+        return ERR_NOMEM;
+    }
+    for (size_t i = 0; i < b->nranges; i++) {
+        uint64_t bytes = 0;
+        for (; r < b->nruns && b->runs[r].stream == b->ranges[i].stream; r++)
+            bytes += (uint64_t)b->runs[r].count * (b->runs[r].size + OBJ_RECORD_HEADER);
+        own[i] = b->nranges == 1 || bytes >= wal->conf.split_size;
+        nso += own[i];
+    }
+    b->has_sso = nso < b->nranges;
+    k = b->has_sso ? 1 : 0;
+    if (b->has_sso)
+        b->objs[0] = (struct wal_obj){.b = b, .stream = -1, .first = 0, .n = 0};
+    r = 0;
+    for (size_t i = 0; i < b->nranges; i++) {
+        size_t first = r;
+        for (; r < b->nruns && b->runs[r].stream == b->ranges[i].stream; r++)
+            ;
+        if (own[i])
+            b->objs[k++] = (struct wal_obj){.b = b, .stream = b->ranges[i].stream,
+                                            .first = first, .n = r - first};
+    }
+    b->nobjs = k;
+    free(own);
+    return 0;
+}
+
+/* Gives the batch's objects fresh prepared ids and their keys. */
+static int wal_prepare(struct wal_batch *b)
+{
+    struct wal *wal = b->wal;
+    int64_t first;
+    int rc = meta_prepare(wal->meta, (int)b->nobjs, wal->conf.prepared_ttl_us, env_now(wal->env),
+                          &first);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < b->nobjs; i++) {
+        struct wal_obj *o = &b->objs[i];
+        o->id = first + (int64_t)i;
+        o->done = false;
+        rc = obj_key(o->id, meta_namespace(wal->meta), o->key, sizeof o->key);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- building and writing ----------------------------------------------- */
+
+/* Adds the records of runs[from .. from + n) to the builder. */
+static int wal_add_runs(struct wal *wal, struct obj_builder *bld, const struct wal_run *runs,
+                        size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct wal_run *run = &runs[i];
+        const struct meta_stream *ms = meta_stream_get(wal->meta, run->stream);
+        int rc;
+        if (run->size > wal->scratch_cap) {
+            uint8_t *p = realloc(wal->scratch, run->size);
+            if (!p)
+                return ERR_NOMEM;
+            wal->scratch = p;
+            wal->scratch_cap = run->size;
+        }
+        for (int64_t off = run->base; off < run->base + run->count; off++) {
+            struct obj_record rec = {run->stream, ms ? ms->epoch : 0, off, 1, run->size,
+                                     wal->scratch};
+            wal->hooks.payload(wal->hooks.arg, run->stream, off, wal->scratch, run->size);
+            if ((rc = obj_builder_add(bld, &rec)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Builds an object's bytes: *out malloc'ed (counted in mem by the caller). */
+static int wal_build(struct wal_batch *b, struct wal_obj *o, uint8_t **out, size_t *len)
+{
+    struct wal *wal = b->wal;
+    struct obj_builder_conf bc = {wal->conf.block_size, 0, wal->conf.int32_guard};
+    struct obj_builder bld;
+    int rc = 0;
+    obj_builder_init(&bld, &bc);
+    if (o->stream >= 0) {
+        rc = wal_add_runs(wal, &bld, b->runs + o->first, o->n);
+    } else {
+        /* The SSO: every run of a stream that has no object of its own. */
+        for (size_t r = 0; r < b->nruns && !rc; r++) {
+            bool own = false;
+            for (size_t k = 1; k < b->nobjs; k++)
+                own |= b->objs[k].stream == b->runs[r].stream;
+            if (!own)
+                rc = wal_add_runs(wal, &bld, &b->runs[r], 1);
+        }
+    }
+    if (!rc)
+        rc = obj_builder_finish(&bld, out, len);
+    obj_builder_free(&bld);
+    return rc;
+}
+
+static void wal_obj_closed(void *arg, int rc);
+
+static void wal_wait(struct wal_batch *b, const char *fmt, const char *detail)
+{
+    char what[256];
+    snprintf(what, sizeof what, fmt, detail);
+    if (!b->wait)
+        b->wait = env_wait_beginf(b->wal->env, b->who, "%s", what);
+    else
+        env_wait_updatef(b->wal->env, b->wait, "%s", what);
+}
+
+/* Starts the writer of one object: build, write, close. */
+static int wal_write_obj(struct wal_batch *b, struct wal_obj *o)
+{
+    struct wal *wal = b->wal;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = wal_build(b, o, &bytes, &len);
+    if (rc)
+        return rc;
+    wr_mem_add(wal->mem, len);
+    o->size = (int64_t)len;
+    o->w = wr_open(wal->writers, o->key, S3_JOB_WAL_UPLOAD, b->who);
+    rc = o->w ? wr_write(o->w, bytes, len, NULL, NULL) : ERR_NOMEM;
+    wr_mem_sub(wal->mem, len);
+    free(bytes);
+    if (!rc)
+        rc = wr_close(o->w, wal_obj_closed, o);
+    if (rc && o->w) {
+        wr_release(o->w, NULL, NULL);
+        o->w = NULL;
+    }
+    return rc;
+}
+
+/* ---- attempts, commit, acknowledgements ------------------------------------ */
+
+static void wal_on_retry(void *arg)
+{
+    struct wal_batch *b = arg;
+    b->retry_timer = 0;
+    wal_start_attempt(b);
+}
+
+static void wal_retry(struct wal_batch *b, int rc)
+{
+    struct wal *wal = b->wal;
+    int64_t d = wal->conf.backoff_us;
+    char buf[96], dur[32];
+    for (int i = 1; i < b->attempt && d < WAL_BACKOFF_CAP_US; i++)
+        d *= 2;
+    if (d > WAL_BACKOFF_CAP_US)
+        d = WAL_BACKOFF_CAP_US;
+    wal->stats.retries++;
+    env_logf(wal->env, ENV_LOG_WARN, "wal-upload", "%s attempt %d failed: %s; retrying in %s",
+             b->who, b->attempt, err_str(rc), env_fmt_duration(d, dur, sizeof dur));
+    snprintf(buf, sizeof buf, "%s after %s", dur, err_name(rc));
+    wal_wait(b, "objects not yet durable; writing them again in %s", buf);
+    b->retry_timer = env_timer(wal->env, d, wal_on_retry, b);
+}
+
+static void wal_ack(struct wal_batch *b)
+{
+    struct wal *wal = b->wal;
+    for (size_t r = 0; r < b->nruns; r++) {
+        const struct wal_run *run = &b->runs[r];
+        const struct meta_stream *ms = meta_stream_get(wal->meta, run->stream);
+        if (!ms || ms->state == META_STREAM_DELETED)
+            continue;
+        wal->stats.records_acked += (uint64_t)run->count;
+        if (wal->hooks.ack)
+            wal->hooks.ack(wal->hooks.arg, run->stream, run->base, run->count, run->size);
+    }
+}
+
+/* The commit point: every object is durable. */
+static void wal_commit(struct wal_batch *b)
+{
+    struct wal *wal = b->wal;
+    struct meta_sso_commit c;
+    struct meta_so *sos = calloc(b->nobjs + 1, sizeof *sos);
+    struct meta_range *ranges = calloc(b->nranges + 1, sizeof *ranges);
+    size_t nso = 0, nr = 0;
+    int rc;
+    if (!sos || !ranges) {
+        free(sos);
+        free(ranges);
+        wal_retry(b, ERR_NOMEM);
+        return;
+    }
+    for (size_t i = 0; i < b->nranges; i++) {
+        const struct meta_range *rg = &b->ranges[i];
+        bool own = false;
+        for (size_t k = b->has_sso; k < b->nobjs; k++) {
+            if (b->objs[k].stream == rg->stream) {
+                sos[nso++] = (struct meta_so){b->objs[k].id, b->objs[k].size, rg->stream,
+                                              rg->start, rg->end, META_ATTR_TYPE_NORMAL};
+                own = true;
+            }
+        }
+        if (!own)
+            ranges[nr++] = *rg;
+    }
+    memset(&c, 0, sizeof c);
+    c.node = wal->conf.node;
+    c.id = b->has_sso ? b->objs[0].id : META_ID_NONE;
+    c.size = b->has_sso ? b->objs[0].size : 0;
+    c.order_id = b->objs[0].id;
+    c.data_time = env_now(wal->env);
+    c.ranges = ranges;
+    c.nranges = nr;
+    c.sos = sos;
+    c.nsos = nso;
+    rc = meta_commit_sso(wal->meta, &c, env_now(wal->env));
+    free(sos);
+    free(ranges);
+    if (meta_ok(rc)) {
+        wal->stats.uploads++;
+        wal->stats.objects += b->nobjs;
+        env_tracef(wal->env, "wal-upload commit sso=%lld sos=%zu runs=%zu",
+                   (long long)c.id, nso, b->nruns);
+        env_logf(wal->env, ENV_LOG_DEBUG, "wal-upload", "%s committed: sso %lld, %zu stream objects",
+                 b->who, (long long)c.id, nso);
+        wal_ack(b);
+        wal_batch_free(b);
+        return;
+    }
+    if (rc == ERR_NOTFOUND && wal_prepare(b) == 0) {
+        env_logf(wal->env, ENV_LOG_WARN, "wal-upload",
+                 "%s: prepared objects expired before the commit; writing new ones", b->who);
+        wal_retry(b, rc);
+        return;
+    }
+    wal->stats.dropped++;
+    env_logf(wal->env, ENV_LOG_ERROR, "wal-upload",
+             "%s: commit refused (%s); its records are not acknowledged", b->who, err_str(rc));
+    wal_batch_free(b);
+}
+
+static void wal_obj_closed(void *arg, int rc)
+{
+    struct wal_obj *o = arg;
+    struct wal_batch *b = o->b;
+    char n[32];
+    wr_release(o->w, NULL, NULL);
+    o->w = NULL;
+    o->done = rc == 0;
+    if (rc && !b->rc)
+        b->rc = rc;
+    if (--b->writing > 0) {
+        snprintf(n, sizeof n, "%d", b->writing);
+        wal_wait(b, "%s object(s) still being written, then the metadata commit", n);
+        return;
+    }
+    if (b->rc)
+        wal_retry(b, b->rc);
+    else
+        wal_commit(b);
+}
+
+static void wal_start_attempt(struct wal_batch *b)
+{
+    char n[32];
+    int rc = 0;
+    b->attempt++;
+    b->rc = 0;
+    b->writing = 0;
+    for (size_t i = 0; i < b->nobjs; i++) {
+        if (b->objs[i].done)
+            continue;
+        if ((rc = wal_write_obj(b, &b->objs[i])) < 0)
+            break;
+        b->writing++;
+    }
+    if (rc && !b->writing) {
+        wal_retry(b, rc);
+        return;
+    }
+    if (rc)
+        b->rc = rc;
+    if (!b->writing) {
+        wal_commit(b);
+        return;
+    }
+    snprintf(n, sizeof n, "%d", b->writing);
+    wal_wait(b, "%s object(s) being written, then the metadata commit", n);
+}
+
+int wal_upload_now(struct wal *wal)
+{
+    struct wal_batch *b;
+    int rc;
+    if (wal->cur)
+        return ERR_BUSY;
+    if (!wal->buffered)
+        return 0;
+    if (!(b = wal_take(wal)))
+        return ERR_NOMEM;
+    b->seq = ++wal->seq;
+    snprintf(b->who, sizeof b->who, "wal upload %llu", (unsigned long long)b->seq);
+    if (!b->nranges) {
+        wal_batch_free(b);
+        return 0;
+    }
+    wal->cur = b;
+    if ((rc = wal_plan(b)) < 0 || (rc = wal_prepare(b)) < 0) {
+        env_logf(wal->env, ENV_LOG_ERROR, "wal-upload", "%s: cannot start: %s", b->who,
+                 err_str(rc));
+        wal_batch_free(b);
+        return rc;
+    }
+    wal_start_attempt(b);
+    return 0;
+}
+
+static void wal_on_tick(void *arg)
+{
+    struct wal *wal = arg;
+    wal->timer = env_timer(wal->env, wal->conf.interval_us, wal_on_tick, wal);
+    wal_upload_now(wal);
+}
+
+int wal_new(struct env *env, struct meta *meta, struct wr_ctx *writers, struct wr_mem *mem,
+            const struct wal_conf *conf, const struct eng_hooks *hooks, struct wal **out)
+{
+    struct wal *wal;
+    *out = NULL;
+    if (!env || !meta || !writers || !mem || !conf || !hooks || !hooks->payload ||
+        conf->interval_us <= 0)
+        return ERR_INVAL;
+    if (!(wal = calloc(1, sizeof *wal)))
+        return ERR_NOMEM;
+    wal->env = env;
+    wal->meta = meta;
+    wal->writers = writers;
+    wal->mem = mem;
+    wal->conf = *conf;
+    wal->hooks = *hooks;
+    wal->timer = env_timer(env, conf->interval_us, wal_on_tick, wal);
+    if (!wal->timer) {
+        free(wal);
+        return ERR_NOMEM;
+    }
+    *out = wal;
+    return 0;
+}
+
+void wal_free(struct wal *wal)
+{
+    if (!wal)
+        return;
+    if (wal->cur)
+        wal_batch_free(wal->cur);
+    env_cancel(wal->env, wal->timer);
+    for (size_t i = 0; i < wal->nsb; i++)
+        free(wal->sb[i].runs);
+    free(wal->sb);
+    free(wal->scratch);
+    free(wal);
+}
