@@ -29,7 +29,7 @@ static bool continues(const struct cobj_writer *w, const struct obj_index_entry 
     for (size_t i = 0; i < n; i++) {
         if (e[i].count < 1 || e[i].size < OBJ_BLOCK_HEADER || e[i].end_delta < 1 || e[i].pos < 0)
             return false;
-        if (prev && (e[i].stream != prev->stream || e[i].start != obj_entry_end(prev)))
+        if (prev && (e[i].stream != prev->stream || e[i].start < obj_entry_end(prev)))
             return false;
         prev = &e[i];
     }
@@ -135,12 +135,12 @@ static int parse_links(const uint8_t *buf, size_t head, size_t nentries, struct 
     return 0;
 }
 
-/* Checks that the merged index is one stream with contiguous offsets. */
+/* Checks that the merged index is one stream in offset order, without overlap. */
 static bool index_contiguous(const struct obj_index *idx)
 {
     for (size_t i = 1; i < idx->n; i++)
         if (idx->e[i].stream != idx->e[0].stream ||
-            idx->e[i].start != obj_entry_end(&idx->e[i - 1]))
+            idx->e[i].start < obj_entry_end(&idx->e[i - 1]))
             return false;
     return true;
 }

@@ -15,8 +15,10 @@
  *                   indexesBlockLength u32, 28 zero bytes, magic
  *                   0x88e241b785f4cff8.
  *
- * All entries are of one stream with contiguous offsets (the writer checks
- * it; the parser checks it again).  The composite's size in the metadata is
+ * All entries are of one stream in offset order (the writer checks it; the
+ * parser checks it again).  AutoMQ requires each entry to start exactly where
+ * the previous one ended; here an entry may also start later (sparse offsets,
+ * obj.h), never earlier.  The composite's size in the metadata is
  * its RETAINED size: the sum of its entries' sizes (#1532).
  */
 #ifndef S3SIM_COMPOSITE_H
@@ -51,8 +53,8 @@ struct cobj_writer {
 void cobj_writer_init(struct cobj_writer *w);
 
 /* Adds linked object id with its entries e[0..n) (copied).  Every entry must
- * be of the same stream as those before and start where the previous one
- * ended, and n >= 1 (else ERR_INVAL, nothing added).  ERR_NOMEM. */
+ * be of the same stream as those before and start at or after the previous
+ * one's end, and n >= 1 (else ERR_INVAL, nothing added).  ERR_NOMEM. */
 int cobj_writer_add(struct cobj_writer *w, int64_t id, int16_t bucket,
                     const struct obj_index_entry *e, size_t n);
 
@@ -71,7 +73,7 @@ void cobj_writer_free(struct cobj_writer *w);
  * cobj_free).  Checks the footer (composite magic, bounds), the objects
  * magic, that the objects block ends exactly at the indexes start, that
  * block_start values are non-decreasing, start at 0 and stay within the
- * entry count, and the index (sorted, one stream, contiguous).  ERR_CORRUPT,
+ * entry count, and the index (sorted, one stream, no overlap).  ERR_CORRUPT,
  * ERR_NOMEM.
  */
 int cobj_parse(const uint8_t *buf, size_t len, unsigned flags, struct cobj *c);

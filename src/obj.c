@@ -97,7 +97,10 @@ static int walk_block(struct group_walk *w, const uint8_t *p, size_t dlen, int32
         int rc = obj_record_decode(p + off, dlen - off, &r, &used);
         if (rc)
             return rc;
-        if (r.stream != w->e->stream || r.base != w->next || r.count < 1 || seen == INT32_MAX)
+        /* The first record starts the entry; later ones may leave a hole
+         * (sparse offsets) but never go back. */
+        if (r.stream != w->e->stream || r.count < 1 || seen == INT32_MAX ||
+            (w->records + seen == 0 ? r.base != w->e->start : r.base < w->next))
             return ERR_CORRUPT;
         w->next = r.base + r.count;
         seen++;
@@ -207,6 +210,9 @@ static bool entry_sane(const struct obj_index_entry *e, const struct obj_index_e
         return false;
     if (prev && (e->stream < prev->stream || (e->stream == prev->stream && e->start <= prev->start)))
         return false;
+    if (prev && !(flags & OBJ_PARSE_WRAP_OK) && e->stream == prev->stream &&
+        e->start < obj_entry_end(prev))
+        return false; /* overlapping entries */
     return true;
 }
 
@@ -263,7 +269,7 @@ static bool can_join(const struct obj_index_entry *g, const struct obj_index_ent
                      uint32_t limit, bool guard)
 {
     int64_t gend = g->start + g->end_delta;
-    if (x->stream != g->stream || x->start != gend || x->pos != g->pos + g->size)
+    if (x->stream != g->stream || x->start < gend || x->pos != g->pos + g->size)
         return false;
     if ((uint64_t)g->size + (uint64_t)x->size > limit)
         return false;

@@ -9,8 +9,10 @@
  *   record batch  33 B header: magic 0x22, streamId u64, epoch u64,
  *                 baseOffset u64, count i32, payload length i32; payload.
  *   data block    10 B header: magic 0x5A, flag 0x02, record count i32,
- *                 data length i32; then the record batches of ONE stream,
- *                 contiguous offsets.
+ *                 data length i32; then the record batches of ONE stream in
+ *                 offset order.  Offsets may jump forward between batches
+ *                 (sparse offsets, like Kafka's compacted batches); the index
+ *                 entry spans from the first base to the last end.
  *   index entry   36 B: streamId u64, startOffset u64, endOffsetDelta i32,
  *                 recordCount i32, startPosition u64, size i32.  Sorted by
  *                 (stream, start).  An entry may cover a GROUP of physically
@@ -122,8 +124,9 @@ typedef int (*obj_record_fn)(void *arg, const struct obj_record *r);
  * bytes [e->pos, e->pos + e->size) of the object.  Validates every block
  * (magic 0x5A, flag 0x02, lengths in bounds, records exactly filling the
  * block, block record count), that the record counts sum to e->count, that
- * every record is of e->stream with contiguous offsets from e->start to the
- * entry's end (modulo 2^32 with OBJ_PARSE_WRAP_OK).  fn may be NULL (check
+ * every record is of e->stream, that the first starts at e->start, that
+ * offsets never go back (they may jump forward), and that the last ends at
+ * the entry's end (modulo 2^32 with OBJ_PARSE_WRAP_OK).  fn may be NULL (check
  * only).  Returns 0, ERR_CORRUPT, or fn's nonzero return.
  */
 int obj_group_parse(const uint8_t *buf, size_t len, const struct obj_index_entry *e,
@@ -148,7 +151,8 @@ int obj_footer_decode(const uint8_t *buf, uint64_t obj_size, struct obj_footer *
  * count >= 1, size >= OBJ_BLOCK_HEADER, pos + size <= data_end (pass
  * INT64_MAX when positions are not in this object, as in a composite),
  * end_delta >= 1 (unless OBJ_PARSE_WRAP_OK), strictly increasing
- * (stream, start).  ERR_CORRUPT, ERR_NOMEM.
+ * (stream, start), no overlap between entries of a stream (unless
+ * OBJ_PARSE_WRAP_OK).  ERR_CORRUPT, ERR_NOMEM.
  */
 int obj_index_decode(const uint8_t *buf, size_t len, int64_t data_end, unsigned flags,
                      struct obj_index *idx);
@@ -160,7 +164,7 @@ size_t obj_index_find(const struct obj_index *idx, int64_t stream, int64_t offse
 
 /*
  * Regroups e[0..n) in place: merges each entry into the previous group when
- * both are of the same stream, offsets are contiguous, positions are
+ * both are of the same stream, offsets do not go back, positions are
  * adjacent, the group's size stays <= limit and (guard) the group's delta and
  * record count stay <= INT32_MAX.  With guard false the delta wraps (F12).
  * Returns the new count.
@@ -210,10 +214,13 @@ struct obj_builder {
 /* Initialises b (no allocation).  conf NULL: defaults, guard on. */
 void obj_builder_init(struct obj_builder *b, const struct obj_builder_conf *conf);
 
-/* Appends a record batch.  Records must come in (stream, offset) order, of
- * count >= 1 and len <= INT32_MAX; a new stream or an offset gap starts a new
- * block.  ERR_INVAL (order, count, negative ids), ERR_NOMEM (then the builder
- * is unusable). */
+/* Appends a record batch.  Records must come in (stream, offset) order
+ * without overlap (base >= the previous end; a jump forward is fine), of
+ * count >= 1 and len <= INT32_MAX.  A new block starts with a new stream,
+ * once the block's payload reached block_size, or (guard) before the block's
+ * offset span or record count would pass INT32_MAX.  ERR_INVAL (order,
+ * count, negative ids), ERR_LIMIT (a record too large for a block), ERR_NOMEM
+ * (then the builder is unusable). */
 int obj_builder_add(struct obj_builder *b, const struct obj_record *r);
 
 /* Appends the raw bytes of an index entry of another object (one or more

@@ -68,8 +68,12 @@ static void finish(struct rd_read *r, int rc)
     rd_done_fn done = r->done;
     void *arg = r->arg;
     int64_t next = r->cursor;
-    if (rc == 0 && r->cursor < r->end)
-        rc = ERR_NOTFOUND;
+    if (rc == 0 && r->cursor < r->end) {
+        if (r->conf.holes_ok)
+            r->cursor = next = r->end;
+        else
+            rc = ERR_NOTFOUND;
+    }
     if (rc)
         env_logf(r->conf.env, ENV_LOG_DEBUG, "reader", "read of stream %lld stopped at %lld: %s",
                  (long long)r->stream, (long long)next, err_str(rc));
@@ -159,8 +163,11 @@ static void next_piece(struct rd_read *r)
             r->pi++;
             continue;
         }
-        if (p->start > r->cursor)
-            break; /* a hole in the metadata */
+        if (p->start > r->cursor) {
+            if (!r->conf.holes_ok)
+                break; /* a hole in the metadata */
+            r->cursor = p->start;
+        }
         o = meta_object_get(r->conf.meta, p->id);
         if (!o || o->state != META_COMMITTED) {
             replan(r, ERR_NOTFOUND);
@@ -177,7 +184,7 @@ static void next_piece(struct rd_read *r)
             get(r, r->key, (int64_t)obj_tail_start((uint64_t)r->size), r->size, RD_TAIL);
         return;
     }
-    finish(r, r->cursor >= r->end ? 0 : ERR_NOTFOUND);
+    finish(r, 0); /* finish() tells a short read from a complete one */
 }
 
 /* Delivers one record of the range, in order. */
@@ -189,7 +196,7 @@ static int emit(void *arg, const struct obj_record *rec)
         return RD_STOP;
     if (rend <= r->cursor)
         return 0; /* already delivered (or below the start) */
-    if (rec->base > r->cursor)
+    if (rec->base > r->cursor && !r->conf.holes_ok)
         return ERR_NOTFOUND; /* a hole inside the object */
     if ((r->user_rc = r->on_record(r->arg, rec)) != 0)
         return ERR_ABORTED;

@@ -25,6 +25,7 @@
 #ifndef S3SIM_READER_H
 #define S3SIM_READER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "env.h"
@@ -37,11 +38,13 @@
 
 /* A record batch of the stream, in offset order, without overlaps: each
  * batch's end is above the previous one's; the first may begin before
- * start, the last may end after end.  r->payload is valid during the call
+ * start, the last may end after end.  Without holes_ok, each batch begins
+ * exactly where the previous one ended (or at or before start).  r->payload is valid during the call
  * only.  Returning nonzero aborts the read (done gets ERR_ABORTED). */
 typedef int (*rd_record_fn)(void *arg, const struct obj_record *r);
 
-/* The read ended.  rc 0: every offset of [start, end) was delivered.  Else
+/* The read ended.  rc 0: every offset of [start, end) was delivered (with
+ * holes_ok: every record found in [start, end); next is then end).  Else
  * next is the first offset not delivered, and rc says why: ERR_NOTFOUND (no
  * committed object holds offset next, or its key is gone after the retries),
  * ERR_CORRUPT (a malformed object), ERR_TIMEOUT / ERR_IO (transport),
@@ -56,6 +59,9 @@ struct rd_conf {
     unsigned parse_flags;    /* OBJ_PARSE_WRAP_OK in F12 field-bug mode */
     uint32_t max_read;       /* bytes per data GET (0: RD_MAX_READ_DEFAULT) */
     int retries;             /* re-plans after a missing key (-1: RD_RETRIES_DEFAULT) */
+    bool holes_ok;           /* offsets that no record covers are skipped instead of
+                                failing with ERR_NOTFOUND (streams with sparse offsets);
+                                the caller then checks which offsets it got */
 };
 
 struct rd_read;

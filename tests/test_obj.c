@@ -172,18 +172,22 @@ START_TEST(obj_builder_order_rules)
     ck_assert_int_eq(add_rec(&b, 1, 100, 1, 3), ERR_INVAL); /* stream goes back */
     ck_assert_int_eq(add_rec(&b, 2, 20, 0, 3), ERR_INVAL);  /* count 0 */
     ck_assert_int_eq(add_rec(&b, -1, 20, 1, 3), ERR_INVAL);
-    ck_assert_int_eq(add_rec(&b, 2, 20, 1, 3), 0);          /* a gap: new block */
+    ck_assert_int_eq(add_rec(&b, 2, 20, 1, 3), 0);          /* a jump: same block */
     ck_assert_int_eq(add_rec(&b, 3, 0, 1, 0), 0);
     ck_assert_uint_gt(obj_builder_size(&b), 0);
     ck_assert_int_eq(obj_builder_finish(&b, &buf, &len), 0);
     ck_assert_int_eq(read_index(buf, len, 0, &idx), 0);
-    ck_assert_uint_eq(idx.n, 3);
-    ck_assert_int_eq(idx.e[1].start, 20);
-    ck_assert_uint_eq(obj_index_find(&idx, 2, 15), 1);
-    ck_assert_uint_eq(obj_index_find(&idx, 2, 14), 0);
+    ck_assert_uint_eq(idx.n, 2);
+    ck_assert_int_eq(idx.e[0].start, 10);
+    ck_assert_int_eq(idx.e[0].end_delta, 11);
+    ck_assert_int_eq(idx.e[0].count, 2);
+    ck_assert_int_eq(obj_group_parse(buf, (size_t)idx.e[0].size, &idx.e[0], 0, NULL, NULL), 0);
+    ck_assert_uint_eq(obj_index_find(&idx, 2, 15), 0);
+    ck_assert_uint_eq(obj_index_find(&idx, 2, 20), 0);
     ck_assert_uint_eq(obj_index_find(&idx, 2, 21), idx.n);
     ck_assert_uint_eq(obj_index_find(&idx, 4, 0), idx.n);
-    ck_assert_uint_eq(obj_index_find(&idx, 3, 0), 2);
+    ck_assert_uint_eq(obj_index_find(&idx, 3, 0), 1);
+    ck_assert_uint_eq(obj_index_find(&idx, 1, 0), idx.n);
     obj_index_free(&idx);
     free(buf);
     /* An empty object is a valid object with an empty index. */
@@ -394,7 +398,8 @@ START_TEST(obj_group_corrupt)
     expect_group_corrupt(5, 0x04, 0);        /* block record count != records */
     expect_group_corrupt(10, 0x21, 0);       /* record magic */
     expect_group_corrupt(18, 0x09, 0);       /* record of another stream */
-    expect_group_corrupt(34, 0x09, 0);       /* offsets not contiguous */
+    expect_group_corrupt(34, 0x09, 0);       /* first record does not start the entry */
+    expect_group_corrupt(167, 0x00, 0);      /* second record goes back */
     expect_group_corrupt(0, 0x5A, 1);        /* truncated group */
 }
 END_TEST
@@ -433,6 +438,66 @@ static void build_sparse(bool guard, uint8_t **buf, size_t *len)
     ck_assert_int_eq(obj_builder_finish(&b, buf, len), 0);
     obj_builder_free(&b);
 }
+
+START_TEST(obj_int32_guard_sparse_offsets)
+{
+    /* Two one-offset records 3e9 offsets apart: the block's span passes INT32_MAX. */
+    for (int guard = 0; guard < 2; guard++) {
+        struct obj_builder_conf conf = {0, 0, guard};
+        struct obj_builder b;
+        uint8_t *buf;
+        size_t len;
+        struct obj_index idx;
+        obj_builder_init(&b, &conf);
+        ck_assert_int_eq(add_rec(&b, 1, 0, 1, 4), 0);
+        ck_assert_int_eq(add_rec(&b, 1, INT64_C(3000000000), 1, 4), 0);
+        ck_assert_int_eq(obj_builder_finish(&b, &buf, &len), 0);
+        ck_assert_int_eq(read_index(buf, len, OBJ_PARSE_WRAP_OK, &idx), 0);
+        ck_assert_uint_eq(idx.n, guard ? 2 : 1);
+        if (guard) {
+            ck_assert_int_eq(idx.e[0].end_delta, 1);
+            ck_assert_int_eq(idx.e[1].start, INT64_C(3000000000));
+        } else {
+            ck_assert_int_eq(idx.e[0].end_delta, (int32_t)(uint32_t)UINT64_C(3000000001));
+            ck_assert_int_lt(obj_entry_end(&idx.e[0]), 0);
+        }
+        obj_index_free(&idx);
+        free(buf);
+        obj_builder_free(&b);
+    }
+}
+END_TEST
+
+START_TEST(obj_group_sparse_offsets)
+{
+    /* Offsets may jump forward inside a group, never back; the first record starts the entry. */
+    struct obj_builder_conf conf = {0, OBJ_GROUP_LIMIT, true};
+    struct obj_builder b;
+    uint8_t *buf;
+    size_t len;
+    struct obj_index idx;
+    struct collect c = {0, 0, 0};
+    obj_builder_init(&b, &conf);
+    ck_assert_int_eq(add_rec(&b, 1, 5, 2, 4), 0);
+    ck_assert_int_eq(add_rec(&b, 1, 100, 3, 4), 0);
+    ck_assert_int_eq(obj_builder_finish(&b, &buf, &len), 0);
+    ck_assert_int_eq(read_index(buf, len, 0, &idx), 0);
+    ck_assert_uint_eq(idx.n, 1);
+    ck_assert_int_eq(idx.e[0].start, 5);
+    ck_assert_int_eq(obj_entry_end(&idx.e[0]), 103);
+    c.next = 5;
+    ck_assert_int_eq(obj_group_parse(buf, (size_t)idx.e[0].size, &idx.e[0], 0, collect_fn, &c), 0);
+    ck_assert_int_eq(c.n, 2);
+    ck_assert_int_eq(c.bad, 1); /* collect_fn counts the jump from 7 to 100 */
+    idx.e[0].start = 4;         /* the first record must start the entry */
+    idx.e[0].end_delta = 99;
+    ck_assert_int_eq(obj_group_parse(buf, (size_t)idx.e[0].size, &idx.e[0], 0, NULL, NULL),
+                     ERR_CORRUPT);
+    obj_index_free(&idx);
+    free(buf);
+    obj_builder_free(&b);
+}
+END_TEST
 
 START_TEST(obj_int32_guard_cuts)
 {
@@ -480,7 +545,7 @@ START_TEST(obj_regroup_limits)
         {1, 0, 10, 1, 0, 100},
         {1, 10, 10, 1, 100, 100},
         {1, 20, 10, 1, 200, 100},   /* limit 250: starts a new group */
-        {1, 31, 10, 1, 300, 100},   /* offset gap */
+        {1, 31, 10, 1, 300, 100},   /* an offset jump joins */
         {2, 41, 10, 1, 400, 100},   /* other stream */
         {2, 51, 10, 1, 600, 100},   /* position gap */
     };
@@ -489,12 +554,15 @@ START_TEST(obj_regroup_limits)
         {1, 0x7fff0000, 0x7fff0000, 1, 100, 100},
     };
     size_t n = obj_index_regroup(e, 6, 250, true);
-    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_eq(n, 4);
     ck_assert_int_eq(e[0].end_delta, 20);
     ck_assert_int_eq(e[0].count, 2);
     ck_assert_int_eq(e[0].size, 200);
     ck_assert_int_eq(e[1].start, 20);
-    ck_assert_int_eq(e[4].pos, 600);
+    ck_assert_int_eq(e[1].end_delta, 21); /* [20, 41) across the jump */
+    ck_assert_int_eq(e[1].size, 200);
+    ck_assert_int_eq(e[2].stream, 2);
+    ck_assert_int_eq(e[3].pos, 600);
     ck_assert_uint_eq(obj_index_regroup(big, 2, OBJ_GROUP_LIMIT, true), 2);
     ck_assert_uint_eq(obj_index_regroup(big, 2, OBJ_GROUP_LIMIT, false), 1);
     ck_assert_int_lt(big[0].end_delta, 0);
@@ -603,7 +671,8 @@ END_TEST
 START_TEST(obj_composite_writer_rejects)
 {
     struct obj_index_entry a = {5, 0, 10, 2, 0, 100};
-    struct obj_index_entry gap = {5, 11, 10, 2, 0, 100};
+    struct obj_index_entry jump = {5, 11, 10, 2, 0, 100};
+    struct obj_index_entry back = {5, 9, 10, 2, 0, 100};
     struct obj_index_entry other = {6, 10, 10, 2, 0, 100};
     struct cobj_writer w;
     uint8_t *buf;
@@ -611,12 +680,14 @@ START_TEST(obj_composite_writer_rejects)
     cobj_writer_init(&w);
     ck_assert_int_eq(cobj_writer_finish(&w, &buf, &len), ERR_INVAL);
     ck_assert_int_eq(cobj_writer_add(&w, 1, 0, &a, 1), 0);
-    ck_assert_int_eq(cobj_writer_add(&w, 2, 0, &gap, 1), ERR_INVAL);
+    ck_assert_int_eq(cobj_writer_add(&w, 2, 0, &back, 1), ERR_INVAL);
     ck_assert_int_eq(cobj_writer_add(&w, 2, 0, &other, 1), ERR_INVAL);
     ck_assert_int_eq(cobj_writer_add(&w, 2, 0, &a, 0), ERR_INVAL);
     ck_assert_int_eq(cobj_writer_add(&w, -1, 0, &a, 1), ERR_INVAL);
     ck_assert_uint_eq(w.c.nlinks, 1);
     ck_assert_uint_eq(w.retained, 100);
+    ck_assert_int_eq(cobj_writer_add(&w, 2, 0, &jump, 1), 0); /* sparse offsets */
+    ck_assert_uint_eq(w.c.nlinks, 2);
     cobj_writer_free(&w);
 }
 END_TEST
@@ -645,9 +716,9 @@ START_TEST(obj_composite_corrupt)
     buf[len - 1] ^= 1;
     ck_assert_int_eq(cobj_parse(buf, len - 1, 0, &c), ERR_CORRUPT);
     ck_assert_int_eq(cobj_parse(buf, 20, 0, &c), ERR_CORRUPT);
-    buf[33 + 36 + 15] ^= 1; /* second entry no longer contiguous */
+    obj_put_u64(buf + 33 + 36 + 8, 5); /* second entry overlaps the first */
     ck_assert_int_eq(cobj_parse(buf, len, 0, &c), ERR_CORRUPT);
-    buf[33 + 36 + 15] ^= 1;
+    obj_put_u64(buf + 33 + 36 + 8, 10);
     ck_assert_int_eq(cobj_parse(buf, len, 0, &c), 0);
     cobj_free(&c);
     free(buf);
@@ -672,6 +743,8 @@ static Suite *obj_suite(void)
     tcase_add_test(tc, obj_group_corrupt);
     tcase_add_test(tc, obj_group_count_mismatch);
     tcase_add_test(tc, obj_int32_guard_cuts);
+    tcase_add_test(tc, obj_int32_guard_sparse_offsets);
+    tcase_add_test(tc, obj_group_sparse_offsets);
     tcase_add_test(tc, obj_int32_guard_off_wraps);
     tcase_add_test(tc, obj_regroup_limits);
     tcase_add_test(tc, obj_key_format);

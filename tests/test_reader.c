@@ -166,7 +166,7 @@ static void on_done(void *arg, int rc, int64_t next)
 
 static struct got read_range(struct s3_ops *ops, unsigned flags, int64_t s, int64_t a, int64_t e)
 {
-    struct rd_conf conf = {&T.env, ops, M, flags, 0, -1};
+    struct rd_conf conf = {.env = &T.env, .s3 = ops, .meta = M, .parse_flags = flags, .retries = -1};
     struct got g = {0};
     ck_assert_int_eq(rd_read_start(&conf, s, a, e, on_rec, on_done, &g, NULL), 0);
     ck_assert_int_eq(g.done, 0); /* never from inside the start */
@@ -197,7 +197,7 @@ END_TEST
 
 START_TEST(reader_max_read_splits_runs)
 {
-    struct rd_conf conf = {&T.env, &COUNT, M, 0, 800, -1};
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .max_read = 800, .retries = -1};
     struct got g = {0};
     sobj(3, 0, 60, 200); /* blocks of 5 records of 73 bytes: 375 bytes each, 12 blocks */
     ck_assert_int_eq(rd_read_start(&conf, 3, 0, 60, on_rec, on_done, &g, NULL), 0);
@@ -403,9 +403,60 @@ START_TEST(reader_int32_wrap_loses_data)
 }
 END_TEST
 
+/* One stream object of stream 3 with records [0, 5) and [100, 105), range [0, 105). */
+static void sparse_object(bool guard, int64_t far)
+{
+    struct obj_builder_conf conf = {0, 0, guard};
+    struct obj_builder b;
+    struct meta_so so = {.stream = 3, .start = 0, .end = far + 5};
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = &so, .nsos = 1};
+    obj_builder_init(&b, &conf);
+    add_range(&b, 3, 0, 5, 10);
+    add_range(&b, 3, far, far + 5, 10);
+    so.id = store_obj(&b, &so.size);
+    obj_builder_free(&b);
+    ck_assert_int_eq(meta_commit_sso(M, &c, 0), 0);
+}
+
+START_TEST(reader_sparse_offsets)
+{
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1};
+    struct got g = {0};
+    sparse_object(true, 100);
+    g = read_range(&COUNT, 0, 3, 0, 105);
+    ck_assert_int_eq(g.rc, ERR_NOTFOUND); /* strict: offset 5 has no record */
+    ck_assert_int_eq(g.at, 5);
+    ck_assert_int_eq(g.n, 5);
+    memset(&g, 0, sizeof g);
+    conf.holes_ok = true;
+    ck_assert_int_eq(rd_read_start(&conf, 3, 0, 200, on_rec, on_done, &g, NULL), 0);
+    tenv_run(&T);
+    ck_assert_int_eq(g.rc, 0);
+    ck_assert_int_eq(g.n, 10);
+    ck_assert_int_eq(g.bad, 1); /* on_rec counts the jump from 5 to 100 */
+    ck_assert_int_eq(g.at, 200);
+}
+END_TEST
+
+START_TEST(reader_sparse_wrap_hides_records)
+{
+    /* F12 with sparse one-offset records: the guard-off block's delta wraps and
+     * the index no longer finds its records; a holes_ok reader returns nothing. */
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1,
+                           .parse_flags = OBJ_PARSE_WRAP_OK, .holes_ok = true};
+    struct got g = {0};
+    sparse_object(false, INT64_C(3000000000));
+    ck_assert_int_eq(rd_read_start(&conf, 3, 0, INT64_C(3000000005), on_rec, on_done, &g, NULL),
+                     0);
+    tenv_run(&T);
+    ck_assert_int_eq(g.rc, 0);
+    ck_assert_int_eq(g.n, 0);
+}
+END_TEST
+
 START_TEST(reader_async_contract_and_cancel)
 {
-    struct rd_conf conf = {&T.env, &COUNT, M, 0, 0, -1};
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1};
     struct got g = {0};
     struct rd_read *rd = NULL;
     sobj(3, 0, 10, 100);
@@ -455,6 +506,8 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, reader_size_mismatch_is_corrupt);
     tcase_add_test(tc, reader_hole_in_metadata);
     tcase_add_test(tc, reader_int32_wrap_loses_data);
+    tcase_add_test(tc, reader_sparse_offsets);
+    tcase_add_test(tc, reader_sparse_wrap_hides_records);
     tcase_add_test(tc, reader_async_contract_and_cancel);
     suite_add_tcase(s, tc);
     return s;
