@@ -5,8 +5,8 @@
  *   broker:     s3c client -> wr_ctx (writers) -> wal (uploads); later the
  *               SSO compaction, the stream object compaction
  *   controller: s3c client; later the cleaner
- *   reads:      their own s3c client, so that a broker crash does not cut
- *               the no-data-loss read-back
+ *   reads:      reader.h over their own s3c client, so that a broker
+ *               crash does not cut the no-data-loss read-back
  *
  * A crash frees one side's objects (cancelling their S3 calls, timers and
  * waits: no callback runs); a restart builds them again from the metadata,
@@ -23,6 +23,7 @@
 #include "err.h"
 #include "meta.h"
 #include "obj.h"
+#include "reader.h"
 #include "s3client.h"
 #include "wal.h"
 #include "writer.h"
@@ -46,7 +47,10 @@ struct eng {
     struct s3c *cs3;
     /* the read path */
     struct s3c *rs3;
+    struct eng_read *reads;     /* reads in flight */
 };
+
+static void eng_reads_cancel(struct eng *e);
 
 /* ---- sides ----------------------------------------------------------------- */
 
@@ -157,6 +161,7 @@ void eng_free(struct eng *e)
         return;
     eng_broker_down(e);
     eng_ctrl_down(e);
+    eng_reads_cancel(e);
     s3c_free(e->rs3);
     meta_destroy(e->meta);
     free(e);
@@ -261,15 +266,83 @@ const struct eng_metrics *eng_metrics(struct eng *e)
 
 struct meta *eng_meta(struct eng *e) { return e->meta; }
 
+/* ---- the read path (no-data-loss) ---------------------------------------- */
+
+struct eng_read {
+    struct eng *e;
+    struct eng_read *next, *prev; /* e->reads */
+    struct rd_read *rd;
+    eng_rec_fn rec;
+    eng_done_fn done;
+    void *arg;
+};
+
+static void eng_read_unlink(struct eng_read *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        r->e->reads = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+}
+
+static void eng_reads_cancel(struct eng *e)
+{
+    while (e->reads) {
+        struct eng_read *r = e->reads;
+        e->reads = r->next;
+        rd_read_cancel(r->rd);
+        free(r);
+    }
+}
+
+static int eng_read_rec(void *arg, const struct obj_record *rec)
+{
+    struct eng_read *r = arg;
+    r->rec(r->arg, rec->base, rec->payload, rec->len);
+    return 0;
+}
+
+static void eng_read_done(void *arg, int rc, int64_t next)
+{
+    struct eng_read *r = arg;
+    eng_done_fn done = r->done;
+    void *darg = r->arg;
+    (void)next;
+    eng_read_unlink(r);
+    free(r);
+    done(darg, rc);
+}
+
 int eng_read(struct eng *e, int64_t stream, int64_t start, int64_t end, eng_rec_fn rec,
              eng_done_fn done, void *arg)
 {
-    (void)e;
-    (void)stream;
-    (void)start;
-    (void)end;
-    (void)rec;
-    (void)done;
-    (void)arg;
-    return ERR_UNSUPPORTED; /* wired to reader.h when it lands */
+    struct rd_conf rc_;
+    struct eng_read *r;
+    int rc;
+    if (!rec || !done)
+        return ERR_INVAL;
+    if (!(r = calloc(1, sizeof *r)))
+        return ERR_NOMEM;
+    memset(&rc_, 0, sizeof rc_);
+    rc_.env = e->env;
+    rc_.s3 = s3c_ops(e->rs3);
+    rc_.meta = e->meta;
+    rc_.parse_flags = conf_bool(e->conf, CONF_INT32_GUARD) ? 0 : OBJ_PARSE_WRAP_OK;
+    rc_.retries = -1;
+    r->e = e;
+    r->rec = rec;
+    r->done = done;
+    r->arg = arg;
+    rc = rd_read_start(&rc_, stream, start, end, eng_read_rec, eng_read_done, r, &r->rd);
+    if (rc < 0) {
+        free(r);
+        return rc;
+    }
+    r->next = e->reads;
+    if (e->reads)
+        e->reads->prev = r;
+    e->reads = r;
+    return 0;
 }

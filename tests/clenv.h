@@ -26,20 +26,20 @@ struct clenv {
     int quiet;
 };
 
-static int64_t clenv_now(struct env *env) { return ((struct clenv *)env->impl)->now; }
+static inline int64_t clenv_now(struct env *env) { return ((struct clenv *)env->impl)->now; }
 
-static env_id clenv_timer(struct env *env, int64_t delay, env_timer_cb cb, void *arg)
+static inline env_id clenv_timer(struct env *env, int64_t delay, env_timer_cb cb, void *arg)
 {
     struct clenv *e = env->impl;
     return sim_heap_push(&e->heap, e->now + (delay < 0 ? 0 : delay), cb, arg);
 }
 
-static void clenv_cancel(struct env *env, env_id id)
+static inline void clenv_cancel(struct env *env, env_id id)
 {
     sim_heap_cancel(&((struct clenv *)env->impl)->heap, id);
 }
 
-static uint64_t clenv_random(struct env *env)
+static inline uint64_t clenv_random(struct env *env)
 {
     struct clenv *e = env->impl;
     uint64_t z = (e->rng += 0x9e3779b97f4a7c15ULL);
@@ -48,7 +48,7 @@ static uint64_t clenv_random(struct env *env)
     return z ^ (z >> 31);
 }
 
-static void clenv_log(struct env *env, enum env_level level, const char *comp, const char *line)
+static inline void clenv_log(struct env *env, enum env_level level, const char *comp, const char *line)
 {
     struct clenv *e = env->impl;
     if (level == ENV_LOG_WARN)
@@ -61,24 +61,24 @@ static void clenv_log(struct env *env, enum env_level level, const char *comp, c
                 line);
 }
 
-static env_id clenv_wait_begin(struct env *env, const char *who, const char *what)
+static inline env_id clenv_wait_begin(struct env *env, const char *who, const char *what)
 {
     struct clenv *e = env->impl;
     return sim_waits_begin(&e->waits, e->now, who, what);
 }
 
-static void clenv_wait_update(struct env *env, env_id id, const char *what)
+static inline void clenv_wait_update(struct env *env, env_id id, const char *what)
 {
     sim_waits_update(&((struct clenv *)env->impl)->waits, id, what);
 }
 
-static void clenv_wait_end(struct env *env, env_id id)
+static inline void clenv_wait_end(struct env *env, env_id id)
 {
     struct clenv *e = env->impl;
     sim_waits_end(&e->waits, e->now, id);
 }
 
-static void clenv_trace(struct env *env, const char *line)
+static inline void clenv_trace(struct env *env, const char *line)
 {
     struct clenv *e = env->impl;
     e->ntrace++;
@@ -86,7 +86,7 @@ static void clenv_trace(struct env *env, const char *line)
         fprintf(stderr, "[%lld] trace %s\n", (long long)e->now, line);
 }
 
-static void clenv_init(struct clenv *e, uint64_t seed)
+static inline void clenv_init(struct clenv *e, uint64_t seed)
 {
     memset(e, 0, sizeof *e);
     sim_heap_init(&e->heap);
@@ -104,14 +104,14 @@ static void clenv_init(struct clenv *e, uint64_t seed)
     e->env.trace = clenv_trace;
 }
 
-static void clenv_fini(struct clenv *e)
+static inline void clenv_fini(struct clenv *e)
 {
     sim_heap_free(&e->heap);
     sim_waits_free(&e->waits);
 }
 
 /* Fires one event; false when none is left. */
-static int clenv_step(struct clenv *e)
+static inline int clenv_step(struct clenv *e)
 {
     sim_event_fn fn;
     void *arg;
@@ -125,7 +125,7 @@ static int clenv_step(struct clenv *e)
 }
 
 /* Runs events due up to until (inclusive); time ends at until. */
-static void clenv_run_until(struct clenv *e, int64_t until)
+static inline void clenv_run_until(struct clenv *e, int64_t until)
 {
     while (sim_heap_len(&e->heap) && sim_heap_peek_time(&e->heap) <= until)
         clenv_step(e);
@@ -134,14 +134,14 @@ static void clenv_run_until(struct clenv *e, int64_t until)
 }
 
 /* Runs until no event is left (bounded by max events). */
-static void clenv_run(struct clenv *e, long max)
+static inline void clenv_run(struct clenv *e, long max)
 {
     while (max-- > 0 && clenv_step(e))
         ;
 }
 
 /* The text of the first pending wait whose "what" contains s, or NULL. */
-static const char *clenv_find_wait(struct clenv *e, const char *s)
+static inline const char *clenv_find_wait(struct clenv *e, const char *s)
 {
     for (size_t i = 0; i < e->waits.n; i++)
         if (strstr(e->waits.v[i].what, s))
