@@ -297,14 +297,16 @@ static void on_data(struct rd_read *r, const uint8_t *buf, size_t len)
     next_run(r);
 }
 
-/* Whether the answer carries exactly the bytes asked for. */
+/* Whether the answer carries exactly the bytes asked for.  object_size 0
+ * means the implementation did not say (then only lengths are checked). */
 static bool body_complete(const struct rd_read *r, const struct s3_result *res)
 {
+    uint64_t whole = res->object_size;
     if (!res->body && res->body_len)
         return false;
     if (r->step == RD_COMPOSITE)
-        return res->body_len == res->object_size && res->body_len > 0;
-    if (r->step != RD_DATA && res->object_size != (uint64_t)r->size)
+        return res->body_len > 0 && (whole == 0 || res->body_len == whole);
+    if (r->step != RD_DATA && whole != 0 && whole != (uint64_t)r->size)
         return false; /* the object is not the one the metadata describes */
     return res->body_len == (uint64_t)(r->req->range_end - r->req->range_start);
 }
