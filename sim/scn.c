@@ -62,7 +62,8 @@ static int scn_nargs(struct scn_ctx *cx, int n, const char *usage)
     if (cx->ntok - 1 < n)
         return scn_fail(cx, cx->end_col, "expected %s", usage);
     if (cx->ntok - 1 > n)
-        return scn_fail(cx, cx->toks[n + 1].col, "unexpected '%s' after %s",
+        return scn_fail(cx, cx->toks[n + 1].col,
+                        "unexpected '%s' after %s (a value with spaces goes in double quotes)",
                         cx->toks[n + 1].text, usage);
     return 0;
 }
@@ -139,33 +140,60 @@ static int scn_dir_scalar(struct scn_parser *p, const char *w)
     return 0;
 }
 
+/* Splits the words of a set line into knob name and value.  Accepted, as in
+ * a Java properties file: K V, K=V, K = V, K= V, K =V. */
+static int scn_set_split(struct scn_ctx *cx, char *name, size_t namesz, const char **value,
+                         int *vcol)
+{
+    const struct scn_tok *k = &cx->toks[1], *v = cx->ntok > 2 ? &cx->toks[2] : NULL;
+    const struct scn_tok *w = cx->ntok > 3 ? &cx->toks[3] : NULL;
+    int n = 1;
+    *value = "";
+    *vcol = cx->end_col;
+    if (k->eq > 0 && (k->text[k->eq + 1] || !v)) {
+        *value = k->text + k->eq + 1; /* K=V */
+        *vcol = k->vcol;
+    } else if (k->eq > 0) {
+        *value = v->text; /* K= V */
+        *vcol = v->col;
+        n = 2;
+    } else if (v && v->eq == 0 && (v->text[1] || !w)) {
+        *value = v->text + 1; /* K =V */
+        *vcol = v->vcol;
+        n = 2;
+    } else if (v && v->eq == 0) {
+        *value = w->text; /* K = V */
+        *vcol = w->col;
+        n = 3;
+    } else if (v) {
+        *value = v->text; /* K V */
+        *vcol = v->col;
+        n = 2;
+    } else {
+        return scn_fail(cx, cx->end_col, "expected set KNOB VALUE or set KNOB=VALUE");
+    }
+    if (cx->ntok > n + 1)
+        return scn_fail(cx, cx->toks[n + 1].col, "unexpected '%s' after set KNOB VALUE (a "
+                        "value with spaces goes in double quotes)", cx->toks[n + 1].text);
+    snprintf(name, namesz, "%.*s", k->eq > 0 ? k->eq : (int)strlen(k->text), k->text);
+    return 0;
+}
+
 static int scn_dir_set(struct scn_parser *p)
 {
     struct scn_ctx *cx = &p->cx;
-    const struct scn_tok *k = cx->ntok > 1 ? &cx->toks[1] : NULL;
     char name[128], msg[CONF_ERR_MAX];
-    const char *value;
-    int vcol, id;
+    const char *value = NULL;
+    int vcol = 0, id;
     struct scn_line *l;
-    if (!k)
+    if (cx->ntok < 2)
         return scn_fail(cx, cx->end_col, "expected set KNOB VALUE or set KNOB=VALUE");
-    if (k->eq > 0) {
-        if (scn_nargs(cx, 1, "set KNOB=VALUE"))
-            return ERR_PARSE;
-        snprintf(name, sizeof name, "%.*s", k->eq, k->text);
-        value = k->text + k->eq + 1;
-        vcol = k->vcol;
-    } else {
-        if (scn_nargs(cx, 2, "set KNOB VALUE"))
-            return ERR_PARSE;
-        snprintf(name, sizeof name, "%s", k->text);
-        value = cx->toks[2].text;
-        vcol = cx->toks[2].col;
-    }
+    if (scn_set_split(cx, name, sizeof name, &value, &vcol))
+        return ERR_PARSE;
     id = conf_lookup(name);
     if (id < 0)
-        return scn_fail(cx, k->col, "unknown knob '%s' (see s3sim knobs)", name);
-    l = scn_line_add(p, SCN_L_SET, k->col);
+        return scn_fail(cx, cx->toks[1].col, "unknown knob '%s' (see s3sim knobs)", name);
+    l = scn_line_add(p, SCN_L_SET, cx->toks[1].col);
     if (!l)
         return ERR_NOMEM;
     l->knob = id;

@@ -251,6 +251,12 @@ int scn_parse_buf(const char *name, const char *buf, size_t len, struct scn_file
 int scn_parse_fault(const char *name, const char *text, struct fs3_rule *out,
                     struct scn_error *err);
 
+/* Writes rule as one fault line ("fault name=x get kind=linked nth=2
+ * status=503") that scn_parse_fault reads back to the same rule (line
+ * aside); defaults are left out.  For replay lines, traces and reports.
+ * Returns buf (cut to bufsz; 512 bytes always suffice). */
+char *scn_rule_format(const struct fs3_rule *r, char *buf, size_t bufsz);
+
 /* Frees a file (NULL is fine). */
 void scn_free(struct scn_file *f);
 

@@ -443,8 +443,8 @@ int conf_parse_value(enum conf_id id, const char *value, int64_t *out, char *err
         return conf_parse_typed(k->type, value, out, err, errsz);
     len = strlen(value);
     if (len == 0 || len >= CONF_STR_MAX)
-        return conf_fail(ERR_INVAL, err, errsz, "%s: expected a string of 1 to %d bytes",
-                         k->name, CONF_STR_MAX - 1);
+        return conf_fail(ERR_INVAL, err, errsz, "expected a string of 1 to %d bytes",
+                         CONF_STR_MAX - 1);
     *out = 0;
     return 0;
 }
@@ -497,7 +497,7 @@ int conf_set_kv(struct conf *c, const char *kv, char *err, size_t errsz)
 
 /* ---- formatting -------------------------------------------------------------- */
 
-static char *conf_fmt_size(int64_t v, const char *suffix, char *buf, size_t bufsz)
+char *conf_format_size(int64_t v, const char *suffix, char *buf, size_t bufsz)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;
@@ -509,8 +509,7 @@ static char *conf_fmt_size(int64_t v, const char *suffix, char *buf, size_t bufs
     return buf;
 }
 
-/* Exact compound duration: "1h30m", "1s500ms", "0s". */
-static char *conf_fmt_duration(int64_t us, char *buf, size_t bufsz)
+char *conf_format_duration(int64_t us, char *buf, size_t bufsz)
 {
     size_t off = 0;
     if (us == 0) {
@@ -543,8 +542,8 @@ char *conf_format(const struct conf *c, enum conf_id id, char *buf, size_t bufsz
         /* fall through */
     case CONF_T_INT:
     case CONF_T_STATUS404: snprintf(buf, bufsz, "%" PRId64, v); break;
-    case CONF_T_SIZE: return conf_fmt_size(v, "", buf, bufsz);
-    case CONF_T_RATE: return conf_fmt_size(v, "/s", buf, bufsz);
+    case CONF_T_SIZE: return conf_format_size(v, "", buf, bufsz);
+    case CONF_T_RATE: return conf_format_size(v, "/s", buf, bufsz);
     case CONF_T_TIMEOUT:
         if (v == ENV_TIME_NEVER) {
             snprintf(buf, bufsz, "none");
@@ -553,7 +552,7 @@ char *conf_format(const struct conf *c, enum conf_id id, char *buf, size_t bufsz
         /* fall through */
     case CONF_T_DURATION:
     case CONF_T_MINUTES:
-    case CONF_T_MILLIS: return conf_fmt_duration(v, buf, bufsz);
+    case CONF_T_MILLIS: return conf_format_duration(v, buf, bufsz);
     case CONF_T_PROB: snprintf(buf, bufsz, "%.9g", (double)v / 1e9); break;
     case CONF_T_BOOL: snprintf(buf, bufsz, "%s", v ? "true" : "false"); break;
     case CONF_T_CKSUM: snprintf(buf, bufsz, "%s", s3_cksum_name((enum s3_cksum)v)); break;

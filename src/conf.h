@@ -229,6 +229,12 @@ static inline double conf_prob(const struct conf *c, enum conf_id id)
  * "200MiB", "unlimited", "MD5", "true").  Returns buf. */
 char *conf_format(const struct conf *c, enum conf_id id, char *buf, size_t bufsz);
 
+/* Exact formatting that the parsers read back: a duration (us >= 0) as
+ * "1h30m", "1s500ms", "0s"; a size as "200MiB", "1000B" (largest binary unit
+ * that divides it), followed by suffix ("" or "/s").  Return buf. */
+char *conf_format_duration(int64_t us, char *buf, size_t bufsz);
+char *conf_format_size(int64_t bytes, const char *suffix, char *buf, size_t bufsz);
+
 /*
  * The value parsers, shared with the scenario parser.  Each parses the whole
  * string (no leading/trailing spaces), returns 0 or ERR_INVAL / ERR_RANGE and

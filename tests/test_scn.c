@@ -162,13 +162,18 @@ START_TEST(scn_set_automq_forms)
     struct scn_file *f = parse_ok(HDR "set s3.wal.upload.interval.ms=5000\n"
                                       "set s3.stream.set.object.compaction.interval.minutes 2\n"
                                       "set s3.stream.object.compaction.max.size.bytes=1073741824\n"
-                                      "set s3.object.block.size 1048576\n");
+                                      "set s3.object.block.size 1048576\n"
+                                      "set s3.retry.max = 4\nset s3.inflight.max= 9\n"
+                                      "set s3.object.part.size =8MiB\n");
     struct scn_spec s;
     resolve_ok(f, NULL, &s);
     ck_assert_int_eq(conf_get(&s.conf, CONF_WAL_UPLOAD_INTERVAL), 5 * ENV_USEC_PER_SEC);
     ck_assert_int_eq(conf_get(&s.conf, CONF_SSO_INTERVAL), 2 * ENV_USEC_PER_MIN);
     ck_assert_int_eq(conf_get(&s.conf, CONF_SO_MAX_SIZE), 1LL << 30);
     ck_assert_int_eq(conf_get(&s.conf, CONF_BLOCK_SIZE), 1LL << 20);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_RETRY_MAX), 4);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_INFLIGHT_MAX), 9);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_PART_SIZE), 8LL << 20);
     scn_spec_free(&s);
     scn_free(f);
 }
@@ -439,6 +444,50 @@ START_TEST(scn_fault_line_api)
 }
 END_TEST
 
+START_TEST(scn_rule_format_round_trips)
+{
+    /* Every fault rule of every-form.scn, formatted, parses back to itself. */
+    char path[1024], line[600];
+    struct scn_file *f;
+    struct scn_error err;
+    int n = 0;
+    ck_assert_int_eq(scn_parse_file(data_path("every-form.scn", path, sizeof path), &f, &err), 0);
+    for (size_t i = 0; i < f->sections[0].nlines; i++) {
+        const struct scn_line *l = &f->sections[0].lines[i];
+        const struct fs3_rule *r = l->kind == SCN_L_FAULT ? &l->act.rule
+                                   : l->kind == SCN_L_EVENT && l->event.act.kind == SCN_ACT_FAULT
+                                       ? &l->event.act.rule
+                                       : NULL;
+        struct fs3_rule back;
+        if (!r)
+            continue;
+        n++;
+        scn_rule_format(r, line, sizeof line);
+        ck_assert_msg(scn_parse_fault("fmt", line, &back, &err) == 0, "%s: %s", line, err.msg);
+        back.line = r->line;
+        ck_assert_double_eq_tol(back.prob, r->prob, 1e-15);
+        back.prob = r->prob;
+        ck_assert_msg(memcmp(&back, r, sizeof back) == 0, "round trip of '%s'", line);
+    }
+    ck_assert_int_eq(n, 15);
+    {
+        /* A glob that needs quotes and escapes, a kind list, a fraction. */
+        struct fs3_rule r = one_rule("fault name=q list key=\"a \\\"b\\\\#\" kind=sso,linked "
+                                     "prob=0.1 times=3 from=1h until=1h30m500ms stale=2s");
+        struct fs3_rule back;
+        ck_assert_str_eq(r.key_glob, "a \"b\\#");
+        scn_rule_format(&r, line, sizeof line);
+        ck_assert_str_eq(line, "fault name=q list key=\"a \\\"b\\\\#\" kind=sso,linked "
+                               "prob=0.10000000000000001 times=3 from=1h until=1h30m500ms "
+                               "stale=2s");
+        ck_assert_int_eq(scn_parse_fault("fmt", line, &back, &err), 0);
+        ck_assert_str_eq(back.key_glob, r.key_glob);
+        ck_assert_double_eq_tol(back.prob, 0.1, 1e-15);
+    }
+    scn_free(f);
+}
+END_TEST
+
 /* ---- checks -------------------------------------------------------------------------------- */
 
 START_TEST(scn_checks_every_kind)
@@ -667,6 +716,10 @@ static const struct err_case err_cases[] = {
     {HDR "set s3.delete.missing 500\n", 2, 23, "expected 204 or 404"},
     {HDR "set compaction.flush.each.batch maybe\n", 2, 33, "expected true or false"},
     {HDR "set s3.retry.max 3 4\n", 2, 20, "unexpected '4'"},
+    {HDR "set s3.retry.max = 3 4\n", 2, 22, "value with spaces goes in double quotes"},
+    {HDR "set s3.retry.max =\n", 2, 19, "expected an integer"},
+    {HDR "set cluster.id=\n", 2, 16, "expected a string of 1 to 127 bytes"},
+    {HDR "set\n", 2, 4, "expected set KNOB VALUE"},
     /* at / every */
     {HDR "at 5 compact sso\n", 2, 4, "bare number"},
     {HDR "at 5s\n", 2, 6, "expected an action"},
@@ -1122,6 +1175,7 @@ static Suite *scn_suite(void)
     tcase_add_test(tc, scn_fault_effect_before_op);
     tcase_add_test(tc, scn_fault_counters);
     tcase_add_test(tc, scn_fault_line_api);
+    tcase_add_test(tc, scn_rule_format_round_trips);
     tcase_add_test(tc, scn_checks_every_kind);
     tcase_add_test(tc, scn_cmp_semantics);
     tcase_add_test(tc, scn_variant_merge);
