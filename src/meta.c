@@ -22,7 +22,11 @@ int meta__reserve(struct meta_idvec *v, size_t extra)
     return 0;
 }
 
-void meta__push(struct meta_idvec *v, int64_t id) { v->v[v->n++] = id; }
+void meta__push(struct meta *m, struct meta_idvec *v, int64_t id)
+{
+    v->v[v->n++] = id;
+    m->listed++;
+}
 
 static size_t req_slot(const struct meta_reqmap *r, uint64_t key)
 {
@@ -305,7 +309,7 @@ int meta_prepare(struct meta *m, int count, int64_t ttl_us, int64_t now, int64_t
         m->objs[id] = o;
     }
     for (int i = 0; i < count; i++)
-        meta__push(&m->prepared, m->next_id + i);
+        meta__push(m, &m->prepared, m->next_id + i);
     *first = m->next_id;
     m->next_id += count;
     return 0;
@@ -323,7 +327,8 @@ void meta__do_mark(struct meta *m, struct meta_object *o, enum meta_op op, int64
     o->marked_at = now;
     o->mark_seq = ++m->mark_seq;
     o->mark_op = op;
-    meta__push(&m->marked, o->id);
+    m->stale++;
+    meta__push(m, &m->marked, o->id);
 }
 
 void meta__drop(struct meta *m, int64_t id)
@@ -338,6 +343,7 @@ void meta__drop(struct meta *m, int64_t id)
     }
     free_object(o);
     m->objs[id] = NULL;
+    m->stale++;
 }
 
 /* Keeps in v only the ids for which keep() holds. */
@@ -357,14 +363,24 @@ static bool is_prepared(const struct meta_object *o) { return o->state == META_P
 static bool is_marked(const struct meta_object *o) { return o->state == META_MARKED; }
 static bool is_committed(const struct meta_object *o) { return o->state == META_COMMITTED; }
 
+/* Every query skips stale entries, so filtering is only about memory and
+ * speed: a full pass runs once the state changes since the last one reach
+ * half the entries pushed since, which keeps it amortized O(1) per change. */
 void meta__tidy(struct meta *m)
 {
+    if (m->stale * 2 < m->listed + 64)
+        return;
     filter(m, &m->prepared, is_prepared);
     filter(m, &m->marked, is_marked);
     filter(m, &m->ssos, is_committed);
-    for (size_t i = 0; i < m->nstreams; i++)
-        if (m->streams[i].used)
+    m->listed = m->prepared.n + m->marked.n + m->ssos.n;
+    for (size_t i = 0; i < m->nstreams; i++) {
+        if (m->streams[i].used) {
             filter(m, &m->streams[i].objs, is_committed);
+            m->listed += m->streams[i].objs.n;
+        }
+    }
+    m->stale = 0;
 }
 
 static int cmp_i64(const void *a, const void *b)

@@ -25,9 +25,10 @@ static int check_new(struct meta *m, int64_t id, const char *what)
 }
 
 /* Commits a prepared object (fields common to every kind). */
-static void commit_obj(struct meta_object *o, enum meta_kind kind, int64_t size, int32_t attr,
-                       int64_t now)
+static void commit_obj(struct meta *m, struct meta_object *o, enum meta_kind kind, int64_t size,
+                       int32_t attr, int64_t now)
 {
+    m->stale++;
     o->state = META_COMMITTED;
     o->kind = kind;
     o->size = size;
@@ -192,12 +193,12 @@ static void sso_commit_so(struct meta *m, const struct meta_so *so, int64_t now)
     struct meta_object *o = meta__obj(m, so->id);
     struct meta_stream_slot *s = meta__slot(m, so->stream);
     bool live = s && s->s.state != META_STREAM_DELETED;
-    commit_obj(o, META_KIND_STREAM, so->size, so->attributes & ~META_ATTR_TYPE_MASK, now);
+    commit_obj(m, o, META_KIND_STREAM, so->size, so->attributes & ~META_ATTR_TYPE_MASK, now);
     o->stream = so->stream;
     o->start = so->start;
     o->end = so->end;
     if (live)
-        meta__push(&s->objs, o->id);
+        meta__push(m, &s->objs, o->id);
     else
         meta__do_mark(m, o, META_OP_DEEP_DELETE, now); /* stream deleted meanwhile (#808) */
 }
@@ -213,13 +214,13 @@ static int sso_apply(struct meta *m, const struct meta_sso_commit *c, int64_t no
         return rc;
     if (c->id != META_ID_NONE) {
         struct meta_object *o = meta__obj(m, c->id);
-        commit_obj(o, META_KIND_SSO, c->size, c->attributes & ~META_ATTR_TYPE_MASK, now);
+        commit_obj(m, o, META_KIND_SSO, c->size, c->attributes & ~META_ATTR_TYPE_MASK, now);
         o->node = c->node;
         o->order_id = order_id;
         o->data_time = data_time;
         o->ranges = ranges;
         o->nranges = c->nranges;
-        meta__push(&m->ssos, o->id);
+        meta__push(m, &m->ssos, o->id);
     } else {
         free(ranges);
     }
@@ -351,7 +352,7 @@ static int stream_commit_new(struct meta *m, const struct meta_stream_commit *c,
         for (size_t i = 0; i < c->nlinks; i++)
             obj_key(links[i].id, m->ns, links[i].key, sizeof links[i].key);
     }
-    commit_obj(o, comp ? META_KIND_COMPOSITE : META_KIND_STREAM, c->size,
+    commit_obj(m, o, comp ? META_KIND_COMPOSITE : META_KIND_STREAM, c->size,
                c->attributes & (META_ATTR_TYPE_MASK), now);
     o->stream = c->stream;
     o->start = c->start;
@@ -360,7 +361,7 @@ static int stream_commit_new(struct meta *m, const struct meta_stream_commit *c,
     o->nlinks = c->nlinks;
     for (size_t i = 0; i < c->nlinks; i++)
         m->link_owner[links[i].id] = o->id;
-    meta__push(&meta__slot(m, c->stream)->objs, o->id);
+    meta__push(m, &meta__slot(m, c->stream)->objs, o->id);
     return 0;
 }
 

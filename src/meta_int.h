@@ -41,6 +41,8 @@ struct meta {
     struct meta_idvec marked;      /* ids in mark order (lazily filtered) */
     struct meta_idvec ssos;        /* committed SSO ids (lazily filtered) */
     uint64_t mark_seq;             /* last mark sequence number */
+    size_t listed;                 /* entries pushed on the lazy lists since the last tidy pass */
+    size_t stale;                  /* state changes since the last tidy pass */
     struct meta_reqmap reqs;       /* request id -> outcome */
 };
 
@@ -48,10 +50,10 @@ struct meta_object *meta__obj(const struct meta *m, int64_t id);
 struct meta_stream_slot *meta__slot(const struct meta *m, int64_t id);
 bool meta__stream_live(const struct meta *m, int64_t id);
 int meta__reserve(struct meta_idvec *v, size_t extra);
-void meta__push(struct meta_idvec *v, int64_t id); /* after meta__reserve */
+void meta__push(struct meta *m, struct meta_idvec *v, int64_t id); /* after meta__reserve */
 void meta__do_mark(struct meta *m, struct meta_object *o, enum meta_op op, int64_t now);
 void meta__drop(struct meta *m, int64_t id); /* removes and frees the record */
-void meta__tidy(struct meta *m);             /* filters the lazy lists */
+void meta__tidy(struct meta *m);             /* filters the lazy lists (amortized) */
 int meta__check_sources(struct meta *m, const int64_t *ids, size_t n, const char *what);
 int meta__req_get(const struct meta *m, uint64_t req, int *rc);
 void meta__req_put(struct meta *m, uint64_t req, int rc);

@@ -710,6 +710,43 @@ START_TEST(meta_pieces_in_order)
 }
 END_TEST
 
+START_TEST(meta_churn_keeps_queries_right)
+{
+    /* Thousands of upload / compact / remove cycles: the lazily filtered lists
+     * must never change what the queries answer. */
+    struct meta *m = mk(false, false);
+    int64_t prev = -1, out[4];
+    struct meta_counts c;
+    for (int i = 0; i < 3000; i++) {
+        int64_t id = prep(m, 1, i);
+        size_t removed;
+        ck_assert_int_eq(upload(m, (uint64_t)i + 1, id, i * 10, 10, i), 0);
+        if (prev >= 0) {
+            ck_assert_int_eq(meta_mark(m, &prev, NULL, 1, i), 0);
+            ck_assert_int_eq(meta_remove(m, &prev, 1, &removed), 0);
+            ck_assert_uint_eq(removed, 1);
+        }
+        prev = id;
+    }
+    meta_count(m, &c);
+    ck_assert_uint_eq(c.committed, 1);
+    ck_assert_uint_eq(c.sso, 1);
+    ck_assert_uint_eq(c.marked, 0);
+    ck_assert_uint_eq(meta_marked(m, out, 4), 0);
+    ck_assert_int_eq(meta_next_deadline(m), ENV_TIME_NEVER);
+    ck_assert_int_eq(meta_stream_get(m, 1)->end, 30000);
+    {
+        struct meta_piece *p;
+        size_t n;
+        ck_assert_int_eq(meta_stream_pieces(m, 2, 0, 30000, &p, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_int_eq(p[0].id, prev);
+        free(p);
+    }
+    meta_destroy(m);
+}
+END_TEST
+
 /* ---- Suite. ------------------------------------------------------------------------------------- */
 
 static Suite *meta_suite(void)
@@ -743,6 +780,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_classify_keys);
     tcase_add_test(tc, meta_survives_crash_queries);
     tcase_add_test(tc, meta_pieces_in_order);
+    tcase_add_test(tc, meta_churn_keeps_queries_right);
     suite_add_tcase(s, tc);
     return s;
 }
