@@ -1,0 +1,618 @@
+/* cln.c - the controller's cleaner: lifecycle check, generations, TTL
+ * expiry, shallow deletes, crash and restart (see cln.h). */
+#include "cln_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "err.h"
+
+#define CLN_WHO "cleaner"
+
+static void cln_check_fire(void *arg);
+static void cln_ttl_fire(void *arg);
+
+/* ---- conf ---------------------------------------------------------------------- */
+
+void cln_conf_from(struct cln_conf *conf, const struct conf *c)
+{
+    memset(conf, 0, sizeof *conf);
+    conf->interval_us = conf_get(c, CONF_CLEANER_INTERVAL);
+    conf->retention_us = conf_get(c, CONF_DELETE_RETENTION);
+    conf->max_per_round = (int)conf_get(c, CONF_CLEANER_MAX_PER_ROUND);
+    conf->backoff_us = conf_get(c, CONF_RETRY_BACKOFF);
+    conf->backoff_max_us = conf_get(c, CONF_RETRY_BACKOFF_MAX);
+    conf->not_found_error = conf_get(c, CONF_NOT_FOUND) != 0;
+    conf->dedup_inflight = conf_bool(c, CONF_CLEANER_DEDUP);
+    s3c_conf_from(&conf->s3c, c);
+}
+
+/* ---- per-object state ------------------------------------------------------------ */
+
+struct cln_obj *cln__obj(struct cln *c, int64_t id)
+{
+    if (id < 0)
+        return NULL;
+    if ((size_t)id >= c->nobjs) {
+        size_t n = c->nobjs ? c->nobjs : 1024;
+        struct cln_obj *o;
+        while (n <= (size_t)id)
+            n *= 2;
+        o = realloc(c->objs, n * sizeof *o);
+        if (!o)
+            return NULL;
+        memset(o + c->nobjs, 0, (n - c->nobjs) * sizeof *o);
+        c->objs = o;
+        c->nobjs = n;
+    }
+    return &c->objs[id];
+}
+
+/* The delay before retry n (n >= 1): backoff doubling, capped. */
+static int64_t cln_backoff(const struct cln *c, uint32_t n)
+{
+    int64_t b = c->conf.backoff_us > 0 ? c->conf.backoff_us : ENV_USEC_PER_SEC;
+    for (uint32_t i = 1; i < n && b < c->conf.backoff_max_us; i++)
+        b *= 2;
+    return b < c->conf.backoff_max_us ? b : c->conf.backoff_max_us;
+}
+
+void cln__failed(struct cln *c, int64_t id)
+{
+    struct cln_obj *o = cln__obj(c, id);
+    c->stats.failures++;
+    if (!o)
+        return;
+    if (o->fails < UINT32_MAX)
+        o->fails++;
+    o->next_try = env_now(c->env) + cln_backoff(c, o->fails);
+}
+
+void cln__succeeded(struct cln *c, int64_t id)
+{
+    struct cln_obj *o = cln__obj(c, id);
+    if (o) {
+        o->fails = 0;
+        o->next_try = 0;
+    }
+}
+
+void cln__metadata(char *buf, size_t n, int64_t id, int32_t attributes)
+{
+    snprintf(buf, n,
+             "S3ObjectMetadata(objectId=%" PRId64 ", objectSize=-1, type=UNKNOWN, "
+             "attributes=%" PRId32 ")",
+             id, attributes);
+}
+
+/* ---- lifetime -------------------------------------------------------------------- */
+
+static int cln_start(struct cln *c)
+{
+    struct s3c_conf sc = c->conf.s3c;
+    int rc;
+    if (sc.retry_max < 0 || sc.retry_max > CLN_ATTEMPTS)
+        sc.retry_max = CLN_ATTEMPTS;
+    rc = s3c_new(c->env, c->inner, &sc, &c->s3c);
+    if (rc)
+        return rc;
+    c->down = false;
+    c->last_swap = env_now(c->env);
+    c->threshold = c->last_swap - c->conf.retention_us;
+    c->check_timer = env_timer(c->env, c->conf.interval_us, cln_check_fire, c);
+    return 0;
+}
+
+int cln_new(struct env *env, struct s3_ops *inner, struct meta *meta,
+            const struct cln_conf *conf, struct cln **out)
+{
+    struct cln *c;
+    int rc;
+    if (!env || !inner || !meta || !conf || conf->interval_us <= 0 || conf->retention_us < 0 ||
+        conf->max_per_round < 1)
+        return ERR_INVAL;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return ERR_NOMEM;
+    c->env = env;
+    c->inner = inner;
+    c->meta = meta;
+    c->conf = *conf;
+    rc = cln_start(c);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+static void cln_clean_free(struct cln_clean *cl)
+{
+    struct cln *c = cl->c;
+    for (size_t i = 0; i < cl->nbatches; i++) {
+        struct cln_batch *b = &cl->batches[i];
+        for (size_t k = 0; k < b->n; k++) {
+            struct cln_obj *o = cln__obj(c, b->ids[k]);
+            if (o && o->inflight)
+                o->inflight--;
+        }
+        free(b->ids);
+        free(b->keys);
+        free(b->kp);
+    }
+    for (size_t i = 0; i < cl->ndeeps; i++) {
+        struct cln_obj *o = cln__obj(c, cl->deeps[i].id);
+        if (o && o->inflight)
+            o->inflight--;
+        cln__deep_free(&cl->deeps[i]);
+    }
+    env_wait_end(c->env, cl->wait);
+    free(cl->batches);
+    free(cl->deeps);
+    free(cl->group_left);
+    free(cl->group_failed);
+    free(cl);
+}
+
+/* Drops every volatile thing; S3 calls are cancelled first (no callback). */
+static void cln_drop(struct cln *c)
+{
+    env_cancel(c->env, c->check_timer);
+    env_cancel(c->env, c->ttl_timer);
+    c->check_timer = c->ttl_timer = 0;
+    s3c_free(c->s3c);
+    c->s3c = NULL;
+    while (c->cleans) {
+        struct cln_clean *cl = c->cleans;
+        c->cleans = cl->next;
+        cln_clean_free(cl);
+    }
+    c->ncleans = 0;
+    while (c->aborts) {
+        struct cln_abort *a = c->aborts;
+        c->aborts = a->next;
+        env_wait_end(c->env, a->wait);
+        free(a);
+    }
+    c->naborts = 0;
+    if (c->objs)
+        memset(c->objs, 0, c->nobjs * sizeof *c->objs);
+}
+
+void cln_free(struct cln *c)
+{
+    if (!c)
+        return;
+    cln_drop(c);
+    free(c->objs);
+    free(c->buf);
+    free(c);
+}
+
+void cln_set_uploads(struct cln *c, cln_uploads_fn fn, void *arg)
+{
+    c->uploads = fn;
+    c->uploads_arg = arg;
+}
+
+void cln_crash(struct cln *c)
+{
+    if (c->down)
+        return;
+    cln_drop(c);
+    c->down = true;
+    env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "controller crashed: cleaner state dropped");
+}
+
+static void cln_ttl_arm(struct cln *c);
+
+void cln_restart(struct cln *c)
+{
+    if (!c->down)
+        return;
+    if (cln_start(c) != 0) {
+        env_logf(c->env, ENV_LOG_ERROR, CLN_WHO, "cleaner restart failed: out of memory");
+        return;
+    }
+    cln_ttl_arm(c);
+    env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "cleaner restarted: timers rebuilt from metadata");
+}
+
+bool cln_idle(const struct cln *c) { return c->ncleans == 0 && c->naborts == 0; }
+
+size_t cln_backing_off(const struct cln *c)
+{
+    size_t n = 0;
+    int64_t now = env_now(c->env);
+    for (size_t i = 0; i < c->nobjs; i++)
+        n += c->objs[i].next_try > now;
+    return n;
+}
+
+const struct cln_stats *cln_stats(const struct cln *c) { return &c->stats; }
+
+/* ---- TTL expiry of prepared objects (§6.3) ------------------------------------------ */
+
+static void cln_abort_cb(struct s3_req *req, struct s3_result *res)
+{
+    struct cln_abort *a = req->arg;
+    struct cln *c = a->c;
+    struct cln_abort **pp = &c->aborts;
+    int rc = s3c_result_err(res);
+    if (rc == 0 || rc == ERR_NOTFOUND) {
+        c->stats.aborts++;
+        env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "aborted multipart upload %s of expired %s",
+                 a->upload_id, a->key);
+    } else {
+        env_logf(c->env, ENV_LOG_WARN, CLN_WHO, "abort of multipart upload %s of %s failed: %s",
+                 a->upload_id, a->key, err_str(rc));
+    }
+    while (*pp && *pp != a)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = a->next;
+    c->naborts--;
+    env_wait_end(c->env, a->wait);
+    free(a);
+}
+
+static void cln_abort_start(struct cln *c, const char *key, const char *upload_id)
+{
+    struct cln_abort *a = calloc(1, sizeof *a);
+    if (!a)
+        return;
+    a->c = c;
+    snprintf(a->key, sizeof a->key, "%s", key);
+    snprintf(a->upload_id, sizeof a->upload_id, "%s", upload_id);
+    a->req.job = S3_JOB_CLEANER;
+    a->req.key = a->key;
+    a->req.upload_id = a->upload_id;
+    if (s3_mpu_abort(s3c_ops(c->s3c), &a->req, cln_abort_cb, a) != 0) {
+        free(a);
+        return;
+    }
+    a->wait = env_wait_beginf(c->env, CLN_WHO, "abort of multipart upload %s of expired %s",
+                              upload_id, key);
+    a->next = c->aborts;
+    c->aborts = a;
+    c->naborts++;
+}
+
+static int cln_on_expired(void *arg, const struct meta_object *o)
+{
+    struct cln *c = arg;
+    char ids[4][S3_UPLOAD_ID_MAX];
+    size_t n = c->uploads ? c->uploads(c->uploads_arg, o->key, ids, 4) : 0;
+    c->stats.expired++;
+    env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "prepared object %" PRId64 " expired at its deadline, "
+             "marked for deletion (%zu open uploads)", o->id, n);
+    for (size_t i = 0; i < n; i++)
+        cln_abort_start(c, o->key, ids[i]);
+    return 0;
+}
+
+/* Sets the TTL timer at the earliest deadline (AutoMQ marks when now >
+ * deadline: one microsecond after it). */
+static void cln_ttl_arm(struct cln *c)
+{
+    int64_t d = meta_next_deadline(c->meta), now = env_now(c->env), at;
+    if (d == ENV_TIME_NEVER)
+        return;
+    at = d + 1 > now ? d + 1 : now;
+    if (c->ttl_timer && c->ttl_at <= at)
+        return;
+    env_cancel(c->env, c->ttl_timer);
+    c->ttl_at = at;
+    c->ttl_timer = env_timer(c->env, at - now, cln_ttl_fire, c);
+}
+
+static void cln_expire(struct cln *c)
+{
+    meta_expire_prepared(c->meta, env_now(c->env), (size_t)c->conf.max_per_round, cln_on_expired,
+                         c);
+    cln_ttl_arm(c);
+}
+
+static void cln_ttl_fire(void *arg)
+{
+    struct cln *c = arg;
+    c->ttl_timer = 0;
+    cln_expire(c);
+}
+
+/* ---- shallow deletes -------------------------------------------------------------- */
+
+static void cln_clean_finish(struct cln_clean *cl)
+{
+    struct cln *c = cl->c;
+    struct cln_clean **pp = &c->cleans;
+    while (*pp && *pp != cl)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = cl->next;
+    c->ncleans--;
+    cln_clean_free(cl);
+}
+
+void cln__part_done(struct cln_clean *cl)
+{
+    if (--cl->parts_left == 0) {
+        cln_clean_finish(cl);
+        return;
+    }
+    env_wait_updatef(cl->c->env, cl->wait, "clean %" PRIu64 ": %zu of %zu delete steps left "
+                     "(DeleteObjects batches and composite deep deletes)", cl->seq, cl->parts_left,
+                     cl->nbatches + cl->ndeeps);
+}
+
+static void cln_log_failed_keys(struct cln *c, const struct cln_batch *b,
+                                const struct s3_result *res, const bool *ok)
+{
+    char keys[600];
+    size_t len = 0, nfail = 0;
+    keys[0] = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (ok[i])
+            continue;
+        if (nfail++ < 10 && len < sizeof keys - 1)
+            len += (size_t)snprintf(keys + len, sizeof keys - len, "%s%s", len ? "," : "",
+                                    b->keys[i]);
+        if (len >= sizeof keys)
+            len = sizeof keys - 1;
+    }
+    env_logf(c->env, ENV_LOG_WARN, CLN_WHO,
+             "Failed to delete the S3Object from S3, objectKeys: [%s]%s (%zu keys): %s %d %s",
+             keys, nfail > 10 ? "..." : "", nfail,
+             res->transport != S3_TR_OK ? "transport" : "status", res->status,
+             res->code ? s3_code_name(res->code) : err_str(s3c_result_err(res)));
+}
+
+static void cln_batch_cb(struct s3_req *req, struct s3_result *res)
+{
+    struct cln_batch *b = req->arg;
+    struct cln_clean *cl = b->cl;
+    struct cln *c = cl->c;
+    bool whole_ok = res->transport == S3_TR_OK && res->status >= 200 && res->status < 300 &&
+                    res->ndeleted == b->n;
+    bool *ok = calloc(b->n ? b->n : 1, sizeof *ok);
+    int64_t *done = malloc((b->n ? b->n : 1) * sizeof *done);
+    size_t ndone = 0, removed = 0;
+    if (!ok || !done) {
+        free(ok);
+        free(done);
+        for (size_t i = 0; i < b->n; i++)
+            cln__failed(c, b->ids[i]);
+        cln__part_done(cl);
+        return;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        ok[i] = whole_ok && res->deleted[i].code == S3E_NONE;
+        if (ok[i]) {
+            done[ndone++] = b->ids[i];
+            cln__succeeded(c, b->ids[i]);
+        } else {
+            cln__failed(c, b->ids[i]);
+        }
+    }
+    if (ndone < b->n)
+        cln_log_failed_keys(c, b, res, ok);
+    if (ndone && meta_remove(c->meta, done, ndone, &removed) == 0) {
+        c->stats.deleted += removed;
+        env_tracef(c->env, "cleaner removed %zu objects after DeleteObjects", removed);
+    }
+    free(ok);
+    free(done);
+    cln__part_done(cl);
+}
+
+static int cln_batch_start(struct cln *c, struct cln_batch *b)
+{
+    b->req.job = S3_JOB_CLEANER;
+    b->req.key = b->kp[0];
+    b->req.keys = b->kp;
+    b->req.nkeys = b->n;
+    c->stats.delete_calls++;
+    return s3_delete_many(s3c_ops(c->s3c), &b->req, cln_batch_cb, b);
+}
+
+/* ---- building a clean ------------------------------------------------------------- */
+
+struct cln_pick {
+    int64_t id;
+    uint32_t fails;
+};
+
+static int cln_pick_cmp(const void *a, const void *b)
+{
+    const struct cln_pick *x = a, *y = b;
+    if (x->fails != y->fails)
+        return x->fails < y->fails ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Cuts the normal picks into batches: objects that failed k times go with
+ * objects that failed k times, at most 1000 >> k a batch. */
+static int cln_make_batches(struct cln *c, struct cln_clean *cl, struct cln_pick *p, size_t n)
+{
+    size_t i = 0;
+    qsort(p, n, sizeof *p, cln_pick_cmp);
+    cl->batches = calloc(n ? n : 1, sizeof *cl->batches);
+    if (!cl->batches)
+        return ERR_NOMEM;
+    while (i < n) {
+        uint32_t f = p[i].fails;
+        size_t lim = f >= 10 ? 1 : (size_t)CLN_MAX_KEYS >> f, k = 0;
+        struct cln_batch *b = &cl->batches[cl->nbatches];
+        while (i + k < n && k < lim && p[i + k].fails == f)
+            k++;
+        b->cl = cl;
+        b->ids = malloc(k * sizeof *b->ids);
+        b->keys = malloc(k * sizeof *b->keys);
+        b->kp = malloc(k * sizeof *b->kp);
+        if (!b->ids || !b->keys || !b->kp) {
+            free(b->ids), free(b->keys), free(b->kp);
+            return ERR_NOMEM;
+        }
+        cl->nbatches++;
+        for (size_t j = 0; j < k; j++) {
+            const struct meta_object *o = meta_object_get(c->meta, p[i + j].id);
+            b->ids[j] = p[i + j].id;
+            snprintf(b->keys[j], OBJ_KEY_MAX, "%s", o ? o->key : "");
+            b->kp[j] = b->keys[j];
+            cln__obj(c, b->ids[j])->inflight++;
+        }
+        b->n = k;
+        i += k;
+    }
+    return 0;
+}
+
+static int cln_make_deeps(struct cln *c, struct cln_clean *cl, const struct cln_pick *p, size_t n)
+{
+    cl->deeps = calloc(n ? n : 1, sizeof *cl->deeps);
+    cl->ngroups = (n + CLN_GROUP - 1) / CLN_GROUP;
+    cl->group_left = calloc(cl->ngroups ? cl->ngroups : 1, sizeof *cl->group_left);
+    cl->group_failed = calloc(cl->ngroups ? cl->ngroups : 1, sizeof *cl->group_failed);
+    if (!cl->deeps || !cl->group_left || !cl->group_failed)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const struct meta_object *o = meta_object_get(c->meta, p[i].id);
+        struct cln_deep *d = &cl->deeps[i];
+        d->cl = cl;
+        d->group = i / CLN_GROUP;
+        d->id = p[i].id;
+        d->attributes = o->attributes;
+        snprintf(d->key, sizeof d->key, "%s", o->key);
+        cl->group_left[d->group]++;
+        cln__obj(c, d->id)->inflight++;
+    }
+    cl->ndeeps = n;
+    return 0;
+}
+
+static bool cln_is_deep(const struct meta_object *o)
+{
+    return o->kind == META_KIND_COMPOSITE && (o->attributes & META_ATTR_DEEP_DELETE);
+}
+
+/* Marked ids into c->buf, oldest first; returns the count (0 on no memory). */
+static size_t cln_marked(struct cln *c)
+{
+    for (;;) {
+        size_t n = meta_marked(c->meta, c->buf, c->bufcap);
+        int64_t *nb;
+        if (n < c->bufcap)
+            return n;
+        nb = realloc(c->buf, (c->bufcap ? c->bufcap * 2 : 4096) * sizeof *nb);
+        if (!nb)
+            return n;
+        c->buf = nb;
+        c->bufcap = c->bufcap ? c->bufcap * 2 : 4096;
+    }
+}
+
+/* Chooses up to max_per_round old-generation ids ready for an attempt;
+ * normal ones into p[0..*nn), composites to deep-delete into q[0..*nq). */
+static void cln_choose(struct cln *c, struct cln_pick *p, size_t *nn, struct cln_pick *q,
+                       size_t *nq)
+{
+    size_t n = cln_marked(c), k = 0;
+    int64_t now = env_now(c->env);
+    *nn = *nq = 0;
+    for (size_t i = 0; i < n && k < (size_t)c->conf.max_per_round; i++) {
+        const struct meta_object *o = meta_object_get(c->meta, c->buf[i]);
+        struct cln_obj *s = cln__obj(c, c->buf[i]);
+        if (!o || !s)
+            continue;
+        if (o->marked_at >= c->threshold)
+            break; /* mark order is time order: the rest is the new generation */
+        if (s->next_try > now || (c->conf.dedup_inflight && s->inflight))
+            continue;
+        if (cln_is_deep(o))
+            q[(*nq)++] = (struct cln_pick){o->id, s->fails};
+        else
+            p[(*nn)++] = (struct cln_pick){o->id, s->fails};
+        k++;
+    }
+}
+
+static void cln_clean_start(struct cln *c, struct cln_clean *cl)
+{
+    cl->parts_left = cl->nbatches + cl->ndeeps;
+    cl->wait = env_wait_beginf(c->env, CLN_WHO, "clean %" PRIu64 ": %zu DeleteObjects batches "
+                               "and %zu composite deep deletes in flight", cl->seq, cl->nbatches,
+                               cl->ndeeps);
+    cl->next = c->cleans;
+    c->cleans = cl;
+    c->ncleans++;
+    c->stats.cleans++;
+    /* An extra part keeps the clean alive while its steps are submitted. */
+    cl->parts_left++;
+    for (size_t i = 0; i < cl->nbatches; i++) {
+        if (cln_batch_start(c, &cl->batches[i]) != 0) {
+            for (size_t k = 0; k < cl->batches[i].n; k++)
+                cln__failed(c, cl->batches[i].ids[k]);
+            cl->parts_left--;
+        }
+    }
+    cln__deep_pump(cl);
+    cln__part_done(cl);
+}
+
+static void cln_round(struct cln *c)
+{
+    size_t cap = (size_t)c->conf.max_per_round, nn, nq;
+    struct cln_pick *p = malloc(cap * sizeof *p), *q = malloc(cap * sizeof *q);
+    struct cln_clean *cl = NULL;
+    if (!p || !q)
+        goto out;
+    cln_choose(c, p, &nn, q, &nq);
+    if (nn + nq == 0)
+        goto out;
+    cl = calloc(1, sizeof *cl);
+    if (!cl)
+        goto out;
+    cl->c = c;
+    cl->seq = ++c->clean_seq;
+    if (cln_make_batches(c, cl, p, nn) != 0 || cln_make_deeps(c, cl, q, nq) != 0) {
+        cln_clean_free(cl);
+        goto out;
+    }
+    env_tracef(c->env, "cleaner clean %" PRIu64 " objects=%zu composites=%zu", cl->seq, nn, nq);
+    cln_clean_start(c, cl);
+out:
+    free(p);
+    free(q);
+}
+
+/* ---- the lifecycle check ------------------------------------------------------------ */
+
+static void cln_check(struct cln *c)
+{
+    int64_t now = env_now(c->env);
+    cln_expire(c);
+    if (now - c->last_swap >= c->conf.retention_us) {
+        c->threshold = c->last_swap;
+        c->last_swap = now;
+    }
+    if (c->conf.dedup_inflight && c->ncleans > 0)
+        return; /* one clean in flight */
+    cln_round(c);
+}
+
+static void cln_check_fire(void *arg)
+{
+    struct cln *c = arg;
+    c->check_timer = env_timer(c->env, c->conf.interval_us, cln_check_fire, c);
+    cln_check(c);
+}
+
+void cln_check_now(struct cln *c)
+{
+    if (!c->down)
+        cln_check(c);
+}

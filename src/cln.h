@@ -1,0 +1,129 @@
+/*
+ * cln.h - the controller's object cleaner (reference/automq-engine.md §2.5,
+ * §3.9, §6.1-6.3): deletes from S3 what the metadata marked, then removes
+ * the metadata; expires prepared objects at their deadline.
+ *
+ *   every cleaner.interval (1 s), a lifecycle check:
+ *     1. prepared objects past their deadline -> marked (TTL timer at the exact
+ *        deadline, re-armed at each check), their open uploads aborted
+ *     2. if no clean is in flight (cleaner.dedup.inflight): up to 2000 marked
+ *        ids of the OLD generation that are not backing off -> one clean:
+ *          normal objects      DeleteObjects, <= 1000 keys a call
+ *          DEEP_DELETE composites  GET the composite, delete its links, then
+ *                                  its own key (DeleteObject); 8 at a time
+ *        ids are removed from the metadata only after S3 confirmed
+ *
+ *   generations: every retention period the old generation becomes "marked
+ *   before the previous swap", so an object marked at t is deleted between
+ *   t + retention and t + 2 * retention (AutoMQ #1603).
+ *
+ * Failures.  The cleaner's S3 calls go through its own retry client (a
+ * struct s3c over the given inner s3_ops) limited to CLN_ATTEMPTS attempts a
+ * call, so that a clean always ends.  Each object whose delete failed (403,
+ * 5xx, timeouts, per-key errors) is retried by later checks after a capped
+ * backoff (s3.retry.backoff doubling up to s3.retry.backoff.max), for as long
+ * as it fails; a failing object is batched with objects that failed as often
+ * as it did, in batches halved at each failure, so a key that keeps failing
+ * ends up alone and never blocks the others.  Prepared-object expiry never
+ * waits for a clean.
+ *
+ * Not found.  A NoSuchKey per key of DeleteObjects is success.  A 404 on the
+ * GET of a composite, or on the DeleteObject of its own key, means it is
+ * already deleted (success, logged at info).  conf.not_found_error restores
+ * field bug F04: that 404 fails the delete, logged at error as AutoMQ did
+ * (`Delete composite object S3ObjectMetadata(objectId=.., objectSize=-1,
+ * type=UNKNOWN, ..) fail`), and the object is retried forever.
+ *
+ * Composite deletes are notified per group of <= 1000 composites, only when
+ * every composite of the group succeeded (AutoMQ): between the S3 deletes of
+ * the first and the notification lies the window of F04.
+ *
+ * Crash: cln_crash() drops all volatile state (timers, the clean in flight
+ * and its S3 calls, backoffs); cln_restart() rebuilds it from the metadata.
+ *
+ * Every clean in flight registers one wait ("cleaner", what it waits for).
+ */
+#ifndef S3SIM_CLN_H
+#define S3SIM_CLN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "env.h"
+#include "meta.h"
+#include "s3.h"
+#include "s3client.h"
+
+struct conf;
+
+#define CLN_ATTEMPTS 3          /* attempts of one cleaner S3 call */
+#define CLN_MAX_KEYS 1000       /* keys per DeleteObjects */
+#define CLN_GROUP 1000          /* composites per notification group */
+#define CLN_DEEP_CONCURRENCY 8  /* composites deleted at once (#3203) */
+
+struct cln_conf {
+    int64_t interval_us;  /* cleaner.interval: lifecycle check period (1 s) */
+    int64_t retention_us; /* s3.object.delete.retention.minutes (1 min) */
+    int max_per_round;    /* cleaner.max.per.round (2000) */
+    int64_t backoff_us;   /* first retry delay of a failed object (s3.retry.backoff) */
+    int64_t backoff_max_us; /* cap (s3.retry.backoff.max) */
+    bool not_found_error; /* deletion.not.found error: field bug F04 */
+    bool dedup_inflight;  /* cleaner.dedup.inflight; false: field bug F10 */
+    struct s3c_conf s3c;  /* the cleaner's client (retry_max capped at CLN_ATTEMPTS) */
+};
+
+struct cln_stats {
+    uint64_t deleted;        /* objects removed after S3 confirmed (cleaner.deleted) */
+    uint64_t failures;       /* failed object delete attempts (cleaner.failures) */
+    uint64_t cleans;         /* cleans started */
+    uint64_t delete_calls;   /* DeleteObjects / DeleteObject calls made by the cleaner */
+    uint64_t composites;     /* composites deep-deleted */
+    uint64_t expired;        /* prepared objects expired by TTL */
+    uint64_t aborts;         /* multipart uploads aborted for expired objects */
+};
+
+/* Open multipart uploads by key: lets the cleaner abort the uploads of an
+ * expired prepared object.  up to max upload ids of key into ids; returns
+ * the count.  May be NULL (then nothing is aborted). */
+typedef size_t (*cln_uploads_fn)(void *arg, const char *key, char (*ids)[S3_UPLOAD_ID_MAX],
+                                 size_t max);
+
+struct cln;
+
+/* Fills conf from the knobs. */
+void cln_conf_from(struct cln_conf *conf, const struct conf *c);
+
+/* Creates the cleaner and starts its lifecycle check.  env, inner (the S3
+ * below the client layer) and meta are borrowed and must outlive it; conf is
+ * copied.  ERR_NOMEM, ERR_INVAL (bad conf). */
+int cln_new(struct env *env, struct s3_ops *inner, struct meta *meta,
+            const struct cln_conf *conf, struct cln **out);
+
+/* Stops and frees everything (no callback runs). */
+void cln_free(struct cln *c);
+
+/* The hook that lists open uploads of a key (see cln_uploads_fn). */
+void cln_set_uploads(struct cln *c, cln_uploads_fn fn, void *arg);
+
+/* Controller crash: cancels the timers and every S3 call (they are never
+ * applied), frees the cleans in flight and the backoffs. */
+void cln_crash(struct cln *c);
+
+/* Controller restart: rebuilds the timers from the metadata (TTL at the
+ * earliest deadline; the generations restart with everything marked more
+ * than one retention ago in the old one).  No-op unless crashed. */
+void cln_restart(struct cln *c);
+
+/* Runs a lifecycle check now (as the timer would). */
+void cln_check_now(struct cln *c);
+
+/* True when no clean and no abort is in flight. */
+bool cln_idle(const struct cln *c);
+
+/* Objects whose deletion is waiting for a backoff to end. */
+size_t cln_backing_off(const struct cln *c);
+
+const struct cln_stats *cln_stats(const struct cln *c);
+
+#endif /* S3SIM_CLN_H */

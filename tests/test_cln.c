@@ -1,0 +1,579 @@
+/* test_cln.c - the controller's cleaner (cln.h) over the fake S3 and its fault shim. */
+#include "cln.h"
+#include "composite.h"
+#include "err.h"
+#include "fault.h"
+#include "fs3.h"
+#include "meta.h"
+#include "obj.h"
+#include "testenv.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Fixture: env, fake S3, fault shim, a counting wrapper, metadata. -------------------- */
+
+#define NS "_kafka_cln"
+#define SEC ENV_USEC_PER_SEC
+#define MIN ENV_USEC_PER_MIN
+
+static struct tenv T;
+static struct fs3 *S;
+static struct fs3_fault *F;
+static struct meta *M;
+static struct s3_ops COUNT; /* forwards to the shim, counting */
+static int DEL_MANY, DEL_ONE, GETS, ABORTS;
+static int ERRORS;          /* error lines with "Delete composite object" */
+static char ERROR_LINE[512];
+
+static void log_hook(struct env *env, enum env_level level, const char *component,
+                     const char *line)
+{
+    (void)env;
+    (void)component;
+    if (level == ENV_LOG_ERROR && strstr(line, "Delete composite object")) {
+        ERRORS++;
+        snprintf(ERROR_LINE, sizeof ERROR_LINE, "%s", line);
+    }
+}
+static size_t MAX_KEYS;
+static struct cln_conf CONF;
+static struct cln *C;
+
+static int count_submit(struct s3_ops *ops, struct s3_req *req)
+{
+    struct s3_ops *back = fs3_fault_ops(F);
+    (void)ops;
+    DEL_MANY += req->op == S3_OP_DELETE_MANY;
+    DEL_ONE += req->op == S3_OP_DELETE;
+    GETS += req->op == S3_OP_GET;
+    ABORTS += req->op == S3_OP_MPU_ABORT;
+    if (req->op == S3_OP_DELETE_MANY && req->nkeys > MAX_KEYS)
+        MAX_KEYS = req->nkeys;
+    return back->submit(back, req);
+}
+
+static void count_cancel(struct s3_ops *ops, struct s3_req *req)
+{
+    struct s3_ops *back = fs3_fault_ops(F);
+    (void)ops;
+    back->cancel(back, req);
+}
+
+static unsigned classify(void *arg, const char *key)
+{
+    (void)arg;
+    switch (meta_classify_key(M, key)) {
+    case META_KEY_SSO: return FS3_KIND_SSO;
+    case META_KEY_STREAM: return FS3_KIND_STREAM;
+    case META_KEY_COMPOSITE: return FS3_KIND_COMPOSITE;
+    case META_KEY_LINKED: return FS3_KIND_LINKED;
+    case META_KEY_PREPARED: return FS3_KIND_PREPARED;
+    default: return FS3_KIND_NONE;
+    }
+}
+
+static void setup(void)
+{
+    struct fs3_config cfg;
+    struct meta_conf mc = {NS, NULL, false, false};
+    tenv_init(&T, 1);
+    T.env.log = log_hook;
+    ERRORS = 0;
+    ERROR_LINE[0] = 0;
+    fs3_config_init(&cfg);
+    S = fs3_new(&T.env, &cfg);
+    ck_assert_ptr_nonnull(S);
+    F = fs3_fault_new(&T.env, S, classify, NULL);
+    ck_assert_ptr_nonnull(F);
+    COUNT = (struct s3_ops){NULL, "count", count_submit, count_cancel};
+    DEL_MANY = DEL_ONE = GETS = ABORTS = 0;
+    MAX_KEYS = 0;
+    ck_assert_int_eq(meta_create(&mc, &M), 0);
+    ck_assert_int_eq(meta_stream_create(M, 1), 0);
+    memset(&CONF, 0, sizeof CONF);
+    CONF.interval_us = SEC;
+    CONF.retention_us = MIN;
+    CONF.max_per_round = 2000;
+    CONF.backoff_us = SEC;
+    CONF.backoff_max_us = 60 * SEC;
+    CONF.dedup_inflight = true;
+    s3c_conf_default(&CONF.s3c);
+    C = NULL;
+}
+
+static void teardown(void)
+{
+    cln_free(C);
+    meta_destroy(M);
+    fs3_fault_free(F);
+    fs3_free(S);
+    tenv_free(&T);
+}
+
+static void start(void) { ck_assert_int_eq(cln_new(&T.env, &COUNT, M, &CONF, &C), 0); }
+
+static void put(const char *key, const uint8_t *buf, size_t len)
+{
+    struct s3_req req = {.op = S3_OP_PUT, .key = key, .body = buf, .body_len = len};
+    struct s3_result res;
+    memset(&res, 0, sizeof res);
+    ck_assert_int_eq(fs3_exec(S, &req, FS3_AS_OF_NOW, &res), 0);
+    ck_assert_int_eq(res.status, 200);
+    s3_result_cleanup(&res);
+}
+
+static bool exists(int64_t id)
+{
+    char key[OBJ_KEY_MAX];
+    ck_assert_int_eq(obj_key(id, NS, key, sizeof key), 0);
+    return fs3_key_exists(S, key, NULL);
+}
+
+/* n stream objects of stream 1, one offset each (WAL uploads), keys in the
+ * bucket; returns the first id (ids are contiguous). */
+static int64_t objects(int n)
+{
+    const struct meta_stream *st = meta_stream_get(M, 1);
+    int64_t first, end = st->end;
+    struct meta_so *so = calloc((size_t)n, sizeof *so);
+    struct meta_sso_commit c = {.id = -1, .order_id = -1};
+    uint8_t body[16] = {1, 2, 3};
+    ck_assert_ptr_nonnull(so);
+    ck_assert_int_eq(meta_prepare(M, n, ENV_USEC_PER_HOUR, env_now(&T.env), &first), 0);
+    for (int i = 0; i < n; i++) {
+        so[i] = (struct meta_so){first + i, (int64_t)sizeof body, 1, end + i, end + i + 1, 0};
+        put(meta_object_get(M, first + i)->key, body, sizeof body);
+    }
+    c.sos = so;
+    c.nsos = (size_t)n;
+    ck_assert_int_eq(meta_commit_sso(M, &c, env_now(&T.env)), 0);
+    free(so);
+    return first;
+}
+
+static void mark(int64_t first, int n, enum meta_op op)
+{
+    int64_t *ids = malloc((size_t)n * sizeof *ids);
+    enum meta_op *ops = malloc((size_t)n * sizeof *ops);
+    for (int i = 0; i < n; i++) {
+        ids[i] = first + i;
+        ops[i] = op;
+    }
+    ck_assert_int_eq(meta_mark(M, ids, ops, (size_t)n, env_now(&T.env)), 0);
+    free(ids);
+    free(ops);
+}
+
+static size_t marked(void)
+{
+    struct meta_counts mc;
+    meta_count(M, &mc);
+    return mc.marked;
+}
+
+/* A normal object of stream 1 holding offsets [a, e), in the bucket and
+ * committed; its index into *idx. */
+static int64_t normal(int64_t a, int64_t e, struct obj_index *idx, int64_t *size)
+{
+    struct obj_builder b;
+    struct meta_so so;
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = &so, .nsos = 1};
+    uint8_t p[32] = {7}, *buf;
+    size_t len;
+    uint64_t rr;
+    int64_t id;
+    obj_builder_init(&b, NULL);
+    for (int64_t o = a; o < e; o++) {
+        struct obj_record r = {1, 0, o, 1, sizeof p, p};
+        ck_assert_int_eq(obj_builder_add(&b, &r), 0);
+    }
+    ck_assert_int_eq(obj_builder_finish(&b, &buf, &len), 0);
+    ck_assert_int_eq(obj_tail_parse(buf, len, 0, len, 0, idx, &rr), 0);
+    ck_assert_int_eq(meta_prepare(M, 1, ENV_USEC_PER_HOUR, 0, &id), 0);
+    put(meta_object_get(M, id)->key, buf, len);
+    free(buf);
+    so = (struct meta_so){id, (int64_t)len, 1, a, e, 0};
+    ck_assert_int_eq(meta_commit_sso(M, &c, 0), 0);
+    *size = (int64_t)len;
+    return id;
+}
+
+/* A composite of stream 1 linking two new normal objects; returns its id
+ * and the links' ids. */
+static int64_t composite(int64_t links[2])
+{
+    struct obj_index idx[2];
+    struct cobj_writer w;
+    struct meta_link ml[2];
+    int64_t sz[2], id, srcs[2];
+    enum meta_op ops[2] = {META_OP_KEEP_DATA, META_OP_KEEP_DATA};
+    int64_t base = meta_stream_get(M, 1)->end;
+    uint8_t *buf;
+    size_t len;
+    links[0] = normal(base, base + 5, &idx[0], &sz[0]);
+    links[1] = normal(base + 5, base + 9, &idx[1], &sz[1]);
+    cobj_writer_init(&w);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(cobj_writer_add(&w, links[i], 0, idx[i].e, idx[i].n), 0);
+        ml[i] = (struct meta_link){links[i], base + (i ? 5 : 0), base + (i ? 9 : 5), sz[i], ""};
+        srcs[i] = links[i];
+        obj_index_free(&idx[i]);
+    }
+    ck_assert_int_eq(cobj_writer_finish(&w, &buf, &len), 0);
+    cobj_writer_free(&w);
+    ck_assert_int_eq(meta_prepare(M, 1, ENV_USEC_PER_HOUR, 0, &id), 0);
+    put(meta_object_get(M, id)->key, buf, len);
+    free(buf);
+    {
+        struct meta_stream_commit c = {.id = id, .size = sz[0] + sz[1],
+                                       .attributes = META_ATTR_TYPE_COMPOSITE, .stream = 1,
+                                       .epoch = -1, .start = base, .end = base + 9,
+                                       .sources = srcs, .ops = ops, .nsources = 2,
+                                       .links = ml, .nlinks = 2};
+        ck_assert_int_eq(meta_commit_stream(M, &c, 0), 0);
+    }
+    return id;
+}
+
+static void fault(int op, const char *key, enum fs3_effect eff, int status, int64_t until,
+                  int64_t delay)
+{
+    struct fs3_rule r;
+    fs3_rule_init(&r);
+    r.op = op;
+    if (key)
+        snprintf(r.key_glob, sizeof r.key_glob, "%s", key);
+    r.effect = eff;
+    r.status = status;
+    r.until_us = until;
+    r.delay_us = delay;
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+}
+
+/* ---- Tests. ------------------------------------------------------------------------------ */
+
+START_TEST(cln_deletes_after_retention)
+{
+    int64_t first = objects(10);
+    start();
+    mark(first, 10, META_OP_DELETE);
+    tenv_run_until(&T, 59 * SEC);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 0);
+    ck_assert(exists(first));
+    tenv_run_until(&T, 2 * MIN + 5 * SEC);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 10);
+    ck_assert_uint_eq(marked(), 0);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+    ck_assert(cln_idle(C));
+}
+END_TEST
+
+START_TEST(cln_batches_at_most_1000_keys)
+{
+    int64_t first = objects(4500);
+    CONF.max_per_round = 5000;
+    start();
+    mark(first, 4500, META_OP_DELETE);
+    tenv_run_until(&T, 3 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 4500);
+    ck_assert_uint_le(MAX_KEYS, 1000);
+    ck_assert_int_ge(DEL_MANY, 5);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+}
+END_TEST
+
+START_TEST(cln_round_cap_2000)
+{
+    int64_t first = objects(4500);
+    start();
+    mark(first, 4500, META_OP_DELETE);
+    tenv_run_until(&T, 2 * MIN + 10 * SEC);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 4500);
+    ck_assert_uint_ge(cln_stats(C)->cleans, 3);
+}
+END_TEST
+
+START_TEST(cln_missing_key_is_success)
+{
+    int64_t first = objects(5);
+    start();
+    mark(first, 5, META_OP_DELETE);
+    ck_assert_int_eq(fs3_remove(S, meta_object_get(M, first + 2)->key), 0);
+    tenv_run_until(&T, 3 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 5);
+    ck_assert_uint_eq(cln_stats(C)->failures, 0);
+}
+END_TEST
+
+START_TEST(cln_denied_for_a_while)
+{
+    int64_t first = objects(20);
+    fault(S3_OP_DELETE_MANY, NULL, FS3_EFF_STATUS, 403, 10 * MIN, 0);
+    start();
+    mark(first, 20, META_OP_DELETE);
+    tenv_run_until(&T, 9 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 0);
+    ck_assert_uint_gt(cln_stats(C)->failures, 0);
+    ck_assert_uint_eq(marked(), 20);
+    ck_assert_uint_eq(fs3_nkeys(S), 20);
+    tenv_run_until(&T, 12 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 20);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+}
+END_TEST
+
+START_TEST(cln_partial_failures)
+{
+    int64_t first = objects(40);
+    struct fs3_rule r;
+    fs3_rule_init(&r);
+    r.op = S3_OP_DELETE_MANY;
+    r.effect = FS3_EFF_PARTIAL;
+    r.times = 5;
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+    start();
+    mark(first, 40, META_OP_DELETE);
+    tenv_run_until(&T, 10 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 40);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+    ck_assert_uint_eq(marked(), 0);
+}
+END_TEST
+
+START_TEST(cln_stuck_key_blocks_nothing)
+{
+    int64_t first = objects(300), p;
+    const char *stuck;
+    start();
+    mark(first, 300, META_OP_DELETE);
+    stuck = meta_object_get(M, first + 7)->key;
+    fault(S3_OP_DELETE_MANY, stuck, FS3_EFF_STATUS, 500, ENV_TIME_NEVER, 0);
+    ck_assert_int_eq(meta_prepare(M, 1, 5 * MIN, env_now(&T.env), &p), 0);
+    tenv_run_until(&T, 30 * MIN);
+    /* 299 and the prepared object, expired at 5m and deleted since */
+    ck_assert_uint_eq(cln_stats(C)->deleted, 300);
+    ck_assert_uint_eq(cln_stats(C)->expired, 1);
+    ck_assert_ptr_null(meta_object_get(M, p));
+    ck_assert_uint_eq(marked(), 1);
+    ck_assert(exists(first + 7));
+    ck_assert_uint_eq(fs3_nkeys(S), 1);
+    fs3_fault_heal(F, NULL);
+    tenv_run_until(&T, 35 * MIN);
+    ck_assert_uint_eq(marked(), 0);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+}
+END_TEST
+
+START_TEST(cln_composite_deep_delete)
+{
+    int64_t links[2], id = composite(links);
+    ck_assert_uint_eq(fs3_nkeys(S), 3);
+    start();
+    ck_assert_int_eq(meta_stream_delete(M, 1, 0), 0);
+    ck_assert_int_eq(meta_object_get(M, id)->state, META_MARKED);
+    tenv_run_until(&T, 3 * MIN);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    ck_assert_uint_eq(cln_stats(C)->composites, 1);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 1);
+    ck_assert_int_eq(GETS, 1);
+}
+END_TEST
+
+/* The composite's own key is already gone (an earlier attempt): success. */
+START_TEST(cln_composite_404_is_success)
+{
+    int64_t links[2], id = composite(links);
+    start();
+    ck_assert_int_eq(meta_stream_delete(M, 1, 0), 0);
+    ck_assert_int_eq(fs3_remove(S, meta_object_get(M, id)->key), 0);
+    tenv_run_until(&T, 3 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    ck_assert_uint_eq(fs3_nkeys(S), 0); /* links the metadata knew are deleted too */
+    ck_assert_uint_eq(cln_stats(C)->failures, 0);
+    ck_assert_int_eq(ERRORS, 0);
+}
+END_TEST
+
+/* deletion.not.found error (F04): the same case fails forever. */
+START_TEST(cln_composite_404_field_bug_retries_forever)
+{
+    int64_t links[2], id = composite(links);
+    CONF.not_found_error = true;
+    start();
+    ck_assert_int_eq(meta_stream_delete(M, 1, 0), 0);
+    ck_assert_int_eq(fs3_remove(S, meta_object_get(M, id)->key), 0);
+    tenv_run_until(&T, 30 * MIN);
+    ck_assert_ptr_nonnull(meta_object_get(M, id));
+    ck_assert_uint_ge(cln_stats(C)->failures, 10);
+    ck_assert_int_ge(GETS, 10);
+    ck_assert_int_ge(ERRORS, 10);
+    ck_assert_ptr_nonnull(strstr(ERROR_LINE, "Delete composite object S3ObjectMetadata(objectId="));
+    ck_assert_ptr_nonnull(strstr(ERROR_LINE, "objectSize=-1, type=UNKNOWN"));
+    ck_assert_ptr_nonnull(strstr(ERROR_LINE, ") fail"));
+}
+END_TEST
+
+/* The composite's DeleteObject answered 404 (s3.delete.missing 404): success. */
+START_TEST(cln_delete_missing_404)
+{
+    int64_t links[2], id = composite(links);
+    fault(S3_OP_DELETE, NULL, FS3_EFF_STATUS, 404, ENV_TIME_NEVER, 0);
+    start();
+    ck_assert_int_eq(meta_stream_delete(M, 1, 0), 0);
+    tenv_run_until(&T, 3 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    ck_assert_uint_eq(cln_stats(C)->failures, 0);
+}
+END_TEST
+
+struct upl {
+    const char *key;
+    char (*ids)[S3_UPLOAD_ID_MAX];
+    size_t n, max;
+};
+
+static bool upl_each(void *arg, const char *key, const char *upload_id, int64_t created)
+{
+    struct upl *u = arg;
+    (void)created;
+    if (strcmp(key, u->key) == 0 && u->n < u->max)
+        snprintf(u->ids[u->n++], S3_UPLOAD_ID_MAX, "%s", upload_id);
+    return true;
+}
+
+static size_t uploads_of(void *arg, const char *key, char (*ids)[S3_UPLOAD_ID_MAX], size_t max)
+{
+    struct upl u = {key, ids, 0, max};
+    (void)arg;
+    fs3_each_upload(S, upl_each, &u);
+    return u.n;
+}
+
+START_TEST(cln_ttl_expiry_aborts_uploads)
+{
+    int64_t id;
+    struct s3_req req = {.op = S3_OP_MPU_CREATE};
+    struct s3_result res;
+    ck_assert_int_eq(meta_prepare(M, 1, 10 * MIN + 123, 0, &id), 0);
+    req.key = meta_object_get(M, id)->key;
+    memset(&res, 0, sizeof res);
+    ck_assert_int_eq(fs3_exec(S, &req, FS3_AS_OF_NOW, &res), 0);
+    s3_result_cleanup(&res);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    start();
+    cln_set_uploads(C, uploads_of, NULL);
+    tenv_run_until(&T, 10 * MIN + 123);
+    ck_assert_int_eq(meta_object_get(M, id)->state, META_PREPARED);
+    tenv_run_until(&T, 10 * MIN + 124);
+    ck_assert_int_eq(meta_object_get(M, id)->state, META_MARKED);
+    ck_assert_uint_eq(cln_stats(C)->expired, 1);
+    tenv_run_until(&T, 11 * MIN);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert_int_eq(ABORTS, 1);
+    tenv_run_until(&T, 14 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id));
+}
+END_TEST
+
+START_TEST(cln_crash_mid_clean)
+{
+    int64_t first = objects(50);
+    fault(S3_OP_DELETE_MANY, NULL, FS3_EFF_DELAY, 0, 3 * MIN, 8 * SEC);
+    start();
+    mark(first, 50, META_OP_DELETE);
+    tenv_run_until(&T, 2 * MIN + 3 * SEC); /* the clean started at 2m */
+    ck_assert(!cln_idle(C));
+    cln_crash(C);
+    ck_assert(cln_idle(C));
+    ck_assert_uint_eq(fs3_inflight(S), 0);
+    tenv_run_until(&T, 2 * MIN + 30 * SEC);
+    ck_assert_uint_eq(marked(), 50);
+    ck_assert_uint_eq(fs3_nkeys(S), 50);
+    cln_restart(C);
+    tenv_run_until(&T, 6 * MIN);
+    ck_assert_uint_eq(marked(), 0);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+    ck_assert(cln_idle(C));
+}
+END_TEST
+
+/* A prepared object's deadline passes while the controller is down: the
+ * restart rebuilds the timer and expires it at once. */
+START_TEST(cln_restart_rebuilds_ttl)
+{
+    int64_t id;
+    start();
+    ck_assert_int_eq(meta_prepare(M, 1, 5 * MIN, 0, &id), 0);
+    tenv_run_until(&T, 2 * MIN);
+    cln_crash(C);
+    tenv_run_until(&T, 8 * MIN);
+    ck_assert_int_eq(meta_object_get(M, id)->state, META_PREPARED);
+    cln_restart(C);
+    tenv_run_until(&T, 8 * MIN + 1);
+    ck_assert_int_eq(meta_object_get(M, id)->state, META_MARKED);
+}
+END_TEST
+
+/* cleaner.dedup.inflight: a slow clean is not duplicated; false (F10) is. */
+static int slow_clean(bool dedup)
+{
+    int64_t first = objects(100);
+    CONF.dedup_inflight = dedup;
+    fault(S3_OP_DELETE_MANY, NULL, FS3_EFF_DELAY, 0, ENV_TIME_NEVER, 6 * SEC);
+    start();
+    mark(first, 100, META_OP_DELETE);
+    tenv_run_until(&T, 5 * MIN);
+    ck_assert_uint_eq(marked(), 0);
+    return DEL_MANY;
+}
+
+START_TEST(cln_dedup_inflight)
+{
+    ck_assert_int_eq(slow_clean(true), 1);
+}
+END_TEST
+
+START_TEST(cln_dedup_off_field_bug)
+{
+    ck_assert_int_ge(slow_clean(false), 5);
+}
+END_TEST
+
+static Suite *cln_suite(void)
+{
+    Suite *s = suite_create("cln");
+    TCase *tc = tcase_create("cln");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, cln_deletes_after_retention);
+    tcase_add_test(tc, cln_batches_at_most_1000_keys);
+    tcase_add_test(tc, cln_round_cap_2000);
+    tcase_add_test(tc, cln_missing_key_is_success);
+    tcase_add_test(tc, cln_denied_for_a_while);
+    tcase_add_test(tc, cln_partial_failures);
+    tcase_add_test(tc, cln_stuck_key_blocks_nothing);
+    tcase_add_test(tc, cln_composite_deep_delete);
+    tcase_add_test(tc, cln_composite_404_is_success);
+    tcase_add_test(tc, cln_composite_404_field_bug_retries_forever);
+    tcase_add_test(tc, cln_delete_missing_404);
+    tcase_add_test(tc, cln_ttl_expiry_aborts_uploads);
+    tcase_add_test(tc, cln_crash_mid_clean);
+    tcase_add_test(tc, cln_restart_rebuilds_ttl);
+    tcase_add_test(tc, cln_dedup_inflight);
+    tcase_add_test(tc, cln_dedup_off_field_bug);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(cln_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
