@@ -433,14 +433,47 @@ static int conf_parse_typed(enum conf_type type, const char *v, int64_t *out, ch
     return conf_fail(ERR_INVAL, err, errsz, "unsupported knob type");
 }
 
+/* Knobs for which 0 makes no sense: periods (a 0 period would fire forever at
+ * one instant of virtual time), block and part sizes, budgets and limits. */
+static bool conf_positive(enum conf_id id)
+{
+    switch (id) {
+    case CONF_SSO_INTERVAL:
+    case CONF_SSO_CACHE_SIZE:
+    case CONF_SSO_MAX_NUM:
+    case CONF_SO_MAX_SIZE:
+    case CONF_BLOCK_SIZE:
+    case CONF_PART_SIZE:
+    case CONF_WAL_UPLOAD_INTERVAL:
+    case CONF_MINOR_INTERVAL:
+    case CONF_MAJOR_INTERVAL:
+    case CONF_MULTIPART_THRESHOLD:
+    case CONF_INFLIGHT_MAX:
+    case CONF_MIN_PART_SIZE:
+    case CONF_CLEANER_INTERVAL:
+    case CONF_CLEANER_MAX_PER_ROUND:
+    case CONF_PREPARED_TTL:
+    case CONF_RETRY_MAX: return true;
+    default: return false;
+    }
+}
+
 int conf_parse_value(enum conf_id id, const char *value, int64_t *out, char *err, size_t errsz)
 {
     const struct conf_knob *k = conf_knob(id);
     size_t len;
+    int rc;
     if (!k)
         return conf_fail(ERR_NOTFOUND, err, errsz, "no such knob");
-    if (k->type != CONF_T_STRING)
-        return conf_parse_typed(k->type, value, out, err, errsz);
+    if (k->type != CONF_T_STRING) {
+        int64_t v;
+        rc = conf_parse_typed(k->type, value, &v, err, errsz);
+        if (rc == 0 && v == 0 && conf_positive(id))
+            return conf_fail(ERR_RANGE, err, errsz, "%s must be above 0", k->name);
+        if (rc == 0)
+            *out = v;
+        return rc;
+    }
     len = strlen(value);
     if (len == 0 || len >= CONF_STR_MAX)
         return conf_fail(ERR_INVAL, err, errsz, "expected a string of 1 to %d bytes",

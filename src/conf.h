@@ -213,7 +213,9 @@ int conf_set(struct conf *c, const char *name, const char *value, char *err, siz
 int conf_set_kv(struct conf *c, const char *kv, char *err, size_t errsz);
 
 /* Parses value for knob id into *out (string knobs: checks the length only,
- * *out = 0).  Same errors as conf_set. */
+ * *out = 0).  Periods, block/part sizes, budgets and limits must be above 0
+ * (a 0 period would fire forever at one instant).  Same errors as conf_set,
+ * plus ERR_RANGE for values out of range; *out is untouched on failure. */
 int conf_parse_value(enum conf_id id, const char *value, int64_t *out, char *err, size_t errsz);
 
 /* Accessors. */

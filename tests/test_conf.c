@@ -345,6 +345,12 @@ START_TEST(conf_set_errors)
     ck_assert_int_eq(conf_set(&c, "s3.object.part.size", "-1", err, sizeof err), ERR_INVAL);
     ck_assert_int_eq(conf_set(&c, "s3.object.part.size", "1e999", err, sizeof err), ERR_INVAL);
     ck_assert_int_eq(conf_set(&c, "cluster.id", "", err, sizeof err), ERR_INVAL);
+    ck_assert_int_eq(conf_set(&c, "s3.wal.upload.interval.ms", "0", err, sizeof err), ERR_INVAL);
+    ck_assert_str_eq(err, "s3.wal.upload.interval.ms must be above 0");
+    ck_assert_int_eq(conf_set(&c, "stream.compaction.minor.interval", "0s", err, sizeof err),
+                     ERR_INVAL);
+    ck_assert_int_eq(conf_set(&c, "s3.object.block.size", "0", err, sizeof err), ERR_INVAL);
+    ck_assert_int_eq(conf_set(&c, "s3.retry.max", "0", err, sizeof err), ERR_INVAL);
     ck_assert_int_eq(conf_set_kv(&c, "novalue", err, sizeof err), ERR_INVAL);
     ck_assert_int_eq(conf_set_kv(&c, "=5", err, sizeof err), ERR_INVAL);
     ck_assert_mem_eq(&c, &before, sizeof c);

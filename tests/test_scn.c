@@ -1,6 +1,8 @@
 /* test_scn.c - the scenario parser (sim/scn.h), s3sim check and knobs (sim/cmd.h). */
 #include "cmd.h"
 #include "err.h"
+#include "fault.h"
+#include "fs3.h"
 #include "metric_names.h"
 #include "scn.h"
 
@@ -484,6 +486,40 @@ START_TEST(scn_rule_format_round_trips)
         ck_assert_str_eq(back.key_glob, r.key_glob);
         ck_assert_double_eq_tol(back.prob, 0.1, 1e-15);
     }
+    scn_free(f);
+}
+END_TEST
+
+START_TEST(scn_rules_accepted_by_the_shim)
+{
+    /* Every rule the parser accepts, the fault shim accepts too. */
+    char path[1024];
+    struct scn_file *f;
+    struct scn_error err;
+    struct env env;
+    struct fs3 *store;
+    struct fs3_fault *shim;
+    int n = 0;
+    memset(&env, 0, sizeof env);
+    store = fs3_new(&env, NULL);
+    shim = fs3_fault_new(&env, store, NULL, NULL);
+    ck_assert_ptr_nonnull(shim);
+    ck_assert_int_eq(scn_parse_file(data_path("every-form.scn", path, sizeof path), &f, &err), 0);
+    for (size_t k = 0; k < f->nsections; k++)
+        for (size_t i = 0; i < f->sections[k].nlines; i++) {
+            const struct scn_line *l = &f->sections[k].lines[i];
+            if (l->kind == SCN_L_FAULT) {
+                ck_assert_int_eq(fs3_fault_add(shim, &l->act.rule), 0);
+                n++;
+            } else if (l->kind == SCN_L_EVENT && l->event.act.kind == SCN_ACT_FAULT) {
+                ck_assert_int_eq(fs3_fault_add(shim, &l->event.act.rule), 0);
+                n++;
+            }
+        }
+    ck_assert_uint_eq(fs3_fault_nrules(shim), (size_t)n);
+    ck_assert_int_eq(fs3_fault_heal(shim, "a"), 1);
+    fs3_fault_free(shim);
+    fs3_free(store);
     scn_free(f);
 }
 END_TEST
@@ -1176,6 +1212,7 @@ static Suite *scn_suite(void)
     tcase_add_test(tc, scn_fault_counters);
     tcase_add_test(tc, scn_fault_line_api);
     tcase_add_test(tc, scn_rule_format_round_trips);
+    tcase_add_test(tc, scn_rules_accepted_by_the_shim);
     tcase_add_test(tc, scn_checks_every_kind);
     tcase_add_test(tc, scn_cmp_semantics);
     tcase_add_test(tc, scn_variant_merge);
