@@ -1,6 +1,6 @@
 /*
- * s3client.c - retry, timeouts, permits, checksums and DeleteObjects
- * batching over an inner s3_ops (see s3client.h).
+ * s3client.c - retry, timeouts, permits and checksums over an inner s3_ops
+ * (see s3client.h); DeleteObjects batching is in s3client_del.c.
  *
  * A call (struct s3c_call) is one outer request.  Its attempts reuse the
  * call's own copy of the request (ireq), so the caller's request is never
@@ -9,7 +9,6 @@
  * complete answered NoSuchUpload).  A delete-many of any size is a batch
  * (struct s3c_batch) whose children are calls of at most 1000 keys.
  */
-#include "s3client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,66 +17,11 @@
 
 #include "conf.h"
 #include "err.h"
+#include "s3client_int.h"
 
-enum s3c_state { S3C_ST_IDLE = 0, S3C_ST_QUEUED, S3C_ST_INFLIGHT, S3C_ST_VCHECK };
-enum s3c_verdict { S3C_OK = 0, S3C_ABORT, S3C_RETRY, S3C_VCHECK };
-
-struct s3c_batch;
-
-struct s3c_call {
-    struct s3c *c;
-    struct s3c_call *next, *prev; /* the client's list of live calls */
-    struct s3c_call *qnext;       /* the permit queue */
-    struct s3_req *outer;         /* the caller's request (NULL for a batch child) */
-    struct s3c_batch *parent;     /* delete-many: the batch this child serves */
-    struct s3_req ireq;           /* the attempts' request, a copy of outer */
-    struct s3_req vreq;           /* the visibility check GET */
-    enum s3c_state state;
-    int attempt;                  /* attempts started so far */
-    bool in_submit;               /* inside the caller's submit() */
-    bool give_up;                 /* the backoff timer answers with last */
-    env_id attempt_timer;         /* the per-attempt timeout */
-    env_id backoff_timer;         /* the wait before the next attempt */
-    env_id read_timer;            /* GET: the whole-read timeout */
-    env_id wait;                  /* the wait registry entry */
-    struct s3_result last;        /* the last failed answer (no owned fields) */
-    const char **keys;            /* batch child: its keys (owned array) */
-    size_t *pos;                  /* batch child: each key's index in the batch */
-};
-
-struct s3c_batch {
-    struct s3c *c;
-    struct s3c_batch *next;           /* the client's list of batches */
-    struct s3_req *outer;             /* the caller's delete-many */
-    struct s3_delete_entry *res;      /* one per outer key */
-    size_t children;                  /* children not yet done */
-    env_id wait;
-    env_id done_timer;                /* a batch with no keys answers from a timer */
-};
-
-struct s3c {
-    struct env *env;
-    struct s3_ops *inner;
-    struct s3c_conf conf;
-    struct s3_ops ops;            /* what the engine calls */
-    struct s3c_call *calls;       /* live calls */
-    int ncalls;
-    struct s3c_call *qhead, *qtail; /* attempts waiting for a permit */
-    struct s3c_batch *batches;    /* live delete-many batches */
-    int nbatches;
-    struct s3c_stats stats;
-};
-
-static int s3c_attempt_go(struct s3c_call *call);
 static void s3c_after_attempt(struct s3c_call *call, struct s3_result *res);
-static void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res);
-static void s3c_del_child_done(struct s3c_call *call);
-static int s3c_del_submit(struct s3c *c, struct s3_req *req);
-static void s3c_del_cancel(struct s3c *c, struct s3_req *req);
-static void s3c_del_free_all(struct s3c *c);
 
 #define S3C_COPY_DELAY_US ENV_USEC_PER_SEC
-#define S3C_DEL_BACKOFF_CAP_US (30 * ENV_USEC_PER_SEC)
 
 void s3c_conf_default(struct s3c_conf *conf)
 {
@@ -115,7 +59,7 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static const char *s3c_call_key(const struct s3c_call *call)
+const char *s3c_call_key(const struct s3c_call *call)
 {
     const struct s3_req *r = &call->ireq;
     if (r->op == S3_OP_DELETE_MANY)
@@ -151,7 +95,7 @@ int s3c_result_err(const struct s3_result *res)
     return ERR_S3;
 }
 
-static void s3c_trace(struct s3c_call *call, const struct s3_result *res, const char *what)
+void s3c_trace(struct s3c_call *call, const struct s3_result *res, const char *what)
 {
     char r[64];
     s3c_fmt_res(res, r, sizeof r);
@@ -161,7 +105,7 @@ static void s3c_trace(struct s3c_call *call, const struct s3_result *res, const 
 
 /* ---- call list and permits ------------------------------------------- */
 
-static void s3c_link(struct s3c *c, struct s3c_call *call)
+void s3c_link(struct s3c *c, struct s3c_call *call)
 {
     call->next = c->calls;
     call->prev = NULL;
@@ -220,7 +164,7 @@ static int s3c_attempt_start(struct s3c_call *call);
 /* Starts queued attempts while permits are free.  A queued attempt whose
  * inner submit fails becomes a retry through a timer, so pumping never calls
  * a caller's callback. */
-static void s3c_pump(struct s3c *c)
+void s3c_pump(struct s3c *c)
 {
     while (c->qhead && c->stats.inflight < c->conf.permits) {
         struct s3c_call *call = c->qhead;
@@ -235,7 +179,7 @@ static void s3c_pump(struct s3c *c)
 }
 
 /* Removes the call from the client and frees it. */
-static void s3c_call_free(struct s3c_call *call)
+void s3c_call_free(struct s3c_call *call)
 {
     struct s3c *c = call->c;
     s3c_attempt_stop(call, true);
@@ -382,7 +326,7 @@ static int s3c_attempt_start(struct s3c_call *call)
 }
 
 /* Starts the next attempt, or queues it behind the permit queue. */
-static int s3c_attempt_go(struct s3c_call *call)
+int s3c_attempt_go(struct s3c_call *call)
 {
     struct s3c *c = call->c;
     if (c->stats.inflight < c->conf.permits && !c->qhead)
@@ -420,7 +364,7 @@ static int64_t s3c_backoff(struct s3c_call *call)
     return (int64_t)env_rand_below(c->env, 1000) * ENV_USEC_PER_MS + b;
 }
 
-static bool s3c_attempts_left(const struct s3c_call *call)
+bool s3c_attempts_left(const struct s3c_call *call)
 {
     int max = call->c->conf.retry_max;
     return max < 0 || call->attempt < max;
@@ -591,264 +535,6 @@ static void s3c_vcheck_cb(struct s3_req *req, struct s3_result *res)
         s3c_retry(call, &r, s3c_backoff(call));
     }
     s3c_pump(c);
-}
-
-/* ---- DeleteObjects batching (§3.9) ------------------------------------- */
-
-static bool s3c_del_key_retriable(enum s3_code code)
-{
-    return code == S3E_INTERNAL_ERROR || code == S3E_SERVICE_UNAVAILABLE ||
-           code == S3E_SLOW_DOWN || code == S3E_REQUEST_TIMEOUT || code == S3E_OPERATION_ABORTED;
-}
-
-static bool s3c_del_status_retriable(int status)
-{
-    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
-           status == 504;
-}
-
-/* min(backoff * 2^min(n-1,5), 30 s) before retry n (n = 1 first). */
-static int64_t s3c_del_backoff(const struct s3c_call *call)
-{
-    int64_t b = call->c->conf.retry_backoff_us;
-    int n = call->attempt - 1;
-    for (int i = 0; i < n && i < 5; i++)
-        b *= 2;
-    return b < S3C_DEL_BACKOFF_CAP_US ? b : S3C_DEL_BACKOFF_CAP_US;
-}
-
-static void s3c_batch_free(struct s3c_batch *b)
-{
-    struct s3c *c = b->c;
-    struct s3c_batch **pp = &c->batches;
-    while (*pp && *pp != b)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = b->next;
-    c->nbatches--;
-    env_cancel(c->env, b->done_timer);
-    free(b->res);
-    free(b);
-}
-
-/* Answers the caller of a batch whose keys are all settled. */
-static void s3c_batch_answer(struct s3c_batch *b)
-{
-    struct s3c *c = b->c;
-    struct s3_req *outer = b->outer;
-    struct s3_result res;
-    memset(&res, 0, sizeof res);
-    res.transport = S3_TR_OK;
-    res.status = 200;
-    res.deleted = b->res;
-    res.ndeleted = outer->nkeys;
-    b->res = NULL;
-    for (size_t i = 0; i < res.ndeleted; i++) {
-        if (res.deleted[i].code != S3E_NONE) {
-            res.code = res.deleted[i].code;
-            snprintf(res.message, sizeof res.message, "%s: %s", res.deleted[i].key,
-                     s3_code_name(res.code));
-            c->stats.failures++;
-            break;
-        }
-    }
-    s3c_batch_free(b);
-    outer->cb(outer, &res);
-    s3_result_cleanup(&res);
-}
-
-static void s3c_batch_on_empty(void *arg)
-{
-    struct s3c_batch *b = arg;
-    b->done_timer = 0;
-    s3c_batch_answer(b);
-}
-
-static void s3c_del_child_done(struct s3c_call *call)
-{
-    struct s3c_batch *b = call->parent;
-    s3c_call_free(call);
-    if (--b->children == 0)
-        s3c_batch_answer(b);
-}
-
-static void s3c_del_on_backoff(void *arg)
-{
-    struct s3c_call *call = arg;
-    call->backoff_timer = 0;
-    if (call->give_up)
-        s3c_del_child_done(call);
-    else
-        s3c_attempt_go(call);
-}
-
-/* Retries the child's remaining keys, or gives them up (their codes are
- * already recorded in the batch). */
-static void s3c_del_child_retry(struct s3c_call *call, const char *why)
-{
-    struct s3c *c = call->c;
-    int64_t delay = s3c_del_backoff(call);
-    char d[32];
-    call->give_up = !s3c_attempts_left(call);
-    if (call->give_up) {
-        delay = 0;
-    } else {
-        c->stats.retries++;
-        env_fmt_duration(delay, d, sizeof d);
-        env_wait_updatef(c->env, call->wait, "delete-many of %zu keys from %s: attempt %d in %s "
-                         "after %s", call->ireq.nkeys, s3c_call_key(call), call->attempt + 1, d,
-                         why);
-    }
-    call->backoff_timer = env_timer(c->env, delay, s3c_del_on_backoff, call);
-}
-
-/* Sets the code of every remaining key of the child. */
-static void s3c_del_mark_all(struct s3c_call *call, enum s3_code code)
-{
-    for (size_t i = 0; i < call->ireq.nkeys; i++)
-        call->parent->res[call->pos[i]].code = code;
-}
-
-static void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res)
-{
-    struct s3c_batch *b = call->parent;
-    size_t keep = 0;
-    bool whole = res->transport != S3_TR_OK || res->status < 200 || res->status >= 300 ||
-                 res->ndeleted != call->ireq.nkeys;
-    if (whole) {
-        bool retriable = res->transport != S3_TR_OK || s3c_del_status_retriable(res->status) ||
-                         (res->status >= 200 && res->status < 300);
-        enum s3_code code = res->transport != S3_TR_OK ? S3E_REQUEST_TIMEOUT
-                            : res->code != S3E_NONE    ? res->code
-                                                       : s3_default_code(S3_OP_DELETE_MANY,
-                                                                         res->status);
-        if (code == S3E_NONE)
-            code = S3E_OTHER;
-        s3c_del_mark_all(call, code);
-        s3c_trace(call, res, retriable && s3c_attempts_left(call) ? "retry" : "fail");
-        if (retriable)
-            s3c_del_child_retry(call, "a failed call");
-        else
-            s3c_del_child_done(call);
-        return;
-    }
-    for (size_t i = 0; i < call->ireq.nkeys; i++) {
-        enum s3_code code = res->deleted[i].code;
-        if (code == S3E_NO_SUCH_KEY)
-            code = S3E_NONE;
-        b->res[call->pos[i]].code = code;
-        if (s3c_del_key_retriable(code)) {
-            call->keys[keep] = call->keys[i];
-            call->pos[keep] = call->pos[i];
-            keep++;
-        }
-    }
-    call->ireq.nkeys = keep;
-    s3c_trace(call, res, keep ? "retry-keys" : "ok");
-    if (keep)
-        s3c_del_child_retry(call, "retriable per-key errors");
-    else
-        s3c_del_child_done(call);
-}
-
-/* Makes the child call for keys [from, from + n) of the batch. */
-static struct s3c_call *s3c_del_child(struct s3c_batch *b, size_t from, size_t n)
-{
-    struct s3c *c = b->c;
-    struct s3c_call *call = calloc(1, sizeof *call);
-    if (!call)
-        return NULL;
-    call->keys = calloc(n, sizeof *call->keys);
-    call->pos = calloc(n, sizeof *call->pos);
-    if (!call->keys || !call->pos) {
-        free(call->keys);
-        free(call->pos);
-        free(call);
-        return NULL;
-    }
-    call->c = c;
-    call->parent = b;
-    call->ireq = *b->outer;
-    for (size_t i = 0; i < n; i++) {
-        call->keys[i] = b->outer->keys[from + i];
-        call->pos[i] = from + i;
-    }
-    call->ireq.keys = call->keys;
-    call->ireq.nkeys = n;
-    s3c_link(c, call);
-    call->wait = env_wait_beginf(c->env, s3_job_name(b->outer->job),
-                                 "delete-many of %zu keys from %s starting", n,
-                                 s3c_call_key(call));
-    return call;
-}
-
-static void s3c_del_abandon(struct s3c_batch *b)
-{
-    struct s3c *c = b->c;
-    struct s3c_call *call = c->calls, *next;
-    for (; call; call = next) {
-        next = call->next;
-        if (call->parent == b)
-            s3c_call_free(call);
-    }
-    s3c_batch_free(b);
-}
-
-static int s3c_del_submit(struct s3c *c, struct s3_req *req)
-{
-    struct s3c_batch *b;
-    int rc = ERR_NOMEM;
-    if (req->nkeys && !req->keys)
-        return ERR_INVAL;
-    b = calloc(1, sizeof *b);
-    if (!b || !(b->res = calloc(req->nkeys ? req->nkeys : 1, sizeof *b->res))) {
-        free(b);
-        return ERR_NOMEM;
-    }
-    b->c = c;
-    b->outer = req;
-    b->next = c->batches;
-    c->batches = b;
-    c->nbatches++;
-    for (size_t i = 0; i < req->nkeys; i++)
-        b->res[i].key = req->keys[i];
-    for (size_t from = 0; from < req->nkeys; from += S3_MAX_DELETE_KEYS) {
-        size_t n = req->nkeys - from < S3_MAX_DELETE_KEYS ? req->nkeys - from : S3_MAX_DELETE_KEYS;
-        struct s3c_call *call = s3c_del_child(b, from, n);
-        if (!call)
-            goto fail;
-        b->children++;
-        call->in_submit = true;
-        rc = s3c_attempt_go(call);
-        call->in_submit = false;
-        if (rc < 0)
-            goto fail;
-    }
-    c->stats.calls[S3_OP_DELETE_MANY]++;
-    if (req->nkeys == 0 && !(b->done_timer = env_timer(c->env, 0, s3c_batch_on_empty, b)))
-        goto fail;
-    return 0;
-fail:
-    s3c_del_abandon(b);
-    s3c_pump(c);
-    return rc < 0 ? rc : ERR_NOMEM;
-}
-
-static void s3c_del_cancel(struct s3c *c, struct s3_req *req)
-{
-    for (struct s3c_batch *b = c->batches; b; b = b->next) {
-        if (b->outer == req) {
-            s3c_del_abandon(b);
-            s3c_pump(c);
-            return;
-        }
-    }
-}
-
-static void s3c_del_free_all(struct s3c *c)
-{
-    while (c->batches)
-        s3c_del_abandon(c->batches);
 }
 
 /* ---- the s3_ops entry points ------------------------------------------- */

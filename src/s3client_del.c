@@ -1,0 +1,276 @@
+/*
+ * s3client_del.c - DeleteObjects batching of the client layer
+ * (reference/automq-engine.md §3.9; contract in s3client.h).  A delete-many
+ * of any size is a batch whose children are calls of at most 1000 keys;
+ * their per-key answers are settled in the batch, retriable keys retried
+ * alone, and the caller answered once every key is settled.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "s3client_int.h"
+
+static void s3c_del_child_done(struct s3c_call *call);
+
+#define S3C_DEL_BACKOFF_CAP_US (30 * ENV_USEC_PER_SEC)
+
+/* ---- DeleteObjects batching (§3.9) ------------------------------------- */
+
+static bool s3c_del_key_retriable(enum s3_code code)
+{
+    return code == S3E_INTERNAL_ERROR || code == S3E_SERVICE_UNAVAILABLE ||
+           code == S3E_SLOW_DOWN || code == S3E_REQUEST_TIMEOUT || code == S3E_OPERATION_ABORTED;
+}
+
+static bool s3c_del_status_retriable(int status)
+{
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+           status == 504;
+}
+
+/* min(backoff * 2^min(n-1,5), 30 s) before retry n (n = 1 first). */
+static int64_t s3c_del_backoff(const struct s3c_call *call)
+{
+    int64_t b = call->c->conf.retry_backoff_us;
+    int n = call->attempt - 1;
+    for (int i = 0; i < n && i < 5; i++)
+        b *= 2;
+    return b < S3C_DEL_BACKOFF_CAP_US ? b : S3C_DEL_BACKOFF_CAP_US;
+}
+
+static void s3c_batch_free(struct s3c_batch *b)
+{
+    struct s3c *c = b->c;
+    struct s3c_batch **pp = &c->batches;
+    while (*pp && *pp != b)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = b->next;
+    c->nbatches--;
+    env_cancel(c->env, b->done_timer);
+    free(b->res);
+    free(b);
+}
+
+/* Answers the caller of a batch whose keys are all settled. */
+static void s3c_batch_answer(struct s3c_batch *b)
+{
+    struct s3c *c = b->c;
+    struct s3_req *outer = b->outer;
+    struct s3_result res;
+    memset(&res, 0, sizeof res);
+    res.transport = S3_TR_OK;
+    res.status = 200;
+    res.deleted = b->res;
+    res.ndeleted = outer->nkeys;
+    b->res = NULL;
+    for (size_t i = 0; i < res.ndeleted; i++) {
+        if (res.deleted[i].code != S3E_NONE) {
+            res.code = res.deleted[i].code;
+            snprintf(res.message, sizeof res.message, "%s: %s", res.deleted[i].key,
+                     s3_code_name(res.code));
+            c->stats.failures++;
+            break;
+        }
+    }
+    s3c_batch_free(b);
+    outer->cb(outer, &res);
+    s3_result_cleanup(&res);
+}
+
+static void s3c_batch_on_empty(void *arg)
+{
+    struct s3c_batch *b = arg;
+    b->done_timer = 0;
+    s3c_batch_answer(b);
+}
+
+static void s3c_del_child_done(struct s3c_call *call)
+{
+    struct s3c_batch *b = call->parent;
+    s3c_call_free(call);
+    if (--b->children == 0)
+        s3c_batch_answer(b);
+}
+
+static void s3c_del_on_backoff(void *arg)
+{
+    struct s3c_call *call = arg;
+    call->backoff_timer = 0;
+    if (call->give_up)
+        s3c_del_child_done(call);
+    else
+        s3c_attempt_go(call);
+}
+
+/* Retries the child's remaining keys, or gives them up (their codes are
+ * already recorded in the batch). */
+static void s3c_del_child_retry(struct s3c_call *call, const char *why)
+{
+    struct s3c *c = call->c;
+    int64_t delay = s3c_del_backoff(call);
+    char d[32];
+    call->give_up = !s3c_attempts_left(call);
+    if (call->give_up) {
+        delay = 0;
+    } else {
+        c->stats.retries++;
+        env_fmt_duration(delay, d, sizeof d);
+        env_wait_updatef(c->env, call->wait, "delete-many of %zu keys from %s: attempt %d in %s "
+                         "after %s", call->ireq.nkeys, s3c_call_key(call), call->attempt + 1, d,
+                         why);
+    }
+    call->backoff_timer = env_timer(c->env, delay, s3c_del_on_backoff, call);
+}
+
+/* Sets the code of every remaining key of the child. */
+static void s3c_del_mark_all(struct s3c_call *call, enum s3_code code)
+{
+    for (size_t i = 0; i < call->ireq.nkeys; i++)
+        call->parent->res[call->pos[i]].code = code;
+}
+
+void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res)
+{
+    struct s3c_batch *b = call->parent;
+    size_t keep = 0;
+    bool whole = res->transport != S3_TR_OK || res->status < 200 || res->status >= 300 ||
+                 res->ndeleted != call->ireq.nkeys;
+    if (whole) {
+        bool retriable = res->transport != S3_TR_OK || s3c_del_status_retriable(res->status) ||
+                         (res->status >= 200 && res->status < 300);
+        enum s3_code code = res->transport != S3_TR_OK ? S3E_REQUEST_TIMEOUT
+                            : res->code != S3E_NONE    ? res->code
+                                                       : s3_default_code(S3_OP_DELETE_MANY,
+                                                                         res->status);
+        if (code == S3E_NONE)
+            code = S3E_OTHER;
+        s3c_del_mark_all(call, code);
+        s3c_trace(call, res, retriable && s3c_attempts_left(call) ? "retry" : "fail");
+        if (retriable)
+            s3c_del_child_retry(call, "a failed call");
+        else
+            s3c_del_child_done(call);
+        return;
+    }
+    for (size_t i = 0; i < call->ireq.nkeys; i++) {
+        enum s3_code code = res->deleted[i].code;
+        if (code == S3E_NO_SUCH_KEY)
+            code = S3E_NONE;
+        b->res[call->pos[i]].code = code;
+        if (s3c_del_key_retriable(code)) {
+            call->keys[keep] = call->keys[i];
+            call->pos[keep] = call->pos[i];
+            keep++;
+        }
+    }
+    call->ireq.nkeys = keep;
+    s3c_trace(call, res, keep ? "retry-keys" : "ok");
+    if (keep)
+        s3c_del_child_retry(call, "retriable per-key errors");
+    else
+        s3c_del_child_done(call);
+}
+
+/* Makes the child call for keys [from, from + n) of the batch. */
+static struct s3c_call *s3c_del_child(struct s3c_batch *b, size_t from, size_t n)
+{
+    struct s3c *c = b->c;
+    struct s3c_call *call = calloc(1, sizeof *call);
+    if (!call)
+        return NULL;
+    call->keys = calloc(n, sizeof *call->keys);
+    call->pos = calloc(n, sizeof *call->pos);
+    if (!call->keys || !call->pos) {
+        free(call->keys);
+        free(call->pos);
+        free(call);
+        return NULL;
+    }
+    call->c = c;
+    call->parent = b;
+    call->ireq = *b->outer;
+    for (size_t i = 0; i < n; i++) {
+        call->keys[i] = b->outer->keys[from + i];
+        call->pos[i] = from + i;
+    }
+    call->ireq.keys = call->keys;
+    call->ireq.nkeys = n;
+    s3c_link(c, call);
+    call->wait = env_wait_beginf(c->env, s3_job_name(b->outer->job),
+                                 "delete-many of %zu keys from %s starting", n,
+                                 s3c_call_key(call));
+    return call;
+}
+
+static void s3c_del_abandon(struct s3c_batch *b)
+{
+    struct s3c *c = b->c;
+    struct s3c_call *call = c->calls, *next;
+    for (; call; call = next) {
+        next = call->next;
+        if (call->parent == b)
+            s3c_call_free(call);
+    }
+    s3c_batch_free(b);
+}
+
+int s3c_del_submit(struct s3c *c, struct s3_req *req)
+{
+    struct s3c_batch *b;
+    int rc = ERR_NOMEM;
+    if (req->nkeys && !req->keys)
+        return ERR_INVAL;
+    b = calloc(1, sizeof *b);
+    if (!b || !(b->res = calloc(req->nkeys ? req->nkeys : 1, sizeof *b->res))) {
+        free(b);
+        return ERR_NOMEM;
+    }
+    b->c = c;
+    b->outer = req;
+    b->next = c->batches;
+    c->batches = b;
+    c->nbatches++;
+    for (size_t i = 0; i < req->nkeys; i++)
+        b->res[i].key = req->keys[i];
+    for (size_t from = 0; from < req->nkeys; from += S3_MAX_DELETE_KEYS) {
+        size_t n = req->nkeys - from < S3_MAX_DELETE_KEYS ? req->nkeys - from : S3_MAX_DELETE_KEYS;
+        struct s3c_call *call = s3c_del_child(b, from, n);
+        if (!call)
+            goto fail;
+        b->children++;
+        call->in_submit = true;
+        rc = s3c_attempt_go(call);
+        call->in_submit = false;
+        if (rc < 0)
+            goto fail;
+    }
+    c->stats.calls[S3_OP_DELETE_MANY]++;
+    if (req->nkeys == 0 && !(b->done_timer = env_timer(c->env, 0, s3c_batch_on_empty, b)))
+        goto fail;
+    return 0;
+fail:
+    s3c_del_abandon(b);
+    s3c_pump(c);
+    return rc < 0 ? rc : ERR_NOMEM;
+}
+
+void s3c_del_cancel(struct s3c *c, struct s3_req *req)
+{
+    for (struct s3c_batch *b = c->batches; b; b = b->next) {
+        if (b->outer == req) {
+            s3c_del_abandon(b);
+            s3c_pump(c);
+            return;
+        }
+    }
+}
+
+void s3c_del_free_all(struct s3c *c)
+{
+    while (c->batches)
+        s3c_del_abandon(c->batches);
+}
+
