@@ -1,10 +1,44 @@
-/* main.c - the s3sim command (placeholder until the command lands). */
+/* main.c - the s3sim command: dispatch to the subcommands (SCENARIOS.md §1). */
 #include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "run.h"
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: s3sim run FILE|DIR... [--seed N | --seeds A..B] [--variant NAME|all]\n"
+            "                 [--set KNOB=VALUE]... [--mode sim|http] [--swarm] [--jobs N]\n"
+            "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
+            "       s3sim replay FILE --seed N [--variant NAME]\n"
+            "       s3sim shrink FILE --seed N [--variant NAME] [-o OUT.scn]\n"
+            "       s3sim sweep FILE [--op OP] [--effect EFFECT] [--seed N]\n"
+            "       s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]\n"
+            "                   [--fault \"FAULT LINE\"]... [--scenario FILE]\n"
+            "       s3sim knobs [--metrics]\n"
+            "       s3sim check FILE...\n");
+    return 2;
+}
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "s3sim: not built yet\n");
-    return 2;
+    const char *cmd = argc > 1 ? argv[1] : "";
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "replay") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "knobs") == 0)
+        return cmd_knobs(argc - 1, argv + 1);
+    if (strcmp(cmd, "shrink") == 0 || strcmp(cmd, "sweep") == 0 || strcmp(cmd, "serve") == 0) {
+        fprintf(stderr, "s3sim %s: not implemented yet\n", cmd);
+        return 2;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage();
+        return 0;
+    }
+    if (*cmd)
+        fprintf(stderr, "s3sim: unknown command '%s'\n", cmd);
+    return usage();
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "report.h"
 #include "scn.h"
 #include "world.h"
 
@@ -435,6 +436,24 @@ static int run_all(struct run_job *jobs, size_t njobs, const struct run_opts *o)
     return 0;
 }
 
+static int run_report(const struct run_opts *o, struct run_job *jobs, size_t njobs)
+{
+    struct run_result **rs = calloc(njobs + 1, sizeof *rs);
+    int rc;
+    if (!rs)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < njobs; i++)
+        rs[i] = &jobs[i].res;
+    rc = rpt_write(o->report, rs, njobs, o->report_all);
+    free(rs);
+    if (rc)
+        fprintf(stderr, "s3sim: writing the reports into %s failed: %s\n", o->report, err_str(rc));
+    else if (!o->quiet)
+        fprintf(stderr, "reports: %s/index.html (results.json, junit.xml, coverage.json)\n",
+                o->report);
+    return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_opts o = {0};
@@ -475,6 +494,8 @@ int cmd_run(int argc, char **argv)
         }
         printf("%zu passed, %zu failed\n", passed, failed);
         rc = broke ? 3 : failed ? 1 : 0;
+        if (o.report && run_report(&o, jobs, njobs) != 0 && rc == 0)
+            rc = 3;
     }
     for (size_t i = 0; i < njobs; i++)
         run_result_free(&jobs[i].res);

@@ -279,6 +279,16 @@ static int world_setup(struct world *w)
     fc.delete_missing_status = (int)conf_get(c, CONF_DELETE_MISSING);
     fc.latency_us = conf_get(c, CONF_LATENCY);
     fc.bandwidth = (uint64_t)conf_get(c, CONF_BANDWIDTH);
+    /* History must start at time 0 for any stale= rule, even one added late. */
+    for (size_t i = 0; i < w->spec->nfaults; i++)
+        if (w->spec->faults[i].effect == FS3_EFF_STALE && w->spec->faults[i].stale_us > fc.history_us)
+            fc.history_us = w->spec->faults[i].stale_us;
+    for (size_t i = 0; i < w->spec->nevents; i++) {
+        const struct fs3_rule *r = &w->spec->events[i].act.rule;
+        if (w->spec->events[i].act.kind == SCN_ACT_FAULT && r->effect == FS3_EFF_STALE &&
+            r->stale_us > fc.history_us)
+            fc.history_us = r->stale_us;
+    }
     w->store = fs3_new(&w->env, &fc);
     if (!w->store)
         return ERR_NOMEM;
@@ -300,7 +310,8 @@ static int world_setup(struct world *w)
 
 static void world_teardown(struct world *w)
 {
-    eng_free(w->eng);
+    if (w->eng)
+        eng_free(w->eng);
     fs3_fault_free(w->fault);
     fs3_free(w->store);
     for (int i = 0; i <= w->nstreams && w->streams; i++)
@@ -319,13 +330,15 @@ static void world_teardown(struct world *w)
     sim_trace_free(&w->trace);
 }
 
-int world_run(const struct scn_spec *spec, const char *file, const struct world_opts *opts,
-              struct run_result *res)
+struct world *world_create(const struct scn_spec *spec, const char *file,
+                           const struct world_opts *opts, struct run_result *res, int *rcp)
 {
     struct world *w = calloc(1, sizeof *w);
     int rc;
-    if (!w)
-        return ERR_NOMEM;
+    if (!w) {
+        *rcp = ERR_NOMEM;
+        return NULL;
+    }
     w->spec = spec;
     w->file = file;
     w->res = res;
@@ -333,19 +346,45 @@ int world_run(const struct scn_spec *spec, const char *file, const struct world_
     res->seed = spec->seed;
     res->last_progress_us = -1;
     rc = world_setup(w);
-    if (rc == 0) {
-        w->trace.echo = opts ? opts->trace_out : NULL;
-        world_run_loop(w, spec->deadline_us);
-        if (!w->hang)
-            w->now = spec->deadline_us;
-        world_judge(w);
-    } else {
+    if (rc) {
+        world_destroy(w);
+        *rcp = rc;
+        return NULL;
+    }
+    w->trace.echo = opts ? opts->trace_out : NULL;
+    *rcp = 0;
+    return w;
+}
+
+void world_destroy(struct world *w)
+{
+    if (!w)
+        return;
+    world_teardown(w);
+    free(w);
+}
+
+void world_finish(struct world *w)
+{
+    world_run_loop(w, w->spec->deadline_us);
+    if (!w->hang)
+        w->now = w->spec->deadline_us;
+    world_judge(w);
+}
+
+int world_run(const struct scn_spec *spec, const char *file, const struct world_opts *opts,
+              struct run_result *res)
+{
+    int rc;
+    struct world *w = world_create(spec, file, opts, res, &rc);
+    if (!w) {
         res->verdict = RUN_ERROR;
         free(res->summary);
         res->summary = strdup(rc == ERR_NOMEM ? "out of memory while setting up the world"
                                               : "the world could not be set up");
+        return rc;
     }
-    world_teardown(w);
-    free(w);
-    return rc;
+    world_finish(w);
+    world_destroy(w);
+    return 0;
 }

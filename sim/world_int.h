@@ -107,4 +107,12 @@ void world_event(struct world *w, enum run_lane lane, int64_t t0, bool failed, c
     ;
 void world_run_loop(struct world *w, int64_t until);
 
+/* The steps of world_run(), for tests that build a world, break it and judge
+ * it: create (setup, events scheduled; NULL and *rc on failure), finish (run
+ * to the deadline or a hang, then judge into the result), destroy. */
+struct world *world_create(const struct scn_spec *spec, const char *file,
+                           const struct world_opts *opts, struct run_result *res, int *rc);
+void world_finish(struct world *w);
+void world_destroy(struct world *w);
+
 #endif /* S3SIM_WORLD_INT_H */

@@ -90,9 +90,9 @@ char *env_fmt_duration(int64_t us, char *buf, size_t bufsz)
     if (ms < 1000 && ms > 0)
         snprintf(buf, bufsz, "%" PRId64 "ms", ms);
     else if (h)
-        snprintf(buf, bufsz, "%" PRId64 "h%" PRId64 "m%" PRId64 "s", h, m, s);
+        snprintf(buf, bufsz, "%" PRId64 "h%02" PRId64 "m%02" PRId64 "s", h, m, s);
     else if (m)
-        snprintf(buf, bufsz, "%" PRId64 "m%" PRId64 "s", m, s);
+        snprintf(buf, bufsz, "%" PRId64 "m%02" PRId64 "s", m, s);
     else if (rest)
         snprintf(buf, bufsz, "%" PRId64 ".%03" PRId64 "s", s, rest);
     else
