@@ -155,12 +155,6 @@ struct meta_stream_slot *meta__slot(const struct meta *m, int64_t id)
     return &m->streams[id];
 }
 
-bool meta__stream_live(const struct meta *m, int64_t id)
-{
-    struct meta_stream_slot *s = meta__slot(m, id);
-    return s && s->s.state != META_STREAM_DELETED;
-}
-
 /* ---- Streams. ------------------------------------------------------------------------ */
 
 int meta_stream_create(struct meta *m, int64_t id)

@@ -48,7 +48,6 @@ struct meta {
 
 struct meta_object *meta__obj(const struct meta *m, int64_t id);
 struct meta_stream_slot *meta__slot(const struct meta *m, int64_t id);
-bool meta__stream_live(const struct meta *m, int64_t id);
 int meta__reserve(struct meta_idvec *v, size_t extra);
 void meta__push(struct meta *m, struct meta_idvec *v, int64_t id); /* after meta__reserve */
 void meta__do_mark(struct meta *m, struct meta_object *o, enum meta_op op, int64_t now);

@@ -747,6 +747,109 @@ START_TEST(meta_churn_keeps_queries_right)
 }
 END_TEST
 
+static int link_fn(void *arg, const struct meta_link *l, int64_t composite)
+{
+    int64_t *seen = arg;
+    seen[0]++;
+    seen[1] = composite;
+    seen[2] += l->id;
+    return 0;
+}
+
+START_TEST(meta_foreach_link_and_bad_links)
+{
+    struct meta *m = mk(false, false);
+    int64_t l1, l2, comp = mk_composite(m, &l1, &l2), seen[3] = {0, 0, 0};
+    int64_t s3 = mk_so(m, 3, 20, 30), n = prep(m, 1, 0), src[1] = {s3};
+    enum meta_op ops[1] = {META_OP_KEEP_DATA};
+    struct meta_link links[2] = {{.id = s3, .start = 20, .end = 30}, {.id = 999, .start = 30, .end = 40}};
+    struct meta_stream_commit c = {.id = n, .size = 1, .attributes = META_ATTR_TYPE_COMPOSITE,
+                                   .stream = 3, .epoch = -1, .start = 20, .end = 40,
+                                   .sources = src, .ops = ops, .nsources = 1, .links = links,
+                                   .nlinks = 2};
+    ck_assert_int_eq(meta_foreach_link(m, link_fn, seen), 0);
+    ck_assert_int_eq(seen[0], 2);
+    ck_assert_int_eq(seen[1], comp);
+    ck_assert_int_eq(seen[2], l1 + l2);
+    /* A link that is neither a KEEP_DATA source nor linked already. */
+    ck_assert_int_eq(meta_commit_stream(m, &c, 9), ERR_INVAL);
+    links[1].id = n; /* itself */
+    ck_assert_int_eq(meta_commit_stream(m, &c, 9), ERR_INVAL);
+    links[1].id = s3; /* twice */
+    ck_assert_int_eq(meta_commit_stream(m, &c, 9), ERR_INVAL);
+    links[1].id = l1; /* owned by comp: may be linked again */
+    ck_assert_int_eq(meta_commit_stream(m, &c, 9), 0);
+    ck_assert_int_eq(state_of(m, n), META_COMMITTED);
+    ck_assert_ptr_null(meta_object_get(m, s3));
+    meta_destroy(m);
+}
+END_TEST
+
+START_TEST(meta_sso_request_shape)
+{
+    struct meta *m = mk(false, false);
+    int64_t a = prep(m, 3, 0), so1 = mk_so(m, 3, 0, 10);
+    struct meta_range r = {1, 0, 10}, bad = {1, 10, 10};
+    struct meta_so sos[2] = {{a + 1, 1, 2, 0, 10, 0}, {a + 1, 1, 2, 10, 20, 0}};
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .ranges = &r, .nranges = 1};
+    ck_assert_int_eq(meta_commit_sso(m, &c, 1), ERR_INVAL); /* ranges without an object */
+    c.id = a;
+    c.ranges = &bad;
+    ck_assert_int_eq(meta_commit_sso(m, &c, 1), ERR_INVAL); /* empty range */
+    c.ranges = &r;
+    c.sos = sos;
+    c.nsos = 2;
+    ck_assert_int_eq(meta_commit_sso(m, &c, 1), ERR_INVAL); /* the same id twice */
+    sos[1].id = a;
+    ck_assert_int_eq(meta_commit_sso(m, &c, 1), ERR_INVAL); /* the SSO's own id */
+    sos[1].id = a + 2;
+    c.compacted = &so1;
+    c.ncompacted = 1;
+    ck_assert_int_eq(meta_commit_sso(m, &c, 1), ERR_NOTFOUND); /* a stream object is no SSO */
+    c.ncompacted = 0;
+    ck_assert_int_eq(meta_commit_sso(m, &c, 1), 0);
+    ck_assert_int_eq(meta_stream_get(m, 2)->end, 20);
+    meta_destroy(m);
+}
+END_TEST
+
+START_TEST(meta_upload_to_deleted_stream)
+{
+    /* Data of a stream deleted meanwhile: no continuity check, its stream
+     * objects are marked at once, the other streams advance. */
+    struct meta *m = mk(false, false);
+    int64_t a = prep(m, 2, 0);
+    struct meta_range r[2] = {{1, 0, 10}, {2, 50, 60}};
+    struct meta_so so = {a + 1, 1, 2, 60, 70, 0};
+    struct meta_sso_commit c = {.id = a, .order_id = -1, .ranges = r, .nranges = 2, .sos = &so,
+                                .nsos = 1};
+    ck_assert_int_eq(meta_stream_delete(m, 2, 0), 0);
+    ck_assert_int_eq(meta_commit_sso(m, &c, 1), 0);
+    ck_assert_int_eq(meta_stream_get(m, 1)->end, 10);
+    ck_assert_int_eq(meta_stream_get(m, 2)->end, 0);
+    ck_assert_int_eq(state_of(m, a + 1), META_MARKED);
+    ck_assert_int_eq(meta_object_get(m, a + 1)->mark_op, META_OP_DEEP_DELETE);
+    meta_destroy(m);
+}
+END_TEST
+
+START_TEST(meta_mark_keep_data_and_stream_errors)
+{
+    struct meta *m = mk(false, false);
+    int64_t s = mk_so(m, 3, 0, 10);
+    enum meta_op op = META_OP_KEEP_DATA;
+    ck_assert_int_eq(meta_mark(m, &s, &op, 1, 1), 0);
+    ck_assert_ptr_null(meta_object_get(m, s)); /* metadata dropped, bytes kept */
+    ck_assert_int_eq(meta_stream_create(m, -1), ERR_INVAL);
+    ck_assert_int_eq(meta_stream_create(m, 40), 0);
+    ck_assert_int_eq(meta_stream_limit(m), 41);
+    ck_assert_int_eq(meta_stream_close(m, 39), ERR_NOTFOUND);
+    ck_assert_int_eq(meta_stream_delete(m, 40, 1), 0);
+    ck_assert_int_eq(meta_stream_close(m, 40), ERR_BADSTATE);
+    meta_destroy(m);
+}
+END_TEST
+
 /* ---- Suite. ------------------------------------------------------------------------------------- */
 
 static Suite *meta_suite(void)
@@ -781,6 +884,10 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_survives_crash_queries);
     tcase_add_test(tc, meta_pieces_in_order);
     tcase_add_test(tc, meta_churn_keeps_queries_right);
+    tcase_add_test(tc, meta_foreach_link_and_bad_links);
+    tcase_add_test(tc, meta_sso_request_shape);
+    tcase_add_test(tc, meta_upload_to_deleted_stream);
+    tcase_add_test(tc, meta_mark_keep_data_and_stream_errors);
     suite_add_tcase(s, tc);
     return s;
 }

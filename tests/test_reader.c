@@ -454,6 +454,60 @@ START_TEST(reader_sparse_wrap_hides_records)
 }
 END_TEST
 
+/* A stream object [a, e) of stream 3 committed by a stream object compaction
+ * (no continuity check), replacing source (or none: -1). */
+static int64_t merged(int64_t a, int64_t e, int64_t source)
+{
+    struct obj_builder b;
+    enum meta_op op = META_OP_DELETE;
+    struct meta_stream_commit c = {.stream = 3, .epoch = -1, .start = a, .end = e,
+                                   .sources = &source, .ops = &op, .nsources = source >= 0};
+    obj_builder_init(&b, NULL);
+    add_range(&b, 3, a, e, 40);
+    c.id = store_obj(&b, &c.size);
+    obj_builder_free(&b);
+    ck_assert_int_eq(meta_commit_stream(M, &c, 1), 0);
+    return c.id;
+}
+
+START_TEST(reader_replans_after_compaction)
+{
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1};
+    struct got g = {0};
+    int64_t b;
+    sobj(3, 0, 10, 100);
+    b = sobj(3, 10, 20, 100);
+    ck_assert_int_eq(rd_read_start(&conf, 3, 0, 20, on_rec, on_done, &g, NULL), 0);
+    tenv_step_until(&T, 0); /* planned; the first object's tail GET is out */
+    ck_assert_int_eq(GETS, 1);
+    merged(10, 20, b);      /* b is replaced while the read runs */
+    tenv_run(&T);
+    ck_assert_int_eq(g.rc, 0);
+    ck_assert_int_eq(g.n, 20);
+    ck_assert_int_eq(g.bad, 0);
+    ck_assert_int_eq(GETS, 4);
+}
+END_TEST
+
+START_TEST(reader_metadata_hole)
+{
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1,
+                           .holes_ok = true};
+    struct got g;
+    sobj(3, 0, 10, 100);
+    merged(20, 30, -1);
+    g = read_range(&COUNT, 0, 3, 0, 30);
+    ck_assert_int_eq(g.rc, ERR_NOTFOUND);
+    ck_assert_int_eq(g.at, 10);
+    memset(&g, 0, sizeof g);
+    ck_assert_int_eq(rd_read_start(&conf, 3, 0, 30, on_rec, on_done, &g, NULL), 0);
+    tenv_run(&T);
+    ck_assert_int_eq(g.rc, 0);
+    ck_assert_int_eq(g.n, 20);
+    ck_assert_int_eq(g.at, 30);
+}
+END_TEST
+
 START_TEST(reader_async_contract_and_cancel)
 {
     struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1};
@@ -508,6 +562,8 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, reader_int32_wrap_loses_data);
     tcase_add_test(tc, reader_sparse_offsets);
     tcase_add_test(tc, reader_sparse_wrap_hides_records);
+    tcase_add_test(tc, reader_replans_after_compaction);
+    tcase_add_test(tc, reader_metadata_hole);
     tcase_add_test(tc, reader_async_contract_and_cancel);
     suite_add_tcase(s, tc);
     return s;
