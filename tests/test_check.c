@@ -1,0 +1,353 @@
+/* test_check.c - every check of the bench, shown to fail on a world built to
+ * break it (STYLE.md 18), and to hold on the same world left alone. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "world_int.h"
+
+/* ---- fixture ---------------------------------------------------------------------- */
+
+static const char *const base_text =
+    "scenario check-fixture\n"
+    "deadline 20m\n"
+    "set s3.wal.upload.interval.ms 5000\n"
+    "streams 2\n"
+    "at 0s append stream=all bytes=64KiB\n"
+    "at 30s append stream=1 bytes=16KiB\n"
+    "at 5m append stream=2 bytes=1KiB\n"
+    "expect converged\n"
+    "expect no-orphans\n"
+    "expect no-missing\n"
+    "expect no-dangling-uploads\n"
+    "expect no-data-loss\n"
+    "expect memory <= 64MiB\n"
+    "expect log error count == 0\n"
+    "expect metric wal.uploads >= 1\n";
+
+struct fx {
+    struct scn_file *file;
+    struct scn_spec spec;
+    struct run_result res;
+    struct world *w;
+};
+
+/* Parses base_text plus extra lines, creates the world, runs it to at_us. */
+static void fx_start(struct fx *f, const char *extra, int64_t at_us)
+{
+    struct scn_error e;
+    char text[4096];
+    int rc;
+    /* Extra lines go in a variant, so that they replace the base's line for
+     * the same check, as a user's variant would. */
+    snprintf(text, sizeof text, "%s%s%s", base_text, extra ? "variant v\n" : "",
+             extra ? extra : "");
+    memset(f, 0, sizeof *f);
+    rc = scn_parse_buf("fixture.scn", text, strlen(text), &f->file, &e);
+    ck_assert_msg(rc == 0, "parse: %d:%d: %s", e.line, e.col, e.msg);
+    rc = scn_resolve(f->file, extra ? "v" : NULL, NULL, 0, &f->spec, &e);
+    ck_assert_msg(rc == 0, "resolve: %s", e.msg);
+    f->w = world_create(&f->spec, "fixture.scn", NULL, &f->res, &rc);
+    ck_assert_ptr_nonnull(f->w);
+    world_run_loop(f->w, at_us);
+}
+
+static void fx_finish(struct fx *f)
+{
+    world_finish(f->w);
+    world_destroy(f->w);
+    f->w = NULL;
+}
+
+static void fx_free(struct fx *f)
+{
+    run_result_free(&f->res);
+    scn_spec_free(&f->spec);
+    scn_free(f->file);
+}
+
+static const struct run_check *fx_check(const struct fx *f, const char *name)
+{
+    for (size_t i = 0; i < f->res.nchecks; i++)
+        if (strcmp(f->res.checks[i].name, name) == 0)
+            return &f->res.checks[i];
+    ck_abort_msg("no check %s in the result", name);
+    return NULL;
+}
+
+static void fx_put(struct fx *f, const char *key, size_t len)
+{
+    static uint8_t buf[4096];
+    struct s3_req req = {.op = S3_OP_PUT, .key = key, .body = buf, .body_len = len,
+                         .range_end = -1};
+    struct s3_result res = {0};
+    req.cb = (s3_cb)1; /* fs3_exec does not call it; fs3_validate wants one */
+    ck_assert_int_eq(fs3_exec(f->w->store, &req, FS3_AS_OF_NOW, &res), 0);
+    ck_assert_int_eq(res.status, 200);
+    s3_result_cleanup(&res);
+}
+
+/* The key of the first committed object. */
+static int first_committed(void *arg, const struct meta_object *o)
+{
+    char *key = arg;
+    if (o->state == META_COMMITTED && !key[0])
+        snprintf(key, OBJ_KEY_MAX, "%s", o->key);
+    return 0;
+}
+
+/* ---- the untouched world: every check holds ---------------------------------------- */
+
+START_TEST(check_all_hold_on_a_healthy_world)
+{
+    struct fx f;
+    fx_start(&f, NULL, 0);
+    fx_finish(&f);
+    for (size_t i = 0; i < f.res.nchecks; i++)
+        ck_assert_msg(f.res.checks[i].held, "%s: %s", f.res.checks[i].name,
+                      f.res.checks[i].detail);
+    ck_assert_int_eq(f.res.verdict, RUN_PASS);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- each check fails on its broken world ------------------------------------------- */
+
+START_TEST(check_no_orphans_reports_a_stray_key)
+{
+    struct fx f;
+    fx_start(&f, NULL, 2 * ENV_USEC_PER_MIN);
+    fx_put(&f, "stray/object", 100);
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "no-orphans")->held);
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "no-orphans")->detail, "stray/object"));
+    ck_assert(!fx_check(&f, "converged")->held);
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_missing_and_no_data_loss_report_a_deleted_object)
+{
+    struct fx f;
+    char key[OBJ_KEY_MAX] = "";
+    fx_start(&f, NULL, 2 * ENV_USEC_PER_MIN);
+    meta_foreach(eng_meta(f.w->eng), first_committed, key);
+    ck_assert_str_ne(key, "");
+    ck_assert_int_eq(fs3_remove(f.w->store, key), 0);
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "no-missing")->held);
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "no-missing")->detail, key));
+    ck_assert(!fx_check(&f, "no-data-loss")->held);
+    ck_assert(!fx_check(&f, "converged")->held);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_data_loss_reports_changed_bytes)
+{
+    struct fx f;
+    char key[OBJ_KEY_MAX] = "";
+    uint64_t size = 0;
+    fx_start(&f, NULL, 2 * ENV_USEC_PER_MIN);
+    meta_foreach(eng_meta(f.w->eng), first_committed, key);
+    ck_assert(fs3_key_exists(f.w->store, key, &size));
+    {
+        /* Same size, same format, other payload: rewrite the object with every
+         * payload byte flipped, keeping headers, index and footer. */
+        struct s3_req get = {.op = S3_OP_GET, .key = key, .range_start = 0, .range_end = -1};
+        struct s3_result res = {0};
+        get.cb = (s3_cb)1;
+        ck_assert_int_eq(fs3_exec(f.w->store, &get, FS3_AS_OF_NOW, &res), 0);
+        ck_assert_uint_eq(res.body_len, size);
+        /* The first record's payload starts after the 10-byte block header and
+         * the 33-byte record header. */
+        res.body[10 + 33] ^= 0xff;
+        struct s3_req put = {.op = S3_OP_PUT, .key = key, .body = res.body,
+                             .body_len = res.body_len};
+        struct s3_result pres = {0};
+        put.cb = (s3_cb)1;
+        ck_assert_int_eq(fs3_exec(f.w->store, &put, FS3_AS_OF_NOW, &pres), 0);
+        s3_result_cleanup(&pres);
+        s3_result_cleanup(&res);
+    }
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "no-data-loss")->held);
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "no-data-loss")->detail, "payload differs"));
+    ck_assert(fx_check(&f, "no-missing")->held);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_dangling_uploads_reports_an_open_upload)
+{
+    struct fx f;
+    struct s3_req req = {.op = S3_OP_MPU_CREATE, .key = "stray/upload"};
+    struct s3_result res = {0};
+    fx_start(&f, NULL, ENV_USEC_PER_MIN);
+    req.cb = (s3_cb)1;
+    ck_assert_int_eq(fs3_exec(f.w->store, &req, FS3_AS_OF_NOW, &res), 0);
+    s3_result_cleanup(&res);
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "no-dangling-uploads")->held);
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "no-dangling-uploads")->detail, "stray/upload"));
+    ck_assert(!fx_check(&f, "converged")->held);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_hang_reports_an_old_wait)
+{
+    struct fx f;
+    fx_start(&f, NULL, ENV_USEC_PER_MIN);
+    env_wait_beginf(&f.w->env, "test waiter", "an outcome that never comes (%d)", 42);
+    fx_finish(&f);
+    const struct run_check *c = fx_check(&f, "no-hang");
+    ck_assert(!c->held);
+    ck_assert_ptr_nonnull(strstr(c->detail, "test waiter"));
+    ck_assert_ptr_nonnull(strstr(c->detail, "never comes (42)"));
+    ck_assert(f.res.hang);
+    ck_assert_uint_eq(f.res.nwaits, 1);
+    ck_assert_str_eq(f.res.waits[0].who, "test waiter");
+    ck_assert_int_eq(f.res.waits[0].since_us, ENV_USEC_PER_MIN);
+    ck_assert(!fx_check(&f, "converged")->held);
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_hang_tolerates_a_young_wait)
+{
+    struct fx f;
+    fx_start(&f, NULL, 19 * ENV_USEC_PER_MIN);
+    env_wait_beginf(&f.w->env, "young", "started a minute before the deadline");
+    fx_finish(&f);
+    ck_assert(fx_check(&f, "no-hang")->held);
+    ck_assert(!f.res.hang);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_hang_reports_an_empty_heap)
+{
+    struct fx f;
+    sim_event_fn fn;
+    void *arg;
+    int64_t t;
+    fx_start(&f, NULL, ENV_USEC_PER_MIN);
+    env_wait_beginf(&f.w->env, "orphan waiter", "nothing left to wake it");
+    /* Drop every pending event: nothing can ever end the wait. */
+    while (sim_heap_pop(&f.w->heap, &fn, &arg, &t))
+        ;
+    f.w->probe_pending = false;
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "no-hang")->held);
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "no-hang")->detail, "no event left"));
+    ck_assert_int_eq(f.res.vtime_us, ENV_USEC_PER_MIN);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_log_counts_matching_lines)
+{
+    struct fx f;
+    fx_start(&f, "expect log error match=\"Delete composite object\" count == 0\n", 0);
+    env_logf(&f.w->env, ENV_LOG_ERROR, "cleaner", "Delete composite object %s fail", "x");
+    env_logf(&f.w->env, ENV_LOG_WARN, "cleaner", "Delete composite object %s fail", "y");
+    fx_finish(&f);
+    const struct run_check *c = NULL;
+    for (size_t i = 0; i < f.res.nchecks; i++)
+        if (strcmp(f.res.checks[i].name, "log") == 0 && strstr(f.res.checks[i].args, "match"))
+            c = &f.res.checks[i];
+    ck_assert_ptr_nonnull(c);
+    ck_assert(!c->held);
+    ck_assert_ptr_nonnull(strstr(c->detail, "1 error lines"));
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_metric_and_memory_compare)
+{
+    struct fx f;
+    fx_start(&f, "expect metric wal.uploads == 0\nexpect memory <= 1B\n", 0);
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "metric")->held);
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "metric")->detail, "wal.uploads"));
+    ck_assert(!fx_check(&f, "memory")->held);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_expect_fail_turns_a_held_check_into_a_failure)
+{
+    struct fx f;
+    fx_start(&f, "expect-fail no-orphans\n", 0);
+    fx_finish(&f);
+    const struct run_check *c = fx_check(&f, "no-orphans");
+    ck_assert(c->held);
+    ck_assert(c->expect_fail);
+    ck_assert(!c->ok);
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    ck_assert_ptr_nonnull(strstr(f.res.summary, "expect-fail"));
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_expect_fail_passes_when_the_check_fails)
+{
+    struct fx f;
+    fx_start(&f, "expect-fail no-orphans\n", ENV_USEC_PER_MIN);
+    fx_put(&f, "stray/object", 10);
+    /* The other checks that the stray key breaks are expected to fail too. */
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "no-orphans")->held);
+    ck_assert(fx_check(&f, "no-orphans")->ok);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_same_seed_same_trace)
+{
+    struct fx a, b;
+    fx_start(&a, NULL, 0);
+    fx_finish(&a);
+    fx_start(&b, NULL, 0);
+    fx_finish(&b);
+    ck_assert_str_eq(a.res.trace_hex, b.res.trace_hex);
+    ck_assert_uint_eq(a.res.ops, b.res.ops);
+    fx_free(&a);
+    fx_free(&b);
+}
+END_TEST
+
+static Suite *check_suite(void)
+{
+    Suite *s = suite_create("check");
+    TCase *tc = tcase_create("checks");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, check_all_hold_on_a_healthy_world);
+    tcase_add_test(tc, check_no_orphans_reports_a_stray_key);
+    tcase_add_test(tc, check_no_missing_and_no_data_loss_report_a_deleted_object);
+    tcase_add_test(tc, check_no_data_loss_reports_changed_bytes);
+    tcase_add_test(tc, check_no_dangling_uploads_reports_an_open_upload);
+    tcase_add_test(tc, check_no_hang_reports_an_old_wait);
+    tcase_add_test(tc, check_no_hang_tolerates_a_young_wait);
+    tcase_add_test(tc, check_no_hang_reports_an_empty_heap);
+    tcase_add_test(tc, check_log_counts_matching_lines);
+    tcase_add_test(tc, check_metric_and_memory_compare);
+    tcase_add_test(tc, check_expect_fail_turns_a_held_check_into_a_failure);
+    tcase_add_test(tc, check_expect_fail_passes_when_the_check_fails);
+    tcase_add_test(tc, check_same_seed_same_trace);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(check_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
