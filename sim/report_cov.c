@@ -3,8 +3,8 @@
  * in index.html (see report.h).
  *
  * The matrix is run_result.coverage summed over the runs: for each injected
- * effect, S3 op and engine job, how many calls were hit.  Row FS3_EFF_NONE
- * (calls no fault hit) is kept apart as "calls_without_fault".  A cell
+ * effect, S3 op and engine job, how many calls were hit.  Next to it, "calls" gives all
+ * calls per op (run_result.calls_by_op summed), the denominator.  A cell
  * (effect, op) that SCENARIOS.md says cannot happen is "applicable": false;
  * an applicable cell that no run hit is listed in "unhit", so a gap in the
  * fault plan is visible at a glance.
@@ -17,11 +17,15 @@
 
 struct rpt_matrix {
     uint64_t n[FS3_EFF_COUNT][S3_OP_COUNT][S3_JOB_COUNT];
+    uint64_t calls[S3_OP_COUNT]; /* all calls, hit or not */
 };
 
 static void rpt_matrix_sum(struct rpt_matrix *m, struct run_result *const *runs, size_t nruns)
 {
     memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < nruns; i++)
+        for (int op = 0; op < S3_OP_COUNT; op++)
+            m->calls[op] += runs[i]->calls_by_op[op];
     for (size_t i = 0; i < nruns; i++)
         for (int e = 0; e < FS3_EFF_COUNT; e++)
             for (int op = 0; op < S3_OP_COUNT; op++)
@@ -89,12 +93,10 @@ int rpt_coverage_json(FILE *f, struct run_result *const *runs, size_t nruns)
         }
         fputs("\n    }", f);
     }
-    fputs("\n  },\n  \"calls_without_fault\": {", f);
-    for (int op = 0; op < S3_OP_COUNT; op++) {
-        fprintf(f, "%s\n    \"%s\": ", op ? "," : "", s3_op_name(op));
-        rpt_cov_cell(f, &m, FS3_EFF_NONE, op);
-    }
-    fputs("\n  },\n  \"unhit\": [", f);
+    fputs("\n  },\n  \"calls\": {", f);
+    for (int op = 0; op < S3_OP_COUNT; op++)
+        fprintf(f, "%s\"%s\": %" PRIu64, op ? ", " : "", s3_op_name(op), m.calls[op]);
+    fputs("},\n  \"unhit\": [", f);
     for (int e = 1; e < FS3_EFF_COUNT; e++)
         for (int op = 0; op < S3_OP_COUNT; op++) {
             if (!rpt_effect_applies(e, op) || rpt_cell(&m, e, op) > 0)
@@ -111,7 +113,7 @@ static void rpt_cov_title(FILE *f, const struct rpt_matrix *m, int e, int op)
 {
     bool any = false;
 
-    fprintf(f, " title=\"%s on %s: ", e ? rpt_effect_name(e) : "no fault", s3_op_name(op));
+    fprintf(f, " title=\"%s on %s: ", rpt_effect_name(e), s3_op_name(op));
     for (int j = 0; j < S3_JOB_COUNT; j++) {
         if (!m->n[e][op][j])
             continue;
@@ -119,36 +121,45 @@ static void rpt_cov_title(FILE *f, const struct rpt_matrix *m, int e, int op)
         any = true;
     }
     if (!any)
-        fputs(rpt_effect_applies(e, op) ? "no run hit this" : e ? "not applicable" : "no calls", f);
+        fputs(rpt_effect_applies(e, op) ? "no run hit this" : "not applicable", f);
     putc('"', f);
+}
+
+static void rpt_cov_row(FILE *f, const struct rpt_matrix *m, int e)
+{
+    uint64_t row = 0;
+
+    fprintf(f, "<tr><th>%s</th>", rpt_effect_name(e));
+    for (int op = 0; op < S3_OP_COUNT; op++) {
+        uint64_t n = rpt_cell(m, e, op);
+        bool applies = rpt_effect_applies(e, op);
+        row += n;
+        fprintf(f, "<td class=\"%s\"", n ? "hit" : applies ? "zero" : "na");
+        rpt_cov_title(f, m, e, op);
+        if (n || applies)
+            fprintf(f, ">%" PRIu64 "</td>", n);
+        else
+            fputs(">n/a</td>", f);
+    }
+    fprintf(f, "<td class=\"tot\">%" PRIu64 "</td></tr>\n", row);
 }
 
 void rpt_html_coverage(FILE *f, struct run_result *const *runs, size_t nruns)
 {
     struct rpt_matrix m;
+    uint64_t all = 0;
 
     rpt_matrix_sum(&m, runs, nruns);
     fputs("<table class=\"cov\">\n<thead><tr><th>effect \\ op</th>", f);
     for (int op = 0; op < S3_OP_COUNT; op++)
         fprintf(f, "<th>%s</th>", s3_op_name(op));
-    fputs("<th>total</th></tr></thead>\n<tbody>\n", f);
-    for (int e = 0; e < FS3_EFF_COUNT; e++) {
-        uint64_t row = 0;
-        fprintf(f, "<tr><th>%s</th>", e ? rpt_effect_name(e) : "(no fault)");
-        for (int op = 0; op < S3_OP_COUNT; op++) {
-            uint64_t n = rpt_cell(&m, e, op);
-            const char *cls = n ? (e ? "hit" : "calls") : rpt_effect_applies(e, op) ? "zero" : "na";
-            row += n;
-            if (e == FS3_EFF_NONE && !n)
-                cls = "na";
-            fprintf(f, "<td class=\"%s\"", cls);
-            rpt_cov_title(f, &m, e, op);
-            if (n || rpt_effect_applies(e, op) || e == FS3_EFF_NONE)
-                fprintf(f, ">%" PRIu64 "</td>", n);
-            else
-                fputs(">n/a</td>", f);
-        }
-        fprintf(f, "<td class=\"tot\">%" PRIu64 "</td></tr>\n", row);
+    fputs("<th>total</th></tr></thead>\n<tbody>\n<tr><th>(all calls)</th>", f);
+    for (int op = 0; op < S3_OP_COUNT; op++) {
+        fprintf(f, "<td class=\"calls\">%" PRIu64 "</td>", m.calls[op]);
+        all += m.calls[op];
     }
+    fprintf(f, "<td class=\"tot\">%" PRIu64 "</td></tr>\n", all);
+    for (int e = 1; e < FS3_EFF_COUNT; e++)
+        rpt_cov_row(f, &m, e);
     fputs("</tbody></table>\n", f);
 }

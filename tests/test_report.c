@@ -475,7 +475,7 @@ static const char cov_check_py[] =
     "assert ['status', 'get'] in d['unhit'] and ['status', 'delete'] not in d['unhit']\n"
     "assert ['stale', 'put'] not in d['unhit']\n"
     "assert d['cells']['hit'] == 4, d['cells']\n"
-    "assert d['calls_without_fault']['put']['total'] == 1\n"
+    "assert d['calls']['put'] == 1 and d['calls']['delete'] == 21, d['calls']\n"
     "print('ok')\n";
 
 START_TEST(report_coverage_json_sums_runs)
@@ -495,6 +495,8 @@ START_TEST(report_coverage_json_sums_runs)
         strstr(html, "<td class=\"zero\" title=\"status on get: no run hit this\">0</td>"));
     ck_assert_ptr_nonnull(
         strstr(html, "<td class=\"na\" title=\"stale on put: not applicable\">n/a</td>"));
+    ck_assert_ptr_nonnull(strstr(html, "<tr><th>(all calls)</th><td class=\"calls\">1</td>"));
+    ck_assert_ptr_null(strstr(html, "none on "));
     free(html);
     runs_free(&rs);
 }
