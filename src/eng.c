@@ -4,7 +4,7 @@
  *
  *   broker:     s3c client -> wr_ctx (writers) -> wal (uploads); later the
  *               SSO compaction, the stream object compaction
- *   controller: s3c client; later the cleaner
+ *   controller: the cleaner (its own client), crashed and restarted in place
  *   reads:      reader.h over their own s3c client, so that a broker
  *               crash does not cut the no-data-loss read-back
  *
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cln.h"
 #include "conf.h"
 #include "err.h"
 #include "meta.h"
@@ -44,7 +45,7 @@ struct eng {
     struct wal *wal;
     /* controller side */
     bool ctrl_up;
-    struct s3c *cs3;
+    struct cln *cln;
     /* the read path */
     struct s3c *rs3;
     struct eng_read *reads;     /* reads in flight */
@@ -99,16 +100,22 @@ static int eng_broker_up(struct eng *e)
 
 static void eng_ctrl_down(struct eng *e)
 {
-    s3c_free(e->cs3);
-    e->cs3 = NULL;
+    if (e->cln)
+        cln_crash(e->cln);
     e->ctrl_up = false;
 }
 
 static int eng_ctrl_up(struct eng *e)
 {
-    int rc = eng_client(e, &e->cs3);
-    if (rc < 0)
-        return rc;
+    struct cln_conf cc;
+    int rc;
+    if (e->cln) {
+        cln_restart(e->cln);
+    } else {
+        cln_conf_from(&cc, e->conf);
+        if ((rc = cln_new(e->env, e->s3, e->meta, &cc, &e->cln)) < 0)
+            return rc;
+    }
     e->ctrl_up = true;
     return 0;
 }
@@ -160,7 +167,7 @@ void eng_free(struct eng *e)
     if (!e)
         return;
     eng_broker_down(e);
-    eng_ctrl_down(e);
+    cln_free(e->cln);
     eng_reads_cancel(e);
     s3c_free(e->rs3);
     meta_destroy(e->meta);
@@ -249,7 +256,7 @@ bool eng_idle(struct eng *e)
 {
     if (e->broker_up && (!wal_idle(e->wal) || wr_ctx_live(e->bwr) || s3c_pending(e->bs3)))
         return false;
-    if (e->ctrl_up && s3c_pending(e->cs3))
+    if (e->ctrl_up && !cln_idle(e->cln))
         return false;
     return true;
 }
@@ -259,6 +266,10 @@ const struct eng_metrics *eng_metrics(struct eng *e)
     const struct wal_stats *s = e->wal ? wal_stats(e->wal) : NULL;
     e->metrics.records_acked = e->wal_base.records_acked + (s ? s->records_acked : 0);
     e->metrics.wal_uploads = e->wal_base.uploads + (s ? s->uploads : 0);
+    if (e->cln) {
+        e->metrics.cleaner_deleted = cln_stats(e->cln)->deleted;
+        e->metrics.cleaner_failures = cln_stats(e->cln)->failures;
+    }
     e->metrics.memory_now = e->mem.now;
     e->metrics.memory_peak = e->mem.peak;
     return &e->metrics;
