@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCN_MAX_DIRECTIVES 20000 /* directives in one file: bounds the AST's memory */
-
 /* The parse of one file: the context of the current line plus the file. */
 struct scn_parser {
     struct scn_ctx cx;
@@ -90,6 +88,9 @@ static int scn_dir_variant(struct scn_parser *p)
     if (strcmp(name, "base") == 0 || strcmp(name, "all") == 0)
         return scn_fail(cx, cx->toks[1].col, "a variant cannot be named %s (--variant %s has "
                                              "its own meaning)", name, name);
+    if (p->f->nsections > SCN_MAX_VARIANTS)
+        return scn_fail(cx, cx->toks[0].col, "too many variants (at most %d in one file)",
+                        SCN_MAX_VARIANTS);
     for (size_t i = 1; i < p->f->nsections; i++)
         if (strcmp(p->f->sections[i].name, name) == 0)
             return scn_fail(cx, cx->toks[1].col, "variant %s given twice (first on line %d)",

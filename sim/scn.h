@@ -46,6 +46,8 @@
 #define SCN_TEXT_MAX 1024           /* description, log match text, NUL included */
 #define SCN_MAX_STREAMS 1000000     /* largest `streams N` */
 #define SCN_MAX_LIST 128            /* ids in a load's streams= list */
+#define SCN_MAX_DIRECTIVES 5000     /* directives in one file (bounds memory and time) */
+#define SCN_MAX_VARIANTS 64         /* variants in one file */
 
 /* ---- errors ------------------------------------------------------------------ */
 

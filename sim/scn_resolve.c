@@ -100,33 +100,52 @@ static int scn_apply_line(struct scn_build *b, const struct scn_line *l, bool va
 
 /* ---- validation ----------------------------------------------------------------------- */
 
-static bool scn_name_defined(const struct scn_file *f, size_t idx, const char *name)
+/* The rule names that fault lines of the base and section idx define, sorted,
+ * so that each heal is one binary search (files may be large). */
+struct scn_names {
+    const char **v;
+    size_t n;
+};
+
+static int scn_name_cmp(const void *a, const void *b)
 {
-    for (size_t k = 0; k < 2; k++) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int scn_names_collect(const struct scn_file *f, size_t idx, struct scn_names *names)
+{
+    size_t cap = f->sections[0].nlines + (idx ? f->sections[idx].nlines : 0);
+    names->n = 0;
+    names->v = malloc((cap ? cap : 1) * sizeof *names->v);
+    if (!names->v)
+        return ERR_NOMEM;
+    for (size_t k = 0; k < (idx ? 2u : 1u); k++) {
         const struct scn_section *sec = &f->sections[k == 0 ? 0 : idx];
-        if (k == 1 && idx == 0)
-            break;
         for (size_t i = 0; i < sec->nlines; i++) {
             const struct scn_line *l = &sec->lines[i];
-            if (l->kind == SCN_L_FAULT && strcmp(l->act.rule.name, name) == 0)
-                return true;
-            if (l->kind == SCN_L_EVENT && l->event.act.kind == SCN_ACT_FAULT &&
-                strcmp(l->event.act.rule.name, name) == 0)
-                return true;
+            if (l->kind == SCN_L_FAULT && l->act.rule.name[0])
+                names->v[names->n++] = l->act.rule.name;
+            else if (l->kind == SCN_L_EVENT && l->event.act.kind == SCN_ACT_FAULT &&
+                     l->event.act.rule.name[0])
+                names->v[names->n++] = l->event.act.rule.name;
         }
     }
-    return false;
+    qsort(names->v, names->n, sizeof *names->v, scn_name_cmp);
+    return 0;
 }
 
 static int scn_check_action(const struct scn_file *f, size_t idx, const struct scn_spec *s,
-                            const struct scn_action *a, int line, struct scn_error *err)
+                            const struct scn_names *names, const struct scn_action *a, int line,
+                            struct scn_error *err)
 {
-    if (a->kind == SCN_ACT_HEAL && !a->heal_all && !scn_name_defined(f, idx, a->heal))
+    const char *key = a->heal;
+    int bad = a->stream > s->streams ? a->stream : 0;
+    if (a->kind == SCN_ACT_HEAL && !a->heal_all &&
+        !bsearch(&key, names->v, names->n, sizeof *names->v, scn_name_cmp))
         return scn_fail_at(err, f->path, line, a->heal_col,
                            "heal %s: no fault line of %s%s defines a rule named %s", a->heal,
                            idx ? "the base or variant " : "the base", idx ? s->variant : "",
                            a->heal);
-    int bad = a->stream > s->streams ? a->stream : 0;
     for (int i = 0; !bad && i < a->nstreams; i++)
         if (a->streams[i] > s->streams)
             bad = a->streams[i];
@@ -144,22 +163,22 @@ static int scn_check_action(const struct scn_file *f, size_t idx, const struct s
 static int scn_validate_refs(const struct scn_file *f, size_t idx, const struct scn_spec *s,
                              struct scn_error *err)
 {
-    for (size_t k = 0; k < 2; k++) {
+    struct scn_names names;
+    int rc = scn_names_collect(f, idx, &names);
+    for (size_t k = 0; !rc && k < (idx ? 2u : 1u); k++) {
         const struct scn_section *sec = &f->sections[k == 0 ? 0 : idx];
-        if (k == 1 && idx == 0)
-            break;
-        for (size_t i = 0; i < sec->nlines; i++) {
+        for (size_t i = 0; !rc && i < sec->nlines; i++) {
             const struct scn_line *l = &sec->lines[i];
-            int rc = 0;
             if (l->kind == SCN_L_EVENT)
-                rc = scn_check_action(f, idx, s, &l->event.act, l->line, err);
+                rc = scn_check_action(f, idx, s, &names, &l->event.act, l->line, err);
             else if (l->kind == SCN_L_HEAL)
-                rc = scn_check_action(f, idx, s, &l->act, l->line, err);
-            if (rc)
-                return rc;
+                rc = scn_check_action(f, idx, s, &names, &l->act, l->line, err);
         }
     }
-    return 0;
+    if (rc == ERR_NOMEM)
+        scn_fail_at(err, f->path, 0, 0, "out of memory");
+    free(names.v);
+    return rc;
 }
 
 /* ---- resolution ------------------------------------------------------------------------ */

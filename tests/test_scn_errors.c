@@ -253,6 +253,25 @@ START_TEST(scn_errors_limits)
 }
 END_TEST
 
+START_TEST(scn_errors_caps)
+{
+    /* More directives or variants than the caps: an error on the first one over. */
+    size_t cap = (size_t)(SCN_MAX_DIRECTIVES + 2) * 20 + 64;
+    char *text = malloc(cap);
+    size_t n;
+    ck_assert_ptr_nonnull(text);
+    n = (size_t)snprintf(text, cap, HDR);
+    for (int i = 1; i < SCN_MAX_DIRECTIVES + 1; i++)
+        n += (size_t)snprintf(text + n, cap - n, "at 1s compact sso\n");
+    parse_err(text, SCN_MAX_DIRECTIVES + 1, 1, "too many directives");
+    n = (size_t)snprintf(text, cap, HDR);
+    for (int i = 0; i <= SCN_MAX_VARIANTS; i++)
+        n += (size_t)snprintf(text + n, cap - n, "variant v%d\n", i);
+    parse_err(text, SCN_MAX_VARIANTS + 2, 1, "too many variants");
+    free(text);
+}
+END_TEST
+
 START_TEST(scn_errors_columns_count_characters)
 {
     /* A multi-byte character before the error counts as one column. */
@@ -412,6 +431,7 @@ static Suite *scn_errors_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, scn_errors_table);
     tcase_add_test(tc, scn_errors_limits);
+    tcase_add_test(tc, scn_errors_caps);
     tcase_add_test(tc, scn_errors_columns_count_characters);
     tcase_add_test(tc, scn_errors_file);
     tcase_add_test(tc, scn_fuzz_truncations_and_mutations);
