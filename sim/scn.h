@@ -228,9 +228,12 @@ struct scn_spec {
     struct conf conf;                  /* defaults, then set lines, then overrides */
     struct scn_event *events;          /* base's then the variant's, in file order */
     size_t nevents;
-    struct fs3_rule *faults;           /* top-level rules minus top-level heals */
+    struct fs3_rule *faults;           /* top-level rules (base's, then the variant's), minus
+                                          those a later top-level heal removed */
     size_t nfaults;
-    struct scn_check *checks;          /* merged; an implicit no-hang is added when absent */
+    struct scn_check *checks;          /* base's, a variant line replacing in place the base
+                                          lines of the same check, then the variant's new
+                                          ones; then an implicit no-hang (line 0) if none */
     size_t nchecks;
     int64_t last_action_us;            /* the last `at`, the end of the last every/load:
                                           the earliest moment `converged` may be judged */
@@ -256,7 +259,7 @@ int scn_parse_fault(const char *name, const char *text, struct fs3_rule *out,
 /* Writes rule as one fault line ("fault name=x get kind=linked nth=2
  * status=503") that scn_parse_fault reads back to the same rule (line
  * aside); defaults are left out.  For replay lines, traces and reports.
- * Returns buf (cut to bufsz; 512 bytes always suffice). */
+ * Returns buf (cut to bufsz; 1024 bytes always suffice). */
 char *scn_rule_format(const struct fs3_rule *r, char *buf, size_t bufsz);
 
 /* Frees a file (NULL is fine). */
