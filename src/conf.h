@@ -147,7 +147,9 @@
       "F20: true = object id 0 means no object", "object id 0 is taken as \"no object\"")          \
     X(CONF_COPY_BACKOFF, "upload.part.copy.timeout.backoff", CONF_T_BOOL, "true",                  \
       "F21: false = UploadPartCopy retries reuse the plain attempt timeout",                       \
-      "UploadPartCopy uses s3.copy.timeout, doubled per retry")
+      "UploadPartCopy uses s3.copy.timeout, doubled per retry")                                    \
+    X(CONF_SSO_PREPARED_TTL, "compaction.sso.prepared.ttl", CONF_T_DURATION, "24h", NULL,          \
+      "ids prepared by SSO compaction and force split expire after this when not committed")
 
 enum conf_id {
 #define CONF_ENUM_(id, name, type, def, bug, help) id,

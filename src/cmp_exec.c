@@ -1,0 +1,671 @@
+/* cmp_exec.c - SSO compaction: executing a job's plans (reads, writers, waits, failure), §5.4. */
+#include "cmp_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3client.h"
+
+static void plan_start(struct cmp_job *j);
+static void plan_pump(struct cmp_job *j);
+static void job_step(struct cmp_job *j);
+
+/* ---- lifetime ------------------------------------------------------------------------ */
+
+static void wout_init(struct cmp_wout *o, struct cmp_job *j)
+{
+    memset(o, 0, sizeof *o);
+    o->job = j;
+    o->id = -1;
+}
+
+struct cmp_job *cmp__job_new(struct cmp *c, bool split, int64_t sso)
+{
+    struct cmp_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->c = c;
+    j->split = split;
+    j->sso = sso;
+    j->next_id = j->last_id = -1;
+    wout_init(&j->sso_out, j);
+    return j;
+}
+
+/* Frees the plan's reads and buffers (reads in flight are cancelled). */
+static void plan_clear(struct cmp_job *j)
+{
+    struct cmp *c = j->c;
+    for (size_t i = 0; i < j->nreads; i++)
+        if (j->reads[i].inflight) {
+            s3_cancel(c->s3, &j->reads[i].req);
+            j->reads[i].inflight = false;
+        }
+    for (size_t i = 0; i < j->nchunks; i++) {
+        struct cmp_chunk *ch = &j->chunks[i];
+        if (ch->counted)
+            wr_mem_sub(c->mem, ch->len);
+        free(ch->buf);
+    }
+    free(j->chunks);
+    free(j->reads);
+    free(j->blk_chunk);
+    free(j->lanes);
+    j->chunks = NULL;
+    j->reads = NULL;
+    j->blk_chunk = NULL;
+    j->lanes = NULL;
+    j->nchunks = j->nreads = j->nlanes = 0;
+    j->reads_inflight = 0;
+    j->flushed = false;
+}
+
+static void wout_free(struct cmp_wout *o)
+{
+    free(o->e);
+    o->e = NULL;
+}
+
+/* Frees the job; writers still open stay in the writer context (freed with it). */
+void cmp__job_free(struct cmp_job *j)
+{
+    if (!j)
+        return;
+    plan_clear(j);
+    wout_free(&j->sso_out);
+    for (size_t i = 0; i < j->nsos; i++) {
+        wout_free(j->sos[i]);
+        free(j->sos[i]);
+    }
+    free(j->sos);
+    cmp_analysis_free(&j->a);
+    env_wait_end(j->c->env, j->wait);
+    env_cancel(j->c->env, j->timer);
+    free(j);
+}
+
+/* ---- waits ---------------------------------------------------------------------------- */
+
+static char *fmt_size(uint64_t n, char *buf) { return env_fmt_size(n, buf, 32); }
+
+/* What the SSO writer is holding, in words ("; writer holds 1.2MiB parked below ..."). */
+static void parked_text(struct cmp_job *j, char *out, size_t n)
+{
+    struct wr *w = j->sso_out.w;
+    char a[32], b[32];
+    out[0] = 0;
+    if (!w)
+        return;
+    uint64_t parked = wr_parked_bytes(w);
+    if (parked == 0) {
+        snprintf(out, n, "; writer holds nothing parked");
+        return;
+    }
+    if (!wr_is_multipart(w))
+        snprintf(out, n, "; writer holds %s parked for a single PUT: only close uploads it",
+                 fmt_size(parked, a));
+    else if (parked < j->c->min_part)
+        snprintf(out, n, "; writer holds %s parked below the %s minimum part: only close "
+                 "uploads it", fmt_size(parked, a), fmt_size(j->c->min_part, b));
+    else
+        snprintf(out, n, "; writer holds %s parked", fmt_size(parked, a));
+}
+
+static void wait_text(struct cmp_job *j, char *out, size_t n)
+{
+    char parked[160], sz[32];
+    size_t inflight_bytes = 0;
+    parked_text(j, parked, sizeof parked);
+    for (size_t i = 0; i < j->nreads; i++)
+        if (j->reads[i].inflight)
+            inflight_bytes += j->reads[i].len;
+    switch (j->state) {
+    case CMP_J_PLAN:
+        snprintf(out, n,
+                 "%d source reads in flight (%s); waiting for %d blocks of object %lld to be "
+                 "accepted%s; %d stream objects closing",
+                 j->reads_inflight, fmt_size(inflight_bytes, sz), j->writes_pending,
+                 (long long)j->sso_out.id, parked, j->closes_pending);
+        break;
+    case CMP_J_CLOSE:
+        snprintf(out, n, "closing object %lld (%s); %d stream objects closing",
+                 (long long)j->sso_out.id, fmt_size(j->sso_out.size, sz), j->closes_pending);
+        break;
+    case CMP_J_AFTER:
+        snprintf(out, n, "committed; %d stream objects still closing", j->closes_pending);
+        break;
+    case CMP_J_RELEASING:
+        snprintf(out, n, "releasing %d writers after: %s%s", j->releases_pending, j->why, parked);
+        break;
+    default:
+        snprintf(out, n, "ending");
+    }
+}
+
+/* (Re)describes the job's wait; a new plan begins a new wait. */
+void cmp__job_wait(struct cmp_job *j)
+{
+    char what[512];
+    if (j->state == CMP_J_END)
+        return;
+    wait_text(j, what, sizeof what);
+    if (j->wait) {
+        j->c->env->wait_update(j->c->env, j->wait, what);
+        return;
+    }
+    char who[128];
+    if (j->split)
+        snprintf(who, sizeof who, "compaction run %llu, force split of object %lld, plan %zu",
+                 (unsigned long long)j->c->runs, (long long)j->sso, j->plan + 1);
+    else
+        snprintf(who, sizeof who, "compaction run %llu, plan %zu", (unsigned long long)j->c->runs,
+                 j->plan + 1);
+    j->wait = j->c->env->wait_begin(j->c->env, who, what);
+}
+
+static void wait_restart(struct cmp_job *j)
+{
+    env_wait_end(j->c->env, j->wait);
+    j->wait = 0;
+    cmp__job_wait(j);
+}
+
+/* ---- failure ------------------------------------------------------------------------------ */
+
+static void release_cb(void *arg, int rc)
+{
+    struct cmp_job *j = arg;
+    (void)rc;
+    j->releases_pending--;
+    job_step(j);
+}
+
+static void release_one(struct cmp_job *j, struct cmp_wout *o, bool wait)
+{
+    struct wr *w = o->w;
+    if (!w)
+        return;
+    o->w = NULL;
+    if (wait)
+        j->releases_pending++;
+    wr_release(w, wait ? release_cb : NULL, wait ? j : NULL);
+}
+
+/* Releases every writer of the job (wait: count their release callbacks). */
+void cmp__release_all(struct cmp_job *j, bool wait)
+{
+    j->failing = true;
+    release_one(j, &j->sso_out, wait);
+    for (size_t i = 0; i < j->nsos; i++)
+        release_one(j, j->sos[i], wait);
+    j->failing = false;
+}
+
+void cmp__job_fail(struct cmp_job *j, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    if (j->err || j->state == CMP_J_END)
+        return;
+    j->err = rc < 0 ? rc : ERR_INTERNAL;
+    va_start(ap, fmt);
+    vsnprintf(j->why, sizeof j->why, fmt, ap);
+    va_end(ap);
+    env_logf(j->c->env, ENV_LOG_WARN, CMP_LOGC, "Compaction run %llu: %s: %s",
+             (unsigned long long)j->c->runs, j->split ? "force split failed" : "compaction failed",
+             j->why);
+    j->state = CMP_J_RELEASING;
+    plan_clear(j);
+    cmp__release_all(j, true);
+    job_step(j);
+}
+
+/* ---- reads ------------------------------------------------------------------------------ */
+
+/* A plan block's place in its source, for sorting by (object, position). */
+struct bref {
+    int64_t obj, pos;
+    size_t i;
+};
+
+static int bref_order(const void *a, const void *b)
+{
+    const struct bref *x = a, *y = b;
+    if (x->obj != y->obj)
+        return (x->obj > y->obj) - (x->obj < y->obj);
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Coalesces the plan's blocks into chunks of <= 16 MiB position-contiguous
+ * bytes of one object (a larger block: its own chunk). */
+static int plan_chunks(struct cmp_job *j, const struct cmp_plan *p)
+{
+    struct bref *r = malloc((p->nb ? p->nb : 1) * sizeof *r);
+    j->chunks = calloc(p->nb ? p->nb : 1, sizeof *j->chunks);
+    j->blk_chunk = malloc((p->nb ? p->nb : 1) * sizeof *j->blk_chunk);
+    if (!r || !j->chunks || !j->blk_chunk) {
+        free(r);
+        return ERR_NOMEM;
+    }
+    for (size_t i = 0; i < p->nb; i++)
+        r[i] = (struct bref){p->b[i].obj, p->b[i].e.pos, i};
+    qsort(r, p->nb, sizeof *r, bref_order);
+    for (size_t k = 0; k < p->nb; k++) {
+        const struct cmp_block *b = &p->b[r[k].i];
+        uint64_t sz = (uint32_t)b->e.size;
+        struct cmp_chunk *ch = j->nchunks ? &j->chunks[j->nchunks - 1] : NULL;
+        if (!ch || ch->obj != b->obj || ch->start + ch->len != (uint64_t)b->e.pos ||
+            ch->len + sz > CMP_MAX_READ) {
+            ch = &j->chunks[j->nchunks++];
+            ch->obj = b->obj;
+            ch->start = (uint64_t)b->e.pos;
+        }
+        ch->len += sz;
+        ch->refs++;
+        j->blk_chunk[r[k].i] = (size_t)(ch - j->chunks);
+    }
+    free(r);
+    return 0;
+}
+
+static void read_cb(struct s3_req *req, struct s3_result *res);
+
+static int read_submit(struct cmp_job *j, struct cmp_read *rd)
+{
+    const struct cmp_srcinfo *s = cmp__src(j->c, rd->ch->obj);
+    if (!s)
+        return ERR_INTERNAL;
+    memcpy(rd->key, s->key, sizeof rd->key);
+    memset(&rd->req, 0, sizeof rd->req);
+    rd->req.job = j->split ? S3_JOB_FORCE_SPLIT : S3_JOB_SSO_COMPACTION;
+    rd->req.key = rd->key;
+    rd->req.range_start = (int64_t)(rd->ch->start + rd->off);
+    rd->req.range_end = (int64_t)(rd->ch->start + rd->off + rd->len);
+    int rc = s3_get(j->c->s3, &rd->req, read_cb, rd);
+    if (rc == 0) {
+        rd->inflight = true;
+        j->reads_inflight++;
+    }
+    return rc;
+}
+
+/* One GET per <= 16 MiB of each chunk; memory counted from the submit. */
+static int plan_reads(struct cmp_job *j)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < j->nchunks; i++)
+        n += (j->chunks[i].len + CMP_MAX_READ - 1) / CMP_MAX_READ;
+    j->reads = calloc(n ? n : 1, sizeof *j->reads);
+    if (!j->reads)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < j->nchunks; i++) {
+        struct cmp_chunk *ch = &j->chunks[i];
+        for (uint64_t off = 0; off < ch->len; off += CMP_MAX_READ) {
+            struct cmp_read *rd = &j->reads[j->nreads++];
+            rd->job = j;
+            rd->ch = ch;
+            rd->off = off;
+            rd->len = ch->len - off < CMP_MAX_READ ? ch->len - off : CMP_MAX_READ;
+            ch->reads_left++;
+        }
+        if (ch->reads_left > 1 && !(ch->buf = malloc(ch->len)))
+            return ERR_NOMEM;
+        wr_mem_add(j->c->mem, ch->len);
+        ch->counted = true;
+    }
+    for (size_t i = 0; i < j->nreads; i++) {
+        int rc = read_submit(j, &j->reads[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void read_cb(struct s3_req *req, struct s3_result *res)
+{
+    struct cmp_read *rd = req->arg;
+    struct cmp_job *j = rd->job;
+    struct cmp_chunk *ch = rd->ch;
+    rd->inflight = false;
+    j->reads_inflight--;
+    int rc = s3c_result_err(res);
+    if (rc == 0 && res->body_len != rd->len)
+        rc = ERR_CORRUPT;
+    if (rc) {
+        cmp__job_fail(j, rc, "read of object %lld [%llu, %llu) failed (%s%s)",
+                      (long long)ch->obj, (unsigned long long)(ch->start + rd->off),
+                      (unsigned long long)(ch->start + rd->off + rd->len), err_str(rc),
+                      rc == ERR_CORRUPT ? ": short body" : "");
+        return;
+    }
+    if (ch->reads_left == 1 && !ch->buf) {
+        ch->buf = res->body; /* take the body: no copy */
+        res->body = NULL;
+    } else {
+        memcpy(ch->buf + rd->off, res->body, rd->len);
+    }
+    ch->reads_left--;
+    job_step(j);
+}
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+static void write_cb(void *arg, int rc)
+{
+    struct cmp_job *j = arg;
+    j->writes_pending--;
+    if (rc < 0 && !j->err)
+        cmp__job_fail(j, rc, "upload of object %lld failed (%s)", (long long)j->sso_out.id,
+                      err_str(rc));
+    else
+        job_step(j);
+}
+
+static int wout_open(struct cmp_job *j, struct cmp_wout *o)
+{
+    char who[128];
+    struct cmp *c = j->c;
+    if (o->w)
+        return 0;
+    if (j->next_id < 0 || j->next_id > j->last_id)
+        return ERR_INTERNAL;
+    o->id = j->next_id++;
+    int rc = obj_key(o->id, meta_namespace(c->meta), o->key, sizeof o->key);
+    if (rc)
+        return rc;
+    snprintf(who, sizeof who, "compaction run %llu, %s %lld", (unsigned long long)c->runs,
+             o == &j->sso_out ? "stream set object" : "stream object", (long long)o->id);
+    o->w = wr_open(c->wr, o->key, j->split ? S3_JOB_FORCE_SPLIT : S3_JOB_SSO_COMPACTION, who);
+    return o->w ? 0 : ERR_NOMEM;
+}
+
+/* Validates a block's bytes, hands them to the output's writer and records
+ * its index entry at its new position. */
+static int write_block(struct cmp_job *j, struct cmp_wout *o, const struct cmp_block *b,
+                       const uint8_t *bytes)
+{
+    size_t len = (uint32_t)b->e.size;
+    unsigned flags = j->c->conf.int32_guard ? 0 : OBJ_PARSE_WRAP_OK;
+    int rc = obj_group_parse(bytes, len, &b->e, flags, NULL, NULL);
+    if (rc)
+        return rc;
+    if ((rc = wout_open(j, o)))
+        return rc;
+    if (o->ne == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        struct obj_index_entry *ne = realloc(o->e, cap * sizeof *ne);
+        if (!ne)
+            return ERR_NOMEM;
+        o->e = ne;
+        o->cap = cap;
+    }
+    bool sso = o == &j->sso_out;
+    rc = wr_write(o->w, bytes, len, sso ? write_cb : NULL, sso ? j : NULL);
+    if (rc)
+        return rc;
+    j->writes_pending += sso;
+    o->e[o->ne] = b->e;
+    o->e[o->ne++].pos = (int64_t)o->data;
+    o->data += len;
+    return 0;
+}
+
+static void close_cb(void *arg, int rc)
+{
+    struct cmp_wout *o = arg;
+    struct cmp_job *j = o->job;
+    j->closes_pending--;
+    if (rc == 0) {
+        o->durable = true;
+        job_step(j);
+    } else if (j->state == CMP_J_AFTER) {
+        env_logf(j->c->env, ENV_LOG_ERROR, CMP_LOGC,
+                 "Upload of committed stream object %lld failed (%s)", (long long)o->id,
+                 err_str(rc));
+        j->err = rc;
+        job_step(j);
+    } else {
+        cmp__job_fail(j, rc, "close of object %lld failed (%s)", (long long)o->id, err_str(rc));
+    }
+}
+
+/* Writes the index and footer of o and closes it. */
+int cmp__seal(struct cmp_wout *o)
+{
+    struct cmp_job *j = o->job;
+    size_t n = obj_index_regroup(o->e, o->ne, OBJ_GROUP_LIMIT, j->c->conf.int32_guard);
+    size_t len = n * OBJ_ENTRY_SIZE + OBJ_FOOTER_SIZE;
+    uint8_t *buf = malloc(len);
+    if (!buf)
+        return ERR_NOMEM;
+    o->ne = n;
+    for (size_t i = 0; i < n; i++)
+        obj_entry_encode(buf + i * OBJ_ENTRY_SIZE, &o->e[i]);
+    obj_footer_encode(buf + n * OBJ_ENTRY_SIZE, (int64_t)o->data, (uint32_t)(n * OBJ_ENTRY_SIZE),
+                      false);
+    int rc = wr_write(o->w, buf, len, NULL, NULL);
+    free(buf);
+    if (rc == 0)
+        rc = wr_close(o->w, close_cb, o);
+    if (rc == 0) {
+        o->sealed = true;
+        o->size = o->data + len;
+        j->closes_pending++;
+    }
+    return rc;
+}
+
+/* Writes the lane's ready blocks in order; seals a finished stream object. */
+static int lane_pump(struct cmp_job *j, struct cmp_lane *l)
+{
+    const struct cmp_plan *p = &j->a.plans[j->plan];
+    while (!l->done && l->cursor < l->po->n) {
+        size_t bi = l->po->first + l->cursor;
+        struct cmp_chunk *ch = &j->chunks[j->blk_chunk[bi]];
+        if (ch->reads_left > 0)
+            return 0;
+        const struct cmp_block *b = &p->b[bi];
+        int rc = write_block(j, l->wo, b, ch->buf + ((uint64_t)b->e.pos - ch->start));
+        if (rc)
+            return rc;
+        l->cursor++;
+        if (--ch->refs == 0) {
+            free(ch->buf);
+            ch->buf = NULL;
+            wr_mem_sub(j->c->mem, ch->len);
+            ch->counted = false;
+        }
+    }
+    if (!l->done && l->po->split) {
+        int rc = cmp__seal(l->wo);
+        if (rc)
+            return rc;
+    }
+    l->done = true;
+    return 0;
+}
+
+static void flush_cb(void *arg, int rc)
+{
+    write_cb(arg, rc);
+}
+
+static void plan_pump(struct cmp_job *j)
+{
+    bool all = true;
+    for (size_t i = 0; i < j->nlanes; i++) {
+        int rc = lane_pump(j, &j->lanes[i]);
+        if (rc) {
+            cmp__job_fail(j, rc, "writing plan %zu failed (%s)", j->plan + 1, err_str(rc));
+            return;
+        }
+        all &= j->lanes[i].done;
+    }
+    if (!all || j->flushed)
+        return;
+    j->flushed = true;
+    if (j->sso_out.w) {
+        /* forceUpload at the plan's end (F01 fix in the writer). */
+        int rc = wr_flush(j->sso_out.w, flush_cb, j);
+        if (rc) {
+            cmp__job_fail(j, rc, "force upload of object %lld failed (%s)",
+                          (long long)j->sso_out.id, err_str(rc));
+            return;
+        }
+        j->writes_pending++;
+    }
+}
+
+/* ---- plans ------------------------------------------------------------------------------- */
+
+static int add_so(struct cmp_job *j, struct cmp_wout **out)
+{
+    if (j->nsos == j->sos_cap) {
+        size_t cap = j->sos_cap ? j->sos_cap * 2 : 8;
+        struct cmp_wout **n = realloc(j->sos, cap * sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        j->sos = n;
+        j->sos_cap = cap;
+    }
+    struct cmp_wout *o = malloc(sizeof *o);
+    if (!o)
+        return ERR_NOMEM;
+    wout_init(o, j);
+    j->sos[j->nsos++] = o;
+    *out = o;
+    return 0;
+}
+
+static int plan_lanes(struct cmp_job *j, const struct cmp_plan *p)
+{
+    j->lanes = calloc(p->nout ? p->nout : 1, sizeof *j->lanes);
+    if (!j->lanes)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < p->nout; i++) {
+        struct cmp_lane *l = &j->lanes[j->nlanes++];
+        l->po = &p->out[i];
+        if (!p->out[i].split) {
+            l->wo = &j->sso_out;
+            continue;
+        }
+        int rc = add_so(j, &l->wo);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void plan_start(struct cmp_job *j)
+{
+    const struct cmp_plan *p = &j->a.plans[j->plan];
+    int rc;
+    j->state = CMP_J_PLAN;
+    wait_restart(j);
+    env_tracef(j->c->env, "sso-compaction run=%llu %s plan=%zu/%zu blocks=%zu bytes=%llu",
+               (unsigned long long)j->c->runs, j->split ? "split" : "compact", j->plan + 1,
+               j->a.nplans, p->nb, (unsigned long long)p->bytes);
+    if ((rc = plan_chunks(j, p)) || (rc = plan_lanes(j, p)) || (rc = plan_reads(j))) {
+        cmp__job_fail(j, rc, "starting plan %zu failed (%s)", j->plan + 1, err_str(rc));
+        return;
+    }
+    job_step(j);
+}
+
+static bool plan_finished(const struct cmp_job *j)
+{
+    bool need_closes = !j->split || j->c->conf.force_split_wait;
+    return j->flushed && j->reads_inflight == 0 && j->writes_pending == 0 &&
+           (!need_closes || j->closes_pending == 0);
+}
+
+/* All plans done: seal the new SSO, or go to the commit. */
+static void plans_done(struct cmp_job *j)
+{
+    if (j->sso_out.w && !j->sso_out.sealed) {
+        j->state = CMP_J_CLOSE;
+        int rc = cmp__seal(&j->sso_out);
+        if (rc) {
+            cmp__job_fail(j, rc, "closing object %lld failed (%s)", (long long)j->sso_out.id,
+                          err_str(rc));
+            return;
+        }
+        wait_restart(j);
+        return;
+    }
+    cmp__commit(j);
+}
+
+/* Advances the job after any event. */
+static void job_step(struct cmp_job *j)
+{
+    if (j->failing || j->state == CMP_J_END)
+        return;
+    switch (j->state) {
+    case CMP_J_PLAN:
+        plan_pump(j);
+        if (j->err || !plan_finished(j))
+            break;
+        plan_clear(j);
+        if (++j->plan < j->a.nplans) {
+            plan_start(j);
+            return;
+        }
+        plans_done(j);
+        return;
+    case CMP_J_CLOSE:
+        if (j->closes_pending == 0 && j->sso_out.durable) {
+            cmp__commit(j);
+            return;
+        }
+        break;
+    case CMP_J_AFTER:
+        if (j->closes_pending == 0) {
+            cmp__release_all(j, false);
+            cmp__job_done(j);
+            return;
+        }
+        break;
+    case CMP_J_RELEASING:
+        if (j->releases_pending == 0) {
+            cmp__job_done(j);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    cmp__job_wait(j);
+}
+
+/* Prepares the job's ids (TTL 24 h) and starts its first plan. */
+void cmp__job_start(struct cmp_job *j)
+{
+    struct cmp *c = j->c;
+    size_t need = j->a.nsplit + (j->a.has_sso ? 1 : 0);
+    if (need > 0) {
+        int64_t first;
+        int rc = meta_prepare(c->meta, (int)need, c->conf.prepared_ttl_us, env_now(c->env), &first);
+        if (rc) {
+            cmp__job_fail(j, rc, "prepare of %zu object ids failed (%s)", need, err_str(rc));
+            return;
+        }
+        j->next_id = first;
+        j->last_id = first + (int64_t)need - 1;
+    }
+    if (j->split)
+        env_logf(c->env, ENV_LOG_INFO, CMP_LOGC,
+                 "Force split object %lld into %zu stream objects (%zu plans)", (long long)j->sso,
+                 j->a.nsplit, j->a.nplans);
+    else
+        env_logf(c->env, ENV_LOG_INFO, CMP_LOGC,
+                 "Compact %zu stream set objects into %s%zu stream objects (%zu plans)",
+                 j->a.ncompacted, j->a.has_sso ? "one stream set object and " : "", j->a.nsplit,
+                 j->a.nplans);
+    if (j->a.nplans == 0) {
+        cmp__commit(j);
+        return;
+    }
+    plan_start(j);
+}
