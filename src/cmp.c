@@ -400,7 +400,8 @@ static int run_select(struct cmp *c, struct cmp_run *r)
         free(k.v);
         return ERR_NOMEM;
     }
-    qsort(k.v, k.n, sizeof *k.v, newest_first);
+    if (k.n)
+        qsort(k.v, k.n, sizeof *k.v, newest_first);
     if (k.n > c->conf.max_num) {
         r->truncated = true;
         k.n = c->conf.max_num;

@@ -441,7 +441,7 @@ int cmp_split_plans(const struct cmp_src *src, const struct cmp_limits *lim,
     int rc = check_sizes(src, 1, lim->cache_size, NULL);
     if (!b)
         rc = ERR_NOMEM;
-    if (rc == 0) {
+    if (rc == 0 && src->n) {
         memcpy(b, src->b, src->n * sizeof *b);
         qsort(b, src->n, sizeof *b, block_order);
         rc = group_blocks(b, src->n, 0, true, NULL, &g);
