@@ -394,6 +394,13 @@ static bool hr_authenticate(struct hr_req *r, struct hr_authctx *ac)
                                a.region,
                                a.service};
     int rc = hr_verify(r, &in, a.signature, ac->key);
+    if (rc && c->log) {
+        char line[1024];
+        int n = snprintf(line, sizeof line, "signature mismatch: %s %.300s?%.300s signed=%.200s",
+                         r->method, r->path, r->query, a.signed_headers);
+        (void)n;
+        c->log(c->log_arg, ENV_LOG_DEBUG, "http", line);
+    }
     if (rc) {
         return hr_auth_fail(r, "SignatureDoesNotMatch",
                             "The request signature we calculated does not match the signature you "

@@ -1,0 +1,435 @@
+/* test_http_curl.c - the real runtime: env_real's loop and timers, and the
+ * libcurl client s3_curl against the fake S3's HTTP front on loopback. */
+#include "env_real.h"
+#include "err.h"
+#include "fault.h"
+#include "http.h"
+#include "s3_curl.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+/* --- fixture ------------------------------------------------------------------- */
+
+static struct fs3_http *srv;
+static struct env_real *er;
+static struct s3_curl *cli;
+static struct s3_ops *ops;
+
+static void setup_with(const struct fs3_rule *rules, size_t nrules, long timeout_ms, bool vhost)
+{
+    struct fs3_http_config hc = {0};
+    struct env_real_config ec = {.seed = 7, .time_scale = 1.0};
+    char ep[64];
+    hc.access_key = "AK";
+    hc.secret_key = "SK";
+    hc.threads = 2;
+    hc.rules = rules;
+    hc.nrules = nrules;
+    ck_assert_int_eq(fs3_http_start(&hc, &srv), 0);
+    ck_assert_int_eq(fs3_http_create_bucket(srv, "bkt"), 0);
+    ck_assert_int_eq(env_real_new(&ec, &er), 0);
+    snprintf(ep, sizeof ep, "http://%s:%d", vhost ? "localhost" : "127.0.0.1", fs3_http_port(srv));
+    struct s3_curl_config cc = {.endpoint = ep,
+                                .bucket = "bkt",
+                                .access_key = "AK",
+                                .secret_key = "SK",
+                                .timeout_ms = timeout_ms,
+                                .virtual_host = vhost};
+    ck_assert_int_eq(s3_curl_new(er, &cc, &cli), 0);
+    ops = s3_curl_ops(cli);
+}
+
+static void teardown_all(void)
+{
+    s3_curl_free(cli);
+    env_real_free(er);
+    fs3_http_stop(srv);
+    cli = NULL;
+    er = NULL;
+    srv = NULL;
+}
+
+/* --- helpers: one call, synchronously -------------------------------------------- */
+
+struct out {
+    bool done;
+    bool in_submit;
+    bool cb_in_submit;
+    struct s3_result res; /* copied; body, entries and deleted kept */
+};
+
+static void on_done(struct s3_req *req, struct s3_result *res)
+{
+    struct out *o = req->arg;
+    o->cb_in_submit = o->in_submit;
+    o->done = true;
+    o->res = *res;
+    res->body = NULL; /* taken */
+    res->entries = NULL;
+    res->nentries = 0;
+    res->deleted = NULL;
+    res->ndeleted = 0;
+}
+
+static bool is_done(void *arg)
+{
+    return ((struct out *)arg)->done;
+}
+
+static void call(enum s3_op op, struct s3_req *req, struct out *o)
+{
+    memset(o, 0, sizeof *o);
+    o->in_submit = true;
+    ck_assert_int_eq(s3_submit_op(ops, op, req, on_done, o), 0);
+    o->in_submit = false;
+    ck_assert(env_real_run_until(er, is_done, o, 10 * ENV_USEC_PER_SEC));
+    ck_assert(!o->cb_in_submit);
+}
+
+static void out_free(struct out *o)
+{
+    s3_result_cleanup(&o->res);
+}
+
+static void expect_ok(struct out *o)
+{
+    ck_assert_msg(s3_result_ok(&o->res), "transport %d status %d code %s: %s", o->res.transport,
+                  o->res.status, s3_code_name(o->res.code), o->res.message);
+}
+
+/* --- tests ----------------------------------------------------------------------- */
+
+static void round_trip(bool vhost)
+{
+    struct out o;
+    setup_with(NULL, 0, 5000, vhost);
+    struct s3_req put = {
+        .key = "dir/a key+1", .body = (const uint8_t *)"hello world", .body_len = 11};
+    s3_checksum_compute(S3_CKSUM_CRC32C, put.body, put.body_len, &put.cksum);
+    call(S3_OP_PUT, &put, &o);
+    expect_ok(&o);
+    ck_assert(s3_checksum_equal(&o.res.cksum, &put.cksum));
+    ck_assert_str_eq(o.res.etag, "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
+    struct s3_req get = {.key = "dir/a key+1", .range_start = 6, .range_end = -1};
+    call(S3_OP_GET, &get, &o);
+    expect_ok(&o);
+    ck_assert_int_eq(o.res.status, 206);
+    ck_assert_uint_eq(o.res.body_len, 5);
+    ck_assert_int_eq(memcmp(o.res.body, "world", 5), 0);
+    ck_assert_uint_eq(o.res.object_size, 11);
+    out_free(&o);
+    struct s3_req head = {.key = "dir/a key+1"};
+    call(S3_OP_HEAD, &head, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.object_size, 11);
+    struct s3_req list = {.prefix = "dir/", .max_keys = 10};
+    call(S3_OP_LIST, &list, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.nentries, 1);
+    ck_assert_str_eq(o.res.entries[0].key, "dir/a key+1");
+    ck_assert_uint_eq(o.res.entries[0].size, 11);
+    out_free(&o);
+    const char *keys[] = {"dir/a key+1", "absent <&>"};
+    struct s3_req dm = {.keys = keys, .nkeys = 2};
+    call(S3_OP_DELETE_MANY, &dm, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.ndeleted, 2);
+    ck_assert_int_eq(o.res.deleted[0].code, S3E_NONE);
+    ck_assert_int_eq(o.res.deleted[1].code, S3E_NONE);
+    out_free(&o);
+    call(S3_OP_GET, &get, &o);
+    ck_assert_int_eq(o.res.status, 404);
+    ck_assert_int_eq(o.res.code, S3E_NO_SUCH_KEY);
+    out_free(&o);
+    teardown_all();
+}
+
+START_TEST(s3_curl_round_trip_path_style)
+{
+    round_trip(false);
+}
+END_TEST
+
+START_TEST(s3_curl_round_trip_virtual_host)
+{
+    round_trip(true);
+}
+END_TEST
+
+START_TEST(s3_curl_multipart)
+{
+    struct out o;
+    size_t big = 5u << 20;
+    uint8_t *data = malloc(big);
+    char uid[S3_UPLOAD_ID_MAX];
+    struct s3_part parts[3];
+    memset(data, 'm', big);
+    setup_with(NULL, 0, 5000, false);
+    struct s3_req src = {.key = "src", .body = data, .body_len = 100};
+    call(S3_OP_PUT, &src, &o);
+    expect_ok(&o);
+    struct s3_req cr = {.key = "mp"};
+    call(S3_OP_MPU_CREATE, &cr, &o);
+    expect_ok(&o);
+    snprintf(uid, sizeof uid, "%s", o.res.upload_id);
+    ck_assert_uint_gt(strlen(uid), 0);
+    struct s3_req p1 = {
+        .key = "mp", .upload_id = uid, .part_number = 1, .body = data, .body_len = big};
+    s3_checksum_compute(S3_CKSUM_MD5, data, big, &p1.cksum);
+    call(S3_OP_MPU_PART, &p1, &o);
+    expect_ok(&o);
+    parts[0] = (struct s3_part){.number = 1};
+    snprintf(parts[0].etag, sizeof parts[0].etag, "%s", o.res.etag);
+    struct s3_req p2 = {.key = "mp",
+                        .upload_id = uid,
+                        .part_number = 2,
+                        .copy_source = "src",
+                        .range_start = 10,
+                        .range_end = 20};
+    call(S3_OP_MPU_COPY, &p2, &o);
+    expect_ok(&o);
+    parts[1] = (struct s3_part){.number = 2};
+    snprintf(parts[1].etag, sizeof parts[1].etag, "%s", o.res.etag);
+    struct s3_req cp = {.key = "mp", .upload_id = uid, .parts = parts, .nparts = 2};
+    call(S3_OP_MPU_COMPLETE, &cp, &o);
+    expect_ok(&o);
+    ck_assert_msg(strstr(o.res.etag, "-2\"") != NULL, "%s", o.res.etag);
+    struct s3_req head = {.key = "mp"};
+    call(S3_OP_HEAD, &head, &o);
+    ck_assert_uint_eq(o.res.object_size, big + 10);
+    struct s3_req ab = {.key = "mp", .upload_id = uid};
+    call(S3_OP_MPU_ABORT, &ab, &o);
+    ck_assert_int_eq(o.res.status, 404);
+    ck_assert_int_eq(o.res.code, S3E_NO_SUCH_UPLOAD);
+    /* Invalid requests fail at submit, with no callback. */
+    struct s3_req bad = {.key = "mp"};
+    ck_assert_int_eq(s3_submit_op(ops, S3_OP_MPU_PART, &bad, on_done, &o), ERR_INVAL);
+    struct s3_req nokey = {0};
+    ck_assert_int_eq(s3_submit_op(ops, S3_OP_GET, &nokey, on_done, &o), ERR_INVAL);
+    free(data);
+    teardown_all();
+}
+END_TEST
+
+static struct fs3_rule rule(int op, const char *glob, enum fs3_effect eff, int status)
+{
+    struct fs3_rule r;
+    fs3_rule_init(&r);
+    r.op = op;
+    snprintf(r.key_glob, sizeof r.key_glob, "%s", glob);
+    r.effect = eff;
+    r.status = status;
+    return r;
+}
+
+START_TEST(s3_curl_faults_map_to_results)
+{
+    struct fs3_rule rules[4] = {
+        rule(S3_OP_GET, "reset", FS3_EFF_RESET, 0),
+        rule(S3_OP_GET, "stall", FS3_EFF_STALL, 0),
+        rule(S3_OP_PUT, "busy", FS3_EFF_STATUS, 503),
+        rule(S3_OP_MPU_COMPLETE, "*", FS3_EFF_STATUS, 200),
+    };
+    struct out o;
+    rules[3].code = S3E_INTERNAL_ERROR;
+    setup_with(rules, 4, 400, false);
+    struct s3_req put = {.key = "reset", .body = (const uint8_t *)"0123456789", .body_len = 10};
+    call(S3_OP_PUT, &put, &o);
+    expect_ok(&o);
+    struct s3_req get = {.key = "reset", .range_end = -1};
+    call(S3_OP_GET, &get, &o);
+    ck_assert_int_eq(o.res.transport, S3_TR_RESET);
+    out_free(&o);
+    struct s3_req st = {.key = "stall", .range_end = -1};
+    call(S3_OP_GET, &st, &o);
+    ck_assert_int_eq(o.res.transport, S3_TR_TIMEOUT);
+    struct s3_req busy = {.key = "busy", .body = (const uint8_t *)"x", .body_len = 1};
+    call(S3_OP_PUT, &busy, &o);
+    ck_assert_int_eq(o.res.status, 503);
+    ck_assert_int_eq(o.res.code, S3E_SLOW_DOWN);
+    struct s3_req cr = {.key = "k"};
+    call(S3_OP_MPU_CREATE, &cr, &o);
+    char uid[S3_UPLOAD_ID_MAX];
+    snprintf(uid, sizeof uid, "%s", o.res.upload_id);
+    struct s3_part part = {.number = 1};
+    struct s3_req cp = {.key = "k", .upload_id = uid, .parts = &part, .nparts = 1};
+    call(S3_OP_MPU_COMPLETE, &cp, &o);
+    ck_assert_int_eq(o.res.transport, S3_TR_OK);
+    ck_assert_int_eq(o.res.status, 200);
+    ck_assert_int_eq(o.res.code, S3E_INTERNAL_ERROR);
+    ck_assert(!s3_result_ok(&o.res));
+    teardown_all();
+}
+END_TEST
+
+START_TEST(s3_curl_cancel_and_free_in_flight)
+{
+    struct fs3_rule rules[1] = {rule(S3_OP_GET, "stall*", FS3_EFF_STALL, 0)};
+    struct out o1, o2;
+    setup_with(rules, 1, 0, false);
+    struct s3_req a = {.key = "stall-a", .range_end = -1}, b = {.key = "stall-b", .range_end = -1};
+    memset(&o1, 0, sizeof o1);
+    memset(&o2, 0, sizeof o2);
+    ck_assert_int_eq(s3_get(ops, &a, on_done, &o1), 0);
+    ck_assert_int_eq(s3_get(ops, &b, on_done, &o2), 0);
+    ck_assert_uint_eq(s3_curl_inflight(cli), 2);
+    env_real_run_once(er, 50 * ENV_USEC_PER_MS);
+    s3_cancel(ops, &a);
+    ck_assert_uint_eq(s3_curl_inflight(cli), 1);
+    for (int i = 0; i < 5; i++)
+        env_real_run_once(er, 20 * ENV_USEC_PER_MS);
+    ck_assert(!o1.done);
+    ck_assert(!o2.done);
+    teardown_all(); /* frees the client with b still in flight: no callback */
+    ck_assert(!o2.done);
+}
+END_TEST
+
+START_TEST(s3_curl_connection_refused)
+{
+    struct env_real_config ec = {.seed = 1};
+    struct out o;
+    ck_assert_int_eq(env_real_new(&ec, &er), 0);
+    struct s3_curl_config cc = {.endpoint = "http://127.0.0.1:1",
+                                .bucket = "b",
+                                .access_key = "a",
+                                .secret_key = "s",
+                                .timeout_ms = 2000};
+    ck_assert_int_eq(s3_curl_new(er, &cc, &cli), 0);
+    ops = s3_curl_ops(cli);
+    struct s3_req h = {.key = "k"};
+    call(S3_OP_HEAD, &h, &o);
+    ck_assert_int_eq(o.res.transport, S3_TR_CONNECT);
+    s3_curl_free(cli);
+    env_real_free(er);
+    cli = NULL;
+    er = NULL;
+    struct s3_curl_config none = {
+        .endpoint = "nohost", .bucket = "b", .access_key = "a", .secret_key = "s"};
+    ck_assert_int_eq(env_real_new(&ec, &er), 0);
+    ck_assert_int_eq(s3_curl_new(er, &none, &cli), ERR_INVAL);
+    env_real_free(er);
+}
+END_TEST
+
+START_TEST(s3_curl_xml_answers)
+{
+    struct s3_result r;
+    const char *err = "<?xml version=\"1.0\"?><Error><Code>NoSuchUpload</Code>"
+                      "<Message>gone &amp; lost</Message></Error>";
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(s3_curl_parse(S3_OP_MPU_COMPLETE, err, strlen(err), NULL, 0, &r), 0);
+    ck_assert_int_eq(r.code, S3E_NO_SUCH_UPLOAD);
+    ck_assert_str_eq(r.message, "gone & lost");
+    const char *dr = "<DeleteResult><Deleted><Key>a</Key></Deleted><Error><Key>b</Key>"
+                     "<Code>AccessDenied</Code></Error></DeleteResult>";
+    const char *keys[] = {"a", "b", "c"};
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(s3_curl_parse(S3_OP_DELETE_MANY, dr, strlen(dr), keys, 3, &r), 0);
+    ck_assert_int_eq(r.deleted[0].code, S3E_NONE);
+    ck_assert_int_eq(r.deleted[1].code, S3E_ACCESS_DENIED);
+    ck_assert_int_eq(r.deleted[2].code, S3E_INTERNAL_ERROR); /* not reported */
+    s3_result_cleanup(&r);
+    const char *lr = "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                     "<IsTruncated>true</IsTruncated><Contents><Key>k1</Key><Size>5</Size>"
+                     "<ETag>\"e\"</ETag></Contents><NextContinuationToken>t2"
+                     "</NextContinuationToken></ListBucketResult>";
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(s3_curl_parse(S3_OP_LIST, lr, strlen(lr), NULL, 0, &r), 0);
+    ck_assert_uint_eq(r.nentries, 1);
+    ck_assert_str_eq(r.entries[0].key, "k1");
+    ck_assert_str_eq(r.next_token, "t2");
+    ck_assert(r.truncated);
+    s3_result_cleanup(&r);
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(s3_curl_parse(S3_OP_LIST, "<List", 5, NULL, 0, &r), ERR_PARSE);
+    s3_result_cleanup(&r);
+    size_t len;
+    char *x = s3_curl_delete_xml(keys, 2, &len);
+    ck_assert_ptr_nonnull(strstr(x, "<Object><Key>b</Key></Object>"));
+    free(x);
+}
+END_TEST
+
+/* --- env_real --------------------------------------------------------------------- */
+
+static void tick(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+static void order_cb(void *arg)
+{
+    int *p = arg;
+    p[0] = p[0] * 10 + p[1];
+}
+
+START_TEST(env_real_timers_waits_and_scale)
+{
+    struct env_real_config ec = {.seed = 3, .time_scale = 0.01};
+    int n = 0;
+    ck_assert_int_eq(env_real_new(&ec, &er), 0);
+    struct env *env = env_real_env(er);
+    /* 1 virtual second at scale 0.01 passes in about 10 ms. */
+    int64_t t0 = env_now(env);
+    env_id id = env_timer(env, ENV_USEC_PER_SEC, tick, &n);
+    env_id gone = env_timer(env, 0, tick, &n);
+    env_cancel(env, gone);
+    ck_assert_uint_ne(id, 0);
+    while (n == 0)
+        env_real_run_once(er, 100 * ENV_USEC_PER_MS);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_ge(env_now(env) - t0, ENV_USEC_PER_SEC);
+    /* Same-time timers fire in start order. */
+    int a[2] = {0, 1}, b[2] = {0, 2};
+    int seq[2] = {0, 0};
+    (void)a;
+    (void)b;
+    seq[1] = 1;
+    env_timer(env, 0, order_cb, seq);
+    env_real_run_once(er, 0);
+    ck_assert_int_eq(seq[0], 1);
+    ck_assert_uint_eq(env_real_timers(er), 0);
+    env_id w1 = env_wait_beginf(env, "job", "object %d", 5);
+    env_id w2 = env_wait_beginf(env, "job2", "x");
+    ck_assert_uint_eq(env_real_nwaits(er), 2);
+    env_wait_end(env, w1);
+    ck_assert_uint_eq(env_real_nwaits(er), 1);
+    env_wait_end(env, w2);
+    ck_assert_uint_eq(env_real_nwaits(er), 0);
+    ck_assert_uint_ne(env_rand(env), env_rand(env));
+    env_real_free(er);
+    er = NULL;
+}
+END_TEST
+
+/* --- suite ------------------------------------------------------------------------ */
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+    Suite *s = suite_create("http_curl");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, s3_curl_round_trip_path_style);
+    tcase_add_test(tc, s3_curl_round_trip_virtual_host);
+    tcase_add_test(tc, s3_curl_multipart);
+    tcase_add_test(tc, s3_curl_faults_map_to_results);
+    tcase_add_test(tc, s3_curl_cancel_and_free_in_flight);
+    tcase_add_test(tc, s3_curl_connection_refused);
+    tcase_add_test(tc, s3_curl_xml_answers);
+    tcase_add_test(tc, env_real_timers_waits_and_scale);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    curl_global_cleanup();
+    return failed ? 1 : 0;
+}
