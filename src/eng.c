@@ -26,6 +26,7 @@
 #include "obj.h"
 #include "reader.h"
 #include "s3client.h"
+#include "scmp.h"
 #include "wal.h"
 #include "writer.h"
 
@@ -43,6 +44,7 @@ struct eng {
     struct s3c *bs3;
     struct wr_ctx *bwr;
     struct wal *wal;
+    struct scmp *scmp;          /* stream object compaction (crash/restart keep its counters) */
     /* controller side */
     bool ctrl_up;
     struct cln *cln;
@@ -74,11 +76,24 @@ static void eng_broker_down(struct eng *e)
     }
     wal_free(e->wal);
     e->wal = NULL;
+    if (e->scmp)
+        scmp_crash(e->scmp);
     wr_ctx_free(e->bwr);
     e->bwr = NULL;
     s3c_free(e->bs3);
     e->bs3 = NULL;
     e->broker_up = false;
+}
+
+static int eng_scmp_up(struct eng *e)
+{
+    struct scmp_conf sc;
+    if (e->scmp) {
+        scmp_restart(e->scmp);
+        return 0;
+    }
+    scmp_conf_from(&sc, e->conf);
+    return scmp_new(e->env, e->s3, e->meta, &e->mem, &sc, &e->scmp);
 }
 
 static int eng_broker_up(struct eng *e)
@@ -90,7 +105,8 @@ static int eng_broker_up(struct eng *e)
     wal_conf_from(&lc, e->conf);
     if ((rc = eng_client(e, &e->bs3)) < 0 ||
         (rc = wr_ctx_new(e->env, s3c_ops(e->bs3), &wc, &e->mem, &e->bwr)) < 0 ||
-        (rc = wal_new(e->env, e->meta, e->bwr, &e->mem, &lc, &e->hooks, &e->wal)) < 0) {
+        (rc = wal_new(e->env, e->meta, e->bwr, &e->mem, &lc, &e->hooks, &e->wal)) < 0 ||
+        (rc = eng_scmp_up(e)) < 0) {
         eng_broker_down(e);
         return rc;
     }
@@ -167,6 +183,7 @@ void eng_free(struct eng *e)
     if (!e)
         return;
     eng_broker_down(e);
+    scmp_free(e->scmp);
     cln_free(e->cln);
     eng_reads_cancel(e);
     s3c_free(e->rs3);
@@ -213,8 +230,7 @@ int eng_compact_sso(struct eng *e, bool force)
 
 int eng_compact_stream(struct eng *e, bool force)
 {
-    (void)force;
-    return e->broker_up ? ERR_UNSUPPORTED : ERR_BADSTATE;
+    return e->broker_up ? scmp_compact_now(e->scmp, force) : ERR_BADSTATE;
 }
 
 void eng_crash_broker(struct eng *e)
@@ -256,6 +272,8 @@ bool eng_idle(struct eng *e)
 {
     if (e->broker_up && (!wal_idle(e->wal) || wr_ctx_live(e->bwr) || s3c_pending(e->bs3)))
         return false;
+    if (e->broker_up && e->scmp && !scmp_idle(e->scmp))
+        return false;
     if (e->ctrl_up && !cln_idle(e->cln))
         return false;
     return true;
@@ -266,6 +284,12 @@ const struct eng_metrics *eng_metrics(struct eng *e)
     const struct wal_stats *s = e->wal ? wal_stats(e->wal) : NULL;
     e->metrics.records_acked = e->wal_base.records_acked + (s ? s->records_acked : 0);
     e->metrics.wal_uploads = e->wal_base.uploads + (s ? s->uploads : 0);
+    if (e->scmp) {
+        const struct scmp_stats *ss = scmp_stats(e->scmp);
+        e->metrics.stream_commits = ss->commits;
+        e->metrics.stream_failures = ss->failures;
+        e->metrics.composite_created = ss->composites;
+    }
     if (e->cln) {
         e->metrics.cleaner_deleted = cln_stats(e->cln)->deleted;
         e->metrics.cleaner_failures = cln_stats(e->cln)->failures;

@@ -1,0 +1,509 @@
+/* scmp.c - stream object compaction: the schedule, the broker's image of
+ * each stream, planning, cleanup and the verified commit (see scmp.h). */
+#include "scmp_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "err.h"
+
+#define SCMP_WHO "stream-compaction"
+
+static void scmp_pass_continue(struct scmp *s);
+
+/* ---- conf and lifetime ------------------------------------------------------------- */
+
+void scmp_conf_from(struct scmp_conf *conf, const struct conf *c)
+{
+    memset(conf, 0, sizeof *conf);
+    conf->minor_interval_us = conf_get(c, CONF_MINOR_INTERVAL);
+    conf->major_interval_us = conf_get(c, CONF_MAJOR_INTERVAL);
+    conf->minor_size = (uint64_t)conf_get(c, CONF_MINOR_SIZE);
+    conf->max_size = (uint64_t)conf_get(c, CONF_SO_MAX_SIZE);
+    conf->dirty_max = SCMP_DIRTY_MAX;
+    conf->verify_inputs = conf_bool(c, CONF_VERIFY_INPUTS);
+    conf->int32_guard = conf_bool(c, CONF_INT32_GUARD);
+    wr_conf_from(&conf->wr, c);
+    s3c_conf_from(&conf->s3c, c);
+}
+
+static void scmp_tick(void *arg);
+
+static int scmp_start(struct scmp *s)
+{
+    int64_t now = env_now(s->env);
+    int rc = s3c_new(s->env, s->inner, &s->conf.s3c, &s->s3c);
+    if (rc)
+        return rc;
+    s->s3 = s3c_ops(s->s3c);
+    rc = wr_ctx_new(s->env, s->s3, &s->conf.wr, s->mem, &s->wr);
+    if (rc) {
+        s3c_free(s->s3c);
+        s->s3c = NULL;
+        return rc;
+    }
+    for (size_t i = 0; i < s->nsched; i++) {
+        s->sched[i].last_minor = s->sched[i].last_major = now;
+        s->sched[i].last_any = now - SCMP_MIN_SPACING_US;
+    }
+    s->down = false;
+    s->tick = env_timer(s->env, SCMP_TICK_US, scmp_tick, s);
+    return 0;
+}
+
+int scmp_new(struct env *env, struct s3_ops *inner, struct meta *meta, struct wr_mem *mem,
+             const struct scmp_conf *conf, struct scmp **out)
+{
+    struct scmp *s;
+    int rc;
+    if (!env || !inner || !meta || !mem || !conf || conf->minor_interval_us <= 0 ||
+        conf->major_interval_us <= 0)
+        return ERR_INVAL;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return ERR_NOMEM;
+    s->env = env;
+    s->inner = inner;
+    s->meta = meta;
+    s->mem = mem;
+    s->conf = *conf;
+    rc = scmp_start(s);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+static void scmp_drop(struct scmp *s)
+{
+    env_cancel(s->env, s->tick);
+    s->tick = 0;
+    if (s->run)
+        s->run->w = NULL; /* freed with the context */
+    wr_ctx_free(s->wr);   /* cancels the writers' calls */
+    s->wr = NULL;
+    s3c_free(s->s3c);     /* cancels the run's call: no callback runs */
+    s->s3c = NULL;
+    s->s3 = NULL;
+    scmp__run_free(s->run);
+    s->run = NULL;
+    s->pass_running = false;
+}
+
+void scmp_free(struct scmp *s)
+{
+    if (!s)
+        return;
+    scmp_drop(s);
+    for (size_t i = 0; i < s->nsched; i++)
+        free(s->sched[i].img.v);
+    free(s->sched);
+    free(s);
+}
+
+void scmp_crash(struct scmp *s)
+{
+    if (s->down)
+        return;
+    scmp_drop(s);
+    for (size_t i = 0; i < s->nsched; i++)
+        s->sched[i].img.n = 0;
+    s->down = true;
+}
+
+void scmp_restart(struct scmp *s)
+{
+    if (s->down && scmp_start(s) != 0)
+        env_logf(s->env, ENV_LOG_ERROR, SCMP_WHO, "restart failed: out of memory");
+}
+
+bool scmp_idle(const struct scmp *s) { return !s->pass_running; }
+
+const struct scmp_stats *scmp_stats(const struct scmp *s) { return &s->stats; }
+
+/* ---- the broker's image ------------------------------------------------------------ */
+
+static struct scmp_sched *scmp_sched(struct scmp *s, int64_t stream)
+{
+    if (stream < 0)
+        return NULL;
+    if ((size_t)stream >= s->nsched) {
+        size_t n = (size_t)stream + 16;
+        struct scmp_sched *v = realloc(s->sched, n * sizeof *v);
+        int64_t now = env_now(s->env);
+        if (!v)
+            return NULL;
+        for (size_t i = s->nsched; i < n; i++)
+            v[i] = (struct scmp_sched){now, now, now - SCMP_MIN_SPACING_US, {NULL, 0, 0}};
+        s->sched = v;
+        s->nsched = n;
+    }
+    return &s->sched[stream];
+}
+
+static int scmp_img_push(struct scmp_image *img, const struct scmp_obj *o)
+{
+    if (img->n == img->cap) {
+        size_t cap = img->cap ? img->cap * 2 : 32;
+        struct scmp_obj *v = realloc(img->v, cap * sizeof *v);
+        if (!v)
+            return ERR_NOMEM;
+        img->v = v;
+        img->cap = cap;
+    }
+    img->v[img->n++] = *o;
+    return 0;
+}
+
+static int scmp_obj_cmp(const void *a, const void *b)
+{
+    const struct scmp_obj *x = a, *y = b;
+    if (x->start != y->start)
+        return (x->start > y->start) - (x->start < y->start);
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Loads the stream's committed stream objects and composites from the
+ * metadata: replacing the image (fixed), or appended to it (F05/F06: the
+ * snapshot is replayed on top of a non-empty image). */
+static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
+{
+    struct meta_piece *p;
+    size_t n;
+    int rc = meta_stream_pieces(s->meta, stream, 0, INT64_MAX, &p, &n);
+    if (rc)
+        return rc;
+    if (s->conf.verify_inputs)
+        img->n = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct scmp_obj o = {p[i].id, p[i].kind, p[i].start, p[i].end, p[i].size};
+        if (p[i].kind == META_KIND_STREAM || p[i].kind == META_KIND_COMPOSITE)
+            rc = scmp_img_push(img, &o);
+    }
+    free(p);
+    if (img->n > 1)
+        qsort(img->v, img->n, sizeof *img->v, scmp_obj_cmp);
+    return rc;
+}
+
+/* ---- the verified commit ------------------------------------------------------------ */
+
+/* Fix of F05/F06: every source distinct and still committed, right now. */
+static bool scmp_inputs_ok(struct scmp *s, const int64_t *src, size_t n, int64_t *bad)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct meta_object *o = meta_object_get(s->meta, src[i]);
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = src[j] == src[i];
+        if (dup || !o || o->state != META_COMMITTED) {
+            *bad = src[i];
+            return false;
+        }
+    }
+    return true;
+}
+
+static uint64_t scmp_req_id(struct scmp *s)
+{
+    /* High bit set: never clashes with other committers' ids. */
+    return UINT64_C(0x8000000000000000) | (UINT64_C(0x5c) << 48) | ++s->req_seq;
+}
+
+/* Commits the group's output; sources and ops from the run.  Returns 0 or
+ * the commit's error (the caller drops the step). */
+static int scmp_commit_req(struct scmp_run *r, const int64_t *src, const enum meta_op *ops,
+                           size_t n)
+{
+    struct scmp *s = r->s;
+    struct meta_stream_commit c = {0};
+    int64_t bad = -1;
+    int rc;
+    if (s->conf.verify_inputs && !scmp_inputs_ok(s, src, n, &bad)) {
+        s->stats.verify_drops++;
+        env_logf(s->env, ENV_LOG_INFO, SCMP_WHO, "stream %" PRId64 ": input object %" PRId64
+                 " is no longer live, compaction dropped before commit", r->stream, bad);
+        return ERR_NOTFOUND;
+    }
+    c.req_id = scmp_req_id(s);
+    c.id = r->out_id;
+    c.size = r->out_size;
+    c.attributes = r->nlinks ? META_ATTR_TYPE_COMPOSITE : META_ATTR_TYPE_NORMAL;
+    c.stream = r->stream;
+    c.epoch = -1;
+    c.start = r->out_start;
+    c.end = r->out_end;
+    c.sources = src;
+    c.ops = ops;
+    c.nsources = n;
+    c.links = r->links;
+    c.nlinks = r->nlinks;
+    rc = meta_commit_stream(s->meta, &c, env_now(s->env));
+    if (!meta_ok(rc))
+        env_logf(s->env, ENV_LOG_WARN, SCMP_WHO, "[STREAM_OBJECT_COMPACT_FAIL],[UNEXPECTED] "
+                 "stream %" PRId64 " commit of object %" PRId64 " with %zu sources: %s",
+                 r->stream, r->out_id, n, err_str(rc));
+    return meta_ok(rc) ? 0 : rc;
+}
+
+int scmp__commit(struct scmp_run *r)
+{
+    int64_t *src = malloc((r->n ? r->n : 1) * sizeof *src);
+    enum meta_op *ops = malloc((r->n ? r->n : 1) * sizeof *ops);
+    int rc = ERR_NOMEM;
+    if (src && ops) {
+        for (size_t i = 0; i < r->n; i++) {
+            src[i] = r->m[i].o.id;
+            ops[i] = r->type == SCMP_MINOR                      ? META_OP_DELETE
+                     : r->m[i].o.kind == META_KIND_COMPOSITE ? META_OP_DELETE
+                                                              : META_OP_KEEP_DATA;
+        }
+        rc = scmp_commit_req(r, src, ops, r->n);
+    }
+    free(src);
+    free(ops);
+    return rc;
+}
+
+/* ---- cleanup of expired objects ----------------------------------------------------- */
+
+static void scmp_cleanup(struct scmp *s, int64_t stream, const struct scmp_image *img,
+                         int64_t start)
+{
+    int64_t ids[SCMP_CLEANUP_STEP];
+    enum meta_op ops[SCMP_CLEANUP_STEP];
+    size_t k = 0;
+    for (size_t i = 0; i <= img->n; i++) {
+        if (i < img->n && img->v[i].end <= start) {
+            ids[k] = img->v[i].id;
+            ops[k++] = META_OP_DEEP_DELETE;
+        }
+        if (k && (k == SCMP_CLEANUP_STEP || i == img->n)) {
+            struct scmp_run r = {.s = s, .stream = stream, .out_id = META_ID_NONE};
+            if (scmp_commit_req(&r, ids, ops, k) == 0) {
+                s->stats.cleanups++;
+                s->stats.commits++;
+                env_tracef(s->env, "scmp cleanup stream=%" PRId64 " expired=%zu", stream, k);
+            } else {
+                s->stats.failures++;
+            }
+            k = 0;
+        }
+    }
+}
+
+/* ---- planning ------------------------------------------------------------------------ */
+
+static uint64_t scmp_parts(int64_t size)
+{
+    return ((uint64_t)size + SCMP_PART_MAX - 1) / SCMP_PART_MAX;
+}
+
+static bool scmp_takes(const struct scmp *s, enum scmp_type t, const struct scmp_obj *o)
+{
+    if (t == SCMP_MINOR)
+        return o->kind == META_KIND_STREAM;
+    return o->kind == META_KIND_COMPOSITE || (uint64_t)o->size >= s->conf.minor_size;
+}
+
+/* The first group of at least two living objects of type t in img:
+ * [*from, *from + *n).  False when none. */
+static bool scmp_plan(const struct scmp *s, enum scmp_type t, const struct scmp_image *img,
+                      int64_t start, size_t *from, size_t *n)
+{
+    size_t i = 0;
+    while (i < img->n) {
+        size_t k = 0, j = i;
+        uint64_t size = 0, parts = 0;
+        int64_t gstart = 0, next = 0;
+        for (; j < img->n; j++) {
+            const struct scmp_obj *o = &img->v[j];
+            bool soft_full = t == SCMP_MINOR && size >= s->conf.minor_size;
+            bool hard_full = t == SCMP_MAJOR && size + (uint64_t)o->size > s->conf.max_size;
+            if (o->end <= start || !scmp_takes(s, t, o))
+                break;
+            if (k && (o->start != next || soft_full || hard_full || k >= SCMP_MAX_GROUP ||
+                      parts + scmp_parts(o->size) > SCMP_MAX_PARTS ||
+                      (s->conf.int32_guard && o->end - gstart > INT32_MAX)))
+                break;
+            if (k == 0)
+                gstart = o->start;
+            size += (uint64_t)o->size;
+            parts += scmp_parts(o->size);
+            next = o->end;
+            k++;
+        }
+        if (k >= 2) {
+            *from = i;
+            *n = k;
+            return true;
+        }
+        i = j > i ? j : i + 1;
+    }
+    return false;
+}
+
+/* CLEANUP_V1: the first living object, when it is a composite whose dirty
+ * bytes exceed dirty_max, is rewritten alone. */
+static bool scmp_plan_rewrite(const struct scmp *s, const struct scmp_image *img, int64_t start,
+                              size_t *from)
+{
+    for (size_t i = 0; i < img->n; i++) {
+        const struct scmp_obj *o = &img->v[i];
+        double dirty;
+        if (o->end <= start)
+            continue;
+        if (o->kind != META_KIND_COMPOSITE || start <= o->start)
+            return false;
+        dirty = (double)(start - o->start) / (double)(o->end - o->start) * (double)o->size;
+        *from = i;
+        return dirty > (double)s->conf.dirty_max;
+    }
+    return false;
+}
+
+/* ---- the pass ------------------------------------------------------------------------ */
+
+static enum scmp_type scmp_due(struct scmp *s, const struct scmp_sched *sc, int64_t now)
+{
+    if (s->pass_force || now - sc->last_major >= s->conf.major_interval_us)
+        return SCMP_MAJOR;
+    if (now - sc->last_minor >= s->conf.minor_interval_us)
+        return SCMP_MINOR;
+    return SCMP_CLEANUP;
+}
+
+/* Starts a group of stream, or returns false when there is none. */
+static bool scmp_group(struct scmp *s, int64_t stream, enum scmp_type t,
+                       const struct scmp_image *img, int64_t start)
+{
+    size_t from = 0, n = 1;
+    struct scmp_run *r;
+    if (t == SCMP_CLEANUP) {
+        if (!scmp_plan_rewrite(s, img, start, &from))
+            return false;
+        t = SCMP_REWRITE;
+    } else if (!scmp_plan(s, t, img, start, &from, &n)) {
+        return false;
+    }
+    r = calloc(1, sizeof *r);
+    if (r)
+        r->m = calloc(n, sizeof *r->m);
+    if (!r || !r->m) {
+        free(r);
+        return false;
+    }
+    r->s = s;
+    r->stream = stream;
+    r->type = t;
+    r->n = n;
+    r->out_id = META_ID_NONE;
+    for (size_t i = 0; i < n; i++) {
+        r->m[i].o = img->v[from + i];
+        obj_key(r->m[i].o.id, meta_namespace(s->meta), r->m[i].key, sizeof r->m[i].key);
+    }
+    s->run = r;
+    scmp__run_start(r);
+    return true;
+}
+
+/* One stream's turn: refresh, cleanup, then its compaction type. */
+static bool scmp_stream_turn(struct scmp *s, int64_t stream)
+{
+    const struct meta_stream *st = meta_stream_get(s->meta, stream);
+    struct scmp_sched *sc = scmp_sched(s, stream);
+    int64_t now = env_now(s->env);
+    enum scmp_type t;
+    if (!st || st->state == META_STREAM_DELETED || !sc)
+        return false;
+    if (!s->pass_force && now - sc->last_any < SCMP_MIN_SPACING_US)
+        return false;
+    t = scmp_due(s, sc, now);
+    sc->last_any = now;
+    if (t == SCMP_MAJOR)
+        sc->last_major = now;
+    if (t == SCMP_MINOR)
+        sc->last_minor = now;
+    if (scmp_refresh(s, stream, &sc->img) != 0)
+        return false;
+    scmp_cleanup(s, stream, &sc->img, st->start);
+    if (s->conf.verify_inputs && scmp_refresh(s, stream, &sc->img) != 0)
+        return false;
+    return scmp_group(s, stream, t, &sc->img, st->start);
+}
+
+/* Runs streams until one has a group in flight, or the pass ends. */
+static void scmp_pass_continue(struct scmp *s)
+{
+    int64_t limit = meta_stream_limit(s->meta);
+    while (!s->run && s->pass_stream < limit) {
+        int64_t stream = s->pass_stream++;
+        scmp_stream_turn(s, stream);
+    }
+    if (!s->run && s->pass_stream >= limit) {
+        s->pass_running = false;
+        s->pass_force = false;
+    }
+}
+
+/* A group finished (rc 0: committed).  The same stream and type go on with
+ * their next group after a success; a failure ends the stream's turn. */
+void scmp__group_done(struct scmp_run *r, int rc, const char *why)
+{
+    struct scmp *s = r->s;
+    int64_t stream = r->stream;
+    enum scmp_type t = r->type == SCMP_REWRITE ? SCMP_CLEANUP : r->type;
+    struct scmp_sched *sc = scmp_sched(s, stream);
+    const struct meta_stream *st = meta_stream_get(s->meta, stream);
+    if (rc == 0) {
+        s->stats.commits++;
+        s->stats.composites += r->nlinks > 0;
+        env_tracef(s->env, "scmp commit stream=%" PRId64 " object=%" PRId64 " sources=%zu",
+                   stream, r->out_id, r->n);
+    } else {
+        s->stats.failures++;
+        env_logf(s->env, ENV_LOG_WARN, SCMP_WHO, "[STREAM_OBJECT_COMPACT_FAIL] stream %" PRId64
+                 " %s compaction of %zu objects failed: %s (%s)", stream,
+                 r->type == SCMP_MINOR ? "minor" : r->type == SCMP_MAJOR ? "major" : "rewrite",
+                 r->n, err_str(rc), why ? why : "");
+    }
+    scmp__run_free(r);
+    s->run = NULL;
+    if (rc == 0 && t != SCMP_CLEANUP && sc && st && st->state != META_STREAM_DELETED &&
+        (!s->conf.verify_inputs || scmp_refresh(s, stream, &sc->img) == 0) &&
+        scmp_group(s, stream, t, &sc->img, st->start))
+        return;
+    scmp_pass_continue(s);
+}
+
+static void scmp_pass_start(struct scmp *s, bool force)
+{
+    s->pass_running = true;
+    s->pass_force = force;
+    s->pass_stream = 0;
+    s->stats.passes++;
+    scmp_pass_continue(s);
+}
+
+static void scmp_tick(void *arg)
+{
+    struct scmp *s = arg;
+    s->tick = env_timer(s->env, SCMP_TICK_US, scmp_tick, s);
+    if (!s->pass_running)
+        scmp_pass_start(s, false);
+}
+
+int scmp_compact_now(struct scmp *s, bool force)
+{
+    if (s->down)
+        return ERR_BADSTATE;
+    if (s->pass_running)
+        return ERR_BUSY;
+    scmp_pass_start(s, force);
+    return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * scmp_int.h - internals shared by scmp.c (schedule, image, planning,
+ * cleanup, commit) and scmp_run.c (executing one group).  Not a contract.
+ */
+#ifndef S3SIM_SCMP_INT_H
+#define S3SIM_SCMP_INT_H
+
+#include "composite.h"
+#include "obj.h"
+#include "scmp.h"
+
+enum scmp_type { SCMP_CLEANUP = 0, SCMP_MINOR, SCMP_MAJOR, SCMP_REWRITE };
+
+/* An object of the broker's image of a stream. */
+struct scmp_obj {
+    int64_t id;
+    enum meta_kind kind; /* STREAM or COMPOSITE */
+    int64_t start, end, size;
+};
+
+struct scmp_image {
+    struct scmp_obj *v;
+    size_t n, cap;
+};
+
+/* Per-stream schedule (volatile). */
+struct scmp_sched {
+    int64_t last_minor, last_major, last_any; /* times */
+    struct scmp_image img;
+};
+
+/* A member of the group being compacted, with what was read of it. */
+struct scmp_member {
+    struct scmp_obj o;
+    char key[OBJ_KEY_MAX];
+    struct obj_index idx; /* normal: its index; composite: merged index */
+    struct cobj co;       /* composite: parsed */
+    bool loaded;
+};
+
+struct scmp_run {
+    struct scmp *s;
+    int64_t stream;
+    enum scmp_type type;
+    env_id wait;
+    struct scmp_member *m; /* the group */
+    size_t n, cur;
+    int64_t out_id;        /* prepared output, or -1 */
+    char out_key[OBJ_KEY_MAX];
+    struct wr *w;
+    struct s3_req req;
+    uint64_t tail_from;    /* tail read start */
+    struct obj_index_entry *oe; /* minor: the new index */
+    size_t on;
+    uint64_t opos;         /* minor: bytes of data copied */
+    uint8_t *tail;         /* minor: index + footer being written */
+    struct meta_link *links; /* major: the new composite's links */
+    size_t nlinks;
+    struct cobj_writer cw;
+    char (*xkeys)[OBJ_KEY_MAX]; /* major: expired links to delete now */
+    const char **xkp;
+    size_t nx;
+    int64_t out_start, out_end, out_size;
+    env_id later;          /* a deferred end (scmp_fail_later) */
+    void *later_arg;
+};
+
+struct scmp {
+    struct env *env;
+    struct s3_ops *inner;     /* below the client (borrowed) */
+    struct s3c *s3c;          /* own client; NULL while crashed */
+    struct s3_ops *s3;        /* s3c_ops(s3c) */
+    struct meta *meta;
+    struct wr_mem *mem;
+    struct scmp_conf conf;
+    struct wr_ctx *wr;        /* NULL while crashed */
+    bool down;
+    env_id tick;
+    struct scmp_sched *sched; /* by stream id */
+    size_t nsched;
+    bool pass_running, pass_force;
+    int64_t pass_stream;      /* next stream of the pass */
+    struct scmp_run *run;     /* the group in flight, or NULL */
+    uint64_t req_seq;         /* request ids */
+    struct scmp_stats stats;
+};
+
+/* scmp.c */
+void scmp__group_done(struct scmp_run *r, int rc, const char *why);
+int scmp__commit(struct scmp_run *r);
+
+/* scmp_run.c */
+void scmp__run_start(struct scmp_run *r);
+void scmp__run_free(struct scmp_run *r);
+
+#endif /* S3SIM_SCMP_INT_H */
