@@ -1,4 +1,5 @@
 /* main.c - the s3sim command: dispatch to the subcommands (SCENARIOS.md §1). */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
+    /* Object bodies of up to tens of MiB come and go all the time: keep them
+     * in the heap instead of a fresh mmap (and page faults) for each one. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     if (strcmp(cmd, "run") == 0 || strcmp(cmd, "replay") == 0)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)

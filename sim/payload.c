@@ -31,14 +31,15 @@ long sim_payload_check(uint64_t seed, int64_t stream, int64_t offset, const uint
                        size_t len)
 {
     uint64_t st = sim_payload_state(seed, stream, offset);
-    for (size_t i = 0; i < len; i += 8) {
-        uint8_t want[8];
-        uint64_t v = sim_splitmix64(&st);
-        size_t n = len - i < 8 ? len - i : 8;
-        memcpy(want, &v, 8);
+    uint64_t want[512]; /* 4 KiB of expected bytes at a time: one memcmp per chunk */
+    for (size_t i = 0; i < len; i += sizeof want) {
+        size_t n = len - i < sizeof want ? len - i : sizeof want;
+        for (size_t k = 0; k < (n + 7) / 8; k++)
+            want[k] = sim_splitmix64(&st);
         if (memcmp(buf + i, want, n) != 0) {
+            const uint8_t *w = (const uint8_t *)want;
             for (size_t j = 0; j < n; j++)
-                if (buf[i + j] != want[j])
+                if (buf[i + j] != w[j])
                     return (long)(i + j);
         }
     }
