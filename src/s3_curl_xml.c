@@ -85,7 +85,14 @@ static void XMLCALL sx_text(void *ud, const XML_Char *s, int len)
 
 static void sx_copy(char *dst, size_t dsz, const struct sx *x)
 {
-    snprintf(dst, dsz, "%s", x->text);
+    /* Truncates silently, by design: the fields are bounded (ETag, code). */
+    size_t n = strlen(x->text);
+    if (dsz == 0)
+        return;
+    if (n >= dsz)
+        n = dsz - 1;
+    memcpy(dst, x->text, n);
+    dst[n] = '\0';
 }
 
 /* Marks the first not yet reported request key equal to key with code. */
