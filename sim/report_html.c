@@ -24,8 +24,9 @@ static const char rpt_css[] =
     "h1{font-size:20px}h2{font-size:16px;margin-top:24px}h3{font-size:14px}\n"
     "table{border-collapse:collapse;margin:6px 0}\n"
     "th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}\n"
-    "th{background:#f0f0f0}table.sortable th{cursor:pointer}\n"
-    "table.sortable th:after{content:' \\2195';color:#aaa}\n"
+    "th{background:#f0f0f0;white-space:nowrap}table.sortable th{cursor:pointer}\n"
+    "table.sortable th:after{content:' \\2195';color:#aaa;font-size:10px}\n"
+    "table.runs td{white-space:nowrap}table.runs td.why{white-space:normal;min-width:20em}\n"
     ".PASS{color:#176f2c;font-weight:bold}.FAIL,.ERROR{color:#b00020;font-weight:bold}\n"
     "tr.bad td{background:#fde8e8}td.num{text-align:right}\n"
     "pre{background:#f6f6f6;padding:6px;overflow-x:auto;white-space:pre-wrap}\n"
@@ -95,7 +96,9 @@ static void rpt_run_row(FILE *f, const struct run_result *r, size_t idx, bool li
     fprintf(f, "<td data-v=\"%" PRIu64 "\" class=\"num\">%" PRIu64 "</td>", rpt_faults_total(r),
             rpt_faults_total(r));
     fprintf(f, "<td><code>%s</code></td>", rpt_trace_hex(b, 13, r));
-    rpt_td(f, r->summary);
+    fputs("<td class=\"why\">", f);
+    rpt_xml_str(f, r->summary, false);
+    fputs("</td>", f);
     rpt_td(f, r->file);
     fputs("</tr>\n", f);
 }
