@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clenv.h"
+#include "conf.h"
 #include "err.h"
 #include "s3.h"
 #include "s3client.h"
@@ -735,6 +736,49 @@ START_TEST(s3client_free_with_calls_in_flight)
 }
 END_TEST
 
+START_TEST(s3client_conf_from_knobs)
+{
+    struct conf k;
+    char err[CONF_ERR_MAX];
+    struct s3c_conf c;
+    conf_init(&k);
+    s3c_conf_from(&c, &k);
+    ck_assert_int_eq(c.op_timeout_us, 10 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(c.read_timeout_us, 2 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(c.retry_max, -1);
+    ck_assert_int_eq(c.permits, 50);
+    ck_assert_int_eq(c.cksum, S3_CKSUM_MD5);
+    ck_assert(c.nosuchupload_abort && c.copy_timeout_backoff && c.cksum_precompute);
+    ck_assert_int_eq(conf_set(&k, "s3.op.timeout", "none", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set(&k, "s3.retry.max", "3", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set(&k, "s3.checksum.algorithm", "crc32c", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set(&k, "upload.part.nosuchupload.abort", "false", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set(&k, "upload.part.copy.timeout.backoff", "false", err, sizeof err),
+                     0);
+    s3c_conf_from(&c, &k);
+    ck_assert_int_eq(c.op_timeout_us, ENV_TIME_NEVER);
+    ck_assert_int_eq(c.retry_max, 3);
+    ck_assert_int_eq(c.cksum, S3_CKSUM_CRC32C);
+    ck_assert(!c.nosuchupload_abort && !c.copy_timeout_backoff);
+}
+END_TEST
+
+START_TEST(s3client_no_attempt_timeout_waits)
+{
+    struct s3_req req;
+    struct got g;
+    CONF.op_timeout_us = ENV_TIME_NEVER;
+    client();
+    script((struct mans){.delay = 30 * ENV_USEC_PER_MIN});
+    ck_assert_int_eq(do_op(&req, S3_OP_PUT, "k1", &g), 0);
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "attempt timeout none"));
+    clenv_run(&E, 100);
+    ck_assert_int_eq(g.status, 200);
+    ck_assert_int_eq(g.at, 30 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(M.cancels, 0);
+}
+END_TEST
+
 static Suite *s3client_suite(void)
 {
     Suite *s = suite_create("s3client");
@@ -765,6 +809,8 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_waits_say_what);
     tcase_add_test(tc, s3client_bad_conf_rejected);
     tcase_add_test(tc, s3client_free_with_calls_in_flight);
+    tcase_add_test(tc, s3client_conf_from_knobs);
+    tcase_add_test(tc, s3client_no_attempt_timeout_waits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -656,6 +656,71 @@ START_TEST(writer_ctx_free_mid_flight)
 }
 END_TEST
 
+START_TEST(writer_stalled_part_times_out_and_retries)
+{
+    uint8_t b[6000];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    rule(S3_OP_MPU_PART, FS3_EFF_STALL, 0, S3E_NONE, 1);
+    fill(b, sizeof b, 0, 4);
+    wr = wr_open(X, "obj/18", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(s3c_stats(C)->timeouts, 1);
+    ck_assert_int_ge(c.at, 10 * ENV_USEC_PER_SEC);
+    expect_object("obj/18", b, sizeof b);
+    ck_assert_uint_eq(fs3_inflight(S), 0);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+START_TEST(writer_lost_complete_is_checked_visible)
+{
+    uint8_t b[6000];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    rule(S3_OP_MPU_COMPLETE, FS3_EFF_LOST, 0, S3E_NONE, 1);
+    fill(b, sizeof b, 0, 5);
+    wr = wr_open(X, "obj/19", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    /* the complete was applied but its answer lost: the retry answers
+     * NoSuchUpload, the GET [0,1) finds the object, the close is durable */
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(s3c_stats(C)->visibility_checks, 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_COMPLETE), 2);
+    expect_object("obj/19", b, sizeof b);
+    wr_release(wr, NULL, NULL);
+    clenv_run(&E, 100);
+    ck_assert_uint_eq(calls(S3_OP_MPU_ABORT), 0);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+}
+END_TEST
+
+START_TEST(writer_complete_200_error_retried)
+{
+    uint8_t b[6000];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    rule(S3_OP_MPU_COMPLETE, FS3_EFF_STATUS, 200, S3E_INTERNAL_ERROR, 1);
+    fill(b, sizeof b, 0, 6);
+    wr = wr_open(X, "obj/20", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_COMPLETE), 2);
+    expect_object("obj/20", b, sizeof b);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
 static Suite *writer_suite(void)
 {
     Suite *s = suite_create("writer");
@@ -681,6 +746,9 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_f03_waiters_not_completed_on_error);
     tcase_add_test(tc, writer_truncated_part_is_sent_again);
     tcase_add_test(tc, writer_ctx_free_mid_flight);
+    tcase_add_test(tc, writer_stalled_part_times_out_and_retries);
+    tcase_add_test(tc, writer_lost_complete_is_checked_visible);
+    tcase_add_test(tc, writer_complete_200_error_retried);
     suite_add_tcase(s, tc);
     return s;
 }
