@@ -11,6 +11,7 @@
 
 static void run_start_cb(void *arg);
 static void run_next_job(struct cmp *c);
+static bool old_enough(struct cmp *c, const struct cmp_srcinfo *s);
 
 void cmp_conf_from(struct cmp_conf *cc, const struct conf *c)
 {
@@ -392,6 +393,35 @@ void cmp__job_done(struct cmp_job *j)
 
 /* ---- a run -------------------------------------------------------------------------- */
 
+/* True when the SSO's metadata ranges still hold live data. */
+static bool sso_has_live(const struct cmp *c, int64_t id)
+{
+    const struct meta_object *o = meta_object_get(c->meta, id);
+    for (size_t i = 0; o && i < o->nranges; i++) {
+        const struct meta_stream *s = meta_stream_get(c->meta, o->ranges[i].stream);
+        if (s && s->state != META_STREAM_DELETED && o->ranges[i].end > s->start)
+            return true;
+    }
+    return false;
+}
+
+/* A single young SSO with live data has nothing to be compacted with and is
+ * not due for force split: its index is not read (no GET every interval
+ * for nothing).  One whose data is all gone is kept: it is compacted away. */
+static void drop_lone_young(struct cmp *c, struct cmp_run *r)
+{
+    size_t young = 0, at = 0;
+    for (size_t i = 0; i < r->nsrcs; i++)
+        if (!old_enough(c, &r->srcs[i])) {
+            young++;
+            at = i;
+        }
+    if (young != 1 || !sso_has_live(c, r->srcs[at].id))
+        return;
+    memmove(&r->srcs[at], &r->srcs[at + 1], (r->nsrcs - at - 1) * sizeof *r->srcs);
+    r->nsrcs--;
+}
+
 static int run_select(struct cmp *c, struct cmp_run *r)
 {
     struct collect k = {c, NULL, 0, 0, false};
@@ -408,6 +438,7 @@ static int run_select(struct cmp *c, struct cmp_run *r)
     }
     r->srcs = k.v;
     r->nsrcs = k.n;
+    drop_lone_young(c, r);
     return 0;
 }
 

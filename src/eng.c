@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cln.h"
+#include "cmp.h"
 #include "conf.h"
 #include "err.h"
 #include "meta.h"
@@ -45,6 +46,7 @@ struct eng {
     struct wr_ctx *bwr;
     struct wal *wal;
     struct scmp *scmp;          /* stream object compaction (crash/restart keep its counters) */
+    struct cmp *cmp;            /* SSO compaction and force split */
     /* controller side */
     bool ctrl_up;
     struct cln *cln;
@@ -74,6 +76,8 @@ static void eng_broker_down(struct eng *e)
         e->wal_base.dropped += s->dropped;
         e->wal_base.objects += s->objects;
     }
+    cmp_free(e->cmp);
+    e->cmp = NULL;
     wal_free(e->wal);
     e->wal = NULL;
     if (e->scmp)
@@ -96,6 +100,14 @@ static int eng_scmp_up(struct eng *e)
     return scmp_new(e->env, e->s3, e->meta, &e->mem, &sc, &e->scmp);
 }
 
+static int eng_cmp_up(struct eng *e)
+{
+    struct cmp_conf cc;
+    struct cmp_deps d = {e->env, s3c_ops(e->bs3), e->meta, e->conf, &e->mem, &e->metrics};
+    cmp_conf_from(&cc, e->conf);
+    return cmp_new(&d, &cc, &e->cmp);
+}
+
 static int eng_broker_up(struct eng *e)
 {
     struct wr_conf wc;
@@ -106,7 +118,7 @@ static int eng_broker_up(struct eng *e)
     if ((rc = eng_client(e, &e->bs3)) < 0 ||
         (rc = wr_ctx_new(e->env, s3c_ops(e->bs3), &wc, &e->mem, &e->bwr)) < 0 ||
         (rc = wal_new(e->env, e->meta, e->bwr, &e->mem, &lc, &e->hooks, &e->wal)) < 0 ||
-        (rc = eng_scmp_up(e)) < 0) {
+        (rc = eng_scmp_up(e)) < 0 || (rc = eng_cmp_up(e)) < 0) {
         eng_broker_down(e);
         return rc;
     }
@@ -224,8 +236,7 @@ int eng_delete_stream(struct eng *e, int64_t stream)
 
 int eng_compact_sso(struct eng *e, bool force)
 {
-    (void)force;
-    return e->broker_up ? ERR_UNSUPPORTED : ERR_BADSTATE;
+    return e->broker_up ? cmp_compact_now(e->cmp, force) : ERR_BADSTATE;
 }
 
 int eng_compact_stream(struct eng *e, bool force)
@@ -270,7 +281,8 @@ void eng_restart_controller(struct eng *e)
 
 bool eng_idle(struct eng *e)
 {
-    if (e->broker_up && (!wal_idle(e->wal) || wr_ctx_live(e->bwr) || s3c_pending(e->bs3)))
+    if (e->broker_up && (!wal_idle(e->wal) || wr_ctx_live(e->bwr) || s3c_pending(e->bs3) ||
+                         !cmp_idle(e->cmp)))
         return false;
     if (e->broker_up && e->scmp && !scmp_idle(e->scmp))
         return false;
