@@ -126,4 +126,35 @@ size_t cln_backing_off(const struct cln *c);
 
 const struct cln_stats *cln_stats(const struct cln *c);
 
+/*
+ * The upload ledger: an s3_ops wrapper that remembers the multipart uploads
+ * it saw created and not yet completed or aborted, by key, so that the
+ * cleaner can abort the uploads of an expired prepared object (a writer
+ * lost with a broker crash leaves its upload open; S3 has no other record
+ * the engine can list).  It survives crashes of either side (the engine
+ * owns it, below every client layer).  An upload whose creation answer was
+ * lost is not known to it.
+ *
+ *   engine clients (s3c) --> ledger --> inner (fault shim or s3_curl)
+ *
+ * Requests other than mpu-create, mpu-complete and mpu-abort pass through
+ * untouched.
+ */
+struct cln_ledger;
+
+/* ERR_NOMEM, ERR_INVAL.  inner is borrowed and must outlive the ledger. */
+int cln_ledger_new(struct s3_ops *inner, struct cln_ledger **out);
+
+/* Frees the ledger; calls still in flight through it are cancelled. */
+void cln_ledger_free(struct cln_ledger *l);
+
+/* The wrapper (name "ledger"), owned by the ledger. */
+struct s3_ops *cln_ledger_ops(struct cln_ledger *l);
+
+/* Open uploads of key (a cln_uploads_fn; arg is the ledger). */
+size_t cln_ledger_uploads(void *arg, const char *key, char (*ids)[S3_UPLOAD_ID_MAX], size_t max);
+
+/* Uploads the ledger knows to be open. */
+size_t cln_ledger_open(const struct cln_ledger *l);
+
 #endif /* S3SIM_CLN_H */

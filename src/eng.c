@@ -33,7 +33,8 @@
 
 struct eng {
     struct env *env;
-    struct s3_ops *s3;          /* the raw S3 (fault shim or curl) */
+    struct s3_ops *s3;          /* the raw S3 (fault shim or curl), seen through the ledger */
+    struct cln_ledger *ledger;  /* open multipart uploads by key, for TTL aborts */
     const struct conf *conf;
     struct eng_hooks hooks;
     struct meta *meta;          /* the controller's store: survives crashes */
@@ -143,6 +144,7 @@ static int eng_ctrl_up(struct eng *e)
         cln_conf_from(&cc, e->conf);
         if ((rc = cln_new(e->env, e->s3, e->meta, &cc, &e->cln)) < 0)
             return rc;
+        cln_set_uploads(e->cln, cln_ledger_uploads, e->ledger);
     }
     e->ctrl_up = true;
     return 0;
@@ -179,7 +181,11 @@ struct eng *eng_new(struct env *env, struct s3_ops *s3, const struct conf *conf,
     if (!(e = calloc(1, sizeof *e)))
         return NULL;
     e->env = env;
-    e->s3 = s3;
+    if (cln_ledger_new(s3, &e->ledger) < 0) {
+        free(e);
+        return NULL;
+    }
+    e->s3 = cln_ledger_ops(e->ledger);
     e->conf = conf;
     e->hooks = *hooks;
     if (eng_meta_new(e, nstreams) < 0 || eng_client(e, &e->rs3) < 0 || eng_ctrl_up(e) < 0 ||
@@ -200,6 +206,7 @@ void eng_free(struct eng *e)
     eng_reads_cancel(e);
     s3c_free(e->rs3);
     meta_destroy(e->meta);
+    cln_ledger_free(e->ledger);
     free(e);
 }
 

@@ -35,7 +35,9 @@ static void scmp_tick(void *arg);
 static int scmp_start(struct scmp *s)
 {
     int64_t now = env_now(s->env);
-    int rc = s3c_new(s->env, s->inner, &s->conf.s3c, &s->s3c);
+    int rc;
+    s->started_at = now;
+    rc = s3c_new(s->env, s->inner, &s->conf.s3c, &s->s3c);
     if (rc)
         return rc;
     s->s3 = s3c_ops(s->s3c);
@@ -135,7 +137,7 @@ static struct scmp_sched *scmp_sched(struct scmp *s, int64_t stream)
     if ((size_t)stream >= s->nsched) {
         size_t n = (size_t)stream + 16;
         struct scmp_sched *v = realloc(s->sched, n * sizeof *v);
-        int64_t now = env_now(s->env);
+        int64_t now = s->started_at; /* intervals count from the (re)start */
         if (!v)
             return NULL;
         for (size_t i = s->nsched; i < n; i++)

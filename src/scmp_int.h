@@ -76,6 +76,7 @@ struct scmp {
     struct wr_ctx *wr;        /* NULL while crashed */
     bool down;
     env_id tick;
+    int64_t started_at;       /* last (re)start */
     struct scmp_sched *sched; /* by stream id */
     size_t nsched;
     bool pass_running, pass_force;

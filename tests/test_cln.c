@@ -500,6 +500,42 @@ START_TEST(cln_crash_mid_clean)
 }
 END_TEST
 
+static void create_cb(struct s3_req *req, struct s3_result *res)
+{
+    ck_assert_int_eq(res->status, 200);
+    *(int *)req->arg = 1;
+}
+
+/* The ledger remembers uploads created through it; the cleaner, over the
+ * ledger, aborts those of an expired object, and the ledger forgets them. */
+START_TEST(cln_ledger_aborts_lost_uploads)
+{
+    struct cln_ledger *l;
+    struct s3_req req = {0};
+    int64_t id, other;
+    int done = 0;
+    ck_assert_int_eq(cln_ledger_new(&COUNT, &l), 0);
+    ck_assert_int_eq(meta_prepare(M, 2, 5 * MIN, 0, &id), 0);
+    other = id + 1;
+    req.key = meta_object_get(M, id)->key;
+    ck_assert_int_eq(s3_mpu_create(cln_ledger_ops(l), &req, create_cb, &done), 0);
+    tenv_run_until(&T, SEC);
+    ck_assert_int_eq(done, 1);
+    ck_assert_uint_eq(cln_ledger_open(l), 1);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    ck_assert_int_eq(cln_new(&T.env, cln_ledger_ops(l), M, &CONF, &C), 0);
+    cln_set_uploads(C, cln_ledger_uploads, l);
+    tenv_run_until(&T, 6 * MIN);
+    ck_assert_int_eq(meta_object_get(M, other)->state, META_MARKED);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert_uint_eq(cln_ledger_open(l), 0);
+    ck_assert_uint_eq(cln_stats(C)->aborts, 1);
+    cln_free(C);
+    C = NULL;
+    cln_ledger_free(l);
+}
+END_TEST
+
 /* A prepared object's deadline passes while the controller is down: the
  * restart rebuilds the timer and expires it at once. */
 START_TEST(cln_restart_rebuilds_ttl)
@@ -562,6 +598,7 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_ttl_expiry_aborts_uploads);
     tcase_add_test(tc, cln_crash_mid_clean);
     tcase_add_test(tc, cln_restart_rebuilds_ttl);
+    tcase_add_test(tc, cln_ledger_aborts_lost_uploads);
     tcase_add_test(tc, cln_dedup_inflight);
     tcase_add_test(tc, cln_dedup_off_field_bug);
     suite_add_tcase(s, tc);

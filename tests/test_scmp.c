@@ -1,0 +1,427 @@
+/* test_scmp.c - stream object compaction (scmp.h) over the fake S3: cleanup, minor
+ * copy-write merge, major composites, verified commits, grouping limits, crashes. */
+#include "composite.h"
+#include "err.h"
+#include "fault.h"
+#include "fs3.h"
+#include "meta.h"
+#include "obj.h"
+#include "reader.h"
+#include "scmp.h"
+#include "testenv.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Fixture. ------------------------------------------------------------------------------ */
+
+#define NS "_kafka_scmp"
+#define SEC ENV_USEC_PER_SEC
+#define MIN ENV_USEC_PER_MIN
+
+static struct tenv T;
+static struct fs3 *S;
+static struct fs3_fault *F;
+static struct meta *M;
+static struct wr_mem MEM;
+static struct scmp_conf CONF;
+static struct scmp *C;
+static int WARN_NOT_EXIST; /* "not exist when mark destroy object" lines */
+
+static void log_hook(struct env *env, enum env_level level, const char *component,
+                     const char *line)
+{
+    (void)env;
+    (void)component;
+    if (getenv("SCMP_DEBUG"))
+        fprintf(stderr, "%s %s: %s\n", env_level_name(level), component, line);
+    if (level == ENV_LOG_WARN && strstr(line, "not exist when mark destroy object"))
+        WARN_NOT_EXIST++;
+}
+
+static void setup(void)
+{
+    struct fs3_config cfg;
+    struct meta_conf mc = {NS, NULL, false, false};
+    tenv_init(&T, 1);
+    T.env.log = log_hook;
+    WARN_NOT_EXIST = 0;
+    fs3_config_init(&cfg);
+    S = fs3_new(&T.env, &cfg);
+    F = fs3_fault_new(&T.env, S, NULL, NULL);
+    ck_assert_ptr_nonnull(F);
+    mc.env = &T.env;
+    ck_assert_int_eq(meta_create(&mc, &M), 0);
+    ck_assert_int_eq(meta_stream_create(M, 1), 0);
+    memset(&MEM, 0, sizeof MEM);
+    memset(&CONF, 0, sizeof CONF);
+    CONF.minor_interval_us = 10 * MIN;
+    CONF.major_interval_us = 60 * MIN;
+    CONF.minor_size = 1;
+    CONF.max_size = UINT64_C(10) << 30;
+    CONF.dirty_max = SCMP_DIRTY_MAX;
+    CONF.verify_inputs = true;
+    CONF.int32_guard = true;
+    wr_conf_default(&CONF.wr);
+    s3c_conf_default(&CONF.s3c);
+    C = NULL;
+}
+
+static void teardown(void)
+{
+    scmp_free(C);
+    meta_destroy(M);
+    fs3_fault_free(F);
+    fs3_free(S);
+    tenv_free(&T);
+}
+
+static void start(void)
+{
+    ck_assert_int_eq(scmp_new(&T.env, fs3_fault_ops(F), M, &MEM, &CONF, &C), 0);
+}
+
+static uint8_t pb(int64_t off, size_t i) { return (uint8_t)(off * 7 + (int64_t)i); }
+
+/* A normal stream object of stream 1 with records [a, e) (one offset each,
+ * 64 payload bytes), committed as a WAL upload.  Returns its id. */
+static int64_t normal(int64_t a, int64_t e)
+{
+    struct obj_builder_conf bc = {256, 0, true};
+    struct obj_builder b;
+    struct meta_so so;
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = &so, .nsos = 1};
+    uint8_t p[64], *buf;
+    size_t len;
+    int64_t id;
+    obj_builder_init(&b, &bc);
+    for (int64_t o = a; o < e; o++) {
+        struct obj_record r = {1, 0, o, 1, sizeof p, p};
+        for (size_t i = 0; i < sizeof p; i++)
+            p[i] = pb(o, i);
+        ck_assert_int_eq(obj_builder_add(&b, &r), 0);
+    }
+    ck_assert_int_eq(obj_builder_finish(&b, &buf, &len), 0);
+    ck_assert_int_eq(meta_prepare(M, 1, 60 * MIN, env_now(&T.env), &id), 0);
+    {
+        struct s3_req req = {.op = S3_OP_PUT, .key = meta_object_get(M, id)->key, .body = buf,
+                             .body_len = len};
+        struct s3_result res;
+        memset(&res, 0, sizeof res);
+        ck_assert_int_eq(fs3_exec(S, &req, FS3_AS_OF_NOW, &res), 0);
+        s3_result_cleanup(&res);
+    }
+    free(buf);
+    so = (struct meta_so){id, (int64_t)len, 1, a, e, 0};
+    ck_assert_int_eq(meta_commit_sso(M, &c, env_now(&T.env)), 0);
+    return id;
+}
+
+struct rb {
+    int64_t next;
+    int bad;
+    int rc;
+    bool done;
+};
+
+static int rb_rec(void *arg, const struct obj_record *r)
+{
+    struct rb *x = arg;
+    if (r->base + r->count <= x->next)
+        return 0;
+    if (r->base != x->next || r->len != 64)
+        x->bad++;
+    for (size_t i = 0; i < r->len && !x->bad; i++)
+        if (r->payload[i] != pb(r->base, i))
+            x->bad++;
+    x->next = r->base + r->count;
+    return 0;
+}
+
+static void rb_done(void *arg, int rc, int64_t next)
+{
+    struct rb *x = arg;
+    (void)next;
+    x->rc = rc;
+    x->done = true;
+}
+
+/* Reads [a, e) of stream 1 through the metadata and checks every byte. */
+static void read_back(int64_t a, int64_t e)
+{
+    struct rd_conf rc = {.env = &T.env, .s3 = fs3_fault_ops(F), .meta = M, .retries = -1};
+    struct rb x = {a, 0, 0, false};
+    ck_assert_int_eq(rd_read_start(&rc, 1, a, e, rb_rec, rb_done, &x, NULL), 0);
+    while (!x.done && tenv_step_until(&T, ENV_TIME_NEVER))
+        ;
+    ck_assert(x.done);
+    ck_assert_int_eq(x.rc, 0);
+    ck_assert_int_eq(x.bad, 0);
+    ck_assert_int_ge(x.next, e);
+}
+
+/* Runs until the pass ended. */
+static void settle(void)
+{
+    for (int i = 0; i < 100000 && !scmp_idle(C); i++)
+        ck_assert(tenv_step_until(&T, ENV_TIME_NEVER));
+    ck_assert(scmp_idle(C));
+}
+
+static struct meta_counts counts(void)
+{
+    struct meta_counts mc;
+    meta_count(M, &mc);
+    return mc;
+}
+
+/* ---- Tests. ------------------------------------------------------------------------------- */
+
+START_TEST(scmp_cleanup_marks_expired)
+{
+    int64_t a = normal(0, 10), b = normal(10, 20), c = normal(20, 30);
+    start();
+    ck_assert_int_eq(meta_trim(M, 1, 20), 0);
+    ck_assert_int_eq(scmp_compact_now(C, false), 0);
+    settle();
+    ck_assert_int_eq(meta_object_get(M, a)->state, META_MARKED);
+    ck_assert_int_eq(meta_object_get(M, b)->state, META_MARKED);
+    ck_assert(meta_object_get(M, b)->attributes & META_ATTR_DEEP_DELETE);
+    ck_assert_int_eq(meta_object_get(M, c)->state, META_COMMITTED);
+    ck_assert_uint_eq(scmp_stats(C)->cleanups, 1);
+}
+END_TEST
+
+START_TEST(scmp_major_links_into_composite)
+{
+    int64_t ids[3] = {normal(0, 10), normal(10, 25), normal(25, 40)};
+    const struct meta_object *o = NULL;
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->composites, 1);
+    ck_assert_uint_eq(counts().composite, 1);
+    ck_assert_uint_eq(counts().stream, 0);
+    ck_assert_uint_eq(counts().links, 3);
+    for (int i = 0; i < 3; i++) {
+        char key[OBJ_KEY_MAX];
+        ck_assert_ptr_null(meta_object_get(M, ids[i])); /* KEEP_DATA: record gone */
+        ck_assert_int_eq(obj_key(ids[i], NS, key, sizeof key), 0);
+        ck_assert_int_eq(meta_classify_key(M, key), META_KEY_LINKED); /* bytes kept */
+        ck_assert(fs3_key_exists(S, key, NULL));
+    }
+    o = meta_object_get(M, ids[2] + 1);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_int_eq(o->kind, META_KIND_COMPOSITE);
+    ck_assert_int_eq(o->start, 0);
+    ck_assert_int_eq(o->end, 40);
+    ck_assert_uint_eq(fs3_nkeys(S), 4);
+    read_back(0, 40);
+}
+END_TEST
+
+START_TEST(scmp_minor_merges_by_copy)
+{
+    int64_t ids[4] = {normal(0, 10), normal(10, 20), normal(20, 30), normal(30, 45)};
+    CONF.minor_size = 1 << 20;
+    CONF.minor_interval_us = 2 * MIN;
+    start();
+    tenv_run_until(&T, 2 * MIN + 30 * SEC);
+    settle();
+    ck_assert_uint_ge(scmp_stats(C)->commits, 1);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(meta_object_get(M, ids[i])->state, META_MARKED);
+    ck_assert_uint_eq(counts().stream, 1);
+    ck_assert_uint_eq(counts().composite, 0);
+    read_back(0, 45);
+}
+END_TEST
+
+/* Minor leaves the leading blocks below the start offset behind. */
+START_TEST(scmp_minor_skips_trimmed_blocks)
+{
+    normal(0, 40);
+    normal(40, 60);
+    CONF.minor_size = 1 << 20;
+    CONF.minor_interval_us = 2 * MIN;
+    ck_assert_int_eq(meta_trim(M, 1, 30), 0);
+    start();
+    tenv_run_until(&T, 2 * MIN + 30 * SEC);
+    settle();
+    ck_assert_uint_eq(counts().stream, 1);
+    ck_assert_int_ge(meta_object_get(M, meta_next_id(M) - 1)->start, 30 - 4);
+    ck_assert_int_eq(meta_object_get(M, meta_next_id(M) - 1)->end, 60);
+    read_back(30, 60);
+}
+END_TEST
+
+/* A second major carries the old composite's live links, deletes its fully
+ * expired ones from S3 at once and marks the old composite DELETE. */
+START_TEST(scmp_major_carries_links)
+{
+    int64_t a = normal(0, 10), comp;
+    char akey[OBJ_KEY_MAX];
+    normal(10, 20);
+    snprintf(akey, sizeof akey, "%s", meta_object_get(M, a)->key);
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    comp = meta_next_id(M) - 1;
+    normal(20, 30);
+    ck_assert_int_eq(meta_trim(M, 1, 12), 0);
+    tenv_run_until(&T, 2 * MIN);
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_int_eq(meta_object_get(M, comp)->state, META_MARKED);
+    ck_assert(!(meta_object_get(M, comp)->attributes & META_ATTR_DEEP_DELETE));
+    ck_assert(!fs3_key_exists(S, akey, NULL)); /* expired link deleted now */
+    ck_assert_uint_eq(scmp_stats(C)->expired_links, 1);
+    ck_assert_uint_eq(scmp_stats(C)->composites, 2);
+    ck_assert_uint_eq(meta_object_get(M, meta_next_id(M) - 1)->nlinks, 2);
+    read_back(12, 30);
+}
+END_TEST
+
+/* An input destroyed while the group is being built: the fixed engine drops
+ * the step before the commit and marks its output; no controller warning. */
+static int64_t stale_run(bool verify)
+{
+    int64_t a = normal(0, 10);
+    enum meta_op op = META_OP_DELETE;
+    normal(10, 20);
+    CONF.verify_inputs = verify;
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    ck_assert(!scmp_idle(C)); /* reading the indexes */
+    ck_assert_int_eq(meta_mark(M, &a, &op, 1, env_now(&T.env)), 0);
+    settle();
+    return meta_next_id(M) - 1; /* the output */
+}
+
+START_TEST(scmp_verify_drops_stale_inputs)
+{
+    int64_t out = stale_run(true);
+    ck_assert_uint_eq(scmp_stats(C)->verify_drops, 1);
+    ck_assert_uint_eq(scmp_stats(C)->failures, 1);
+    ck_assert_int_eq(meta_object_get(M, out)->state, META_MARKED);
+    ck_assert_int_eq(WARN_NOT_EXIST, 0);
+}
+END_TEST
+
+START_TEST(scmp_no_verify_field_bug)
+{
+    int64_t out = stale_run(false);
+    ck_assert_uint_eq(scmp_stats(C)->verify_drops, 0);
+    ck_assert_uint_eq(scmp_stats(C)->failures, 1);
+    ck_assert_int_eq(meta_object_get(M, out)->state, META_PREPARED); /* left to its TTL */
+    ck_assert_int_ge(WARN_NOT_EXIST, 1);
+}
+END_TEST
+
+/* Major leaves out normal objects smaller than the minor size. */
+START_TEST(scmp_grouping_limits)
+{
+    normal(0, 10);
+    normal(10, 20);
+    CONF.minor_size = 1 << 20;
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->composites, 0);
+    ck_assert_uint_eq(counts().stream, 2);
+}
+END_TEST
+
+START_TEST(scmp_int32_span_guard)
+{
+    /* Two contiguous objects whose union spans more than INT32_MAX offsets:
+     * the second starts a new group, so nothing is compacted. */
+    int64_t big = (int64_t)INT32_MAX;
+    struct meta_so so[2];
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = so, .nsos = 2};
+    int64_t id;
+    ck_assert_int_eq(meta_prepare(M, 2, 60 * MIN, 0, &id), 0);
+    so[0] = (struct meta_so){id, 100, 1, 0, big, 0};
+    so[1] = (struct meta_so){id + 1, 100, 1, big, big + 10, 0};
+    ck_assert_int_eq(meta_commit_sso(M, &c, 0), 0);
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->commits, 0);
+    ck_assert_uint_eq(scmp_stats(C)->failures, 0);
+}
+END_TEST
+
+START_TEST(scmp_crash_mid_run)
+{
+    normal(0, 10);
+    normal(10, 20);
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    ck_assert(!scmp_idle(C));
+    scmp_crash(C);
+    ck_assert(scmp_idle(C));
+    ck_assert_uint_eq(fs3_inflight(S), 0);
+    ck_assert_int_eq(scmp_compact_now(C, true), ERR_BADSTATE);
+    scmp_restart(C);
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->composites, 1);
+    read_back(0, 20);
+}
+END_TEST
+
+/* A read failing for good fails the step; the next pass succeeds. */
+START_TEST(scmp_read_failure_then_retry)
+{
+    struct fs3_rule r;
+    normal(0, 10);
+    normal(10, 20);
+    fs3_rule_init(&r);
+    r.op = S3_OP_GET;
+    r.effect = FS3_EFF_STATUS;
+    r.status = 404;
+    r.times = 1;
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->failures, 1);
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->composites, 1);
+}
+END_TEST
+
+static Suite *scmp_suite(void)
+{
+    Suite *s = suite_create("scmp");
+    TCase *tc = tcase_create("scmp");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, scmp_cleanup_marks_expired);
+    tcase_add_test(tc, scmp_major_links_into_composite);
+    tcase_add_test(tc, scmp_minor_merges_by_copy);
+    tcase_add_test(tc, scmp_minor_skips_trimmed_blocks);
+    tcase_add_test(tc, scmp_major_carries_links);
+    tcase_add_test(tc, scmp_verify_drops_stale_inputs);
+    tcase_add_test(tc, scmp_no_verify_field_bug);
+    tcase_add_test(tc, scmp_grouping_limits);
+    tcase_add_test(tc, scmp_int32_span_guard);
+    tcase_add_test(tc, scmp_crash_mid_run);
+    tcase_add_test(tc, scmp_read_failure_then_retry);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(scmp_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
