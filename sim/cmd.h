@@ -17,6 +17,19 @@ int cmd_check(int argc, char **argv);
  * or 2 on a usage error. */
 int cmd_knobs(int argc, char **argv);
 
+/* s3sim sweep FILE [--op OP|any] [--effect EFFECT] [--seed N] [--variant NAME]
+ * [--set KNOB=VALUE]... [--nth K] [--max N] [--trace] [--quiet]: fails the
+ * 1st, 2nd, 3rd... call of OP (default any: every S3 call counts) with EFFECT
+ * (default status=500), one run each, until no call K comes (sim/sweep.c,
+ * tools helper).  Returns 0, 1, 2 or 3 as `run`. */
+int cmd_sweep(int argc, char **argv);
+
+/* s3sim shrink FILE --seed N [--variant NAME] [--set KNOB=VALUE]... [-o OUT.scn]
+ * [--max-runs N]: the smallest scenario found that still fails the same way
+ * (sim/shrink.c, tools helper).  Returns 0 (written), 2 (bad input, or the
+ * run does not fail), 3 (the bench broke). */
+int cmd_shrink(int argc, char **argv);
+
 /* s3sim serve ...: the fake S3 as an S3 server (sim/cmd_serve.c, http helper). */
 int cmd_serve(int argc, char **argv);
 

@@ -14,7 +14,7 @@ static int usage(void)
             "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
             "       s3sim replay FILE --seed N [--variant NAME]\n"
             "       s3sim shrink FILE --seed N [--variant NAME] [-o OUT.scn]\n"
-            "       s3sim sweep FILE [--op OP] [--effect EFFECT] [--seed N]\n"
+            "       s3sim sweep FILE [--op OP] [--effect EFFECT] [--seed N] [--variant NAME]\n"
             "       s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]\n"
             "                   [--fault \"FAULT LINE\"]... [--scenario FILE]\n"
             "       s3sim knobs [--metrics]\n"
@@ -35,7 +35,11 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "knobs") == 0)
         return cmd_knobs(argc - 1, argv + 1);
-    if (strcmp(cmd, "shrink") == 0 || strcmp(cmd, "sweep") == 0 || strcmp(cmd, "serve") == 0) {
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "shrink") == 0)
+        return cmd_shrink(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0) {
         fprintf(stderr, "s3sim %s: not implemented yet\n", cmd);
         return 2;
     }
