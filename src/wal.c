@@ -361,12 +361,14 @@ static int wal_write_obj(struct wal_batch *b, struct wal_obj *o)
     int rc = wal_build(b, o, &bytes, &len);
     if (rc)
         return rc;
-    wr_mem_add(wal->mem, len);
     o->size = (int64_t)len;
     o->w = wr_open(wal->writers, o->key, S3_JOB_WAL_UPLOAD, b->who);
-    rc = o->w ? wr_write(o->w, bytes, len, NULL, NULL) : ERR_NOMEM;
-    wr_mem_sub(wal->mem, len);
-    free(bytes);
+    if (o->w) {
+        rc = wr_write_take(o->w, bytes, len, NULL, NULL); /* the writer owns bytes now */
+    } else {
+        free(bytes);
+        rc = ERR_NOMEM;
+    }
     if (!rc)
         rc = wr_close(o->w, wal_obj_closed, o);
     if (rc && o->w) {

@@ -373,7 +373,10 @@ int wr_api_done(struct wr *w)
     return 0;
 }
 
-int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg)
+/* Appends len bytes: copied, or (own) taken over as the pending part's
+ * buffer when no part is pending. */
+static int wr_append(struct wr *w, uint8_t *own, const uint8_t *buf, size_t len, wr_cb cb,
+                     void *arg)
 {
     struct wr_waiter *wt = NULL;
     struct wr_part *p;
@@ -389,17 +392,27 @@ int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg)
     }
     if (w->mpu && !w->pending && w->nparts >= S3_MAX_PARTS)
         return ERR_LIMIT;
-    p = wr_pending(w);
-    if (!p)
+    if (!(p = wr_pending(w)))
         return ERR_NOMEM;
-    if ((rc = wr_part_grow(w, p, len)) < 0)
+    if (own && !p->buf) {
+        p->buf = own;
+        p->cap = len;
+        wr_mem_add(w->ctx->mem, len);
+    } else if ((rc = wr_part_grow(w, p, len)) < 0) {
         return rc;
+    }
     if (cb && (!(wt = wr_waiter_new(w, WR_W_WRITE, cb, arg)) || wr_attach(p, wt) < 0)) {
         if (wt)
             wr_waiter_ready(w, wt, ERR_NOMEM);
+        if (p->buf == own) {
+            p->buf = NULL;
+            p->cap = 0;
+            wr_mem_sub(w->ctx->mem, len);
+        }
         return wr_api_done(w);
     }
-    memcpy(p->buf + p->len, buf, len);
+    if (p->buf != own)
+        memcpy(p->buf + p->len, buf, len);
     p->len += len;
     w->size += len;
     if (!w->mpu && w->size > w->ctx->conf.multipart_threshold)
@@ -407,6 +420,22 @@ int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg)
     if (w->mpu && p->len > wr_upload_limit(w))
         wr_seal(w, p);
     return wr_api_done(w);
+}
+
+int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg)
+{
+    return wr_append(w, NULL, buf, len, cb, arg);
+}
+
+int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg)
+{
+    int rc = wr_append(w, buf, buf, len, cb, arg);
+    bool kept = false;
+    for (struct wr_part *q = w->head; q && !kept; q = q->next)
+        kept = q->buf == buf;
+    if (!kept)
+        free(buf);
+    return rc;
 }
 
 /* ---- flush, close, release ------------------------------------------------ */

@@ -120,6 +120,11 @@ struct wr *wr_open(struct wr_ctx *ctx, const char *key, enum s3_job job, const c
  * parts), ERR_NOMEM. */
 int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg);
 
+/* As wr_write, but takes buf (malloc'ed) over: when no part is pending it
+ * becomes the pending part's buffer (no copy); otherwise it is copied.  buf
+ * is the writer's in every case, also on error (then it is freed). */
+int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg);
+
 /* Appends bytes [start, end) of the object src_key (same bucket), by range
  * reads or UploadPartCopy (§4.3).  cb as for wr_write.  Returns as wr_write,
  * or ERR_INVAL for start > end. */

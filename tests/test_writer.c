@@ -721,6 +721,30 @@ START_TEST(writer_complete_200_error_retried)
 }
 END_TEST
 
+START_TEST(writer_write_take_owns_buffer)
+{
+    uint8_t want[5000];
+    uint8_t *a = malloc(3000), *b = malloc(2000);
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    fill(want, sizeof want, 0, 7);
+    memcpy(a, want, 3000);
+    memcpy(b, want + 3000, 2000);
+    wr = wr_open(X, "obj/21", S3_JOB_WAL_UPLOAD, NULL);
+    ck_assert_int_eq(wr_write_take(wr, a, 3000, NULL, NULL), 0); /* becomes the buffer */
+    ck_assert_uint_eq(MEM.now, 3000);
+    ck_assert_int_eq(wr_write_take(wr, b, 2000, NULL, NULL), 0); /* copied, then freed */
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    ck_assert_int_eq(wr_write_take(wr, malloc(10), 10, NULL, NULL), ERR_BADSTATE);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    expect_object("obj/21", want, sizeof want);
+    ck_assert_uint_eq(MEM.now, 0);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
 static Suite *writer_suite(void)
 {
     Suite *s = suite_create("writer");
@@ -749,6 +773,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_stalled_part_times_out_and_retries);
     tcase_add_test(tc, writer_lost_complete_is_checked_visible);
     tcase_add_test(tc, writer_complete_200_error_retried);
+    tcase_add_test(tc, writer_write_take_owns_buffer);
     suite_add_tcase(s, tc);
     return s;
 }
