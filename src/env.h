@@ -3,7 +3,7 @@
  *
  * Engine code (src/) never reads a clock, calls libc random, sleeps or starts
  * a thread.  It is given a struct env and gets all of these from it, in the
- * manner of raft_io's time()/random() and sqlite3_vfs's xCurrentTime.
+ * manner of the time and random hooks of raft_io and sqlite3_vfs.
  *
  *  - sim mode: sim/ fills it with virtual time, the world's event heap and the
  *    run's one seeded PRNG; the wait registry is the world's.
@@ -99,7 +99,7 @@ static inline void env_cancel(struct env *env, env_id id)
         env->timer_cancel(env, id);
 }
 
-static inline uint64_t env_rand(struct env *env) { return env->random(env); }
+static inline uint64_t env_rand(struct env *env) { return (*env->random)(env); }
 
 /* A uniform integer in [0, n) (n > 0), by Lemire's multiply-shift; exactly one
  * draw. */

@@ -115,7 +115,7 @@ struct meta_object {
     enum meta_kind kind;      /* NONE while prepared */
     int64_t size;             /* bytes; composite: retained size */
     int32_t attributes;       /* META_ATTR_* */
-    int64_t ts;               /* AutoMQ's Timestamp: deadline / commit time / mark time (0 after TTL) */
+    int64_t ts;               /* AutoMQ's Timestamp: deadline, commit or mark moment (0 after TTL) */
     int64_t deadline;         /* prepared deadline (kept after commit) */
     int64_t marked_at;        /* when it was marked (real time, also after TTL), or -1 */
     uint64_t mark_seq;        /* mark order, 1-based; 0 when not marked */
@@ -125,7 +125,7 @@ struct meta_object {
     /* SSO */
     int64_t node;             /* owning node */
     int64_t order_id;         /* order id */
-    int64_t data_time;        /* data time (us) */
+    int64_t data_time;        /* data time, microseconds */
     struct meta_range *ranges; /* one per stream, sorted by stream */
     size_t nranges;
     /* stream object / composite */
