@@ -91,7 +91,7 @@ int sweep_spec(const struct scn_spec *spec, const struct sweep_opts *o, FILE *ou
         goto out;
     for (int64_t k = o->nth ? o->nth : 1;; k++) {
         struct run_result r = {0};
-        char sfx[300], txt[512];
+        char sfx[600], txt[512];
         if (o->max_runs && (int64_t)st->runs >= o->max_runs)
             break;
         if ((rc = sweep_rule(o, k, &rule, &e)) != 0 ||
