@@ -136,6 +136,12 @@ bool hr_result_failed(struct hr_req *r, const struct s3_result *res);
 void hr_xml_body(struct hr_req *r, int status, struct hr_buf *xml);
 int64_t hr_mtime(const struct hr_req *r);
 
+/* From http_obj.c: the object operations, DeleteObjects and the fixed ACL
+ * answer (lock held). */
+void hr_object_op(struct hr_req *r);
+void hr_delete_objects(struct hr_req *r);
+void hr_acl_body(struct hr_req *r);
+
 /* From http_list.c: the listing and bucket operations (lock held). */
 void hr_list_objects(struct hr_req *r);
 void hr_list_buckets(struct hr_req *r);

@@ -16,8 +16,6 @@
 #define HR_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define HR_SCAN_MAX 2000000 /* keys one scanning listing may hold */
 
-void hr_delete_objects(struct hr_req *r);
-
 enum hr_list_kind { HR_LIST_V1, HR_LIST_V2, HR_LIST_VERSIONS };
 
 struct hr_entry {
@@ -346,6 +344,8 @@ static void hr_bucket_get_op(struct hr_req *r)
             hr_buf_add_xml(&b, region, false);
         hr_buf_adds(&b, "</LocationConstraint>");
         hr_xml_body(r, 200, &b);
+    } else if (hr_has_q(r, "acl")) {
+        hr_acl_body(r);
     } else if (hr_has_q(r, "versioning")) {
         hr_buf_adds(&b, HR_XML_HEAD "<VersioningConfiguration xmlns=\"" HR_XMLNS "\"/>");
         hr_xml_body(r, 200, &b);

@@ -10,9 +10,6 @@
 #define HR_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define HR_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 
-void hr_object_op(struct hr_req *r);
-void hr_delete_objects(struct hr_req *r);
-
 static void hr_req_reset(struct hr_req *r)
 {
     memset(&r->sreq, 0, sizeof r->sreq);
@@ -462,8 +459,58 @@ static void hr_post(struct hr_req *r)
     }
 }
 
+/* The one ACL every object and bucket has: the owner's FULL_CONTROL. */
+void hr_acl_body(struct hr_req *r)
+{
+    struct hr_buf b = {0};
+    hr_buf_adds(&b, HR_XML_HEAD "<AccessControlPolicy xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim</ID>"
+                                "<DisplayName>s3sim</DisplayName></Owner><AccessControlList>"
+                                "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/"
+                                "XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>s3sim</ID>"
+                                "<DisplayName>s3sim</DisplayName></Grantee><Permission>"
+                                "FULL_CONTROL</Permission></Grant></AccessControlList>"
+                                "</AccessControlPolicy>");
+    hr_xml_body(r, 200, &b);
+}
+
+static void hr_acl_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    r->in_flight = false;
+    if (!hr_result_failed(r, res))
+        hr_acl_body(r);
+    hr_finish(r);
+}
+
+/* Object sub-resources that s3sim does not keep. */
+static bool hr_object_subresource(struct hr_req *r)
+{
+    static const char *const unsupported[] = {"tagging",    "retention", "legal-hold", "torrent",
+                                              "attributes", "restore",   "select"};
+    if (hr_has_q(r, "acl")) {
+        if (strcmp(r->method, "GET") == 0) {
+            hr_req_reset(r);
+            hr_submit(r, r->b->ops, S3_OP_HEAD, hr_acl_done);
+        } else {
+            hr_error(r, 501, "NotImplemented", "object ACLs are not kept by s3sim");
+            hr_finish(r);
+        }
+        return true;
+    }
+    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
+        if (hr_has_q(r, unsupported[i])) {
+            hr_error(r, 501, "NotImplemented", "this sub-resource is not served by s3sim");
+            hr_finish(r);
+            return true;
+        }
+    }
+    return false;
+}
+
 void hr_object_op(struct hr_req *r)
 {
+    if (hr_object_subresource(r))
+        return;
     const char *m = r->method;
     bool upload = hr_has_q(r, "uploadId");
     bool copy = hr_hdr(r, "x-amz-copy-source") != NULL;

@@ -527,8 +527,6 @@ static bool hr_payload(struct hr_req *r, const struct hr_authctx *ac)
 
 /* --- dispatch ------------------------------------------------------------------ */
 
-void hr_object_op(struct hr_req *r);
-
 void hr_dispatch(struct hr_req *r)
 {
     struct hr_authctx ac = {0};

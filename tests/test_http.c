@@ -196,6 +196,12 @@ START_TEST(http_object_round_trip)
     expect(&r, 200, NULL);
     simple("PUT", "/bk1/top", NULL, "x", &r);
     expect(&r, 200, NULL);
+    simple("GET", "/bk1/top", "acl", NULL, &r);
+    expect(&r, 200, "<Permission>FULL_CONTROL</Permission>");
+    simple("GET", "/bk1/top", "tagging", NULL, &r);
+    expect(&r, 501, "NotImplemented");
+    simple("GET", "/bk1", "location", NULL, &r);
+    expect(&r, 200, "<LocationConstraint");
     simple("GET", "/bk1", "list-type=2", NULL, &r);
     expect(&r, 200, "<Key>dir/a b.txt</Key>");
     simple("GET", "/bk1", "delimiter=%2F&list-type=2", NULL, &r);
