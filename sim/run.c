@@ -14,6 +14,7 @@
 #include "err.h"
 #include "report.h"
 #include "scn.h"
+#include "swarm.h"
 #include "world.h"
 
 #define RUN_MAX_SEEDS 1000000
@@ -159,8 +160,6 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
         if (o->npaths != 1)
             return run_usage("replay takes one scenario file", NULL);
     }
-    if (o->swarm)
-        return run_usage("--swarm is not implemented yet", NULL);
     if (strcmp(o->mode, "http") == 0)
         return run_usage("--mode http is not implemented yet", NULL);
     return 0;
@@ -326,6 +325,8 @@ static void job_replay_line(struct run_job *j, const struct run_opts *o)
                      j->file->path, j->variant, j->seed);
     for (size_t i = 0; i < o->nsets && n > 0 && (size_t)n < sizeof buf; i++)
         n += snprintf(buf + n, sizeof buf - (size_t)n, " --set %s", o->sets[i]);
+    if (o->swarm && n > 0 && (size_t)n < sizeof buf)
+        snprintf(buf + n, sizeof buf - (size_t)n, " --swarm");
     j->res.replay = strdup(buf);
 }
 
@@ -349,6 +350,11 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
         return;
     }
     sp.seed = j->seed;
+    if (o->swarm) {
+        char desc[1024];
+        if (swarm_draw(j->seed, &sp, desc, sizeof desc) == 0)
+            j->res.swarm = strdup(desc);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     j->rc = world_run(&sp, j->file->path, &wo, &j->res);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -383,11 +389,14 @@ static void print_result(const struct run_job *j, const struct run_opts *o)
     env_fmt_duration(r->vtime_us, t, sizeof t);
     if (r->verdict == RUN_PASS) {
         if (!o->quiet)
-            printf("PASS %s %s seed=%" PRIu64 " t=%s ops=%" PRIu64 " trace=%.12s\n", r->scenario,
-                   r->variant, r->seed, t, r->ops, r->trace_hex);
+            printf("PASS %s %s seed=%" PRIu64 " t=%s ops=%" PRIu64 " trace=%.12s%s%s%s\n",
+                   r->scenario, r->variant, r->seed, t, r->ops, r->trace_hex,
+                   r->swarm ? " swarm=\"" : "", r->swarm ? r->swarm : "", r->swarm ? "\"" : "");
     } else {
         printf("%s %s %s seed=%" PRIu64 " t=%s %s\n", r->verdict == RUN_ERROR ? "ERROR" : "FAIL",
                r->scenario, r->variant, r->seed, t, r->summary ? r->summary : "");
+        if (r->swarm)
+            printf("     swarm: %s\n", r->swarm);
         printf("     replay: %s\n", r->replay ? r->replay : "");
         if (r->hang && r->nwaits) {
             fprintf(stderr, "hang report for %s %s seed=%" PRIu64 ": %zu waits pending, "
