@@ -56,7 +56,23 @@ void tools_print_result(FILE *out, const struct run_result *r, bool quiet, const
     fflush(out);
 }
 
-char *tools_signature(const struct run_result *r, char *buf, size_t bufsz)
+/* Appends text to buf at *off with every number-like word written as N. */
+static void tools_shape(const char *text, char *buf, size_t bufsz, size_t *off)
+{
+    for (const char *p = text; *p && *off + 2 < bufsz; p++) {
+        if (*p >= '0' && *p <= '9') {
+            while (p[1] && (strchr("0123456789.", p[1]) || (p[1] >= 'a' && p[1] <= 'z') ||
+                            (p[1] >= 'A' && p[1] <= 'Z')))
+                p++;
+            buf[(*off)++] = 'N';
+        } else {
+            buf[(*off)++] = *p;
+        }
+    }
+    buf[*off] = '\0';
+}
+
+char *tools_signature(const struct run_result *r, bool shape, char *buf, size_t bufsz)
 {
     buf[0] = '\0';
     if (r->verdict == RUN_PASS)
@@ -71,10 +87,16 @@ char *tools_signature(const struct run_result *r, char *buf, size_t bufsz)
     }
     for (size_t i = 0; i < r->nchecks; i++) {
         const struct run_check *c = &r->checks[i];
+        int n;
         if (c->ok)
             continue;
-        snprintf(buf, bufsz, "check=%s%s%s%s", c->expect_fail ? "expect-fail " : "", c->name,
-                 c->args && c->args[0] ? " " : "", c->args ? c->args : "");
+        n = snprintf(buf, bufsz, "check=%s%s%s%s", c->expect_fail ? "expect-fail " : "",
+                     c->name, c->args && c->args[0] ? " " : "", c->args ? c->args : "");
+        if (shape && n > 0 && (size_t)n + 2 < bufsz && c->detail) {
+            size_t off = (size_t)n;
+            tools_shape(": ", buf, bufsz, &off);
+            tools_shape(c->detail, buf, bufsz, &off);
+        }
         return buf;
     }
     snprintf(buf, bufsz, "fail");

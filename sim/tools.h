@@ -39,8 +39,12 @@ void tools_print_result(FILE *out, const struct run_result *r, bool quiet, const
 /* How r failed, as a short text: "" when it passed, "hang" for a hang,
  * "error" when the bench broke, else "check=NAME ARGS" of the first failing
  * check line ("check=expect-fail NAME ARGS" for an expect-fail line that held).
- * Two runs fail the same way when their signatures are equal. */
-char *tools_signature(const struct run_result *r, char *buf, size_t bufsz);
+ * shape: the check's detail follows, with every number (and the unit or
+ * digits glued to it: "49m00s", "64KiB", "0x1f") written as N, so that
+ * "never quiescent after 49m00s: 0 objects prepared, 40 marked" and "... after
+ * 1s: 1 S3 calls in flight" differ while counts and times may change.  Two
+ * runs fail the same way when their signatures are equal. */
+char *tools_signature(const struct run_result *r, bool shape, char *buf, size_t bufsz);
 
 /* Adds a copy of rule to spec's top-level faults: first (tried before the
  * file's own rules) or last.  Returns 0 or ERR_NOMEM. */
@@ -86,6 +90,8 @@ int sweep_spec(const struct scn_spec *spec, const struct sweep_opts *o, FILE *ou
 struct shrink_opts {
     const char *file;        /* scenario path, for world_run */
     int max_runs;            /* budget of world runs (0: 2000) */
+    bool loose;              /* the same failing check is enough (else also the
+                                shape of its detail: tools_signature) */
     FILE *log;               /* one line per accepted step (NULL: silent) */
 };
 
