@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "err.h"
 #include "scn.h"
 #include "scn_write.h"
@@ -427,6 +428,69 @@ START_TEST(tools_shrink_keeps_a_hang_a_hang)
 }
 END_TEST
 
+
+/* ---- the commands ------------------------------------------------------------------------- */
+
+/* Writes text to a new temporary file; returns its path in buf. */
+static const char *tmp_scn(const char *text, char *buf, size_t bufsz)
+{
+    int fd;
+    FILE *fp;
+    snprintf(buf, bufsz, "/tmp/test_tools_XXXXXX");
+    fd = mkstemp(buf);
+    ck_assert_int_ge(fd, 0);
+    fp = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(text, fp);
+    fclose(fp);
+    return buf;
+}
+
+static int run_cmd(int (*fn)(int, char **), const char *a0, const char *a1, const char *a2,
+                   const char *a3, const char *a4, const char *a5)
+{
+    char *argv[8] = {(char *)a0, (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5};
+    int argc = 0;
+    while (argc < 6 && argv[argc])
+        argc++;
+    return fn(argc, argv);
+}
+
+START_TEST(tools_cmd_shrink_writes_a_file_that_parses)
+{
+    char in[64], out[80];
+    struct scn_file *f = NULL;
+    struct scn_error e;
+    tmp_scn(RACE, in, sizeof in);
+    snprintf(out, sizeof out, "%s.out.scn", in);
+    ck_assert_int_eq(run_cmd(cmd_shrink, "shrink", in, "--quiet", NULL, NULL, NULL), 2); /* no seed */
+    ck_assert_int_eq(run_cmd(cmd_shrink, "shrink", in, "--seed", "5", "-o", out), 0);
+    ck_assert_int_eq(scn_parse_file(out, &f, &e), 0);
+    ck_assert_int_eq(scn_variant_count(f), 0);
+    scn_free(f);
+    unlink(out);
+    unlink(in);
+    tmp_scn(SMALL, in, sizeof in);
+    ck_assert_int_eq(run_cmd(cmd_shrink, "shrink", in, "--seed", "3", "--quiet", NULL), 2);
+    unlink(in);
+    ck_assert_int_eq(run_cmd(cmd_shrink, "shrink", "/nonexistent.scn", "--seed", "3", NULL, NULL),
+                     2);
+}
+END_TEST
+
+START_TEST(tools_cmd_sweep_exit_codes)
+{
+    char in[64];
+    tmp_scn(SMALL, in, sizeof in);
+    ck_assert_int_eq(run_cmd(cmd_sweep, "sweep", in, "--op", "put", "--quiet", NULL), 0);
+    ck_assert_int_eq(run_cmd(cmd_sweep, "sweep", in, "--op", "nope", NULL, NULL), 2);
+    ck_assert_int_eq(run_cmd(cmd_sweep, "sweep", in, "--effect", "bogus", NULL, NULL), 2);
+    ck_assert_int_eq(run_cmd(cmd_sweep, "sweep", in, "--variant", "nope", NULL, NULL), 2);
+    ck_assert_int_eq(run_cmd(cmd_sweep, "sweep", NULL, NULL, NULL, NULL, NULL), 2);
+    unlink(in);
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
     Suite *s = suite_create("tools");
@@ -443,6 +507,8 @@ static Suite *tools_suite(void)
     tcase_add_test(tc, tools_shrink_keeps_the_race_delete);
     tcase_add_test(tc, tools_shrink_refuses_a_passing_run);
     tcase_add_test(tc, tools_shrink_keeps_a_hang_a_hang);
+    tcase_add_test(tc, tools_cmd_shrink_writes_a_file_that_parses);
+    tcase_add_test(tc, tools_cmd_sweep_exit_codes);
     suite_add_tcase(s, tc);
     return s;
 }
