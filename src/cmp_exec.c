@@ -98,6 +98,11 @@ static void parked_text(struct cmp_job *j, char *out, size_t n)
     out[0] = 0;
     if (!w)
         return;
+    if (wr_error(w)) {
+        snprintf(out, n, "; its writer failed (%s) and did not tell these blocks",
+                 err_str(wr_error(w)));
+        return;
+    }
     uint64_t parked = wr_parked_bytes(w);
     if (parked == 0) {
         snprintf(out, n, "; writer holds nothing parked");
