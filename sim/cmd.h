@@ -18,14 +18,14 @@ int cmd_check(int argc, char **argv);
 int cmd_knobs(int argc, char **argv);
 
 /* s3sim sweep FILE [--op OP|any] [--effect EFFECT] [--seed N] [--variant NAME]
- * [--set KNOB=VALUE]... [--nth K] [--max N] [--trace] [--quiet]: fails the
+ * [--set KNOB=VALUE]... [--nth K] [--max N] [--swarm] [--trace] [--quiet]: fails the
  * 1st, 2nd, 3rd... call of OP (default any: every S3 call counts) with EFFECT
  * (default status=500), one run each, until no call K comes (sim/sweep.c,
  * tools helper).  Returns 0, 1, 2 or 3 as `run`. */
 int cmd_sweep(int argc, char **argv);
 
-/* s3sim shrink FILE --seed N [--variant NAME] [--set KNOB=VALUE]... [-o OUT.scn]
- * [--max-runs N]: the smallest scenario found that still fails the same way
+/* s3sim shrink FILE --seed N [--variant NAME] [--set KNOB=VALUE]... [--swarm]
+ * [-o OUT.scn] [--max-runs N] [--loose] [--quiet]: the smallest scenario found that still fails the same way
  * (sim/shrink.c, tools helper).  Returns 0 (written), 2 (bad input, or the
  * run does not fail), 3 (the bench broke). */
 int cmd_shrink(int argc, char **argv);

@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "err.h"
 #include "scn_write.h"
+#include "swarm.h"
 
 #define SHR_DEFAULT_RUNS 2000
 
@@ -381,7 +382,7 @@ struct shrink_args {
     const char *path, *variant, *out;
     const char **sets;
     size_t nsets;
-    bool have_seed, quiet, loose;
+    bool have_seed, quiet, loose, swarm;
     uint64_t seed;
     int max_runs;
 };
@@ -390,7 +391,7 @@ static int shrink_usage(const char *msg, const char *arg)
 {
     fprintf(stderr, "s3sim shrink: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
     fprintf(stderr, "usage: s3sim shrink FILE --seed N [--variant NAME] [--set KNOB=VALUE]...\n"
-                    "                    [-o OUT.scn] [--max-runs N] [--loose] [--quiet]\n");
+                    "                    [--swarm] [-o OUT.scn] [--max-runs N] [--loose] [--quiet]\n");
     return 2;
 }
 
@@ -412,8 +413,8 @@ static int shrink_parse_args(int argc, char **argv, struct shrink_args *a)
         return 3;
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(k, "--quiet") == 0 || strcmp(k, "--loose") == 0) {
-            *(k[2] == 'q' ? &a->quiet : &a->loose) = true;
+        if (strcmp(k, "--quiet") == 0 || strcmp(k, "--loose") == 0 || strcmp(k, "--swarm") == 0) {
+            *(k[2] == 'q' ? &a->quiet : k[2] == 'l' ? &a->loose : &a->swarm) = true;
             continue;
         }
         if (k[0] != '-') {
@@ -463,8 +464,8 @@ static int shrink_write(const struct shrink_args *a, const struct scn_spec *res,
         free(text);
         return text ? 2 : 3;
     }
-    fprintf(fp, "# shrunk by: s3sim shrink %s --variant %s --seed %" PRIu64 " (%d runs)\n",
-            a->path, a->variant, a->seed, st->runs);
+    fprintf(fp, "# shrunk by: s3sim shrink %s --variant %s --seed %" PRIu64 "%s (%d runs)\n",
+            a->path, a->variant, a->seed, a->swarm ? " --swarm" : "", st->runs);
     for (size_t i = 0; i < a->nsets; i++)
         fprintf(fp, "#   --set %s\n", a->sets[i]);
     fprintf(fp, "# fails as the original: %s\n", st->signature);
@@ -498,6 +499,12 @@ int cmd_shrink(int argc, char **argv)
         goto out;
     }
     spec.seed = a.seed;
+    if (a.swarm && swarm_draw(a.seed, &spec, msg, sizeof msg) != 0) {
+        rc = 3;
+        goto out;
+    }
+    if (a.swarm && !a.quiet)
+        fprintf(stderr, "shrink: --swarm adds: %s\n", msg);
     o.file = a.path;
     o.max_runs = a.max_runs;
     o.loose = a.loose;

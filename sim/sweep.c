@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "err.h"
 #include "scn_write.h"
+#include "swarm.h"
 
 int sweep_rule(const struct sweep_opts *o, int64_t k, struct fs3_rule *rule,
                struct scn_error *err)
@@ -24,9 +25,9 @@ static char *sweep_replay(const struct sweep_opts *o, uint64_t seed, int64_t k)
     char buf[4096];
     size_t n = (size_t)snprintf(buf, sizeof buf,
                                 "build/bin/s3sim sweep %s --variant %s --seed %" PRIu64
-                                " --op %s --effect %s --nth %" PRId64 " --trace",
+                                " --op %s --effect %s --nth %" PRId64 " --trace%s",
                                 o->file, o->variant ? o->variant : "base", seed, o->op,
-                                o->effect, k);
+                                o->effect, k, o->swarm ? " --swarm" : "");
     for (size_t i = 0; i < o->nsets && n < sizeof buf; i++)
         n += (size_t)snprintf(buf + n, sizeof buf - n, " --set %s", o->sets[i]);
     return strdup(buf);
@@ -136,7 +137,7 @@ static int sweep_usage(const char *msg, const char *arg)
     fprintf(stderr, "s3sim sweep: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
     fprintf(stderr, "usage: s3sim sweep FILE [--op OP|any] [--effect EFFECT] [--seed N]\n"
                     "                   [--variant NAME] [--set KNOB=VALUE]... [--nth K]\n"
-                    "                   [--max N] [--trace] [--quiet]\n");
+                    "                   [--max N] [--swarm] [--trace] [--quiet]\n");
     return 2;
 }
 
@@ -164,8 +165,8 @@ static int sweep_parse_args(int argc, char **argv, struct sweep_args *a)
             a->o.trace = stdout;
             continue;
         }
-        if (strcmp(k, "--quiet") == 0) {
-            a->o.quiet = true;
+        if (strcmp(k, "--quiet") == 0 || strcmp(k, "--swarm") == 0) {
+            *(k[2] == 'q' ? &a->o.quiet : &a->o.swarm) = true;
             continue;
         }
         if (k[0] != '-') {
@@ -225,6 +226,12 @@ int cmd_sweep(int argc, char **argv)
     }
     if (a.have_seed)
         spec.seed = a.seed;
+    if (a.o.swarm && swarm_draw(spec.seed, &spec, msg, sizeof msg) != 0) {
+        rc = 3;
+        goto out;
+    }
+    if (a.o.swarm && !a.o.quiet)
+        fprintf(stderr, "sweep: --swarm adds: %s\n", msg);
     rc = sweep_spec(&spec, &a.o, stdout, &st);
     if (rc) {
         fprintf(stderr, "s3sim sweep: %s\n", err_str(rc));

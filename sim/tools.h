@@ -60,6 +60,7 @@ struct sweep_opts {
     int64_t nth;             /* 0: K = 1, 2, ...; else only K = nth */
     int64_t max_runs;        /* 0: no limit */
     bool quiet;              /* print failing runs only */
+    bool swarm;              /* the spec carries the --swarm rules (replay lines) */
     FILE *trace;             /* --trace: trace lines here (NULL: none) */
     const char *const *sets; /* --set KNOB=VALUE, for the replay lines */
     size_t nsets;
