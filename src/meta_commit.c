@@ -123,15 +123,30 @@ static bool all_gone(const struct meta *m, const int64_t *ids, size_t n)
     return n > 0;
 }
 
+/* The request's stream objects: distinct prepared ids (a committed one makes
+ * the request redundant). */
+static int sso_check_sos(struct meta *m, const struct meta_sso_commit *c)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->nsos; i++) {
+        if (c->sos[i].id == c->id)
+            return ERR_INVAL;
+        for (size_t j = 0; j < i; j++)
+            if (c->sos[j].id == c->sos[i].id)
+                return ERR_INVAL;
+        rc = check_new(m, c->sos[i].id, "commit stream object");
+    }
+    return rc;
+}
+
+/* AutoMQ's order: the SSO, then the compacted inputs, then the stream
+ * objects, so that a retried force split (id -1) fails on its inputs
+ * (F06).  Fixed: the stream objects first, so that the retry is redundant. */
 static int sso_validate(struct meta *m, const struct meta_sso_commit *c)
 {
     int rc = check_new(m, c->id, "commit wal object");
-    for (size_t i = 0; rc == 0 && i < c->nsos; i++) {
-        rc = check_new(m, c->sos[i].id, "commit stream object");
-        for (size_t j = 0; rc == 0 && j < i; j++)
-            if (c->sos[j].id == c->sos[i].id || c->sos[i].id == c->id)
-                rc = ERR_INVAL;
-    }
+    if (rc == 0 && !m->mark_not_idempotent)
+        rc = sso_check_sos(m, c);
     if (rc)
         return rc;
     if (!m->mark_not_idempotent && c->id == META_ID_NONE && c->nsos == 0 &&
@@ -143,6 +158,8 @@ static int sso_validate(struct meta *m, const struct meta_sso_commit *c)
         if (o->kind != META_KIND_SSO || o->state != META_COMMITTED || o->id == c->id)
             rc = ERR_NOTFOUND;
     }
+    if (rc == 0 && m->mark_not_idempotent)
+        rc = sso_check_sos(m, c);
     if (rc == 0 && c->ncompacted == 0)
         rc = upload_offsets(m, c, false);
     return rc;

@@ -191,6 +191,10 @@ int obj_tail_parse(const uint8_t *buf, size_t len, uint64_t buf_start, uint64_t 
 
 /* ---- Builder: records -> blocks -> index -> footer, in memory. ------------ */
 
+/* Block cuts count the payload bytes of the block being filled.  AutoMQ's
+ * writer counts the object's running size instead and never resets it
+ * between streams, so its later blocks can be cut earlier (a harmless quirk,
+ * §1.5); objects here are the same format but not always the same blocks. */
 struct obj_builder_conf {
     uint32_t block_size;  /* cut a block once its payload bytes reach this (0: default 512 KiB) */
     uint32_t group_limit; /* regroup index entries up to this many bytes (0: one entry per block) */

@@ -280,6 +280,27 @@ START_TEST(meta_force_split_retry)
 }
 END_TEST
 
+START_TEST(meta_force_split_with_outputs_retry)
+{
+    /* {objectId -1, streamObjects=[n], compacted=[sso]} applied, then retried. */
+    for (int bug = 0; bug < 2; bug++) {
+        struct meta *m = mk(false, bug);
+        int64_t a = prep(m, 1, 0), n;
+        struct meta_so so = {-1, 10, 1, 0, 10, 0};
+        struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = &so, .nsos = 1,
+                                    .compacted = &a, .ncompacted = 1};
+        ck_assert_int_eq(upload(m, 0, a, 0, 10, 1), 0);
+        n = prep(m, 1, 2);
+        so.id = n;
+        ck_assert_int_eq(meta_commit_sso(m, &c, 3), 0);
+        ck_assert_int_eq(state_of(m, n), META_COMMITTED);
+        /* AutoMQ checks the inputs before the outputs: the retry fails. */
+        ck_assert_int_eq(meta_commit_sso(m, &c, 4), bug ? ERR_NOTFOUND : ERR_REDUNDANT);
+        meta_destroy(m);
+    }
+}
+END_TEST
+
 START_TEST(meta_sso_output_of_deleted_stream)
 {
     struct meta *m = mk(false, false);
@@ -802,6 +823,11 @@ START_TEST(meta_sso_request_shape)
     ck_assert_int_eq(meta_commit_sso(m, &c, 1), ERR_INVAL); /* the same id twice */
     sos[1].id = a;
     ck_assert_int_eq(meta_commit_sso(m, &c, 1), ERR_INVAL); /* the SSO's own id */
+    c.nsos = 1;
+    sos[0].id = a;
+    ck_assert_int_eq(meta_commit_sso(m, &c, 1), ERR_INVAL); /* the SSO's own id, first */
+    sos[0].id = a + 1;
+    c.nsos = 2;
     sos[1].id = a + 2;
     c.compacted = &so1;
     c.ncompacted = 1;
@@ -866,6 +892,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_sso_compaction_commit);
     tcase_add_test(tc, meta_sso_compaction_all_or_nothing);
     tcase_add_test(tc, meta_force_split_retry);
+    tcase_add_test(tc, meta_force_split_with_outputs_retry);
     tcase_add_test(tc, meta_sso_output_of_deleted_stream);
     tcase_add_test(tc, meta_sso_replace_attributes);
     tcase_add_test(tc, meta_stream_physical_merge);
