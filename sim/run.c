@@ -15,6 +15,7 @@
 #include "report.h"
 #include "scn.h"
 #include "swarm.h"
+#include "tools.h"
 #include "world.h"
 
 #define RUN_MAX_SEEDS 1000000
@@ -26,6 +27,9 @@ struct run_opts {
     const char *variant;       /* NULL or "all": every variant */
     const char **sets;         /* --set KNOB=VALUE */
     size_t nsets;
+    const char **faults;       /* --fault "FAULT LINE", added before the file's own */
+    struct fs3_rule *rules;    /* the parsed --fault lines */
+    size_t nfaults;
     int jobs;
     const char *report;
     bool report_all;
@@ -64,7 +68,8 @@ static int run_usage(const char *msg, const char *arg)
     fprintf(stderr, "usage: s3sim run FILE|DIR... [--seed N | --seeds A..B] [--variant NAME|all]\n"
                     "                 [--set KNOB=VALUE]... [--mode sim|http] [--swarm] [--jobs N]\n"
                     "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
-                    "       s3sim replay FILE --seed N [--variant NAME]\n");
+                    "                 [--fault \"FAULT LINE\"]...\n"
+                    "       s3sim replay FILE --seed N [--variant NAME] [--fault \"FAULT LINE\"]...\n");
     return 2;
 }
 
@@ -89,7 +94,9 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
     o->mode = "sim";
     o->paths = calloc((size_t)argc, sizeof *o->paths);
     o->sets = calloc((size_t)argc, sizeof *o->sets);
-    if (!o->paths || !o->sets)
+    o->faults = calloc((size_t)argc, sizeof *o->faults);
+    o->rules = calloc((size_t)argc, sizeof *o->rules);
+    if (!o->paths || !o->sets || !o->faults || !o->rules)
         return run_usage("out of memory", NULL);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -118,6 +125,16 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
             if (!v || !strchr(v, '='))
                 return run_usage("--set wants KNOB=VALUE", v);
             o->sets[o->nsets++] = v;
+        } else if (strcmp(a, "--fault") == 0) {
+            struct scn_error e;
+            char msg[1024];
+            if (!v)
+                return run_usage("--fault wants a fault line", NULL);
+            if (scn_parse_fault("--fault", v, &o->rules[o->nfaults], &e)) {
+                fprintf(stderr, "%s\n", scn_error_format(&e, msg, sizeof msg));
+                return 2;
+            }
+            o->faults[o->nfaults++] = v;
         } else if (strcmp(a, "--mode") == 0) {
             if (!v || (strcmp(v, "sim") && strcmp(v, "http")))
                 return run_usage("--mode wants sim or http", v);
@@ -325,6 +342,8 @@ static void job_replay_line(struct run_job *j, const struct run_opts *o)
                      j->file->path, j->variant, j->seed);
     for (size_t i = 0; i < o->nsets && n > 0 && (size_t)n < sizeof buf; i++)
         n += snprintf(buf + n, sizeof buf - (size_t)n, " --set %s", o->sets[i]);
+    for (size_t i = 0; i < o->nfaults && n > 0 && (size_t)n < sizeof buf; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " --fault \"%s\"", o->faults[i]);
     if (o->swarm && n > 0 && (size_t)n < sizeof buf)
         snprintf(buf + n, sizeof buf - (size_t)n, " --swarm");
     j->res.replay = strdup(buf);
@@ -350,6 +369,8 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
         return;
     }
     sp.seed = j->seed;
+    for (size_t i = o->nfaults; i-- > 0;)
+        tools_add_fault(&sp, &o->rules[i], true);
     if (o->swarm) {
         char desc[1024];
         if (swarm_draw(j->seed, &sp, desc, sizeof desc) == 0)
@@ -518,5 +539,7 @@ int cmd_run(int argc, char **argv)
     free(pl.v);
     free(o.paths);
     free(o.sets);
+    free(o.faults);
+    free(o.rules);
     return rc;
 }
