@@ -725,6 +725,78 @@ START_TEST(obj_composite_corrupt)
 }
 END_TEST
 
+/* ---- Fuzz: mutated objects never crash a parser (run under ASan in CI). ---------------- */
+
+static uint64_t fz_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static int fz_rec(void *arg, const struct obj_record *r)
+{
+    /* Touch every payload byte: ASan tells if one lies outside the buffer. */
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < r->len; i++)
+        sum += r->payload[i];
+    *(uint32_t *)arg += sum;
+    return 0;
+}
+
+/* Parses buf[0..len) as a normal object as far as it goes; returns the first error. */
+static int fz_parse_normal(const uint8_t *buf, size_t len)
+{
+    struct obj_index idx;
+    uint32_t sum = 0;
+    int rc = read_index(buf, len, 0, &idx);
+    for (size_t i = 0; rc == 0 && i < idx.n; i++)
+        rc = obj_group_parse(buf + idx.e[i].pos, (size_t)idx.e[i].size, &idx.e[i], 0, fz_rec, &sum);
+    obj_index_free(&idx);
+    return rc;
+}
+
+START_TEST(obj_fuzz_mutations)
+{
+    uint8_t *obj, *comp, *m;
+    size_t olen, clen;
+    uint64_t x = 0x9e3779b97f4a7c15u, retained;
+    int ok = 0, corrupt = 0;
+    build_std(1000, &obj, &olen);
+    comp_build(&comp, &clen, &retained);
+    m = malloc(olen > clen ? olen : clen);
+    for (int it = 0; it < 20000; it++) {
+        bool use_comp = it % 4 == 3;
+        const uint8_t *src = use_comp ? comp : obj;
+        size_t len = use_comp ? clen : olen, flips = 1 + fz_next(&x) % 4;
+        struct cobj c;
+        int rc;
+        memcpy(m, src, len);
+        for (size_t f = 0; f < flips; f++) {
+            size_t at = fz_next(&x) % len;
+            /* Bias towards the structure: the footer, the index, headers. */
+            if (fz_next(&x) % 2)
+                at = len - 1 - fz_next(&x) % (len < 400 ? len : 400);
+            m[at] = (uint8_t)fz_next(&x);
+        }
+        if (fz_next(&x) % 8 == 0)
+            len -= fz_next(&x) % len; /* truncated */
+        rc = use_comp ? cobj_parse(m, len, 0, &c) : fz_parse_normal(m, len);
+        if (use_comp && rc == 0)
+            cobj_free(&c);
+        ck_assert_msg(rc == 0 || rc == ERR_CORRUPT || rc == ERR_INVAL, "iteration %d: rc %d", it, rc);
+        ok += rc == 0;
+        corrupt += rc != 0;
+    }
+    ck_assert_int_gt(corrupt, 10000);
+    ck_assert_int_gt(ok, 0); /* payload-only flips stay valid */
+    free(m);
+    free(obj);
+    free(comp);
+}
+END_TEST
+
 /* ---- Suite. ------------------------------------------------------------------------------- */
 
 static Suite *obj_suite(void)
@@ -752,6 +824,7 @@ static Suite *obj_suite(void)
     tcase_add_test(tc, obj_composite_roundtrip);
     tcase_add_test(tc, obj_composite_writer_rejects);
     tcase_add_test(tc, obj_composite_corrupt);
+    tcase_add_test(tc, obj_fuzz_mutations);
     suite_add_tcase(s, tc);
     return s;
 }
