@@ -439,7 +439,11 @@ static void close_cb(void *arg, int rc)
 int cmp__seal(struct cmp_wout *o)
 {
     struct cmp_job *j = o->job;
-    size_t n = obj_index_regroup(o->e, o->ne, OBJ_GROUP_LIMIT, j->c->conf.int32_guard);
+    /* Groups of up to 1 MiB, but never larger than the cache: a later run
+     * must be able to read any entry of this object within one plan. */
+    uint64_t limit = j->c->conf.lim.cache_size < OBJ_GROUP_LIMIT ? j->c->conf.lim.cache_size
+                                                                 : OBJ_GROUP_LIMIT;
+    size_t n = obj_index_regroup(o->e, o->ne, (uint32_t)limit, j->c->conf.int32_guard);
     size_t len = n * OBJ_ENTRY_SIZE + OBJ_FOOTER_SIZE;
     uint8_t *buf = malloc(len);
     if (!buf)
