@@ -350,8 +350,20 @@ static bool scmp_plan(const struct scmp *s, enum scmp_type t, const struct scmp_
     return false;
 }
 
+/* True when the composite has a link wholly below start: only then can a
+ * rewrite drop anything (otherwise it would rewrite the same composite at
+ * every pass). */
+static bool scmp_has_expired_link(const struct scmp *s, int64_t id, int64_t start)
+{
+    const struct meta_object *o = meta_object_get(s->meta, id);
+    for (size_t i = 0; o && i < o->nlinks; i++)
+        if (o->links[i].end <= start)
+            return true;
+    return false;
+}
+
 /* CLEANUP_V1: the first living object, when it is a composite whose dirty
- * bytes exceed dirty_max, is rewritten alone. */
+ * bytes exceed dirty_max, is rewritten alone (when it has a link to drop). */
 static bool scmp_plan_rewrite(const struct scmp *s, const struct scmp_image *img, int64_t start,
                               size_t *from)
 {
@@ -364,7 +376,7 @@ static bool scmp_plan_rewrite(const struct scmp *s, const struct scmp_image *img
             return false;
         dirty = (double)(start - o->start) / (double)(o->end - o->start) * (double)o->size;
         *from = i;
-        return dirty > (double)s->conf.dirty_max;
+        return dirty > (double)s->conf.dirty_max && scmp_has_expired_link(s, o->id, start);
     }
     return false;
 }

@@ -6,7 +6,11 @@
  *   step every SCMP_MIN_SPACING (1 min):
  *     CLEANUP  every pass: stream objects and composites wholly below the
  *              stream's start offset -> commit {id -1, DEEP_DELETE}, <= 1000
- *              ids a request; then the dirty-composite rewrite (CLEANUP_V1)
+ *              ids a request; then the dirty-composite rewrite (CLEANUP_V1:
+ *              the first living object, a composite whose estimated dirty
+ *              bytes pass 512 MiB and that has a wholly expired link, is
+ *              rewritten alone without it; AutoMQ also rewrites when no link
+ *              can go, which repeats at every pass)
  *     MINOR    every stream.compaction.minor.interval: contiguous normal
  *              objects merged physically by copy-write (UploadPartCopy for
  *              ranges >= the minimum part) into groups of about
@@ -15,6 +19,9 @@
  *              normal members linked with KEEP_DATA, composite members' live
  *              links carried over (the old composite marked DELETE), links
  *              wholly below the start offset deleted from S3 at once
+ *   Not modelled: V0 types, the major filter's "bridge" exception for small
+ *   normal objects between two composites, the pressure MAJOR at 90 % of
+ *   400 000 objects, the initial jitter.
  *   Groups stop at a gap, at the size limit, at 5000 objects, at 10000 parts
  *   (ceil(size / 5 GiB) per object) and when end - group start would pass
  *   INT32_MAX.  Single-object groups are skipped.

@@ -382,6 +382,61 @@ START_TEST(cln_composite_deep_delete)
 }
 END_TEST
 
+/* A composite of n links built from n tiny stream objects (synthetic
+ * index entries: the cleaner reads only the links). */
+static int64_t big_composite(int n)
+{
+    int64_t first = objects(n), id;
+    struct cobj_writer w;
+    struct meta_link *ml = calloc((size_t)n, sizeof *ml);
+    int64_t *srcs = calloc((size_t)n, sizeof *srcs);
+    enum meta_op *ops = calloc((size_t)n, sizeof *ops);
+    uint8_t *buf;
+    size_t len;
+    ck_assert_ptr_nonnull(ml);
+    cobj_writer_init(&w);
+    for (int i = 0; i < n; i++) {
+        struct obj_index_entry e = {1, i, 1, 1, 0, 16};
+        ck_assert_int_eq(cobj_writer_add(&w, first + i, 0, &e, 1), 0);
+        ml[i] = (struct meta_link){first + i, i, i + 1, 16, ""};
+        srcs[i] = first + i;
+        ops[i] = META_OP_KEEP_DATA;
+    }
+    ck_assert_int_eq(cobj_writer_finish(&w, &buf, &len), 0);
+    cobj_writer_free(&w);
+    ck_assert_int_eq(meta_prepare(M, 1, ENV_USEC_PER_HOUR, 0, &id), 0);
+    put(meta_object_get(M, id)->key, buf, len);
+    free(buf);
+    {
+        struct meta_stream_commit c = {.id = id, .size = 16 * n,
+                                       .attributes = META_ATTR_TYPE_COMPOSITE, .stream = 1,
+                                       .epoch = -1, .start = 0, .end = n, .sources = srcs,
+                                       .ops = ops, .nsources = (size_t)n, .links = ml,
+                                       .nlinks = (size_t)n};
+        ck_assert_int_eq(meta_commit_stream(M, &c, 0), 0);
+    }
+    free(ml);
+    free(srcs);
+    free(ops);
+    return id;
+}
+
+/* Links are deleted in DeleteObjects of at most 1000 keys, then the composite. */
+START_TEST(cln_deep_delete_batches_links)
+{
+    int64_t id = big_composite(2500);
+    ck_assert_uint_eq(fs3_nkeys(S), 2501);
+    start();
+    ck_assert_int_eq(meta_stream_delete(M, 1, 0), 0);
+    tenv_run_until(&T, 3 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+    ck_assert_uint_le(MAX_KEYS, 1000);
+    ck_assert_int_eq(DEL_MANY, 3);
+    ck_assert_int_eq(DEL_ONE, 1);
+}
+END_TEST
+
 /* The composite's own key is already gone (an earlier attempt): success. */
 START_TEST(cln_composite_404_is_success)
 {
@@ -592,6 +647,7 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_partial_failures);
     tcase_add_test(tc, cln_stuck_key_blocks_nothing);
     tcase_add_test(tc, cln_composite_deep_delete);
+    tcase_add_test(tc, cln_deep_delete_batches_links);
     tcase_add_test(tc, cln_composite_404_is_success);
     tcase_add_test(tc, cln_composite_404_field_bug_retries_forever);
     tcase_add_test(tc, cln_delete_missing_404);

@@ -284,6 +284,32 @@ START_TEST(scmp_major_carries_links)
 }
 END_TEST
 
+/* CLEANUP_V1: a composite whose dirty bytes pass the threshold is rewritten
+ * alone, without its fully expired links. */
+START_TEST(scmp_cleanup_rewrites_dirty_composite)
+{
+    int64_t a = normal(0, 10), comp;
+    char akey[OBJ_KEY_MAX];
+    normal(10, 20);
+    snprintf(akey, sizeof akey, "%s", meta_object_get(M, a)->key);
+    CONF.dirty_max = 1;
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    comp = meta_next_id(M) - 1;
+    ck_assert_int_eq(meta_object_get(M, comp)->kind, META_KIND_COMPOSITE);
+    ck_assert_int_eq(meta_trim(M, 1, 12), 0);
+    tenv_run_until(&T, 2 * MIN); /* the passes of 1m and 2m: cleanup type */
+    settle();
+    ck_assert_int_eq(meta_object_get(M, comp)->state, META_MARKED);
+    ck_assert_int_eq(meta_object_get(M, meta_next_id(M) - 1)->kind, META_KIND_COMPOSITE);
+    ck_assert_uint_eq(meta_object_get(M, meta_next_id(M) - 1)->nlinks, 1);
+    ck_assert(!fs3_key_exists(S, akey, NULL));
+    ck_assert_uint_eq(scmp_stats(C)->composites, 2);
+    read_back(12, 20);
+}
+END_TEST
+
 /* An input destroyed while the group is being built: the fixed engine drops
  * the step before the commit and marks its output; no controller warning. */
 static int64_t stale_run(bool verify)
@@ -406,6 +432,7 @@ static Suite *scmp_suite(void)
     tcase_add_test(tc, scmp_minor_merges_by_copy);
     tcase_add_test(tc, scmp_minor_skips_trimmed_blocks);
     tcase_add_test(tc, scmp_major_carries_links);
+    tcase_add_test(tc, scmp_cleanup_rewrites_dirty_composite);
     tcase_add_test(tc, scmp_verify_drops_stale_inputs);
     tcase_add_test(tc, scmp_no_verify_field_bug);
     tcase_add_test(tc, scmp_grouping_limits);
