@@ -5,7 +5,11 @@
 #include "http.h"
 #include "sigv4.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <curl/curl.h>
@@ -527,6 +531,71 @@ START_TEST(http_faults_seen_by_the_client)
 }
 END_TEST
 
+/* Sends raw bytes on a fresh connection; returns the status of the answer
+ * (0 when the server closed the connection without one). */
+static int raw(const char *req, size_t len)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)fs3_http_port(srv))};
+    char buf[4096];
+    int fd = socket(AF_INET, SOCK_STREAM, 0), status = 0;
+    ssize_t n, got = 0;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    for (size_t off = 0; off < len; off += (size_t)n) {
+        n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+    }
+    shutdown(fd, SHUT_WR);
+    while (got < (ssize_t)sizeof buf - 1 &&
+           (n = recv(fd, buf + got, sizeof buf - 1 - (size_t)got, 0)) > 0)
+        got += n;
+    buf[got > 0 ? got : 0] = '\0';
+    close(fd);
+    if (got > 12 && strncmp(buf, "HTTP/1.", 7) == 0)
+        status = atoi(buf + 9);
+    return status;
+}
+
+START_TEST(http_garbage_never_crashes)
+{
+    struct fs3_http_config cfg = {0};
+    char *big = malloc(300000);
+    cfg.threads = 2;
+    ck_assert_int_eq(fs3_http_start(&cfg, &srv), 0); /* no authentication */
+    snprintf(host, sizeof host, "127.0.0.1:%d", fs3_http_port(srv));
+    ck_assert_int_eq(fs3_http_create_bucket(srv, "bk8"), 0);
+    const char *cases[] = {
+        "GARBAGE\r\n\r\n",
+        "GET /bk8/%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "PUT /bk8/k HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n",
+        "PUT /bk8/k HTTP/1.1\r\nHost: x\r\nContent-Encoding: aws-chunked\r\n"
+        "Content-Length: 30\r\n\r\nfffffffffffffffffff\r\nabcdefgh\r\n",
+        "POST /bk8/k?uploadId=x HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n<<<<>>>>>",
+        "GET /bk8?list-type=2&max-keys=-1 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /bk8/k HTTP/1.1\r\nHost: x\r\nRange: bytes=9-2\r\n\r\n",
+        "DELETE /bk8/k?uploadId HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int st = raw(cases[i], strlen(cases[i]));
+        ck_assert_msg(st == 0 || st >= 400, "case %zu answered %d", i, st);
+    }
+    /* A header far over the connection memory limit. */
+    memcpy(big, "GET /bk8/k HTTP/1.1\r\nHost: x\r\nX-Big: ", 37);
+    memset(big + 37, 'a', 300000 - 41);
+    memcpy(big + 300000 - 4, "\r\n\r\n", 4);
+    int st = raw(big, 300000);
+    ck_assert_msg(st == 0 || st >= 400, "big header answered %d", st);
+    free(big);
+    /* The server still serves. */
+    ck_assert_int_eq(raw("PUT /bk8/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok", 54),
+                     200);
+    ck_assert_int_eq(raw("GET /bk8/ok HTTP/1.1\r\nHost: x\r\n\r\n", 33), 200);
+    stop();
+}
+END_TEST
+
 /* --- suite ----------------------------------------------------------------- */
 
 int main(void)
@@ -542,6 +611,7 @@ int main(void)
     tcase_add_test(tc, http_multipart_copy_delete_many);
     tcase_add_test(tc, http_malformed_requests);
     tcase_add_test(tc, http_faults_seen_by_the_client);
+    tcase_add_test(tc, http_garbage_never_crashes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
