@@ -82,6 +82,34 @@ static void rpt_add_row(struct rpt_svg *s, int *slot, const char *name)
     s->nrows++;
 }
 
+/* Groups the event indices by row (a counting sort): row k's events are
+ * order[rows[k].first ..], in their original order. */
+static int rpt_svg_group(struct rpt_svg *s)
+{
+    const struct run_result *r = s->r;
+    size_t count[S3_OP_COUNT + RUN_LANE_COUNT] = {0}, pos[S3_OP_COUNT + RUN_LANE_COUNT], acc = 0;
+
+    s->order = malloc((r->nevents ? r->nevents : 1) * sizeof *s->order);
+    if (!s->order)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < r->nevents; i++) {
+        int row = rpt_row_of(s, &r->events[i]);
+        if (row >= 0)
+            count[row]++;
+    }
+    for (int k = 0; k < s->nrows; k++) {
+        s->rows[k].first = pos[k] = acc;
+        s->rows[k].n = count[k];
+        acc += count[k];
+    }
+    for (size_t i = 0; i < r->nevents; i++) {
+        int row = rpt_row_of(s, &r->events[i]);
+        if (row >= 0)
+            s->order[pos[row]++] = i;
+    }
+    return 0;
+}
+
 /* Chooses the rows and the time range, and groups the events by row. */
 static int rpt_svg_layout(struct rpt_svg *s)
 {
@@ -92,7 +120,6 @@ static int rpt_svg_layout(struct rpt_svg *s)
         "cleaner", "crashes",     "wait events",    "actions"};
     const struct run_result *r = s->r;
     bool op_used[S3_OP_COUNT] = {false}, lane_used[RUN_LANE_COUNT] = {false};
-    size_t count[S3_OP_COUNT + RUN_LANE_COUNT] = {0}, pos[S3_OP_COUNT + RUN_LANE_COUNT];
 
     s->tmax = r->vtime_us > r->last_progress_us ? r->vtime_us : r->last_progress_us;
     for (size_t i = 0; i < r->nevents; i++) {
@@ -124,27 +151,7 @@ static int rpt_svg_layout(struct rpt_svg *s)
         if (lane_used[l])
             rpt_add_row(s, &s->lane_row[l], names[l]);
     s->nwait_rows = r->nwaits > RPT_MAX_WAIT_ROWS ? RPT_MAX_WAIT_ROWS + 1 : (int)r->nwaits;
-
-    s->order = malloc((r->nevents ? r->nevents : 1) * sizeof *s->order);
-    if (!s->order)
-        return ERR_NOMEM;
-    for (size_t i = 0; i < r->nevents; i++) {
-        int row = rpt_row_of(s, &r->events[i]);
-        if (row >= 0)
-            count[row]++;
-    }
-    size_t acc = 0;
-    for (int k = 0; k < s->nrows; k++) {
-        s->rows[k].first = pos[k] = acc;
-        s->rows[k].n = count[k];
-        acc += count[k];
-    }
-    for (size_t i = 0; i < r->nevents; i++) {
-        int row = rpt_row_of(s, &r->events[i]);
-        if (row >= 0)
-            s->order[pos[row]++] = i;
-    }
-    return 0;
+    return rpt_svg_group(s);
 }
 
 /* ---- marks -------------------------------------------------------------- */
