@@ -138,6 +138,14 @@ bool hr_result_failed(struct hr_req *r, const struct s3_result *res)
 
 /* --- request parsing -------------------------------------------------------- */
 
+static int hr_hex(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 /* Decodes %XX (and '+' as a space, as forms do) in place; false on a bad escape. */
 static bool hr_unescape(char *s)
 {
@@ -146,11 +154,7 @@ static bool hr_unescape(char *s)
         if (*s == '%') {
             int v = 0;
             for (int i = 1; i <= 2; i++) {
-                char c = s[i];
-                int d = c >= '0' && c <= '9'   ? c - '0'
-                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                               : -1;
+                int d = hr_hex(s[i]);
                 if (d < 0)
                     return false;
                 v = v * 16 + d;
@@ -292,9 +296,8 @@ static int hr_verify(struct hr_req *r, struct fs3_sig_input *in, const char *wan
         bool ok = true;
         for (char *p = dec, *w = dec;; p++) { /* decode in place, strictly */
             if (*p == '%') {
-                int hi = p[1] ? (p[1] >= 'A' ? (p[1] & ~32) - 'A' + 10 : p[1] - '0') : -1;
-                int lo = p[1] && p[2] ? (p[2] >= 'A' ? (p[2] & ~32) - 'A' + 10 : p[2] - '0') : -1;
-                ok = ok && hi >= 0 && hi < 16 && lo >= 0 && lo < 16;
+                int hi = hr_hex(p[1]), lo = hi >= 0 ? hr_hex(p[2]) : -1;
+                ok = ok && hi >= 0 && lo >= 0;
                 *w++ = (char)(ok ? hi * 16 + lo : 0);
                 p += ok ? 2 : 0;
             } else if ((*w++ = *p) == '\0') {
