@@ -27,6 +27,7 @@ static const char rpt_css[] =
     "th{background:#f0f0f0;white-space:nowrap}table.sortable th{cursor:pointer}\n"
     "table.sortable th:after{content:' \\2195';color:#aaa;font-size:10px}\n"
     "table.runs td{white-space:nowrap}table.runs td.why{white-space:normal;min-width:20em}\n"
+    "table.runs td.file{white-space:normal;word-break:break-all;min-width:12em}\n"
     ".PASS{color:#176f2c;font-weight:bold}.FAIL,.ERROR{color:#b00020;font-weight:bold}\n"
     "tr.bad td{background:#fde8e8}td.num{text-align:right}\n"
     "pre{background:#f6f6f6;padding:6px;overflow-x:auto;white-space:pre-wrap}\n"
@@ -98,9 +99,9 @@ static void rpt_run_row(FILE *f, const struct run_result *r, size_t idx, bool li
     fprintf(f, "<td><code>%s</code></td>", rpt_trace_hex(b, 13, r));
     fputs("<td class=\"why\">", f);
     rpt_xml_str(f, r->summary, false);
-    fputs("</td>", f);
-    rpt_td(f, r->file);
-    fputs("</tr>\n", f);
+    fputs("</td><td class=\"file\">", f);
+    rpt_xml_str(f, r->file, false);
+    fputs("</td></tr>\n", f);
 }
 
 /* The runs table: failing runs first, each group in run order. */
