@@ -2,9 +2,14 @@
  * eng.c - the engine facade (eng.h): one broker side and one controller
  * side over one metadata store.
  *
- *   broker:     s3c client -> wr_ctx (writers) -> wal (uploads); later the
- *               SSO compaction, the stream object compaction
- *   controller: the cleaner (its own client), crashed and restarted in place
+ *   broker:     s3c client -> wr_ctx (writers) -> wal (uploads); the SSO
+ *               compaction (cmp.h) on the same client; the stream object
+ *               compaction (scmp.h, its own client), crashed and restarted
+ *               in place
+ *   controller: the cleaner (cln.h, its own client), crashed and restarted
+ *               in place
+ *   every client sees S3 through the cleaner's upload ledger, so that TTL
+ *   expiry can abort the multipart uploads a crashed broker left open
  *   reads:      reader.h over their own s3c client, so that a broker
  *               crash does not cut the no-data-loss read-back
  *

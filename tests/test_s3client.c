@@ -779,6 +779,41 @@ START_TEST(s3client_no_attempt_timeout_waits)
 }
 END_TEST
 
+START_TEST(s3client_delete_many_cancel_and_free)
+{
+    static const char *keys[1500];
+    static char names[1500][8];
+    struct s3_req req, req2;
+    struct got g, g2;
+    CONF.permits = 1;
+    client();
+    for (int i = 0; i < 1500; i++) {
+        snprintf(names[i], sizeof names[i], "k%d", i);
+        keys[i] = names[i];
+    }
+    memset(&req, 0, sizeof req);
+    memset(&g, 0, sizeof g);
+    req.keys = keys;
+    req.nkeys = 1500;
+    ck_assert_int_eq(s3_delete_many(s3c_ops(C), &req, got_cb, &g), 0);
+    ck_assert_int_eq(M.nrec, 1); /* the second call waits for the permit */
+    ck_assert_int_eq(s3c_pending(C), 1);
+    s3_cancel(s3c_ops(C), &req);
+    ck_assert_int_eq(M.cancels, 1);
+    ck_assert_int_eq(s3c_pending(C), 0);
+    ck_assert_int_eq(E.waits.n, 0);
+    req2 = req;
+    memset(&g2, 0, sizeof g2);
+    ck_assert_int_eq(s3_delete_many(s3c_ops(C), &req2, got_cb, &g2), 0);
+    s3c_free(C);
+    C = NULL;
+    clenv_run(&E, 100);
+    ck_assert_int_eq(g.n + g2.n, 0);
+    ck_assert_int_eq(M.inflight, 0);
+    ck_assert_int_eq(E.waits.n, 0);
+}
+END_TEST
+
 static Suite *s3client_suite(void)
 {
     Suite *s = suite_create("s3client");
@@ -811,6 +846,7 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_free_with_calls_in_flight);
     tcase_add_test(tc, s3client_conf_from_knobs);
     tcase_add_test(tc, s3client_no_attempt_timeout_waits);
+    tcase_add_test(tc, s3client_delete_many_cancel_and_free);
     suite_add_tcase(s, tc);
     return s;
 }
