@@ -451,12 +451,15 @@ static void run_start_cb(void *arg)
     if (c->run || !(r = calloc(1, sizeof *r)))
         return;
     c->run = r;
-    r->no = ++c->runs;
+    /* Runs are numbered by the engine's counter, which survives a crash, so
+     * that "compaction run 3" names one run in the whole log. */
+    if (c->metrics)
+        c->metrics->sso_runs++;
+    c->runs = c->metrics ? c->metrics->sso_runs : c->runs + 1;
+    r->no = c->runs;
     r->force = c->queued_force;
     c->queued_force = false;
     r->started = env_now(c->env);
-    if (c->metrics)
-        c->metrics->sso_runs++;
     env_cancel(c->env, c->timer);
     c->timer = 0;
     if (run_select(c, r) < 0) {

@@ -206,7 +206,8 @@ int cmp_compact_now(struct cmp *c, bool force);
 /* True when no run is in progress or queued (idle timers do not count). */
 bool cmp_idle(const struct cmp *c);
 
-/* Number of the run in progress, or of the last run (0: none yet). */
+/* Number of the run in progress, or of the last run (0: none yet); the engine's
+ * sso_runs counter when deps.metrics is given, so that numbers survive a crash. */
 uint64_t cmp_run_number(const struct cmp *c);
 
 #endif /* S3SIM_CMP_H */
