@@ -220,7 +220,9 @@ START_TEST(reader_tail_reread)
 }
 END_TEST
 
-START_TEST(reader_composite)
+/* A composite of two stream objects of stream 3 ([0, 30) and [30, 60)); returns
+ * its id and the first link's id. */
+static int64_t mk_composite(int64_t *link0)
 {
     int64_t l1 = sobj(3, 0, 30, 100), l2 = sobj(3, 30, 60, 100), id, src[2] = {l1, l2};
     enum meta_op ops[2] = {META_OP_KEEP_DATA, META_OP_KEEP_DATA};
@@ -228,7 +230,6 @@ START_TEST(reader_composite)
     struct cobj_writer w;
     uint8_t *buf;
     size_t len;
-    struct got g;
     struct meta_stream_commit c = {.attributes = META_ATTR_TYPE_COMPOSITE, .stream = 3,
                                    .epoch = -1, .start = 0, .end = 60, .sources = src,
                                    .ops = ops, .nsources = 2, .links = links, .nlinks = 2};
@@ -254,11 +255,38 @@ START_TEST(reader_composite)
     ck_assert_int_eq(meta_commit_stream(M, &c, 1), 0);
     cobj_writer_free(&w);
     free(buf);
+    *link0 = l1;
+    return id;
+}
+
+START_TEST(reader_composite)
+{
+    int64_t l1;
+    struct got g;
+    mk_composite(&l1);
     g = read_range(&COUNT, 0, 3, 10, 50);
     ck_assert_int_eq(g.rc, 0);
     ck_assert_int_eq(g.n, 40);
     ck_assert_int_eq(g.bad, 0);
     ck_assert_int_eq(GETS, 3); /* the composite whole, one run per link */
+}
+END_TEST
+
+START_TEST(reader_composite_link_missing)
+{
+    int64_t l1;
+    char key[OBJ_KEY_MAX];
+    struct got g;
+    mk_composite(&l1);
+    ck_assert_int_eq(obj_key(l1, NS, key, sizeof key), 0);
+    ck_assert_int_eq(fs3_remove(S, key), 0); /* race-delete target=linked */
+    g = read_range(&COUNT, 0, 3, 0, 60);
+    ck_assert_int_eq(g.rc, ERR_NOTFOUND);
+    ck_assert_int_eq(g.at, 0);
+    ck_assert_int_eq(GETS, 6); /* (composite + link) x 3 */
+    g = read_range(&COUNT, 0, 3, 30, 60); /* the other link still reads */
+    ck_assert_int_eq(g.rc, 0);
+    ck_assert_int_eq(g.n, 30);
 }
 END_TEST
 
@@ -553,6 +581,7 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, reader_max_read_splits_runs);
     tcase_add_test(tc, reader_tail_reread);
     tcase_add_test(tc, reader_composite);
+    tcase_add_test(tc, reader_composite_link_missing);
     tcase_add_test(tc, reader_missing_key_retries_then_fails);
     tcase_add_test(tc, reader_short_body_is_read_again);
     tcase_add_test(tc, reader_s3_error_fails);
