@@ -232,6 +232,12 @@ struct meta_sso_commit {
  * objects become COMMITTED; stream objects of streams deleted meanwhile are
  * marked DEEP_DELETE at once; compacted SSOs are marked; uploads advance
  * stream end offsets.  compacted == [id] only rewrites the attributes.
+ * Order of the checks: the SSO, the stream objects, then the inputs (an id
+ * -1 request with no stream objects whose inputs are all marked or gone is
+ * ERR_REDUNDANT).  Under mark_not_idempotent, AutoMQ's order: the SSO, the
+ * inputs, then the stream objects, so a retried force split fails with
+ * ERR_NOTFOUND (F06).  ERR_INVAL: a malformed request (id -1 with ranges,
+ * empty ranges, an id listed twice).
  */
 int meta_commit_sso(struct meta *m, const struct meta_sso_commit *c, int64_t now);
 
