@@ -365,6 +365,8 @@ static enum MHD_Result hr_respond(struct hr_req *r)
     return ret;
 }
 
+static enum MHD_Result hr_respond(struct hr_req *r);
+
 /* --- the access handler ---------------------------------------------------- */
 
 static enum MHD_Result hr_first_call(struct hr_req *r, struct MHD_Connection *conn,
@@ -375,8 +377,13 @@ static enum MHD_Result hr_first_call(struct hr_req *r, struct MHD_Connection *co
     r->method = method;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, hr_collect_header, r);
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > r->srv->cfg.max_body)
+    if (cl && strtoull(cl, NULL, 10) > r->srv->cfg.max_body) {
+        /* Answer before the body: MHD sends it and closes the connection. */
         r->body_too_big = true;
+        r->state = HR_DONE;
+        hr_error(r, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+        return hr_respond(r);
+    }
     r->state = HR_BODY;
     return MHD_YES;
 }

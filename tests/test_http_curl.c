@@ -238,7 +238,7 @@ START_TEST(s3_curl_faults_map_to_results)
     };
     struct out o;
     rules[3].code = S3E_INTERNAL_ERROR;
-    setup_with(rules, 4, 400, false);
+    setup_with(rules, 4, 1500, false);
     struct s3_req put = {.key = "reset", .body = (const uint8_t *)"0123456789", .body_len = 10};
     call(S3_OP_PUT, &put, &o);
     expect_ok(&o);
