@@ -306,11 +306,19 @@ static uint64_t scmp_parts(int64_t size)
     return ((uint64_t)size + SCMP_PART_MAX - 1) / SCMP_PART_MAX;
 }
 
-static bool scmp_takes(const struct scmp *s, enum scmp_type t, const struct scmp_obj *o)
+/* Major takes composites, normal objects of at least the minor size, and a
+ * smaller normal object that bridges two contiguous composites (#3476). */
+static bool scmp_takes(const struct scmp *s, enum scmp_type t, const struct scmp_image *img,
+                       size_t j)
 {
+    const struct scmp_obj *o = &img->v[j];
     if (t == SCMP_MINOR)
         return o->kind == META_KIND_STREAM;
-    return o->kind == META_KIND_COMPOSITE || (uint64_t)o->size >= s->conf.minor_size;
+    if (o->kind == META_KIND_COMPOSITE || (uint64_t)o->size >= s->conf.minor_size)
+        return true;
+    return j > 0 && j + 1 < img->n && img->v[j - 1].kind == META_KIND_COMPOSITE &&
+           img->v[j + 1].kind == META_KIND_COMPOSITE && img->v[j - 1].end == o->start &&
+           o->end == img->v[j + 1].start;
 }
 
 /* The first group of at least two living objects of type t in img:
@@ -327,7 +335,7 @@ static bool scmp_plan(const struct scmp *s, enum scmp_type t, const struct scmp_
             const struct scmp_obj *o = &img->v[j];
             bool soft_full = t == SCMP_MINOR && size >= s->conf.minor_size;
             bool hard_full = t == SCMP_MAJOR && size + (uint64_t)o->size > s->conf.max_size;
-            if (o->end <= start || !scmp_takes(s, t, o))
+            if (o->end <= start || !scmp_takes(s, t, img, j))
                 break;
             if (k && (o->start != next || soft_full || hard_full || k >= SCMP_MAX_GROUP ||
                       parts + scmp_parts(o->size) > SCMP_MAX_PARTS ||

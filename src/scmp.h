@@ -18,10 +18,11 @@
  *     MAJOR    every stream.compaction.major.interval: composite objects:
  *              normal members linked with KEEP_DATA, composite members' live
  *              links carried over (the old composite marked DELETE), links
- *              wholly below the start offset deleted from S3 at once
- *   Not modelled: V0 types, the major filter's "bridge" exception for small
- *   normal objects between two composites, the pressure MAJOR at 90 % of
- *   400 000 objects, the initial jitter.
+ *              wholly below the start offset deleted from S3 at once; a
+ *              normal object smaller than the minor size joins only when it
+ *              bridges two contiguous composites (#3476)
+ *   Not modelled: V0 types, the pressure MAJOR at 90 % of 400 000 objects,
+ *   the initial jitter.
  *   Groups stop at a gap, at the size limit, at 5000 objects, at 10000 parts
  *   (ceil(size / 5 GiB) per object) and when end - group start would pass
  *   INT32_MAX.  Single-object groups are skipped.

@@ -284,6 +284,35 @@ START_TEST(scmp_major_carries_links)
 }
 END_TEST
 
+/* A normal object smaller than the minor size is left out of major groups,
+ * unless it bridges two contiguous composites (#3476). */
+START_TEST(scmp_major_bridge)
+{
+    int64_t small;
+    const struct meta_object *o;
+    normal(0, 10);
+    normal(10, 20);
+    CONF.minor_size = 500; /* the 10-record objects are above, a 1-record one below */
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    small = normal(20, 21);
+    normal(21, 30);
+    normal(30, 40);
+    /* [21, 40) is linked first (small is left out: its neighbour is not a
+     * composite yet); the next group of the same pass has small bridging. */
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->composites, 3);
+    ck_assert_uint_eq(counts().composite, 1);
+    ck_assert_ptr_null(meta_object_get(M, small)); /* linked with KEEP_DATA */
+    o = meta_object_get(M, meta_next_id(M) - 1);
+    ck_assert_int_eq(o->kind, META_KIND_COMPOSITE);
+    ck_assert_uint_eq(o->nlinks, 5);
+    read_back(0, 40);
+}
+END_TEST
+
 /* CLEANUP_V1: a composite whose dirty bytes pass the threshold is rewritten
  * alone, without its fully expired links. */
 START_TEST(scmp_cleanup_rewrites_dirty_composite)
@@ -432,6 +461,7 @@ static Suite *scmp_suite(void)
     tcase_add_test(tc, scmp_minor_merges_by_copy);
     tcase_add_test(tc, scmp_minor_skips_trimmed_blocks);
     tcase_add_test(tc, scmp_major_carries_links);
+    tcase_add_test(tc, scmp_major_bridge);
     tcase_add_test(tc, scmp_cleanup_rewrites_dirty_composite);
     tcase_add_test(tc, scmp_verify_drops_stale_inputs);
     tcase_add_test(tc, scmp_no_verify_field_bug);
