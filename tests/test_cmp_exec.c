@@ -593,6 +593,38 @@ START_TEST(cmp_exec_crash_mid_run)
 }
 END_TEST
 
+START_TEST(cmp_exec_commit_rejected_commits_nothing)
+{
+    /* An input is marked behind the compactor's back while it reads: the
+     * controller rejects the commit; the outputs stay prepared (TTL), every
+     * writer and buffer is released. */
+    int64_t a = sso2(10, 10), b = sso2(10, 10);
+    struct fs3_rule r;
+    fs3_rule_init(&r);
+    r.op = S3_OP_GET;
+    r.match = FS3_MATCH_AFTER;
+    r.n = 2;
+    r.effect = FS3_EFF_DELAY;
+    r.delay_us = 3 * SEC;
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+    start();
+    ck_assert_int_eq(cmp_compact_now(C, false), 0);
+    run_for(1 * SEC);
+    enum meta_op op = META_OP_DELETE;
+    ck_assert_int_eq(meta_mark(M, &b, &op, 1, E.now), 0);
+    run_for(30 * MIN);
+    ck_assert_uint_eq(MET.sso_failures, 1);
+    ck_assert_uint_eq(MET.sso_commits, 0);
+    ck_assert_int_eq(state_of(a), META_COMMITTED);
+    struct counts c = counts();
+    ck_assert_int_eq(c.sso, 1);
+    ck_assert_int_eq(c.prepared, 1);
+    ck_assert_uint_eq(MEM.now, 0);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert(cmp_idle(C));
+}
+END_TEST
+
 START_TEST(cmp_exec_schedule)
 {
     knob("s3.stream.set.object.compaction.interval.minutes", "5");
@@ -640,6 +672,7 @@ static Suite *cmp_exec_suite(void)
     tcase_add_test(te, cmp_exec_trim_and_deleted_streams);
     tcase_add_test(te, cmp_exec_stream_deleted_during_run);
     tcase_add_test(te, cmp_exec_crash_mid_run);
+    tcase_add_test(te, cmp_exec_commit_rejected_commits_nothing);
     tcase_add_test(te, cmp_exec_schedule);
     suite_add_tcase(s, te);
     return s;
