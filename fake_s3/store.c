@@ -601,6 +601,7 @@ static int fs3_exec_list(struct fs3 *s, const struct s3_req *req, int64_t as_of,
             cap *= 2;
         }
         struct s3_list_entry *le = &res->entries[res->nentries];
+        memset(le, 0, sizeof *le);
         if (!(le->key = strdup(s->sorted[i]->h.key)))
             return ERR_NOMEM;
         res->nentries++;
@@ -617,7 +618,8 @@ int fs3_validate(const struct s3_req *req)
     if (!req || !req->cb || (unsigned)req->op >= S3_OP_COUNT)
         return ERR_INVAL;
     switch (req->op) {
-    case S3_OP_LIST: return 0;
+    case S3_OP_LIST:
+    case S3_OP_LIST_UPLOADS: return 0;
     case S3_OP_DELETE_MANY:
         if (req->nkeys && !req->keys)
             return ERR_INVAL;

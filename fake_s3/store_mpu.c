@@ -291,6 +291,60 @@ static int fs3_mpu_abort(struct fs3 *s, const struct s3_req *req, struct s3_resu
     return 0;
 }
 
+static int fs3_upload_cmp(const void *a, const void *b);
+
+/* ListMultipartUploads: open uploads whose key starts with the prefix, by
+ * (key, upload id), max_keys (1000) a page.  The token is the upload id of
+ * the last upload of the previous page; if that upload is gone meanwhile, the
+ * listing starts again from the first (a repeat is harmless to callers that
+ * abort what they find). */
+static int fs3_list_uploads(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    const char *prefix = req->prefix ? req->prefix : "";
+    size_t plen = strlen(prefix), n = 0, start = 0;
+    size_t max = req->max_keys > 0 && req->max_keys < 1000 ? (size_t)req->max_keys : 1000;
+    struct fs3_upload **a = malloc((s->uploads.n ? s->uploads.n : 1) * sizeof *a);
+    int rc = 0;
+    if (!a)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < s->uploads.cap; i++) {
+        struct fs3_upload *u = (struct fs3_upload *)s->uploads.slots[i];
+        if (u && strncmp(u->key, prefix, plen) == 0)
+            a[n++] = u;
+    }
+    qsort(a, n, sizeof *a, fs3_upload_cmp);
+    for (size_t i = 0; req->token && *req->token && i < n; i++)
+        if (strcmp(a[i]->id, req->token) == 0)
+            start = i + 1;
+    res->entries = calloc(max, sizeof *res->entries);
+    if (!res->entries)
+        rc = ERR_NOMEM;
+    for (size_t i = start; rc == 0 && i < n; i++) {
+        struct s3_list_entry *le;
+        if (res->nentries == max) {
+            res->truncated = true;
+            snprintf(res->next_token, sizeof res->next_token, "%s", a[i - 1]->id);
+            break;
+        }
+        le = &res->entries[res->nentries];
+        le->key = strdup(a[i]->key);
+        le->upload_id = strdup(a[i]->id);
+        if (!le->key || !le->upload_id) {
+            free(le->key);
+            free(le->upload_id);
+            le->key = le->upload_id = NULL;
+            rc = ERR_NOMEM;
+            break;
+        }
+        res->nentries++;
+    }
+    free(a);
+    if (rc)
+        return rc;
+    res->status = 200;
+    return 0;
+}
+
 int fs3_exec_mpu(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
 {
     switch (req->op) {
@@ -299,6 +353,7 @@ int fs3_exec_mpu(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
     case S3_OP_MPU_COPY: return fs3_mpu_copy(s, req, res);
     case S3_OP_MPU_COMPLETE: return fs3_mpu_complete(s, req, res);
     case S3_OP_MPU_ABORT: return fs3_mpu_abort(s, req, res);
+    case S3_OP_LIST_UPLOADS: return fs3_list_uploads(s, req, res);
     default: break;
     }
     return ERR_INVAL;

@@ -10,7 +10,7 @@
 
 #define SCN_OPS_LIST                                                                               \
     "get, head, put, list, delete, delete-many, mpu-create, mpu-part, mpu-copy, mpu-complete, "    \
-    "mpu-abort, any"
+    "mpu-abort, list-uploads, any"
 #define SCN_EFFECTS_LIST "status=CODE, timeout, lost, stall, delay=D, partial, stale=D, reset"
 
 /* ---- small parts ------------------------------------------------------------------ */

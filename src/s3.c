@@ -166,8 +166,10 @@ void s3_result_cleanup(struct s3_result *res)
     free(res->body);
     res->body = NULL;
     res->body_len = 0;
-    for (size_t i = 0; i < res->nentries; i++)
+    for (size_t i = 0; i < res->nentries; i++) {
         free(res->entries[i].key);
+        free(res->entries[i].upload_id);
+    }
     free(res->entries);
     res->entries = NULL;
     res->nentries = 0;

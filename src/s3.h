@@ -44,7 +44,8 @@
     X(S3_OP_MPU_PART, "mpu-part")                                              \
     X(S3_OP_MPU_COPY, "mpu-copy")                                              \
     X(S3_OP_MPU_COMPLETE, "mpu-complete")                                      \
-    X(S3_OP_MPU_ABORT, "mpu-abort")
+    X(S3_OP_MPU_ABORT, "mpu-abort")                                            \
+    X(S3_OP_LIST_UPLOADS, "list-uploads")
 
 enum s3_op {
 #define S3_OP_ENUM_(e, s) e,
@@ -156,6 +157,7 @@ struct s3_list_entry {
     char *key;                  /* owned by the result */
     uint64_t size;
     char etag[S3_ETAG_MAX];     /* may be "" when the implementation skips it */
+    char *upload_id;            /* list-uploads: the upload's id (owned), else NULL */
 };
 
 /* Outcome of one key of a DeleteObjects call. */
@@ -185,8 +187,9 @@ struct s3_req {
     size_t body_len;
     struct s3_checksum cksum;
 
-    /* list: prefix, continuation token ("" or NULL = first page), page size
-     * (0 = 1000). */
+    /* list, list-uploads: prefix, continuation token ("" or NULL = first
+     * page), page size (0 = 1000).  list-uploads (ListMultipartUploads) pages
+     * by key then upload id; its token is opaque to the caller. */
     const char *prefix;
     const char *token;
     int max_keys;
@@ -224,10 +227,10 @@ struct s3_result {
                                    stored, of the request's algorithm */
     char upload_id[S3_UPLOAD_ID_MAX]; /* mpu-create */
 
-    struct s3_list_entry *entries; /* list: the page (owned by the result) */
+    struct s3_list_entry *entries; /* list, list-uploads: the page (owned by the result) */
     size_t nentries;
     bool truncated;             /* list: more pages follow */
-    char next_token[S3_MAX_KEY + 1]; /* list: token of the next page */
+    char next_token[S3_MAX_KEY + 1]; /* list, list-uploads: token of the next page */
 
     struct s3_delete_entry *deleted; /* delete-many: one per request key, same order */
     size_t ndeleted;
@@ -303,6 +306,8 @@ static inline int s3_submit_op(struct s3_ops *s3, enum s3_op op, struct s3_req *
 #define s3_mpu_copy(s3, req, cb, arg) s3_submit_op((s3), S3_OP_MPU_COPY, (req), (cb), (arg))
 #define s3_mpu_complete(s3, req, cb, arg) s3_submit_op((s3), S3_OP_MPU_COMPLETE, (req), (cb), (arg))
 #define s3_mpu_abort(s3, req, cb, arg) s3_submit_op((s3), S3_OP_MPU_ABORT, (req), (cb), (arg))
+#define s3_list_uploads(s3, req, cb, arg)                                                         \
+    s3_submit_op((s3), S3_OP_LIST_UPLOADS, (req), (cb), (arg))
 
 static inline void s3_cancel(struct s3_ops *s3, struct s3_req *req) { s3->cancel(s3, req); }
 

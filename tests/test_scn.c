@@ -335,7 +335,7 @@ START_TEST(scn_fault_defaults_and_ops)
     ck_assert_int_eq(r.line, 2);
     static const char *const ops[] = {"get",       "head",     "put",        "list",
                                       "delete",    "delete-many", "mpu-create", "mpu-part",
-                                      "mpu-copy",  "mpu-complete", "mpu-abort"};
+                                      "mpu-copy",  "mpu-complete", "mpu-abort", "list-uploads"};
     for (int i = 0; i < S3_OP_COUNT; i++) {
         char line[128];
         snprintf(line, sizeof line, "fault %s stall", ops[i]);

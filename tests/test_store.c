@@ -626,6 +626,45 @@ START_TEST(store_mpu_no_such_upload)
 }
 END_TEST
 
+START_TEST(store_list_uploads_by_prefix_and_pages)
+{
+    char a1[S3_UPLOAD_ID_MAX], a2[S3_UPLOAD_ID_MAX];
+    struct s3_req req = {.prefix = "a/"};
+    snprintf(a1, sizeof a1, "%s", mpu_create("a/1"));
+    snprintf(a2, sizeof a2, "%s", mpu_create("a/1")); /* a second upload of the same key */
+    mpu_create("b/1");
+    call(&req, S3_OP_LIST_UPLOADS);
+    ck_assert_int_eq(R.status, 200);
+    ck_assert_uint_eq(R.nentries, 2);
+    ck_assert(!R.truncated);
+    for (size_t i = 0; i < R.nentries; i++) {
+        ck_assert_str_eq(R.entries[i].key, "a/1");
+        ck_assert(strcmp(R.entries[i].upload_id, a1) == 0 ||
+                  strcmp(R.entries[i].upload_id, a2) == 0);
+    }
+    ck_assert_str_ne(R.entries[0].upload_id, R.entries[1].upload_id);
+    /* Pages of one. */
+    struct s3_req p1 = {.prefix = "a/", .max_keys = 1};
+    call(&p1, S3_OP_LIST_UPLOADS);
+    ck_assert_uint_eq(R.nentries, 1);
+    ck_assert(R.truncated);
+    char first[S3_UPLOAD_ID_MAX], token[S3_MAX_KEY + 1];
+    snprintf(first, sizeof first, "%s", R.entries[0].upload_id);
+    snprintf(token, sizeof token, "%s", R.next_token);
+    struct s3_req p2 = {.prefix = "a/", .max_keys = 1, .token = token};
+    call(&p2, S3_OP_LIST_UPLOADS);
+    ck_assert_uint_eq(R.nentries, 1);
+    ck_assert_str_ne(R.entries[0].upload_id, first);
+    /* An aborted upload is no longer listed. */
+    struct s3_req ab = {.key = "a/1", .upload_id = a1};
+    call(&ab, S3_OP_MPU_ABORT);
+    ck_assert_int_eq(R.status, 204);
+    call(&req, S3_OP_LIST_UPLOADS);
+    ck_assert_uint_eq(R.nentries, 1);
+    ck_assert_str_eq(R.entries[0].upload_id, a2);
+}
+END_TEST
+
 START_TEST(store_mpu_abort)
 {
     const char *id = mpu_create("obj");
@@ -1108,6 +1147,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, store_history_off_keeps_nothing);
     tcase_add_test(tc, store_body_ownership_taken_by_callback);
     tcase_add_test(tc, store_random_walk_matches_model);
+    tcase_add_test(tc, store_list_uploads_by_prefix_and_pages);
     suite_add_tcase(s, tc);
     return s;
 }
