@@ -99,10 +99,50 @@ static void world_env_wait_end(struct env *env, env_id id)
     sim_waits_end(&w->waits, w->now, id);
 }
 
+/* The timeline lane of an engine trace line, by its first word. */
+static int world_trace_lane(const char *line)
+{
+    static const struct {
+        const char *word;
+        enum run_lane lane;
+    } map[] = {{"wal-upload", RUN_LANE_WAL},     {"wal", RUN_LANE_WAL},
+               {"sso-compaction", RUN_LANE_SSO}, {"force-split", RUN_LANE_SSO},
+               {"cmp", RUN_LANE_SSO},            {"scmp", RUN_LANE_STREAM},
+               {"stream-compaction", RUN_LANE_STREAM}, {"cleaner", RUN_LANE_CLEANER},
+               {"cln", RUN_LANE_CLEANER}};
+    size_t n = strcspn(line, " ");
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].word) == n && strncmp(line, map[i].word, n) == 0)
+            return (int)map[i].lane;
+    return -1;
+}
+
+/* Engine trace lines also feed the timeline: "... start" opens a bar on its
+ * lane, the next "... end" of that lane closes it, anything else is a mark;
+ * a line that says it failed is drawn as a failure. */
 static void world_env_trace(struct env *env, const char *line)
 {
     struct world *w = env->impl;
+    int lane = world_trace_lane(line);
     sim_trace_line(&w->trace, w->now, "eng", line);
+    if (lane < 0)
+        return;
+    bool failed = strstr(line, "fail") || strstr(line, "error");
+    if (strstr(line, " start")) {
+        w->lane_open[lane] = w->now;
+        return;
+    }
+    if (strstr(line, " end") && w->lane_open[lane] >= 0) {
+        int64_t t0 = w->lane_open[lane];
+        w->lane_open[lane] = -1;
+        if (w->res->nevents < WORLD_MAX_EVENTS)
+            run_result_event(w->res, t0, w->now, (enum run_lane)lane, -1, -1, FS3_EFF_NONE,
+                             failed, line);
+        return;
+    }
+    if (w->res->nevents < WORLD_MAX_EVENTS)
+        run_result_event(w->res, w->now, w->now, (enum run_lane)lane, -1, -1, FS3_EFF_NONE, failed,
+                         line);
 }
 
 static void world_env_init(struct world *w)
@@ -268,6 +308,8 @@ static int world_setup(struct world *w)
         return rc;
     world_env_init(w);
     w->converged_at = -1;
+    for (int i = 0; i < RUN_LANE_COUNT; i++)
+        w->lane_open[i] = -1;
     w->nstreams = w->spec->streams;
     w->streams = calloc((size_t)w->nstreams + 1, sizeof *w->streams);
     w->log_matches = calloc(w->spec->nchecks + 1, sizeof *w->log_matches);

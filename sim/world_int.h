@@ -70,6 +70,7 @@ struct world {
     size_t nowned;
 
     int64_t metrics[METRIC_COUNT];
+    int64_t lane_open[RUN_LANE_COUNT]; /* start of an open engine bar per lane, -1 */
     uint64_t *log_matches;     /* one counter per check (log checks only) */
 
     bool hang;                 /* a hang was found */
