@@ -512,7 +512,10 @@ void world_judge(struct world *w)
         rc->detail = v[i].detail;
         rc->line = c->line;
         v[i].detail = NULL;
-        if (!rc->ok && !failed) {
+        /* The summary names the first failing line, but a hang first of
+         * all: it explains most of the others. */
+        if (!rc->ok && (!failed || (c->kind == SCN_CHK_NO_HANG &&
+                                    failed->kind != SCN_CHK_NO_HANG))) {
             failed = c;
             failed_i = i;
         }
