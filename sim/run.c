@@ -418,8 +418,8 @@ static void print_result(const struct run_job *j, const struct run_opts *o)
                r->scenario, r->variant, r->seed, t, r->summary ? r->summary : "");
         if (r->swarm)
             printf("     swarm: %s\n", r->swarm);
-        fflush(stdout);
         printf("     replay: %s\n", r->replay ? r->replay : "");
+        fflush(stdout);
         if (r->hang && r->nwaits) {
             fprintf(stderr, "hang report for %s %s seed=%" PRIu64 ": %zu waits pending, "
                     "last progress at %s\n", r->scenario, r->variant, r->seed, r->nwaits,
