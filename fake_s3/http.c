@@ -382,6 +382,10 @@ static enum MHD_Result hr_first_call(struct hr_req *r, struct MHD_Connection *co
         r->body_too_big = true;
         r->state = HR_DONE;
         hr_error(r, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+        fs3_loop_lock(r->srv->loop);
+        r->srv->stats.requests++;
+        r->srv->stats.errors++;
+        fs3_loop_unlock(r->srv->loop);
         return hr_respond(r);
     }
     r->state = HR_BODY;

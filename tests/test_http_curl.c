@@ -40,7 +40,8 @@ static void setup_with(const struct fs3_rule *rules, size_t nrules, long timeout
                                 .access_key = "AK",
                                 .secret_key = "SK",
                                 .timeout_ms = timeout_ms,
-                                .virtual_host = vhost};
+                                .virtual_host = vhost,
+                                .unsigned_payload = vhost};
     ck_assert_int_eq(s3_curl_new(er, &cc, &cli), 0);
     ops = s3_curl_ops(cli);
 }
@@ -156,6 +157,7 @@ START_TEST(s3_curl_round_trip_path_style)
 }
 END_TEST
 
+/* Virtual-host style, and bodies signed as UNSIGNED-PAYLOAD. */
 START_TEST(s3_curl_round_trip_virtual_host)
 {
     round_trip(true);
