@@ -237,11 +237,12 @@ const struct cln_stats *cln_stats(const struct cln *c) { return &c->stats; }
 
 /* ---- TTL expiry of prepared objects (§6.3) ------------------------------------------ */
 
+static void cln_abort_forget(struct cln *c, struct cln_abort *a);
+
 static void cln_abort_cb(struct s3_req *req, struct s3_result *res)
 {
     struct cln_abort *a = req->arg;
     struct cln *c = a->c;
-    struct cln_abort **pp = &c->aborts;
     int rc = s3c_result_err(res);
     if (rc == 0 || rc == ERR_NOTFOUND) {
         c->stats.aborts++;
@@ -251,6 +252,24 @@ static void cln_abort_cb(struct s3_req *req, struct s3_result *res)
         env_logf(c->env, ENV_LOG_WARN, CLN_WHO, "abort of multipart upload %s of %s failed: %s",
                  a->upload_id, a->key, err_str(rc));
     }
+    cln_abort_forget(c, a);
+}
+
+static void cln_abort_start(struct cln *c, const char *key, const char *upload_id);
+
+/* Aborts the uploads the ledger hook knows for key (when listing failed). */
+static size_t cln_abort_known(struct cln *c, const char *key)
+{
+    char ids[4][S3_UPLOAD_ID_MAX];
+    size_t n = c->uploads ? c->uploads(c->uploads_arg, key, ids, 4) : 0;
+    for (size_t i = 0; i < n; i++)
+        cln_abort_start(c, key, ids[i]);
+    return n;
+}
+
+static void cln_abort_forget(struct cln *c, struct cln_abort *a)
+{
+    struct cln_abort **pp = &c->aborts;
     while (*pp && *pp != a)
         pp = &(*pp)->next;
     if (*pp)
@@ -260,38 +279,86 @@ static void cln_abort_cb(struct s3_req *req, struct s3_result *res)
     free(a);
 }
 
-static void cln_abort_start(struct cln *c, const char *key, const char *upload_id)
+/* The uploads of an expired key, listed: abort each (the list sees those
+ * whose creation answer was lost too).  A failed list falls back to the
+ * uploads the ledger knows. */
+static void cln_list_cb(struct s3_req *req, struct s3_result *res)
+{
+    struct cln_abort *a = req->arg;
+    struct cln *c = a->c;
+    size_t n = 0;
+    if (s3c_result_err(res) == 0) {
+        for (size_t i = 0; i < res->nentries; i++) {
+            const struct s3_list_entry *e = &res->entries[i];
+            if (e->key && e->upload_id && strcmp(e->key, a->key) == 0) {
+                cln_abort_start(c, a->key, e->upload_id);
+                n++;
+            }
+        }
+    } else {
+        n = cln_abort_known(c, a->key);
+        env_logf(c->env, ENV_LOG_WARN, CLN_WHO, "listing the uploads of expired %s failed: %s; "
+                 "aborting the %zu the ledger knows", a->key, err_str(s3c_result_err(res)), n);
+    }
+    cln_abort_forget(c, a);
+}
+
+static struct cln_abort *cln_abort_new(struct cln *c, const char *key, const char *upload_id)
 {
     struct cln_abort *a = calloc(1, sizeof *a);
     if (!a)
-        return;
+        return NULL;
     a->c = c;
+    a->listing = upload_id == NULL;
     snprintf(a->key, sizeof a->key, "%s", key);
-    snprintf(a->upload_id, sizeof a->upload_id, "%s", upload_id);
+    snprintf(a->upload_id, sizeof a->upload_id, "%s", upload_id ? upload_id : "");
     a->req.job = S3_JOB_CLEANER;
     a->req.key = a->key;
-    a->req.upload_id = a->upload_id;
-    if (s3_mpu_abort(s3c_ops(c->s3c), &a->req, cln_abort_cb, a) != 0) {
-        free(a);
-        return;
-    }
-    a->wait = env_wait_beginf(c->env, CLN_WHO, "abort of multipart upload %s of expired %s",
-                              upload_id, key);
+    if (a->listing)
+        a->req.prefix = a->key;
+    else
+        a->req.upload_id = a->upload_id;
+    return a;
+}
+
+static void cln_abort_link(struct cln *c, struct cln_abort *a)
+{
+    if (a->listing)
+        a->wait = env_wait_beginf(c->env, CLN_WHO, "list of the multipart uploads of expired %s "
+                                  "(to abort them)", a->key);
+    else
+        a->wait = env_wait_beginf(c->env, CLN_WHO, "abort of multipart upload %s of expired %s",
+                                  a->upload_id, a->key);
     a->next = c->aborts;
     c->aborts = a;
     c->naborts++;
 }
 
+static void cln_abort_start(struct cln *c, const char *key, const char *upload_id)
+{
+    struct cln_abort *a = cln_abort_new(c, key, upload_id);
+    if (!a)
+        return;
+    if (s3_mpu_abort(s3c_ops(c->s3c), &a->req, cln_abort_cb, a) != 0) {
+        free(a);
+        return;
+    }
+    cln_abort_link(c, a);
+}
+
 static int cln_on_expired(void *arg, const struct meta_object *o)
 {
     struct cln *c = arg;
-    char ids[4][S3_UPLOAD_ID_MAX];
-    size_t n = c->uploads ? c->uploads(c->uploads_arg, o->key, ids, 4) : 0;
+    struct cln_abort *a = cln_abort_new(c, o->key, NULL);
     c->stats.expired++;
     env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "prepared object %" PRId64 " expired at its deadline, "
-             "marked for deletion (%zu open uploads)", o->id, n);
-    for (size_t i = 0; i < n; i++)
-        cln_abort_start(c, o->key, ids[i]);
+             "marked for deletion; its open uploads are aborted", o->id);
+    if (a && s3_list_uploads(s3c_ops(c->s3c), &a->req, cln_list_cb, a) == 0) {
+        cln_abort_link(c, a);
+        return 0;
+    }
+    free(a);
+    cln_abort_known(c, o->key);
     return 0;
 }
 

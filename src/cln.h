@@ -5,7 +5,9 @@
  *
  *   every cleaner.interval (1 s), a lifecycle check:
  *     1. prepared objects past their deadline -> marked (TTL timer at the exact
- *        deadline, re-armed at each check), their open uploads aborted
+ *        deadline, re-armed at each check), their open uploads aborted: found
+ *        by ListMultipartUploads of the key, or, when the listing fails, from
+ *        the upload ledger (cln_set_uploads)
  *     2. if no clean is in flight (cleaner.dedup.inflight): up to 2000 marked
  *        ids of the OLD generation that are not backing off -> one clean:
  *          normal objects      DeleteObjects, <= 1000 keys a call

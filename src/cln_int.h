@@ -60,10 +60,12 @@ struct cln_clean {
     size_t ngroups;
 };
 
-/* An abort of an expired object's upload. */
+/* An abort of an expired object's upload, or (listing) the
+ * ListMultipartUploads of its key that finds them. */
 struct cln_abort {
     struct cln *c;
     struct cln_abort *next;
+    bool listing;               /* list-uploads of key, then one abort each */
     struct s3_req req;
     char key[OBJ_KEY_MAX];
     char upload_id[S3_UPLOAD_ID_MAX];

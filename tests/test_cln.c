@@ -507,7 +507,7 @@ static size_t uploads_of(void *arg, const char *key, char (*ids)[S3_UPLOAD_ID_MA
     return u.n;
 }
 
-START_TEST(cln_ttl_expiry_aborts_uploads)
+static void ttl_expiry(bool hook)
 {
     int64_t id;
     struct s3_req req = {.op = S3_OP_MPU_CREATE};
@@ -519,7 +519,8 @@ START_TEST(cln_ttl_expiry_aborts_uploads)
     s3_result_cleanup(&res);
     ck_assert_uint_eq(fs3_nuploads(S), 1);
     start();
-    cln_set_uploads(C, uploads_of, NULL);
+    if (hook)
+        cln_set_uploads(C, uploads_of, NULL);
     tenv_run_until(&T, 10 * MIN + 123);
     ck_assert_int_eq(meta_object_get(M, id)->state, META_PREPARED);
     tenv_run_until(&T, 10 * MIN + 124);
@@ -530,6 +531,20 @@ START_TEST(cln_ttl_expiry_aborts_uploads)
     ck_assert_int_eq(ABORTS, 1);
     tenv_run_until(&T, 14 * MIN);
     ck_assert_ptr_null(meta_object_get(M, id));
+}
+
+/* The uploads of the expired key are found by ListMultipartUploads. */
+START_TEST(cln_ttl_expiry_aborts_uploads)
+{
+    ttl_expiry(false);
+}
+END_TEST
+
+/* When the listing fails, the uploads the ledger hook knows are aborted. */
+START_TEST(cln_ttl_list_fails_uses_ledger)
+{
+    fault(S3_OP_LIST_UPLOADS, NULL, FS3_EFF_STATUS, 500, ENV_TIME_NEVER, 0);
+    ttl_expiry(true);
 }
 END_TEST
 
@@ -652,6 +667,7 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_composite_404_field_bug_retries_forever);
     tcase_add_test(tc, cln_delete_missing_404);
     tcase_add_test(tc, cln_ttl_expiry_aborts_uploads);
+    tcase_add_test(tc, cln_ttl_list_fails_uses_ledger);
     tcase_add_test(tc, cln_crash_mid_clean);
     tcase_add_test(tc, cln_restart_rebuilds_ttl);
     tcase_add_test(tc, cln_ledger_aborts_lost_uploads);
