@@ -118,6 +118,29 @@ static void parked_text(struct cmp_job *j, char *out, size_t n)
         snprintf(out, n, "; writer holds %s parked", fmt_size(parked, a));
 }
 
+/* The plan's wait, naming only what is outstanding ("2 source reads in
+ * flight (12MiB); waiting for 2 blocks of object 1042 to be accepted; writer
+ * holds 1.2MiB parked below the 5MiB minimum part: only close uploads it"). */
+static void plan_text(struct cmp_job *j, size_t inflight_bytes, const char *parked, char *out,
+                      size_t n)
+{
+    char sz[32];
+    size_t k = 0;
+    out[0] = 0;
+    if (j->reads_inflight)
+        k += (size_t)snprintf(out + k, n - k, "%d source reads in flight (%s)", j->reads_inflight,
+                              fmt_size(inflight_bytes, sz));
+    if (j->writes_pending && k < n)
+        k += (size_t)snprintf(out + k, n - k, "%swaiting for %d blocks of object %lld to be "
+                              "accepted%s", k ? "; " : "", j->writes_pending,
+                              (long long)j->sso_out.id, parked);
+    if (j->closes_pending && k < n)
+        k += (size_t)snprintf(out + k, n - k, "%s%d stream objects closing", k ? "; " : "",
+                              j->closes_pending);
+    if (k == 0)
+        snprintf(out, n, "writing the plan's blocks");
+}
+
 static void wait_text(struct cmp_job *j, char *out, size_t n)
 {
     char parked[160], sz[32];
@@ -128,11 +151,7 @@ static void wait_text(struct cmp_job *j, char *out, size_t n)
             inflight_bytes += j->reads[i].len;
     switch (j->state) {
     case CMP_J_PLAN:
-        snprintf(out, n,
-                 "%d source reads in flight (%s); waiting for %d blocks of object %lld to be "
-                 "accepted%s; %d stream objects closing",
-                 j->reads_inflight, fmt_size(inflight_bytes, sz), j->writes_pending,
-                 (long long)j->sso_out.id, parked, j->closes_pending);
+        plan_text(j, inflight_bytes, parked, out, n);
         break;
     case CMP_J_CLOSE:
         snprintf(out, n, "closing object %lld (%s); %d stream objects closing",
