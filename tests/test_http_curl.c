@@ -5,6 +5,7 @@
 #include "fault.h"
 #include "http.h"
 #include "s3_curl.h"
+#include "s3client.h"
 
 #include <check.h>
 #include <curl/curl.h>
@@ -359,6 +360,50 @@ START_TEST(s3_curl_xml_answers)
 }
 END_TEST
 
+/* The engine's retry layer over s3_curl: a 503, a stalled attempt (timed out
+ * and cancelled by the layer) and a reset are each retried to success, the
+ * same classification as in sim mode. */
+START_TEST(s3_curl_under_the_retry_layer)
+{
+    struct fs3_rule rules[3] = {
+        rule(S3_OP_PUT, "flaky", FS3_EFF_STATUS, 503),
+        rule(S3_OP_GET, "flaky", FS3_EFF_STALL, 0),
+        rule(S3_OP_HEAD, "flaky", FS3_EFF_RESET, 0),
+    };
+    struct s3c_conf sc;
+    struct s3c *s3c = NULL;
+    struct out o;
+    for (int i = 0; i < 3; i++) {
+        rules[i].match = FS3_MATCH_NTH;
+        rules[i].n = 1;
+    }
+    setup_with(rules, 3, 0, false);
+    s3c_conf_default(&sc);
+    sc.op_timeout_us = 500 * ENV_USEC_PER_MS;
+    sc.retry_backoff_us = 10 * ENV_USEC_PER_MS;
+    sc.retry_max = 5;
+    ck_assert_int_eq(s3c_new(env_real_env(er), s3_curl_ops(cli), &sc, &s3c), 0);
+    ops = s3c_ops(s3c);
+    struct s3_req put = {.key = "flaky", .body = (const uint8_t *)"retried", .body_len = 7};
+    call(S3_OP_PUT, &put, &o);
+    expect_ok(&o);
+    struct s3_req get = {.key = "flaky", .range_end = -1};
+    call(S3_OP_GET, &get, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.body_len, 7);
+    out_free(&o);
+    struct s3_req head = {.key = "flaky"};
+    call(S3_OP_HEAD, &head, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.object_size, 7);
+    const struct s3c_stats *st = s3c_stats(s3c);
+    ck_assert_uint_ge(st->retries, 3);
+    ck_assert_uint_ge(st->timeouts, 1);
+    s3c_free(s3c);
+    teardown_all();
+}
+END_TEST
+
 /* --- env_real --------------------------------------------------------------------- */
 
 static void tick(void *arg)
@@ -424,6 +469,7 @@ int main(void)
     tcase_add_test(tc, s3_curl_multipart);
     tcase_add_test(tc, s3_curl_faults_map_to_results);
     tcase_add_test(tc, s3_curl_cancel_and_free_in_flight);
+    tcase_add_test(tc, s3_curl_under_the_retry_layer);
     tcase_add_test(tc, s3_curl_connection_refused);
     tcase_add_test(tc, s3_curl_xml_answers);
     tcase_add_test(tc, env_real_timers_waits_and_scale);
