@@ -24,6 +24,7 @@ struct hr_node {
 struct fs3_http {
     struct fs3_http_config cfg; /* strings and rules below are owned copies */
     struct fs3_rule *rules;
+    struct fs3_config store_cfg; /* copy of cfg.store */
     char *access_key, *secret_key, *region;
     struct MHD_Daemon *mhd;
     struct fs3_loop *loop;
@@ -104,9 +105,13 @@ static int hr_default_create(struct fs3_http *h, struct hr_bucket *b)
 {
     struct fs3_config sc;
     struct env *env = fs3_loop_env(h->loop);
-    fs3_config_init(&sc);
-    sc.latency_us = h->cfg.latency_us;
-    sc.bandwidth = 0;
+    if (h->cfg.store) {
+        sc = h->store_cfg;
+    } else {
+        fs3_config_init(&sc);
+        sc.latency_us = h->cfg.latency_us;
+        sc.bandwidth = 0;
+    }
     b->store = fs3_new(env, &sc);
     b->fault = b->store ? fs3_fault_new(env, b->store, NULL, NULL) : NULL;
     for (size_t i = 0; b->fault && i < h->cfg.nrules; i++) {
@@ -475,6 +480,10 @@ static int hr_copy_config(struct fs3_http *h, const struct fs3_http_config *cfg)
         memcpy(h->rules, cfg->rules, cfg->nrules * sizeof *h->rules);
     }
     h->cfg.rules = h->rules;
+    if (cfg->store) {
+        h->store_cfg = *cfg->store;
+        h->cfg.store = &h->store_cfg;
+    }
     return 0;
 }
 

@@ -44,6 +44,7 @@
 
 #include "env.h"
 #include "fault.h"
+#include "fs3.h"
 #include "http_loop.h"
 #include "s3.h"
 
@@ -77,7 +78,9 @@ struct fs3_http_config {
     bool fixed_buckets;              /* refuse CreateBucket of a new name (403) */
     const struct fs3_rule *rules;    /* default factory: every new bucket's fault rules */
     size_t nrules;
-    int64_t latency_us; /* default factory: the store's median latency (0) */
+    int64_t latency_us;             /* default factory: the store's median latency (0) */
+    const struct fs3_config *store; /* default factory: the stores' config, copied (NULL:
+                                       fs3 defaults, latency_us, no bandwidth limit) */
 };
 
 /* Binds and starts serving.  Returns 0, ERR_NOMEM, ERR_IO (cannot bind). */

@@ -4,14 +4,19 @@
  *   s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]
  *               [--fault "FAULT LINE"]... [--scenario FILE]
  *               [--region R] [--threads N] [--bucket NAME]... [--latency-ms N]
+ *               [--set KNOB=VALUE]...
  *
  * Every bucket created (CreateBucket, or --bucket up front) is an honest
  * store under a fault shim holding the --fault rules and the scenario's
- * top-level fault lines.  It prints its endpoint and credentials on one line
+ * top-level fault lines.  The stores follow s3.min.part.size and
+ * s3.delete.missing (the scenario's set lines, then --set); they answer with
+ * no latency and no bandwidth limit unless --latency-ms, --set s3.latency or
+ * --set s3.bandwidth say otherwise.  It prints its endpoint and credentials on one line
  * on stdout, then serves until SIGINT or SIGTERM.  Exit: 0 after a signal,
  * 2 on bad usage or a fault line that does not parse, 3 when it cannot bind.
  */
 #include "cmd.h"
+#include "conf.h"
 #include "err.h"
 #include "http.h"
 #include "scn.h"
@@ -33,6 +38,11 @@ struct serve_opts {
     const char *buckets[SERVE_MAX_BUCKETS];
     size_t nbuckets;
     const char *scenario;
+    struct conf conf; /* defaults, the scenario's set lines, then --set */
+    const char *sets[64];
+    size_t nsets;
+    bool latency_set, bandwidth_set;
+    struct fs3_config store;
     bool seed_set;
     bool verbose;
 };
@@ -44,7 +54,8 @@ static int serve_usage(const char *msg)
     fprintf(stderr,
             "usage: s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]\n"
             "                   [--fault \"FAULT LINE\"]... [--scenario FILE] [--region R]\n"
-            "                   [--threads N] [--bucket NAME]... [--latency-ms N]\n");
+            "                   [--threads N] [--bucket NAME]... [--latency-ms N]\n"
+            "                   [--set KNOB=VALUE]...\n");
     return 2;
 }
 
@@ -93,9 +104,14 @@ static int serve_opt(struct serve_opts *o, const char *opt, const char *val)
         o->cfg.region = val;
     else if (!strcmp(opt, "--threads") && serve_num(val, 1, 256, &v))
         o->cfg.threads = (unsigned)v;
-    else if (!strcmp(opt, "--latency-ms") && serve_num(val, 0, 60000, &v))
+    else if (!strcmp(opt, "--latency-ms") && serve_num(val, 0, 60000, &v)) {
         o->cfg.latency_us = v * ENV_USEC_PER_MS;
-    else if (!strcmp(opt, "--bucket") && o->nbuckets < SERVE_MAX_BUCKETS)
+        o->latency_set = true;
+    } else if (!strcmp(opt, "--set") && o->nsets < sizeof o->sets / sizeof o->sets[0]) {
+        o->sets[o->nsets++] = val;
+        o->latency_set |= strncmp(val, "s3.latency=", 11) == 0;
+        o->bandwidth_set |= strncmp(val, "s3.bandwidth=", 13) == 0;
+    } else if (!strcmp(opt, "--bucket") && o->nbuckets < SERVE_MAX_BUCKETS)
         o->buckets[o->nbuckets++] = val;
     else
         return serve_usage("bad option or value");
@@ -116,6 +132,7 @@ static int serve_scenario(struct serve_opts *o)
     }
     if (!o->seed_set)
         o->cfg.seed = spec.seed;
+    o->conf = spec.conf;
     for (size_t i = 0; i < spec.nfaults; i++) {
         if (o->nrules == SERVE_MAX_RULES) {
             scn_spec_free(&spec);
@@ -126,6 +143,28 @@ static int serve_scenario(struct serve_opts *o)
     }
     scn_spec_free(&spec);
     scn_free(f);
+    return 0;
+}
+
+/* The stores' config: the knobs after --set; latency and bandwidth only when
+ * asked for (a test server answers at once by default). */
+static int serve_store_config(struct serve_opts *o)
+{
+    char err[256];
+    for (size_t i = 0; i < o->nsets; i++) {
+        if (conf_set_kv(&o->conf, o->sets[i], err, sizeof err)) {
+            fprintf(stderr, "s3sim serve: --set %s: %s\n", o->sets[i], err);
+            return 2;
+        }
+    }
+    fs3_config_init(&o->store);
+    o->store.min_part_size = (uint64_t)conf_get(&o->conf, CONF_MIN_PART_SIZE);
+    o->store.delete_missing_status = (int)conf_get(&o->conf, CONF_DELETE_MISSING);
+    o->store.latency_us = o->cfg.latency_us;
+    if (o->latency_set && o->cfg.latency_us == 0)
+        o->store.latency_us = conf_get(&o->conf, CONF_LATENCY);
+    o->store.bandwidth = o->bandwidth_set ? (uint64_t)conf_get(&o->conf, CONF_BANDWIDTH) : 0;
+    o->cfg.store = &o->store;
     return 0;
 }
 
@@ -153,7 +192,9 @@ static int serve_parse(struct serve_opts *o, int argc, char **argv)
     }
     if (!o->cfg.region)
         o->cfg.region = getenv("AWS_REGION") ? getenv("AWS_REGION") : "us-east-1";
-    return o->scenario ? serve_scenario(o) : 0;
+    conf_init(&o->conf);
+    rc = o->scenario ? serve_scenario(o) : 0;
+    return rc ? rc : serve_store_config(o);
 }
 
 static void serve_log(void *arg, enum env_level level, const char *component, const char *line)

@@ -63,8 +63,7 @@ def objects(s3, bucket):
     r = s3.get_object(Bucket=bucket, Key="dir/small", Range="bytes=2-6")
     assert r["Body"].read() == b"all o" and r["ContentRange"] == "bytes 2-6/12", r
     h = s3.head_object(Bucket=bucket, Key="dir/small")
-    assert h["ContentLength"] == 12 and h["ETag"].strip('"') == \
-        "3a1bd6ac55cd0e0bd9bd9a5c5c9a1c5d" or h["ContentLength"] == 12, h
+    assert h["ContentLength"] == 12 and len(h["ETag"].strip('"')) == 32, h
     expect_error("404", s3.head_object, Bucket=bucket, Key="absent")
     expect_error("NoSuchKey", s3.get_object, Bucket=bucket, Key="absent")
 
@@ -146,10 +145,11 @@ def cleanup(s3, bucket):
 
 def faults(cmd):
     p, ep = start(cmd, "--fault", "put key=busy* status=503", "--fault", "get key=cut* reset",
-                  "--fault", "get key=slow* delay=300ms")
+                  "--fault", "get key=slow* delay=300ms", "--set", "s3.delete.missing=404")
     try:
         s3 = client(ep)
         s3.create_bucket(Bucket="faulty")
+        expect_error("NoSuchKey", s3.delete_object, Bucket="faulty", Key="never-there")
         expect_error("SlowDown", s3.put_object, Bucket="faulty", Key="busy", Body=b"x")
         s3.put_object(Bucket="faulty", Key="cut", Body=b"z" * 100000)
         try:
