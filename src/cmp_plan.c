@@ -165,22 +165,51 @@ static size_t src_nstreams(const struct cmp_src *s)
     return k;
 }
 
-/* Filter (§5.3 step 1): in[i] = candidate i is not excluded, has blocks and
- * shares a stream with another such candidate. */
-static void filter_shared(const struct cmp_src *src, size_t n, const bool *excl, bool *in)
+/* A (stream, candidate) pair, for the filter. */
+struct pair {
+    int64_t stream;
+    size_t src;
+};
+
+static int pair_order(const void *a, const void *b)
 {
+    const struct pair *x = a, *y = b;
+    if (x->stream != y->stream)
+        return (x->stream > y->stream) - (x->stream < y->stream);
+    return (x->src > y->src) - (x->src < y->src);
+}
+
+/* Filter (§5.3 step 1): in[i] = candidate i is not excluded, has blocks and
+ * shares a stream with another such candidate.  Sorts (stream, candidate)
+ * pairs, so that 500 candidates of thousands of streams stay cheap. */
+static int filter_shared(const struct cmp_src *src, size_t n, const bool *excl, bool *in)
+{
+    size_t total = 0, m = 0;
     for (size_t i = 0; i < n; i++) {
         in[i] = false;
-        if (excl[i] || src[i].n == 0)
-            continue;
-        for (size_t k = 0; k < src[i].n && !in[i]; k++) {
-            if (k > 0 && src[i].b[k].e.stream == src[i].b[k - 1].e.stream)
-                continue;
-            for (size_t j = 0; j < n && !in[i]; j++)
-                if (j != i && !excl[j] && src_has_stream(&src[j], src[i].b[k].e.stream))
-                    in[i] = true;
-        }
+        if (!excl[i])
+            total += src[i].n;
     }
+    struct pair *p = malloc((total ? total : 1) * sizeof *p);
+    if (!p)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; !excl[i] && k < src[i].n; k++)
+            if (k == 0 || src[i].b[k].e.stream != src[i].b[k - 1].e.stream)
+                p[m++] = (struct pair){src[i].b[k].e.stream, i};
+    if (m)
+        qsort(p, m, sizeof *p, pair_order);
+    for (size_t a = 0, b; a < m; a = b) {
+        for (b = a + 1; b < m && p[b].stream == p[a].stream; b++)
+            ;
+        bool shared = false; /* two different candidates hold this stream */
+        for (size_t k = a + 1; k < b && !shared; k++)
+            shared = p[k].src != p[a].src;
+        for (size_t k = a; shared && k < b; k++)
+            in[p[k].src] = true;
+    }
+    free(p);
+    return 0;
 }
 
 /* Gathers and sorts the blocks of the candidates with in[i]. */
@@ -401,8 +430,9 @@ static int analyze_pass(const struct cmp_src *src, size_t n, const struct cmp_li
     struct cmp_block *b = NULL;
     struct grpv g = {0};
     size_t nb;
-    filter_shared(src, n, excl, in);
-    int rc = gather(src, n, in, &b, &nb);
+    int rc = filter_shared(src, n, excl, in);
+    if (rc == 0)
+        rc = gather(src, n, in, &b, &nb);
     if (rc == 0)
         rc = group_blocks(b, nb, lim->split_size, false, env, &g);
     *more = rc == 0 && apply_limits(src, n, in, excl, b, &g, lim) > 0;

@@ -323,6 +323,33 @@ START_TEST(cmp_plan_force_split_runs)
 }
 END_TEST
 
+START_TEST(cmp_plan_many_candidates)
+{
+    /* 300 SSOs x 100 streams (30000 blocks): every block planned exactly once,
+     * in (stream, offset) order within the new SSO.  (The filter sorts pairs;
+     * a quadratic one takes minutes here.) */
+    enum { NS = 300, NST = 100 };
+    struct cmp_block *bl = malloc((size_t)NS * NST * sizeof *bl);
+    struct cmp_src *src = malloc(NS * sizeof *src);
+    ck_assert_ptr_nonnull(bl);
+    ck_assert_ptr_nonnull(src);
+    for (int o = 0; o < NS; o++) {
+        for (int s = 0; s < NST; s++)
+            bl[o * NST + s] = blk(o + 1, s + 1, o * 10, o * 10 + 10, 1000, s * 1000);
+        src[o] = (struct cmp_src){o + 1, bl + o * NST, NST};
+    }
+    struct cmp_limits l = lim_of(200 * MB, 8 * MB);
+    struct cmp_analysis an;
+    ck_assert_int_eq(cmp_analyze(src, NS, &l, NULL, &an), 0);
+    ck_assert_uint_eq(an.ncompacted, NS);
+    ck_assert_uint_eq(an.nplans, 1);
+    ck_assert_uint_eq(check_plans(&an, l.cache_size), (size_t)NS * NST);
+    cmp_analysis_free(&an);
+    free(bl);
+    free(src);
+}
+END_TEST
+
 /* ---- Suite. ----------------------------------------------------------------------------------- */
 
 static Suite *cmp_suite(void)
@@ -339,6 +366,7 @@ static Suite *cmp_suite(void)
     tcase_add_test(tp, cmp_plan_limit_stream_objects);
     tcase_add_test(tp, cmp_plan_limit_streams_per_sso);
     tcase_add_test(tp, cmp_plan_force_split_runs);
+    tcase_add_test(tp, cmp_plan_many_candidates);
     suite_add_tcase(s, tp);
     return s;
 }
