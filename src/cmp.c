@@ -362,10 +362,12 @@ static void index_done(struct cmp *c)
     run_next_job(c);
 }
 
+/* Starts the next job.  A failed job does not stop the others (each force
+ * split stands alone, as AutoMQ's); the run then counts as failed. */
 static void run_next_job(struct cmp *c)
 {
     struct cmp_run *r = c->run;
-    if (r->failed || r->cur >= r->njobs) {
+    if (r->cur >= r->njobs) {
         run_end(c);
         return;
     }

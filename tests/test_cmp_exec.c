@@ -625,6 +625,29 @@ START_TEST(cmp_exec_commit_rejected_commits_nothing)
 }
 END_TEST
 
+START_TEST(cmp_exec_failed_split_does_not_stop_others)
+{
+    int64_t a = sso2(10, 10), b = sso2(10, 10);
+    struct fs3_rule r;
+    fs3_rule_init(&r);
+    r.op = S3_OP_PUT;
+    r.kind_mask = FS3_KIND_PREPARED;
+    r.match = FS3_MATCH_NTH;
+    r.n = 1;
+    r.effect = FS3_EFF_STATUS;
+    r.status = 404;
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+    start();
+    compact(true);
+    ck_assert_uint_eq(MET.force_splits, 1);
+    ck_assert_uint_eq(MET.sso_failures, 1);
+    ck_assert_int_eq((state_of(a) == META_MARKED) + (state_of(b) == META_MARKED), 1);
+    ck_assert_uint_eq(MEM.now, 0);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    verify();
+}
+END_TEST
+
 START_TEST(cmp_exec_schedule)
 {
     knob("s3.stream.set.object.compaction.interval.minutes", "5");
@@ -673,6 +696,7 @@ static Suite *cmp_exec_suite(void)
     tcase_add_test(te, cmp_exec_stream_deleted_during_run);
     tcase_add_test(te, cmp_exec_crash_mid_run);
     tcase_add_test(te, cmp_exec_commit_rejected_commits_nothing);
+    tcase_add_test(te, cmp_exec_failed_split_does_not_stop_others);
     tcase_add_test(te, cmp_exec_schedule);
     suite_add_tcase(s, te);
     return s;
