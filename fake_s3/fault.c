@@ -147,7 +147,7 @@ static bool fs3f_keys_match(struct fs3_fault *f, const struct fs3_rule *r,
                 return true;
         return false;
     }
-    if (req->op == S3_OP_LIST)
+    if (req->op == S3_OP_LIST || req->op == S3_OP_LIST_UPLOADS)
         return fs3f_key_ok(f, r, req->prefix ? req->prefix : "");
     return fs3f_key_ok(f, r, req->key);
 }
@@ -185,7 +185,7 @@ static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outco
     memset(&in, 0, sizeof in);
     in.op = req->op;
     in.job = req->job;
-    if (req->op == S3_OP_LIST)
+    if (req->op == S3_OP_LIST || req->op == S3_OP_LIST_UPLOADS)
         in.key = req->prefix ? req->prefix : "";
     else if (req->op == S3_OP_DELETE_MANY)
         in.key = req->nkeys ? req->keys[0] : "";

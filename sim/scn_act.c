@@ -518,10 +518,15 @@ static int scn_rule_compat(struct scn_ctx *cx, const struct scn_tok *eff, struct
     if (r->effect == FS3_EFF_STALE && op != FS3_OP_ANY && op != S3_OP_GET && op != S3_OP_HEAD &&
         op != S3_OP_LIST)
         return scn_fail(cx, eff->col, "stale= applies to get, head and list only");
+    /* The fake's partial (fake_s3/fault.c): mpu-create, delete and mpu-abort
+     * are applied and answered 500 InternalError; mpu-copy stores half. */
     if (r->effect == FS3_EFF_PARTIAL && op != FS3_OP_ANY && op != S3_OP_MPU_PART &&
-        op != S3_OP_MPU_COMPLETE && op != S3_OP_DELETE_MANY && op != S3_OP_PUT && op != S3_OP_GET)
-        return scn_fail(cx, eff->col,
-                        "partial applies to mpu-part, mpu-complete, delete-many, put and get only");
+        op != S3_OP_MPU_COMPLETE && op != S3_OP_DELETE_MANY && op != S3_OP_PUT &&
+        op != S3_OP_GET && op != S3_OP_MPU_CREATE && op != S3_OP_MPU_COPY &&
+        op != S3_OP_DELETE && op != S3_OP_MPU_ABORT)
+        return scn_fail(cx, eff->col, "partial applies to mpu-part, mpu-copy, mpu-complete, "
+                                      "mpu-create, mpu-abort, delete, delete-many, put and get "
+                                      "only");
     return 0;
 }
 

@@ -64,7 +64,7 @@ const char *s3c_call_key(const struct s3c_call *call)
     const struct s3_req *r = &call->ireq;
     if (r->op == S3_OP_DELETE_MANY)
         return r->nkeys && r->keys[0] ? r->keys[0] : "";
-    if (r->op == S3_OP_LIST)
+    if (r->op == S3_OP_LIST || r->op == S3_OP_LIST_UPLOADS)
         return r->prefix ? r->prefix : "";
     return r->key ? r->key : "";
 }
@@ -199,10 +199,13 @@ static void s3c_finish(struct s3c_call *call, struct s3_result *res)
 {
     struct s3c *c = call->c;
     struct s3_req *outer = call->outer;
+    int attempts = call->attempt;
     if (!s3_result_ok(res))
         c->stats.failures++;
     s3c_call_free(call);
     s3c_pump(c);
+    /* Before the callback: the caller may free outer in it. */
+    s3c_mpu_note(c, outer, res, attempts);
     outer->cb(outer, res);
 }
 
@@ -415,6 +418,21 @@ static enum s3c_verdict s3c_classify(const struct s3c_conf *conf, enum s3_op op,
     return S3C_OK;
 }
 
+/* True when a 2xx GET carries fewer bytes than its range asks for (clamped
+ * to the object's size): a real HTTP client sees a body shorter than its
+ * Content-Length, a transport error; never data for the caller. */
+bool s3c_get_short(const struct s3_req *req, const struct s3_result *res)
+{
+    uint64_t start, end;
+    if (req->op != S3_OP_GET || req->range_start < 0)
+        return false;
+    start = (uint64_t)req->range_start;
+    end = res->object_size;
+    if (req->range_end >= 0 && (uint64_t)req->range_end < end)
+        end = (uint64_t)req->range_end;
+    return end > start && res->body_len < end - start;
+}
+
 /* True when the answer of a put/part carries what was sent: the ETag for
  * MD5, the returned checksum otherwise (absent: nothing to compare). */
 static bool s3c_cksum_ok(const struct s3c_call *call, const struct s3_result *res)
@@ -477,6 +495,16 @@ static void s3c_after_attempt(struct s3c_call *call, struct s3_result *res)
         return;
     }
     v = s3c_classify(&c->conf, call->ireq.op, res);
+    if (v == S3C_OK && s3c_get_short(&call->ireq, res)) {
+        c->stats.short_reads++;
+        env_logf(c->env, ENV_LOG_WARN, "s3client",
+                 "get of %s attempt %d: body of %zu bytes is shorter than the range asked "
+                 "for (a truncated answer); reading again",
+                 s3c_call_key(call), call->attempt, res->body_len);
+        res->transport = S3_TR_OTHER;
+        snprintf(res->message, sizeof res->message, "truncated body (%zu bytes)", res->body_len);
+        v = S3C_RETRY;
+    }
     if (v == S3C_OK && !s3c_cksum_ok(call, res)) {
         c->stats.checksum_mismatches++;
         env_logf(c->env, ENV_LOG_WARN, "s3client",
@@ -619,6 +647,7 @@ void s3c_free(struct s3c *c)
     s3c_del_free_all(c);
     while (c->calls)
         s3c_call_free(c->calls);
+    s3c_mpu_free_all(c);
     free(c);
 }
 
@@ -631,5 +660,5 @@ int s3c_pending(const struct s3c *c)
     int n = 0;
     for (const struct s3c_call *call = c->calls; call; call = call->next)
         n += call->parent == NULL;
-    return n + c->nbatches;
+    return n + c->nbatches + c->nsweeps;
 }

@@ -46,6 +46,19 @@
  *    all its keys; any other status fails them.  The caller's result has
  *    deleted[] with one entry per request key, same order, and code S3E_NONE
  *    when every key is gone, else the code of the first failed key.
+ *  - A 2xx GET whose body is shorter than its range (clamped to the object's
+ *    size) is a transport failure (S3_TR_OTHER) and retried: a real client
+ *    sees fewer bytes than the Content-Length.  The caller never gets it.
+ *  - list-uploads retries as list does; its wait and trace name the prefix.
+ *  - Stray uploads (s3client_mpu.c): an mpu-create that took more than one
+ *    attempt, or failed, may have created uploads nobody has the id of (an
+ *    attempt applied but answered late, lost, 5xx or 200-error).  When the
+ *    winning upload of that key is completed or aborted (any outcome), or at
+ *    once when the create failed, the client lists the open uploads of
+ *    exactly that key (prefix = key, then key == key) and aborts every one
+ *    but the winner (NoSuchUpload counts as gone).  These sweeps count in
+ *    s3c_pending() and register waits; a failed listing or abort is logged
+ *    and left to the cleaner's prepared-object expiry.
  *  - Every call registers one wait (who: the job name; what: the op, key,
  *    attempt and what it waits for), updated at each step.
  *  - One trace line per attempt outcome ("s3c put KEY try=2 500 retry").
@@ -90,6 +103,9 @@ struct s3c_stats {
     uint64_t checksum_mismatches;   /* answers whose checksum/ETag differed */
     uint64_t visibility_checks;     /* NoSuchUpload on complete -> GET [0,1) */
     uint64_t failures;              /* calls answered with a failure */
+    uint64_t short_reads;           /* 2xx GETs whose body was shorter than the range */
+    uint64_t mpu_sweeps;            /* stray-upload sweeps started (retried creates) */
+    uint64_t mpu_strays_aborted;    /* stray uploads aborted by those sweeps */
     uint64_t max_keys_per_delete;   /* most keys in one inner DeleteObjects call */
     int inflight;                   /* attempts in flight now */
     int inflight_peak;              /* most attempts in flight at once */

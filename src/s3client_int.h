@@ -50,6 +50,16 @@ struct s3c_batch {
     env_id done_timer;                /* a batch with no keys answers from a timer */
 };
 
+/* A retried mpu-create that won: sweep its key's strays once it ends. */
+struct s3c_mpu_track {
+    struct s3c_mpu_track *next;
+    char key[S3_MAX_KEY + 1];
+    char upload_id[S3_UPLOAD_ID_MAX];
+    enum s3_job job;
+};
+
+struct s3c_sweep;
+
 struct s3c {
     struct env *env;
     struct s3_ops *inner;
@@ -60,6 +70,9 @@ struct s3c {
     struct s3c_call *qhead, *qtail; /* attempts waiting for a permit */
     struct s3c_batch *batches;    /* live delete-many batches */
     int nbatches;
+    struct s3c_mpu_track *tracks;  /* retried creates whose upload is still open */
+    struct s3c_sweep *sweeps;      /* stray-upload sweeps in progress */
+    int nsweeps;
     struct s3c_stats stats;
 };
 
@@ -71,6 +84,12 @@ void s3c_pump(struct s3c *c);
 void s3c_call_free(struct s3c_call *call);
 int s3c_attempt_go(struct s3c_call *call);
 bool s3c_attempts_left(const struct s3c_call *call);
+bool s3c_get_short(const struct s3_req *req, const struct s3_result *res);
+
+/* s3client_mpu.c */
+void s3c_mpu_note(struct s3c *c, const struct s3_req *outer, const struct s3_result *res,
+                  int attempts);
+void s3c_mpu_free_all(struct s3c *c);
 
 /* s3client_del.c */
 void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res);
