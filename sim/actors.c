@@ -217,14 +217,39 @@ static int world_cand_link(void *arg, const struct meta_link *l, int64_t composi
     return world_cand_add(c, l->key, -1);
 }
 
-/* A marked composite goes as a second cleaner would take it: links first. */
+/* True when key is linked by a composite other than skip that is not marked:
+ * its bytes belong to that live composite. */
+struct world_link_owner {
+    struct meta *m;
+    const char *key;
+    int64_t skip;
+    bool live;
+};
+
+static int world_link_owned(void *arg, const struct meta_link *l, int64_t composite)
+{
+    struct world_link_owner *o = arg;
+    const struct meta_object *c;
+    if (composite == o->skip || strcmp(l->key, o->key) != 0)
+        return 0;
+    c = meta_object_get(o->m, composite);
+    if (c && c->state != META_MARKED)
+        o->live = true;
+    return 0;
+}
+
+/* A marked composite goes as a second cleaner would take it: when it is
+ * marked for deep delete, its links first (those no live composite took
+ * over), then its own key. */
 static void world_race_remove(struct world *w, const char *key, int64_t composite)
 {
-    if (composite >= 0) {
-        const struct meta_object *o = meta_object_get(eng_meta(w->eng), composite);
-        for (size_t i = 0; o && i < o->nlinks; i++)
-            if (fs3_remove(w->store, o->links[i].key) == 0)
-                world_tracef(w, "racer", "remove linked %s", o->links[i].key);
+    struct meta *m = eng_meta(w->eng);
+    const struct meta_object *o = composite >= 0 ? meta_object_get(m, composite) : NULL;
+    for (size_t i = 0; o && (o->attributes & META_ATTR_DEEP_DELETE) && i < o->nlinks; i++) {
+        struct world_link_owner own = {m, o->links[i].key, composite, false};
+        meta_foreach_link(m, world_link_owned, &own);
+        if (!own.live && fs3_remove(w->store, o->links[i].key) == 0)
+            world_tracef(w, "racer", "remove linked %s", o->links[i].key);
     }
     fs3_remove(w->store, key);
     world_tracef(w, "racer", "remove %s", key);
