@@ -256,10 +256,33 @@ void wr_deliver(struct wr *w)
 
 /* ---- the wait registry ---------------------------------------------------- */
 
-static void wr_wait_text(struct wr *w, char *buf, size_t n)
+/* Where the parked bytes stand, in words (empty when none). */
+static void wr_parked_text(const struct wr *w, char *buf, size_t n)
 {
     char a[32], b[32], c[32];
+    const struct wr_conf *conf = &w->ctx->conf;
     uint64_t parked = wr_parked_bytes(w);
+    env_fmt_size(parked, a, sizeof a);
+    env_fmt_size(conf->multipart_threshold, b, sizeof b);
+    env_fmt_size(conf->min_part_size, c, sizeof c);
+    if (!parked)
+        buf[0] = '\0';
+    else if (!w->mpu)
+        snprintf(buf, n, "; %s parked for a single PUT at close (multipart above %s)", a, b);
+    else if (parked < conf->min_part_size)
+        snprintf(buf, n, "; %s parked below the %s minimum part, so only the close can upload it%s",
+                 a, c,
+                 conf->flush_each_batch ? " (a flush accepts it as parked)"
+                                        : " (compaction.flush.each.batch is false: a flush "
+                                          "waits for close)");
+    else
+        snprintf(buf, n, "; %s parked in the pending part (uploaded above %s, or by a flush)", a,
+                 env_fmt_size(wr_upload_limit(w), b, sizeof b));
+}
+
+static void wr_wait_text(struct wr *w, char *buf, size_t n)
+{
+    char a[32], parked[256];
     int k = snprintf(buf, n, "writer for %s: %d waiter(s)%s", w->key, w->nwaiters,
                      w->close_pending ? " and close" : "");
     if (!w->have_id && w->mpu && k > 0 && (size_t)k < n)
@@ -269,13 +292,11 @@ static void wr_wait_text(struct wr *w, char *buf, size_t n)
                       env_fmt_size(w->busy_bytes, a, sizeof a));
     if (w->nreads && k > 0 && (size_t)k < n)
         k += snprintf(buf + k, n - (size_t)k, "; %d range read(s) of copy sources", w->nreads);
-    if (parked && k > 0 && (size_t)k < n)
-        k += snprintf(buf + k, n - (size_t)k,
-                      "; %s parked in the pending part below the %s part threshold "
-                      "(%s minimum part), uploaded only at close or flush",
-                      env_fmt_size(parked, b, sizeof b),
-                      env_fmt_size(wr_upload_limit(w), a, sizeof a),
-                      env_fmt_size(w->ctx->conf.min_part_size, c, sizeof c));
+    wr_parked_text(w, parked, sizeof parked);
+    if (k > 0 && (size_t)k < n)
+        k += snprintf(buf + k, n - (size_t)k, "%s", parked);
+    if (w->final_busy && k > 0 && (size_t)k < n)
+        k += snprintf(buf + k, n - (size_t)k, "; %s in flight", w->mpu ? "complete" : "put");
     if (!w->nbusy && !w->nreads && !w->final_busy && !w->create_busy && k > 0 && (size_t)k < n)
         snprintf(buf + k, n - (size_t)k, "; no upload in flight");
 }

@@ -208,7 +208,7 @@ START_TEST(writer_switches_to_multipart)
     ck_assert_int_eq(w[3].n, 0);
     ck_assert_uint_eq(wr_parked_bytes(wr), 3000);
     ck_assert(!fs3_key_exists(S, "obj/2", NULL)); /* accepted, not durable */
-    ck_assert_ptr_nonnull(clenv_find_wait(&E, "parked in the pending part"));
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "2.9KiB parked in the pending part"));
     ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
     clenv_run(&E, 10000);
     ck_assert_int_eq(c.rc, 0);
@@ -453,7 +453,8 @@ START_TEST(writer_f01_flush_waits_for_close)
     clenv_run(&E, 10000);
     ck_assert_int_eq(w.n, 0);
     ck_assert_int_eq(f.n, 0);
-    ck_assert_ptr_nonnull(clenv_find_wait(&E, "500B parked in the pending part"));
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "500B parked below the 1.0KiB minimum part, so only "
+                                              "the close can upload it (compaction.flush.each.batch"));
     ck_assert_ptr_nonnull(clenv_find_wait(&E, "no upload in flight"));
     ck_assert_str_eq(E.waits.v[0].who, "sso compaction 2, plan 1");
     ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
