@@ -16,7 +16,7 @@ static void on_fire(void *arg)
 static double now_s(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -41,7 +41,7 @@ int main(void)
         sim_heap_push(&h, t + (int64_t)(sim_prng_next(&p) % 1000000), on_fire, NULL);
     }
     double dt = now_s() - t0;
-    printf("heap: %.1f M schedule-and-fire/s (%lu events, %lu pending; target >= 10 M/s)\n",
+    printf("heap: %.1f M schedule-and-fire per CPU second (%lu events, %lu pending; target >= 10 M/s)\n",
            (double)n / dt / 1e6, fired, depth);
     sim_heap_free(&h);
     return 0;
