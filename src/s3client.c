@@ -553,6 +553,16 @@ static void s3c_vcheck_cb(struct s3_req *req, struct s3_result *res)
                  "complete of %s answered NoSuchUpload but the object is readable: done",
                  s3c_call_key(call));
         s3c_finish_synth(call, S3_TR_OK, 200, S3E_NONE, "");
+    } else if (c->conf.nosuchupload_abort && res->transport == S3_TR_OK && res->status == 404) {
+        /* The upload is gone and the object is not there: an abort (the
+         * prepared object's TTL expired, or a lifecycle rule) happened, and
+         * no retry of the complete can ever succeed.  Give up, so that the
+         * caller writes the object again (F17's lesson, applied to complete). */
+        s3c_trace(call, res, "absent");
+        env_logf(c->env, ENV_LOG_WARN, "s3client",
+                 "complete of %s answered NoSuchUpload and the object does not exist: the upload "
+                 "was aborted; giving up", s3c_call_key(call));
+        s3c_finish_synth(call, S3_TR_OK, 404, S3E_NO_SUCH_UPLOAD, "upload aborted");
     } else {
         struct s3_result r;
         s3c_trace(call, res, "invisible");

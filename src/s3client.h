@@ -16,7 +16,10 @@
  *    and mpu-copy (conf.nosuchupload_abort; false restores field bug F17:
  *    retried forever) and on mpu-complete triggers the visibility check: GET
  *    byte [0,1) of the target key; readable -> the completion is reported as
- *    done (status 200, empty ETag), else the complete is retried.
+ *    done (status 200, empty ETag); absent (404) -> the upload was aborted and
+ *    no retry can succeed: the call fails with NoSuchUpload (AutoMQ retries
+ *    forever; under nosuchupload_abort false we do too); the check itself
+ *    failing -> the complete is retried.
  *  - Backoff: uniform(0..999 ms) + min(backoff * 2^min(n,16), 60 s) before
  *    retry n (n = 0 for the first retry); one env draw per retry.  mpu-copy:
  *    a fixed 1 s, and (conf.copy_timeout_backoff) an attempt timeout of

@@ -336,13 +336,30 @@ START_TEST(s3client_visibility_check_readable_is_done)
 }
 END_TEST
 
-START_TEST(s3client_visibility_check_unreadable_retries)
+START_TEST(s3client_visibility_check_absent_gives_up)
 {
     struct got g;
     client();
     script((struct mans){.status = 404, .code = S3E_NO_SUCH_UPLOAD});
     script((struct mans){.status = 404, .code = S3E_NO_SUCH_KEY});
-    /* then the complete is retried and succeeds */
+    /* The upload is gone and so is the object: no retry of the complete can
+     * ever succeed, so the call fails and the writer starts over. */
+    ck_assert_int_eq(run_op(S3_OP_MPU_COMPLETE, &g), 2);
+    ck_assert_int_eq(M.rec[0].op, S3_OP_MPU_COMPLETE);
+    ck_assert_int_eq(M.rec[1].op, S3_OP_GET);
+    ck_assert_int_eq(g.status, 404);
+    ck_assert_int_eq(g.code, S3E_NO_SUCH_UPLOAD);
+}
+END_TEST
+
+START_TEST(s3client_visibility_check_unreadable_retries)
+{
+    struct got g;
+    client();
+    script((struct mans){.status = 404, .code = S3E_NO_SUCH_UPLOAD});
+    script((struct mans){.status = 500, .code = S3E_INTERNAL_ERROR});
+    /* The check itself failed: nothing is known, the complete is retried and
+     * succeeds. */
     ck_assert_int_eq(run_op(S3_OP_MPU_COMPLETE, &g), 3);
     ck_assert_int_eq(M.rec[0].op, S3_OP_MPU_COMPLETE);
     ck_assert_int_eq(M.rec[1].op, S3_OP_GET);
@@ -826,6 +843,7 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_f17_nosuchupload_retried_when_switch_off);
     tcase_add_test(tc, s3client_visibility_check_readable_is_done);
     tcase_add_test(tc, s3client_visibility_check_unreadable_retries);
+    tcase_add_test(tc, s3client_visibility_check_absent_gives_up);
     tcase_add_test(tc, s3client_backoff_bounds_and_determinism);
     tcase_add_test(tc, s3client_retry_max_bounds_attempts);
     tcase_add_test(tc, s3client_attempt_timeout_cancels_and_retries);
