@@ -280,6 +280,92 @@ void hr_list_objects(struct hr_req *r)
     hr_submit(r, r->b->ops, S3_OP_LIST, hr_list_done);
 }
 
+/* --- ListMultipartUploads ----------------------------------------------------- */
+
+/* The store pages uploads by (key, id) and takes the last id as its token,
+ * so upload-id-marker is the store's token; a key-marker alone skips the
+ * uploads of keys up to it, within the page.  No delimiter (not served). */
+struct hr_uploads {
+    const char *prefix, *key_marker, *id_marker;
+    int max;
+};
+
+static void hr_uploads_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    struct hr_uploads *u = r->op;
+    struct hr_buf b = {0};
+    const struct s3_list_entry *last = NULL;
+    char t[32];
+    r->in_flight = false;
+    if (hr_result_failed(r, res))
+        goto done;
+    hr_iso_time(1704067200, t);
+    hr_buf_addf(&b, HR_XML_HEAD "<ListMultipartUploadsResult xmlns=\"" HR_XMLNS "\">");
+    hr_tag(&b, "Bucket", r->bucket, false);
+    hr_tag(&b, "KeyMarker", u->key_marker, false);
+    hr_tag(&b, "UploadIdMarker", u->id_marker, false);
+    hr_tag(&b, "Prefix", u->prefix, false);
+    hr_buf_addf(&b, "<MaxUploads>%d</MaxUploads>", u->max);
+    for (size_t i = 0; i < res->nentries; i++) {
+        const struct s3_list_entry *e = &res->entries[i];
+        if (!e->key || !e->upload_id || (!*u->id_marker && strcmp(e->key, u->key_marker) <= 0))
+            continue;
+        hr_buf_adds(&b, "<Upload>");
+        hr_tag(&b, "Key", e->key, false);
+        hr_tag(&b, "UploadId", e->upload_id, false);
+        hr_buf_adds(&b, "<Initiator><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Initiator>"
+                        "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
+                        "<StorageClass>STANDARD</StorageClass>");
+        hr_buf_addf(&b, "<Initiated>%s</Initiated></Upload>", t);
+        last = e;
+    }
+    if (!last && res->nentries)
+        last = &res->entries[res->nentries - 1];
+    hr_buf_addf(&b, "<IsTruncated>%s</IsTruncated>", res->truncated ? "true" : "false");
+    if (res->truncated && last) {
+        hr_tag(&b, "NextKeyMarker", last->key, false);
+        hr_tag(&b, "NextUploadIdMarker", last->upload_id, false);
+    }
+    hr_buf_adds(&b, "</ListMultipartUploadsResult>");
+    hr_xml_body(r, 200, &b);
+done:
+    hr_finish(r);
+}
+
+static void hr_list_uploads(struct hr_req *r)
+{
+    struct hr_uploads *u = calloc(1, sizeof *u);
+    const char *mu = hr_q(r, "max-uploads");
+    if (!u) {
+        hr_error(r, 500, "InternalError", "out of memory");
+        hr_finish(r);
+        return;
+    }
+    r->op = u;
+    r->op_free = free;
+    u->prefix = hr_q(r, "prefix") ? hr_q(r, "prefix") : "";
+    u->key_marker = hr_q(r, "key-marker") ? hr_q(r, "key-marker") : "";
+    u->id_marker = hr_q(r, "upload-id-marker") ? hr_q(r, "upload-id-marker") : "";
+    u->max = 1000;
+    if (mu || (hr_q(r, "delimiter") && *hr_q(r, "delimiter"))) {
+        char *end = NULL;
+        long v = mu ? strtol(mu, &end, 10) : 0;
+        if (!mu || *end || v < 1) {
+            hr_error(r, 400, "InvalidArgument", "invalid max-uploads, or a delimiter (not "
+                                                "served by s3sim)");
+            hr_finish(r);
+            return;
+        }
+        u->max = v > 1000 ? 1000 : (int)v;
+    }
+    memset(&r->sreq, 0, sizeof r->sreq);
+    r->sreq.prefix = u->prefix;
+    r->sreq.token = *u->id_marker ? u->id_marker : NULL;
+    r->sreq.max_keys = u->max;
+    hr_submit(r, r->b->ops, S3_OP_LIST_UPLOADS, hr_uploads_done);
+}
+
 /* --- buckets ----------------------------------------------------------------- */
 
 void hr_list_buckets(struct hr_req *r)
@@ -346,12 +432,14 @@ static void hr_bucket_get_op(struct hr_req *r)
         hr_xml_body(r, 200, &b);
     } else if (hr_has_q(r, "acl")) {
         hr_acl_body(r);
+    } else if (hr_has_q(r, "uploads")) {
+        hr_list_uploads(r);
     } else if (hr_has_q(r, "versioning")) {
         hr_buf_adds(&b, HR_XML_HEAD "<VersioningConfiguration xmlns=\"" HR_XMLNS "\"/>");
         hr_xml_body(r, 200, &b);
     } else {
         static const char *const unsupported[] = {
-            "acl",     "policy",  "uploads",    "lifecycle",   "cors",       "tagging",
+            "acl",     "policy",  "lifecycle",   "cors",       "tagging",
             "website", "logging", "encryption", "replication", "object-lock"};
         for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
             if (hr_has_q(r, unsupported[i])) {

@@ -219,6 +219,7 @@ static void sc_result(struct sc_call *k, CURLcode cc, struct s3_result *res)
         return;
     case S3_OP_HEAD: res->object_size = k->content_length; return;
     case S3_OP_LIST:
+    case S3_OP_LIST_UPLOADS:
     case S3_OP_DELETE_MANY:
     case S3_OP_MPU_CREATE:
     case S3_OP_MPU_COPY:
@@ -330,6 +331,29 @@ static int sc_q(char *q, size_t qsz, const char *name, const char *value)
     return n < 0 || (size_t)n >= qsz - len ? ERR_LIMIT : 0;
 }
 
+/* ListMultipartUploads: GET /bucket?uploads&max-uploads&prefix, and the
+ * markers from the opaque token "<upload-id-marker>\n<key-marker>" (upload
+ * ids have no newline; see s3_curl_xml.c for how it is made). */
+static int sc_shape_uploads(const struct s3_req *r, char *q, size_t qsz)
+{
+    char num[24], id[S3_UPLOAD_ID_MAX];
+    const char *nl = r->token ? strchr(r->token, '\n') : NULL;
+    int rc = sc_q(q, qsz, "uploads", "");
+    snprintf(num, sizeof num, "%d", r->max_keys > 0 ? r->max_keys : 1000);
+    rc = rc ? rc : sc_q(q, qsz, "max-uploads", num);
+    if (!rc && r->prefix && *r->prefix)
+        rc = sc_q(q, qsz, "prefix", r->prefix);
+    if (!rc && r->token && *r->token) {
+        if (!nl || (size_t)(nl - r->token) >= sizeof id)
+            return ERR_INVAL;
+        memcpy(id, r->token, (size_t)(nl - r->token));
+        id[nl - r->token] = '\0';
+        rc = sc_q(q, qsz, "key-marker", nl + 1);
+        rc = rc ? rc : sc_q(q, qsz, "upload-id-marker", id);
+    }
+    return rc;
+}
+
 /* Method, query, headers and body of req. */
 static int sc_shape(struct sc_call *k, const char **method, char *q, size_t qsz, struct sc_hdrs *hs,
                     const void **body, size_t *blen)
@@ -364,6 +388,10 @@ static int sc_shape(struct sc_call *k, const char **method, char *q, size_t qsz,
             rc = sc_q(q, qsz, "prefix", r->prefix);
         if (!rc && r->token && *r->token)
             rc = sc_q(q, qsz, "continuation-token", r->token);
+        break;
+    case S3_OP_LIST_UPLOADS:
+        *method = "GET";
+        rc = sc_shape_uploads(r, q, qsz);
         break;
     case S3_OP_DELETE_MANY: {
         struct s3_checksum md5;
@@ -429,13 +457,14 @@ static int sc_prepare(struct s3_curl *c, struct sc_call *k)
     int rc = hs ? 0 : ERR_NOMEM;
     if (!rc)
         rc = sc_shape(k, &method, q, sizeof q, hs, &body, &blen);
-    if (!rc && r->op != S3_OP_LIST && r->op != S3_OP_DELETE_MANY && (!r->key || !*r->key))
+    /* The bucket operations (list, list-uploads, delete-many) have no key. */
+    bool keyed = r->op != S3_OP_LIST && r->op != S3_OP_LIST_UPLOADS && r->op != S3_OP_DELETE_MANY;
+    if (!rc && keyed && (!r->key || !*r->key))
         rc = ERR_INVAL;
     if (rc)
         goto out;
     /* Path: /bucket/key (path style) or /key on bucket.host (virtual host);
-     * the bucket operations (list, delete-many): /bucket or /. */
-    bool keyed = r->op != S3_OP_LIST && r->op != S3_OP_DELETE_MANY;
+     * the bucket operations: /bucket or /. */
     int n = c->vhost ? snprintf(path, sizeof path, "/")
                      : snprintf(path, sizeof path, keyed ? "/%s/" : "/%s", c->bucket);
     if (keyed &&

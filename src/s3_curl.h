@@ -20,6 +20,10 @@
  * ETags come from the ETag header (or the XML of copy and complete); a
  * x-amz-checksum-* answer header fills res->cksum.  The request's checksum is
  * sent as Content-MD5 or x-amz-checksum-{crc32c,crc32,sha256}.
+ * list-uploads is GET /?uploads&prefix&max-uploads with key-marker and
+ * upload-id-marker; its opaque token is "<NextUploadIdMarker>\n<NextKeyMarker>"
+ * (ERR_LIMIT from the parse when that does not fit S3_MAX_KEY; a token
+ * without the newline fails the submit with ERR_INVAL).
  *
  * One of the three real-runtime exceptions (with env_real and sigv4): it
  * reads the wall clock for x-amz-date.  One thread: the env_real's.

@@ -26,6 +26,8 @@ struct sx {
     size_t cap;                   /* entries allocated */
     char del_key[S3_MAX_KEY + 1]; /* DeleteResult: the current entry's key */
     enum s3_code del_code;
+    char next_key[S3_MAX_KEY + 1];   /* ListMultipartUploadsResult: NextKeyMarker */
+    char next_id[S3_UPLOAD_ID_MAX];  /* NextUploadIdMarker */
 };
 
 static const char *sx_local(const char *name)
@@ -51,7 +53,9 @@ static void XMLCALL sx_start(void *ud, const XML_Char *name, const XML_Char **at
     x->tlen = 0;
     x->text[0] = '\0';
     x->overflow = false;
-    if (x->depth == 2 && strcmp(x->el[1], "Contents") == 0) {
+    if (x->depth == 2 && (strcmp(x->el[1], "Contents") == 0 ||
+                          (strcmp(x->el[1], "Upload") == 0 &&
+                           strcmp(x->el[0], "ListMultipartUploadsResult") == 0))) {
         struct s3_result *r = x->res;
         if (r->nentries == x->cap) {
             size_t cap = x->cap ? x->cap * 2 : 64;
@@ -121,6 +125,42 @@ static void sx_list_field(struct sx *x, const char *el)
     }
 }
 
+/* ListMultipartUploadsResult: its page fields and the Upload entries. */
+static void sx_uploads_field(struct sx *x, const char *el)
+{
+    struct s3_result *r = x->res;
+    if (x->depth == 2) {
+        if (strcmp(el, "IsTruncated") == 0)
+            r->truncated = strcmp(x->text, "true") == 0;
+        else if (strcmp(el, "NextKeyMarker") == 0)
+            sx_copy(x->next_key, sizeof x->next_key, x);
+        else if (strcmp(el, "NextUploadIdMarker") == 0)
+            sx_copy(x->next_id, sizeof x->next_id, x);
+        return;
+    }
+    if (x->depth != 3 || strcmp(x->el[1], "Upload") != 0 || r->nentries == 0)
+        return;
+    struct s3_list_entry *e = &r->entries[r->nentries - 1];
+    char **dst = strcmp(el, "Key") == 0 ? &e->key : strcmp(el, "UploadId") == 0 ? &e->upload_id
+                                                                                : NULL;
+    if (dst && !*dst && !(*dst = strdup(x->text)))
+        sx_fail(x, ERR_NOMEM);
+}
+
+/* The opaque next token of list-uploads: "<upload-id-marker>\n<key-marker>"
+ * (s3_curl.c splits it at the first newline). */
+static int sx_uploads_token(struct sx *x)
+{
+    struct s3_result *r = x->res;
+    int n;
+    if (!r->truncated)
+        return 0;
+    n = snprintf(r->next_token, sizeof r->next_token, "%s\n%s", x->next_id, x->next_key);
+    if (n < 0 || (size_t)n >= sizeof r->next_token || strchr(x->next_id, '\n'))
+        return ERR_LIMIT;
+    return 0;
+}
+
 static void XMLCALL sx_end(void *ud, const XML_Char *name)
 {
     struct sx *x = ud;
@@ -143,6 +183,8 @@ static void XMLCALL sx_end(void *ud, const XML_Char *name)
     } else if (x->depth == 3 && strcmp(root, "ListBucketResult") == 0 &&
                strcmp(x->el[1], "Contents") == 0 && r->nentries > 0) {
         sx_list_field(x, el);
+    } else if (strcmp(root, "ListMultipartUploadsResult") == 0) {
+        sx_uploads_field(x, el);
     } else if (x->depth == 2 && strcmp(el, "UploadId") == 0) {
         sx_copy(r->upload_id, sizeof r->upload_id, x);
     } else if (x->depth == 2 && strcmp(el, "ETag") == 0) {
@@ -198,6 +240,8 @@ int s3_curl_parse(enum s3_op op, const char *body, size_t len, const char *const
             rc = x->rc;
         XML_ParserFree(x->p);
     }
+    if (!rc && op == S3_OP_LIST_UPLOADS)
+        rc = sx_uploads_token(x);
     /* Keys the answer did not mention count as failed (InternalError). */
     for (size_t i = 0; i < res->ndeleted; i++)
         if (res->deleted[i].code == S3E_OTHER)

@@ -321,6 +321,65 @@ START_TEST(s3_curl_connection_refused)
 }
 END_TEST
 
+/* ListMultipartUploads over loopback: pages by (key, upload id) through the
+ * opaque token (both markers), by prefix; an aborted upload is gone. */
+START_TEST(s3_curl_list_uploads_pages)
+{
+    struct out o;
+    const char *keys[] = {"u/a", "u/a", "u/b", "v/c"};
+    char ids[4][S3_UPLOAD_ID_MAX], token[S3_MAX_KEY + 1];
+    setup_with(NULL, 0, 5000, false);
+    for (int i = 0; i < 4; i++) {
+        struct s3_req cr = {.key = keys[i]};
+        call(S3_OP_MPU_CREATE, &cr, &o);
+        expect_ok(&o);
+        snprintf(ids[i], sizeof ids[i], "%s", o.res.upload_id);
+        out_free(&o);
+    }
+    struct s3_req l1 = {.prefix = "u/", .max_keys = 2};
+    call(S3_OP_LIST_UPLOADS, &l1, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.nentries, 2);
+    ck_assert(o.res.truncated);
+    ck_assert_ptr_nonnull(strchr(o.res.next_token, '\n'));
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_str_eq(o.res.entries[i].key, "u/a");
+        ck_assert_ptr_nonnull(o.res.entries[i].upload_id);
+    }
+    ck_assert_str_ne(o.res.entries[0].upload_id, o.res.entries[1].upload_id);
+    snprintf(token, sizeof token, "%s", o.res.next_token);
+    out_free(&o);
+    struct s3_req l2 = {.prefix = "u/", .max_keys = 2, .token = token};
+    call(S3_OP_LIST_UPLOADS, &l2, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.nentries, 1);
+    ck_assert(!o.res.truncated);
+    ck_assert_str_eq(o.res.entries[0].key, "u/b");
+    ck_assert_str_eq(o.res.entries[0].upload_id, ids[2]);
+    out_free(&o);
+    struct s3_req ab = {.key = "u/b", .upload_id = ids[2]};
+    call(S3_OP_MPU_ABORT, &ab, &o);
+    expect_ok(&o);
+    out_free(&o);
+    struct s3_req l3 = {.prefix = "u/b"};
+    call(S3_OP_LIST_UPLOADS, &l3, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.nentries, 0);
+    out_free(&o);
+    struct s3_req l4 = {0};
+    call(S3_OP_LIST_UPLOADS, &l4, &o);
+    expect_ok(&o);
+    ck_assert_uint_eq(o.res.nentries, 3);
+    ck_assert_str_eq(o.res.entries[2].key, "v/c");
+    ck_assert_str_eq(o.res.entries[2].upload_id, ids[3]);
+    out_free(&o);
+    /* A token that is not ours fails at submit. */
+    struct s3_req bad = {.token = "no-newline"};
+    ck_assert_int_eq(s3_submit_op(ops, S3_OP_LIST_UPLOADS, &bad, on_done, &o), ERR_INVAL);
+    teardown_all();
+}
+END_TEST
+
 START_TEST(s3_curl_xml_answers)
 {
     struct s3_result r;
@@ -352,6 +411,20 @@ START_TEST(s3_curl_xml_answers)
     s3_result_cleanup(&r);
     memset(&r, 0, sizeof r);
     ck_assert_int_eq(s3_curl_parse(S3_OP_LIST, "<List", 5, NULL, 0, &r), ERR_PARSE);
+    s3_result_cleanup(&r);
+    const char *ur = "<ListMultipartUploadsResult><Bucket>b</Bucket><UploadIdMarker>"
+                     "</UploadIdMarker><Upload><Key>k &amp; 1</Key><UploadId>id1</UploadId>"
+                     "</Upload><Upload><Key>k2</Key><UploadId>id2</UploadId></Upload>"
+                     "<IsTruncated>true</IsTruncated><NextKeyMarker>k2</NextKeyMarker>"
+                     "<NextUploadIdMarker>id2</NextUploadIdMarker></ListMultipartUploadsResult>";
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(s3_curl_parse(S3_OP_LIST_UPLOADS, ur, strlen(ur), NULL, 0, &r), 0);
+    ck_assert_uint_eq(r.nentries, 2);
+    ck_assert_str_eq(r.entries[0].key, "k & 1");
+    ck_assert_str_eq(r.entries[0].upload_id, "id1");
+    ck_assert_str_eq(r.entries[1].upload_id, "id2");
+    ck_assert_str_eq(r.next_token, "id2\nk2");
+    ck_assert_str_eq(r.upload_id, ""); /* not the create's field */
     s3_result_cleanup(&r);
     size_t len;
     char *x = s3_curl_delete_xml(keys, 2, &len);
@@ -471,6 +544,7 @@ int main(void)
     tcase_add_test(tc, s3_curl_cancel_and_free_in_flight);
     tcase_add_test(tc, s3_curl_under_the_retry_layer);
     tcase_add_test(tc, s3_curl_connection_refused);
+    tcase_add_test(tc, s3_curl_list_uploads_pages);
     tcase_add_test(tc, s3_curl_xml_answers);
     tcase_add_test(tc, env_real_timers_waits_and_scale);
     suite_add_tcase(s, tc);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """boto3 against `s3sim serve`: create bucket, put small, multipart upload of
 20 MiB (upload_fileobj and the low-level calls), ranged get, head, list with
-paging, list versions, copy, delete, delete-objects, abort multipart, a
+paging, list versions, list multipart uploads with paging, copy, delete, delete-objects, abort multipart, a
 presigned URL, a bad signature (403) and injected faults seen by the client.
 
 Usage: boto3_test.py SERVE-COMMAND...   (e.g. build/bin/s3sim serve)
@@ -133,6 +133,24 @@ def presigned(s3, bucket):
         assert e.code == 403, e
 
 
+def uploads(s3, bucket):
+    # ListMultipartUploads: by prefix, paged by the paginator through
+    # NextKeyMarker/NextUploadIdMarker, aborted uploads gone.
+    ids = [s3.create_multipart_upload(Bucket=bucket, Key=k)["UploadId"]
+           for k in ("mpu/a", "mpu/a", "mpu/b", "other/c")]
+    pages = list(s3.get_paginator("list_multipart_uploads").paginate(
+        Bucket=bucket, Prefix="mpu/", PaginationConfig={"PageSize": 2}))
+    got = [(u["Key"], u["UploadId"]) for p in pages for u in p.get("Uploads", [])]
+    assert len(pages) == 2, pages
+    assert sorted(got) == sorted(zip(("mpu/a", "mpu/a", "mpu/b"), ids[:3])), got
+    r = s3.list_multipart_uploads(Bucket=bucket, Prefix="other/")
+    assert [(u["Key"], u["UploadId"]) for u in r["Uploads"]] == [("other/c", ids[3])], r
+    for k, up in zip(("mpu/a", "mpu/a", "mpu/b", "other/c"), ids):
+        s3.abort_multipart_upload(Bucket=bucket, Key=k, UploadId=up)
+    r = s3.list_multipart_uploads(Bucket=bucket)
+    assert not r.get("Uploads") and not r["IsTruncated"], r
+
+
 def cleanup(s3, bucket):
     # The usual cleanup of S3 test suites: every version of every key, then the bucket.
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
@@ -180,6 +198,7 @@ def main():
             objects(s3, bucket)
             multipart(s3, bucket)
             listing(s3, bucket)
+            uploads(s3, bucket)
             copy_delete(s3, bucket)
             presigned(s3, bucket)
             expect_error("SignatureDoesNotMatch", client(ep, secret="wrong").list_objects_v2,

@@ -187,8 +187,32 @@ static void multipart(struct peer *p)
     struct s3_req cr2 = {.key = "peer/aborted"};
     ok(call(p, S3_OP_MPU_CREATE, &cr2), "mpu-create 2");
     snprintf(uid, sizeof uid, "%s", p->res.upload_id);
+    /* ListMultipartUploads, one upload a page asked (moto 5.x ignores
+     * max-uploads and answers one page: either is fine), pages followed. */
+    struct s3_req cr3 = {.key = "peer/aborted"};
+    ok(call(p, S3_OP_MPU_CREATE, &cr3), "mpu-create 3");
+    char uid3[S3_UPLOAD_ID_MAX], tok[S3_MAX_KEY + 1] = "";
+    snprintf(uid3, sizeof uid3, "%s", p->res.upload_id);
+    int seen = 0, pages = 0;
+    do {
+        struct s3_req lu = {.prefix = "peer/ab", .max_keys = 1, .token = tok};
+        ok(call(p, S3_OP_LIST_UPLOADS, &lu), "list-uploads");
+        for (size_t i = 0; i < p->res.nentries; i++) {
+            const struct s3_list_entry *e = &p->res.entries[i];
+            CHECK(e->key && e->upload_id && strcmp(e->key, "peer/aborted") == 0,
+                  "list-uploads entry %zu", i);
+            seen |= (strcmp(e->upload_id, uid) == 0) | (strcmp(e->upload_id, uid3) == 0) << 1;
+        }
+        snprintf(tok, sizeof tok, "%s", p->res.truncated ? p->res.next_token : "");
+    } while (tok[0] && ++pages < 5);
+    CHECK(seen == 3 && !tok[0], "list-uploads saw %d after %d pages", seen, pages);
+    struct s3_req ab3 = {.key = "peer/aborted", .upload_id = uid3};
+    ok(call(p, S3_OP_MPU_ABORT, &ab3), "mpu-abort 3");
     struct s3_req ab = {.key = "peer/aborted", .upload_id = uid};
     ok(call(p, S3_OP_MPU_ABORT, &ab), "mpu-abort");
+    struct s3_req lu3 = {.prefix = "peer/ab"};
+    ok(call(p, S3_OP_LIST_UPLOADS, &lu3), "list-uploads after aborts");
+    CHECK(p->res.nentries == 0, "list-uploads after aborts: %zu", p->res.nentries);
     struct s3_req late = {
         .key = "peer/aborted", .upload_id = uid, .part_number = 1, .body = data, .body_len = 10};
     struct s3_result *r = call(p, S3_OP_MPU_PART, &late);
