@@ -55,6 +55,7 @@ static void world_load_tick(void *arg)
     double per_stream, want;
     int64_t count;
 
+    world_clock(w);
     if (w->now >= a->until_us || n <= 0)
         return;
     /* rate is the total over the listed streams, split evenly. */
@@ -114,6 +115,7 @@ static void world_restart(void *arg)
 {
     struct world_restart *r = arg;
     struct world *w = r->w;
+    world_clock(w);
     if (r->node != SCN_NODE_CONTROLLER && w->broker_down) {
         eng_restart_broker(w->eng);
         w->broker_down = false;
@@ -259,6 +261,7 @@ static void world_do_race(struct world *w, const struct scn_action *a)
 {
     struct world_cands c = {w, a, NULL, NULL, 0, 0};
     struct meta *m = eng_meta(w->eng);
+    world_lock(w);
     meta_foreach(m, world_cand_object, &c);
     meta_foreach_link(m, world_cand_link, &c);
     /* Choose up to count candidates with the run's random stream
@@ -274,6 +277,7 @@ static void world_do_race(struct world *w, const struct scn_action *a)
         c.ids[k] = tid;
         world_race_remove(w, c.keys[k], c.ids[k]);
     }
+    world_unlock(w);
     world_event(w, RUN_LANE_ACTION, w->now, false, "race-delete %zu candidates", c.n);
     free(c.keys);
     free(c.ids);
@@ -300,9 +304,15 @@ static void world_act(struct world *w, const struct scn_action *a, int line)
         break;
     case SCN_ACT_CRASH: world_do_crash(w, a); break;
     case SCN_ACT_RACE_DELETE: world_do_race(w, a); break;
-    case SCN_ACT_FAULT: world_apply_fault(w, &a->rule); break;
+    case SCN_ACT_FAULT:
+        world_lock(w);
+        world_apply_fault(w, &a->rule);
+        world_unlock(w);
+        break;
     case SCN_ACT_HEAL:
+        world_lock(w);
         fs3_fault_heal(w->fault, a->heal_all ? NULL : a->heal);
+        world_unlock(w);
         break;
     }
 }
@@ -312,6 +322,7 @@ static void world_timed_fire(void *arg)
     struct world_timed *t = arg;
     struct world *w = t->w;
     const struct scn_event *ev = t->ev;
+    world_clock(w);
     world_act(w, &ev->act, ev->line);
     if (ev->period_us > 0 && w->now + ev->period_us < ev->until_us &&
         w->now + ev->period_us <= w->spec->deadline_us) {
@@ -324,6 +335,7 @@ static void world_timed_fire(void *arg)
 static void world_probe(void *arg)
 {
     struct world *w = arg;
+    world_clock(w);
     w->probe_pending = false;
     if (w->converged_at >= 0)
         return;

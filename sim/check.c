@@ -98,12 +98,14 @@ static bool walk_upload(void *arg, const char *key, const char *upload_id, int64
 
 /* ---- quiescence (converged) ----------------------------------------------------- */
 
-bool world_quiescent(struct world *w, char *why, size_t whysz)
+static bool quiescent_locked(struct world *w, char *why, size_t whysz)
 {
     struct meta_counts mc;
     struct key_walk kw = {w, 0, "", true};
     struct obj_walk ow = {w, 0, 0, ""};
-    uint64_t inflight = fs3_inflight(w->store);
+    /* http mode: the client's view (the front may still hold a request
+     * whose client gave up on it). */
+    uint64_t inflight = w->http ? world_http_inflight(w) : fs3_inflight(w->store);
     if (inflight) {
         snprintf(why, whysz, "%" PRIu64 " S3 calls in flight", inflight);
         return false;
@@ -140,6 +142,15 @@ bool world_quiescent(struct world *w, char *why, size_t whysz)
         return false;
     }
     return true;
+}
+
+bool world_quiescent(struct world *w, char *why, size_t whysz)
+{
+    bool q;
+    world_lock(w);
+    q = quiescent_locked(w, why, whysz);
+    world_unlock(w);
+    return q;
 }
 
 /* ---- judges -------------------------------------------------------------------------- */
@@ -192,19 +203,25 @@ static struct verdict judge_converged(struct world *w, const struct scn_check *c
 static struct verdict judge_no_orphans(struct world *w, const struct scn_check *c)
 {
     struct key_walk kw = {w, 0, "", false};
+    uint64_t nkeys;
     (void)c;
+    world_lock(w);
     fs3_each_key(w->store, walk_orphan, &kw);
+    nkeys = fs3_nkeys(w->store);
+    world_unlock(w);
     if (kw.bad)
         return (struct verdict){false, fmtdup("%" PRIu64 " orphan keys, first %s", kw.bad,
                                               kw.first)};
-    return (struct verdict){true, fmtdup("%" PRIu64 " keys, all owned", fs3_nkeys(w->store))};
+    return (struct verdict){true, fmtdup("%" PRIu64 " keys, all owned", nkeys)};
 }
 
 static struct verdict judge_no_missing(struct world *w, const struct scn_check *c)
 {
     struct obj_walk ow = {w, 0, 0, ""};
     (void)c;
+    world_lock(w);
     meta_foreach(eng_meta(w->eng), walk_missing, &ow);
+    world_unlock(w);
     if (ow.bad)
         return (struct verdict){false, fmtdup("%" PRIu64 " missing: %s", ow.bad, ow.first)};
     return (struct verdict){true, fmtdup("%" PRIu64 " committed objects present", ow.objects)};
@@ -214,7 +231,9 @@ static struct verdict judge_no_dangling(struct world *w, const struct scn_check 
 {
     struct upload_walk uw = {w, 0, 0, ""};
     (void)c;
+    world_lock(w);
     fs3_each_upload(w->store, walk_upload, &uw);
+    world_unlock(w);
     if (uw.bad)
         return (struct verdict){false, fmtdup("%" PRIu64 " dangling multipart uploads, first %s",
                                               uw.bad, uw.first)};
@@ -383,7 +402,9 @@ void world_verify_data(struct world *w)
     bool was_hang = w->hang;
     int64_t hang_at = w->hang_at;
     /* Judge data, not availability: the reads run with every fault healed. */
+    world_lock(w);
     fs3_fault_heal(w->fault, NULL);
+    world_unlock(w);
     w->verify_pending = 1;
     w->stop = false;
     verify_next(&v);
@@ -422,9 +443,11 @@ static void snapshot_metrics(struct world *w)
     m[METRIC_OBJECTS_COMPOSITE] = (int64_t)mc.composite;
     m[METRIC_OBJECTS_PREPARED] = (int64_t)mc.prepared;
     m[METRIC_OBJECTS_MARKED] = (int64_t)mc.marked;
+    world_lock(w);
     m[METRIC_BUCKET_KEYS] = (int64_t)fs3_nkeys(w->store);
     m[METRIC_BUCKET_BYTES] = (int64_t)fs3_nbytes(w->store);
     m[METRIC_BUCKET_UPLOADS_OPEN] = (int64_t)fs3_nuploads(w->store);
+    world_unlock(w);
 }
 
 static void copy_waits(struct world *w)

@@ -17,6 +17,7 @@
 #include "swarm.h"
 #include "tools.h"
 #include "world.h"
+#include "world_http.h"
 
 #define RUN_MAX_SEEDS 1000000
 
@@ -37,6 +38,8 @@ struct run_opts {
     bool quiet;
     bool swarm;
     const char *mode;
+    double time_scale;         /* --time-scale (http mode), 0: default */
+    const char *endpoint;      /* --endpoint URL (http mode) */
     const char **paths;
     size_t npaths;
 };
@@ -68,7 +71,7 @@ static int run_usage(const char *msg, const char *arg)
     fprintf(stderr, "usage: s3sim run FILE|DIR... [--seed N | --seeds A..B] [--variant NAME|all]\n"
                     "                 [--set KNOB=VALUE]... [--mode sim|http] [--swarm] [--jobs N]\n"
                     "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
-                    "                 [--fault \"FAULT LINE\"]...\n"
+                    "                 [--fault \"FAULT LINE\"]... [--time-scale F] [--endpoint URL]\n"
                     "       s3sim replay FILE --seed N [--variant NAME] [--fault \"FAULT LINE\"]...\n");
     return 2;
 }
@@ -139,6 +142,16 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
             if (!v || (strcmp(v, "sim") && strcmp(v, "http")))
                 return run_usage("--mode wants sim or http", v);
             o->mode = v;
+        } else if (strcmp(a, "--time-scale") == 0) {
+            char *end = NULL;
+            double f = v ? strtod(v, &end) : 0;
+            if (!v || !end || *end || !(f > 0 && f <= 1000))
+                return run_usage("--time-scale wants a factor in (0, 1000]", v);
+            o->time_scale = f;
+        } else if (strcmp(a, "--endpoint") == 0) {
+            if (!v || strncmp(v, "http", 4) != 0)
+                return run_usage("--endpoint wants a URL (http://host:port)", v);
+            o->endpoint = v;
         } else if (strcmp(a, "--jobs") == 0) {
             uint64_t n;
             if (!parse_u64(v, &n) || n < 1 || n > 256)
@@ -177,8 +190,13 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
         if (o->npaths != 1)
             return run_usage("replay takes one scenario file", NULL);
     }
-    if (strcmp(o->mode, "http") == 0)
-        return run_usage("--mode http is not implemented yet", NULL);
+    if (strcmp(o->mode, "http") != 0 && (o->time_scale > 0 || o->endpoint))
+        return run_usage("--time-scale and --endpoint need --mode http", NULL);
+    if (o->endpoint) {
+        fprintf(stderr, "s3sim: --endpoint is not implemented yet (the local fake S3's HTTP "
+                        "front is: --mode http without --endpoint)\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -377,7 +395,12 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
             j->res.swarm = strdup(desc);
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    j->rc = world_run(&sp, j->file->path, &wo, &j->res);
+    if (strcmp(o->mode, "http") == 0) {
+        struct world_http_opts ho = {o->time_scale, o->endpoint};
+        j->rc = world_run_http(&sp, j->file->path, &wo, &ho, &j->res);
+    } else {
+        j->rc = world_run(&sp, j->file->path, &wo, &j->res);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     j->res.wall_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     scn_spec_free(&sp);

@@ -19,6 +19,7 @@ void world_tracef(struct world *w, const char *actor, const char *fmt, ...)
 {
     char line[768];
     va_list ap;
+    world_clock(w);
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
@@ -40,12 +41,31 @@ void world_event(struct world *w, enum run_lane lane, int64_t t0, bool failed, c
 
 /* ---- the env given to the engine and the fake S3 ----------------------------- */
 
-static int64_t world_env_now(struct env *env) { return ((struct world *)env->impl)->now; }
+/* In http mode, time and timers are env_real's (scaled); the rest is the
+ * world's own, as in sim mode. */
+static int64_t world_env_now(struct env *env)
+{
+    struct world *w = env->impl;
+    if (w->http) {
+        int64_t t = world_http_now(w);
+        if (t > w->now)
+            w->now = t;
+    }
+    return w->now;
+}
+
+void world_clock(struct world *w)
+{
+    if (w->http)
+        (void)world_env_now(&w->env);
+}
 
 static env_id world_env_timer(struct env *env, int64_t delay_us, env_timer_cb cb, void *arg)
 {
     struct world *w = env->impl;
     int64_t at = w->now + (delay_us > 0 ? delay_us : 0);
+    if (w->http)
+        return world_http_timer(w, delay_us, cb, arg);
     if (delay_us == ENV_TIME_NEVER || at < w->now)
         at = INT64_MAX - 1;
     return sim_heap_push(&w->heap, at, cb, arg);
@@ -53,6 +73,10 @@ static env_id world_env_timer(struct env *env, int64_t delay_us, env_timer_cb cb
 
 static void world_env_cancel(struct env *env, env_id id)
 {
+    if (((struct world *)env->impl)->http) {
+        world_http_cancel(env->impl, id);
+        return;
+    }
     sim_heap_cancel(&((struct world *)env->impl)->heap, id);
 }
 
@@ -85,6 +109,7 @@ static void world_env_log(struct env *env, enum env_level level, const char *com
 static env_id world_env_wait_begin(struct env *env, const char *who, const char *what)
 {
     struct world *w = env->impl;
+    world_clock(w);
     return sim_waits_begin(&w->waits, w->now, who, what);
 }
 
@@ -96,6 +121,7 @@ static void world_env_wait_update(struct env *env, env_id id, const char *what)
 static void world_env_wait_end(struct env *env, env_id id)
 {
     struct world *w = env->impl;
+    world_clock(w);
     sim_waits_end(&w->waits, w->now, id);
 }
 
@@ -163,7 +189,7 @@ static void world_env_init(struct world *w)
 
 /* ---- the S3 observer: trace, metrics, coverage, timeline --------------------- */
 
-static void world_observe(void *arg, const struct fs3_call_info *ci)
+void world_observe(void *arg, const struct fs3_call_info *ci)
 {
     struct world *w = arg;
     struct run_result *r = w->res;
@@ -275,6 +301,10 @@ void world_run_loop(struct world *w, int64_t until)
     sim_event_fn fn;
     void *arg;
     int64_t t;
+    if (w->http) {
+        world_http_run(w, until, false);
+        return;
+    }
     while (!w->stop) {
         uint32_t real = sim_heap_len(&w->heap) - (w->probe_pending ? 1 : 0);
         if (real == 0 && w->waits.n > 0) {
@@ -293,7 +323,7 @@ void world_run_loop(struct world *w, int64_t until)
     }
 }
 
-static int world_setup(struct world *w)
+static int world_setup(struct world *w, const struct world_http_opts *hopts)
 {
     const struct conf *c = &w->spec->conf;
     struct fs3_config fc;
@@ -331,6 +361,18 @@ static int world_setup(struct world *w)
             r->stale_us > fc.history_us)
             fc.history_us = r->stale_us;
     }
+    if (hopts) {
+        struct s3_ops *ops = NULL;
+        rc = world_http_setup(w, hopts, &fc, &ops);
+        if (rc)
+            return rc;
+        w->eng = eng_new(&w->env, ops, c, &hooks, w->nstreams);
+        if (!w->eng)
+            return ERR_NOMEM;
+        world_http_start_clock(w);
+        world_schedule_events(w);
+        return 0;
+    }
     w->store = fs3_new(&w->env, &fc);
     if (!w->store)
         return ERR_NOMEM;
@@ -354,6 +396,7 @@ static void world_teardown(struct world *w)
 {
     if (w->eng)
         eng_free(w->eng);
+    world_http_teardown(w);
     fs3_fault_free(w->fault);
     fs3_free(w->store);
     for (int i = 0; i <= w->nstreams && w->streams; i++)
@@ -375,6 +418,14 @@ static void world_teardown(struct world *w)
 struct world *world_create(const struct scn_spec *spec, const char *file,
                            const struct world_opts *opts, struct run_result *res, int *rcp)
 {
+    return world_create_mode(spec, file, opts, NULL, res, rcp);
+}
+
+struct world *world_create_mode(const struct scn_spec *spec, const char *file,
+                                const struct world_opts *opts,
+                                const struct world_http_opts *hopts, struct run_result *res,
+                                int *rcp)
+{
     struct world *w = calloc(1, sizeof *w);
     int rc;
     if (!w) {
@@ -387,7 +438,7 @@ struct world *world_create(const struct scn_spec *spec, const char *file,
     w->seed = spec->seed;
     res->seed = spec->seed;
     res->last_progress_us = -1;
-    rc = world_setup(w);
+    rc = world_setup(w, hopts);
     if (rc) {
         world_destroy(w);
         *rcp = rc;
@@ -408,7 +459,10 @@ void world_destroy(struct world *w)
 
 void world_finish(struct world *w)
 {
-    world_run_loop(w, w->spec->deadline_us);
+    if (w->http)
+        world_http_run(w, w->spec->deadline_us, true);
+    else
+        world_run_loop(w, w->spec->deadline_us);
     if (!w->hang)
         w->now = w->spec->deadline_us;
     world_judge(w);

@@ -43,6 +43,9 @@ struct world_load {
     double carry;              /* fractional records carried to the next tick */
 };
 
+struct world_http;        /* world_http.c: http mode */
+struct world_http_opts;
+
 struct world {
     const struct scn_spec *spec;
     const char *file;
@@ -83,6 +86,8 @@ struct world {
     int verify_pending;        /* no-data-loss reads in flight */
     char dataloss[512];        /* first data-loss finding, "" if none */
     uint64_t records_checked;
+
+    struct world_http *http;   /* http mode (world_http.h), NULL in sim mode */
 };
 
 /* actors.c */
@@ -107,6 +112,26 @@ void world_event(struct world *w, enum run_lane lane, int64_t t0, bool failed, c
 #endif
     ;
 void world_run_loop(struct world *w, int64_t until);
+void world_observe(void *arg, const struct fs3_call_info *ci);
+/* Brings w->now up to the clock (http mode; nothing in sim mode). */
+void world_clock(struct world *w);
+
+/* world_http.c.  world_lock/unlock: the fake S3's loop lock in http mode
+ * (nothing in sim mode), held around every access to w->store and w->fault
+ * from the world (the server's threads use them too). */
+void world_lock(struct world *w);
+void world_unlock(struct world *w);
+int world_http_setup(struct world *w, const struct world_http_opts *o, const struct fs3_config *fc,
+                     struct s3_ops **ops);
+void world_http_start_clock(struct world *w);
+void world_http_teardown(struct world *w);
+int64_t world_http_now(struct world *w);
+env_id world_http_timer(struct world *w, int64_t delay_us, env_timer_cb cb, void *arg);
+void world_http_cancel(struct world *w, env_id id);
+uint64_t world_http_inflight(struct world *w); /* the client's calls in flight */
+/* Runs the real loop until `until` (scenario time), w->stop, a hang, or,
+ * when finishing, convergence. */
+void world_http_run(struct world *w, int64_t until, bool finishing);
 
 /* The steps of world_run(), for tests that build a world, break it and judge
  * it: create (setup, events scheduled; NULL and *rc on failure), finish (run
@@ -114,6 +139,11 @@ void world_run_loop(struct world *w, int64_t until);
 struct world *world_create(const struct scn_spec *spec, const char *file,
                            const struct world_opts *opts, struct run_result *res, int *rc);
 void world_finish(struct world *w);
+/* world_create() in http mode when hopts is not NULL. */
+struct world *world_create_mode(const struct scn_spec *spec, const char *file,
+                                const struct world_opts *opts,
+                                const struct world_http_opts *hopts, struct run_result *res,
+                                int *rc);
 void world_destroy(struct world *w);
 
 #endif /* S3SIM_WORLD_INT_H */

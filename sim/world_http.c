@@ -1,0 +1,278 @@
+/* world_http.c - a world in http mode: the HTTP front, the client, the real
+ * loop.  See world_http.h. */
+#include "world_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env_real.h"
+#include "err.h"
+#include "fault.h"
+#include "http.h"
+#include "s3_curl.h"
+#include "world_int.h"
+
+#define WH_BUCKET "s3sim"
+#define WH_ACCESS "s3sim-access"
+#define WH_SECRET "s3sim-secret"
+#define WH_MAX_REAL_US (3600LL * ENV_USEC_PER_SEC) /* one loop call at most */
+
+/* One observed call, copied on the server's thread under the loop lock. */
+struct wh_obs {
+    struct fs3_call_info ci;
+    char *key, *rule;
+};
+
+struct world_http {
+    struct world *w;
+    struct env_real *er;
+    struct env *renv;
+    struct fs3_http *front;
+    struct fs3_loop *loop;
+    struct s3_curl *curl;
+    struct fs3_config fc;
+    double scale;
+    int64_t t0;      /* env_real time of the world's time 0 */
+    struct wh_obs *q; /* under the loop lock */
+    size_t nq, capq;
+    int64_t until;
+    bool finishing;  /* world_finish: stop once converged */
+};
+
+/* ---- lock and clock ------------------------------------------------------------ */
+
+void world_lock(struct world *w)
+{
+    if (w->http)
+        fs3_loop_lock(w->http->loop);
+}
+
+void world_unlock(struct world *w)
+{
+    if (w->http)
+        fs3_loop_unlock(w->http->loop);
+}
+
+int64_t world_http_now(struct world *w)
+{
+    int64_t t = env_now(w->http->renv) - w->http->t0;
+    return t > 0 ? t : 0;
+}
+
+env_id world_http_timer(struct world *w, int64_t delay_us, env_timer_cb cb, void *arg)
+{
+    return env_timer(w->http->renv, delay_us, cb, arg);
+}
+
+void world_http_cancel(struct world *w, env_id id) { env_cancel(w->http->renv, id); }
+
+uint64_t world_http_inflight(struct world *w) { return s3_curl_inflight(w->http->curl); }
+
+/* ---- the observer: queued on the server's threads, drained on the engine's ---- */
+
+static void wh_observe(void *arg, const struct fs3_call_info *ci)
+{
+    struct world_http *wh = arg;
+    struct wh_obs *o;
+    if (wh->nq == wh->capq) {
+        size_t cap = wh->capq ? wh->capq * 2 : 256;
+        struct wh_obs *nq = realloc(wh->q, cap * sizeof *nq);
+        if (!nq)
+            return;
+        wh->q = nq;
+        wh->capq = cap;
+    }
+    o = &wh->q[wh->nq++];
+    o->ci = *ci;
+    o->key = ci->key ? strdup(ci->key) : NULL;
+    o->rule = ci->rule ? strdup(ci->rule) : NULL;
+}
+
+static void wh_drain(struct world_http *wh)
+{
+    struct wh_obs *q;
+    size_t n;
+    fs3_loop_lock(wh->loop);
+    q = wh->q;
+    n = wh->nq;
+    wh->q = NULL;
+    wh->nq = wh->capq = 0;
+    fs3_loop_unlock(wh->loop);
+    for (size_t i = 0; i < n; i++) {
+        q[i].ci.key = q[i].key;
+        q[i].ci.rule = q[i].rule;
+        world_observe(wh->w, &q[i].ci);
+        free(q[i].key);
+        free(q[i].rule);
+    }
+    free(q);
+}
+
+/* ---- the bucket: made by the front's factory, so that it dies before the loop -- */
+
+static int wh_create(void *arg, struct env *env, const char *name, struct s3_ops **ops)
+{
+    struct world_http *wh = arg;
+    struct world *w = wh->w;
+    if (strcmp(name, WH_BUCKET) != 0 || w->store)
+        return ERR_INVAL;
+    w->store = fs3_new(env, &wh->fc);
+    if (!w->store)
+        return ERR_NOMEM;
+    w->fault = fs3_fault_new(env, w->store, NULL, NULL);
+    if (!w->fault)
+        return ERR_NOMEM;
+    fs3_fault_observe(w->fault, wh_observe, wh);
+    for (size_t i = 0; i < w->spec->nfaults; i++) {
+        int rc = world_apply_fault(w, &w->spec->faults[i]);
+        if (rc)
+            return rc;
+    }
+    *ops = fs3_fault_ops(w->fault);
+    return 0;
+}
+
+static void wh_destroy(void *arg, const char *name, struct s3_ops *ops)
+{
+    struct world_http *wh = arg;
+    (void)name;
+    (void)ops;
+    fs3_fault_free(wh->w->fault);
+    fs3_free(wh->w->store);
+    wh->w->fault = NULL;
+    wh->w->store = NULL;
+}
+
+/* ---- setup and teardown ------------------------------------------------------------ */
+
+int world_http_setup(struct world *w, const struct world_http_opts *o, const struct fs3_config *fc,
+                     struct s3_ops **ops)
+{
+    struct world_http *wh = calloc(1, sizeof *wh);
+    struct env_real_config ec = {0};
+    struct fs3_http_config hc = {0};
+    struct s3_curl_config cc = {0};
+    char url[64];
+    int rc;
+    if (!wh)
+        return ERR_NOMEM;
+    w->http = wh;
+    wh->w = w;
+    wh->fc = *fc;
+    wh->scale = o && o->time_scale > 0 ? o->time_scale : 0.01;
+    ec.seed = w->seed;
+    ec.time_scale = wh->scale;
+    if ((rc = env_real_new(&ec, &wh->er)))
+        return rc;
+    wh->renv = env_real_env(wh->er);
+    hc.access_key = WH_ACCESS;
+    hc.secret_key = WH_SECRET;
+    hc.threads = 2;
+    hc.time_scale = wh->scale;
+    hc.seed = w->seed;
+    hc.factory = (struct fs3_http_factory){wh_create, wh_destroy, wh};
+    if ((rc = fs3_http_start(&hc, &wh->front)))
+        return rc;
+    wh->loop = fs3_http_loop(wh->front);
+    if ((rc = fs3_http_create_bucket(wh->front, WH_BUCKET)))
+        return rc;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", fs3_http_port(wh->front));
+    cc.endpoint = url;
+    cc.region = "us-east-1";
+    cc.bucket = WH_BUCKET;
+    cc.access_key = WH_ACCESS;
+    cc.secret_key = WH_SECRET;
+    cc.unsigned_payload = true;
+    if ((rc = s3_curl_new(wh->er, &cc, &wh->curl)))
+        return rc;
+    *ops = s3_curl_ops(wh->curl);
+    return 0;
+}
+
+/* Time 0 of the world: now (after the slow parts of the setup). */
+void world_http_start_clock(struct world *w)
+{
+    w->http->t0 = env_now(w->http->renv);
+    w->now = 0;
+}
+
+void world_http_teardown(struct world *w)
+{
+    struct world_http *wh = w->http;
+    if (!wh)
+        return;
+    s3_curl_free(wh->curl);
+    fs3_http_stop(wh->front);
+    env_real_free(wh->er);
+    for (size_t i = 0; i < wh->nq; i++) {
+        free(wh->q[i].key);
+        free(wh->q[i].rule);
+    }
+    free(wh->q);
+    free(wh);
+    w->http = NULL;
+}
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+static bool wh_done(void *arg)
+{
+    struct world *w = arg;
+    struct world_http *wh = w->http;
+    wh_drain(wh);
+    world_clock(w);
+    if (w->stop || w->now >= wh->until)
+        return true;
+    if (wh->finishing && w->converged_at >= 0)
+        return true;
+    if (w->waits.n > 0 && env_real_timers(wh->er) <= (w->probe_pending ? 1u : 0u) &&
+        s3_curl_inflight(wh->curl) == 0) {
+        /* Nothing left that could ever end the pending waits. */
+        w->hang = true;
+        w->hang_at = w->now;
+        return true;
+    }
+    return false;
+}
+
+void world_http_run(struct world *w, int64_t until, bool finishing)
+{
+    struct world_http *wh = w->http;
+    int64_t span;
+    double real;
+    world_clock(w);
+    span = until > w->now ? until - w->now : 0;
+    real = (double)span * wh->scale;
+    wh->until = until;
+    wh->finishing = finishing;
+    env_real_run_until(wh->er, wh_done, w,
+                       real > (double)WH_MAX_REAL_US ? WH_MAX_REAL_US
+                                                     : (int64_t)real + 2 * ENV_USEC_PER_SEC);
+    wh_drain(wh);
+    wh->finishing = false;
+}
+
+int world_run_http(const struct scn_spec *spec, const char *file, const struct world_opts *opts,
+                   const struct world_http_opts *hopts, struct run_result *res)
+{
+    int rc;
+    struct world *w;
+    if (hopts && hopts->endpoint) {
+        res->verdict = RUN_ERROR;
+        res->summary = strdup("--endpoint is not implemented yet");
+        return ERR_UNSUPPORTED;
+    }
+    w = world_create_mode(spec, file, opts, hopts ? hopts : &(struct world_http_opts){0}, res,
+                          &rc);
+    if (!w) {
+        res->verdict = RUN_ERROR;
+        free(res->summary);
+        res->summary = strdup(rc == ERR_NOMEM ? "out of memory while setting up the world"
+                                              : "the HTTP front or the client could not start");
+        return rc;
+    }
+    world_finish(w);
+    world_destroy(w);
+    return 0;
+}
