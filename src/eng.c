@@ -38,27 +38,27 @@
 
 struct eng {
     struct env *env;
-    struct s3_ops *s3;          /* the raw S3 (fault shim or curl), seen through the ledger */
-    struct cln_ledger *ledger;  /* open multipart uploads by key, for TTL aborts */
+    struct s3_ops *s3;         /* the raw S3 (fault shim or curl), seen through the ledger */
+    struct cln_ledger *ledger; /* open multipart uploads by key, for TTL aborts */
     const struct conf *conf;
     struct eng_hooks hooks;
-    struct meta *meta;          /* the controller's store: survives crashes */
-    struct wr_mem mem;          /* every buffered byte (memory.peak) */
+    struct meta *meta; /* the controller's store: survives crashes */
+    struct wr_mem mem; /* every buffered byte (memory.peak) */
     struct eng_metrics metrics;
-    struct wal_stats wal_base;  /* totals of WAL uploaders freed by crashes */
+    struct wal_stats wal_base; /* totals of WAL uploaders freed by crashes */
     /* broker side */
     bool broker_up;
     struct s3c *bs3;
     struct wr_ctx *bwr;
     struct wal *wal;
-    struct scmp *scmp;          /* stream object compaction (crash/restart keep its counters) */
-    struct cmp *cmp;            /* SSO compaction and force split */
+    struct scmp *scmp; /* stream object compaction (crash/restart keep its counters) */
+    struct cmp *cmp;   /* SSO compaction and force split */
     /* controller side */
     bool ctrl_up;
     struct cln *cln;
     /* the read path */
     struct s3c *rs3;
-    struct eng_read *reads;     /* reads in flight */
+    struct eng_read *reads; /* reads in flight */
 };
 
 static void eng_reads_cancel(struct eng *e);
@@ -293,8 +293,8 @@ void eng_restart_controller(struct eng *e)
 
 bool eng_idle(struct eng *e)
 {
-    if (e->broker_up && (!wal_idle(e->wal) || wr_ctx_live(e->bwr) || s3c_pending(e->bs3) ||
-                         !cmp_idle(e->cmp)))
+    if (e->broker_up &&
+        (!wal_idle(e->wal) || wr_ctx_live(e->bwr) || s3c_pending(e->bs3) || !cmp_idle(e->cmp)))
         return false;
     if (e->broker_up && e->scmp && !scmp_idle(e->scmp))
         return false;
@@ -323,7 +323,10 @@ const struct eng_metrics *eng_metrics(struct eng *e)
     return &e->metrics;
 }
 
-struct meta *eng_meta(struct eng *e) { return e->meta; }
+struct meta *eng_meta(struct eng *e)
+{
+    return e->meta;
+}
 
 /* ---- the read path (no-data-loss) ---------------------------------------- */
 

@@ -393,8 +393,7 @@ static void s3c_retry(struct s3c_call *call, const struct s3_result *res, int64_
         c->stats.retries++;
         env_fmt_duration(delay, d, sizeof d);
         env_wait_updatef(c->env, call->wait, "%s of %s: attempt %d in %s after %s",
-                         s3_op_name(call->ireq.op), s3c_call_key(call), call->attempt + 1, d,
-                         why);
+                         s3_op_name(call->ireq.op), s3c_call_key(call), call->attempt + 1, d, why);
     }
     call->backoff_timer = env_timer(c->env, delay, s3c_on_backoff, call);
 }
@@ -596,8 +595,7 @@ static int s3c_submit(struct s3_ops *ops, struct s3_req *req)
      * bytes that do not match (field bug F13). */
     if (!c->conf.cksum_precompute)
         call->ireq.cksum.alg = S3_CKSUM_NONE;
-    else if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) &&
-             req->cksum.alg == S3_CKSUM_NONE)
+    else if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->cksum.alg == S3_CKSUM_NONE)
         s3_checksum_compute(c->conf.cksum, req->body, req->body_len, &call->ireq.cksum);
     s3c_link(c, call);
     call->wait = env_wait_beginf(c->env, s3_job_name(req->job), "%s of %s starting",
@@ -661,9 +659,15 @@ void s3c_free(struct s3c *c)
     free(c);
 }
 
-struct s3_ops *s3c_ops(struct s3c *c) { return &c->ops; }
+struct s3_ops *s3c_ops(struct s3c *c)
+{
+    return &c->ops;
+}
 
-const struct s3c_stats *s3c_stats(const struct s3c *c) { return &c->stats; }
+const struct s3c_stats *s3c_stats(const struct s3c *c)
+{
+    return &c->stats;
+}
 
 int s3c_pending(const struct s3c *c)
 {

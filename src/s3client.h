@@ -81,38 +81,38 @@
 
 /* The knobs of the client layer (SCENARIOS.md §3). */
 struct s3c_conf {
-    int64_t op_timeout_us;     /* s3.op.timeout; ENV_TIME_NEVER = none (10 s) */
-    int64_t read_timeout_us;   /* s3.read.timeout, GET as a whole (2 min) */
-    int64_t retry_backoff_us;  /* s3.retry.backoff, first backoff (1 s) */
-    int64_t backoff_max_us;    /* s3.retry.backoff.max, cap of the doubling (60 s) */
-    int64_t copy_timeout_us;   /* s3.copy.timeout, first mpu-copy attempt timeout (2 min) */
+    int64_t op_timeout_us;       /* s3.op.timeout; ENV_TIME_NEVER = none (10 s) */
+    int64_t read_timeout_us;     /* s3.read.timeout, GET as a whole (2 min) */
+    int64_t retry_backoff_us;    /* s3.retry.backoff, first backoff (1 s) */
+    int64_t backoff_max_us;      /* s3.retry.backoff.max, cap of the doubling (60 s) */
+    int64_t copy_timeout_us;     /* s3.copy.timeout, first mpu-copy attempt timeout (2 min) */
     int64_t copy_timeout_max_us; /* s3.copy.timeout.max (10 min) */
-    int retry_max;             /* s3.retry.max, attempts per call; -1 unlimited */
-    int permits;               /* in-flight attempts (50) */
-    enum s3_cksum cksum;       /* s3.checksum.algorithm (MD5) */
-    bool nosuchupload_abort;   /* false: field bug F17 (true) */
-    bool copy_timeout_backoff; /* false: field bug F21 (true) */
-    bool cksum_precompute;     /* false: field bug F13, no checksum sent or checked (true) */
+    int retry_max;               /* s3.retry.max, attempts per call; -1 unlimited */
+    int permits;                 /* in-flight attempts (50) */
+    enum s3_cksum cksum;         /* s3.checksum.algorithm (MD5) */
+    bool nosuchupload_abort;     /* false: field bug F17 (true) */
+    bool copy_timeout_backoff;   /* false: field bug F21 (true) */
+    bool cksum_precompute;       /* false: field bug F13, no checksum sent or checked (true) */
 };
 
 /* Counters of the client layer. */
 struct s3c_stats {
-    uint64_t calls[S3_OP_COUNT];    /* outer calls per op (delete-many: per caller call) */
-    uint64_t attempts[S3_OP_COUNT]; /* attempts submitted to the inner s3_ops, per op */
+    uint64_t calls[S3_OP_COUNT];         /* outer calls per op (delete-many: per caller call) */
+    uint64_t attempts[S3_OP_COUNT];      /* attempts submitted to the inner s3_ops, per op */
     uint64_t job_attempts[S3_JOB_COUNT]; /* attempts per job */
-    uint64_t retries;               /* attempts that were retried */
-    uint64_t timeouts;              /* attempts cancelled by the attempt timeout */
-    uint64_t read_timeouts;         /* GETs failed by the whole-read timeout */
-    uint64_t checksum_mismatches;   /* answers whose checksum/ETag differed */
-    uint64_t visibility_checks;     /* NoSuchUpload on complete -> GET [0,1) */
-    uint64_t failures;              /* calls answered with a failure */
-    uint64_t short_reads;           /* 2xx GETs whose body was shorter than the range */
-    uint64_t mpu_sweeps;            /* stray-upload sweeps started (retried creates) */
-    uint64_t mpu_strays_aborted;    /* stray uploads aborted by those sweeps */
-    uint64_t max_keys_per_delete;   /* most keys in one inner DeleteObjects call */
-    int inflight;                   /* attempts in flight now */
-    int inflight_peak;              /* most attempts in flight at once */
-    int queued;                     /* attempts waiting for a permit now */
+    uint64_t retries;                    /* attempts that were retried */
+    uint64_t timeouts;                   /* attempts cancelled by the attempt timeout */
+    uint64_t read_timeouts;              /* GETs failed by the whole-read timeout */
+    uint64_t checksum_mismatches;        /* answers whose checksum/ETag differed */
+    uint64_t visibility_checks;          /* NoSuchUpload on complete -> GET [0,1) */
+    uint64_t failures;                   /* calls answered with a failure */
+    uint64_t short_reads;                /* 2xx GETs whose body was shorter than the range */
+    uint64_t mpu_sweeps;                 /* stray-upload sweeps started (retried creates) */
+    uint64_t mpu_strays_aborted;         /* stray uploads aborted by those sweeps */
+    uint64_t max_keys_per_delete;        /* most keys in one inner DeleteObjects call */
+    int inflight;                        /* attempts in flight now */
+    int inflight_peak;                   /* most attempts in flight at once */
+    int queued;                          /* attempts waiting for a permit now */
     int queued_peak;
 };
 
@@ -128,8 +128,7 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c);
 /* Creates a client over inner.  env and inner are borrowed and must outlive
  * the client.  conf is copied.  Returns ERR_OK, ERR_NOMEM or ERR_INVAL (bad
  * conf: permits < 1, backoff < 0, timeouts <= 0). */
-int s3c_new(struct env *env, struct s3_ops *inner, const struct s3c_conf *conf,
-            struct s3c **out);
+int s3c_new(struct env *env, struct s3_ops *inner, const struct s3c_conf *conf, struct s3c **out);
 
 /* Cancels every call in flight (no callback runs) and frees the client. */
 void s3c_free(struct s3c *c);

@@ -20,8 +20,8 @@ static void s3c_del_child_done(struct s3c_call *call);
 
 static bool s3c_del_key_retriable(enum s3_code code)
 {
-    return code == S3E_INTERNAL_ERROR || code == S3E_SERVICE_UNAVAILABLE ||
-           code == S3E_SLOW_DOWN || code == S3E_REQUEST_TIMEOUT || code == S3E_OPERATION_ABORTED;
+    return code == S3E_INTERNAL_ERROR || code == S3E_SERVICE_UNAVAILABLE || code == S3E_SLOW_DOWN ||
+           code == S3E_REQUEST_TIMEOUT || code == S3E_OPERATION_ABORTED;
 }
 
 static bool s3c_del_status_retriable(int status)
@@ -118,9 +118,10 @@ static void s3c_del_child_retry(struct s3c_call *call, const char *why)
     } else {
         c->stats.retries++;
         env_fmt_duration(delay, d, sizeof d);
-        env_wait_updatef(c->env, call->wait, "delete-many of %zu keys from %s: attempt %d in %s "
-                         "after %s", call->ireq.nkeys, s3c_call_key(call), call->attempt + 1, d,
-                         why);
+        env_wait_updatef(c->env, call->wait,
+                         "delete-many of %zu keys from %s: attempt %d in %s "
+                         "after %s",
+                         call->ireq.nkeys, s3c_call_key(call), call->attempt + 1, d, why);
     }
     call->backoff_timer = env_timer(c->env, delay, s3c_del_on_backoff, call);
 }
@@ -142,9 +143,9 @@ void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res)
         bool retriable = res->transport != S3_TR_OK || s3c_del_status_retriable(res->status) ||
                          (res->status >= 200 && res->status < 300);
         enum s3_code code = res->transport != S3_TR_OK ? S3E_REQUEST_TIMEOUT
-                            : res->code != S3E_NONE    ? res->code
-                                                       : s3_default_code(S3_OP_DELETE_MANY,
-                                                                         res->status);
+                            : res->code != S3E_NONE
+                                ? res->code
+                                : s3_default_code(S3_OP_DELETE_MANY, res->status);
         if (code == S3E_NONE)
             code = S3E_OTHER;
         s3c_del_mark_all(call, code);
@@ -200,8 +201,7 @@ static struct s3c_call *s3c_del_child(struct s3c_batch *b, size_t from, size_t n
     call->ireq.nkeys = n;
     s3c_link(c, call);
     call->wait = env_wait_beginf(c->env, s3_job_name(b->outer->job),
-                                 "delete-many of %zu keys from %s starting", n,
-                                 s3c_call_key(call));
+                                 "delete-many of %zu keys from %s starting", n, s3c_call_key(call));
     return call;
 }
 
@@ -273,4 +273,3 @@ void s3c_del_free_all(struct s3c *c)
     while (c->batches)
         s3c_del_abandon(c->batches);
 }
-

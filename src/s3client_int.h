@@ -28,26 +28,26 @@ struct s3c_call {
     struct s3_req ireq;           /* the attempts' request, a copy of outer */
     struct s3_req vreq;           /* the visibility check GET */
     enum s3c_state state;
-    int attempt;                  /* attempts started so far */
-    bool in_submit;               /* inside the caller's submit() */
-    bool give_up;                 /* the backoff timer answers with last */
-    env_id attempt_timer;         /* the per-attempt timeout */
-    env_id backoff_timer;         /* the wait before the next attempt */
-    env_id read_timer;            /* GET: the whole-read timeout */
-    env_id wait;                  /* the wait registry entry */
-    struct s3_result last;        /* the last failed answer (no owned fields) */
-    const char **keys;            /* batch child: its keys (owned array) */
-    size_t *pos;                  /* batch child: each key's index in the batch */
+    int attempt;           /* attempts started so far */
+    bool in_submit;        /* inside the caller's submit() */
+    bool give_up;          /* the backoff timer answers with last */
+    env_id attempt_timer;  /* the per-attempt timeout */
+    env_id backoff_timer;  /* the wait before the next attempt */
+    env_id read_timer;     /* GET: the whole-read timeout */
+    env_id wait;           /* the wait registry entry */
+    struct s3_result last; /* the last failed answer (no owned fields) */
+    const char **keys;     /* batch child: its keys (owned array) */
+    size_t *pos;           /* batch child: each key's index in the batch */
 };
 
 struct s3c_batch {
     struct s3c *c;
-    struct s3c_batch *next;           /* the client's list of batches */
-    struct s3_req *outer;             /* the caller's delete-many */
-    struct s3_delete_entry *res;      /* one per outer key */
-    size_t children;                  /* children not yet done */
+    struct s3c_batch *next;      /* the client's list of batches */
+    struct s3_req *outer;        /* the caller's delete-many */
+    struct s3_delete_entry *res; /* one per outer key */
+    size_t children;             /* children not yet done */
     env_id wait;
-    env_id done_timer;                /* a batch with no keys answers from a timer */
+    env_id done_timer; /* a batch with no keys answers from a timer */
 };
 
 /* A retried mpu-create that won: sweep its key's strays once it ends. */
@@ -64,14 +64,14 @@ struct s3c {
     struct env *env;
     struct s3_ops *inner;
     struct s3c_conf conf;
-    struct s3_ops ops;            /* what the engine calls */
-    struct s3c_call *calls;       /* live calls */
+    struct s3_ops ops;      /* what the engine calls */
+    struct s3c_call *calls; /* live calls */
     int ncalls;
     struct s3c_call *qhead, *qtail; /* attempts waiting for a permit */
-    struct s3c_batch *batches;    /* live delete-many batches */
+    struct s3c_batch *batches;      /* live delete-many batches */
     int nbatches;
-    struct s3c_mpu_track *tracks;  /* retried creates whose upload is still open */
-    struct s3c_sweep *sweeps;      /* stray-upload sweeps in progress */
+    struct s3c_mpu_track *tracks; /* retried creates whose upload is still open */
+    struct s3c_sweep *sweeps;     /* stray-upload sweeps in progress */
     int nsweeps;
     struct s3c_stats stats;
 };

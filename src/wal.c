@@ -38,25 +38,25 @@ struct wal_obj {
     struct wal_batch *b;
     int64_t id;
     char key[OBJ_KEY_MAX];
-    int64_t stream;      /* -1: the SSO */
-    size_t first, n;     /* its runs: b->runs[first .. first + n) */
-    struct wr *w;        /* the writer while it is written */
-    bool done;           /* durable */
+    int64_t stream;  /* -1: the SSO */
+    size_t first, n; /* its runs: b->runs[first .. first + n) */
+    struct wr *w;    /* the writer while it is written */
+    bool done;       /* durable */
     int64_t size;
 };
 
 struct wal_batch {
     struct wal *wal;
     uint64_t seq;
-    struct wal_run *runs;      /* sorted by (stream, base) */
+    struct wal_run *runs; /* sorted by (stream, base) */
     size_t nruns;
     struct meta_range *ranges; /* one per stream: [meta end, last offset + 1) */
     size_t nranges;
-    struct wal_obj *objs;      /* the SSO first (if any), then stream objects */
+    struct wal_obj *objs; /* the SSO first (if any), then stream objects */
     size_t nobjs;
     bool has_sso;
-    int writing;               /* writers not yet closed */
-    int rc;                    /* first failure of this attempt */
+    int writing; /* writers not yet closed */
+    int rc;      /* first failure of this attempt */
     int attempt;
     env_id retry_timer;
     env_id wait;
@@ -70,13 +70,13 @@ struct wal {
     struct wr_mem *mem;
     struct wal_conf conf;
     struct eng_hooks hooks;
-    struct wal_sbuf *sb;       /* indexed by stream id */
+    struct wal_sbuf *sb; /* indexed by stream id */
     size_t nsb;
-    size_t buffered;           /* runs buffered */
-    struct wal_batch *cur;     /* the upload in flight */
+    size_t buffered;       /* runs buffered */
+    struct wal_batch *cur; /* the upload in flight */
     uint64_t seq;
     env_id timer;
-    uint8_t *scratch;          /* one record's payload */
+    uint8_t *scratch; /* one record's payload */
     size_t scratch_cap;
     struct wal_stats stats;
 };
@@ -176,9 +176,15 @@ void wal_drop_stream(struct wal *wal, int64_t stream)
     wal->sb[stream].next = -1;
 }
 
-bool wal_idle(const struct wal *wal) { return !wal->cur && wal->buffered == 0; }
+bool wal_idle(const struct wal *wal)
+{
+    return !wal->cur && wal->buffered == 0;
+}
 
-const struct wal_stats *wal_stats(const struct wal *wal) { return &wal->stats; }
+const struct wal_stats *wal_stats(const struct wal *wal)
+{
+    return &wal->stats;
+}
 
 /* ---- batches --------------------------------------------------------------- */
 
@@ -219,9 +225,8 @@ static struct wal_batch *wal_take(struct wal *wal)
         if (ms && ms->state != META_STREAM_DELETED) {
             memcpy(b->runs + b->nruns, s->runs, s->n * sizeof *s->runs);
             b->nruns += s->n;
-            b->ranges[nstreams++] = (struct meta_range){(int64_t)id, ms->end,
-                                                        s->runs[s->n - 1].base +
-                                                            s->runs[s->n - 1].count};
+            b->ranges[nstreams++] = (struct meta_range){
+                (int64_t)id, ms->end, s->runs[s->n - 1].base + s->runs[s->n - 1].count};
         }
         wal->buffered -= s->n;
         s->n = 0;
@@ -258,8 +263,8 @@ static int wal_plan(struct wal_batch *b)
         for (; r < b->nruns && b->runs[r].stream == b->ranges[i].stream; r++)
             ;
         if (own[i])
-            b->objs[k++] = (struct wal_obj){.b = b, .stream = b->ranges[i].stream,
-                                            .first = first, .n = r - first};
+            b->objs[k++] = (struct wal_obj){
+                .b = b, .stream = b->ranges[i].stream, .first = first, .n = r - first};
     }
     b->nobjs = k;
     free(own);
@@ -304,8 +309,8 @@ static int wal_add_runs(struct wal *wal, struct obj_builder *bld, const struct w
             wal->scratch_cap = run->size;
         }
         for (int64_t off = run->base; off < run->base + run->count; off++) {
-            struct obj_record rec = {run->stream, ms ? ms->epoch : 0, off, 1, run->size,
-                                     wal->scratch};
+            struct obj_record rec = {run->stream, ms ? ms->epoch : 0, off,
+                                     1,           run->size,          wal->scratch};
             wal->hooks.payload(wal->hooks.arg, run->stream, off, wal->scratch, run->size);
             if ((rc = obj_builder_add(bld, &rec)) < 0)
                 return rc;
@@ -438,8 +443,9 @@ static void wal_commit(struct wal_batch *b)
         bool own = false;
         for (size_t k = b->has_sso; k < b->nobjs; k++) {
             if (b->objs[k].stream == rg->stream) {
-                sos[nso++] = (struct meta_so){b->objs[k].id, b->objs[k].size, rg->stream,
-                                              rg->start, rg->end, META_ATTR_TYPE_NORMAL};
+                sos[nso++] =
+                    (struct meta_so){b->objs[k].id, b->objs[k].size, rg->stream,
+                                     rg->start,     rg->end,         META_ATTR_TYPE_NORMAL};
                 own = true;
             }
         }
@@ -462,10 +468,10 @@ static void wal_commit(struct wal_batch *b)
     if (meta_ok(rc)) {
         wal->stats.uploads++;
         wal->stats.objects += b->nobjs;
-        env_tracef(wal->env, "wal-upload commit sso=%lld sos=%zu runs=%zu",
-                   (long long)c.id, nso, b->nruns);
-        env_logf(wal->env, ENV_LOG_DEBUG, "wal-upload", "%s committed: sso %lld, %zu stream objects",
-                 b->who, (long long)c.id, nso);
+        env_tracef(wal->env, "wal-upload commit sso=%lld sos=%zu runs=%zu", (long long)c.id, nso,
+                   b->nruns);
+        env_logf(wal->env, ENV_LOG_DEBUG, "wal-upload",
+                 "%s committed: sso %lld, %zu stream objects", b->who, (long long)c.id, nso);
         wal_ack(b);
         wal_batch_free(b);
         return;

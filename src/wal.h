@@ -48,11 +48,11 @@ struct wal_conf {
 };
 
 struct wal_stats {
-    uint64_t uploads;        /* committed uploads */
-    uint64_t records_acked;  /* records acknowledged */
-    uint64_t retries;        /* upload attempts retried */
-    uint64_t dropped;        /* batches dropped after a refused commit */
-    uint64_t objects;        /* objects committed */
+    uint64_t uploads;       /* committed uploads */
+    uint64_t records_acked; /* records acknowledged */
+    uint64_t retries;       /* upload attempts retried */
+    uint64_t dropped;       /* batches dropped after a refused commit */
+    uint64_t objects;       /* objects committed */
 };
 
 void wal_conf_default(struct wal_conf *c);

@@ -286,8 +286,7 @@ static void wr_destroy(struct wr *w)
 
 void wr_try_destroy(struct wr *w)
 {
-    if (!w->released || w->depth || w->create_busy || w->abort_busy || w->rel_timer ||
-        w->rel_hang)
+    if (!w->released || w->depth || w->create_busy || w->abort_busy || w->rel_timer || w->rel_hang)
         return;
     wr_destroy(w);
 }
@@ -326,7 +325,10 @@ void wr_ctx_free(struct wr_ctx *ctx)
     free(ctx);
 }
 
-int wr_ctx_live(const struct wr_ctx *ctx) { return ctx->nwriters; }
+int wr_ctx_live(const struct wr_ctx *ctx)
+{
+    return ctx->nwriters;
+}
 
 struct wr *wr_open(struct wr_ctx *ctx, const char *key, enum s3_job job, const char *who)
 {
@@ -542,12 +544,27 @@ void wr_release(struct wr *w, wr_cb cb, void *arg)
 
 /* ---- accessors ------------------------------------------------------------ */
 
-bool wr_has_parked(const struct wr *w) { return w->pending && w->pending->len > 0; }
+bool wr_has_parked(const struct wr *w)
+{
+    return w->pending && w->pending->len > 0;
+}
 
-uint64_t wr_parked_bytes(const struct wr *w) { return w->pending ? w->pending->len : 0; }
+uint64_t wr_parked_bytes(const struct wr *w)
+{
+    return w->pending ? w->pending->len : 0;
+}
 
-uint64_t wr_size(const struct wr *w) { return w->size; }
+uint64_t wr_size(const struct wr *w)
+{
+    return w->size;
+}
 
-bool wr_is_multipart(const struct wr *w) { return w->mpu; }
+bool wr_is_multipart(const struct wr *w)
+{
+    return w->mpu;
+}
 
-int wr_error(const struct wr *w) { return w->err; }
+int wr_error(const struct wr *w)
+{
+    return w->err;
+}

@@ -73,7 +73,10 @@ static inline void wr_mem_add(struct wr_mem *m, uint64_t n)
         m->peak = m->now;
 }
 
-static inline void wr_mem_sub(struct wr_mem *m, uint64_t n) { m->now -= n < m->now ? n : m->now; }
+static inline void wr_mem_sub(struct wr_mem *m, uint64_t n)
+{
+    m->now -= n < m->now ? n : m->now;
+}
 
 struct wr_conf {
     uint64_t multipart_threshold; /* s3.object.multipart.threshold (32 MiB) */

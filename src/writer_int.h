@@ -22,22 +22,22 @@ struct wr_waiter {
     wr_cb cb;
     void *arg;
     enum wr_kind kind;
-    int nparts;                    /* parts that must still be accepted */
-    int rc;                        /* the result, once ready */
+    int nparts; /* parts that must still be accepted */
+    int rc;     /* the result, once ready */
 };
 
 struct wr_part {
-    struct wr_part *next;          /* the writer's parts, in number order */
-    struct wr_part *qnext;         /* the sealed queue */
+    struct wr_part *next;  /* the writer's parts, in number order */
+    struct wr_part *qnext; /* the sealed queue */
     struct wr *w;
-    int number;                    /* 1..10000; 0 for the proxy buffer */
+    int number; /* 1..10000; 0 for the proxy buffer */
     enum wr_pst st;
-    uint8_t *buf;                  /* data part: the bytes (counted in mem) */
+    uint8_t *buf; /* data part: the bytes (counted in mem) */
     size_t len, cap;
-    char *src;                     /* copy part: source key (owned) */
+    char *src; /* copy part: source key (owned) */
     uint64_t src_start, src_end;
-    int reads;                     /* range reads still filling buf */
-    struct wr_waiter **wt;         /* waiters holding bytes here */
+    int reads;             /* range reads still filling buf */
+    struct wr_waiter **wt; /* waiters holding bytes here */
     size_t nwt, capwt;
     struct s3_req req;
     char etag[S3_ETAG_MAX];
@@ -53,33 +53,33 @@ struct wr_read {
 
 struct wr {
     struct wr_ctx *ctx;
-    struct wr *next, *prev;        /* ctx->writers */
+    struct wr *next, *prev; /* ctx->writers */
     char *key, *who;
     enum s3_job job;
     bool mpu, closing, closed, released, final_busy, create_busy, abort_busy, have_id;
     int err;
-    uint64_t size;                 /* bytes written so far */
-    int nparts, ndone, nbusy;      /* numbered parts; done; uploads in flight */
+    uint64_t size;            /* bytes written so far */
+    int nparts, ndone, nbusy; /* numbered parts; done; uploads in flight */
     uint64_t busy_bytes;
     struct wr_part *head, *tail, *pending;
     struct wr_part *sq_head, *sq_tail; /* sealed, not yet submitted */
     struct wr_read *reads;
     int nreads;
-    struct wr_waiter *waiters;     /* outstanding */
+    struct wr_waiter *waiters; /* outstanding */
     struct wr_waiter *ready, *ready_tail;
     int nwaiters;
     wr_cb close_cb;
     void *close_arg;
-    bool close_pending;            /* close_cb not yet delivered */
+    bool close_pending; /* close_cb not yet delivered */
     wr_cb rel_cb;
     void *rel_arg;
-    bool rel_hang;                 /* F02: release waits on the pending part forever */
-    int depth;                     /* event-loop callbacks in progress */
+    bool rel_hang; /* F02: release waits on the pending part forever */
+    int depth;     /* event-loop callbacks in progress */
     env_id deliver_timer, rel_timer;
     env_id wait;
     char upload_id[S3_UPLOAD_ID_MAX];
     struct s3_req create_req, final_req, abort_req;
-    struct s3_part *cparts;        /* the complete's part list */
+    struct s3_part *cparts; /* the complete's part list */
 };
 
 struct wr_ctx {

@@ -15,7 +15,10 @@
 
 /* ---- S3 callbacks -------------------------------------------------------- */
 
-static void wr_enter(struct wr *w) { w->depth++; }
+static void wr_enter(struct wr *w)
+{
+    w->depth++;
+}
 
 static void wr_leave(struct wr *w)
 {
@@ -70,7 +73,6 @@ static void wr_read_cb(struct s3_req *req, struct s3_result *res)
         wr_fail(w, rc, "range read of a copy source");
     wr_leave(w);
 }
-
 
 static void wr_abort_cb(struct s3_req *req, struct s3_result *res)
 {
@@ -443,4 +445,3 @@ int wr_copy(struct wr *w, const char *src_key, uint64_t start, uint64_t end, wr_
         wr_waiter_ready(w, wt, 0);
     return wr_api_done(w);
 }
-

@@ -26,7 +26,10 @@ struct clenv {
     int quiet;
 };
 
-static inline int64_t clenv_now(struct env *env) { return ((struct clenv *)env->impl)->now; }
+static inline int64_t clenv_now(struct env *env)
+{
+    return ((struct clenv *)env->impl)->now;
+}
 
 static inline env_id clenv_timer(struct env *env, int64_t delay, env_timer_cb cb, void *arg)
 {
@@ -48,7 +51,8 @@ static inline uint64_t clenv_random(struct env *env)
     return z ^ (z >> 31);
 }
 
-static inline void clenv_log(struct env *env, enum env_level level, const char *comp, const char *line)
+static inline void clenv_log(struct env *env, enum env_level level, const char *comp,
+                             const char *line)
 {
     struct clenv *e = env->impl;
     if (level == ENV_LOG_WARN)
@@ -57,8 +61,7 @@ static inline void clenv_log(struct env *env, enum env_level level, const char *
         e->nerror++;
     snprintf(e->last_log, sizeof e->last_log, "%s: %s", comp, line);
     if (getenv("CLENV_VERBOSE"))
-        fprintf(stderr, "[%lld] %s %s: %s\n", (long long)e->now, env_level_name(level), comp,
-                line);
+        fprintf(stderr, "[%lld] %s %s: %s\n", (long long)e->now, env_level_name(level), comp, line);
 }
 
 static inline env_id clenv_wait_begin(struct env *env, const char *who, const char *what)

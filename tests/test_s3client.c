@@ -20,9 +20,9 @@ struct mans {
     enum s3_transport tr;
     int status;
     enum s3_code code;
-    int64_t delay;  /* 0: 10 ms */
-    int never;      /* never answer (a stall; the client must cancel) */
-    int bad_etag;   /* answer a wrong ETag / checksum */
+    int64_t delay; /* 0: 10 ms */
+    int never;     /* never answer (a stall; the client must cancel) */
+    int bad_etag;  /* answer a wrong ETag / checksum */
 };
 
 struct mrec {
@@ -166,7 +166,10 @@ static void mock_init(void)
     M.ops.cancel = mock_cancel;
 }
 
-static void script(struct mans a) { M.script[M.nscript++] = a; }
+static void script(struct mans a)
+{
+    M.script[M.nscript++] = a;
+}
 
 static void setup(void)
 {
@@ -182,7 +185,10 @@ static void teardown(void)
     clenv_fini(&E);
 }
 
-static void client(void) { ck_assert_int_eq(s3c_new(&E.env, &M.ops, &CONF, &C), 0); }
+static void client(void)
+{
+    ck_assert_int_eq(s3c_new(&E.env, &M.ops, &CONF, &C), 0);
+}
 
 /* ---- helpers: a caller's request --------------------------------------- */
 
@@ -260,10 +266,14 @@ END_TEST
 START_TEST(s3client_errors_retry_then_succeed)
 {
     static const struct mans fails[] = {
-        {.status = 500, .code = S3E_INTERNAL_ERROR}, {.status = 503, .code = S3E_SLOW_DOWN},
-        {.status = 403, .code = S3E_ACCESS_DENIED},  {.status = 400, .code = S3E_INVALID_REQUEST},
-        {.status = 409, .code = S3E_OTHER},          {.tr = S3_TR_RESET},
-        {.tr = S3_TR_CONNECT},                       {.tr = S3_TR_TIMEOUT},
+        {.status = 500, .code = S3E_INTERNAL_ERROR},
+        {.status = 503, .code = S3E_SLOW_DOWN},
+        {.status = 403, .code = S3E_ACCESS_DENIED},
+        {.status = 400, .code = S3E_INVALID_REQUEST},
+        {.status = 409, .code = S3E_OTHER},
+        {.tr = S3_TR_RESET},
+        {.tr = S3_TR_CONNECT},
+        {.tr = S3_TR_TIMEOUT},
         {.tr = S3_TR_OTHER},
     };
     client();
@@ -435,7 +445,8 @@ START_TEST(s3client_attempt_timeout_cancels_and_retries)
     script((struct mans){.never = 1});
     ck_assert_int_eq(do_op(&req, S3_OP_PUT, "k1", &g), 0);
     clenv_run_until(&E, 5 * ENV_USEC_PER_SEC);
-    ck_assert_ptr_nonnull(clenv_find_wait(&E, "put of k1 attempt 1 in flight, attempt timeout 10s"));
+    ck_assert_ptr_nonnull(
+        clenv_find_wait(&E, "put of k1 attempt 1 in flight, attempt timeout 10s"));
     clenv_run(&E, 1000);
     ck_assert_int_eq(g.n, 1);
     ck_assert_int_eq(g.status, 200);
@@ -770,8 +781,7 @@ START_TEST(s3client_conf_from_knobs)
     ck_assert_int_eq(conf_set(&k, "s3.retry.max", "3", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.checksum.algorithm", "crc32c", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "upload.part.nosuchupload.abort", "false", err, sizeof err), 0);
-    ck_assert_int_eq(conf_set(&k, "upload.part.copy.timeout.backoff", "false", err, sizeof err),
-                     0);
+    ck_assert_int_eq(conf_set(&k, "upload.part.copy.timeout.backoff", "false", err, sizeof err), 0);
     s3c_conf_from(&c, &k);
     ck_assert_int_eq(c.op_timeout_us, ENV_TIME_NEVER);
     ck_assert_int_eq(c.retry_max, 3);

@@ -82,7 +82,10 @@ static void setup(void)
     W = NULL;
 }
 
-static void start(void) { ck_assert_int_eq(wal_new(&E.env, M, X, &MEM, &LC, &HOOKS, &W), 0); }
+static void start(void)
+{
+    ck_assert_int_eq(wal_new(&E.env, M, X, &MEM, &LC, &HOOKS, &W), 0);
+}
 
 static void teardown(void)
 {
@@ -154,9 +157,8 @@ static int64_t read_back(const char *key, int64_t stream, int64_t from)
     req.range_end = -1;
     ck_assert_int_eq(fs3_exec(S, &req, FS3_AS_OF_NOW, &res), 0);
     ck_assert_int_eq(res.status, 200);
-    ck_assert_int_eq(obj_tail_parse(res.body, res.body_len, 0, res.body_len, OBJ_PARSE_FINAL, &idx,
-                                    &reread),
-                     0);
+    ck_assert_int_eq(
+        obj_tail_parse(res.body, res.body_len, 0, res.body_len, OBJ_PARSE_FINAL, &idx, &reread), 0);
     for (size_t i = 0; i < idx.n; i++) {
         const struct obj_index_entry *e = &idx.e[i];
         ck_assert_int_eq(obj_group_parse(res.body + e->pos, (size_t)e->size, e, 0, check_rec, &c),

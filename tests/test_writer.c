@@ -105,7 +105,10 @@ static void fill(uint8_t *b, size_t n, uint64_t from, int tag)
         b[i] = (uint8_t)((from + i) * 31 + (uint64_t)tag * 7 + ((from + i) >> 8));
 }
 
-static uint64_t calls(enum s3_op op) { return fs3_fault_calls(F, op); }
+static uint64_t calls(enum s3_op op)
+{
+    return fs3_fault_calls(F, op);
+}
 
 /* Reads key through the store, synchronously. */
 static uint8_t *read_key(const char *key, size_t *len)
@@ -453,8 +456,9 @@ START_TEST(writer_f01_flush_waits_for_close)
     clenv_run(&E, 10000);
     ck_assert_int_eq(w.n, 0);
     ck_assert_int_eq(f.n, 0);
-    ck_assert_ptr_nonnull(clenv_find_wait(&E, "500B parked below the 1.0KiB minimum part, so only "
-                                              "the close can upload it (compaction.flush.each.batch"));
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "500B parked below the 1.0KiB minimum part, so "
+                                              "only the close can upload it "
+                                              "(compaction.flush.each.batch"));
     ck_assert_ptr_nonnull(clenv_find_wait(&E, "no upload in flight"));
     ck_assert_str_eq(E.waits.v[0].who, "sso compaction 2, plan 1");
     ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
