@@ -15,7 +15,7 @@ static void world_act(struct world *w, const struct scn_action *a, int line);
 
 int world_apply_fault(struct world *w, const struct fs3_rule *rule)
 {
-    int rc = fs3_fault_add(w->fault, rule);
+    int rc = w->fault ? fs3_fault_add(w->fault, rule) : ERR_UNSUPPORTED;
     world_tracef(w, "act", "fault add %s op=%s effect=%s rc=%d", rule->name[0] ? rule->name : "-",
                  rule->op == FS3_OP_ANY ? "any" : s3_op_name((enum s3_op)rule->op),
                  fs3_effect_name(rule->effect), rc);
@@ -261,6 +261,10 @@ static void world_do_race(struct world *w, const struct scn_action *a)
 {
     struct world_cands c = {w, a, NULL, NULL, 0, 0};
     struct meta *m = eng_meta(w->eng);
+    if (!w->store) {
+        world_tracef(w, "racer", "skipped: no fake store (--endpoint)");
+        return;
+    }
     world_lock(w);
     meta_foreach(m, world_cand_object, &c);
     meta_foreach_link(m, world_cand_link, &c);
@@ -311,7 +315,8 @@ static void world_act(struct world *w, const struct scn_action *a, int line)
         break;
     case SCN_ACT_HEAL:
         world_lock(w);
-        fs3_fault_heal(w->fault, a->heal_all ? NULL : a->heal);
+        if (w->fault)
+            fs3_fault_heal(w->fault, a->heal_all ? NULL : a->heal);
         world_unlock(w);
         break;
     }

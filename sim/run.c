@@ -40,6 +40,7 @@ struct run_opts {
     const char *mode;
     double time_scale;         /* --time-scale (http mode), 0: default */
     const char *endpoint;      /* --endpoint URL (http mode) */
+    const char *bucket;        /* --bucket NAME (with --endpoint) */
     const char **paths;
     size_t npaths;
 };
@@ -71,7 +72,8 @@ static int run_usage(const char *msg, const char *arg)
     fprintf(stderr, "usage: s3sim run FILE|DIR... [--seed N | --seeds A..B] [--variant NAME|all]\n"
                     "                 [--set KNOB=VALUE]... [--mode sim|http] [--swarm] [--jobs N]\n"
                     "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
-                    "                 [--fault \"FAULT LINE\"]... [--time-scale F] [--endpoint URL]\n"
+                    "                 [--fault \"FAULT LINE\"]... [--time-scale F]\n"
+                    "                 [--endpoint URL [--bucket NAME]]\n"
                     "       s3sim replay FILE --seed N [--variant NAME] [--fault \"FAULT LINE\"]...\n");
     return 2;
 }
@@ -152,6 +154,10 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
             if (!v || strncmp(v, "http", 4) != 0)
                 return run_usage("--endpoint wants a URL (http://host:port)", v);
             o->endpoint = v;
+        } else if (strcmp(a, "--bucket") == 0) {
+            if (!v)
+                return run_usage("--bucket wants a bucket name", NULL);
+            o->bucket = v;
         } else if (strcmp(a, "--jobs") == 0) {
             uint64_t n;
             if (!parse_u64(v, &n) || n < 1 || n > 256)
@@ -192,11 +198,10 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
     }
     if (strcmp(o->mode, "http") != 0 && (o->time_scale > 0 || o->endpoint))
         return run_usage("--time-scale and --endpoint need --mode http", NULL);
-    if (o->endpoint) {
-        fprintf(stderr, "s3sim: --endpoint is not implemented yet (the local fake S3's HTTP "
-                        "front is: --mode http without --endpoint)\n");
-        return 2;
-    }
+    if (o->bucket && !o->endpoint)
+        return run_usage("--bucket needs --endpoint", NULL);
+    if (o->endpoint && o->nfaults)
+        return run_usage("--fault needs the fake S3: it cannot be used with --endpoint", NULL);
     return 0;
 }
 
@@ -353,6 +358,34 @@ static int run_expand(const struct run_opts *o, struct scn_file **files, size_t 
     return 0;
 }
 
+/* --endpoint: fault lines (and race-delete, which removes keys from the
+ * fake store) need the fake S3.  Returns 0, or 2 after saying which job. */
+static int run_refuse_faults(const struct run_opts *o, struct run_job *jobs, size_t njobs)
+{
+    for (size_t i = 0; o->endpoint && i < njobs; i++) {
+        struct scn_spec sp;
+        struct scn_error e;
+        int line = 0;
+        if (scn_resolve(jobs[i].file, jobs[i].variant, o->sets, o->nsets, &sp, &e) != 0)
+            continue;
+        if (sp.nfaults)
+            line = sp.faults[0].line ? sp.faults[0].line : -1;
+        for (size_t k = 0; !line && k < sp.nevents; k++) {
+            enum scn_act_kind kd = sp.events[k].act.kind;
+            if (kd == SCN_ACT_FAULT || kd == SCN_ACT_HEAL || kd == SCN_ACT_RACE_DELETE)
+                line = sp.events[k].line;
+        }
+        scn_spec_free(&sp);
+        if (line) {
+            fprintf(stderr, "%s:%d: variant %s: fault lines (and race-delete) need the fake S3; "
+                    "they cannot run with --endpoint %s\n", jobs[i].file->path, line > 0 ? line : 0,
+                    jobs[i].variant, o->endpoint);
+            return 2;
+        }
+    }
+    return 0;
+}
+
 static void job_replay_line(struct run_job *j, const struct run_opts *o)
 {
     char buf[4096];
@@ -396,7 +429,7 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (strcmp(o->mode, "http") == 0) {
-        struct world_http_opts ho = {o->time_scale, o->endpoint};
+        struct world_http_opts ho = {o->time_scale, o->endpoint, o->bucket};
         j->rc = world_run_http(&sp, j->file->path, &wo, &ho, &j->res);
     } else {
         j->rc = world_run(&sp, j->file->path, &wo, &j->res);
@@ -537,6 +570,8 @@ int cmd_run(int argc, char **argv)
     }
     if (rc == 0)
         rc = run_expand(&o, files, pl.n, &jobs, &njobs);
+    if (rc == 0)
+        rc = run_refuse_faults(&o, jobs, njobs);
     if (rc == 0) {
         run_all(jobs, njobs, &o);
         for (size_t i = 0; i < njobs; i++) {

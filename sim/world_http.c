@@ -44,13 +44,13 @@ struct world_http {
 
 void world_lock(struct world *w)
 {
-    if (w->http)
+    if (w->http && w->http->loop)
         fs3_loop_lock(w->http->loop);
 }
 
 void world_unlock(struct world *w)
 {
-    if (w->http)
+    if (w->http && w->http->loop)
         fs3_loop_unlock(w->http->loop);
 }
 
@@ -93,6 +93,8 @@ static void wh_drain(struct world_http *wh)
 {
     struct wh_obs *q;
     size_t n;
+    if (!wh->loop)
+        return;
     fs3_loop_lock(wh->loop);
     q = wh->q;
     n = wh->nq;
@@ -146,6 +148,19 @@ static void wh_destroy(void *arg, const char *name, struct s3_ops *ops)
 
 /* ---- setup and teardown ------------------------------------------------------------ */
 
+/* --endpoint: the client only, to another server; no store, no faults. */
+static int wh_client_endpoint(struct world_http *wh, const struct world_http_opts *o)
+{
+    struct s3_curl_config cc = {0};
+    cc.endpoint = o->endpoint;
+    cc.bucket = o->bucket && *o->bucket ? o->bucket : WH_BUCKET;
+    if (s3_curl_config_from_env(&cc))
+        return ERR_NOTFOUND;
+    if (!cc.region)
+        cc.region = "us-east-1";
+    return s3_curl_new(wh->er, &cc, &wh->curl);
+}
+
 int world_http_setup(struct world *w, const struct world_http_opts *o, const struct fs3_config *fc,
                      struct s3_ops **ops)
 {
@@ -166,6 +181,12 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
     if ((rc = env_real_new(&ec, &wh->er)))
         return rc;
     wh->renv = env_real_env(wh->er);
+    if (o && o->endpoint) {
+        if ((rc = wh_client_endpoint(wh, o)))
+            return rc;
+        *ops = s3_curl_ops(wh->curl);
+        return 0;
+    }
     hc.access_key = WH_ACCESS;
     hc.secret_key = WH_SECRET;
     hc.threads = 2;
@@ -258,18 +279,16 @@ int world_run_http(const struct scn_spec *spec, const char *file, const struct w
 {
     int rc;
     struct world *w;
-    if (hopts && hopts->endpoint) {
-        res->verdict = RUN_ERROR;
-        res->summary = strdup("--endpoint is not implemented yet");
-        return ERR_UNSUPPORTED;
-    }
     w = world_create_mode(spec, file, opts, hopts ? hopts : &(struct world_http_opts){0}, res,
                           &rc);
     if (!w) {
         res->verdict = RUN_ERROR;
         free(res->summary);
-        res->summary = strdup(rc == ERR_NOMEM ? "out of memory while setting up the world"
-                                              : "the HTTP front or the client could not start");
+        res->summary = strdup(rc == ERR_NOMEM     ? "out of memory while setting up the world"
+                              : rc == ERR_NOTFOUND ? "--endpoint: AWS_ACCESS_KEY_ID and "
+                                                     "AWS_SECRET_ACCESS_KEY are not set"
+                                                   : "the HTTP front or the client could not "
+                                                     "start");
         return rc;
     }
     world_finish(w);

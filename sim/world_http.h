@@ -13,6 +13,13 @@
  * hash is printed but differs between runs.  Everything else is the sim
  * world's: the actors, the wait registry, the checks.
  *
+ * With an endpoint, the engine talks to that server instead (credentials and
+ * region from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION); there is
+ * no fake store: fault lines are refused by the caller, race-delete does
+ * nothing, and the checks that inspect the store (no-orphans, no-missing,
+ * no-dangling-uploads, the store half of converged, the bucket.* metrics)
+ * are reported as not judged.
+ *
  * Differences from sim mode: kind= filters of fault rules never match (the
  * classifier would read the engine's metadata from the server's threads); a
  * run whose converged check held stops there instead of running to the
@@ -25,7 +32,8 @@
 
 struct world_http_opts {
     double time_scale;    /* real time per scenario time; 0 = 0.01 */
-    const char *endpoint; /* another S3 server: not implemented yet (NULL) */
+    const char *endpoint; /* another S3 server (NULL: the fake's own front) */
+    const char *bucket;   /* with endpoint: its bucket (NULL: "s3sim") */
 };
 
 /* world_run() in http mode.  Returns as world_run(); ERR_IO when the HTTP
