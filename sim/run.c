@@ -396,7 +396,12 @@ static void job_replay_line(struct run_job *j, const struct run_opts *o)
     for (size_t i = 0; i < o->nfaults && n > 0 && (size_t)n < sizeof buf; i++)
         n += snprintf(buf + n, sizeof buf - (size_t)n, " --fault \"%s\"", o->faults[i]);
     if (o->swarm && n > 0 && (size_t)n < sizeof buf)
-        snprintf(buf + n, sizeof buf - (size_t)n, " --swarm");
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " --swarm");
+    /* http mode is not deterministic: the replay runs it again, not the same. */
+    if (strcmp(o->mode, "http") == 0 && n > 0 && (size_t)n < sizeof buf)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " --mode http");
+    if (o->time_scale > 0 && n > 0 && (size_t)n < sizeof buf)
+        snprintf(buf + n, sizeof buf - (size_t)n, " --time-scale %g", o->time_scale);
     j->res.replay = strdup(buf);
 }
 

@@ -34,6 +34,7 @@ struct world_http {
     struct fs3_config fc;
     double scale;
     int64_t t0;      /* env_real time of the world's time 0 */
+    int64_t loop_t0; /* the front's loop env time at the world's time 0 */
     struct wh_obs *q; /* under the loop lock */
     size_t nq, capq;
     int64_t until;
@@ -104,6 +105,8 @@ static void wh_drain(struct world_http *wh)
     for (size_t i = 0; i < n; i++) {
         q[i].ci.key = q[i].key;
         q[i].ci.rule = q[i].rule;
+        q[i].ci.submit_us -= wh->loop_t0; /* into the world's time */
+        q[i].ci.answer_us -= wh->loop_t0;
         world_observe(wh->w, &q[i].ci);
         free(q[i].key);
         free(q[i].rule);
@@ -214,8 +217,14 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
 /* Time 0 of the world: now (after the slow parts of the setup). */
 void world_http_start_clock(struct world *w)
 {
-    w->http->t0 = env_now(w->http->renv);
+    struct world_http *wh = w->http;
+    wh->t0 = env_now(wh->renv);
     w->now = 0;
+    if (wh->loop) {
+        fs3_loop_lock(wh->loop);
+        wh->loop_t0 = env_now(fs3_loop_env(wh->loop));
+        fs3_loop_unlock(wh->loop);
+    }
 }
 
 void world_http_teardown(struct world *w)
