@@ -27,6 +27,7 @@ void cln_conf_from(struct cln_conf *conf, const struct conf *c)
     conf->backoff_max_us = conf_get(c, CONF_RETRY_BACKOFF_MAX);
     conf->not_found_error = conf_get(c, CONF_NOT_FOUND) != 0;
     conf->dedup_inflight = conf_bool(c, CONF_CLEANER_DEDUP);
+    conf->redelete_us = conf_get(c, CONF_CLEANER_REDELETE);
     s3c_conf_from(&conf->s3c, c);
 }
 
@@ -179,6 +180,7 @@ static void cln_drop(struct cln *c)
         free(a);
     }
     c->naborts = 0;
+    cln__redel_drop(c);
     if (c->objs)
         memset(c->objs, 0, c->nobjs * sizeof *c->objs);
 }
@@ -188,6 +190,7 @@ void cln_free(struct cln *c)
     if (!c)
         return;
     cln_drop(c);
+    cln__redel_free(c);
     free(c->objs);
     free(c->buf);
     free(c);
@@ -222,7 +225,10 @@ void cln_restart(struct cln *c)
     env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "cleaner restarted: timers rebuilt from metadata");
 }
 
-bool cln_idle(const struct cln *c) { return c->ncleans == 0 && c->naborts == 0; }
+bool cln_idle(const struct cln *c)
+{
+    return c->ncleans == 0 && c->naborts == 0 && !c->redel_busy;
+}
 
 size_t cln_backing_off(const struct cln *c)
 {
@@ -234,6 +240,16 @@ size_t cln_backing_off(const struct cln *c)
 }
 
 const struct cln_stats *cln_stats(const struct cln *c) { return &c->stats; }
+
+int cln_writer_guard(void *meta, const char *key)
+{
+    const struct meta_object *o;
+    int64_t id;
+    if (!meta || !key || obj_key_parse(key, &id) != 0)
+        return 0;
+    o = meta_object_get(meta, id);
+    return !o || o->state == META_MARKED ? ERR_ABORTED : 0;
+}
 
 /* ---- TTL expiry of prepared objects (§6.3) ------------------------------------------ */
 
@@ -467,6 +483,11 @@ static void cln_batch_cb(struct s3_req *req, struct s3_result *res)
     }
     if (ndone < b->n)
         cln_log_failed_keys(c, b, res, ok);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct meta_object *o = ok[i] ? meta_object_get(c->meta, b->ids[i]) : NULL;
+        if (o && o->ttl_expired)
+            cln__redel_add(c, b->keys[i]);
+    }
     if (ndone && meta_remove(c->meta, done, ndone, &removed) == 0) {
         c->stats.deleted += removed;
         env_tracef(c->env, "cleaner removed %zu objects after DeleteObjects", removed);
@@ -666,6 +687,7 @@ static void cln_check(struct cln *c)
         c->threshold = c->last_swap;
         c->last_swap = now;
     }
+    cln__redel_pump(c);
     if (c->conf.dedup_inflight && c->ncleans > 0)
         return; /* one clean in flight */
     cln_round(c);

@@ -40,6 +40,17 @@
  * every composite of the group succeeded (AutoMQ): between the S3 deletes of
  * the first and the notification lies the window of F04.
  *
+ * Late writes (reference §3.7).  The writer of a TTL-expired object may
+ * still have its PutObject / CompleteMultipartUpload in flight (delayed,
+ * retried) when the cleaner deletes the key: it would land after the delete
+ * and leave a key no metadata owns.  So the key of an object marked by TTL
+ * expiry is deleted once more conf.redelete_us after S3 confirmed its first
+ * delete (longer than a writer's last attempt: op timeout and backoff); a
+ * NoSuchKey is success, a failure is retried after conf.backoff_us.  The
+ * metadata is removed after the first delete, as before.  The pending
+ * re-deletes are volatile: a controller crash loses them (a late write
+ * landing after such a crash stays an orphan key).
+ *
  * Crash: cln_crash() drops all volatile state (timers, the clean in flight
  * and its S3 calls, backoffs); cln_restart() rebuilds it from the metadata.
  *
@@ -72,6 +83,7 @@ struct cln_conf {
     int64_t backoff_max_us; /* cap (s3.retry.backoff.max) */
     bool not_found_error; /* deletion.not.found error: field bug F04 */
     bool dedup_inflight;  /* cleaner.dedup.inflight; false: field bug F10 */
+    int64_t redelete_us;  /* cleaner.redelete.delay (2 min); 0: no second delete */
     struct s3c_conf s3c;  /* the cleaner's client (retry_max capped at CLN_ATTEMPTS) */
 };
 
@@ -83,6 +95,7 @@ struct cln_stats {
     uint64_t composites;     /* composites deep-deleted */
     uint64_t expired;        /* prepared objects expired by TTL */
     uint64_t aborts;         /* multipart uploads aborted for expired objects */
+    uint64_t redeletes;      /* keys of TTL-expired objects deleted a second time */
 };
 
 /* Open multipart uploads by key: lets the cleaner abort the uploads of an
@@ -120,13 +133,23 @@ void cln_restart(struct cln *c);
 /* Runs a lifecycle check now (as the timer would). */
 void cln_check_now(struct cln *c);
 
-/* True when no clean and no abort is in flight. */
+/* Keys waiting for their second delete (see Late writes). */
+size_t cln_redeletes_pending(const struct cln *c);
+
+/* True when no clean, no abort and no second delete is in flight. */
 bool cln_idle(const struct cln *c);
 
 /* Objects whose deletion is waiting for a backoff to end. */
 size_t cln_backing_off(const struct cln *c);
 
 const struct cln_stats *cln_stats(const struct cln *c);
+
+/* A writer guard (wr_guard_fn; arg is the struct meta): 0 when the object
+ * of key is still PREPARED (or already committed), ERR_ABORTED when its TTL
+ * expired (marked) or it is gone from the metadata.  Keys that are not
+ * object keys pass.  The other half of TTL expiry: a writer slower
+ * than its object's TTL does not recreate a key the cleaner deleted. */
+int cln_writer_guard(void *meta, const char *key);
 
 /*
  * The upload ledger: an s3_ops wrapper that remembers the multipart uploads

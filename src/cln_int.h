@@ -92,6 +92,14 @@ struct cln {
     int naborts;
     int64_t *buf;               /* scratch: marked ids */
     size_t bufcap;
+    struct cln_redel *redel;    /* keys of TTL-expired objects to delete again */
+    size_t nredel, capredel;
+    bool redel_busy;            /* a second DeleteObjects in flight */
+    struct s3_req redel_req;
+    char (*redel_keys)[OBJ_KEY_MAX]; /* its keys */
+    const char **redel_kp;
+    size_t redel_n;
+    env_id redel_wait;
     cln_uploads_fn uploads;
     void *uploads_arg;
     struct cln_stats stats;
@@ -103,6 +111,18 @@ void cln__failed(struct cln *c, int64_t id);
 void cln__succeeded(struct cln *c, int64_t id);
 void cln__part_done(struct cln_clean *cl);
 void cln__metadata(char *buf, size_t n, int64_t id, int32_t attributes);
+
+/* A key to delete once more (see cln.h, Late writes). */
+struct cln_redel {
+    int64_t at; /* not before */
+    char key[OBJ_KEY_MAX];
+};
+
+/* cln_redel.c */
+void cln__redel_add(struct cln *c, const char *key);
+void cln__redel_pump(struct cln *c); /* starts the second deletes that are due */
+void cln__redel_drop(struct cln *c); /* crash: forgets them, cancels the call */
+void cln__redel_free(struct cln *c);
 
 /* cln_deep.c */
 void cln__deep_pump(struct cln_clean *cl);

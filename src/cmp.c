@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cln.h"
 #include "conf.h"
 #include "eng.h"
 #include "s3client.h"
@@ -66,6 +67,7 @@ int cmp_new(const struct cmp_deps *d, const struct cmp_conf *conf, struct cmp **
         free(c);
         return rc;
     }
+    wr_ctx_set_guard(c->wr, cln_writer_guard, c->meta);
     schedule(c, conf->interval_us);
     *out = c;
     return 0;

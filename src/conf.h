@@ -149,7 +149,13 @@
       "F21: false = UploadPartCopy retries reuse the plain attempt timeout",                       \
       "UploadPartCopy uses s3.copy.timeout, doubled per retry")                                    \
     X(CONF_SSO_PREPARED_TTL, "compaction.sso.prepared.ttl", CONF_T_DURATION, "24h", NULL,          \
-      "ids prepared by SSO compaction and force split expire after this when not committed")
+      "ids prepared by SSO compaction and force split expire after this when not committed")       \
+    X(CONF_UPLOAD_CHECK_PREPARED, "upload.check.prepared", CONF_T_BOOL, "true", NULL,              \
+      "a writer sends its final PutObject/CompleteMultipartUpload only if its object is still "    \
+      "prepared (false: a late write recreates a key the cleaner deleted)")                        \
+    X(CONF_CLEANER_REDELETE, "cleaner.redelete.delay", CONF_T_DURATION, "2m", NULL,                \
+      "the key of a TTL-expired object is deleted once more this long after its delete, "          \
+      "removing a late write still in flight (0: never)")
 
 enum conf_id {
 #define CONF_ENUM_(id, name, type, def, bug, help) id,

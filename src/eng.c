@@ -128,6 +128,7 @@ static int eng_broker_up(struct eng *e)
         eng_broker_down(e);
         return rc;
     }
+    wr_ctx_set_guard(e->bwr, cln_writer_guard, e->meta); /* no late write after a TTL expiry */
     e->broker_up = true;
     return 0;
 }

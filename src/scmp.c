@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cln.h"
 #include "conf.h"
 #include "err.h"
 
@@ -47,6 +48,7 @@ static int scmp_start(struct scmp *s)
         s->s3c = NULL;
         return rc;
     }
+    wr_ctx_set_guard(s->wr, cln_writer_guard, s->meta);
     for (size_t i = 0; i < s->nsched; i++) {
         s->sched[i].last_minor = s->sched[i].last_major = now;
         s->sched[i].last_any = now - SCMP_MIN_SPACING_US;

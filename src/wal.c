@@ -503,6 +503,10 @@ static void wal_obj_closed(void *arg, int rc)
         wal_wait(b, "%s object(s) still being written, then the metadata commit", n);
         return;
     }
+    if (b->rc == ERR_ABORTED && wal_prepare(b) == 0) /* the writer's guard: ids expired */
+        env_logf(b->wal->env, ENV_LOG_WARN, "wal-upload",
+                 "%s: prepared objects expired before their upload completed; writing new ones",
+                 b->who);
     if (b->rc)
         wal_retry(b, b->rc);
     else

@@ -33,6 +33,7 @@ void wr_conf_default(struct wr_conf *conf)
     conf->flush_each_batch = true;
     conf->release_waits_pending = false;
     conf->complete_waiters = true;
+    conf->check_prepared = true;
 }
 
 void wr_conf_from(struct wr_conf *wconf, const struct conf *c)
@@ -43,6 +44,7 @@ void wr_conf_from(struct wr_conf *wconf, const struct conf *c)
     wconf->flush_each_batch = conf_bool(c, CONF_FLUSH_EACH_BATCH);
     wconf->release_waits_pending = conf_bool(c, CONF_RELEASE_WAITS_PENDING);
     wconf->complete_waiters = conf_bool(c, CONF_COMPLETE_WAITERS);
+    wconf->check_prepared = conf_bool(c, CONF_UPLOAD_CHECK_PREPARED);
 }
 
 /* The pending part is uploaded once it grows beyond this. */
@@ -307,6 +309,12 @@ int wr_ctx_new(struct env *env, struct s3_ops *s3, const struct wr_conf *conf, s
     ctx->mem = mem;
     *out = ctx;
     return ERR_OK;
+}
+
+void wr_ctx_set_guard(struct wr_ctx *ctx, wr_guard_fn fn, void *arg)
+{
+    ctx->guard = fn;
+    ctx->guard_arg = arg;
 }
 
 void wr_ctx_free(struct wr_ctx *ctx)

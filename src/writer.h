@@ -84,6 +84,7 @@ struct wr_conf {
     bool flush_each_batch;        /* compaction.flush.each.batch; false: F01 */
     bool release_waits_pending;   /* compaction.release.waits.pending; true: F02 */
     bool complete_waiters;        /* compaction.complete.waiters.on.error; false: F03 */
+    bool check_prepared;          /* upload.check.prepared: call the guard (wr_ctx_set_guard) */
 };
 
 /* Called once per waiter: rc 0 (accepted / flushed / durable) or a negative
@@ -108,6 +109,19 @@ int wr_ctx_new(struct env *env, struct s3_ops *s3, const struct wr_conf *conf, s
 /* Frees every writer of the context, released or not, cancelling their S3
  * calls and timers; no callback runs.  For engine teardown and crashes. */
 void wr_ctx_free(struct wr_ctx *ctx);
+
+/* The last word before an object is made to exist: called with the key just
+ * before the final write (the PutObject of a small object, the
+ * CompleteMultipartUpload of a large one) is submitted.  A negative return
+ * fails the writer with that code instead (close's callback gets it; release
+ * aborts the upload).  The engine checks that the object is still PREPARED
+ * in the metadata: a writer slower than its object's TTL must not recreate
+ * a key the cleaner already deleted (reference §3.7, late writes). */
+typedef int (*wr_guard_fn)(void *arg, const char *key);
+
+/* Installs the guard of every writer of ctx (fn NULL: none, the default).
+ * It is called only when conf.check_prepared. */
+void wr_ctx_set_guard(struct wr_ctx *ctx, wr_guard_fn fn, void *arg);
 
 /* Writers alive in the context (open, or released with background work
  * such as an abort still running). */

@@ -89,6 +89,8 @@ struct wr_ctx {
     struct wr_mem *mem;
     struct wr *writers;
     int nwriters;
+    wr_guard_fn guard; /* before the final write (NULL: none) */
+    void *guard_arg;
 };
 
 #define WR_MAX_CHUNK (UINT64_C(5) << 30) /* UploadPartCopy range limit (5 GiB) */

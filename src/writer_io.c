@@ -169,6 +169,15 @@ static int wr_submit_create(struct wr *w)
 static int wr_submit_final(struct wr *w)
 {
     struct s3_req *r = &w->final_req;
+    int rc = 0;
+    if (w->ctx->guard && w->ctx->conf.check_prepared)
+        rc = w->ctx->guard(w->ctx->guard_arg, w->key);
+    if (rc < 0) {
+        env_logf(w->ctx->env, ENV_LOG_WARN, "writer", "%s: %s of %s not sent: the object is "
+                 "no longer prepared (expired by its TTL?): %s", w->who,
+                 w->mpu ? "CompleteMultipartUpload" : "PutObject", w->key, err_str(rc));
+        return rc;
+    }
     memset(r, 0, sizeof *r);
     r->job = w->job;
     r->key = w->key;

@@ -9,6 +9,7 @@
 #include "testenv.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -648,6 +649,92 @@ START_TEST(cln_dedup_off_field_bug)
 }
 END_TEST
 
+/* Late writes (reference §3.7): the key of a TTL-expired object is deleted
+ * once more after cleaner.redelete.delay, removing a write that landed after
+ * the first delete; committed objects marked the normal way are not. */
+static void late_write(int64_t redelete_us, bool gone)
+{
+    int64_t id, first = objects(2);
+    char key[OBJ_KEY_MAX];
+    uint8_t body[8] = {9};
+    CONF.redelete_us = redelete_us;
+    ck_assert_int_eq(meta_prepare(M, 1, MIN, 0, &id), 0);
+    snprintf(key, sizeof key, "%s", meta_object_get(M, id)->key);
+    put(key, body, sizeof body);
+    start();
+    mark(first, 2, META_OP_DELETE);
+    tenv_run_until(&T, 4 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    ck_assert(!fs3_key_exists(S, key, NULL));
+    ck_assert_uint_eq(cln_redeletes_pending(C), redelete_us > 0 ? 1 : 0);
+    put(key, body, sizeof body); /* the late PutObject lands */
+    tenv_run_until(&T, 8 * MIN);
+    ck_assert_int_eq(fs3_key_exists(S, key, NULL), !gone);
+    ck_assert_uint_eq(cln_stats(C)->redeletes, gone ? 1 : 0);
+    ck_assert_uint_eq(cln_redeletes_pending(C), 0);
+    ck_assert(cln_idle(C));
+}
+
+START_TEST(cln_redelete_removes_late_write)
+{
+    late_write(2 * MIN, true);
+    ck_assert_int_eq(DEL_MANY, 3); /* the two committed ones, the expired one, once more */
+}
+END_TEST
+
+START_TEST(cln_redelete_off_leaves_orphan)
+{
+    late_write(0, false);
+}
+END_TEST
+
+/* A failed second delete is retried; a crash forgets pending ones. */
+START_TEST(cln_redelete_retried_and_crash_forgets)
+{
+    int64_t id, id2;
+    char key[OBJ_KEY_MAX];
+    uint8_t body[8] = {9};
+    CONF.redelete_us = 2 * MIN;
+    ck_assert_int_eq(meta_prepare(M, 1, MIN, 0, &id), 0);
+    snprintf(key, sizeof key, "%s", meta_object_get(M, id)->key);
+    start();
+    tenv_run_until(&T, 4 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    put(key, body, sizeof body);
+    fault(S3_OP_DELETE_MANY, NULL, FS3_EFF_STATUS, 503, 6 * MIN, 0);
+    tenv_run_until(&T, 8 * MIN);
+    ck_assert(!fs3_key_exists(S, key, NULL));
+    ck_assert_int_ge(DEL_MANY, 3); /* first delete, failed second, retried second */
+    ck_assert_uint_eq(cln_stats(C)->redeletes, 1);
+    ck_assert_int_eq(meta_prepare(M, 1, MIN, 8 * MIN, &id2), 0);
+    tenv_run_until(&T, 12 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id2));
+    ck_assert_uint_eq(cln_redeletes_pending(C), 1);
+    cln_crash(C);
+    ck_assert_uint_eq(cln_redeletes_pending(C), 0);
+}
+END_TEST
+
+/* The writer guard: only a still-prepared (or committed) object completes. */
+START_TEST(cln_writer_guard_states)
+{
+    int64_t id, first = objects(1);
+    char key[OBJ_KEY_MAX];
+    ck_assert_int_eq(cln_writer_guard(M, meta_object_get(M, first)->key), 0);
+    ck_assert_int_eq(meta_prepare(M, 1, MIN, 0, &id), 0);
+    snprintf(key, sizeof key, "%s", meta_object_get(M, id)->key);
+    ck_assert_int_eq(cln_writer_guard(M, key), 0);
+    ck_assert_int_eq(cln_writer_guard(M, "not/an-object"), 0);
+    start();
+    tenv_run_until(&T, MIN + SEC);
+    ck_assert_int_eq(meta_object_get(M, id)->state, META_MARKED);
+    ck_assert_int_eq(cln_writer_guard(M, key), ERR_ABORTED);
+    tenv_run_until(&T, 4 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    ck_assert_int_eq(cln_writer_guard(M, key), ERR_ABORTED);
+}
+END_TEST
+
 static Suite *cln_suite(void)
 {
     Suite *s = suite_create("cln");
@@ -673,6 +760,10 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_ledger_aborts_lost_uploads);
     tcase_add_test(tc, cln_dedup_inflight);
     tcase_add_test(tc, cln_dedup_off_field_bug);
+    tcase_add_test(tc, cln_redelete_removes_late_write);
+    tcase_add_test(tc, cln_redelete_off_leaves_orphan);
+    tcase_add_test(tc, cln_redelete_retried_and_crash_forgets);
+    tcase_add_test(tc, cln_writer_guard_states);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,7 @@
  * Sizes are scaled down: minimum part 1 KiB, multipart threshold 4 KiB.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -726,6 +727,110 @@ START_TEST(writer_complete_200_error_retried)
 }
 END_TEST
 
+/* ---- the guard before the final write (late writes, reference §3.7) ------ */
+
+struct guardrec {
+    int calls;
+    int rc;
+    char key[64];
+};
+
+static int guard_fn(void *arg, const char *key)
+{
+    struct guardrec *g = arg;
+    g->calls++;
+    snprintf(g->key, sizeof g->key, "%s", key);
+    return g->rc;
+}
+
+START_TEST(writer_guard_refuses_put)
+{
+    uint8_t b[100];
+    struct cbrec w = {0}, c = {0};
+    struct guardrec g = {0, ERR_ABORTED, ""};
+    struct wr *wr;
+    start();
+    wr_ctx_set_guard(X, guard_fn, &g);
+    fill(b, sizeof b, 0, 3);
+    wr = wr_open(X, "obj/30", S3_JOB_WAL_UPLOAD, "wal upload 30");
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, rec_cb, &w), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(g.calls, 1);
+    ck_assert_str_eq(g.key, "obj/30");
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, ERR_ABORTED);
+    ck_assert_int_eq(wr_error(wr), ERR_ABORTED);
+    ck_assert_uint_eq(calls(S3_OP_PUT), 0);
+    ck_assert(!fs3_key_exists(S, "obj/30", NULL));
+    wr_release(wr, NULL, NULL);
+    clenv_run(&E, 100);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+    ck_assert_uint_eq(MEM.now, 0);
+}
+END_TEST
+
+START_TEST(writer_guard_refuses_complete_and_aborts)
+{
+    uint8_t b[7500];
+    struct cbrec c = {0};
+    struct guardrec g = {0, ERR_ABORTED, ""};
+    struct wr *wr;
+    start();
+    wr_ctx_set_guard(X, guard_fn, &g);
+    fill(b, sizeof b, 0, 4);
+    wr = wr_open(X, "obj/31", S3_JOB_SSO_COMPACTION, "sso compaction 31");
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert(wr_is_multipart(wr));
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(g.calls, 1);
+    ck_assert_int_eq(c.rc, ERR_ABORTED);
+    ck_assert_uint_ge(calls(S3_OP_MPU_PART), 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_COMPLETE), 0);
+    ck_assert(!fs3_key_exists(S, "obj/31", NULL));
+    wr_release(wr, NULL, NULL);
+    clenv_run(&E, 10000);
+    ck_assert_uint_eq(calls(S3_OP_MPU_ABORT), 1);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+}
+END_TEST
+
+START_TEST(writer_guard_passes_or_is_off)
+{
+    uint8_t b[100];
+    struct cbrec c = {0}, d = {0};
+    struct guardrec g = {0, 0, ""};
+    struct wr *wr;
+    start();
+    wr_ctx_set_guard(X, guard_fn, &g);
+    fill(b, sizeof b, 0, 5);
+    wr = wr_open(X, "obj/32", S3_JOB_WAL_UPLOAD, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(g.calls, 1);
+    ck_assert_int_eq(c.rc, 0);
+    expect_object("obj/32", b, sizeof b);
+    wr_release(wr, NULL, NULL);
+    /* upload.check.prepared false: the guard is not asked, the PUT is sent */
+    wr_ctx_free(X);
+    WC.check_prepared = false;
+    ck_assert_int_eq(wr_ctx_new(&E.env, s3c_ops(C), &WC, &MEM, &X), 0);
+    g.rc = ERR_ABORTED;
+    wr_ctx_set_guard(X, guard_fn, &g);
+    wr = wr_open(X, "obj/33", S3_JOB_WAL_UPLOAD, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &d), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(g.calls, 1);
+    ck_assert_int_eq(d.rc, 0);
+    expect_object("obj/33", b, sizeof b);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
 START_TEST(writer_write_take_owns_buffer)
 {
     uint8_t want[5000];
@@ -779,6 +884,9 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_lost_complete_is_checked_visible);
     tcase_add_test(tc, writer_complete_200_error_retried);
     tcase_add_test(tc, writer_write_take_owns_buffer);
+    tcase_add_test(tc, writer_guard_refuses_put);
+    tcase_add_test(tc, writer_guard_refuses_complete_and_aborts);
+    tcase_add_test(tc, writer_guard_passes_or_is_off);
     suite_add_tcase(s, tc);
     return s;
 }
