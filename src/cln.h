@@ -44,8 +44,9 @@
  * still have its PutObject / CompleteMultipartUpload in flight (delayed,
  * retried) when the cleaner deletes the key: it would land after the delete
  * and leave a key no metadata owns.  So the key of an object marked by TTL
- * expiry is deleted once more conf.redelete_us after S3 confirmed its first
- * delete (longer than a writer's last attempt: op timeout and backoff); a
+ * expiry is deleted once more max(conf.redelete_us, s3.op.timeout) after S3
+ * confirmed its first delete (a writer's attempt lands at most one attempt
+ * timeout after it was sent; the sim cancels an attempt that timed out); a
  * NoSuchKey is success, a failure is retried after conf.backoff_us.  The
  * metadata is removed after the first delete, as before.  The pending
  * re-deletes are volatile: a controller crash loses them (a late write

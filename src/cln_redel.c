@@ -10,6 +10,14 @@
 
 #define CLN_WHO "cleaner"
 
+/* cleaner.redelete.delay, at least one attempt timeout (s3.op.timeout): a
+ * writer's attempt may land that long after it was sent. */
+static int64_t cln_redel_delay(const struct cln *c)
+{
+    int64_t t = c->conf.s3c.op_timeout_us;
+    return t != ENV_TIME_NEVER && t > c->conf.redelete_us ? t : c->conf.redelete_us;
+}
+
 void cln__redel_add(struct cln *c, const char *key)
 {
     struct cln_redel *r;
@@ -27,7 +35,7 @@ void cln__redel_add(struct cln *c, const char *key)
         c->capredel = n;
     }
     r = &c->redel[c->nredel++];
-    r->at = env_now(c->env) + c->conf.redelete_us;
+    r->at = env_now(c->env) + cln_redel_delay(c);
     snprintf(r->key, sizeof r->key, "%s", key);
 }
 

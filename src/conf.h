@@ -154,7 +154,8 @@
       "a writer sends its final PutObject/CompleteMultipartUpload only if its object is still "    \
       "prepared (false: a late write recreates a key the cleaner deleted)")                        \
     X(CONF_CLEANER_REDELETE, "cleaner.redelete.delay", CONF_T_DURATION, "2m", NULL,                \
-      "the key of a TTL-expired object is deleted once more this long after its delete, "          \
+      "the key of a TTL-expired object is deleted once more this long (at least s3.op.timeout) "   \
+      "after its delete, "                                                                         \
       "removing a late write still in flight (0: never)")
 
 enum conf_id {

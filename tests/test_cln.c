@@ -688,6 +688,29 @@ START_TEST(cln_redelete_off_leaves_orphan)
 }
 END_TEST
 
+/* The second delete waits at least one attempt timeout (s3.op.timeout). */
+START_TEST(cln_redelete_waits_op_timeout)
+{
+    int64_t id;
+    char key[OBJ_KEY_MAX];
+    uint8_t body[8] = {9};
+    CONF.redelete_us = 2 * MIN;
+    CONF.s3c.op_timeout_us = 6 * MIN;
+    ck_assert_int_eq(meta_prepare(M, 1, MIN, 0, &id), 0);
+    snprintf(key, sizeof key, "%s", meta_object_get(M, id)->key);
+    start();
+    tenv_run_until(&T, 4 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id)); /* first delete between 2m and 3m */
+    put(key, body, sizeof body);
+    tenv_run_until(&T, 8 * MIN);
+    ck_assert(fs3_key_exists(S, key, NULL));
+    ck_assert_uint_eq(cln_redeletes_pending(C), 1);
+    tenv_run_until(&T, 10 * MIN);
+    ck_assert(!fs3_key_exists(S, key, NULL));
+    ck_assert_uint_eq(cln_stats(C)->redeletes, 1);
+}
+END_TEST
+
 /* A failed second delete is retried; a crash forgets pending ones. */
 START_TEST(cln_redelete_retried_and_crash_forgets)
 {
@@ -762,6 +785,7 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_dedup_off_field_bug);
     tcase_add_test(tc, cln_redelete_removes_late_write);
     tcase_add_test(tc, cln_redelete_off_leaves_orphan);
+    tcase_add_test(tc, cln_redelete_waits_op_timeout);
     tcase_add_test(tc, cln_redelete_retried_and_crash_forgets);
     tcase_add_test(tc, cln_writer_guard_states);
     suite_add_tcase(s, tc);
