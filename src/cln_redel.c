@@ -27,8 +27,8 @@ void cln__redel_add(struct cln *c, const char *key)
         size_t n = c->capredel ? c->capredel * 2 : 16;
         r = realloc(c->redel, n * sizeof *r);
         if (!r) {
-            env_logf(c->env, ENV_LOG_WARN, CLN_WHO, "out of memory: %s is not deleted a second "
-                     "time (a late write of it would stay)", key);
+            env_logf(c->env, ENV_LOG_WARN, CLN_WHO, "out of memory: %s is not deleted again, "
+                     "so a late write of it would stay", key);
             return;
         }
         c->redel = r;
