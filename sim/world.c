@@ -156,6 +156,7 @@ static void world_env_trace(struct env *env, const char *line)
     bool failed = strstr(line, "fail") || strstr(line, "error");
     if (strstr(line, " start")) {
         w->lane_open[lane] = w->now;
+        snprintf(w->lane_label[lane], sizeof w->lane_label[lane], "%s", line);
         return;
     }
     if (strstr(line, " end") && w->lane_open[lane] >= 0) {
@@ -465,6 +466,15 @@ void world_finish(struct world *w)
         world_run_loop(w, w->spec->deadline_us);
     if (!w->hang)
         w->now = w->spec->deadline_us;
+    /* A job still running when the run is judged (a hung compaction) is
+     * drawn as a bar up to now. */
+    for (int i = 0; i < RUN_LANE_COUNT; i++)
+        if (w->lane_open[i] >= 0 && w->res->nevents < WORLD_MAX_EVENTS) {
+            char label[128];
+            snprintf(label, sizeof label, "%s (still running)", w->lane_label[i]);
+            run_result_event(w->res, w->lane_open[i], w->now, (enum run_lane)i, -1, -1,
+                             FS3_EFF_NONE, true, label);
+        }
     world_judge(w);
 }
 

@@ -74,6 +74,7 @@ struct world {
 
     int64_t metrics[METRIC_COUNT];
     int64_t lane_open[RUN_LANE_COUNT]; /* start of an open engine bar per lane, -1 */
+    char lane_label[RUN_LANE_COUNT][96]; /* the line that opened it */
     uint64_t *log_matches;     /* one counter per check (log checks only) */
 
     bool hang;                 /* a hang was found */
