@@ -12,9 +12,10 @@
  * Returns 0 when all parse, 2 otherwise (or on a usage error). */
 int cmd_check(int argc, char **argv);
 
-/* s3sim knobs [--metrics]: prints every knob (name, type, default, meaning,
- * and the field bug a field-bug knob restores), or every metric. Returns 0,
- * or 2 on a usage error. */
+/* s3sim knobs [--metrics | --markdown]: prints every knob (name, type,
+ * default, meaning, and the field bug a field-bug knob restores), or every
+ * metric, or both tables as the Markdown page docs/knobs.md.  Returns 0, or 2
+ * on a usage error. */
 int cmd_knobs(int argc, char **argv);
 
 /* s3sim sweep FILE [--op OP|any] [--effect EFFECT] [--seed N] [--variant NAME]

@@ -17,7 +17,7 @@ static int usage(void)
             "       s3sim sweep FILE [--op OP] [--effect EFFECT] [--seed N] [--variant NAME]\n"
             "       s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]\n"
             "                   [--fault \"FAULT LINE\"]... [--scenario FILE]\n"
-            "       s3sim knobs [--metrics]\n"
+            "       s3sim knobs [--metrics | --markdown]\n"
             "       s3sim check FILE...\n");
     return 2;
 }
