@@ -81,12 +81,12 @@ void cln__succeeded(struct cln *c, int64_t id)
     }
 }
 
-void cln__metadata(char *buf, size_t n, int64_t id, int32_t attributes)
+void cln__metadata(char *buf, size_t n, int64_t id)
 {
     snprintf(buf, n,
              "S3ObjectMetadata(objectId=%" PRId64 ", objectSize=-1, type=UNKNOWN, "
-             "attributes=%" PRId32 ")",
-             id, attributes);
+             "offsetRanges=[], committedTimestamp=-1, dataTimestamp=-1)",
+             id);
 }
 
 /* ---- lifetime -------------------------------------------------------------------- */

@@ -47,12 +47,27 @@ static void cln_group_done(struct cln_clean *cl, size_t g)
     }
 }
 
-/* The composite's delete ended with rc (0: its S3 keys are gone). */
+/* The exception AutoMQ logs for a composite whose GET answered 404 (the seed
+ * report of F04, before #1920 renamed ObjectNotFoundException). */
+#define CLN_EXC_NOT_FOUND                                                                        \
+    "java.util.concurrent.CompletionException: com.automq.stream.s3.operator.ObjectStorage$"   \
+    "ObjectNotFoundException: software.amazon.awssdk.services.s3.model.NoSuchKeyException: "   \
+    "The specified key does not exist."
+
+/* Other S3 failures: an SDK S3Exception wrapped by the future. */
+#define CLN_EXC_S3                                                                                \
+    "java.util.concurrent.CompletionException: software.amazon.awssdk.services.s3.model."      \
+    "S3Exception: "
+
+/* The composite's delete ended with rc (0: its S3 keys are gone).  A failure
+ * is logged as AutoMQ's CompositeObject.delete does: at error, the object's
+ * metadata on one line, the exception (cause, a Java exception line) as the
+ * next line at the same level. */
 static void cln_deep_finish(struct cln_deep *d, int rc, const char *cause)
 {
     struct cln_clean *cl = d->cl;
     struct cln *c = cl->c;
-    char meta[160];
+    char meta[192];
     d->stage = CLN_DEEP_DONE;
     d->rc = rc;
     cln__deep_free(d);
@@ -61,11 +76,11 @@ static void cln_deep_finish(struct cln_deep *d, int rc, const char *cause)
         cln__succeeded(c, d->id);
         c->stats.composites++;
     } else {
-        cln__metadata(meta, sizeof meta, d->id, d->attributes);
+        cln__metadata(meta, sizeof meta, d->id);
         cln__failed(c, d->id);
         cl->group_failed[d->group] = true;
-        env_logf(c->env, c->conf.not_found_error ? ENV_LOG_ERROR : ENV_LOG_WARN, CLN_WHO,
-                 "Delete composite object %s fail: %s", meta, cause);
+        env_logf(c->env, ENV_LOG_ERROR, CLN_WHO, "Delete composite object %s fail", meta);
+        env_logf(c->env, ENV_LOG_ERROR, CLN_WHO, "%s", cause);
     }
     if (--cl->group_left[d->group] == 0)
         cln_group_done(cl, d->group);
@@ -85,7 +100,7 @@ static void cln_deep_self(struct cln_deep *d)
     d->stage = CLN_DEEP_SELF;
     c->stats.delete_calls++;
     if (s3_delete(s3c_ops(c->s3c), &d->req, cln_deep_self_cb, d) != 0)
-        cln_deep_finish(d, ERR_NOMEM, "could not submit the DeleteObject");
+        cln_deep_finish(d, ERR_NOMEM, "java.util.concurrent.CompletionException: java.lang.IllegalStateException: could not submit the DeleteObject");
 }
 
 static void cln_deep_links(struct cln_deep *d)
@@ -103,7 +118,7 @@ static void cln_deep_links(struct cln_deep *d)
     d->stage = CLN_DEEP_LINKS;
     c->stats.delete_calls += (d->nlinks + CLN_MAX_KEYS - 1) / CLN_MAX_KEYS;
     if (s3_delete_many(s3c_ops(c->s3c), &d->req, cln_deep_links_cb, d) != 0)
-        cln_deep_finish(d, ERR_NOMEM, "could not submit the DeleteObjects of its links");
+        cln_deep_finish(d, ERR_NOMEM, "java.util.concurrent.CompletionException: java.lang.IllegalStateException: could not submit the DeleteObjects of its links");
 }
 
 static int cln_deep_alloc_links(struct cln_deep *d, size_t n)
@@ -148,8 +163,8 @@ static void cln_deep_already_gone(struct cln_deep *d)
     struct cln *c = d->cl->c;
     const struct meta_object *o = meta_object_get(c->meta, d->id);
     struct cln_meta_links ml = {d, meta_namespace(c->meta)};
-    char meta[160];
-    cln__metadata(meta, sizeof meta, d->id, d->attributes);
+    char meta[192];
+    cln__metadata(meta, sizeof meta, d->id);
     env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "Composite object %s not found (NoSuchKey): already "
              "deleted, treated as success", meta);
     if (!o || o->nlinks == 0 || cln_deep_alloc_links(d, o->nlinks) != 0) {
@@ -171,30 +186,29 @@ static void cln_deep_get_cb(struct s3_req *req, struct s3_result *res)
     struct cln_deep *d = req->arg;
     struct cln *c = d->cl->c;
     struct cobj co;
-    char cause[160];
+    char cause[320];
     int rc = s3c_result_err(res);
     if (rc == ERR_NOTFOUND) {
         if (c->conf.not_found_error)
-            cln_deep_finish(d, rc, "ObjectNotExistException: NoSuchKeyException: The specified "
-                            "key does not exist. (Status Code: 404)");
+            cln_deep_finish(d, rc, CLN_EXC_NOT_FOUND);
         else
             cln_deep_already_gone(d);
         return;
     }
     if (rc) {
-        snprintf(cause, sizeof cause, "read of the composite failed: %s (%d %s)", err_str(rc),
-                 res->status, s3_code_name(res->code));
+        snprintf(cause, sizeof cause, CLN_EXC_S3 "%s (Service: S3, Status Code: %d, code: %s)",
+                 err_str(rc), res->status, s3_code_name(res->code));
         cln_deep_finish(d, rc, cause);
         return;
     }
     rc = cobj_parse(res->body, res->body_len, 0, &co);
     if (rc) {
-        cln_deep_finish(d, rc, "the composite object is malformed");
+        cln_deep_finish(d, rc, "java.util.concurrent.CompletionException: java.lang.IllegalArgumentException: the composite object is malformed");
         return;
     }
     if (cln_deep_alloc_links(d, co.nlinks) != 0) {
         cobj_free(&co);
-        cln_deep_finish(d, ERR_NOMEM, "out of memory");
+        cln_deep_finish(d, ERR_NOMEM, "java.util.concurrent.CompletionException: java.lang.OutOfMemoryError: out of memory");
         return;
     }
     for (size_t i = 0; i < co.nlinks; i++)
@@ -206,10 +220,10 @@ static void cln_deep_get_cb(struct s3_req *req, struct s3_result *res)
 static void cln_deep_links_cb(struct s3_req *req, struct s3_result *res)
 {
     struct cln_deep *d = req->arg;
-    char cause[200];
+    char cause[320];
     if (res->transport != S3_TR_OK || res->status < 200 || res->status >= 300 ||
         res->code != S3E_NONE) {
-        snprintf(cause, sizeof cause, "delete of its %zu linked objects failed: %s",
+        snprintf(cause, sizeof cause, CLN_EXC_S3 "delete of %zu linked objects failed: %s",
                  d->nlinks, res->message[0] ? res->message : s3_code_name(res->code));
         cln_deep_finish(d, ERR_S3, cause);
         return;
@@ -225,7 +239,7 @@ static void cln_deep_self_cb(struct s3_req *req, struct s3_result *res)
 {
     struct cln_deep *d = req->arg;
     struct cln *c = d->cl->c;
-    char cause[160];
+    char cause[320];
     int rc = s3c_result_err(res);
     if (rc == ERR_NOTFOUND && !c->conf.not_found_error)
         rc = 0; /* gone already: the goal is reached */
@@ -235,8 +249,8 @@ static void cln_deep_self_cb(struct s3_req *req, struct s3_result *res)
         cln_deep_finish(d, 0, "");
         return;
     }
-    snprintf(cause, sizeof cause, "delete of its own key failed: %s (%d %s)", err_str(rc),
-             res->status, s3_code_name(res->code));
+    snprintf(cause, sizeof cause, CLN_EXC_S3 "%s (Service: S3, Status Code: %d, code: %s)",
+             err_str(rc), res->status, s3_code_name(res->code));
     cln_deep_finish(d, rc, cause);
 }
 
@@ -251,7 +265,7 @@ static void cln_deep_start(struct cln_deep *d)
     d->stage = CLN_DEEP_GET;
     d->cl->deep_running++;
     if (s3_get(s3c_ops(c->s3c), &d->req, cln_deep_get_cb, d) != 0)
-        cln_deep_finish(d, ERR_NOMEM, "could not submit the GET of the composite");
+        cln_deep_finish(d, ERR_NOMEM, "java.util.concurrent.CompletionException: java.lang.IllegalStateException: could not submit the GET of the composite");
 }
 
 /* Starts composites until CLN_DEEP_CONCURRENCY run. */

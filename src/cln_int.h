@@ -110,7 +110,7 @@ struct cln_obj *cln__obj(struct cln *c, int64_t id); /* NULL when out of memory 
 void cln__failed(struct cln *c, int64_t id);
 void cln__succeeded(struct cln *c, int64_t id);
 void cln__part_done(struct cln_clean *cl);
-void cln__metadata(char *buf, size_t n, int64_t id, int32_t attributes);
+void cln__metadata(char *buf, size_t n, int64_t id);
 
 /* A key to delete once more (see cln.h, Late writes). */
 struct cln_redel {
