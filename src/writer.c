@@ -537,7 +537,11 @@ void wr_release(struct wr *w, wr_cb cb, void *arg)
     env_cancel(ctx->env, w->deliver_timer);
     w->deliver_timer = 0;
     wr_release_waiters(w);
-    w->rel_hang = ctx->conf.release_waits_pending && w->pending && w->pending->len && !w->closed;
+    /* F02: before #2316 MultiPartWriter.release waited for every part, the
+     * pending one included; ProxyWriter.release (a single PutObject not yet
+     * sent) freed its buffers and returned at once. */
+    w->rel_hang = ctx->conf.release_waits_pending && w->mpu && w->pending && w->pending->len &&
+                  !w->closed;
     for (struct wr_part *p = w->head; p; p = p->next)
         if (!(w->rel_hang && p == w->pending))
             wr_part_free_buf(w, p);

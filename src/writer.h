@@ -38,7 +38,8 @@
  * Lifetime: wr_open ... [wr_close -> durable] ... wr_release, exactly once.
  * wr_release frees the buffers, completes every outstanding waiter with
  * ERR_CANCELED before it returns, never waits on the parked pending part
- * (unless conf.release_waits_pending: field bug F02), and, when the object
+ * (unless conf.release_waits_pending, field bug F02: then a multipart
+ * writer's release waits for it; a proxy still returns at once), and, when the object
  * was not completed, aborts the multipart upload in the background (unlike
  * AutoMQ, an upload we give up on is always aborted).
  *

@@ -530,6 +530,28 @@ START_TEST(writer_f02_release_waits_on_pending)
 }
 END_TEST
 
+/* F02's old code waited in MultiPartWriter.release only: a proxy writer
+ * (one PutObject at close, not sent yet) is released at once either way. */
+START_TEST(writer_f02_proxy_release_returns)
+{
+    uint8_t b[100];
+    struct cbrec r = {0};
+    struct wr *wr;
+    WC.release_waits_pending = true;
+    start();
+    fill(b, sizeof b, 0, 1);
+    wr = wr_open(X, "obj/10", S3_JOB_SSO_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert(!wr_is_multipart(wr));
+    ck_assert(wr_has_parked(wr));
+    wr_release(wr, rec_cb, &r);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(r.n, 1);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+    ck_assert_uint_eq(MEM.now, 0);
+}
+END_TEST
+
 START_TEST(writer_release_in_callback)
 {
     uint8_t b[100];
@@ -874,6 +896,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_release_never_waits_on_parked_and_aborts);
     tcase_add_test(tc, writer_release_while_create_in_flight_aborts_later);
     tcase_add_test(tc, writer_f02_release_waits_on_pending);
+    tcase_add_test(tc, writer_f02_proxy_release_returns);
     tcase_add_test(tc, writer_release_in_callback);
     tcase_add_test(tc, writer_part_failure_completes_every_waiter);
     tcase_add_test(tc, writer_put_failure_fails_close);
