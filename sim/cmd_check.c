@@ -125,14 +125,17 @@ int cmd_check(int argc, char **argv)
 
 static void cmd_print_knobs(void)
 {
-    struct conf c;
-    conf_init(&c);
-    printf("%-52s %-28s %-10s %s\n", "KNOB", "TYPE", "DEFAULT", "MEANING");
+    printf("%-52s %-28s %-10s %-10s %s\n", "KNOB", "TYPE", "AUTOMQ", "HARDENED", "MEANING");
     for (int i = 0; i < CONF_COUNT; i++) {
         const struct conf_knob *k = conf_knob((enum conf_id)i);
-        printf("%-52s %-28s %-10s %s", k->name, conf_type_name(k->type), k->def, k->help);
+        const char *finding = conf_finding((enum conf_id)i);
+        printf("%-52s %-28s %-10s %-10s %s", k->name, conf_type_name(k->type),
+               conf_profile_default((enum conf_id)i, CONF_PROFILE_AUTOMQ),
+               conf_profile_default((enum conf_id)i, CONF_PROFILE_HARDENED), k->help);
         if (k->bug)
             printf(" [field bug %s]", k->bug);
+        if (finding)
+            printf(" [guard of ours, AutoMQ lacks it; fixes scenarios/findings/%s.scn]", finding);
         printf("\n");
     }
 }

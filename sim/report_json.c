@@ -139,6 +139,7 @@ static void rpt_json_run(FILE *f, const struct run_result *r)
     rpt_key(f, in, "variant"), rpt_json_str(f, r->variant), fputs(",\n", f);
     fprintf(f, "%s\"seed\": %" PRIu64 ",\n", in, r->seed);
     fprintf(f, "%s\"verdict\": \"%s\",\n", in, rpt_verdict_name(r->verdict));
+    rpt_key(f, in, "profile"), rpt_json_str(f, r->profile[0] ? r->profile : NULL), fputs(",\n", f);
     rpt_key(f, in, "summary"), rpt_json_str(f, r->summary), fputs(",\n", f);
     rpt_key(f, in, "replay"), rpt_json_str(f, r->replay), fputs(",\n", f);
     rpt_key(f, in, "trace"), rpt_json_str(f, rpt_trace_hex(trace, sizeof trace, r)),

@@ -77,6 +77,7 @@ struct run_result {
     enum run_verdict verdict;
     char *summary;          /* the FAIL line's reason: "check=log: 14 error lines ..." */
     char *replay;           /* "build/bin/s3sim replay FILE --variant V --seed N" */
+    char profile[16];       /* engine.profile of the run ("automq", "hardened"; "" unresolved) */
     char trace_hex[65];     /* SHA-256 of the canonical trace */
     int64_t vtime_us;       /* virtual time when judged */
     uint64_t ops;           /* S3 calls */

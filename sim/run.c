@@ -386,6 +386,15 @@ static int run_refuse_faults(const struct run_opts *o, struct run_job *jobs, siz
     return 0;
 }
 
+/* Does a --set name engine.profile? */
+static bool run_sets_profile(const struct run_opts *o)
+{
+    for (size_t i = 0; i < o->nsets; i++)
+        if (strncmp(o->sets[i], "engine.profile=", 15) == 0)
+            return true;
+    return false;
+}
+
 static void job_replay_line(struct run_job *j, const struct run_opts *o)
 {
     char buf[4096];
@@ -401,7 +410,11 @@ static void job_replay_line(struct run_job *j, const struct run_opts *o)
     if (strcmp(o->mode, "http") == 0 && n > 0 && (size_t)n < sizeof buf)
         n += snprintf(buf + n, sizeof buf - (size_t)n, " --mode http");
     if (o->time_scale > 0 && n > 0 && (size_t)n < sizeof buf)
-        snprintf(buf + n, sizeof buf - (size_t)n, " --time-scale %g", o->time_scale);
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " --time-scale %g", o->time_scale);
+    /* A profile other than the default is named even when the file sets it (the same value). */
+    if (j->res.profile[0] && strcmp(j->res.profile, "automq") != 0 && !run_sets_profile(o) &&
+        n > 0 && (size_t)n < sizeof buf)
+        snprintf(buf + n, sizeof buf - (size_t)n, " --set engine.profile=%s", j->res.profile);
     j->res.replay = strdup(buf);
 }
 
@@ -416,6 +429,9 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
     j->res.scenario = strdup(j->file->name);
     j->res.variant = strdup(j->variant);
     j->res.seed = j->seed;
+    if (!rc)
+        snprintf(j->res.profile, sizeof j->res.profile, "%s",
+                 conf_profile_name((enum conf_profile)conf_get(&sp.conf, CONF_PROFILE)));
     job_replay_line(j, o);
     if (rc) {
         char msg[1024];
@@ -464,6 +480,17 @@ static void *pool_worker(void *arg)
 
 /* ---- output ---------------------------------------------------------------------------- */
 
+/* " profile=hardened" on the run line when the profile is not the default. */
+static const char *run_profile_shown(const struct run_result *r)
+{
+    return r->profile[0] && strcmp(r->profile, "automq") != 0 ? r->profile : "";
+}
+
+static const char *run_profile_sep(const struct run_result *r)
+{
+    return run_profile_shown(r)[0] ? " profile=" : "";
+}
+
 static void print_result(const struct run_job *j, const struct run_opts *o)
 {
     const struct run_result *r = &j->res;
@@ -471,12 +498,14 @@ static void print_result(const struct run_job *j, const struct run_opts *o)
     env_fmt_duration(r->vtime_us, t, sizeof t);
     if (r->verdict == RUN_PASS) {
         if (!o->quiet)
-            printf("PASS %s %s seed=%" PRIu64 " t=%s ops=%" PRIu64 " trace=%.12s%s%s%s\n",
-                   r->scenario, r->variant, r->seed, t, r->ops, r->trace_hex,
+            printf("PASS %s %s seed=%" PRIu64 "%s%s t=%s ops=%" PRIu64 " trace=%.12s%s%s%s\n",
+                   r->scenario, r->variant, r->seed, run_profile_sep(r), run_profile_shown(r), t,
+                   r->ops, r->trace_hex,
                    r->swarm ? " swarm=\"" : "", r->swarm ? r->swarm : "", r->swarm ? "\"" : "");
     } else {
-        printf("%s %s %s seed=%" PRIu64 " t=%s %s\n", r->verdict == RUN_ERROR ? "ERROR" : "FAIL",
-               r->scenario, r->variant, r->seed, t, r->summary ? r->summary : "");
+        printf("%s %s %s seed=%" PRIu64 "%s%s t=%s %s\n", r->verdict == RUN_ERROR ? "ERROR" : "FAIL",
+               r->scenario, r->variant, r->seed, run_profile_sep(r), run_profile_shown(r), t,
+               r->summary ? r->summary : "");
         if (r->swarm)
             printf("     swarm: %s\n", r->swarm);
         printf("     replay: %s\n", r->replay ? r->replay : "");

@@ -78,9 +78,8 @@ static int scn_apply_line(struct scn_build *b, const struct scn_line *l, bool va
     case SCN_L_DEADLINE: s->deadline_us = l->deadline_us; return 0;
     case SCN_L_STREAMS: s->streams = l->streams; return 0;
     case SCN_L_SET:
-        s->conf.v[l->knob] = l->value;
-        if (conf_knob((enum conf_id)l->knob)->type == CONF_T_STRING)
-            snprintf(s->conf.str[l->knob], CONF_STR_MAX, "%s", l->str);
+        /* conf_put: a profile line re-applies its defaults to the knobs no line set. */
+        conf_put(&s->conf, (enum conf_id)l->knob, l->value, l->str);
         return 0;
     case SCN_L_EVENT:
         if (scn_grow((void **)&s->events, &b->cap_events, s->nevents, sizeof *s->events))

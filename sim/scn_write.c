@@ -102,8 +102,13 @@ static void scnw_knob(struct scnw_buf *b, const struct conf *c, enum conf_id id)
 static void scnw_knobs(struct scnw_buf *b, const struct conf *c)
 {
     struct conf def;
-    conf_init(&def);
+    /* The profile line first (when not the default); then what differs from its defaults. */
+    conf_init_profile(&def, (enum conf_profile)conf_get(c, CONF_PROFILE));
+    if (conf_get(c, CONF_PROFILE) != CONF_PROFILE_AUTOMQ)
+        scnw_knob(b, c, CONF_PROFILE);
     for (int id = 0; id < CONF_COUNT; id++) {
+        if (id == CONF_PROFILE)
+            continue;
         bool str = conf_knob((enum conf_id)id)->type == CONF_T_STRING;
         if (str ? strcmp(def.str[id], c->str[id]) != 0 : def.v[id] != c->v[id])
             scnw_knob(b, c, (enum conf_id)id);

@@ -300,7 +300,9 @@ static int shr_values(struct shr *s)
 static int shr_knobs(struct shr *s)
 {
     struct conf def;
-    conf_init(&def);
+    /* The profile stays (it is compared to itself); every other knob is tried back at its
+     * default under that profile. */
+    conf_init_profile(&def, (enum conf_profile)conf_get(&s->cur.conf, CONF_PROFILE));
     for (int id = 0; id < CONF_COUNT; id++) {
         struct scn_spec cand;
         char what[160];

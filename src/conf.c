@@ -20,6 +20,20 @@ static const struct conf_knob conf_knobs[CONF_COUNT] = {
 #undef CONF_ROW_
 };
 
+/* The hardened profile's values and the findings, indexed by knob. */
+static const struct {
+    enum conf_id id;
+    const char *value;
+    const char *finding;
+} conf_hardened[] = {
+#define CONF_HROW_(id, value, finding) {id, value, finding},
+    CONF_HARDENED(CONF_HROW_)
+#undef CONF_HROW_
+};
+#define CONF_NHARDENED (sizeof conf_hardened / sizeof conf_hardened[0])
+
+static const char *const conf_profile_names[CONF_PROFILE_COUNT] = {"automq", "hardened"};
+
 /* ---- messages ------------------------------------------------------------ */
 
 #if defined(__GNUC__)
@@ -357,6 +371,7 @@ const char *conf_type_name(enum conf_type type)
     case CONF_T_STATUS404: return "204|404";
     case CONF_T_NOTFOUND: return "success|error";
     case CONF_T_STRING: return "string";
+    case CONF_T_PROFILE: return "automq|hardened";
     }
     return "?";
 }
@@ -428,6 +443,13 @@ static int conf_parse_typed(enum conf_type type, const char *v, int64_t *out, ch
             return conf_fail(ERR_INVAL, err, errsz, "expected success or error, found '%s'", b);
         *out = v[0] == 'e';
         return 0;
+    case CONF_T_PROFILE:
+        for (int p = 0; p < CONF_PROFILE_COUNT; p++)
+            if (strcmp(v, conf_profile_names[p]) == 0) {
+                *out = p;
+                return 0;
+            }
+        return conf_fail(ERR_INVAL, err, errsz, "expected automq or hardened, found '%s'", b);
     case CONF_T_STRING: break;
     }
     return conf_fail(ERR_INVAL, err, errsz, "unsupported knob type");
@@ -482,16 +504,61 @@ int conf_parse_value(enum conf_id id, const char *value, int64_t *out, char *err
     return 0;
 }
 
-void conf_init(struct conf *c)
+const char *conf_profile_name(enum conf_profile p)
 {
-    memset(c, 0, sizeof *c);
+    return (unsigned)p < CONF_PROFILE_COUNT ? conf_profile_names[p] : "?";
+}
+
+const char *conf_profile_default(enum conf_id id, enum conf_profile p)
+{
+    if (p == CONF_PROFILE_HARDENED)
+        for (size_t i = 0; i < CONF_NHARDENED; i++)
+            if (conf_hardened[i].id == id)
+                return conf_hardened[i].value;
+    return conf_knobs[id].def;
+}
+
+const char *conf_finding(enum conf_id id)
+{
+    for (size_t i = 0; i < CONF_NHARDENED; i++)
+        if (conf_hardened[i].id == id)
+            return conf_hardened[i].finding;
+    return NULL;
+}
+
+/* Gives every knob that is not explicit the default of c's profile. */
+static void conf_apply_profile(struct conf *c)
+{
+    enum conf_profile p = (enum conf_profile)c->v[CONF_PROFILE];
     for (int i = 0; i < CONF_COUNT; i++) {
+        const char *def = conf_profile_default((enum conf_id)i, p);
+        if (i == CONF_PROFILE || c->expl[i])
+            continue;
         /* The defaults are checked by tests/test_conf.c (conf_defaults_parse). */
-        if (conf_parse_value((enum conf_id)i, conf_knobs[i].def, &c->v[i], NULL, 0) != 0)
+        if (conf_parse_value((enum conf_id)i, def, &c->v[i], NULL, 0) != 0)
             c->v[i] = 0;
         if (conf_knobs[i].type == CONF_T_STRING)
-            snprintf(c->str[i], CONF_STR_MAX, "%s", conf_knobs[i].def);
+            snprintf(c->str[i], CONF_STR_MAX, "%s", def);
     }
+}
+
+void conf_init(struct conf *c) { conf_init_profile(c, CONF_PROFILE_AUTOMQ); }
+
+void conf_init_profile(struct conf *c, enum conf_profile p)
+{
+    memset(c, 0, sizeof *c);
+    c->v[CONF_PROFILE] = (unsigned)p < CONF_PROFILE_COUNT ? p : CONF_PROFILE_AUTOMQ;
+    conf_apply_profile(c);
+}
+
+void conf_put(struct conf *c, enum conf_id id, int64_t v, const char *str)
+{
+    c->v[id] = v;
+    if (conf_knobs[id].type == CONF_T_STRING)
+        snprintf(c->str[id], CONF_STR_MAX, "%s", str ? str : "");
+    c->expl[id] = true;
+    if (id == CONF_PROFILE)
+        conf_apply_profile(c);
 }
 
 int conf_set(struct conf *c, const char *name, const char *value, char *err, size_t errsz)
@@ -506,9 +573,7 @@ int conf_set(struct conf *c, const char *name, const char *value, char *err, siz
     rc = conf_parse_value((enum conf_id)id, value, &v, err, errsz);
     if (rc != 0)
         return rc == ERR_RANGE ? ERR_INVAL : rc;
-    c->v[id] = v;
-    if (conf_knobs[id].type == CONF_T_STRING)
-        snprintf(c->str[id], CONF_STR_MAX, "%s", value);
+    conf_put(c, (enum conf_id)id, v, value);
     return 0;
 }
 
@@ -591,6 +656,7 @@ char *conf_format(const struct conf *c, enum conf_id id, char *buf, size_t bufsz
     case CONF_T_CKSUM: snprintf(buf, bufsz, "%s", s3_cksum_name((enum s3_cksum)v)); break;
     case CONF_T_NOTFOUND: snprintf(buf, bufsz, "%s", v ? "error" : "success"); break;
     case CONF_T_STRING: snprintf(buf, bufsz, "%s", c->str[id]); break;
+    case CONF_T_PROFILE: snprintf(buf, bufsz, "%s", conf_profile_name((enum conf_profile)v)); break;
     }
     return buf;
 }

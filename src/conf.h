@@ -29,6 +29,15 @@
  *   CONF_T_STATUS404 the HTTP status itself: 204 or 404
  *   CONF_T_NOTFOUND  0 = `success`, 1 = `error`
  *   CONF_T_STRING    0; the text is in conf_str() (at most CONF_STR_MAX-1 bytes)
+ *   CONF_T_PROFILE   enum conf_profile (automq, hardened)
+ *
+ * Profiles.  `engine.profile` names a set of defaults.  Under `automq` (the
+ * default) every knob takes its table default: the engine behaves as AutoMQ's
+ * s3stream does.  Under `hardened` the knobs of CONF_HARDENED take the value
+ * given there: the guards of ours that AutoMQ lacks.  The profile is applied
+ * before any explicit value: conf_put() remembers which knobs were set, and
+ * setting the profile re-applies its defaults to the others only, so the
+ * order of `set` lines does not matter.
  *
  * Threading: a struct conf is plain data; the table is const.
  */
@@ -41,6 +50,9 @@
 
 /* X(ID, "name", TYPE, "default", "field bug restored by the other value or NULL", "meaning") */
 #define CONF_TABLE(X)                                                                              \
+    X(CONF_PROFILE, "engine.profile", CONF_T_PROFILE, "automq", NULL,                              \
+      "named set of knob defaults, applied before set lines and --set: automq (AutoMQ's "         \
+      "behaviour) or hardened (every guard of ours on)")                                           \
     X(CONF_SSO_INTERVAL, "s3.stream.set.object.compaction.interval.minutes", CONF_T_MINUTES, "5",  \
       NULL, "period of stream set object (SSO) compaction")                                       \
     X(CONF_SSO_CACHE_SIZE, "s3.stream.set.object.compaction.cache.size", CONF_T_SIZE, "200MiB",    \
@@ -150,13 +162,23 @@
       "UploadPartCopy uses s3.copy.timeout, doubled per retry")                                    \
     X(CONF_SSO_PREPARED_TTL, "compaction.sso.prepared.ttl", CONF_T_DURATION, "24h", NULL,          \
       "ids prepared by SSO compaction and force split expire after this when not committed")       \
-    X(CONF_UPLOAD_CHECK_PREPARED, "upload.check.prepared", CONF_T_BOOL, "true", NULL,              \
+    X(CONF_UPLOAD_CHECK_PREPARED, "upload.check.prepared", CONF_T_BOOL, "false", NULL,              \
       "a writer sends its final PutObject/CompleteMultipartUpload only if its object is still "    \
       "prepared (false: a late write recreates a key the cleaner deleted)")                        \
-    X(CONF_CLEANER_REDELETE, "cleaner.redelete.delay", CONF_T_DURATION, "2m", NULL,                \
+    X(CONF_CLEANER_REDELETE, "cleaner.redelete.delay", CONF_T_DURATION, "0s", NULL,                \
       "the key of a TTL-expired object is deleted once more this long (at least s3.op.timeout) "   \
       "after its delete, "                                                                         \
       "removing a late write still in flight (0: never)")
+
+/*
+ * The guards of ours: Y(ID, "value under hardened", "finding it fixes").
+ * The table default of these knobs is AutoMQ's behaviour; the finding is a
+ * file of scenarios/findings/ whose base shows what AutoMQ does without the
+ * guard.  A knob listed here must not be a field-bug knob.
+ */
+#define CONF_HARDENED(Y)                                                                           \
+    Y(CONF_UPLOAD_CHECK_PREPARED, "true", "late-write-resurrects")                                \
+    Y(CONF_CLEANER_REDELETE, "2m", "late-write-resurrects")
 
 enum conf_id {
 #define CONF_ENUM_(id, name, type, def, bug, help) id,
@@ -180,6 +202,14 @@ enum conf_type {
     CONF_T_STATUS404,
     CONF_T_NOTFOUND,
     CONF_T_STRING,
+    CONF_T_PROFILE,
+};
+
+/* The values of engine.profile. */
+enum conf_profile {
+    CONF_PROFILE_AUTOMQ = 0,   /* AutoMQ's s3stream as it is: no guard of ours */
+    CONF_PROFILE_HARDENED = 1, /* every guard of ours on */
+    CONF_PROFILE_COUNT
 };
 
 #define CONF_STR_MAX 128 /* string knob values, NUL included */
@@ -198,6 +228,7 @@ struct conf_knob {
 struct conf {
     int64_t v[CONF_COUNT];                  /* values, in the unit of their type */
     char str[CONF_COUNT][CONF_STR_MAX];     /* CONF_T_STRING values ("" for others) */
+    bool expl[CONF_COUNT];                  /* set explicitly (conf_put): kept by a profile */
 };
 
 /* The table row of id (id < CONF_COUNT), or NULL. */
@@ -209,8 +240,27 @@ int conf_lookup(const char *name);
 /* "integer", "size", "duration", "duration (bare: minutes)", ... */
 const char *conf_type_name(enum conf_type type);
 
-/* Fills c with every default. */
+/* Fills c with every default (profile automq). */
 void conf_init(struct conf *c);
+
+/* Fills c with the defaults of profile p (no knob explicit). */
+void conf_init_profile(struct conf *c, enum conf_profile p);
+
+/* The default of knob id under profile p, as text (the table's, or the
+ * CONF_HARDENED value). */
+const char *conf_profile_default(enum conf_id id, enum conf_profile p);
+
+/* The finding a guard knob fixes ("late-write-resurrects"), or NULL when id
+ * is not a guard of ours. */
+const char *conf_finding(enum conf_id id);
+
+/* "automq" or "hardened". */
+const char *conf_profile_name(enum conf_profile p);
+
+/* Stores an already parsed value (str: the text of a string knob, else
+ * ignored) and marks the knob explicit.  Setting CONF_PROFILE re-applies the
+ * new profile's defaults to every knob not explicit. */
+void conf_put(struct conf *c, enum conf_id id, int64_t v, const char *str);
 
 /* Sets knob name to value (text, as in a scenario).  Returns 0, ERR_NOTFOUND
  * for an unknown knob, ERR_INVAL for a bad value; on failure err (may be NULL)

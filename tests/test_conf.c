@@ -388,6 +388,68 @@ START_TEST(conf_format_round_trips)
 }
 END_TEST
 
+START_TEST(conf_profile_defaults)
+{
+    /* automq: every guard of ours off; hardened: each guard at its CONF_HARDENED value, and
+     * every hardened value parses, differs from AutoMQ's, names a finding, is no field bug. */
+    struct conf a, h;
+    int nguard = 0;
+    conf_init(&a);
+    conf_init_profile(&h, CONF_PROFILE_HARDENED);
+    ck_assert_int_eq(conf_get(&a, CONF_PROFILE), CONF_PROFILE_AUTOMQ);
+    ck_assert_int_eq(conf_get(&h, CONF_PROFILE), CONF_PROFILE_HARDENED);
+    for (int i = 0; i < CONF_COUNT; i++) {
+        const struct conf_knob *k = conf_knob((enum conf_id)i);
+        const char *hv = conf_profile_default((enum conf_id)i, CONF_PROFILE_HARDENED);
+        int64_t v;
+        ck_assert_str_eq(conf_profile_default((enum conf_id)i, CONF_PROFILE_AUTOMQ), k->def);
+        ck_assert_msg(conf_parse_value((enum conf_id)i, hv, &v, NULL, 0) == 0, "%s", k->name);
+        if (i == CONF_PROFILE)
+            continue;
+        if (!conf_finding((enum conf_id)i)) {
+            ck_assert_msg(a.v[i] == h.v[i], "%s differs without a finding", k->name);
+            continue;
+        }
+        nguard++;
+        ck_assert_msg(k->bug == NULL, "%s is a guard and a field-bug knob", k->name);
+        ck_assert_msg(a.v[i] != h.v[i], "%s: same value under both profiles", k->name);
+        ck_assert_int_eq(h.v[i], v);
+    }
+    ck_assert_int_ge(nguard, 2);
+    ck_assert(!conf_bool(&a, CONF_UPLOAD_CHECK_PREPARED));
+    ck_assert(conf_bool(&h, CONF_UPLOAD_CHECK_PREPARED));
+    ck_assert_int_eq(conf_get(&a, CONF_CLEANER_REDELETE), 0);
+    ck_assert_int_eq(conf_get(&h, CONF_CLEANER_REDELETE), 2 * ENV_USEC_PER_MIN);
+    ck_assert_str_eq(conf_finding(CONF_CLEANER_REDELETE), "late-write-resurrects");
+    ck_assert_ptr_null(conf_finding(CONF_OP_TIMEOUT));
+}
+END_TEST
+
+START_TEST(conf_profile_set_order)
+{
+    /* The profile is applied before explicit values, whatever the order of the sets. */
+    struct conf c;
+    char err[CONF_ERR_MAX] = "";
+    char buf[64];
+    conf_init(&c);
+    ck_assert_int_eq(conf_set(&c, "upload.check.prepared", "false", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set(&c, "engine.profile", "hardened", err, sizeof err), 0);
+    ck_assert(!conf_bool(&c, CONF_UPLOAD_CHECK_PREPARED)); /* explicit: kept */
+    ck_assert_int_eq(conf_get(&c, CONF_CLEANER_REDELETE), 2 * ENV_USEC_PER_MIN);
+    ck_assert_str_eq(conf_format(&c, CONF_PROFILE, buf, sizeof buf), "hardened");
+    /* And back: the profile's defaults go, the explicit value stays. */
+    ck_assert_int_eq(conf_set_kv(&c, "engine.profile=automq", err, sizeof err), 0);
+    ck_assert_int_eq(conf_get(&c, CONF_CLEANER_REDELETE), 0);
+    ck_assert(!conf_bool(&c, CONF_UPLOAD_CHECK_PREPARED));
+    ck_assert_int_eq(conf_set_kv(&c, "cleaner.redelete.delay=30s", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set_kv(&c, "engine.profile=hardened", err, sizeof err), 0);
+    ck_assert_int_eq(conf_get(&c, CONF_CLEANER_REDELETE), 30 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(conf_set(&c, "engine.profile", "paranoid", err, sizeof err), ERR_INVAL);
+    ck_assert_str_eq(err, "expected automq or hardened, found 'paranoid'");
+    ck_assert_int_eq(conf_get(&c, CONF_PROFILE), CONF_PROFILE_HARDENED);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
     Suite *s = suite_create("conf");
@@ -395,6 +457,8 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, conf_defaults_parse);
     tcase_add_test(tc, conf_contract_defaults);
     tcase_add_test(tc, conf_field_bug_knobs_default_fixed);
+    tcase_add_test(tc, conf_profile_defaults);
+    tcase_add_test(tc, conf_profile_set_order);
     tcase_add_test(tc, conf_duration_forms);
     tcase_add_test(tc, conf_duration_errors);
     tcase_add_test(tc, conf_size_forms);

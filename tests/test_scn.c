@@ -694,6 +694,38 @@ START_TEST(scn_resolve_overrides)
 }
 END_TEST
 
+START_TEST(scn_resolve_profile)
+{
+    /* The profile's defaults come before every set line and --set, whatever their order; a
+     * variant may change the profile and keeps the base's explicit knobs. */
+    struct scn_file *f = parse_ok(HDR "set upload.check.prepared false\n"
+                                      "set engine.profile hardened\n"
+                                      "variant back\n"
+                                      "set engine.profile automq\n");
+    struct scn_spec s;
+    struct scn_error err;
+    const char *to_auto[] = {"engine.profile=automq"};
+    const char *one[] = {"cleaner.redelete.delay=10s", "engine.profile=hardened"};
+    resolve_ok(f, "base", &s);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_PROFILE), CONF_PROFILE_HARDENED);
+    ck_assert(!conf_bool(&s.conf, CONF_UPLOAD_CHECK_PREPARED));
+    ck_assert_int_eq(conf_get(&s.conf, CONF_CLEANER_REDELETE), 2 * ENV_USEC_PER_MIN);
+    scn_spec_free(&s);
+    resolve_ok(f, "back", &s);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_PROFILE), CONF_PROFILE_AUTOMQ);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_CLEANER_REDELETE), 0);
+    scn_spec_free(&s);
+    ck_assert_int_eq(scn_resolve(f, "base", to_auto, 1, &s, &err), 0);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_CLEANER_REDELETE), 0);
+    scn_spec_free(&s);
+    ck_assert_int_eq(scn_resolve(f, "back", one, 2, &s, &err), 0);
+    ck_assert_int_eq(conf_get(&s.conf, CONF_CLEANER_REDELETE), 10 * ENV_USEC_PER_SEC);
+    ck_assert(!conf_bool(&s.conf, CONF_UPLOAD_CHECK_PREPARED));
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
 /* ---- examples -------------------------------------------------------------------------------- */
 
 START_TEST(scn_example_section6)
@@ -843,6 +875,7 @@ static Suite *scn_suite(void)
     tcase_add_test(tc, scn_variant_merge);
     tcase_add_test(tc, scn_variant_duplicate_base_checks);
     tcase_add_test(tc, scn_resolve_overrides);
+    tcase_add_test(tc, scn_resolve_profile);
     tcase_add_test(tc, scn_example_section6);
     tcase_add_test(tc, scn_example_every_form);
     tcase_add_test(tc, scn_section2_forms);
