@@ -166,17 +166,24 @@ static void cmd_print_markdown(void)
            "`--set KNOB=VALUE` (the command line wins). Value syntax per type is in\n"
            "[scenarios.md](scenarios.md#values). A knob that AutoMQ also has keeps AutoMQ's\n"
            "name and unit. A field-bug knob's default is the fixed behaviour; its other value\n"
-           "restores the bug named in the last column (see [engine.md](engine.md#field-bugs)).\n\n"
+           "restores the bug named in the last column (see [engine.md](engine.md#field-bugs)).\n"
+           "`engine.profile` picks the defaults: `automq` (the default) is AutoMQ's behaviour,\n"
+           "`hardened` turns on every guard of ours that AutoMQ lacks; the last column names\n"
+           "the file of `scenarios/findings/` that shows what AutoMQ does without the guard.\n\n"
            "## Knobs\n\n"
-           "| knob | type | default | meaning | field bug |\n"
-           "| --- | --- | --- | --- | --- |\n");
+           "| knob | type | default (automq) | hardened | meaning | field bug or finding |\n"
+           "| --- | --- | --- | --- | --- | --- |\n");
     for (int i = 0; i < CONF_COUNT; i++) {
         const struct conf_knob *k = conf_knob((enum conf_id)i);
-        printf("| `%s` | %s | `%s` | ", k->name, conf_type_name(k->type), k->def);
+        const char *finding = conf_finding((enum conf_id)i);
+        printf("| `%s` | %s | `%s` | `%s` | ", k->name, conf_type_name(k->type), k->def,
+               conf_profile_default((enum conf_id)i, CONF_PROFILE_HARDENED));
         cmd_md_cell(k->help);
         printf(" | ");
         if (k->bug)
             cmd_md_cell(k->bug);
+        if (finding)
+            printf("guard; finding `%s`", finding);
         printf(" |\n");
     }
     printf("\n## Metrics\n\n"
