@@ -76,6 +76,8 @@ struct fs3_http_config {
     void *log_arg;
     struct fs3_http_factory factory; /* create NULL: the default store + shim */
     bool fixed_buckets;              /* refuse CreateBucket of a new name (403) */
+    bool check_region;               /* refuse a signature scoped to another region than
+                                        region, as AWS does (400); off: any region */
     const struct fs3_rule *rules;    /* default factory: every new bucket's fault rules */
     size_t nrules;
     int64_t latency_us;             /* default factory: the store's median latency (0) */

@@ -384,6 +384,14 @@ static bool hr_authenticate(struct hr_req *r, struct hr_authctx *ac)
                             "exist in our records.");
     if (!date || !hr_check_skew(r, date, a.expires))
         return date ? false : hr_auth_fail(r, "AccessDenied", "missing x-amz-date");
+    if (c->check_region && strcmp(a.region, c->region) != 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the region '%.40s' is wrong; expecting '%.40s'", a.region,
+                 c->region);
+        hr_count_auth_failure(r->srv);
+        hr_error(r, 400, "AuthorizationHeaderMalformed", msg);
+        return false;
+    }
     if (strncmp(date, a.date8, 8) != 0)
         return hr_auth_fail(r, "SignatureDoesNotMatch", "credential date does not match");
     struct fs3_sig_input in = {r->method,

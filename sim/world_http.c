@@ -13,7 +13,6 @@
 #include "s3_curl.h"
 #include "world_int.h"
 
-#define WH_BUCKET "s3sim"
 #define WH_ACCESS "s3sim-access"
 #define WH_SECRET "s3sim-secret"
 #define WH_MAX_REAL_US (3600LL * ENV_USEC_PER_SEC) /* one loop call at most */
@@ -120,7 +119,7 @@ static int wh_create(void *arg, struct env *env, const char *name, struct s3_ops
 {
     struct world_http *wh = arg;
     struct world *w = wh->w;
-    if (strcmp(name, WH_BUCKET) != 0 || w->store)
+    if (strcmp(name, conf_str(&w->spec->conf, CONF_BUCKET)) != 0 || w->store)
         return ERR_INVAL;
     w->store = fs3_new(env, &wh->fc);
     if (!w->store)
@@ -151,16 +150,21 @@ static void wh_destroy(void *arg, const char *name, struct s3_ops *ops)
 
 /* ---- setup and teardown ------------------------------------------------------------ */
 
-/* --endpoint: the client only, to another server; no store, no faults. */
+/* --endpoint: the client only, to another server; no store, no faults.  The
+ * bucket is --bucket, else s3.bucket.  The region is s3.region when it was set
+ * to something other than its default, else AWS_REGION / AWS_DEFAULT_REGION,
+ * else the default (us-east-1). */
 static int wh_client_endpoint(struct world_http *wh, const struct world_http_opts *o)
 {
+    const struct conf *c = &wh->w->spec->conf;
+    const char *region = conf_str(c, CONF_REGION);
     struct s3_curl_config cc = {0};
     cc.endpoint = o->endpoint;
-    cc.bucket = o->bucket && *o->bucket ? o->bucket : WH_BUCKET;
+    cc.bucket = o->bucket && *o->bucket ? o->bucket : conf_str(c, CONF_BUCKET);
+    if (strcmp(region, conf_knob(CONF_REGION)->def) != 0)
+        cc.region = region;
     if (s3_curl_config_from_env(&cc))
         return ERR_NOTFOUND;
-    if (!cc.region)
-        cc.region = "us-east-1";
     return s3_curl_new(wh->er, &cc, &wh->curl);
 }
 
@@ -192,6 +196,8 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
     }
     hc.access_key = WH_ACCESS;
     hc.secret_key = WH_SECRET;
+    hc.region = conf_str(&w->spec->conf, CONF_REGION);
+    hc.check_region = true; /* a client signing for another region fails, as on AWS */
     hc.threads = 2;
     hc.time_scale = wh->scale;
     hc.seed = w->seed;
@@ -199,12 +205,12 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
     if ((rc = fs3_http_start(&hc, &wh->front)))
         return rc;
     wh->loop = fs3_http_loop(wh->front);
-    if ((rc = fs3_http_create_bucket(wh->front, WH_BUCKET)))
+    if ((rc = fs3_http_create_bucket(wh->front, conf_str(&w->spec->conf, CONF_BUCKET))))
         return rc;
     snprintf(url, sizeof url, "http://127.0.0.1:%d", fs3_http_port(wh->front));
     cc.endpoint = url;
-    cc.region = "us-east-1";
-    cc.bucket = WH_BUCKET;
+    cc.region = conf_str(&w->spec->conf, CONF_REGION);
+    cc.bucket = conf_str(&w->spec->conf, CONF_BUCKET);
     cc.access_key = WH_ACCESS;
     cc.secret_key = WH_SECRET;
     cc.unsigned_payload = true;

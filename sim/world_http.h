@@ -13,8 +13,13 @@
  * hash is printed but differs between runs.  Everything else is the sim
  * world's: the actors, the wait registry, the checks.
  *
- * With an endpoint, the engine talks to that server instead (credentials and
- * region from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION); there is
+ * The bucket and the region are the knobs s3.bucket and s3.region; the front
+ * serves only that bucket and, as AWS does, refuses a request signed for
+ * another region.
+ *
+ * With an endpoint, the engine talks to that server instead (credentials from
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; the region is s3.region if set to a
+ * non-default value, else AWS_REGION, else us-east-1); there is
  * no fake store: fault lines are refused by the caller, race-delete does
  * nothing, and the checks that inspect the store (no-orphans, no-missing,
  * no-dangling-uploads, the store half of converged, the bucket.* metrics)
@@ -33,7 +38,7 @@
 struct world_http_opts {
     double time_scale;    /* real time per scenario time; 0 = 0.01 */
     const char *endpoint; /* another S3 server (NULL: the fake's own front) */
-    const char *bucket;   /* with endpoint: its bucket (NULL: "s3sim") */
+    const char *bucket;   /* with endpoint: its bucket (NULL: the s3.bucket knob) */
 };
 
 /* world_run() in http mode.  Returns as world_run(); ERR_IO when the HTTP

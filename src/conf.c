@@ -480,6 +480,20 @@ static bool conf_positive(enum conf_id id)
     }
 }
 
+/* S3's bucket naming rules (the subset every region accepts). */
+static bool conf_bucket_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+        if (!alnum && ((i == 0 || i == n - 1) || (s[i] != '.' && s[i] != '-')))
+            return false;
+    }
+    return true;
+}
+
 int conf_parse_value(enum conf_id id, const char *value, int64_t *out, char *err, size_t errsz)
 {
     const struct conf_knob *k = conf_knob(id);
@@ -500,6 +514,10 @@ int conf_parse_value(enum conf_id id, const char *value, int64_t *out, char *err
     if (len == 0 || len >= CONF_STR_MAX)
         return conf_fail(ERR_INVAL, err, errsz, "expected a string of 1 to %d bytes",
                          CONF_STR_MAX - 1);
+    if (id == CONF_BUCKET && !conf_bucket_name_ok(value))
+        return conf_fail(ERR_INVAL, err, errsz,
+                         "expected a bucket name: 3 to 63 of a-z 0-9 . -, starting and "
+                         "ending with a letter or digit");
     *out = 0;
     return 0;
 }
