@@ -161,6 +161,14 @@ int hr_bucket_create(struct fs3_http *h, const char *name)
     return rc;
 }
 
+bool hr_bucket_busy(struct fs3_http *h, const struct hr_bucket *b)
+{
+    for (struct hr_node *n = h->live; n; n = n->next)
+        if (n->req.in_flight && n->req.ops == b->ops)
+            return true;
+    return false;
+}
+
 void hr_bucket_remove(struct fs3_http *h, struct hr_bucket *b)
 {
     if (b->fault) {
@@ -385,15 +393,18 @@ static enum MHD_Result hr_first_call(struct hr_req *r, struct MHD_Connection *co
     if (cl && strtoull(cl, NULL, 10) > r->srv->cfg.max_body) {
         /* Answer before the body: MHD sends it and closes the connection. */
         r->body_too_big = true;
-        r->state = HR_DONE;
         hr_error(r, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
         fs3_loop_lock(r->srv->loop);
+        r->state = HR_DONE;
         r->srv->stats.requests++;
         r->srv->stats.errors++;
         fs3_loop_unlock(r->srv->loop);
         return hr_respond(r);
     }
+    /* The state is read by fs3_http_stop under the lock. */
+    fs3_loop_lock(r->srv->loop);
     r->state = HR_BODY;
+    fs3_loop_unlock(r->srv->loop);
     return MHD_YES;
 }
 
@@ -433,7 +444,10 @@ static enum MHD_Result hr_access(void *cls, struct MHD_Connection *conn, const c
     if (!n)
         return MHD_NO;
     r = &n->req;
-    switch (r->state) {
+    fs3_loop_lock(h->loop);
+    enum hr_state st = r->state;
+    fs3_loop_unlock(h->loop);
+    switch (st) {
     case HR_NEW: return hr_first_call(r, conn, method);
     case HR_BODY:
         if (*upload_data_size) {

@@ -92,6 +92,9 @@ struct hr_req {
     bool in_flight;     /* an s3_req of ours is submitted */
     struct s3_req sreq;
     const char *keys1[1];
+    int part;           /* partNumber, checked (hr_object_op) */
+    const char *upload; /* uploadId, checked non-empty (hr_object_op) */
+    bool ranged;        /* GetObject: a Range header that parsed (206) */
 
     /* Multi-step operations. */
     int step;
@@ -107,6 +110,9 @@ struct hr_bucket *hr_bucket_find(struct fs3_http *h, const char *name);
 struct hr_bucket *hr_bucket_at(struct fs3_http *h, size_t i);
 size_t hr_bucket_count(struct fs3_http *h);
 int hr_bucket_create(struct fs3_http *h, const char *name);
+/* True while a request has a call in flight on b's s3_ops: b must not be
+ * removed then (its shim would be freed under the call). */
+bool hr_bucket_busy(struct fs3_http *h, const struct hr_bucket *b);
 void hr_bucket_remove(struct fs3_http *h, struct hr_bucket *b);
 void hr_count_auth_failure(struct fs3_http *h);
 int64_t hr_wall_secs(void);
@@ -130,6 +136,10 @@ void hr_header(struct hr_req *r, const char *name, const char *fmt, ...)
 /* From http_ops.c, for http_list.c. */
 const char *hr_q(const struct hr_req *r, const char *name);
 bool hr_has_q(const struct hr_req *r, const char *name);
+/* Query parameter name as a plain decimal in [lo, hi]: 1 when absent, 0 when
+ * read into *out, -1 when present in any other form (no value, empty, sign,
+ * junk, overflow). */
+int hr_q_int(const struct hr_req *r, const char *name, long lo, long hi, long *out);
 const char *hr_hdr(const struct hr_req *r, const char *name);
 void hr_submit(struct hr_req *r, struct s3_ops *ops, enum s3_op op, s3_cb cb);
 bool hr_result_failed(struct hr_req *r, const struct s3_result *res);

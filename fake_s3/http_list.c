@@ -8,6 +8,7 @@
 #include "err.h"
 #include "http_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,10 +194,18 @@ static void hr_list_done(struct s3_req *req, struct s3_result *res)
     if (hr_result_failed(r, res))
         goto done;
     if (l->check_empty) {
+        struct hr_bucket *b = hr_bucket_find(r->srv, r->bucket);
         if (res->nentries > 0) {
             hr_error(r, 409, "BucketNotEmpty", "The bucket you tried to delete is not empty");
+        } else if (!b) {
+            hr_error(r, 404, "NoSuchBucket", "The specified bucket does not exist");
+        } else if (hr_bucket_busy(r->srv, b)) {
+            /* Another request's call is in flight on the bucket's shim. */
+            hr_error(r, 409, "OperationAborted",
+                     "A conflicting conditional operation is currently in progress against "
+                     "this resource. Please try again.");
         } else {
-            hr_bucket_remove(r->srv, hr_bucket_find(r->srv, r->bucket));
+            hr_bucket_remove(r->srv, b);
             r->resp.status = 204;
         }
         goto done;
@@ -230,20 +239,19 @@ done:
 
 static bool hr_list_params(struct hr_req *r, struct hr_list *l)
 {
-    const char *mk = hr_q(r, "max-keys"), *enc = hr_q(r, "encoding-type");
+    const char *enc = hr_q(r, "encoding-type");
     l->kind = hr_q(r, "versions")                                          ? HR_LIST_VERSIONS
               : hr_q(r, "list-type") && !strcmp(hr_q(r, "list-type"), "2") ? HR_LIST_V2
                                                                            : HR_LIST_V1;
     l->prefix = hr_q(r, "prefix") ? hr_q(r, "prefix") : "";
     l->delim = hr_q(r, "delimiter");
-    l->max_keys = 1000;
-    if (mk) {
-        char *end;
-        long v = strtol(mk, &end, 10);
-        if (*end || v < 0)
-            return false;
-        l->max_keys = v > 1000 ? 1000 : (int)v;
-    }
+    long v = 1000;
+    const char *lt = hr_q(r, "list-type");
+    if (lt && strcmp(lt, "2") != 0)
+        return false;
+    if (hr_q_int(r, "max-keys", 0, LONG_MAX, &v) < 0)
+        return false;
+    l->max_keys = v > 1000 ? 1000 : (int)v;
     if (enc && strcmp(enc, "url") != 0)
         return false;
     l->url = enc != NULL;
@@ -349,9 +357,8 @@ static void hr_list_uploads(struct hr_req *r)
     u->id_marker = hr_q(r, "upload-id-marker") ? hr_q(r, "upload-id-marker") : "";
     u->max = 1000;
     if (mu || (hr_q(r, "delimiter") && *hr_q(r, "delimiter"))) {
-        char *end = NULL;
-        long v = mu ? strtol(mu, &end, 10) : 0;
-        if (!mu || *end || v < 1) {
+        long v = 0;
+        if (hr_q_int(r, "max-uploads", 1, LONG_MAX, &v) != 0) {
             hr_error(r, 400, "InvalidArgument", "invalid max-uploads, or a delimiter (not "
                                                 "served by s3sim)");
             hr_finish(r);

@@ -73,7 +73,7 @@ static void hr_get_done(struct s3_req *req, struct s3_result *res)
     struct hr_req *r = req->arg;
     r->in_flight = false;
     if (!hr_result_failed(r, res)) {
-        bool ranged = req->range_start > 0 || req->range_end >= 0 || hr_hdr(r, "Range");
+        bool ranged = r->ranged;
         hr_etag_header(r, res->etag);
         hr_last_modified(r);
         hr_header(r, "Accept-Ranges", "bytes");
@@ -120,39 +120,60 @@ static void hr_suffix_done(struct s3_req *req, struct s3_result *res)
     hr_submit(r, r->ops, S3_OP_GET, hr_get_done);
 }
 
-/* Parses a Range header; returns false when it should be ignored. */
+/* Reads a run of decimal digits at *p (no sign, no space); a value past
+ * INT64_MAX reads as INT64_MAX.  False when there is no digit. */
+static bool hr_range_num(const char **p, int64_t *out)
+{
+    const char *s = *p;
+    int64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        v = v > (INT64_MAX - (*s - '0')) / 10 ? INT64_MAX : v * 10 + (*s - '0');
+    if (s == *p)
+        return false;
+    *p = s;
+    *out = v;
+    return true;
+}
+
+/* Parses a Range header "bytes=A-B", "bytes=A-" or "bytes=-N" (one range);
+ * returns false when it should be ignored (absent or malformed, as S3 does).
+ * A last position past INT64_MAX reads as open-ended, a first one as
+ * unsatisfiable (the store answers 416); *end is exclusive, -1 open. */
 static bool hr_parse_range(const char *h, int64_t *start, int64_t *end, int64_t *suffix)
 {
-    long long a, b;
-    char c;
+    int64_t a, b;
     *suffix = -1;
-    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+    if (!h || strncmp(h, "bytes=", 6) != 0)
         return false;
     h += 6;
-    if (sscanf(h, "-%lld%c", &a, &c) == 1 && a >= 0) {
+    if (*h == '-') {
+        h++;
+        if (!hr_range_num(&h, &a) || *h)
+            return false;
         *suffix = a;
         return true;
     }
-    int n = sscanf(h, "%lld-%lld%c", &a, &b, &c);
-    if (n == 2 && a >= 0 && b >= a) {
-        *start = a;
-        *end = b + 1;
-        return true;
-    }
-    if (sscanf(h, "%lld-%c", &a, &c) == 1 && a >= 0 && h[strlen(h) - 1] == '-') {
+    if (!hr_range_num(&h, &a) || *h++ != '-')
+        return false;
+    if (!*h) {
         *start = a;
         *end = -1;
         return true;
     }
-    return false;
+    if (!hr_range_num(&h, &b) || *h || b < a)
+        return false;
+    *start = a;
+    *end = b == INT64_MAX ? -1 : b + 1;
+    return true;
 }
 
 static void hr_get(struct hr_req *r)
 {
     int64_t suffix;
     hr_req_reset(r);
-    if (hr_parse_range(hr_hdr(r, "Range"), &r->sreq.range_start, &r->sreq.range_end, &suffix) &&
-        suffix >= 0) {
+    r->ranged =
+        hr_parse_range(hr_hdr(r, "Range"), &r->sreq.range_start, &r->sreq.range_end, &suffix);
+    if (r->ranged && suffix >= 0) {
         r->op = (void *)(intptr_t)suffix;
         r->op_free = NULL;
         hr_submit(r, r->b->ops, S3_OP_HEAD, hr_suffix_done);
@@ -329,8 +350,8 @@ static void hr_copy(struct hr_req *r, bool part)
     }
     hr_req_reset(r);
     if (part) {
-        r->sreq.part_number = atoi(hr_q(r, "partNumber"));
-        r->sreq.upload_id = hr_q(r, "uploadId");
+        r->sreq.part_number = r->part;
+        r->sreq.upload_id = r->upload;
         if (hr_parse_range(hr_hdr(r, "x-amz-copy-source-range"), &r->sreq.range_start,
                            &r->sreq.range_end, &suffix) &&
             suffix >= 0) {
@@ -373,27 +394,26 @@ static void hr_mpu_create_done(struct s3_req *req, struct s3_result *res)
     hr_finish(r);
 }
 
+/* Reads partNumber into r->part; answers 400 when it is missing or malformed. */
 static bool hr_part_number(struct hr_req *r)
 {
-    char *end;
-    long n = strtol(hr_q(r, "partNumber"), &end, 10);
-    if (*end || n < 1 || n > S3_MAX_PARTS) {
+    long n;
+    if (hr_q_int(r, "partNumber", 1, S3_MAX_PARTS, &n) != 0) {
         hr_error(r, 400, "InvalidArgument",
                  "Part number must be an integer between 1 and 10000, "
                  "inclusive");
         hr_finish(r);
         return false;
     }
+    r->part = (int)n;
     return true;
 }
 
 static void hr_mpu_part(struct hr_req *r)
 {
-    if (!hr_part_number(r))
-        return;
     hr_req_reset(r);
-    r->sreq.upload_id = hr_q(r, "uploadId");
-    r->sreq.part_number = atoi(hr_q(r, "partNumber"));
+    r->sreq.upload_id = r->upload;
+    r->sreq.part_number = r->part;
     r->sreq.body = (const uint8_t *)(r->body.p ? r->body.p : "");
     r->sreq.body_len = r->body.len;
     hr_put_cksum(r);
@@ -438,7 +458,7 @@ static void hr_mpu_complete(struct hr_req *r)
     r->op = parts;
     r->op_free = free;
     hr_req_reset(r);
-    r->sreq.upload_id = hr_q(r, "uploadId");
+    r->sreq.upload_id = r->upload;
     r->sreq.parts = parts;
     r->sreq.nparts = n;
     hr_submit(r, r->b->ops, S3_OP_MPU_COMPLETE, hr_complete_done);
@@ -514,6 +534,12 @@ void hr_object_op(struct hr_req *r)
     const char *m = r->method;
     bool upload = hr_has_q(r, "uploadId");
     bool copy = hr_hdr(r, "x-amz-copy-source") != NULL;
+    r->upload = hr_q(r, "uploadId");
+    if (upload && !*r->upload) {
+        hr_error(r, 400, "InvalidArgument", "uploadId must not be empty");
+        hr_finish(r);
+        return;
+    }
     if (strcmp(m, "GET") == 0 && !upload) {
         hr_get(r);
     } else if (strcmp(m, "HEAD") == 0) {
@@ -535,7 +561,7 @@ void hr_object_op(struct hr_req *r)
         hr_post(r);
     } else if (strcmp(m, "DELETE") == 0) {
         hr_req_reset(r);
-        r->sreq.upload_id = upload ? hr_q(r, "uploadId") : NULL;
+        r->sreq.upload_id = upload ? r->upload : NULL;
         hr_submit(r, r->b->ops, upload ? S3_OP_MPU_ABORT : S3_OP_DELETE, hr_nocontent_done);
     } else {
         hr_error(r, upload ? 501 : 405, upload ? "NotImplemented" : "MethodNotAllowed",

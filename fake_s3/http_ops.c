@@ -4,6 +4,7 @@
 #include "err.h"
 #include "http_int.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,25 @@ const char *hr_q(const struct hr_req *r, const char *name)
 bool hr_has_q(const struct hr_req *r, const char *name)
 {
     return hr_q(r, name) != NULL;
+}
+
+int hr_q_int(const struct hr_req *r, const char *name, long lo, long hi, long *out)
+{
+    const char *v = hr_q(r, name);
+    long n = 0;
+    if (!v)
+        return 1;
+    if (!*v)
+        return -1;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9' || n > (LONG_MAX - (*v - '0')) / 10)
+            return -1;
+        n = n * 10 + (*v - '0');
+    }
+    if (n < lo || n > hi)
+        return -1;
+    *out = n;
+    return 0;
 }
 
 const char *hr_hdr(const struct hr_req *r, const char *name)

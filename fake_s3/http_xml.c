@@ -288,6 +288,18 @@ static int hr_xml_run(struct hr_xml *x, const char *xml, size_t len, const char 
     return 0;
 }
 
+/* Frees what the parse allocated and the caller did not take: a body may
+ * hold elements of the other request's kind (Object/Key in a Complete,
+ * Part in a Delete), which are allocated as they come. */
+static void hr_xml_free(struct hr_xml *x)
+{
+    for (size_t i = 0; i < x->nkeys; i++)
+        free(x->keys[i]);
+    free(x->keys);
+    free(x->parts);
+    free(x);
+}
+
 int hr_parse_complete(const char *xml, size_t len, struct s3_part **parts, size_t *nparts)
 {
     struct hr_xml *x = calloc(1, sizeof *x);
@@ -300,13 +312,12 @@ int hr_parse_complete(const char *xml, size_t len, struct s3_part **parts, size_
             rc = ERR_PARSE;
     if (!rc && x->nparts == 0)
         rc = ERR_PARSE;
-    if (rc) {
-        free(x->parts);
-    } else {
+    if (!rc) {
         *parts = x->parts;
         *nparts = x->nparts;
+        x->parts = NULL;
     }
-    free(x);
+    hr_xml_free(x);
     return rc;
 }
 
@@ -321,15 +332,13 @@ int hr_parse_delete(const char *xml, size_t len, char ***keys, size_t *nkeys, bo
         rc = ERR_LIMIT;
     if (!rc && x->nkeys == 0)
         rc = ERR_PARSE;
-    if (rc) {
-        for (size_t i = 0; i < x->nkeys; i++)
-            free(x->keys[i]);
-        free(x->keys);
-    } else {
+    if (!rc) {
         *keys = x->keys;
         *nkeys = x->nkeys;
         *quiet = x->quiet;
+        x->keys = NULL;
+        x->nkeys = 0;
     }
-    free(x);
+    hr_xml_free(x);
     return rc;
 }
