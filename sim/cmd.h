@@ -31,6 +31,18 @@ int cmd_sweep(int argc, char **argv);
  * run does not fail), 3 (the bench broke). */
 int cmd_shrink(int argc, char **argv);
 
+/* s3sim merge DIR... --report OUT [--report-all] [--quiet]: the reports of
+ * the shards of one run set as the unsharded run writes them (sim/merge.c).
+ * Returns 0 (all passed), 1 (a run failed), 2 (bad input: a shard missing or
+ * twice, not the same run set), 3. */
+int cmd_merge(int argc, char **argv);
+
+/* s3sim campaign DIR|FILE... --for DURATION [--jobs N] [--swarm] [--seed-start N]
+ * [--set KNOB=VALUE]... --out BUGDIR: seeds until the time is up, one shrunk
+ * scenario per failure signature (sim/campaign.c).  Returns 0 (no failure),
+ * 1 (failures found and written), 2 (bad input), 3. */
+int cmd_campaign(int argc, char **argv);
+
 /* s3sim serve ...: the fake S3 as an S3 server (sim/cmd_serve.c, http helper). */
 int cmd_serve(int argc, char **argv);
 

@@ -12,11 +12,15 @@ static int usage(void)
             "usage: s3sim run FILE|DIR... [--seed N | --seeds A..B] [--variant NAME|all]\n"
             "                 [--set KNOB=VALUE]... [--mode sim|http] [--swarm] [--jobs N]\n"
             "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
+            "                 [--shard K/N|none] [--timings FILE]\n"
             "       s3sim replay FILE --seed N [--variant NAME]\n"
             "       s3sim shrink FILE --seed N [--variant NAME] [-o OUT.scn]\n"
             "       s3sim sweep FILE [--op OP] [--effect EFFECT] [--seed N] [--variant NAME]\n"
             "       s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]\n"
             "                   [--fault \"FAULT LINE\"]... [--scenario FILE]\n"
+            "       s3sim merge DIR... --report OUT [--report-all]\n"
+            "       s3sim campaign DIR|FILE... --for DURATION --out BUGDIR [--jobs N] [--swarm]\n"
+            "                      [--seed-start N] [--set KNOB=VALUE]...\n"
             "       s3sim knobs [--metrics | --markdown]\n"
             "       s3sim check FILE...\n");
     return 2;
@@ -39,6 +43,10 @@ int main(int argc, char **argv)
         return cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "shrink") == 0)
         return cmd_shrink(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "campaign") == 0)
+        return cmd_campaign(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

@@ -13,7 +13,9 @@
 
 #include "err.h"
 #include "report.h"
+#include "rundump.h"
 #include "scn.h"
+#include "shard.h"
 #include "swarm.h"
 #include "tools.h"
 #include "world.h"
@@ -43,6 +45,10 @@ struct run_opts {
     const char *bucket;        /* --bucket NAME (with --endpoint) */
     const char **paths;
     size_t npaths;
+    struct shard_spec shard;   /* --shard K/N or the CI variables; n == 0: all runs */
+    bool shard_given;          /* --shard given (the CI variables are not read) */
+    const char *timings;       /* --timings FILE: balances the shards */
+    size_t total;              /* runs of the unsharded set */
 };
 
 /* One (file, variant, seed) run. */
@@ -50,6 +56,7 @@ struct run_job {
     struct scn_file *file;
     char variant[SCN_NAME_MAX];
     uint64_t seed;
+    size_t index;              /* place in the unsharded order */
     struct run_result res;
     int rc;
     bool done;
@@ -74,6 +81,7 @@ static int run_usage(const char *msg, const char *arg)
                     "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
                     "                 [--fault \"FAULT LINE\"]... [--time-scale F]\n"
                     "                 [--endpoint URL [--bucket NAME]]\n"
+                    "                 [--shard K/N|none] [--timings FILE]\n"
                     "       s3sim replay FILE --seed N [--variant NAME] [--fault \"FAULT LINE\"]...\n");
     return 2;
 }
@@ -163,6 +171,16 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
             if (!parse_u64(v, &n) || n < 1 || n > 256)
                 return run_usage("--jobs wants 1..256", v);
             o->jobs = (int)n;
+        } else if (strcmp(a, "--shard") == 0) {
+            if (v && strcmp(v, "none") == 0)
+                o->shard.n = 0;
+            else if (shard_parse(v, &o->shard))
+                return run_usage("--shard wants K/N with 1 <= K <= N (or none)", v);
+            o->shard_given = true;
+        } else if (strcmp(a, "--timings") == 0) {
+            if (!v)
+                return run_usage("--timings wants a file (DIR/timings.tsv of a --report)", NULL);
+            o->timings = v;
         } else if (strcmp(a, "--report") == 0) {
             if (!v)
                 return run_usage("--report wants a directory", NULL);
@@ -202,6 +220,13 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
         return run_usage("--bucket needs --endpoint", NULL);
     if (o->endpoint && o->nfaults)
         return run_usage("--fault needs the fake S3: it cannot be used with --endpoint", NULL);
+    if (!o->shard_given && !o->replay) {
+        char why[256];
+        if (shard_from_env(&o->shard, why, sizeof why))
+            return run_usage(why, NULL);
+    }
+    if (o->replay && o->shard_given)
+        return run_usage("replay runs one run: --shard does not apply", NULL);
     return 0;
 }
 
@@ -305,6 +330,7 @@ static int job_add(struct run_job **jobs, size_t *n, size_t *cap, struct scn_fil
     (*jobs)[*n].file = f;
     snprintf((*jobs)[*n].variant, SCN_NAME_MAX, "%s", variant);
     (*jobs)[*n].seed = seed;
+    (*jobs)[*n].index = *n;
     (*n)++;
     return 0;
 }
@@ -478,6 +504,53 @@ static void *pool_worker(void *arg)
     }
 }
 
+/* --shard: keeps the jobs of slice K of N in place (in their order). */
+static int run_shard(const struct run_opts *o, struct run_job *jobs, size_t *njobs)
+{
+    struct shard_timings t = {0};
+    struct shard_key *keys;
+    unsigned *of;
+    size_t kept = 0;
+    char why[512];
+    int rc = 0;
+    if (o->shard.n == 0)
+        return 0;
+    if (o->timings) {
+        rc = shard_timings_load(o->timings, &t, why, sizeof why);
+        if (rc == ERR_IO && errno == ENOENT) {
+            if (!o->quiet)
+                fprintf(stderr, "s3sim: %s: no such file; shards split round-robin\n",
+                        o->timings);
+            rc = 0;
+        } else if (rc) {
+            fprintf(stderr, "%s\n", why);
+            return rc == ERR_NOMEM ? 3 : 2;
+        }
+    }
+    keys = calloc(*njobs + 1, sizeof *keys);
+    of = calloc(*njobs + 1, sizeof *of);
+    if (keys && of) {
+        for (size_t i = 0; i < *njobs; i++)
+            keys[i] = (struct shard_key){jobs[i].file->path, jobs[i].variant, jobs[i].seed};
+        rc = shard_assign(keys, *njobs, o->shard.n, &t, of);
+    }
+    if (!keys || !of || rc) {
+        rc = 3;
+    } else {
+        for (size_t i = 0; i < *njobs; i++)
+            if (of[i] == o->shard.k - 1)
+                jobs[kept++] = jobs[i];
+        if (!o->quiet)
+            fprintf(stderr, "shard %u/%u (%s%s): %zu of %zu runs\n", o->shard.k, o->shard.n,
+                    o->shard.source, t.n ? ", balanced by --timings" : "", kept, *njobs);
+        *njobs = kept;
+    }
+    free(keys);
+    free(of);
+    shard_timings_free(&t);
+    return rc;
+}
+
 /* ---- output ---------------------------------------------------------------------------- */
 
 /* " profile=hardened" on the run line when the profile is not the default. */
@@ -560,13 +633,24 @@ static int run_all(struct run_job *jobs, size_t njobs, const struct run_opts *o)
 static int run_report(const struct run_opts *o, struct run_job *jobs, size_t njobs)
 {
     struct run_result **rs = calloc(njobs + 1, sizeof *rs);
+    size_t *idx = calloc(njobs + 1, sizeof *idx);
+    struct rundump_head h = {o->shard.n ? o->shard.k : 1, o->shard.n ? o->shard.n : 1, o->total,
+                             o->report_all};
     int rc;
-    if (!rs)
+    if (!rs || !idx) {
+        free(rs);
+        free(idx);
         return ERR_NOMEM;
-    for (size_t i = 0; i < njobs; i++)
+    }
+    for (size_t i = 0; i < njobs; i++) {
         rs[i] = &jobs[i].res;
+        idx[i] = jobs[i].index;
+    }
     rc = rpt_write(o->report, rs, njobs, o->report_all);
+    if (rc == 0)
+        rc = rundump_save(o->report, &h, rs, idx, njobs);
     free(rs);
+    free(idx);
     if (rc)
         fprintf(stderr, "s3sim: writing the reports into %s failed: %s\n", o->report, err_str(rc));
     else if (!o->quiet)
@@ -606,6 +690,9 @@ int cmd_run(int argc, char **argv)
         rc = run_expand(&o, files, pl.n, &jobs, &njobs);
     if (rc == 0)
         rc = run_refuse_faults(&o, jobs, njobs);
+    o.total = njobs;
+    if (rc == 0)
+        rc = run_shard(&o, jobs, &njobs);
     if (rc == 0) {
         run_all(jobs, njobs, &o);
         for (size_t i = 0; i < njobs; i++) {
