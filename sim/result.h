@@ -69,6 +69,8 @@ struct run_metric {
     int64_t value;
 };
 
+/* A new field must also be written and read by sim/rundump.c (runs.dat), or
+ * `s3sim merge` loses it: ctest shard/merge-smoke compares the reports. */
 struct run_result {
     char *file;             /* scenario path as given */
     char *scenario;         /* its `scenario` name */

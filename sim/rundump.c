@@ -44,6 +44,7 @@ static void rd_run(FILE *f, const struct run_result *r, size_t idx)
     fputs("str summary", f), rd_str(f, r->summary), putc('\n', f);
     fputs("str replay", f), rd_str(f, r->replay), putc('\n', f);
     fputs("str swarm", f), rd_str(f, r->swarm), putc('\n', f);
+    fputs("str profile", f), rd_str(f, r->profile), putc('\n', f);
     for (size_t i = 0; i < r->nchecks; i++) {
         const struct run_check *c = &r->checks[i];
         fprintf(f, "check %d %d %d %d", c->expect_fail, c->held, c->ok, c->line);
@@ -201,6 +202,18 @@ static int rd_field(struct rd_in *in, struct run_result *r, struct rd_caps *caps
     const char *k = in->tok[0];
     int a, b, c, rc = 0;
     uint64_t n;
+    if (strcmp(k, "str") == 0 && in->ntok == 3 && strcmp(in->tok[1], "profile") == 0) {
+        char *v;
+        if ((rc = rd_unesc(in->tok[2], &v)))
+            return rc;
+        if (!v || strlen(v) >= sizeof r->profile) {
+            free(v);
+            return -1;
+        }
+        memcpy(r->profile, v, strlen(v) + 1);
+        free(v);
+        return 0;
+    }
     if (strcmp(k, "str") == 0 && in->ntok == 3) {
         char **dst = strcmp(in->tok[1], "file") == 0       ? &r->file
                      : strcmp(in->tok[1], "scenario") == 0 ? &r->scenario

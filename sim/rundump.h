@@ -11,7 +11,7 @@
  * space, '%', '~', DEL; NULL is "~"):
  *   s3sim-runs 1 shard K N total T report-all 0|1
  *   run IDX VERDICT SEED VTIME_US OPS WALL HANG LAST_PROGRESS_US BYTES_R BYTES_W TRACE
- *   str NAME VALUE            (file scenario variant summary replay swarm)
+ *   str NAME VALUE            (file scenario variant summary replay swarm profile)
  *   check EXPECT_FAIL HELD OK LINE NAME ARGS DETAIL
  *   metric VALUE NAME
  *   wait SINCE_US AGE_US WHO WHAT

@@ -302,6 +302,7 @@ static void fill_run(struct run_result *r, int i)
     r->summary = i == 1 ? strdup("check=log: 3 lines\nmore") : NULL;
     r->replay = strdup("build/bin/s3sim replay x --seed 1");
     r->swarm = i == 1 ? strdup("") : NULL;
+    snprintf(r->profile, sizeof r->profile, "%s", i == 2 ? "hardened" : "");
     snprintf(r->trace_hex, sizeof r->trace_hex, "%064x", i + 7);
     r->vtime_us = -5 + i;
     r->ops = 12;
