@@ -155,6 +155,9 @@
     X(CONF_NOSUCHUPLOAD_ABORT, "upload.part.nosuchupload.abort", CONF_T_BOOL, "true",              \
       "F17: false = UploadPart NoSuchUpload is retried forever",                                   \
       "NoSuchUpload on UploadPart/UploadPartCopy aborts the upload instead of retrying")           \
+    X(CONF_COMPLETE_INVALID_ABORT, "upload.complete.invalid.abort", CONF_T_BOOL, "false", NULL,   \
+      "CompleteMultipartUpload answered 400 EntityTooSmall, InvalidPart, InvalidPartOrder or "     \
+      "MalformedXML fails the upload at once (false: retried forever, as AutoMQ does)")            \
     X(CONF_ID_ZERO_NONE, "meta.id.zero.is.none", CONF_T_BOOL, "false",                             \
       "F20: true = object id 0 means no object", "object id 0 is taken as \"no object\"")          \
     X(CONF_COPY_BACKOFF, "upload.part.copy.timeout.backoff", CONF_T_BOOL, "true",                  \

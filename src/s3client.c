@@ -53,6 +53,7 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
     conf->permits = (int)conf_get(c, CONF_INFLIGHT_MAX);
     conf->cksum = (enum s3_cksum)conf_get(c, CONF_CHECKSUM);
     conf->nosuchupload_abort = conf_bool(c, CONF_NOSUCHUPLOAD_ABORT);
+    conf->complete_invalid_abort = conf_bool(c, CONF_COMPLETE_INVALID_ABORT);
     conf->copy_timeout_backoff = conf_bool(c, CONF_COPY_BACKOFF);
     conf->cksum_precompute = conf_bool(c, CONF_CKSUM_PRECOMPUTE);
 }
@@ -411,6 +412,11 @@ static enum s3c_verdict s3c_classify(const struct s3c_conf *conf, enum s3_op op,
             return conf->nosuchupload_abort ? S3C_ABORT : S3C_RETRY;
     }
     if (res->status == 404 || res->code == S3E_NO_SUCH_KEY)
+        return S3C_ABORT;
+    /* The same parts give the same answer: no retry can succeed. */
+    if (conf->complete_invalid_abort && op == S3_OP_MPU_COMPLETE && res->status == 400 &&
+        (res->code == S3E_ENTITY_TOO_SMALL || res->code == S3E_INVALID_PART ||
+         res->code == S3E_INVALID_PART_ORDER || res->code == S3E_MALFORMED_XML))
         return S3C_ABORT;
     if (res->status < 200 || res->status >= 300 || res->code != S3E_NONE)
         return S3C_RETRY;

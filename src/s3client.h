@@ -91,6 +91,7 @@ struct s3c_conf {
     int permits;                 /* in-flight attempts (50) */
     enum s3_cksum cksum;         /* s3.checksum.algorithm (MD5) */
     bool nosuchupload_abort;     /* false: field bug F17 (true) */
+    bool complete_invalid_abort; /* a deterministic 400 on complete fails at once (false) */
     bool copy_timeout_backoff;   /* false: field bug F21 (true) */
     bool cksum_precompute;       /* false: field bug F13, no checksum sent or checked (true) */
 };

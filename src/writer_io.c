@@ -396,7 +396,9 @@ static void wr_copy_chunk(struct wr *w, struct wr_waiter *wt, const char *src, u
                           uint64_t e)
 {
     const uint64_t min = w->ctx->conf.min_part_size;
-    const uint64_t thr = w->ctx->conf.multipart_threshold;
+    /* max(threshold, minimum part): with a threshold below the minimum, a
+     * top-up must still reach the minimum before the part goes. */
+    const uint64_t thr = wr_upload_limit(w);
     struct wr_part *p = w->pending;
     if (!p) {
         if (e - s < min)

@@ -366,6 +366,41 @@ START_TEST(writer_copy_top_up_negative_guarded)
 }
 END_TEST
 
+/* s3.object.multipart.threshold below s3.min.part.size: a part is uploaded
+ * only past max(threshold, minimum part), never a non-last part below the
+ * minimum (CompleteMultipartUpload would answer EntityTooSmall forever). */
+START_TEST(writer_threshold_below_min_part)
+{
+    uint8_t b[300], want[300 + 200 + 3000 + 100];
+    struct cbrec c = {0};
+    struct wr *wr;
+    WC.multipart_threshold = 256;
+    start();
+    put_src();
+    fill(b, sizeof b, 0, 8);
+    wr = wr_open(X, "obj/thr", S3_JOB_STREAM_COMPACTION, NULL);
+    /* 300 > 256: multipart, but 300 bytes are below the 1 KiB minimum */
+    ck_assert_int_eq(wr_write(wr, b, 300, NULL, NULL), 0);
+    ck_assert_uint_eq(wr_parked_bytes(wr), 300);
+    /* 300 + 200 is past the threshold, still below the minimum: kept */
+    ck_assert_int_eq(wr_copy(wr, "src", 0, 200, NULL, NULL), 0);
+    ck_assert_uint_eq(wr_parked_bytes(wr), 500);
+    ck_assert_int_eq(wr_copy(wr, "src", 1000, 4000, NULL, NULL), 0);
+    ck_assert_int_eq(wr_copy(wr, "src", 5000, 5100, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_MPU_COMPLETE), 1);
+    memcpy(want, b, 300);
+    memcpy(want + 300, SRC, 200);
+    memcpy(want + 500, SRC + 1000, 3000);
+    memcpy(want + 3500, SRC + 5000, 100);
+    expect_object("obj/thr", want, sizeof want);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
 START_TEST(writer_copy_read_failure_fails_waiters)
 {
     struct cbrec w = {0}, c = {0};
@@ -749,6 +784,33 @@ START_TEST(writer_complete_200_error_retried)
 }
 END_TEST
 
+/* A deterministic 400 on complete (EntityTooSmall): AutoMQ retries it
+ * forever; upload.complete.invalid.abort fails the upload at once. */
+START_TEST(writer_complete_entity_too_small)
+{
+    uint8_t b[6000];
+    struct cbrec c = {0};
+    struct wr *wr;
+    CC.complete_invalid_abort = _i == 1;
+    start();
+    rule(S3_OP_MPU_COMPLETE, FS3_EFF_STATUS, 400, S3E_ENTITY_TOO_SMALL, 0);
+    fill(b, sizeof b, 0, 6);
+    wr = wr_open(X, "obj/21", S3_JOB_STREAM_COMPACTION, NULL);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    if (_i == 1) {
+        ck_assert_int_eq(c.n, 1);
+        ck_assert_int_ne(c.rc, 0);
+        ck_assert_uint_eq(calls(S3_OP_MPU_COMPLETE), 1);
+    } else {
+        ck_assert_int_eq(c.n, 0); /* still retrying */
+        ck_assert_uint_gt(calls(S3_OP_MPU_COMPLETE), 5);
+    }
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
 /* ---- the guard before the final write (late writes, reference §3.7) ------ */
 
 struct guardrec {
@@ -889,6 +951,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_copy_large_range_is_upload_part_copy);
     tcase_add_test(tc, writer_copy_top_up_branch);
     tcase_add_test(tc, writer_copy_top_up_negative_guarded);
+    tcase_add_test(tc, writer_threshold_below_min_part);
     tcase_add_test(tc, writer_copy_read_failure_fails_waiters);
     tcase_add_test(tc, writer_flush_accepts_parked_bytes);
     tcase_add_test(tc, writer_flush_uploads_legal_part);
@@ -906,6 +969,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_stalled_part_times_out_and_retries);
     tcase_add_test(tc, writer_lost_complete_is_checked_visible);
     tcase_add_test(tc, writer_complete_200_error_retried);
+    tcase_add_loop_test(tc, writer_complete_entity_too_small, 0, 2);
     tcase_add_test(tc, writer_write_take_owns_buffer);
     tcase_add_test(tc, writer_guard_refuses_put);
     tcase_add_test(tc, writer_guard_refuses_complete_and_aborts);
