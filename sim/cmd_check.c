@@ -176,7 +176,9 @@ static void cmd_print_markdown(void)
     for (int i = 0; i < CONF_COUNT; i++) {
         const struct conf_knob *k = conf_knob((enum conf_id)i);
         const char *finding = conf_finding((enum conf_id)i);
-        printf("| `%s` | %s | `%s` | `%s` | ", k->name, conf_type_name(k->type), k->def,
+        printf("| `%s` | ", k->name);
+        cmd_md_cell(conf_type_name(k->type));
+        printf(" | `%s` | `%s` | ", k->def,
                conf_profile_default((enum conf_id)i, CONF_PROFILE_HARDENED));
         cmd_md_cell(k->help);
         printf(" | ");
