@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "err.h"
@@ -36,6 +37,19 @@ struct shr {
                              deadline, which no shorter deadline may cut (0: none) */
 };
 
+/* The campaign's time box (sim/campaign.c): past o->deadline or once
+ * *o->stop is set, candidates are rejected without a run. */
+static bool shr_out_of_time(const struct shrink_opts *o)
+{
+    struct timespec ts;
+    if (o->stop && *o->stop)
+        return true;
+    if (o->deadline <= 0)
+        return false;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 >= o->deadline;
+}
+
 /* Judges cand (always consumed).  Returns 1 when it fails the same way (it
  * becomes s->cur), 0 when not or when it is no valid file, ERR_NOMEM. */
 static int shr_try(struct shr *s, struct scn_spec *cand, const char *what)
@@ -45,7 +59,7 @@ static int shr_try(struct shr *s, struct scn_spec *cand, const char *what)
     struct run_result r = {0};
     char sig[512];
     int rc;
-    if (s->runs >= s->max_runs) {
+    if (s->runs >= s->max_runs || shr_out_of_time(s->o)) {
         scn_spec_free(cand);
         return 0;
     }

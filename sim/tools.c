@@ -56,8 +56,7 @@ void tools_print_result(FILE *out, const struct run_result *r, bool quiet, const
     fflush(out);
 }
 
-/* Appends text to buf at *off with every number-like word written as N. */
-static void tools_shape(const char *text, char *buf, size_t bufsz, size_t *off)
+void tools_shape(const char *text, char *buf, size_t bufsz, size_t *off)
 {
     for (const char *p = text; *p && *off + 2 < bufsz; p++) {
         if (*p >= '0' && *p <= '9') {

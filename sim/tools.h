@@ -46,6 +46,11 @@ void tools_print_result(FILE *out, const struct run_result *r, bool quiet, const
  * runs fail the same way when their signatures are equal. */
 char *tools_signature(const struct run_result *r, bool shape, char *buf, size_t bufsz);
 
+/* Appends text to buf at *off (kept NUL-terminated, cut at bufsz) with every
+ * number-like word (a digit and the digits, dots and letters glued to it)
+ * written as N: the masking of tools_signature's shape. */
+void tools_shape(const char *text, char *buf, size_t bufsz, size_t *off);
+
 /* Adds a copy of rule to spec's top-level faults: first (tried before the
  * file's own rules) or last.  Returns 0 or ERR_NOMEM. */
 int tools_add_fault(struct scn_spec *spec, const struct fs3_rule *rule, bool first);
@@ -94,6 +99,9 @@ struct shrink_opts {
     bool loose;              /* the same failing check is enough (else also the
                                 shape of its detail: tools_signature) */
     FILE *log;               /* one line per accepted step (NULL: silent) */
+    double deadline;         /* CLOCK_MONOTONIC seconds after which no candidate runs
+                                (0: none); the smallest spec so far is the result */
+    const volatile int *stop; /* non-zero: no more candidate runs (NULL: ignored) */
 };
 
 struct shrink_stats {
