@@ -161,6 +161,19 @@ static void world_do_crash(struct world *w, const struct scn_action *a)
     env_timer(&w->env, a->restart_after_us, world_restart, r);
 }
 
+void world_halt(void *arg)
+{
+    struct world *w = arg;
+    struct scn_action a;
+    memset(&a, 0, sizeof a);
+    a.kind = SCN_ACT_CRASH;
+    a.node = SCN_NODE_BROKER;
+    a.restart_after_us = ENV_USEC_PER_SEC; /* crash's default pause */
+    world_clock(w);
+    world_tracef(w, "act", "halt node=broker");
+    world_do_crash(w, &a);
+}
+
 /* ---- racing deleters ---------------------------------------------------------------- */
 
 struct world_cands {

@@ -441,6 +441,7 @@ static void snapshot_metrics(struct world *w)
     int64_t *m = w->metrics;
     meta_count(eng_meta(w->eng), &mc);
     m[METRIC_WAL_UPLOADS] = (int64_t)em->wal_uploads;
+    m[METRIC_BROKER_HALTS] = (int64_t)em->broker_halts;
     m[METRIC_SSO_RUNS] = (int64_t)em->sso_runs;
     m[METRIC_SSO_COMMITS] = (int64_t)em->sso_commits;
     m[METRIC_SSO_FAILURES] = (int64_t)em->sso_failures;

@@ -28,6 +28,8 @@
     X(METRIC_S3_TIMEOUTS, "s3.timeouts", "attempts the engine's client abandoned after a timeout") \
     X(METRIC_RECORDS_ACKED, "records.acked", "records acknowledged to the producer")               \
     X(METRIC_WAL_UPLOADS, "wal.uploads", "committed WAL uploads")                                  \
+    X(METRIC_BROKER_HALTS, "broker.halts",                                                         \
+      "broker halts (Runtime.halt) after a WAL upload failed for good")                            \
     X(METRIC_SSO_RUNS, "compaction.sso.runs", "SSO compaction runs started")                       \
     X(METRIC_SSO_COMMITS, "compaction.sso.commits", "SSO compaction runs committed")               \
     X(METRIC_SSO_FAILURES, "compaction.sso.failures", "SSO compaction runs failed")                \

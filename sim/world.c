@@ -328,7 +328,7 @@ static int world_setup(struct world *w, const struct world_http_opts *hopts)
 {
     const struct conf *c = &w->spec->conf;
     struct fs3_config fc;
-    struct eng_hooks hooks = {world_payload, world_ack, w};
+    struct eng_hooks hooks = {world_payload, world_ack, w, world_halt};
     int rc;
 
     sim_heap_init(&w->heap);

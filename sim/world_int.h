@@ -93,6 +93,9 @@ struct world {
 
 /* actors.c */
 void world_schedule_events(struct world *w);
+/* The engine halted its broker (eng.h eng_halt_fn): crash it, restart it
+ * after crash's default pause. */
+void world_halt(void *arg);
 int world_apply_fault(struct world *w, const struct fs3_rule *rule);
 
 /* check.c */

@@ -152,9 +152,6 @@
     X(CONF_FORCE_SPLIT_WAIT, "force.split.wait.close", CONF_T_BOOL, "true",                        \
       "F15: false = force split commits before its upload completed",                              \
       "force split commits a stream object only after its upload completed")                       \
-    X(CONF_NOSUCHUPLOAD_ABORT, "upload.part.nosuchupload.abort", CONF_T_BOOL, "true",              \
-      "F17: false = UploadPart NoSuchUpload is retried forever",                                   \
-      "NoSuchUpload on UploadPart/UploadPartCopy aborts the upload instead of retrying")           \
     X(CONF_COMPLETE_INVALID_ABORT, "upload.complete.invalid.abort", CONF_T_BOOL, "false", NULL,   \
       "CompleteMultipartUpload answered 400 EntityTooSmall, InvalidPart, InvalidPartOrder or "     \
       "MalformedXML fails the upload at once (false: retried forever, as AutoMQ does)")            \
@@ -168,6 +165,9 @@
     X(CONF_UPLOAD_CHECK_PREPARED, "upload.check.prepared", CONF_T_BOOL, "false", NULL,              \
       "a writer sends its final PutObject/CompleteMultipartUpload only if its object is still "    \
       "prepared (false: a late write recreates a key the cleaner deleted)")                        \
+    X(CONF_WAL_UPLOAD_RETRY, "wal.upload.retry", CONF_T_BOOL, "false", NULL,                      \
+      "a WAL upload whose objects fail for good (or whose commit is refused) is written again; "   \
+      "false (AutoMQ's S3Storage): the broker halts (Runtime.halt) and restarts 1s later")         \
     X(CONF_CLEANER_REDELETE, "cleaner.redelete.delay", CONF_T_DURATION, "0s", NULL,                \
       "the key of a TTL-expired object is deleted once more this long (at least s3.op.timeout) "   \
       "after its delete, "                                                                         \
@@ -181,7 +181,8 @@
  */
 #define CONF_HARDENED(Y)                                                                           \
     Y(CONF_UPLOAD_CHECK_PREPARED, "true", "late-write-resurrects")                                \
-    Y(CONF_CLEANER_REDELETE, "2m", "late-write-resurrects")
+    Y(CONF_CLEANER_REDELETE, "2m", "late-write-resurrects")                                       \
+    Y(CONF_WAL_UPLOAD_RETRY, "true", "wal-upload-halts")
 
 enum conf_id {
 #define CONF_ENUM_(id, name, type, def, bug, help) id,

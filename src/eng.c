@@ -59,7 +59,12 @@ struct eng {
     /* the read path */
     struct s3c *rs3;
     struct eng_read *reads; /* reads in flight */
+    /* a halt (wal.upload.retry false) */
+    env_id halt_timer;    /* the halt, on a timer: never inside the WAL's callback */
+    env_id restart_timer; /* the restart after a halt when there is no halt hook */
 };
+
+#define ENG_HALT_PAUSE_US ENV_USEC_PER_SEC /* crash's default restart_after */
 
 static void eng_reads_cancel(struct eng *e);
 
@@ -74,6 +79,8 @@ static int eng_client(struct eng *e, struct s3c **out)
 
 static void eng_broker_down(struct eng *e)
 {
+    env_cancel(e->env, e->halt_timer);
+    e->halt_timer = 0;
     if (e->wal) {
         const struct wal_stats *s = wal_stats(e->wal);
         e->wal_base.uploads += s->uploads;
@@ -114,6 +121,38 @@ static int eng_cmp_up(struct eng *e)
     return cmp_new(&d, &cc, &e->cmp);
 }
 
+static void eng_on_restart(void *arg)
+{
+    struct eng *e = arg;
+    e->restart_timer = 0;
+    eng_restart_broker(e);
+}
+
+static void eng_on_halt(void *arg)
+{
+    struct eng *e = arg;
+    e->halt_timer = 0;
+    if (!e->broker_up)
+        return;
+    e->metrics.broker_halts++;
+    env_tracef(e->env, "eng halt broker");
+    if (e->hooks.halt) {
+        e->hooks.halt(e->hooks.arg);
+        return;
+    }
+    eng_crash_broker(e);
+    env_cancel(e->env, e->restart_timer);
+    e->restart_timer = env_timer(e->env, ENG_HALT_PAUSE_US, eng_on_restart, e);
+}
+
+/* The WAL asks for Runtime.halt(1): the broker goes down on a timer. */
+static void eng_halt(void *arg)
+{
+    struct eng *e = arg;
+    if (!e->halt_timer)
+        e->halt_timer = env_timer(e->env, 0, eng_on_halt, e);
+}
+
 static int eng_broker_up(struct eng *e)
 {
     struct wr_conf wc;
@@ -129,6 +168,7 @@ static int eng_broker_up(struct eng *e)
         return rc;
     }
     wr_ctx_set_guard(e->bwr, cln_writer_guard, e->meta); /* no late write after a TTL expiry */
+    wal_set_halt(e->wal, eng_halt, e);
     e->broker_up = true;
     return 0;
 }
@@ -207,6 +247,7 @@ void eng_free(struct eng *e)
     if (!e)
         return;
     eng_broker_down(e);
+    env_cancel(e->env, e->restart_timer);
     scmp_free(e->scmp);
     cln_free(e->cln);
     eng_reads_cancel(e);

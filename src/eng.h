@@ -38,10 +38,18 @@ typedef void (*eng_payload_fn)(void *arg, int64_t stream, int64_t offset, uint8_
 typedef void (*eng_ack_fn)(void *arg, int64_t stream, int64_t base, int64_t count,
                            uint32_t record_size);
 
+/* The broker halted (a WAL upload failed for good and wal.upload.retry is
+ * false: AutoMQ's Runtime.halt(1)); called from a timer, after the failure's
+ * log lines.  The hook crashes the broker (eng_crash_broker) and restarts it
+ * (eng_restart_broker) after crash's default pause (1 s), as a process
+ * supervisor would.  Without a hook the engine does both itself. */
+typedef void (*eng_halt_fn)(void *arg);
+
 struct eng_hooks {
     eng_payload_fn payload; /* required */
     eng_ack_fn ack;         /* may be NULL */
-    void *arg;              /* passed to both */
+    void *arg;              /* passed to all */
+    eng_halt_fn halt;       /* may be NULL: the engine restarts the broker itself */
 };
 
 /* Counters (SCENARIOS.md "Metrics").  Read at any time. */
@@ -53,6 +61,7 @@ struct eng_metrics {
     uint64_t stream_commits, stream_failures;
     uint64_t composite_created;
     uint64_t cleaner_deleted, cleaner_failures;
+    uint64_t broker_halts; /* Runtime.halt of the broker (a WAL upload failed for good) */
     uint64_t memory_now;  /* bytes buffered right now (uploads + compaction) */
     uint64_t memory_peak; /* the most ever buffered at once */
 };

@@ -35,7 +35,6 @@ void s3c_conf_default(struct s3c_conf *conf)
     conf->retry_max = -1;
     conf->permits = 50;
     conf->cksum = S3_CKSUM_MD5;
-    conf->nosuchupload_abort = true;
     conf->copy_timeout_backoff = true;
     conf->cksum_precompute = true;
 }
@@ -52,7 +51,6 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
     conf->retry_max = (int)conf_get(c, CONF_RETRY_MAX);
     conf->permits = (int)conf_get(c, CONF_INFLIGHT_MAX);
     conf->cksum = (enum s3_cksum)conf_get(c, CONF_CHECKSUM);
-    conf->nosuchupload_abort = conf_bool(c, CONF_NOSUCHUPLOAD_ABORT);
     conf->complete_invalid_abort = conf_bool(c, CONF_COMPLETE_INVALID_ABORT);
     conf->copy_timeout_backoff = conf_bool(c, CONF_COPY_BACKOFF);
     conf->cksum_precompute = conf_bool(c, CONF_CKSUM_PRECOMPUTE);
@@ -409,7 +407,7 @@ static enum s3c_verdict s3c_classify(const struct s3c_conf *conf, enum s3_op op,
         if (op == S3_OP_MPU_COMPLETE)
             return S3C_VCHECK;
         if (op == S3_OP_MPU_PART || op == S3_OP_MPU_COPY)
-            return conf->nosuchupload_abort ? S3C_ABORT : S3C_RETRY;
+            return S3C_ABORT;
     }
     if (res->status == 404 || res->code == S3E_NO_SUCH_KEY)
         return S3C_ABORT;
@@ -558,7 +556,7 @@ static void s3c_vcheck_cb(struct s3_req *req, struct s3_result *res)
                  "complete of %s answered NoSuchUpload but the object is readable: done",
                  s3c_call_key(call));
         s3c_finish_synth(call, S3_TR_OK, 200, S3E_NONE, "");
-    } else if (c->conf.nosuchupload_abort && res->transport == S3_TR_OK && res->status == 404) {
+    } else if (res->transport == S3_TR_OK && res->status == 404) {
         /* The upload is gone and the object is not there: an abort (the
          * prepared object's TTL expired, or a lifecycle rule) happened, and
          * no retry of the complete can ever succeed.  Give up, so that the

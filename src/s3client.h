@@ -13,13 +13,13 @@
  *    timeout) retries; an answer with status 404 or code NoSuchKey aborts; any
  *    other error status or code retries, including a 200 whose code is an
  *    error (S3's "200 with an <Error> body").  NoSuchUpload aborts on mpu-part
- *    and mpu-copy (conf.nosuchupload_abort; false restores field bug F17:
- *    retried forever) and on mpu-complete triggers the visibility check: GET
- *    byte [0,1) of the target key; readable -> the completion is reported as
- *    done (status 200, empty ETag); absent (404) -> the upload was aborted and
- *    no retry can succeed: the call fails with NoSuchUpload (AutoMQ retries
- *    forever; under nosuchupload_abort false we do too); the check itself
- *    failing -> the complete is retried.
+ *    and mpu-copy (a 404, as AutoMQ classified it before and after #3418; what
+ *    the abort of a WAL upload then does is wal.h's business, F17) and on
+ *    mpu-complete triggers the visibility check: GET byte [0,1) of the
+ *    target key; readable -> the completion is reported as done (status 200,
+ *    empty ETag); absent (404) -> the upload was aborted and no retry can
+ *    succeed: the call fails with NoSuchUpload (AutoMQ retries forever); the
+ *    check itself failing -> the complete is retried.
  *  - Backoff: uniform(0..999 ms) + min(backoff * 2^min(n,16), 60 s) before
  *    retry n (n = 0 for the first retry); one env draw per retry.  mpu-copy:
  *    a fixed 1 s, and (conf.copy_timeout_backoff) an attempt timeout of
@@ -90,7 +90,6 @@ struct s3c_conf {
     int retry_max;               /* s3.retry.max, attempts per call; -1 unlimited */
     int permits;                 /* in-flight attempts (50) */
     enum s3_cksum cksum;         /* s3.checksum.algorithm (MD5) */
-    bool nosuchupload_abort;     /* false: field bug F17 (true) */
     bool complete_invalid_abort; /* a deterministic 400 on complete fails at once (false) */
     bool copy_timeout_backoff;   /* false: field bug F21 (true) */
     bool cksum_precompute;       /* false: field bug F13, no checksum sent or checked (true) */

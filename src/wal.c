@@ -79,6 +79,8 @@ struct wal {
     uint8_t *scratch; /* one record's payload */
     size_t scratch_cap;
     struct wal_stats stats;
+    wal_halt_fn halt;
+    void *halt_arg;
 };
 
 static void wal_start_attempt(struct wal_batch *b);
@@ -91,6 +93,7 @@ void wal_conf_default(struct wal_conf *c)
     c->prepared_ttl_us = 60 * ENV_USEC_PER_MIN;
     c->backoff_us = ENV_USEC_PER_SEC;
     c->int32_guard = true;
+    c->retry = false;
     c->node = 0;
 }
 
@@ -103,6 +106,13 @@ void wal_conf_from(struct wal_conf *wc, const struct conf *c)
     wc->prepared_ttl_us = conf_get(c, CONF_PREPARED_TTL);
     wc->backoff_us = conf_get(c, CONF_RETRY_BACKOFF);
     wc->int32_guard = conf_bool(c, CONF_INT32_GUARD);
+    wc->retry = conf_bool(c, CONF_WAL_UPLOAD_RETRY);
+}
+
+void wal_set_halt(struct wal *wal, wal_halt_fn fn, void *arg)
+{
+    wal->halt = fn;
+    wal->halt_arg = arg;
 }
 
 /* ---- the buffer ---------------------------------------------------------- */
@@ -392,9 +402,43 @@ static void wal_on_retry(void *arg)
     wal_start_attempt(b);
 }
 
+/* AutoMQ's answer to a WAL upload that failed for good: S3Storage logs the
+ * exception and calls Runtime.getRuntime().halt(1).  exc: the exception's
+ * first line (a Java exception, as the broker's log shows it). */
+static void wal_halt(struct wal_batch *b, const char *exc)
+{
+    struct wal *wal = b->wal;
+    wal->stats.halts++;
+    env_logf(wal->env, ENV_LOG_ERROR, "wal-upload",
+             "Unexpected exception when commit stream set object");
+    env_logf(wal->env, ENV_LOG_ERROR, "wal-upload", "%s", exc);
+    wal_wait(b, "%s", "failed for good: the broker halts (Runtime.halt)");
+    if (wal->halt)
+        wal->halt(wal->halt_arg);
+}
+
+/* The exception of an object write that failed with rc. */
+static void wal_halt_write(struct wal_batch *b, int rc)
+{
+    char exc[256];
+    if (rc == ERR_NOTFOUND)
+        snprintf(exc, sizeof exc, "java.util.concurrent.CompletionException: "
+                 "software.amazon.awssdk.services.s3.model.NoSuchUploadException: The specified "
+                 "upload does not exist. (Service: S3, Status Code: 404)");
+    else
+        snprintf(exc, sizeof exc, "java.util.concurrent.CompletionException: "
+                 "software.amazon.awssdk.services.s3.model.S3Exception: %s (%s)", err_str(rc),
+                 err_name(rc));
+    wal_halt(b, exc);
+}
+
 static void wal_retry(struct wal_batch *b, int rc)
 {
     struct wal *wal = b->wal;
+    if (!wal->conf.retry) {
+        wal_halt_write(b, rc);
+        return;
+    }
     int64_t d = wal->conf.backoff_us;
     char buf[96], dur[32];
     for (int i = 1; i < b->attempt && d < WAL_BACKOFF_CAP_US; i++)
@@ -474,6 +518,15 @@ static void wal_commit(struct wal_batch *b)
                  "%s committed: sso %lld, %zu stream objects", b->who, (long long)c.id, nso);
         wal_ack(b);
         wal_batch_free(b);
+        return;
+    }
+    if (!wal->conf.retry) {
+        char exc[256];
+        snprintf(exc, sizeof exc, "java.util.concurrent.CompletionException: "
+                 "org.apache.kafka.common.errors.s3.%s: commit of %s refused (%s)",
+                 rc == ERR_NOTFOUND ? "ObjectNotExistException" : "StreamSetObjectCommitException",
+                 b->who, err_str(rc));
+        wal_halt(b, exc);
         return;
     }
     if (rc == ERR_NOTFOUND && wal_prepare(b) == 0) {

@@ -13,13 +13,21 @@
  *     (order id = SSO id) -> only then hooks->ack for every record.
  *
  * Uploads run one at a time, in order, so acknowledgements are in offset
- * order per stream.  A failed object write is retried (only the objects not
- * yet durable, same ids and keys) after min(backoff * 2^n, 60 s); a commit
- * refused with ERR_NOTFOUND (the prepared ids expired) prepares new ids and
- * writes everything again; any other commit refusal drops the batch (its
- * records are never acknowledged: no-data-loss covers acknowledged records
- * only) and logs an error.  wal_free (a broker crash) drops everything not
- * yet acknowledged.  The bytes of objects being built are counted in the
+ * order per stream.  What a failure does depends on conf.retry
+ * (wal.upload.retry):
+ *   false (AutoMQ, S3Storage.commitDeltaWALUpload): an object write that
+ *     failed for good (the client gave up: a 404, NoSuchUpload on a part, the
+ *     retry cap) or a refused commit logs "Unexpected exception when commit
+ *     stream set object" at error, the exception as the next line, and calls
+ *     the halt callback (wal_set_halt): the engine halts the broker
+ *     (Runtime.halt(1)); the batch stays in flight until the crash frees it.
+ *   true (ours): a failed object write is retried (only the objects not yet
+ *     durable, same ids and keys) after min(backoff * 2^n, 60 s); a commit
+ *     refused with ERR_NOTFOUND (the prepared ids expired) prepares new ids
+ *     and writes everything again; any other commit refusal drops the batch
+ *     (its records are never acknowledged: no-data-loss covers acknowledged
+ *     records only) and logs an error.
+ * wal_free (a broker crash) drops everything not yet acknowledged.  The bytes of objects being built are counted in the
  * writers' struct wr_mem.
  */
 #ifndef S3SIM_WAL_H
@@ -44,6 +52,7 @@ struct wal_conf {
     int64_t prepared_ttl_us; /* s3.object.prepared.ttl (60 min) */
     int64_t backoff_us;      /* s3.retry.backoff: first retry delay of a failed upload (1 s) */
     bool int32_guard;        /* index.group.int32.guard (true; false: F12) */
+    bool retry;              /* wal.upload.retry (false: a failure halts the broker) */
     int64_t node;            /* the broker's node id (0) */
 };
 
@@ -52,6 +61,7 @@ struct wal_stats {
     uint64_t records_acked; /* records acknowledged */
     uint64_t retries;       /* upload attempts retried */
     uint64_t dropped;       /* batches dropped after a refused commit */
+    uint64_t halts;         /* uploads that failed for good and halted the broker */
     uint64_t objects;       /* objects committed */
 };
 
@@ -63,6 +73,12 @@ void wal_conf_from(struct wal_conf *wc, const struct conf *c);
  * and must outlive it.  ERR_NOMEM, ERR_INVAL. */
 int wal_new(struct env *env, struct meta *meta, struct wr_ctx *writers, struct wr_mem *mem,
             const struct wal_conf *conf, const struct eng_hooks *hooks, struct wal **out);
+
+/* The callback a failure calls when conf.retry is false (once per upload;
+ * it must not free the wal synchronously).  Without one the upload stays
+ * failed and in flight. */
+typedef void (*wal_halt_fn)(void *arg);
+void wal_set_halt(struct wal *wal, wal_halt_fn fn, void *arg);
 
 /* Drops every unacknowledged record, releases the writers of an upload in
  * flight (which aborts their multipart uploads), cancels the timers and

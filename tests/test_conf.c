@@ -118,14 +118,13 @@ START_TEST(conf_field_bug_knobs_default_fixed)
         nbug++;
         ck_assert_msg(k->bug[0] == 'F', "%s: %s", k->name, k->bug);
     }
-    ck_assert_int_ge(nbug, 12);
+    ck_assert_int_ge(nbug, 11);
     ck_assert(!conf_bool(&c, CONF_RELEASE_WAITS_PENDING));
     ck_assert(conf_bool(&c, CONF_COMPLETE_WAITERS));
     ck_assert(conf_bool(&c, CONF_INT32_GUARD));
     ck_assert(conf_bool(&c, CONF_FORCE_SPLIT_WAIT));
     ck_assert(!conf_bool(&c, CONF_ID_ZERO_NONE));
     ck_assert(conf_bool(&c, CONF_CLEANER_DEDUP));
-    ck_assert(conf_bool(&c, CONF_NOSUCHUPLOAD_ABORT));
     ck_assert(conf_bool(&c, CONF_COPY_BACKOFF));
     ck_assert(conf_bool(&c, CONF_VERIFY_INPUTS));
 }

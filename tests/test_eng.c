@@ -39,7 +39,7 @@ static void on_ack(void *arg, int64_t stream, int64_t base, int64_t count, uint3
     ACKED[stream] = base + count;
 }
 
-static const struct eng_hooks HOOKS = {payload, on_ack, NULL};
+static const struct eng_hooks HOOKS = {payload, on_ack, NULL, NULL};
 
 static void on_rec(void *arg, int64_t offset, const uint8_t *p, size_t len)
 {
@@ -138,6 +138,61 @@ START_TEST(eng_crash_broker_drops_unacked_and_restarts)
 }
 END_TEST
 
+/* A new engine over conf c (the fixture's is freed first). */
+static void reopen(const char *knob, const char *value)
+{
+    char err[CONF_ERR_MAX];
+    eng_free(G);
+    ck_assert_int_eq(conf_set(&CONF, knob, value, err, sizeof err), 0);
+    G = eng_new(&E.env, fs3_fault_ops(F), &CONF, &HOOKS, 3);
+    ck_assert_ptr_nonnull(G);
+}
+
+/* The first PutObject answers 404 (ABORT): the WAL upload fails for good. */
+static void put_404_once(void)
+{
+    struct fs3_rule r;
+    fs3_rule_init(&r);
+    r.op = S3_OP_PUT;
+    r.effect = FS3_EFF_STATUS;
+    r.status = 404;
+    r.times = 1;
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+}
+
+/* wal.upload.retry false (AutoMQ): the broker halts; without a halt hook the
+ * engine restarts it itself after 1 s, and later appends are acknowledged. */
+START_TEST(eng_wal_failure_halts_and_restarts)
+{
+    reopen("wal.upload.retry", "false");
+    put_404_once();
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0);
+    clenv_run_until(&E, 1500 * ENV_USEC_PER_MS);
+    ck_assert_uint_eq(eng_metrics(G)->broker_halts, 1);
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), ERR_BADSTATE); /* down */
+    clenv_run_until(&E, 3 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ACKED[1], 0);
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0); /* restarted */
+    clenv_run_until(&E, 6 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ACKED[1], 10);
+    ck_assert_uint_eq(eng_metrics(G)->broker_halts, 1);
+    ck_assert_int_ge(E.nerror, 2);
+}
+END_TEST
+
+/* wal.upload.retry true (ours): the same failure is written again. */
+START_TEST(eng_wal_failure_retried)
+{
+    reopen("wal.upload.retry", "true");
+    put_404_once();
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0);
+    clenv_run_until(&E, 6 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ACKED[1], 10);
+    ck_assert_uint_eq(eng_metrics(G)->broker_halts, 0);
+    ck_assert_int_eq(E.nerror, 0);
+}
+END_TEST
+
 START_TEST(eng_delete_stream_forgets_it)
 {
     ck_assert_int_eq(eng_append(G, 3, 10, 100, 0), 0);
@@ -156,6 +211,8 @@ static Suite *eng_suite(void)
     tcase_add_test(tc, eng_append_ack_read_back);
     tcase_add_test(tc, eng_crash_broker_drops_unacked_and_restarts);
     tcase_add_test(tc, eng_delete_stream_forgets_it);
+    tcase_add_test(tc, eng_wal_failure_halts_and_restarts);
+    tcase_add_test(tc, eng_wal_failure_retried);
     suite_add_tcase(s, tc);
     return s;
 }

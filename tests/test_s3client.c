@@ -319,19 +319,6 @@ START_TEST(s3client_nosuchupload_aborts_part_and_copy)
 }
 END_TEST
 
-START_TEST(s3client_f17_nosuchupload_retried_when_switch_off)
-{
-    struct got g;
-    CONF.nosuchupload_abort = false;
-    CONF.retry_max = 5;
-    client();
-    for (int i = 0; i < 5; i++)
-        script((struct mans){.status = 404, .code = S3E_NO_SUCH_UPLOAD});
-    ck_assert_int_eq(run_op(S3_OP_MPU_PART, &g), 5);
-    ck_assert_int_eq(g.code, S3E_NO_SUCH_UPLOAD);
-}
-END_TEST
-
 START_TEST(s3client_visibility_check_readable_is_done)
 {
     struct got g;
@@ -776,17 +763,16 @@ START_TEST(s3client_conf_from_knobs)
     ck_assert_int_eq(c.retry_max, -1);
     ck_assert_int_eq(c.permits, 50);
     ck_assert_int_eq(c.cksum, S3_CKSUM_MD5);
-    ck_assert(c.nosuchupload_abort && c.copy_timeout_backoff && c.cksum_precompute);
+    ck_assert(c.copy_timeout_backoff && c.cksum_precompute);
     ck_assert_int_eq(conf_set(&k, "s3.op.timeout", "none", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.retry.max", "3", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.checksum.algorithm", "crc32c", err, sizeof err), 0);
-    ck_assert_int_eq(conf_set(&k, "upload.part.nosuchupload.abort", "false", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "upload.part.copy.timeout.backoff", "false", err, sizeof err), 0);
     s3c_conf_from(&c, &k);
     ck_assert_int_eq(c.op_timeout_us, ENV_TIME_NEVER);
     ck_assert_int_eq(c.retry_max, 3);
     ck_assert_int_eq(c.cksum, S3_CKSUM_CRC32C);
-    ck_assert(!c.nosuchupload_abort && !c.copy_timeout_backoff);
+    ck_assert(!c.copy_timeout_backoff);
 }
 END_TEST
 
@@ -850,7 +836,6 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_errors_retry_then_succeed);
     tcase_add_test(tc, s3client_200_with_error_retries);
     tcase_add_test(tc, s3client_nosuchupload_aborts_part_and_copy);
-    tcase_add_test(tc, s3client_f17_nosuchupload_retried_when_switch_off);
     tcase_add_test(tc, s3client_visibility_check_readable_is_done);
     tcase_add_test(tc, s3client_visibility_check_unreadable_retries);
     tcase_add_test(tc, s3client_visibility_check_absent_gives_up);

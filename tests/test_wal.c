@@ -52,7 +52,7 @@ static void on_ack(void *arg, int64_t stream, int64_t base, int64_t count, uint3
     ACKS[NACK++] = (struct ack){stream, base, count, E.now};
 }
 
-static const struct eng_hooks HOOKS = {payload, on_ack, NULL};
+static const struct eng_hooks HOOKS = {payload, on_ack, NULL, NULL};
 
 static void setup(void)
 {
@@ -222,7 +222,8 @@ START_TEST(wal_sso_and_split_stream_objects)
 }
 END_TEST
 
-START_TEST(wal_failed_write_is_retried_and_acked_once)
+/* Two PutObject answers are 503 and the client gives up after one attempt. */
+static void failing_puts(void)
 {
     struct fs3_rule r;
     CC.retry_max = 1;
@@ -240,6 +241,13 @@ START_TEST(wal_failed_write_is_retried_and_acked_once)
     r.status = 503;
     r.times = 2;
     ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+}
+
+/* wal.upload.retry true (ours): the failed object is written again. */
+START_TEST(wal_failed_write_is_retried_and_acked_once)
+{
+    failing_puts();
+    LC.retry = true;
     start();
     ck_assert_int_eq(wal_append(W, 2, 3, 100, 0, NULL), 0);
     clenv_run_until(&E, 2 * ENV_USEC_PER_SEC);
@@ -251,6 +259,36 @@ START_TEST(wal_failed_write_is_retried_and_acked_once)
     ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_PUT), 3);
     ck_assert_ptr_nonnull(committed(META_KIND_STREAM, 2));
     ck_assert_int_eq(E.waits.n, 0);
+}
+END_TEST
+
+static int HALTS;
+static void on_halt(void *arg)
+{
+    (void)arg;
+    HALTS++;
+}
+
+/* wal.upload.retry false (AutoMQ's S3Storage): the failure halts the broker,
+ * with AutoMQ's error line; nothing is written again or acknowledged. */
+START_TEST(wal_failed_write_halts)
+{
+    failing_puts();
+    HALTS = 0;
+    ck_assert(!LC.retry); /* the default */
+    start();
+    wal_set_halt(W, on_halt, NULL);
+    ck_assert_int_eq(wal_append(W, 2, 3, 100, 0, NULL), 0);
+    clenv_run_until(&E, 10 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(HALTS, 1);
+    ck_assert_int_eq(NACK, 0);
+    ck_assert_uint_eq(wal_stats(W)->halts, 1);
+    ck_assert_uint_eq(wal_stats(W)->retries, 0);
+    ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_PUT), 1); /* one attempt (retry_max 1), no rewrite */
+    ck_assert_int_eq(E.nerror, 2);
+    ck_assert_ptr_nonnull(strstr(E.last_log, "java.util.concurrent.CompletionException: "));
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "the broker halts"));
+    ck_assert(!wal_idle(W)); /* in flight until the crash frees it */
 }
 END_TEST
 
@@ -326,6 +364,7 @@ static Suite *wal_suite(void)
     tcase_add_test(tc, wal_lone_stream_becomes_stream_object);
     tcase_add_test(tc, wal_sso_and_split_stream_objects);
     tcase_add_test(tc, wal_failed_write_is_retried_and_acked_once);
+    tcase_add_test(tc, wal_failed_write_halts);
     tcase_add_test(tc, wal_crash_drops_unacked);
     tcase_add_test(tc, wal_gap_starts_at_committed_end);
     tcase_add_test(tc, wal_deleted_stream_dropped);

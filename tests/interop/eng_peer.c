@@ -170,7 +170,7 @@ int main(int argc, char **argv)
     setup_conf(&conf);
     CHECK(env_real_new(&ec, &r.er) == 0, "env_real");
     CHECK(s3_curl_new(r.er, &cc, &cli) == 0, "s3_curl_new");
-    struct eng_hooks hooks = {payload, on_ack, &r};
+    struct eng_hooks hooks = {payload, on_ack, &r, NULL};
     r.eng = eng_new(env_real_env(r.er), s3_curl_ops(cli), &conf, &hooks, PEER_STREAMS);
     CHECK(r.eng, "eng_new");
     /* Three waves, so that three WAL uploads leave three SSOs to compact. */
