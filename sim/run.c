@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "report.h"
+#include "progress.h"
 #include "rundump.h"
 #include "scn.h"
 #include "shard.h"
@@ -49,6 +50,7 @@ struct run_opts {
     bool shard_given;          /* --shard given (the CI variables are not read) */
     const char *timings;       /* --timings FILE: balances the shards */
     size_t total;              /* runs of the unsharded set */
+    struct progress *progress; /* the progress line on a terminal, or NULL */
 };
 
 /* One (file, variant, seed) run. */
@@ -57,6 +59,7 @@ struct run_job {
     char variant[SCN_NAME_MAX];
     uint64_t seed;
     size_t index;              /* place in the unsharded order */
+    size_t slot;               /* place in this run's jobs (the progress line) */
     struct run_result res;
     int rc;
     bool done;
@@ -448,7 +451,8 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
 {
     struct scn_spec sp;
     struct scn_error e;
-    struct world_opts wo = {trace_out};
+    struct world_opts wo = {trace_out, NULL};
+    char label[160];
     struct timespec t0, t1;
     int rc = scn_resolve(j->file, j->variant, o->sets, o->nsets, &sp, &e);
     j->res.file = strdup(j->file->path);
@@ -474,6 +478,10 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
         if (swarm_draw(j->seed, &sp, desc, sizeof desc) == 0)
             j->res.swarm = strdup(desc);
     }
+    snprintf(label, sizeof label, "%s %s seed=%" PRIu64, j->file->name, j->variant, j->seed);
+    /* http mode runs in real time: its virtual clock is not published. */
+    if (strcmp(o->mode, "http") != 0)
+        wo.vtime_us = progress_begin(o->progress, j->slot, label, sp.deadline_us);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (strcmp(o->mode, "http") == 0) {
         struct world_http_opts ho = {o->time_scale, o->endpoint, o->bucket};
@@ -483,6 +491,8 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     j->res.wall_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (wo.vtime_us)
+        progress_end(o->progress, j->slot);
     scn_spec_free(&sp);
 }
 
@@ -568,6 +578,7 @@ static void print_result(const struct run_job *j, const struct run_opts *o)
 {
     const struct run_result *r = &j->res;
     char t[32];
+    progress_hold(o->progress);
     env_fmt_duration(r->vtime_us, t, sizeof t);
     if (r->verdict == RUN_PASS) {
         if (!o->quiet)
@@ -597,6 +608,7 @@ static void print_result(const struct run_job *j, const struct run_opts *o)
         }
     }
     fflush(stdout);
+    progress_release(o->progress);
 }
 
 static int run_all(struct run_job *jobs, size_t njobs, const struct run_opts *o)
@@ -694,7 +706,12 @@ int cmd_run(int argc, char **argv)
     if (rc == 0)
         rc = run_shard(&o, jobs, &njobs);
     if (rc == 0) {
+        for (size_t i = 0; i < njobs; i++)
+            jobs[i].slot = i;
+        o.progress = progress_start(njobs, !o.quiet && !o.trace);
         run_all(jobs, njobs, &o);
+        progress_stop(o.progress);
+        o.progress = NULL;
         for (size_t i = 0; i < njobs; i++) {
             if (jobs[i].res.verdict == RUN_PASS)
                 passed++;

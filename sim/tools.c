@@ -10,7 +10,7 @@
 
 int tools_run(const struct scn_spec *spec, const char *file, FILE *trace, struct run_result *res)
 {
-    struct world_opts wo = {trace};
+    struct world_opts wo = {trace, NULL};
     int rc;
     res->file = strdup(file);
     res->scenario = strdup(spec->scenario);

@@ -3,6 +3,7 @@
 #include "world_int.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,8 @@ void world_run_loop(struct world *w, int64_t until)
             return;
         if (t > w->now)
             w->now = t;
+        if (w->vtime_out)
+            atomic_store_explicit(w->vtime_out, w->now, memory_order_relaxed);
         fn(arg);
     }
 }
@@ -446,6 +449,7 @@ struct world *world_create_mode(const struct scn_spec *spec, const char *file,
         return NULL;
     }
     w->trace.echo = opts ? opts->trace_out : NULL;
+    w->vtime_out = opts ? opts->vtime_us : NULL;
     *rcp = 0;
     return w;
 }

@@ -11,6 +11,7 @@
 #define S3SIM_WORLD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "result.h"
@@ -18,6 +19,8 @@
 
 struct world_opts {
     FILE *trace_out;     /* --trace: every trace line is printed here (NULL: not) */
+    _Atomic int64_t *vtime_us; /* the virtual time reached, stored (relaxed) as events
+                                  fire, for the progress line of sim/progress.c (NULL: not) */
 };
 
 /* Runs spec (whose seed is the run's seed) and fills *res (zeroed by the

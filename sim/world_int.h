@@ -48,6 +48,7 @@ struct world_http_opts;
 
 struct world {
     const struct scn_spec *spec;
+    _Atomic int64_t *vtime_out; /* world_opts.vtime_us */
     const char *file;
     struct run_result *res;
     uint64_t seed;
