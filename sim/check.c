@@ -451,6 +451,8 @@ static void snapshot_metrics(struct world *w)
     m[METRIC_COMPOSITE_CREATED] = (int64_t)em->composite_created;
     m[METRIC_CLEANER_DELETED] = (int64_t)em->cleaner_deleted;
     m[METRIC_CLEANER_FAILURES] = (int64_t)em->cleaner_failures;
+    m[METRIC_S3_RETRIES] = (int64_t)em->s3_retries;
+    m[METRIC_S3_TIMEOUTS] = (int64_t)em->s3_timeouts;
     m[METRIC_MEMORY_PEAK] = (int64_t)em->memory_peak;
     m[METRIC_OBJECTS_LIVE] = (int64_t)mc.committed;
     m[METRIC_OBJECTS_SSO] = (int64_t)mc.sso;

@@ -165,6 +165,10 @@ static void cln_drop(struct cln *c)
     env_cancel(c->env, c->check_timer);
     env_cancel(c->env, c->ttl_timer);
     c->check_timer = c->ttl_timer = 0;
+    if (c->s3c) {
+        c->stats.s3_retries += s3c_stats(c->s3c)->retries;
+        c->stats.s3_timeouts += s3c_stats(c->s3c)->timeouts;
+    }
     s3c_free(c->s3c);
     c->s3c = NULL;
     while (c->cleans) {
@@ -240,6 +244,8 @@ size_t cln_backing_off(const struct cln *c)
 }
 
 const struct cln_stats *cln_stats(const struct cln *c) { return &c->stats; }
+
+const struct s3c *cln_client(const struct cln *c) { return c->s3c; }
 
 int cln_writer_guard(void *meta, const char *key)
 {

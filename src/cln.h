@@ -97,6 +97,8 @@ struct cln_stats {
     uint64_t expired;        /* prepared objects expired by TTL */
     uint64_t aborts;         /* multipart uploads aborted for expired objects */
     uint64_t redeletes;      /* keys of TTL-expired objects deleted a second time */
+    uint64_t s3_retries;     /* retried attempts of the clients freed by crashes */
+    uint64_t s3_timeouts;    /* timed-out attempts of the clients freed by crashes */
 };
 
 /* Open multipart uploads by key: lets the cleaner abort the uploads of an
@@ -144,6 +146,10 @@ bool cln_idle(const struct cln *c);
 size_t cln_backing_off(const struct cln *c);
 
 const struct cln_stats *cln_stats(const struct cln *c);
+
+/* The cleaner's own S3 client, or NULL while crashed (its counters are then
+ * folded into cln_stats). */
+const struct s3c *cln_client(const struct cln *c);
 
 /* A writer guard (wr_guard_fn; arg is the struct meta): 0 when the object
  * of key is still PREPARED (or already committed), ERR_ABORTED when its TTL

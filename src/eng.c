@@ -46,6 +46,7 @@ struct eng {
     struct wr_mem mem; /* every buffered byte (memory.peak) */
     struct eng_metrics metrics;
     struct wal_stats wal_base; /* totals of WAL uploaders freed by crashes */
+    uint64_t bs3_retries, bs3_timeouts; /* totals of broker clients freed by crashes */
     /* broker side */
     bool broker_up;
     struct s3c *bs3;
@@ -97,6 +98,10 @@ static void eng_broker_down(struct eng *e)
         scmp_crash(e->scmp);
     wr_ctx_free(e->bwr);
     e->bwr = NULL;
+    if (e->bs3) {
+        e->bs3_retries += s3c_stats(e->bs3)->retries;
+        e->bs3_timeouts += s3c_stats(e->bs3)->timeouts;
+    }
     s3c_free(e->bs3);
     e->bs3 = NULL;
     e->broker_up = false;
@@ -345,6 +350,35 @@ bool eng_idle(struct eng *e)
     return true;
 }
 
+/* Adds one client's retried and timed-out attempts (c may be NULL: crashed). */
+static void eng_add_client(struct eng *e, const struct s3c *c)
+{
+    if (c) {
+        e->metrics.s3_retries += s3c_stats(c)->retries;
+        e->metrics.s3_timeouts += s3c_stats(c)->timeouts;
+    }
+}
+
+/* s3.retries and s3.timeouts: every client of every job, the live ones and
+ * those freed by crashes. */
+static void eng_client_counts(struct eng *e)
+{
+    e->metrics.s3_retries = e->bs3_retries;
+    e->metrics.s3_timeouts = e->bs3_timeouts;
+    eng_add_client(e, e->bs3);
+    eng_add_client(e, e->rs3);
+    if (e->scmp) {
+        e->metrics.s3_retries += scmp_stats(e->scmp)->s3_retries;
+        e->metrics.s3_timeouts += scmp_stats(e->scmp)->s3_timeouts;
+        eng_add_client(e, scmp_client(e->scmp));
+    }
+    if (e->cln) {
+        e->metrics.s3_retries += cln_stats(e->cln)->s3_retries;
+        e->metrics.s3_timeouts += cln_stats(e->cln)->s3_timeouts;
+        eng_add_client(e, cln_client(e->cln));
+    }
+}
+
 const struct eng_metrics *eng_metrics(struct eng *e)
 {
     const struct wal_stats *s = e->wal ? wal_stats(e->wal) : NULL;
@@ -360,6 +394,7 @@ const struct eng_metrics *eng_metrics(struct eng *e)
         e->metrics.cleaner_deleted = cln_stats(e->cln)->deleted;
         e->metrics.cleaner_failures = cln_stats(e->cln)->failures;
     }
+    eng_client_counts(e);
     e->metrics.memory_now = e->mem.now;
     e->metrics.memory_peak = e->mem.peak;
     return &e->metrics;

@@ -62,6 +62,8 @@ struct eng_metrics {
     uint64_t composite_created;
     uint64_t cleaner_deleted, cleaner_failures;
     uint64_t broker_halts; /* Runtime.halt of the broker (a WAL upload failed for good) */
+    uint64_t s3_retries;  /* attempts retried by the engine's S3 clients (all jobs) */
+    uint64_t s3_timeouts; /* attempts they abandoned after the attempt timeout */
     uint64_t memory_now;  /* bytes buffered right now (uploads + compaction) */
     uint64_t memory_peak; /* the most ever buffered at once */
 };

@@ -91,6 +91,10 @@ static void scmp_drop(struct scmp *s)
         s->run->w = NULL; /* freed with the context */
     wr_ctx_free(s->wr);   /* cancels the writers' calls */
     s->wr = NULL;
+    if (s->s3c) {
+        s->stats.s3_retries += s3c_stats(s->s3c)->retries;
+        s->stats.s3_timeouts += s3c_stats(s->s3c)->timeouts;
+    }
     s3c_free(s->s3c);     /* cancels the run's call: no callback runs */
     s->s3c = NULL;
     s->s3 = NULL;
@@ -129,6 +133,8 @@ void scmp_restart(struct scmp *s)
 bool scmp_idle(const struct scmp *s) { return !s->pass_running; }
 
 const struct scmp_stats *scmp_stats(const struct scmp *s) { return &s->stats; }
+
+const struct s3c *scmp_client(const struct scmp *s) { return s->s3c; }
 
 /* ---- the broker's image ------------------------------------------------------------ */
 

@@ -84,6 +84,8 @@ struct scmp_stats {
     uint64_t cleanups;        /* cleanup requests committed */
     uint64_t expired_links;   /* fully expired links deleted at once */
     uint64_t verify_drops;    /* steps dropped because an input was stale */
+    uint64_t s3_retries;      /* retried attempts of the clients freed by crashes */
+    uint64_t s3_timeouts;     /* timed-out attempts of the clients freed by crashes */
 };
 
 struct scmp;
@@ -109,5 +111,9 @@ void scmp_restart(struct scmp *s);
 bool scmp_idle(const struct scmp *s);
 
 const struct scmp_stats *scmp_stats(const struct scmp *s);
+
+/* The compactor's own S3 client, or NULL while crashed (its counters are then
+ * folded into scmp_stats). */
+const struct s3c *scmp_client(const struct scmp *s);
 
 #endif /* S3SIM_SCMP_H */

@@ -1,5 +1,8 @@
 /* test_knobs.c - no dead knobs: every knob of the table (src/conf.h) is read
- * by the code of src/, sim/ or fake_s3/ outside the table itself.
+ * by the code of src/, sim/ or fake_s3/ outside the table itself; and no dead
+ * metrics: every metric of the table (sim/metric_names.h) is written by the
+ * simulator (a metric nothing writes reads 0, so `expect metric NAME == 0`
+ * could never fail).
  *
  * "Read" means the knob's id (CONF_...) appears in code, not in a comment or
  * a string, of a .c or .h file other than src/conf.c and src/conf.h: the only
@@ -8,6 +11,7 @@
  * a scenario believe it tuned something. */
 #include "conf.h"
 #include "err.h"
+#include "metric_names.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -20,6 +24,11 @@
 #define KN_ID_(id, name, type, def, bug, help) #id,
 static const char *const kn_ids[CONF_COUNT] = {CONF_TABLE(KN_ID_)};
 #undef KN_ID_
+
+#define KN_METRIC_(id, name, help) #id,
+static const char *const kn_metric_ids[] = {METRIC_TABLE(KN_METRIC_)};
+#undef KN_METRIC_
+#define KN_NMETRICS (int)(sizeof kn_metric_ids / sizeof *kn_metric_ids)
 
 /* Knobs allowed to be unread, each with the work that will read it.  An entry
  * whose knob is read now fails the test, so that the list only shrinks. */
@@ -37,9 +46,9 @@ static bool kn_ident_char(char c)
            c == '_';
 }
 
-/* Marks in seen[] every knob id that text uses as an identifier in code:
- * comments, string and character literals are skipped. */
-static void kn_scan(const char *text, bool seen[CONF_COUNT])
+/* Marks in seen[] every id of ids[0..n) that text uses as an identifier in
+ * code: comments, string and character literals are skipped. */
+static void kn_scan_ids(const char *text, const char *const *ids, int n, bool *seen)
 {
     const char *p = text;
     while (*p) {
@@ -59,13 +68,18 @@ static void kn_scan(const char *text, bool seen[CONF_COUNT])
             const char *s = p;
             while (kn_ident_char(*p))
                 p++;
-            for (int i = 0; i < CONF_COUNT; i++)
-                if ((size_t)(p - s) == strlen(kn_ids[i]) && !memcmp(s, kn_ids[i], (size_t)(p - s)))
+            for (int i = 0; i < n; i++)
+                if ((size_t)(p - s) == strlen(ids[i]) && !memcmp(s, ids[i], (size_t)(p - s)))
                     seen[i] = true;
         } else {
             p++;
         }
     }
+}
+
+static void kn_scan(const char *text, bool seen[CONF_COUNT])
+{
+    kn_scan_ids(text, kn_ids, CONF_COUNT, seen);
 }
 
 static char *kn_read(const char *path)
@@ -84,9 +98,10 @@ static char *kn_read(const char *path)
     return buf;
 }
 
-/* Scans every .c and .h under dir (recursively) but src/conf.[ch]; returns
- * the number of files scanned. */
-static int kn_scan_dir(const char *dir, bool seen[CONF_COUNT])
+/* Scans every .c and .h under dir (recursively) but the tables themselves
+ * (src/conf.[ch], sim/metric_names.[ch]) for knob ids (seen) and metric ids
+ * (mseen); returns the number of files scanned. */
+static int kn_scan_dir(const char *dir, bool seen[CONF_COUNT], bool *mseen)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -102,16 +117,18 @@ static int kn_scan_dir(const char *dir, bool seen[CONF_COUNT])
         if (stat(path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
-            files += kn_scan_dir(path, seen);
+            files += kn_scan_dir(path, seen, mseen);
             continue;
         }
         if (n < 3 || e->d_name[n - 2] != '.' || (e->d_name[n - 1] != 'c' && e->d_name[n - 1] != 'h'))
             continue;
-        if (strstr(path, "/src/conf.c") || strstr(path, "/src/conf.h"))
+        if (strstr(path, "/src/conf.c") || strstr(path, "/src/conf.h") ||
+            strstr(path, "/sim/metric_names."))
             continue;
         char *text = kn_read(path);
         ck_assert_msg(text != NULL, "cannot read %s", path);
         kn_scan(text, seen);
+        kn_scan_ids(text, kn_metric_ids, KN_NMETRICS, mseen);
         free(text);
         files++;
     }
@@ -148,13 +165,14 @@ START_TEST(knobs_every_knob_is_read)
 {
     const char *root = getenv("S3SIM_SOURCE_DIR");
     static const char *const dirs[] = {"src", "sim", "fake_s3"};
-    bool seen[CONF_COUNT] = {0};
+    bool seen[CONF_COUNT] = {0}, mseen[KN_NMETRICS];
     char dir[4096];
     int files = 0, dead = 0;
     ck_assert_msg(root != NULL, "S3SIM_SOURCE_DIR is not set (run through ctest)");
+    memset(mseen, 0, sizeof mseen);
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
         snprintf(dir, sizeof dir, "%s/%s", root, dirs[i]);
-        files += kn_scan_dir(dir, seen);
+        files += kn_scan_dir(dir, seen, mseen);
     }
     ck_assert_int_gt(files, 50);
     for (int i = 0; i < CONF_COUNT; i++) {
@@ -170,6 +188,26 @@ START_TEST(knobs_every_knob_is_read)
                       k->name, kn_ids[i]);
     }
     ck_assert_msg(dead == 0, "%d knob(s) that nothing reads (listed above)", dead);
+}
+END_TEST
+
+START_TEST(knobs_every_metric_is_written)
+{
+    const char *root = getenv("S3SIM_SOURCE_DIR");
+    bool seen[CONF_COUNT] = {0}, mseen[KN_NMETRICS];
+    char dir[4096];
+    int dead = 0;
+    ck_assert_msg(root != NULL, "S3SIM_SOURCE_DIR is not set (run through ctest)");
+    memset(mseen, 0, sizeof mseen);
+    snprintf(dir, sizeof dir, "%s/sim", root);
+    ck_assert_int_gt(kn_scan_dir(dir, seen, mseen), 20);
+    for (int i = 0; i < KN_NMETRICS; i++)
+        if (!mseen[i]) {
+            fprintf(stderr, "dead metric: %s (%s) is in the table but nothing writes it\n",
+                    metric_name(i), kn_metric_ids[i]);
+            dead++;
+        }
+    ck_assert_msg(dead == 0, "%d metric(s) that nothing writes (listed above)", dead);
 }
 END_TEST
 
@@ -197,6 +235,7 @@ static Suite *knobs_suite(void)
     TCase *tc = tcase_create("knobs");
     tcase_add_test(tc, knobs_scanner_skips_comments_and_strings);
     tcase_add_test(tc, knobs_every_knob_is_read);
+    tcase_add_test(tc, knobs_every_metric_is_written);
     tcase_add_test(tc, knobs_bucket_name_checked);
     suite_add_tcase(s, tc);
     return s;
