@@ -12,7 +12,7 @@ static int usage(void)
             "usage: s3sim run FILE|DIR... [--seed N | --seeds A..B] [--variant NAME|all]\n"
             "                 [--set KNOB=VALUE]... [--mode sim|http] [--swarm] [--jobs N]\n"
             "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
-            "                 [--shard K/N|none] [--timings FILE]\n"
+            "                 [--shard K/N|none] [--timings FILE] [--prices FILE]\n"
             "       s3sim replay FILE --seed N [--variant NAME]\n"
             "       s3sim shrink FILE --seed N [--variant NAME] [-o OUT.scn]\n"
             "       s3sim sweep FILE [--op OP] [--effect EFFECT] [--seed N] [--variant NAME]\n"

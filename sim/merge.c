@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cost.h"
 #include "err.h"
 #include "report.h"
 #include "rundump.h"
@@ -23,7 +24,7 @@
 static int merge_usage(const char *msg, const char *arg)
 {
     fprintf(stderr, "s3sim merge: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-    fprintf(stderr, "usage: s3sim merge DIR... --report OUT [--report-all] [--quiet]\n");
+    fprintf(stderr, "usage: s3sim merge DIR... --report OUT [--report-all] [--prices FILE] [--quiet]\n");
     return 2;
 }
 
@@ -80,6 +81,17 @@ int cmd_merge(int argc, char **argv)
                 rc = merge_usage("--report wants a directory", NULL);
             else
                 out = argv[++i];
+        } else if (strcmp(argv[i], "--prices") == 0) {
+            struct cost_table t;
+            char why[512];
+            if (i + 1 >= argc) {
+                rc = merge_usage("--prices wants a price table file", NULL);
+            } else if (cost_load(argv[++i], &t, why, sizeof why)) {
+                fprintf(stderr, "%s\n", why);
+                rc = 2;
+            } else {
+                cost_use(&t);
+            }
         } else if (strcmp(argv[i], "--report-all") == 0) {
             report_all = true;
         } else if (strcmp(argv[i], "--quiet") == 0) {

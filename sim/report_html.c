@@ -96,6 +96,7 @@ static void rpt_run_row(FILE *f, const struct run_result *r, size_t idx, bool li
     fprintf(f, "<td data-v=\"%" PRIu64 "\" class=\"num\">%" PRIu64 "</td>", r->ops, r->ops);
     fprintf(f, "<td data-v=\"%" PRIu64 "\" class=\"num\">%" PRIu64 "</td>", rpt_faults_total(r),
             rpt_faults_total(r));
+    rpt_html_cost_cell(f, r);
     fprintf(f, "<td><code>%s</code></td>", rpt_trace_hex(b, 13, r));
     fputs("<td class=\"why\">", f);
     rpt_xml_str(f, r->summary, false);
@@ -109,6 +110,7 @@ static void rpt_runs_table(FILE *f, struct run_result *const *runs, size_t nruns
 {
     fputs("<table class=\"runs sortable\"><thead><tr><th>verdict</th><th>scenario</th>"
           "<th>variant</th><th>seed</th><th>virtual time</th><th>S3 calls</th><th>faults</th>"
+          "<th>S3 cost</th>"
           "<th>trace</th><th>reason</th><th>file</th></tr></thead>\n<tbody>\n",
           f);
     for (int pass = 0; pass < 2; pass++)
@@ -263,6 +265,7 @@ int rpt_html(FILE *f, struct run_result *const *runs, size_t nruns, bool report_
           "A grey 0 is a combination no run injected.</p>\n",
           f);
     rpt_html_coverage(f, runs, nruns);
+    rpt_html_cost(f, runs, nruns);
     if (detailed)
         fprintf(f, "<h2>%s</h2>\n", report_all ? "Runs in detail" : "Failing runs");
     for (int pass = 0; pass < 2 && rc == 0; pass++)

@@ -65,4 +65,11 @@ int rpt_svg_timeline(FILE *f, const struct run_result *r);
  * Defined in report_cov.c, next to coverage.json. */
 void rpt_html_coverage(FILE *f, struct run_result *const *runs, size_t nruns);
 
+/* What a run costs under cost_current() (sim/cost.h); report_cost.c.
+ * rpt_json_cost writes the "cost" field of a run object; rpt_html_cost_cell
+ * one <td> of the runs table; rpt_html_cost the tables by op and by job. */
+void rpt_json_cost(FILE *f, const struct run_result *r);
+void rpt_html_cost_cell(FILE *f, const struct run_result *r);
+void rpt_html_cost(FILE *f, struct run_result *const *runs, size_t nruns);
+
 #endif /* S3SIM_REPORT_INT_H */

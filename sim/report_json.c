@@ -101,6 +101,7 @@ static void rpt_json_faults(FILE *f, const struct run_result *r)
         fprintf(f, "%s\"%s\": %" PRIu64, j ? ", " : "", s3_job_name(j), r->calls_by_job[j]);
     fprintf(f, "},\n      \"bytes_read\": %" PRIu64 ",\n      \"bytes_written\": %" PRIu64 ",\n",
             r->bytes_read, r->bytes_written);
+    rpt_json_cost(f, r);
 }
 
 static void rpt_json_waits(FILE *f, const struct run_result *r)

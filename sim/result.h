@@ -96,6 +96,11 @@ struct run_result {
     uint64_t faults_by_op[S3_OP_COUNT][FS3_EFF_COUNT];
     uint64_t calls_by_job[S3_JOB_COUNT];
     uint64_t bytes_read, bytes_written;
+    /* What the run costs (sim/cost.c prices them): calls by op and engine job,
+     * and the stored bytes integrated over virtual time (sampled at every S3
+     * call and at the end: byte-seconds). */
+    uint64_t calls_by_op_job[S3_OP_COUNT][S3_JOB_COUNT];
+    double stored_byte_seconds;
     /* Coverage matrix: injected effect × op × engine job. */
     uint64_t coverage[FS3_EFF_COUNT][S3_OP_COUNT][S3_JOB_COUNT];
 

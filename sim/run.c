@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "report.h"
+#include "cost.h"
 #include "progress.h"
 #include "rundump.h"
 #include "scn.h"
@@ -84,7 +85,7 @@ static int run_usage(const char *msg, const char *arg)
                     "                 [--report DIR] [--report-all] [--trace] [--quiet]\n"
                     "                 [--fault \"FAULT LINE\"]... [--time-scale F]\n"
                     "                 [--endpoint URL [--bucket NAME]]\n"
-                    "                 [--shard K/N|none] [--timings FILE]\n"
+                    "                 [--shard K/N|none] [--timings FILE] [--prices FILE]\n"
                     "       s3sim replay FILE --seed N [--variant NAME] [--fault \"FAULT LINE\"]...\n");
     return 2;
 }
@@ -180,6 +181,16 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
             else if (shard_parse(v, &o->shard))
                 return run_usage("--shard wants K/N with 1 <= K <= N (or none)", v);
             o->shard_given = true;
+        } else if (strcmp(a, "--prices") == 0) {
+            struct cost_table t;
+            char why[512];
+            if (!v)
+                return run_usage("--prices wants a price table file", NULL);
+            if (cost_load(v, &t, why, sizeof why)) {
+                fprintf(stderr, "%s\n", why);
+                return 2;
+            }
+            cost_use(&t);
         } else if (strcmp(a, "--timings") == 0) {
             if (!v)
                 return run_usage("--timings wants a file (DIR/timings.tsv of a --report)", NULL);

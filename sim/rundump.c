@@ -74,6 +74,12 @@ static void rd_run(FILE *f, const struct run_result *r, size_t idx)
     for (int j = 0; j < S3_JOB_COUNT; j++)
         if (r->calls_by_job[j])
             fprintf(f, "job %d %" PRIu64 "\n", j, r->calls_by_job[j]);
+    for (int op = 0; op < S3_OP_COUNT; op++)
+        for (int j = 0; j < S3_JOB_COUNT; j++)
+            if (r->calls_by_op_job[op][j])
+                fprintf(f, "opjob %d %d %" PRIu64 "\n", op, j, r->calls_by_op_job[op][j]);
+    if (r->stored_byte_seconds != 0)
+        fprintf(f, "stored %.17g\n", r->stored_byte_seconds);
     for (int e = 0; e < FS3_EFF_COUNT; e++)
         for (int op = 0; op < S3_OP_COUNT; op++)
             for (int j = 0; j < S3_JOB_COUNT; j++)
@@ -311,6 +317,17 @@ static int rd_field(struct rd_in *in, struct run_result *r, struct rd_caps *caps
         rd_u64(in->tok[2], &n)) {
         r->calls_by_job[a] = n;
         return 0;
+    }
+    if (strcmp(k, "opjob") == 0 && in->ntok == 4 && rd_int(in->tok[1], 0, S3_OP_COUNT, &a) &&
+        rd_int(in->tok[2], 0, S3_JOB_COUNT, &b) && rd_u64(in->tok[3], &n)) {
+        r->calls_by_op_job[a][b] = n;
+        return 0;
+    }
+    if (strcmp(k, "stored") == 0 && in->ntok == 2) {
+        char *end;
+        errno = 0;
+        r->stored_byte_seconds = strtod(in->tok[1], &end);
+        return errno || *end || !(r->stored_byte_seconds >= 0) ? -1 : 0;
     }
     if (strcmp(k, "cov") == 0 && in->ntok == 5 && rd_int(in->tok[1], 0, FS3_EFF_COUNT, &a) &&
         rd_int(in->tok[2], 0, S3_OP_COUNT, &b) && rd_int(in->tok[3], 0, S3_JOB_COUNT, &c) &&

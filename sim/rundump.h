@@ -16,7 +16,8 @@
  *   metric VALUE NAME
  *   wait SINCE_US AGE_US WHO WHAT
  *   event T0 T1 LANE OP JOB EFFECT FAILED LABEL
- *   calls OP N | fault OP EFFECT N | job JOB N | cov EFFECT OP JOB N | cost ...   (non-zero only)
+ *   calls OP N | fault OP EFFECT N | job JOB N | cov EFFECT OP JOB N | opjob OP JOB N
+ *   stored BYTE_SECONDS       (non-zero only)
  *   end
  * IDX is the run's place in the unsharded order (0..T-1).
  */

@@ -191,6 +191,19 @@ static void world_env_init(struct world *w)
 
 /* ---- the S3 observer: trace, metrics, coverage, timeline --------------------- */
 
+/* Stored bytes over time, for the storage cost: the bucket changes at S3
+ * calls (and at race-deletes, which the next call's sample picks up). */
+static void world_stored_sample(struct world *w)
+{
+    if (w->http)
+        return; /* the store is shared with the HTTP server's thread: not priced */
+    if (w->now > w->stored_at)
+        w->res->stored_byte_seconds +=
+            (double)w->stored_bytes * (double)(w->now - w->stored_at) / 1e6;
+    w->stored_at = w->now > w->stored_at ? w->now : w->stored_at;
+    w->stored_bytes = w->store ? fs3_nbytes(w->store) : 0;
+}
+
 void world_observe(void *arg, const struct fs3_call_info *ci)
 {
     struct world *w = arg;
@@ -210,6 +223,8 @@ void world_observe(void *arg, const struct fs3_call_info *ci)
         w->metrics[METRIC_S3_MAX_KEYS_PER_DELETE] = (int64_t)ci->nkeys;
     r->calls_by_op[op]++;
     r->calls_by_job[job]++;
+    r->calls_by_op_job[op][job]++;
+    world_stored_sample(w);
     r->bytes_read += ci->bytes_received;
     r->bytes_written += ci->bytes_sent;
     if (fault) {
@@ -470,6 +485,7 @@ void world_finish(struct world *w)
         world_run_loop(w, w->spec->deadline_us);
     if (!w->hang)
         w->now = w->spec->deadline_us;
+    world_stored_sample(w);
     /* A job still running when the run is judged (a hung compaction) is
      * drawn as a bar up to now. */
     for (int i = 0; i < RUN_LANE_COUNT; i++)

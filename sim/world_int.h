@@ -49,6 +49,8 @@ struct world_http_opts;
 struct world {
     const struct scn_spec *spec;
     _Atomic int64_t *vtime_out; /* world_opts.vtime_us */
+    int64_t stored_at;          /* res->stored_byte_seconds is summed up to here */
+    uint64_t stored_bytes;      /* the bucket's bytes since stored_at */
     const char *file;
     struct run_result *res;
     uint64_t seed;

@@ -331,6 +331,8 @@ static void fill_run(struct run_result *r, int i)
     r->faults_by_op[S3_OP_PUT][FS3_EFF_STATUS] = 2;
     r->calls_by_job[S3_JOB_COUNT - 1] = 4;
     r->coverage[FS3_EFF_STATUS][S3_OP_PUT][0] = 2;
+    r->calls_by_op_job[S3_OP_PUT][S3_JOB_COUNT - 1] = 11;
+    r->stored_byte_seconds = 1234.5678901234567 * (i + 1);
 }
 
 START_TEST(runs_file_round_trip)
