@@ -82,6 +82,16 @@ static bool cmd_check_one(const char *path)
         fprintf(stderr, "%s\n", scn_error_format(&err, msg, sizeof msg));
         return false;
     }
+    /* Each variant as a run resolves it: the scenario.max.* limits too. */
+    for (size_t i = 0; i < f->nsections; i++) {
+        struct scn_spec spec;
+        if (scn_resolve(f, f->sections[i].name, NULL, 0, &spec, &err) != 0) {
+            fprintf(stderr, "%s\n", scn_error_format(&err, msg, sizeof msg));
+            scn_free(f);
+            return false;
+        }
+        scn_spec_free(&spec);
+    }
     printf("ok %s (%s, %zu variant%s)\n", path, f->name, scn_variant_count(f),
            scn_variant_count(f) == 1 ? "" : "s");
     scn_free(f);
@@ -107,6 +117,10 @@ int cmd_check(int argc, char **argv)
         } else {
             rc = cmd_paths_add(&paths, argv[i]);
         }
+    }
+    if (!rc && paths.n == 0) {
+        fprintf(stderr, "s3sim check: no *.scn file found\n");
+        bad++;
     }
     for (size_t i = 0; i < paths.n; i++) {
         if (!rc && !cmd_check_one(paths.v[i]))

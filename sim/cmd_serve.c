@@ -87,9 +87,14 @@ static int serve_add_fault(struct serve_opts *o, const char *line)
 static int serve_opt(struct serve_opts *o, const char *opt, const char *val)
 {
     long long v;
-    if (!strcmp(opt, "--port") && serve_num(val, 0, 65535, &v))
+    if (!strcmp(opt, "--port")) {
+        if (!serve_num(val, 0, 65535, &v)) {
+            fprintf(stderr, "s3sim serve: --port %s: expected a port number from 0 to 65535\n",
+                    val);
+            return 2;
+        }
         o->cfg.port = (int)v;
-    else if (!strcmp(opt, "--access-key"))
+    } else if (!strcmp(opt, "--access-key"))
         o->cfg.access_key = val;
     else if (!strcmp(opt, "--secret-key"))
         o->cfg.secret_key = val;
@@ -113,7 +118,13 @@ static int serve_opt(struct serve_opts *o, const char *opt, const char *val)
         o->bandwidth_set |= strncmp(val, "s3.bandwidth=", 13) == 0;
     } else if (!strcmp(opt, "--bucket") && o->nbuckets < SERVE_MAX_BUCKETS)
         o->buckets[o->nbuckets++] = val;
-    else
+    else if (!strcmp(opt, "--seed") || !strcmp(opt, "--threads") || !strcmp(opt, "--latency-ms")) {
+        fprintf(stderr, "s3sim serve: %s %s: expected %s\n", opt, val,
+                !strcmp(opt, "--seed")      ? "a number from 0 to 2^63-1"
+                : !strcmp(opt, "--threads") ? "a number from 1 to 256"
+                                            : "a number of milliseconds from 0 to 60000");
+        return 2;
+    } else
         return serve_usage("bad option or value");
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -253,6 +254,29 @@ static int rpt_mkdirs(const char *dir)
 out:
     free(p);
     return rc;
+}
+
+int rpt_prepare(const char *dir, char *why, size_t whysz)
+{
+    char probe[4096];
+    FILE *fp;
+    int rc = rpt_mkdirs(dir);
+    if (rc) {
+        snprintf(why, whysz, "cannot create the directory: %s",
+                 rc == ERR_NOMEM ? "out of memory" : strerror(errno));
+        return rc;
+    }
+    if (snprintf(probe, sizeof probe, "%s/.s3sim-probe", dir) >= (int)sizeof probe) {
+        snprintf(why, whysz, "path too long");
+        return ERR_INVAL;
+    }
+    if (!(fp = fopen(probe, "w"))) {
+        snprintf(why, whysz, "cannot write into it: %s", strerror(errno));
+        return ERR_IO;
+    }
+    fclose(fp);
+    unlink(probe);
+    return 0;
 }
 
 enum rpt_kind { RPT_RESULTS, RPT_JUNIT, RPT_COVERAGE, RPT_HTML };

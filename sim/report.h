@@ -31,6 +31,9 @@
  * (like mkdir -p).  runs[0..nruns) are borrowed; nruns may be 0.  index.html
  * draws a timeline for every failing run, and for every run when report_all. */
 int rpt_write(const char *dir, struct run_result *const *runs, size_t nruns, bool report_all);
+/* Creates dir (mkdir -p) and checks that a file can be written there, so
+ * that a bad --report fails before any run.  0, or an error with why. */
+int rpt_prepare(const char *dir, char *why, size_t whysz);
 
 /* The four writers rpt_write() uses, each to an open stream (not closed).
  * They return ERR_IO when the stream's error flag is set after writing (also

@@ -221,6 +221,8 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
         return run_usage("no scenario file or directory given", NULL);
     if (o->have_seed && o->have_seeds)
         return run_usage("--seed and --seeds exclude each other", NULL);
+    if (o->quiet && o->trace)
+        return run_usage("--quiet and --trace exclude each other", NULL);
     if (o->replay) {
         o->trace = true;
         if (!o->have_seed)
@@ -694,6 +696,14 @@ int cmd_run(int argc, char **argv)
 
     if (rc == 0)
         rc = run_collect(&o, &pl);
+    if (rc == 0 && o.report) {
+        /* Bad input, found before any run rather than after all of them. */
+        char why[512];
+        if (rpt_prepare(o.report, why, sizeof why) != 0) {
+            fprintf(stderr, "s3sim: --report %s: %s\n", o.report, why);
+            rc = 2;
+        }
+    }
     if (rc == 0 && !(files = calloc(pl.n, sizeof *files)))
         rc = 3;
     /* Parse everything (and check the --set overrides) before any run starts. */
@@ -702,8 +712,11 @@ int cmd_run(int argc, char **argv)
         struct scn_spec sp;
         char msg[1024];
         int prc = scn_parse_file(pl.v[i], &files[i], &e);
-        if (prc == 0 && (prc = scn_resolve(files[i], NULL, o.sets, o.nsets, &sp, &e)) == 0)
-            scn_spec_free(&sp);
+        /* Every variant, with the overrides: the scenario.max.* limits. */
+        for (size_t k = 0; prc == 0 && k < files[i]->nsections; k++)
+            if ((prc = scn_resolve(files[i], files[i]->sections[k].name, o.sets, o.nsets, &sp,
+                                   &e)) == 0)
+                scn_spec_free(&sp);
         if (prc) {
             fprintf(stderr, "%s\n", scn_error_format(&e, msg, sizeof msg));
             rc = prc == ERR_NOMEM ? 3 : 2;

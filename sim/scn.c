@@ -4,9 +4,12 @@
 #include "err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The parse of one file: the context of the current line plus the file. */
 struct scn_parser {
@@ -327,7 +330,7 @@ static int scn_validate(struct scn_file *f, struct scn_error *err)
 {
     for (size_t i = 0; i < f->nsections; i++) {
         struct scn_spec spec;
-        int rc = scn_resolve_section(f, i, NULL, 0, &spec, err);
+        int rc = scn_resolve_section_opt(f, i, NULL, 0, false, &spec, err);
         if (rc)
             return rc;
         scn_spec_free(&spec);
@@ -369,14 +372,25 @@ int scn_parse_buf(const char *name, const char *buf, size_t len, struct scn_file
 
 int scn_parse_file(const char *path, struct scn_file **out, struct scn_error *err)
 {
-    FILE *fp = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO (or device) named x.scn must not block the open. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    FILE *fp = NULL;
     char *buf = NULL;
     size_t len = 0;
     int rc;
     *out = NULL;
     memset(err, 0, sizeof *err);
-    if (!fp)
+    if (fd < 0)
         return scn_fail_at(err, path, 0, 0, "cannot open: %s", strerror(errno)), ERR_IO;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return scn_fail_at(err, path, 0, 0, "not a regular file"), ERR_IO;
+    }
+    if (!(fp = fdopen(fd, "rb"))) {
+        close(fd);
+        return scn_fail_at(err, path, 0, 0, "cannot open: %s", strerror(errno)), ERR_IO;
+    }
     buf = malloc(SCN_MAX_FILE + 1);
     if (!buf) {
         fclose(fp);

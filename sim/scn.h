@@ -97,6 +97,7 @@ struct scn_action {
     int stream;               /* append: 1..N or 0 = all; trim, delete-stream: 1..N */
     int stream_col;           /* column of the stream=/streams= argument (0 if none) */
     int64_t bytes;            /* append: bytes to append */
+    int val_col;              /* append: column of bytes=; load: of rate= (for limits) */
     int64_t record;           /* append, load: record size (default 1 KiB) */
     int64_t gap;              /* append: offsets jump by gap before the first record (0) */
 

@@ -93,8 +93,8 @@ static int scn_act_append(struct scn_ctx *cx, int from, struct scn_action *a)
         rc = scn_need(cx, g.named[1], "bytes", "append");
     if (!rc && (rc = scn_stream_arg(cx, g.named[0], true, &a->stream)) == 0)
         a->stream_col = g.named[0]->col;
-    if (!rc)
-        rc = scn_val_size(cx, g.named[1], &a->bytes);
+    if (!rc && (rc = scn_val_size(cx, g.named[1], &a->bytes)) == 0)
+        a->val_col = scn_vcol(g.named[1]);
     if (!rc && g.named[2] && (rc = scn_val_size(cx, g.named[2], &a->record)) == 0 &&
         a->record == 0)
         rc = scn_fail(cx, scn_vcol(g.named[2]), "record= must be above 0");
@@ -118,6 +118,7 @@ static int scn_act_load(struct scn_ctx *cx, int from, int64_t at_us, struct scn_
             rc = scn_fail(cx, scn_vcol(g.named[0]), "%s", msg);
         else if (a->rate == 0)
             rc = scn_fail(cx, scn_vcol(g.named[0]), "rate= must be above 0");
+        a->val_col = scn_vcol(g.named[0]);
     }
     if (!rc && g.named[1] && (rc = scn_val_size(cx, g.named[1], &a->record)) == 0 &&
         a->record == 0)

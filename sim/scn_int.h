@@ -90,5 +90,11 @@ bool scn_check_same(const struct scn_check *a, const struct scn_check *b);
  * to validate every variant. */
 int scn_resolve_section(const struct scn_file *f, size_t idx, const char *const *overrides,
                         size_t noverrides, struct scn_spec *out, struct scn_error *err);
+/* The same; limits false leaves out the scenario.max.* limits, which the
+ * parse cannot judge (--set may raise them): they are checked when a run,
+ * `s3sim check` or any caller resolves the variant. */
+int scn_resolve_section_opt(const struct scn_file *f, size_t idx, const char *const *overrides,
+                            size_t noverrides, bool limits, struct scn_spec *out,
+                            struct scn_error *err);
 
 #endif /* S3SIM_SCN_INT_H */

@@ -3,6 +3,7 @@
 
 #include "err.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,93 @@ static int scn_validate_refs(const struct scn_file *f, size_t idx, const struct 
     return rc;
 }
 
+/* ---- limits: what a scenario may ask for (scenario.max.* knobs) ------------------------ */
+
+/* Times an event fires before the deadline. */
+static double scn_firings(const struct scn_event *e, int64_t deadline_us)
+{
+    int64_t end = e->until_us < deadline_us ? e->until_us : deadline_us;
+    if (e->period_us <= 0)
+        return e->at_us < deadline_us ? 1.0 : 0.0;
+    return end > e->at_us ? ceil((double)(end - e->at_us) / (double)e->period_us) : 0.0;
+}
+
+/* Bytes one firing at at_us asks for: an append's bytes, a load's rate over
+ * its run (up to until= or the deadline). */
+static double scn_event_bytes(const struct scn_action *a, int64_t at_us, int64_t deadline_us)
+{
+    if (a->kind == SCN_ACT_APPEND)
+        return (double)a->bytes;
+    if (a->kind == SCN_ACT_LOAD) {
+        int64_t end = a->until_us < deadline_us ? a->until_us : deadline_us;
+        return end > at_us ? (double)a->rate * (double)(end - at_us) / ENV_USEC_PER_SEC : 0.0;
+    }
+    return 0.0;
+}
+
+static int scn_over(struct scn_error *err, const struct scn_file *f, int line, int col,
+                    const char *what, const char *asked, const char *limit, const char *knob)
+{
+    return scn_fail_at(err, f->path, line, col,
+                       "%s%s%s is above the limit of %s (raise it with set %s or --set %s=...)",
+                       what, what[strlen(what) - 1] == '=' ? "" : " ", asked, limit, knob, knob);
+}
+
+static int scn_validate_limits(const struct scn_file *f, size_t idx, const struct scn_spec *s,
+                               struct scn_error *err)
+{
+    const int64_t max_dl = conf_get(&s->conf, CONF_MAX_DEADLINE);
+    const int64_t max_rate = conf_get(&s->conf, CONF_MAX_LOAD_RATE);
+    const int64_t max_append = conf_get(&s->conf, CONF_MAX_APPEND_BYTES);
+    const double max_total = (double)conf_get(&s->conf, CONF_MAX_WRITE_BYTES);
+    char a[48], b[48];
+    double total = 0;
+    int total_line = 0, total_col = 0;
+    for (size_t k = 0; k < (idx ? 2u : 1u); k++) {
+        const struct scn_section *sec = &f->sections[k == 0 ? 0 : idx];
+        for (size_t i = 0; i < sec->nlines; i++) {
+            const struct scn_line *l = &sec->lines[i];
+            if (l->kind == SCN_L_DEADLINE && l->deadline_us > max_dl)
+                return scn_over(err, f, l->line, l->col, "deadline",
+                                env_fmt_duration(l->deadline_us, a, sizeof a),
+                                env_fmt_duration(max_dl, b, sizeof b), "scenario.max.deadline");
+            if (l->kind != SCN_L_EVENT)
+                continue;
+            const struct scn_action *act = &l->event.act;
+            if (act->kind == SCN_ACT_APPEND && act->bytes > max_append) {
+                env_fmt_size((uint64_t)act->bytes, a, sizeof a);
+                return scn_over(err, f, l->line, act->val_col, "append bytes=", a,
+                                env_fmt_size((uint64_t)max_append, b, sizeof b),
+                                "scenario.max.append.bytes");
+            }
+            if (act->kind == SCN_ACT_LOAD && act->rate > max_rate) {
+                env_fmt_size((uint64_t)act->rate, a, sizeof a);
+                env_fmt_size((uint64_t)max_rate, b, sizeof b);
+                strncat(a, "/s", sizeof a - strlen(a) - 1);
+                strncat(b, "/s", sizeof b - strlen(b) - 1);
+                return scn_over(err, f, l->line, act->val_col, "load rate=", a, b,
+                                "scenario.max.load.rate");
+            }
+            double n = scn_event_bytes(act, l->event.at_us, s->deadline_us) *
+                       scn_firings(&l->event, s->deadline_us);
+            if (n > 0 && total <= max_total) {
+                total += n;
+                total_line = l->line;
+                total_col = act->val_col;
+            }
+        }
+    }
+    if (total > max_total) {
+        env_fmt_size(total >= 1.8e19 ? UINT64_MAX : (uint64_t)total, a, sizeof a);
+        return scn_fail_at(err, f->path, total_line, total_col,
+                           "the appends and loads up to here ask for %s before the deadline, above "
+                           "the limit of %s (raise it with set scenario.max.write.bytes or --set "
+                           "scenario.max.write.bytes=...)",
+                           a, env_fmt_size((uint64_t)max_total, b, sizeof b));
+    }
+    return 0;
+}
+
 /* ---- resolution ------------------------------------------------------------------------ */
 
 static void scn_finish(struct scn_spec *s)
@@ -237,6 +325,13 @@ static void scn_compact_checks(struct scn_build *b)
 int scn_resolve_section(const struct scn_file *f, size_t idx, const char *const *overrides,
                         size_t noverrides, struct scn_spec *out, struct scn_error *err)
 {
+    return scn_resolve_section_opt(f, idx, overrides, noverrides, true, out, err);
+}
+
+int scn_resolve_section_opt(const struct scn_file *f, size_t idx, const char *const *overrides,
+                            size_t noverrides, bool limits, struct scn_spec *out,
+                            struct scn_error *err)
+{
     struct scn_build b = {.s = out};
     int rc = 0;
     memset(out, 0, sizeof *out);
@@ -263,6 +358,8 @@ int scn_resolve_section(const struct scn_file *f, size_t idx, const char *const 
         rc = scn_apply_overrides(f, out, overrides, noverrides, err);
     if (!rc)
         rc = scn_validate_refs(f, idx, out, err);
+    if (!rc && limits)
+        rc = scn_validate_limits(f, idx, out, err);
     free(b.origin);
     if (rc) {
         scn_spec_free(out);

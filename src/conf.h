@@ -155,6 +155,14 @@
     X(CONF_COMPLETE_INVALID_ABORT, "upload.complete.invalid.abort", CONF_T_BOOL, "false", NULL,   \
       "CompleteMultipartUpload answered 400 EntityTooSmall, InvalidPart, InvalidPartOrder or "     \
       "MalformedXML fails the upload at once (false: retried forever, as AutoMQ does)")            \
+    X(CONF_MAX_DEADLINE, "scenario.max.deadline", CONF_T_DURATION, "168h", NULL,                   \
+      "limit on a scenario's deadline (a longer one is refused at its line)")                     \
+    X(CONF_MAX_LOAD_RATE, "scenario.max.load.rate", CONF_T_RATE, "1GiB/s", NULL,                  \
+      "limit on the rate= of one load action")                                                     \
+    X(CONF_MAX_APPEND_BYTES, "scenario.max.append.bytes", CONF_T_SIZE, "4GiB", NULL,              \
+      "limit on the bytes= of one append action")                                                  \
+    X(CONF_MAX_WRITE_BYTES, "scenario.max.write.bytes", CONF_T_SIZE, "16GiB", NULL,               \
+      "limit on the bytes that all appends and loads of a scenario ask for before its deadline")  \
     X(CONF_ID_ZERO_NONE, "meta.id.zero.is.none", CONF_T_BOOL, "false",                             \
       "F20: true = object id 0 means no object", "object id 0 is taken as \"no object\"")          \
     X(CONF_COPY_BACKOFF, "upload.part.copy.timeout.backoff", CONF_T_BOOL, "true",                  \

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -253,6 +254,73 @@ START_TEST(scn_errors_limits)
 }
 END_TEST
 
+/* Asserts that text parses but resolving it (every variant, with sets)
+ * fails at line:col with a message containing want. */
+static void resolve_err(const char *text, const char *const *sets, size_t nsets, int line,
+                        int col, const char *want)
+{
+    struct scn_file *f = NULL;
+    struct scn_error err;
+    struct scn_spec sp;
+    char msg[1024];
+    int rc = ERR_PARSE;
+    ck_assert_int_eq(scn_parse_buf("t.scn", text, strlen(text), &f, &err), 0);
+    for (size_t i = 0; f && i < f->nsections; i++) {
+        rc = scn_resolve(f, f->sections[i].name, sets, nsets, &sp, &err);
+        if (rc)
+            break;
+        scn_spec_free(&sp);
+    }
+    scn_free(f);
+    ck_assert_msg(rc == ERR_PARSE, "resolved, but should fail with '%s':\n%s", want, text);
+    scn_error_format(&err, msg, sizeof msg);
+    ck_assert_msg(err.line == line && err.col == col, "want %d:%d, got %s", line, col, msg);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "want '%s' in '%s'", want, msg);
+}
+
+static void resolve_ok(const char *text, const char *const *sets, size_t nsets)
+{
+    struct scn_file *f = NULL;
+    struct scn_error err;
+    struct scn_spec sp;
+    char msg[1024];
+    ck_assert_int_eq(scn_parse_buf("t.scn", text, strlen(text), &f, &err), 0);
+    for (size_t i = 0; i < f->nsections; i++) {
+        int rc = scn_resolve(f, f->sections[i].name, sets, nsets, &sp, &err);
+        ck_assert_msg(rc == 0, "%s", scn_error_format(&err, msg, sizeof msg));
+        scn_spec_free(&sp);
+    }
+    scn_free(f);
+}
+
+/* What a scenario may ask for is bounded; each limit names its knob. */
+START_TEST(scn_errors_run_limits)
+{
+    resolve_err(HDR "streams 1\nat 1s append stream=1 bytes=900GiB\n", NULL, 0, 3, 29,
+                "append bytes=900.0GiB is above the limit of 4.0GiB (raise it with set "
+                "scenario.max.append.bytes");
+    resolve_err(HDR "streams 1\nat 0s load rate=4TiB/s until=1s\n", NULL, 0, 3, 17,
+                "scenario.max.load.rate");
+    resolve_err(HDR "deadline 2147483647m\n", NULL, 0, 2, 10, "scenario.max.deadline");
+    /* in a variant */
+    resolve_err(HDR "streams 1\nvariant v\nat 0s load rate=2GiB/s until=1s\n", NULL, 0, 4, 17,
+                "scenario.max.load.rate");
+    /* the total of many reasonable actions */
+    resolve_err(HDR "deadline 100h\nstreams 1\nat 0s load rate=100MiB/s\n", NULL, 0, 4, 17,
+                "scenario.max.write.bytes");
+    resolve_err(HDR "deadline 10h\nstreams 1\nevery 1s append stream=1 bytes=1MiB\n", NULL, 0, 4,
+                32, "ask for 35.2GiB before the deadline, above the limit of 16.0GiB");
+    /* raised by a set line or by --set */
+    resolve_ok(HDR "streams 1\nset scenario.max.append.bytes 1TiB\nset scenario.max.write.bytes "
+                   "1TiB\nat 1s append stream=1 bytes=900GiB\n",
+               NULL, 0);
+    const char *sets[] = {"scenario.max.deadline=40000000h"};
+    resolve_ok(HDR "deadline 2147483647m\n", sets, 1);
+    /* the usual sizes pass */
+    resolve_ok(HDR "deadline 2h\nstreams 4\nat 0s load rate=256MiB/s until=4s\n", NULL, 0);
+}
+END_TEST
+
 START_TEST(scn_errors_caps)
 {
     /* More directives or variants than the caps: an error on the first one over. */
@@ -313,8 +381,16 @@ static void fz_parse(const char *buf, size_t len)
     if (rc == 0) {
         for (size_t i = 0; i <= scn_variant_count(f); i++) {
             struct scn_spec s;
-            ck_assert_int_eq(scn_resolve(f, i ? scn_variant_name(f, i - 1) : NULL, NULL, 0, &s,
-                                         &err), 0);
+            int rrc = scn_resolve(f, i ? scn_variant_name(f, i - 1) : NULL, NULL, 0, &s, &err);
+            /* A parsed file resolves, unless it asks for more than a
+             * scenario.max.* limit allows (then at a line and column). */
+            if (rrc) {
+                ck_assert_int_eq(rrc, ERR_PARSE);
+                ck_assert_ptr_nonnull(strstr(err.msg, "scenario.max."));
+                ck_assert_int_ge(err.line, 1);
+                ck_assert_int_ge(err.col, 1);
+                continue;
+            }
             scn_spec_free(&s);
         }
         scn_free(f);
@@ -389,6 +465,22 @@ START_TEST(scn_cmd_check_exit_codes)
     ck_assert_int_eq(cmd_check(2, argv_dir), 0);
     ck_assert_int_eq(cmd_check(1, argv_none), 2);
     unlink(bad);
+    /* A directory with no *.scn is an error, as for run. */
+    char empty[] = "/tmp/s3sim-test-empty-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(empty));
+    char *argv_empty[] = {"check", empty, NULL};
+    ck_assert_int_eq(cmd_check(2, argv_empty), 2);
+    /* A FIFO named x.scn is refused, not read (it would block forever). */
+    char fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/x.scn", empty);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(cmd_check(2, argv_empty), 2);
+    struct scn_file *f = NULL;
+    struct scn_error err;
+    ck_assert_int_ne(scn_parse_file(fifo, &f, &err), 0);
+    ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file"));
+    unlink(fifo);
+    rmdir(empty);
 }
 END_TEST
 
@@ -432,6 +524,7 @@ static Suite *scn_errors_suite(void)
     tcase_add_test(tc, scn_errors_table);
     tcase_add_test(tc, scn_errors_limits);
     tcase_add_test(tc, scn_errors_caps);
+    tcase_add_test(tc, scn_errors_run_limits);
     tcase_add_test(tc, scn_errors_columns_count_characters);
     tcase_add_test(tc, scn_errors_file);
     tcase_add_test(tc, scn_fuzz_truncations_and_mutations);
