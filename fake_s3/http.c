@@ -33,6 +33,7 @@ struct fs3_http {
     size_t nbuckets;
     struct hr_node *live; /* every request between URI and completion */
     size_t nsuspended;
+    unsigned nconn; /* open connections (MHD's notify callback) */
     bool stopping;
     struct fs3_http_stats stats;
 };
@@ -253,6 +254,8 @@ static enum MHD_Result hr_collect_header(void *cls, enum MHD_ValueKind kind, con
 
 static void hr_request_free(struct hr_req *r)
 {
+    r->srv->stats.buffered -= r->counted;
+    r->counted = 0;
     hr_abandon(r);
     free(r->raw_uri);
     free(r->path);
@@ -390,6 +393,22 @@ static enum MHD_Result hr_first_call(struct hr_req *r, struct MHD_Connection *co
     r->method = method;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, hr_collect_header, r);
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (r->srv->cfg.access_key &&
+        ((cl && strtoull(cl, NULL, 10) > r->srv->cfg.preauth_body) ||
+         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))) {
+        /* A large body is read only for a request whose headers are signed
+         * right: an anonymous client cannot make the server buffer it. */
+        fs3_loop_lock(r->srv->loop);
+        bool ok = hr_preauth(r);
+        if (!ok) {
+            r->state = HR_DONE;
+            r->srv->stats.requests++;
+            r->srv->stats.errors++;
+        }
+        fs3_loop_unlock(r->srv->loop);
+        if (!ok)
+            return hr_respond(r);
+    }
     if (cl && strtoull(cl, NULL, 10) > r->srv->cfg.max_body) {
         /* Answer before the body: MHD sends it and closes the connection. */
         r->body_too_big = true;
@@ -451,8 +470,25 @@ static enum MHD_Result hr_access(void *cls, struct MHD_Connection *conn, const c
     case HR_NEW: return hr_first_call(r, conn, method);
     case HR_BODY:
         if (*upload_data_size) {
-            if (!r->body_too_big) {
-                hr_buf_add(&r->body, upload_data, *upload_data_size);
+            size_t n = *upload_data_size;
+            if (!r->body_too_big && !r->over_memory) {
+                /* The global cap on request bytes in memory (503 when over). */
+                fs3_loop_lock(h->loop);
+                if (h->stats.buffered + n > h->cfg.max_memory) {
+                    r->over_memory = true;
+                    h->stats.over_memory++;
+                    h->stats.buffered -= r->counted;
+                    r->counted = 0;
+                } else {
+                    h->stats.buffered += n;
+                    r->counted += n;
+                }
+                fs3_loop_unlock(h->loop);
+                if (r->over_memory)
+                    hr_buf_free(&r->body);
+            }
+            if (!r->body_too_big && !r->over_memory) {
+                hr_buf_add(&r->body, upload_data, n);
                 if (r->body.failed)
                     r->body_too_big = true;
             }
@@ -463,6 +499,41 @@ static enum MHD_Result hr_access(void *cls, struct MHD_Connection *conn, const c
     case HR_DONE: return hr_respond(r);
     default: return MHD_NO; /* held or waiting: resumed only to be closed */
     }
+}
+
+/* --- connections: the limit ------------------------------------------------ */
+
+/* Over max_connections a new connection is closed at once (MHD alone would
+ * leave it waiting in the backlog until a slot frees). */
+static enum MHD_Result hr_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    struct fs3_http *h = cls;
+    bool ok;
+    (void)addr;
+    (void)len;
+    fs3_loop_lock(h->loop);
+    ok = h->nconn < h->cfg.max_connections;
+    if (!ok)
+        h->stats.refused++;
+    fs3_loop_unlock(h->loop);
+    if (!ok && h->cfg.log)
+        h->cfg.log(h->cfg.log_arg, ENV_LOG_WARN, "http",
+                   "connection refused: max_connections open already");
+    return ok ? MHD_YES : MHD_NO;
+}
+
+static void hr_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                           enum MHD_ConnectionNotificationCode code)
+{
+    struct fs3_http *h = cls;
+    (void)conn;
+    (void)socket_ctx;
+    fs3_loop_lock(h->loop);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        h->nconn++;
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED && h->nconn > 0)
+        h->nconn--;
+    fs3_loop_unlock(h->loop);
 }
 
 /* --- start and stop ------------------------------------------------------- */
@@ -478,6 +549,14 @@ static int hr_copy_config(struct fs3_http *h, const struct fs3_http_config *cfg)
         h->cfg.max_skew_secs = 900;
     if (h->cfg.time_scale <= 0)
         h->cfg.time_scale = 1.0;
+    if (!h->cfg.max_memory)
+        h->cfg.max_memory = (uint64_t)1 << 30;
+    if (!h->cfg.idle_timeout_secs)
+        h->cfg.idle_timeout_secs = 30;
+    if (!h->cfg.max_connections)
+        h->cfg.max_connections = 256;
+    if (!h->cfg.preauth_body)
+        h->cfg.preauth_body = (size_t)64 << 10;
     h->region = strdup(cfg->region ? cfg->region : "us-east-1");
     h->access_key = cfg->access_key ? strdup(cfg->access_key) : NULL;
     h->secret_key = strdup(cfg->secret_key ? cfg->secret_key : "");
@@ -533,10 +612,12 @@ int fs3_http_start(const struct fs3_http_config *cfg, struct fs3_http **out)
     }
     h->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO,
-        0, NULL, NULL, hr_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        0, hr_accept, h, hr_access, h, MHD_OPTION_NOTIFY_CONNECTION, hr_notify_conn, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, h->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK, hr_uri_log, h,
         MHD_OPTION_NOTIFY_COMPLETED, hr_completed, h, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(128 * 1024), MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (size_t)(128 * 1024), MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.idle_timeout_secs,
+        MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections + 64, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         1024u, MHD_OPTION_END);
     if (!h->mhd) {
         fs3_loop_free(h->loop);

@@ -83,6 +83,16 @@ struct fs3_http_config {
     int64_t latency_us;             /* default factory: the store's median latency (0) */
     const struct fs3_config *store; /* default factory: the stores' config, copied (NULL:
                                        fs3 defaults, latency_us, no bandwidth limit) */
+    /* Hostile clients.  Request bodies in memory at once are capped at
+     * max_memory (0 = 1 GiB): a request that would go over is answered 503
+     * SlowDown, as S3 does.  A connection idle for idle_timeout_secs (0 = 30)
+     * is closed; at most max_connections (0 = 256) are open, more are closed
+     * on accept.  With authentication, a body larger than preauth_body
+     * (0 = 64 KiB) is read only after the headers' signature verified. */
+    uint64_t max_memory;
+    unsigned idle_timeout_secs;
+    unsigned max_connections;
+    size_t preauth_body;
 };
 
 /* Binds and starts serving.  Returns 0, ERR_NOMEM, ERR_IO (cannot bind). */
@@ -111,6 +121,9 @@ struct fs3_http_stats {
     uint64_t auth_failures; /* 403 from the signature check */
     uint64_t resets;        /* connections reset by the reset effect */
     uint64_t held;          /* requests held without answer */
+    uint64_t over_memory;   /* answered 503 SlowDown over max_memory */
+    uint64_t refused;       /* connections closed on accept over max_connections */
+    uint64_t buffered;      /* request body bytes in memory now */
 };
 void fs3_http_get_stats(struct fs3_http *h, struct fs3_http_stats *out);
 

@@ -81,6 +81,10 @@ struct hr_req {
     char *qbuf;
     struct hr_buf body; /* the request body, capped */
     bool body_too_big;
+    bool over_memory;   /* the body would take the server over max_memory */
+    size_t counted;     /* body bytes counted in the server's buffered total */
+    bool parsed;        /* hr_parse ran (before the body, to check the signature) */
+    bool parse_ok;
 
     /* Route. */
     char bucket[64];
@@ -120,6 +124,9 @@ int64_t hr_wall_secs(void);
 /* Marks r done; resumes its connection when it was suspended.  Lock held. */
 void hr_finish(struct hr_req *r);
 
+/* From http_ops.c: checks the signature of the headers before the body is
+ * read (lock held).  False when r is answered (its error response set). */
+bool hr_preauth(struct hr_req *r);
 /* From http_ops.c: handles a complete request (lock held).  It ends with
  * hr_finish(r), now or from a later s3 callback. */
 void hr_dispatch(struct hr_req *r);

@@ -277,7 +277,7 @@ static bool hr_parse_target(struct hr_req *r)
     return true;
 }
 
-static bool hr_parse(struct hr_req *r)
+static bool hr_parse_once(struct hr_req *r)
 {
     r->path = strdup(r->raw_uri);
     if (!r->path || r->path[0] != '/')
@@ -287,6 +287,16 @@ static bool hr_parse(struct hr_req *r)
     if (q)
         *q = '\0';
     return hr_parse_query(r) && hr_parse_target(r);
+}
+
+/* Parses r once: hr_preauth may have done it before the body came. */
+static bool hr_parse(struct hr_req *r)
+{
+    if (!r->parsed) {
+        r->parsed = true;
+        r->parse_ok = hr_parse_once(r);
+    }
+    return r->parse_ok;
 }
 
 /* --- authentication ------------------------------------------------------- */
@@ -558,6 +568,16 @@ static bool hr_payload(struct hr_req *r, const struct hr_authctx *ac)
 
 /* --- dispatch ------------------------------------------------------------------ */
 
+bool hr_preauth(struct hr_req *r)
+{
+    struct hr_authctx ac = {0};
+    if (r->too_many_headers || !hr_parse(r)) {
+        hr_error(r, 400, "InvalidRequest", "malformed request");
+        return false;
+    }
+    return hr_authenticate(r, &ac);
+}
+
 void hr_dispatch(struct hr_req *r)
 {
     struct hr_authctx ac = {0};
@@ -567,6 +587,10 @@ void hr_dispatch(struct hr_req *r)
     }
     if (r->body_too_big || r->body.failed) {
         hr_error(r, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+        goto done;
+    }
+    if (r->over_memory) {
+        hr_error(r, 503, "SlowDown", "Please reduce your request rate.");
         goto done;
     }
     if (hr_config(r->srv)->access_key && !hr_authenticate(r, &ac))

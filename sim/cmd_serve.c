@@ -4,8 +4,12 @@
  *   s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]
  *               [--fault "FAULT LINE"]... [--scenario FILE]
  *               [--region R] [--threads N] [--bucket NAME]... [--latency-ms N]
- *               [--set KNOB=VALUE]...
+ *               [--set KNOB=VALUE]... [--bind ADDR] [--max-memory SIZE]
  *
+ * --bind: the IPv4 address to listen on (127.0.0.1; another one draws a
+ * warning).  --max-memory: request bodies in memory at once (1GiB; over it
+ * a request is answered 503 SlowDown).  The secret key is printed only when
+ * it is the default (no --secret-key, no AWS_SECRET_ACCESS_KEY).
  * Every bucket created (CreateBucket, or --bucket up front) is an honest
  * store under a fault shim holding the --fault rules and the scenario's
  * top-level fault lines.  The stores follow s3.min.part.size and
@@ -45,6 +49,7 @@ struct serve_opts {
     struct fs3_config store;
     bool seed_set;
     bool verbose;
+    bool key_default; /* no key given: ours, printed */
 };
 
 static int serve_usage(const char *msg)
@@ -55,7 +60,7 @@ static int serve_usage(const char *msg)
             "usage: s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]\n"
             "                   [--fault \"FAULT LINE\"]... [--scenario FILE] [--region R]\n"
             "                   [--threads N] [--bucket NAME]... [--latency-ms N]\n"
-            "                   [--set KNOB=VALUE]...\n");
+            "                   [--set KNOB=VALUE]... [--bind ADDR] [--max-memory SIZE]\n");
     return 2;
 }
 
@@ -105,7 +110,18 @@ static int serve_opt(struct serve_opts *o, const char *opt, const char *val)
         return serve_add_fault(o, val);
     else if (!strcmp(opt, "--scenario"))
         o->scenario = val;
-    else if (!strcmp(opt, "--region"))
+    else if (!strcmp(opt, "--bind"))
+        o->cfg.bind_addr = val;
+    else if (!strcmp(opt, "--max-memory")) {
+        char msg[CONF_ERR_MAX];
+        int64_t b;
+        if (conf_parse_size(val, false, &b, msg, sizeof msg) != 0 || b <= 0) {
+            fprintf(stderr, "s3sim serve: --max-memory %s: %s\n", val,
+                    b <= 0 ? "expected a size above 0 such as 512MiB" : msg);
+            return 2;
+        }
+        o->cfg.max_memory = (uint64_t)b;
+    } else if (!strcmp(opt, "--region"))
         o->cfg.region = val;
     else if (!strcmp(opt, "--threads") && serve_num(val, 1, 256, &v))
         o->cfg.threads = (unsigned)v;
@@ -200,6 +216,7 @@ static int serve_parse(struct serve_opts *o, int argc, char **argv)
         const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
         o->cfg.access_key = ak && sk ? ak : "s3sim";
         o->cfg.secret_key = ak && sk ? sk : "s3sim-secret";
+        o->key_default = !(ak && sk);
     }
     if (!o->cfg.region)
         o->cfg.region = getenv("AWS_REGION") ? getenv("AWS_REGION") : "us-east-1";
@@ -240,12 +257,16 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    const char *bind = o->cfg.bind_addr ? o->cfg.bind_addr : "127.0.0.1";
+    if (strncmp(bind, "127.", 4) != 0)
+        fprintf(stderr, "s3sim serve: warning: listening on %s: other machines can reach this "
+                        "test server (its key pair is not a secret)\n", bind);
     rc = fs3_http_start(&o->cfg, &h);
     if (rc) {
-        fprintf(stderr, "s3sim serve: cannot listen on 127.0.0.1:%d: %s\n", o->cfg.port,
-                err_str(rc));
+        fprintf(stderr, "s3sim serve: cannot listen on %s:%d: %s\n", bind, o->cfg.port,
+                rc == ERR_INVAL ? "--bind wants an IPv4 address" : err_str(rc));
         free(o);
-        return 3;
+        return rc == ERR_INVAL ? 2 : 3;
     }
     rc = serve_buckets(h, o);
     if (rc) {
@@ -253,10 +274,12 @@ int cmd_serve(int argc, char **argv)
         free(o);
         return rc;
     }
-    printf("s3sim serve: endpoint=http://127.0.0.1:%d region=%s access_key=%s secret_key=%s "
+    /* The secret key is printed only when it is our default: a key given by
+     * option or environment stays out of logs. */
+    printf("s3sim serve: endpoint=http://%s:%d region=%s access_key=%s secret_key=%s "
            "faults=%zu seed=%" PRIu64 "\n",
-           fs3_http_port(h), o->cfg.region, o->cfg.access_key, o->cfg.secret_key, o->nrules,
-           o->cfg.seed);
+           bind, fs3_http_port(h), o->cfg.region, o->cfg.access_key,
+           o->key_default ? o->cfg.secret_key : "(given)", o->nrules, o->cfg.seed);
     fflush(stdout);
     sigwait(&set, &sig);
     struct fs3_http_stats st;

@@ -47,4 +47,6 @@ mkfifo "$T/empty/x.scn"
 expect 2 "not a regular file" "$S3SIM" check "$T/empty"
 expect 2 "not a regular file" "$S3SIM" run "$T/empty/x.scn"
 expect 2 "--port 99999: expected a port number from 0 to 65535" "$S3SIM" serve --port 99999
+expect 2 "--bind wants an IPv4 address" "$S3SIM" serve --bind not-an-address
+expect 2 "--max-memory 0" "$S3SIM" serve --max-memory 0
 exit $fail

@@ -310,6 +310,106 @@ START_TEST(http_stop_with_requests_mid_body)
 }
 END_TEST
 
+/* --- 6: serve under hostile load ----------------------------------------- */
+
+START_TEST(http_unsigned_body_not_read)
+{
+    struct fs3_http_config cfg = {0};
+    char buf[4096];
+    cfg.access_key = "AK";
+    cfg.secret_key = "SK";
+    start_cfg(&cfg);
+    ck_assert_int_eq(fs3_http_create_bucket(srv, "bq6"), 0);
+    /* 200 MiB announced, no signature, no byte of the body sent: answered
+     * 403 at once (it used to wait for the body, buffering it all). */
+    int st = raw("PUT /bq6/k HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n", buf,
+                 sizeof buf);
+    ck_assert_msg(st == 403, "answered %d", st);
+    ck_assert_ptr_nonnull(strstr(buf, "AccessDenied"));
+    st = raw("PUT /bq6/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+             "Authorization: AWS4-HMAC-SHA256 Credential=AK/20240101/us-east-1/s3/aws4_request, "
+             "SignedHeaders=host, Signature=00\r\n\r\n",
+             buf, sizeof buf);
+    ck_assert_msg(st == 403, "answered %d", st);
+    struct fs3_http_stats hs;
+    fs3_http_get_stats(srv, &hs);
+    ck_assert_uint_eq(hs.auth_failures, 2);
+    ck_assert_uint_eq(hs.buffered, 0);
+    stop();
+}
+END_TEST
+
+START_TEST(http_memory_cap_slows_down)
+{
+    struct fs3_http_config cfg = {0};
+    char buf[4096];
+    char *req = malloc(200000);
+    cfg.max_memory = 64 << 10;
+    start_cfg(&cfg);
+    ck_assert_int_eq(fs3_http_create_bucket(srv, "bq7"), 0);
+    int n = snprintf(req, 200000, "PUT /bq7/k HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+    memset(req + n, 'x', 100000);
+    req[n + 100000] = '\0';
+    int st = raw(req, buf, sizeof buf);
+    ck_assert_msg(st == 503, "answered %d", st);
+    ck_assert_ptr_nonnull(strstr(buf, "SlowDown"));
+    /* Under the cap: served. */
+    ck_assert_int_eq(raw("PUT /bq7/s HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok", buf,
+                         sizeof buf),
+                     200);
+    struct fs3_http_stats hs;
+    for (int i = 0; i < 100; i++) { /* the last request ends when MHD sees the close */
+        fs3_http_get_stats(srv, &hs);
+        if (hs.buffered == 0)
+            break;
+        usleep(10 * 1000);
+    }
+    ck_assert_uint_eq(hs.over_memory, 1);
+    ck_assert_uint_eq(hs.buffered, 0);
+    free(req);
+    stop();
+}
+END_TEST
+
+START_TEST(http_idle_and_connection_limit)
+{
+    struct fs3_http_config cfg = {0};
+    char buf[4096];
+    int fds[4];
+    cfg.idle_timeout_secs = 1;
+    cfg.max_connections = 4;
+    cfg.threads = 1;
+    start_cfg(&cfg);
+    ck_assert_int_eq(fs3_http_create_bucket(srv, "bq8"), 0);
+    for (int i = 0; i < 4; i++)
+        fds[i] = conn_open();
+    usleep(100 * 1000);
+    /* Over the limit: closed at once, without an answer (before, it waited
+     * in the backlog until a slot freed). */
+    struct timeval a0, a1;
+    gettimeofday(&a0, NULL);
+    int st5 = raw("GET /bq8/k HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof buf);
+    gettimeofday(&a1, NULL);
+    /* closed (0) or reset (-1: the request was unread), within a second or two */
+    ck_assert_msg(st5 <= 0 && a1.tv_sec - a0.tv_sec < 3, "answered %d after %ld s", st5,
+                  (long)(a1.tv_sec - a0.tv_sec));
+    /* Idle connections are closed after the timeout (not 600 s). */
+    for (int i = 0; i < 4; i++) {
+        struct timeval t0, t1;
+        gettimeofday(&t0, NULL);
+        ck_assert_int_eq(conn_status(fds[i], buf, sizeof buf), 0);
+        gettimeofday(&t1, NULL);
+        ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 4);
+        close(fds[i]);
+    }
+    ck_assert_int_eq(raw("GET /bq8/k HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof buf), 404);
+    struct fs3_http_stats hs;
+    fs3_http_get_stats(srv, &hs);
+    ck_assert_uint_eq(hs.refused, 1);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http_harden");
@@ -320,6 +420,9 @@ int main(void)
     tcase_add_test(tc, http_xml_parsers_do_not_leak);
     tcase_add_test(tc, http_range_edges);
     tcase_add_test(tc, http_stop_with_requests_mid_body);
+    tcase_add_test(tc, http_unsigned_body_not_read);
+    tcase_add_test(tc, http_memory_cap_slows_down);
+    tcase_add_test(tc, http_idle_and_connection_limit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
