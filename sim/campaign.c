@@ -564,7 +564,8 @@ static int cp_write(struct cp *c, struct cp_sig *s, const struct scn_spec *spec,
                 s->shrunk ? "" : " (cut short by the time box: maybe not the smallest)",
                 s->lines_before, s->lines_after);
     else
-        fputs("# not shrunk (no time left): the original run as one file\n", fp);
+        fprintf(fp, "# not shrunk (%s): the original run as one file\n",
+                cp_stop ? "stopped by Ctrl-C" : "no time left");
     fprintf(fp, "# replay: build/bin/s3sim run %s", s->path);
     for (size_t i = 0; i < c->o.nsets; i++)
         fprintf(fp, " --set %s", c->o.sets[i]);
