@@ -1,6 +1,7 @@
 /* tools.c - helpers shared by sweep and shrink (see tools.h). */
 #include "tools.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,10 @@ void tools_print_result(FILE *out, const struct run_result *r, bool quiet, const
 void tools_shape(const char *text, char *buf, size_t bufsz, size_t *off)
 {
     for (const char *p = text; *p && *off + 2 < bufsz; p++) {
-        if (*p >= '0' && *p <= '9') {
+        /* A number starts a word: the 3 of "s3.faults" or "sso-2x" is part of a name. */
+        bool word_start = p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+                                         p[-1] == '.');
+        if (*p >= '0' && *p <= '9' && word_start) {
             while (p[1] && (strchr("0123456789.", p[1]) || (p[1] >= 'a' && p[1] <= 'z') ||
                             (p[1] >= 'A' && p[1] <= 'Z')))
                 p++;

@@ -47,8 +47,9 @@ void tools_print_result(FILE *out, const struct run_result *r, bool quiet, const
 char *tools_signature(const struct run_result *r, bool shape, char *buf, size_t bufsz);
 
 /* Appends text to buf at *off (kept NUL-terminated, cut at bufsz) with every
- * number-like word (a digit and the digits, dots and letters glued to it)
- * written as N: the masking of tools_signature's shape. */
+ * number-like word (a digit that starts a word, and the digits, dots and
+ * letters glued to it) written as N: the masking of tools_signature's shape.
+ * A digit inside a name ("s3.faults", "F04") is kept. */
 void tools_shape(const char *text, char *buf, size_t bufsz, size_t *off);
 
 /* Adds a copy of rule to spec's top-level faults: first (tried before the

@@ -45,6 +45,13 @@ START_TEST(signature_masks_numbers)
     add_check(&b, "converged", "within=15m", false,
               "never quiescent after 1h02m: 17 objects prepared, 3 marked");
     add_check(&c, "converged", "within=15m", false, "quiescent only at 20m, after within=15m");
+    {
+        struct run_result m = {0};
+        m.verdict = RUN_FAIL;
+        add_check(&m, "metric", "s3.faults == 0", false, "s3.faults = 12 (want == 0), 0x1f, 1.5MiB");
+        ck_assert_str_eq(sig_of(&m), "check=metric s3.faults == 0: s3.faults = N (want == N), N, N");
+        run_result_free(&m);
+    }
     snprintf(sa, sizeof sa, "%s", sig_of(&a));
     ck_assert_str_eq(sa, "check=converged within=15m: never quiescent after N: N objects "
                          "prepared, N marked");
