@@ -66,6 +66,9 @@ struct fs3_config {
     int64_t latency_us;        /* median call latency (20 ms); 0 = none */
     uint64_t bandwidth;        /* bytes per second per call (1 GiB/s); 0 = infinite */
     int64_t history_us;        /* stale-view history window (0 = keep none) */
+    /* The bucket lifecycle rule AbortIncompleteMultipartUpload: an upload
+     * this old is aborted, on the world's clock (ENV_TIME_NEVER = no rule). */
+    int64_t lifecycle_abort_us;
 };
 
 struct fs3;

@@ -710,6 +710,7 @@ void fs3_config_init(struct fs3_config *cfg)
     cfg->latency_us = FS3_LATENCY_DEFAULT;
     cfg->bandwidth = FS3_BANDWIDTH_DEFAULT;
     cfg->history_us = 0;
+    cfg->lifecycle_abort_us = ENV_TIME_NEVER;
 }
 
 const struct fs3_config *fs3_config(const struct fs3 *s) { return &s->cfg; }
@@ -745,6 +746,7 @@ void fs3_free(struct fs3 *s)
 {
     if (!s)
         return;
+    env_cancel(s->env, s->lifecycle_timer);
     fs3_calls_free(s);
     for (size_t i = 0; i < s->keys.cap; i++)
         if (s->keys.slots[i])

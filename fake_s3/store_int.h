@@ -88,6 +88,8 @@ struct fs3 {
 
     struct fs3_tab uploads;   /* struct fs3_upload */
     uint64_t upload_seq;      /* upload ids */
+    env_id lifecycle_timer;   /* the lifecycle rule's next pass (0: none armed) */
+    int64_t lifecycle_at;     /* when it fires */
 
     struct fs3_call *calls;   /* pending calls of fs3_ops() */
     struct fs3_call *free_calls;

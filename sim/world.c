@@ -370,6 +370,7 @@ static int world_setup(struct world *w, const struct world_http_opts *hopts)
     fc.delete_missing_status = (int)conf_get(c, CONF_DELETE_MISSING);
     fc.latency_us = conf_get(c, CONF_LATENCY);
     fc.bandwidth = (uint64_t)conf_get(c, CONF_BANDWIDTH);
+    fc.lifecycle_abort_us = conf_get(c, CONF_LIFECYCLE_ABORT);
     /* History must start at time 0 for any stale= rule, even one added late. */
     for (size_t i = 0; i < w->spec->nfaults; i++)
         if (w->spec->faults[i].effect == FS3_EFF_STALE && w->spec->faults[i].stale_us > fc.history_us)

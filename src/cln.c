@@ -28,6 +28,15 @@ void cln_conf_from(struct cln_conf *conf, const struct conf *c)
     conf->not_found_error = conf_get(c, CONF_NOT_FOUND) != 0;
     conf->dedup_inflight = conf_bool(c, CONF_CLEANER_DEDUP);
     conf->redelete_us = conf_get(c, CONF_CLEANER_REDELETE);
+    conf->retry_cap = conf_bool(c, CONF_CLN_RETRY_CAP);
+    conf->obj_backoff = conf_bool(c, CONF_CLN_OBJ_BACKOFF);
+    conf->batch_halving = conf_bool(c, CONF_CLN_BATCH_HALVING);
+    conf->ttl_during_clean = conf_bool(c, CONF_CLN_TTL_DURING_CLEAN);
+    conf->round_every_check = conf_bool(c, CONF_CLN_ROUND_EVERY_CHECK);
+    conf->notify_per_key = conf_bool(c, CONF_CLN_NOTIFY_PER_KEY);
+    conf->gone_links = conf_bool(c, CONF_CLN_GONE_LINKS);
+    conf->ttl_aborts = conf_bool(c, CONF_CLN_TTL_ABORTS);
+    conf->deep_concurrency = (int)conf_get(c, CONF_CLN_DEEP_CONCURRENCY);
     s3c_conf_from(&conf->s3c, c);
 }
 
@@ -69,7 +78,8 @@ void cln__failed(struct cln *c, int64_t id)
         return;
     if (o->fails < UINT32_MAX)
         o->fails++;
-    o->next_try = env_now(c->env) + cln_backoff(c, o->fails);
+    if (c->conf.obj_backoff)
+        o->next_try = env_now(c->env) + cln_backoff(c, o->fails);
 }
 
 void cln__succeeded(struct cln *c, int64_t id)
@@ -95,7 +105,7 @@ static int cln_start(struct cln *c)
 {
     struct s3c_conf sc = c->conf.s3c;
     int rc;
-    if (sc.retry_max < 0 || sc.retry_max > CLN_ATTEMPTS)
+    if (c->conf.retry_cap && (sc.retry_max < 0 || sc.retry_max > CLN_ATTEMPTS))
         sc.retry_max = CLN_ATTEMPTS;
     rc = s3c_new(c->env, c->inner, &sc, &c->s3c);
     if (rc)
@@ -371,8 +381,15 @@ static void cln_abort_start(struct cln *c, const char *key, const char *upload_i
 static int cln_on_expired(void *arg, const struct meta_object *o)
 {
     struct cln *c = arg;
-    struct cln_abort *a = cln_abort_new(c, o->key, NULL);
+    struct cln_abort *a;
     c->stats.expired++;
+    if (!c->conf.ttl_aborts) {
+        /* AutoMQ: marked only; an open upload stays until a bucket lifecycle rule ends it. */
+        env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "prepared object %" PRId64 " expired at its "
+                 "deadline, marked for deletion", o->id);
+        return 0;
+    }
+    a = cln_abort_new(c, o->key, NULL);
     env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "prepared object %" PRId64 " expired at its deadline, "
              "marked for deletion; its open uploads are aborted", o->id);
     if (a && s3_list_uploads(s3c_ops(c->s3c), &a->req, cln_list_cb, a) == 0) {
@@ -410,6 +427,10 @@ static void cln_ttl_fire(void *arg)
 {
     struct cln *c = arg;
     c->ttl_timer = 0;
+    /* AutoMQ's timer only queues the id; the next lifecycle check (skipped
+     * while a clean is in flight) marks it. */
+    if (!c->conf.ttl_during_clean && c->conf.dedup_inflight && c->ncleans > 0)
+        return;
     cln_expire(c);
 }
 
@@ -478,6 +499,10 @@ static void cln_batch_cb(struct s3_req *req, struct s3_result *res)
         cln__part_done(cl);
         return;
     }
+    /* AutoMQ notifies a batch only when all of it succeeded; per key is a guard of ours. */
+    if (!c->conf.notify_per_key)
+        for (size_t i = 0; whole_ok && i < b->n; i++)
+            whole_ok = res->deleted[i].code == S3E_NONE;
     for (size_t i = 0; i < b->n; i++) {
         ok[i] = whole_ok && res->deleted[i].code == S3E_NONE;
         if (ok[i]) {
@@ -533,7 +558,8 @@ static int cln_pick_cmp(const void *a, const void *b)
 static int cln_make_batches(struct cln *c, struct cln_clean *cl, struct cln_pick *p, size_t n)
 {
     size_t i = 0;
-    qsort(p, n, sizeof *p, cln_pick_cmp);
+    if (c->conf.batch_halving)
+        qsort(p, n, sizeof *p, cln_pick_cmp);
     cl->batches = calloc(n ? n : 1, sizeof *cl->batches);
     if (!cl->batches)
         return ERR_NOMEM;
@@ -541,7 +567,10 @@ static int cln_make_batches(struct cln *c, struct cln_clean *cl, struct cln_pick
         uint32_t f = p[i].fails;
         size_t lim = f >= 10 ? 1 : (size_t)CLN_MAX_KEYS >> f, k = 0;
         struct cln_batch *b = &cl->batches[cl->nbatches];
-        while (i + k < n && k < lim && p[i + k].fails == f)
+        bool halve = c->conf.batch_halving;
+        if (!halve)
+            lim = CLN_MAX_KEYS; /* AutoMQ: batches of 1000 whatever failed before */
+        while (i + k < n && k < lim && (!halve || p[i + k].fails == f))
             k++;
         b->cl = cl;
         b->ids = malloc(k * sizeof *b->ids);
@@ -610,14 +639,15 @@ static size_t cln_marked(struct cln *c)
 }
 
 /* Chooses up to max_per_round old-generation ids ready for an attempt;
- * normal ones into p[0..*nn), composites to deep-delete into q[0..*nq). */
-static void cln_choose(struct cln *c, struct cln_pick *p, size_t *nn, struct cln_pick *q,
+ * normal ones into p[0..*nn), composites to deep-delete into q[0..*nq).
+ * Returns true when old-generation ids were left out by the cap. */
+static bool cln_choose(struct cln *c, struct cln_pick *p, size_t *nn, struct cln_pick *q,
                        size_t *nq)
 {
     size_t n = cln_marked(c), k = 0;
     int64_t now = env_now(c->env);
     *nn = *nq = 0;
-    for (size_t i = 0; i < n && k < (size_t)c->conf.max_per_round; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct meta_object *o = meta_object_get(c->meta, c->buf[i]);
         struct cln_obj *s = cln__obj(c, c->buf[i]);
         if (!o || !s)
@@ -626,12 +656,15 @@ static void cln_choose(struct cln *c, struct cln_pick *p, size_t *nn, struct cln
             break; /* mark order is time order: the rest is the new generation */
         if (s->next_try > now || (c->conf.dedup_inflight && s->inflight))
             continue;
+        if (k >= (size_t)c->conf.max_per_round)
+            return true;
         if (cln_is_deep(o))
             q[(*nq)++] = (struct cln_pick){o->id, s->fails};
         else
             p[(*nn)++] = (struct cln_pick){o->id, s->fails};
         k++;
     }
+    return false;
 }
 
 static void cln_clean_start(struct cln *c, struct cln_clean *cl)
@@ -657,14 +690,17 @@ static void cln_clean_start(struct cln *c, struct cln_clean *cl)
     cln__part_done(cl);
 }
 
-static void cln_round(struct cln *c)
+/* One delete round over the old generation; returns true when the cap left
+ * old-generation ids for another round. */
+static bool cln_round(struct cln *c)
 {
     size_t cap = (size_t)c->conf.max_per_round, nn, nq;
     struct cln_pick *p = malloc(cap * sizeof *p), *q = malloc(cap * sizeof *q);
     struct cln_clean *cl = NULL;
+    bool more = false;
     if (!p || !q)
         goto out;
-    cln_choose(c, p, &nn, q, &nq);
+    more = cln_choose(c, p, &nn, q, &nq);
     if (nn + nq == 0)
         goto out;
     cl = calloc(1, sizeof *cl);
@@ -681,22 +717,45 @@ static void cln_round(struct cln *c)
 out:
     free(p);
     free(q);
+    return more;
 }
 
 /* ---- the lifecycle check ------------------------------------------------------------ */
 
+/* AutoMQ's check (S3ObjectControlManager.checkS3ObjectsLifecycle, after
+ * #1062): the whole check, TTL expiry included, is skipped while the last
+ * clean is in flight; the old generation is deleted once per retention
+ * period, when the generations swap, and while more than max_per_round ids
+ * are left the swap waits and the next check deletes again.  The guards
+ * cleaner.ttl.during.clean and cleaner.round.every.check change that; with
+ * cleaner.dedup.inflight false (F10, before #1062) every check deletes what
+ * is past its retention, in flight or not. */
 static void cln_check(struct cln *c)
 {
     int64_t now = env_now(c->env);
-    cln_expire(c);
-    if (now - c->last_swap >= c->conf.retention_us) {
-        c->threshold = c->last_swap;
-        c->last_swap = now;
+    bool busy = c->conf.dedup_inflight && c->ncleans > 0;
+    bool per_retention = c->conf.dedup_inflight && !c->conf.round_every_check;
+    if (busy && !c->conf.ttl_during_clean) {
+        env_tracef(c->env, "cleaner check skipped: the last deletion is not finished");
+        return;
     }
+    cln_expire(c);
     cln__redel_pump(c);
-    if (c->conf.dedup_inflight && c->ncleans > 0)
-        return; /* one clean in flight */
-    cln_round(c);
+    if (!per_retention) {
+        if (now - c->last_swap >= c->conf.retention_us) {
+            c->threshold = c->last_swap;
+            c->last_swap = now;
+        }
+        if (!busy)
+            cln_round(c);
+        return;
+    }
+    if (busy || now - c->last_swap < c->conf.retention_us)
+        return;
+    /* The candidate swap: ids marked before last_swap are the old generation. */
+    c->threshold = c->last_swap;
+    if (!cln_round(c))
+        c->last_swap = now;
 }
 
 static void cln_check_fire(void *arg)

@@ -74,7 +74,6 @@ struct conf;
 #define CLN_ATTEMPTS 3          /* attempts of one cleaner S3 call */
 #define CLN_MAX_KEYS 1000       /* keys per DeleteObjects */
 #define CLN_GROUP 1000          /* composites per notification group */
-#define CLN_DEEP_CONCURRENCY 8  /* composites deleted at once (#3203) */
 
 struct cln_conf {
     int64_t interval_us;  /* cleaner.interval: lifecycle check period (1 s) */
@@ -85,6 +84,16 @@ struct cln_conf {
     bool not_found_error; /* deletion.not.found error: field bug F04 */
     bool dedup_inflight;  /* cleaner.dedup.inflight; false: field bug F10 */
     int64_t redelete_us;  /* cleaner.redelete.delay (2 min); 0: no second delete */
+    /* Guards of ours (off under the automq profile, on under hardened). */
+    bool retry_cap;         /* cleaner.retry.cap: CLN_ATTEMPTS attempts a call */
+    bool obj_backoff;       /* cleaner.object.backoff */
+    bool batch_halving;     /* cleaner.batch.halving */
+    bool ttl_during_clean;  /* cleaner.ttl.during.clean */
+    bool round_every_check; /* cleaner.round.every.check */
+    bool notify_per_key;    /* cleaner.notify.per.key */
+    bool gone_links;        /* cleaner.gone.links.redelete */
+    bool ttl_aborts;        /* cleaner.ttl.abort.uploads */
+    int deep_concurrency;   /* cleaner.deep.concurrency; -1 unlimited */
     struct s3c_conf s3c;  /* the cleaner's client (retry_max capped at CLN_ATTEMPTS) */
 };
 

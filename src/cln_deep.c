@@ -167,7 +167,7 @@ static void cln_deep_already_gone(struct cln_deep *d)
     cln__metadata(meta, sizeof meta, d->id);
     env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "Composite object %s not found (NoSuchKey): already "
              "deleted, treated as success", meta);
-    if (!o || o->nlinks == 0 || cln_deep_alloc_links(d, o->nlinks) != 0) {
+    if (!c->conf.gone_links || !o || o->nlinks == 0 || cln_deep_alloc_links(d, o->nlinks) != 0) {
         cln_deep_finish(d, 0, "");
         return;
     }
@@ -268,9 +268,11 @@ static void cln_deep_start(struct cln_deep *d)
         cln_deep_finish(d, ERR_NOMEM, "java.util.concurrent.CompletionException: java.lang.IllegalStateException: could not submit the GET of the composite");
 }
 
-/* Starts composites until CLN_DEEP_CONCURRENCY run. */
+/* Starts composites until cleaner.deep.concurrency run (all at once when
+ * unlimited, as AutoMQ does). */
 void cln__deep_pump(struct cln_clean *cl)
 {
-    while (cl->deep_running < CLN_DEEP_CONCURRENCY && cl->deep_next < cl->ndeeps)
+    int lim = cl->c->conf.deep_concurrency; /* AutoMQ: unlimited (-1) */
+    while ((lim < 0 || cl->deep_running < (size_t)lim) && cl->deep_next < cl->ndeeps)
         cln_deep_start(&cl->deeps[cl->deep_next++]);
 }

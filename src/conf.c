@@ -475,6 +475,7 @@ static bool conf_positive(enum conf_id id)
     case CONF_CLEANER_INTERVAL:
     case CONF_CLEANER_MAX_PER_ROUND:
     case CONF_PREPARED_TTL:
+    case CONF_CLN_DEEP_CONCURRENCY:
     case CONF_RETRY_MAX: return true;
     default: return false;
     }

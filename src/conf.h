@@ -108,6 +108,9 @@
       "smallest part the fake S3 accepts (except the last one)")                                   \
     X(CONF_DELETE_MISSING, "s3.delete.missing", CONF_T_STATUS404, "204", NULL,                     \
       "the fake S3's answer to a DeleteObject of an absent key: 204 (AWS) or 404")                 \
+    X(CONF_LIFECYCLE_ABORT, "s3.lifecycle.abort.incomplete", CONF_T_TIMEOUT, "none", NULL,         \
+      "the fake S3's bucket lifecycle rule AbortIncompleteMultipartUpload: uploads older than "    \
+      "this are aborted (none: a bucket without the rule)")                                        \
     X(CONF_LATENCY, "s3.latency", CONF_T_DURATION, "20ms", NULL,                                   \
       "median latency of a call in the fake S3 (sim mode)")                                        \
     X(CONF_BANDWIDTH, "s3.bandwidth", CONF_T_RATE, "1GiB/s", NULL,                                 \
@@ -179,7 +182,44 @@
     X(CONF_CLEANER_REDELETE, "cleaner.redelete.delay", CONF_T_DURATION, "0s", NULL,                \
       "the key of a TTL-expired object is deleted once more this long (at least s3.op.timeout) "   \
       "after its delete, "                                                                         \
-      "removing a late write still in flight (0: never)")
+      "removing a late write still in flight (0: never)")                                          \
+    X(CONF_WR_ABORT_ON_RELEASE, "upload.abort.on.release", CONF_T_BOOL, "false", NULL,             \
+      "a writer released or failed before its CompleteMultipartUpload aborts its upload (AutoMQ "  \
+      "never calls AbortMultipartUpload)")                                                         \
+    X(CONF_SWEEP_STRAYS, "upload.create.sweep.strays", CONF_T_BOOL, "false", NULL,                 \
+      "after a retried CreateMultipartUpload, the uploads of the key other than the winner are "   \
+      "listed and aborted")                                                                        \
+    X(CONF_COMPLETE_ABSENT_FAILS, "upload.complete.absent.fails", CONF_T_BOOL, "false", NULL,      \
+      "a CompleteMultipartUpload answered NoSuchUpload whose object is not readable fails the "    \
+      "call (AutoMQ retries it)")                                                                  \
+    X(CONF_SCMP_MARK_FAILED, "compaction.stream.failed.output.mark", CONF_T_BOOL, "false", NULL,   \
+      "a failed stream-object compaction marks its prepared output for deletion at once (AutoMQ "  \
+      "waits for its TTL)")                                                                        \
+    X(CONF_CLN_TTL_ABORTS, "cleaner.ttl.abort.uploads", CONF_T_BOOL, "false", NULL,                \
+      "TTL expiry of a prepared object lists the open uploads of its key and aborts them")         \
+    X(CONF_CLN_RETRY_CAP, "cleaner.retry.cap", CONF_T_BOOL, "false", NULL,                         \
+      "the cleaner's S3 calls stop after 3 attempts (AutoMQ retries retriable errors without "     \
+      "end, so one stuck key keeps the clean in flight)")                                          \
+    X(CONF_CLN_OBJ_BACKOFF, "cleaner.object.backoff", CONF_T_BOOL, "false", NULL,                  \
+      "an object whose delete failed waits a doubling backoff (s3.retry.backoff..max) before "     \
+      "its next attempt")                                                                          \
+    X(CONF_CLN_BATCH_HALVING, "cleaner.batch.halving", CONF_T_BOOL, "false", NULL,                 \
+      "objects that failed k times go in DeleteObjects batches of 1000 >> k keys (isolating a "    \
+      "bad key)")                                                                                  \
+    X(CONF_CLN_TTL_DURING_CLEAN, "cleaner.ttl.during.clean", CONF_T_BOOL, "false", NULL,           \
+      "TTL expiry runs at each deadline even while a clean is in flight (AutoMQ skips the whole "  \
+      "lifecycle check then)")                                                                     \
+    X(CONF_CLN_ROUND_EVERY_CHECK, "cleaner.round.every.check", CONF_T_BOOL, "false", NULL,         \
+      "a delete round every lifecycle check (cleaner.interval) instead of one per retention "      \
+      "period")                                                                                    \
+    X(CONF_CLN_NOTIFY_PER_KEY, "cleaner.notify.per.key", CONF_T_BOOL, "false", NULL,               \
+      "the keys a partly failed DeleteObjects did delete are removed from metadata (AutoMQ "       \
+      "removes a batch only when all of it succeeded)")                                            \
+    X(CONF_CLN_DEEP_CONCURRENCY, "cleaner.deep.concurrency", CONF_T_COUNT, "unlimited", NULL,      \
+      "composite deep deletes run at once in one clean (AutoMQ: all; open PR #3429: 8)")           \
+    X(CONF_CLN_GONE_LINKS, "cleaner.gone.links.redelete", CONF_T_BOOL, "false", NULL,              \
+      "a composite whose own key is gone (404) has the links metadata still gives it deleted "     \
+      "again before it is reported done")
 
 /*
  * The guards of ours: Y(ID, "value under hardened", "finding it fixes").
@@ -188,9 +228,22 @@
  * guard.  A knob listed here must not be a field-bug knob.
  */
 #define CONF_HARDENED(Y)                                                                           \
-    Y(CONF_UPLOAD_CHECK_PREPARED, "true", "late-write-resurrects")                                \
+    Y(CONF_UPLOAD_CHECK_PREPARED, "true", "late-complete-resurrects")                             \
     Y(CONF_CLEANER_REDELETE, "2m", "late-write-resurrects")                                       \
-    Y(CONF_WAL_UPLOAD_RETRY, "true", "wal-upload-halts")
+    Y(CONF_WAL_UPLOAD_RETRY, "true", "wal-upload-halts")                                          \
+    Y(CONF_WR_ABORT_ON_RELEASE, "true", "failed-upload-left-open")                                \
+    Y(CONF_SWEEP_STRAYS, "true", "retried-create-strays")                                         \
+    Y(CONF_COMPLETE_ABSENT_FAILS, "true", "complete-after-abort-retried")                         \
+    Y(CONF_SCMP_MARK_FAILED, "true", "failed-stream-output-waits-ttl")                            \
+    Y(CONF_CLN_TTL_ABORTS, "true", "expired-upload-left-open")                                    \
+    Y(CONF_CLN_RETRY_CAP, "true", "clean-stuck-behind-one-key")                                   \
+    Y(CONF_CLN_OBJ_BACKOFF, "true", "clean-stuck-behind-one-key")                                 \
+    Y(CONF_CLN_BATCH_HALVING, "true", "clean-stuck-behind-one-key")                               \
+    Y(CONF_CLN_TTL_DURING_CLEAN, "true", "ttl-suspended-by-clean")                                \
+    Y(CONF_CLN_ROUND_EVERY_CHECK, "true", "delete-once-per-retention")                            \
+    Y(CONF_CLN_NOTIFY_PER_KEY, "true", "partial-delete-redone")                                   \
+    Y(CONF_CLN_DEEP_CONCURRENCY, "8", "composite-delete-burst")                                   \
+    Y(CONF_CLN_GONE_LINKS, "true", "composite-gone-links")
 
 enum conf_id {
 #define CONF_ENUM_(id, name, type, def, bug, help) id,

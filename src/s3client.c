@@ -37,6 +37,8 @@ void s3c_conf_default(struct s3c_conf *conf)
     conf->cksum = S3_CKSUM_MD5;
     conf->copy_timeout_backoff = true;
     conf->cksum_precompute = true;
+    conf->sweep_strays = true;
+    conf->complete_absent_fails = true;
 }
 
 void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
@@ -54,6 +56,8 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
     conf->complete_invalid_abort = conf_bool(c, CONF_COMPLETE_INVALID_ABORT);
     conf->copy_timeout_backoff = conf_bool(c, CONF_COPY_BACKOFF);
     conf->cksum_precompute = conf_bool(c, CONF_CKSUM_PRECOMPUTE);
+    conf->sweep_strays = conf_bool(c, CONF_SWEEP_STRAYS);
+    conf->complete_absent_fails = conf_bool(c, CONF_COMPLETE_ABSENT_FAILS);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -556,7 +560,7 @@ static void s3c_vcheck_cb(struct s3_req *req, struct s3_result *res)
                  "complete of %s answered NoSuchUpload but the object is readable: done",
                  s3c_call_key(call));
         s3c_finish_synth(call, S3_TR_OK, 200, S3E_NONE, "");
-    } else if (res->transport == S3_TR_OK && res->status == 404) {
+    } else if (c->conf.complete_absent_fails && res->transport == S3_TR_OK && res->status == 404) {
         /* The upload is gone and the object is not there: an abort (the
          * prepared object's TTL expired, or a lifecycle rule) happened, and
          * no retry of the complete can ever succeed.  Give up, so that the

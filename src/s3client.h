@@ -93,6 +93,9 @@ struct s3c_conf {
     bool complete_invalid_abort; /* a deterministic 400 on complete fails at once (false) */
     bool copy_timeout_backoff;   /* false: field bug F21 (true) */
     bool cksum_precompute;       /* false: field bug F13, no checksum sent or checked (true) */
+    /* Guards of ours (s3c_conf_default: on; the automq profile: off). */
+    bool sweep_strays;           /* upload.create.sweep.strays */
+    bool complete_absent_fails;  /* upload.complete.absent.fails */
 };
 
 /* Counters of the client layer. */

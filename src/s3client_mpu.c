@@ -235,6 +235,8 @@ void s3c_mpu_note(struct s3c *c, const struct s3_req *outer, const struct s3_res
 {
     const char *key = outer->key ? outer->key : "";
     struct s3c_mpu_track *t;
+    if (!c->conf.sweep_strays)
+        return; /* AutoMQ: a stray upload stays open until a bucket lifecycle rule ends it */
     switch (outer->op) {
     case S3_OP_MPU_CREATE:
         if (s3_result_ok(res)) {

@@ -72,6 +72,7 @@ struct scmp_conf {
     uint64_t dirty_max;        /* CLEANUP_V1 rewrite threshold (512 MiB) */
     bool verify_inputs;        /* compaction.verify.inputs; false: F05/F06 */
     bool int32_guard;          /* index.group.int32.guard; false: F12 */
+    bool mark_failed_output;   /* compaction.stream.failed.output.mark (guard of ours) */
     struct wr_conf wr;         /* the writers' knobs */
     struct s3c_conf s3c;       /* its own client layer (rebuilt at each restart) */
 };

@@ -43,15 +43,16 @@ void scmp__run_free(struct scmp_run *r)
     free(r);
 }
 
-/* Ends the group: a failed output is marked for deletion at once (it was
- * never committed, so nothing reads it). */
+/* Ends the group.  A guard of ours (compaction.stream.failed.output.mark): a
+ * failed output is marked for deletion at once (it was never committed, so
+ * nothing reads it); AutoMQ leaves it prepared until its TTL expires. */
 static void scmp_end(struct scmp_run *r, int rc, const char *why)
 {
     struct scmp *s = r->s;
     if (rc && r->out_id != META_ID_NONE) {
         const struct meta_object *o = meta_object_get(s->meta, r->out_id);
         enum meta_op op = META_OP_DELETE;
-        if (o && o->state == META_PREPARED && s->conf.verify_inputs)
+        if (o && o->state == META_PREPARED && s->conf.mark_failed_output)
             meta_mark(s->meta, &r->out_id, &op, 1, env_now(s->env));
     }
     scmp__group_done(r, rc, why);

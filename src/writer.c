@@ -34,6 +34,7 @@ void wr_conf_default(struct wr_conf *conf)
     conf->release_waits_pending = false;
     conf->complete_waiters = true;
     conf->check_prepared = true;
+    conf->abort_on_release = true;
 }
 
 void wr_conf_from(struct wr_conf *wconf, const struct conf *c)
@@ -45,6 +46,7 @@ void wr_conf_from(struct wr_conf *wconf, const struct conf *c)
     wconf->release_waits_pending = conf_bool(c, CONF_RELEASE_WAITS_PENDING);
     wconf->complete_waiters = conf_bool(c, CONF_COMPLETE_WAITERS);
     wconf->check_prepared = conf_bool(c, CONF_UPLOAD_CHECK_PREPARED);
+    wconf->abort_on_release = conf_bool(c, CONF_WR_ABORT_ON_RELEASE);
 }
 
 /* The pending part is uploaded once it grows beyond this. */
@@ -545,7 +547,9 @@ void wr_release(struct wr *w, wr_cb cb, void *arg)
     for (struct wr_part *p = w->head; p; p = p->next)
         if (!(w->rel_hang && p == w->pending))
             wr_part_free_buf(w, p);
-    if (w->mpu && w->have_id && !w->closed && !w->rel_hang)
+    /* A guard of ours: AutoMQ never aborts (reference 4.3); its upload stays open until a bucket
+     * lifecycle rule removes it. */
+    if (w->mpu && w->have_id && !w->closed && !w->rel_hang && ctx->conf.abort_on_release)
         wr_start_abort(w);
     if (!w->rel_hang && cb)
         w->rel_timer = env_timer(ctx->env, 0, wr_on_released, w);

@@ -86,6 +86,7 @@ struct wr_conf {
     bool release_waits_pending;   /* compaction.release.waits.pending; true: F02 */
     bool complete_waiters;        /* compaction.complete.waiters.on.error; false: F03 */
     bool check_prepared;          /* upload.check.prepared: call the guard (wr_ctx_set_guard) */
+    bool abort_on_release;        /* upload.abort.on.release: abort an unfinished upload */
 };
 
 /* Called once per waiter: rc 0 (accepted / flushed / durable) or a negative
@@ -95,7 +96,9 @@ typedef void (*wr_cb)(void *arg, int rc);
 struct wr_ctx;
 struct wr;
 
-/* Fills conf with the defaults (the fixed behaviour). */
+/* Fills conf with the defaults (the fixed behaviour, and the guards of the
+ * hardened profile on: the unit tests' baseline; wr_conf_from gives the
+ * knobs' values). */
 void wr_conf_default(struct wr_conf *conf);
 
 /* Fills wconf from the knob values of c. */

@@ -105,7 +105,7 @@ static void wr_create_cb(struct s3_req *req, struct s3_result *res)
         w->have_id = true;
     }
     if (w->released) {
-        if (w->have_id)
+        if (w->have_id && w->ctx->conf.abort_on_release)
             wr_start_abort(w);
         wr_try_destroy(w);
         return;

@@ -1,5 +1,6 @@
 /* test_cln.c - the controller's cleaner (cln.h) over the fake S3 and its fault shim. */
 #include "cln.h"
+#include "conf.h"
 #include "composite.h"
 #include "err.h"
 #include "fault.h"
@@ -113,6 +114,11 @@ static void setup(void)
     CONF.backoff_us = SEC;
     CONF.backoff_max_us = 60 * SEC;
     CONF.dedup_inflight = true;
+    /* The baseline is the hardened profile (every guard on); tests of AutoMQ's side turn one off. */
+    CONF.retry_cap = CONF.obj_backoff = CONF.batch_halving = true;
+    CONF.ttl_during_clean = CONF.round_every_check = CONF.notify_per_key = true;
+    CONF.gone_links = CONF.ttl_aborts = true;
+    CONF.deep_concurrency = 8;
     s3c_conf_default(&CONF.s3c);
     C = NULL;
 }
@@ -784,6 +790,131 @@ START_TEST(cln_redelete_retried_and_crash_forgets)
 END_TEST
 
 /* The writer guard: only a still-prepared (or committed) object completes. */
+/* ---- AutoMQ's side of each guard (the automq profile: the guard off) ------------------------- */
+
+/* Every guard of ours off, as cln_conf_from gives under engine.profile automq. */
+static void automq_cleaner(void)
+{
+    struct conf k;
+    conf_init(&k);
+    cln_conf_from(&CONF, &k);
+    CONF.backoff_us = SEC;
+    s3c_conf_default(&CONF.s3c);
+    CONF.s3c.sweep_strays = CONF.s3c.complete_absent_fails = false;
+    ck_assert(!CONF.retry_cap && !CONF.obj_backoff && !CONF.batch_halving);
+    ck_assert(!CONF.ttl_during_clean && !CONF.round_every_check && !CONF.notify_per_key);
+    ck_assert(!CONF.gone_links && !CONF.ttl_aborts);
+    ck_assert_int_eq(CONF.deep_concurrency, -1);
+}
+
+START_TEST(cln_automq_stuck_key_suspends_everything)
+{
+    /* cleaner.retry.cap off: the stuck key's DeleteObjects is retried without end, the clean
+     * never finishes, and AutoMQ skips every lifecycle check meanwhile: the other 299 objects
+     * stay, and the prepared object never expires. */
+    int64_t first = objects(300), p;
+    const char *stuck;
+    automq_cleaner();
+    start();
+    mark(first, 300, META_OP_DELETE);
+    stuck = meta_object_get(M, first + 7)->key;
+    fault(S3_OP_DELETE_MANY, stuck, FS3_EFF_STATUS, 500, ENV_TIME_NEVER, 0);
+    ck_assert_int_eq(meta_prepare(M, 1, 5 * MIN, env_now(&T.env), &p), 0);
+    tenv_run_until(&T, 30 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 0);
+    ck_assert_uint_eq(cln_stats(C)->expired, 0);
+    ck_assert_int_eq(meta_object_get(M, p)->state, META_PREPARED);
+    ck_assert_uint_eq(marked(), 300);
+    ck_assert(!cln_idle(C));
+    fs3_fault_heal(F, NULL);
+    tenv_run_until(&T, 40 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->expired, 1); /* marked once the clean ended, deleted since */
+    ck_assert_uint_eq(cln_stats(C)->deleted, 301);
+    ck_assert_uint_eq(marked(), 0);
+}
+END_TEST
+
+START_TEST(cln_automq_deletes_once_per_retention)
+{
+    /* cleaner.round.every.check off: an object marked after a swap waits for the next one; a
+     * failed batch is tried again only a retention period later, always in batches of 1000
+     * (cleaner.batch.halving off) and without a per-object backoff. */
+    int64_t first = objects(10);
+    automq_cleaner();
+    start();
+    tenv_run_until(&T, 61 * SEC + 500000); /* the first swap at 61s: nothing old yet */
+    mark(first, 10, META_OP_DELETE);
+    tenv_run_until(&T, 2 * MIN + 1 * SEC);
+    ck_assert_uint_eq(cln_stats(C)->cleans, 0);
+    tenv_run_until(&T, 3 * MIN + 5 * SEC); /* the swap after its mark has a retention of age */
+    ck_assert_uint_eq(cln_stats(C)->deleted, 10);
+    ck_assert_uint_eq(cln_stats(C)->cleans, 1);
+}
+END_TEST
+
+START_TEST(cln_automq_partial_batch_not_notified)
+{
+    /* cleaner.notify.per.key off: a DeleteObjects with one failed key removes nothing from the
+     * metadata, not even the keys S3 deleted; they are deleted again next time. */
+    int64_t first = objects(5);
+    struct fs3_rule r;
+    automq_cleaner();
+    CONF.retry_cap = true; /* the failing key gives up after 3 attempts, ending the clean */
+    fs3_rule_init(&r);
+    r.op = S3_OP_DELETE_MANY;
+    r.effect = FS3_EFF_PARTIAL; /* each attempt: the second half of its keys InternalError */
+    r.times = 3;
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+    start();
+    mark(first, 5, META_OP_DELETE);
+    tenv_run_until(&T, 2 * MIN + 30 * SEC);
+    ck_assert_uint_ge(cln_stats(C)->cleans, 1);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 0);
+    ck_assert_uint_eq(marked(), 5);
+    ck_assert_uint_eq(fs3_nkeys(S), 1); /* S3 did delete the other four */
+    tenv_run_until(&T, 6 * MIN); /* the next rounds delete all again, and notify */
+    ck_assert_uint_eq(marked(), 0);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+}
+END_TEST
+
+START_TEST(cln_automq_ttl_expiry_leaves_uploads)
+{
+    /* cleaner.ttl.abort.uploads off: the expired object is marked and deleted, its open upload
+     * stays (a bucket lifecycle rule's job). */
+    int64_t id;
+    struct s3_req req = {.op = S3_OP_MPU_CREATE};
+    struct s3_result res;
+    automq_cleaner();
+    ck_assert_int_eq(meta_prepare(M, 1, 10 * MIN, 0, &id), 0);
+    req.key = meta_object_get(M, id)->key;
+    memset(&res, 0, sizeof res);
+    ck_assert_int_eq(fs3_exec(S, &req, FS3_AS_OF_NOW, &res), 0);
+    s3_result_cleanup(&res);
+    start();
+    tenv_run_until(&T, 20 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->expired, 1);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    ck_assert_int_eq(ABORTS, 0);
+}
+END_TEST
+
+START_TEST(cln_automq_composite_gone_leaves_links)
+{
+    /* cleaner.gone.links.redelete off: a composite whose own key is gone is done; links its
+     * metadata still names are not deleted again. */
+    int64_t links[2], id = composite(links);
+    automq_cleaner();
+    start();
+    ck_assert_int_eq(meta_stream_delete(M, 1, 0), 0);
+    ck_assert_int_eq(fs3_remove(S, meta_object_get(M, id)->key), 0);
+    tenv_run_until(&T, 5 * MIN);
+    ck_assert_ptr_null(meta_object_get(M, id));
+    ck_assert_uint_eq(fs3_nkeys(S), 2);
+}
+END_TEST
+
 START_TEST(cln_writer_guard_states)
 {
     int64_t id, first = objects(1);
@@ -834,6 +965,11 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_redelete_waits_op_timeout);
     tcase_add_test(tc, cln_redelete_retried_and_crash_forgets);
     tcase_add_test(tc, cln_writer_guard_states);
+    tcase_add_test(tc, cln_automq_stuck_key_suspends_everything);
+    tcase_add_test(tc, cln_automq_deletes_once_per_retention);
+    tcase_add_test(tc, cln_automq_partial_batch_not_notified);
+    tcase_add_test(tc, cln_automq_ttl_expiry_leaves_uploads);
+    tcase_add_test(tc, cln_automq_composite_gone_leaves_links);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -257,8 +257,9 @@ static void add_fault(const char *op, int64_t after, int status)
     ck_assert_int_eq(fs3_fault_add(F, &r), 0);
 }
 
-/* After a failed run: nothing committed, every buffer freed, no upload open. */
-static void assert_clean_failure(const int64_t *inputs, size_t n)
+/* After a failed run: nothing committed, every buffer freed, no upload open
+ * (upload.abort.on.release; AutoMQ leaves `open` uploads open). */
+static void assert_failure_open(const int64_t *inputs, size_t n, size_t open)
 {
     ck_assert_uint_eq(MET.sso_failures, 1);
     ck_assert_uint_eq(MET.sso_commits, 0);
@@ -269,9 +270,11 @@ static void assert_clean_failure(const int64_t *inputs, size_t n)
     ck_assert_int_eq(c.stream, 0);
     ck_assert_int_gt(c.prepared, 0); /* left to the TTL expiry */
     ck_assert_uint_eq(MEM.now, 0);
-    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert_uint_eq(fs3_nuploads(S), open);
     ck_assert(cmp_idle(C));
 }
+
+static void assert_clean_failure(const int64_t *inputs, size_t n) { assert_failure_open(inputs, n, 0); }
 
 /* ---- Execution tests. ---------------------------------------------------------------------- */
 
@@ -322,6 +325,7 @@ END_TEST
 
 START_TEST(cmp_exec_read_failure_releases)
 {
+    knob("upload.abort.on.release", "true");
     knob("s3.object.multipart.threshold", "64KiB");
     knob("s3.stream.set.object.compaction.cache.size", "32KiB");
     knob("s3.stream.set.object.compaction.stream.split.size", "1MiB");
@@ -338,6 +342,7 @@ END_TEST
 
 START_TEST(cmp_exec_upload_failure_releases)
 {
+    knob("upload.abort.on.release", "true");
     knob("s3.object.multipart.threshold", "64KiB");
     knob("s3.stream.set.object.compaction.stream.split.size", "1MiB");
     int64_t in[3];
@@ -348,6 +353,23 @@ START_TEST(cmp_exec_upload_failure_releases)
     compact(false);
     assert_clean_failure(in, 3);
     verify();
+}
+END_TEST
+
+/* AutoMQ (upload.abort.on.release false, the automq default): the failed run's writer is released
+ * without AbortMultipartUpload; its upload stays open for a bucket lifecycle rule. */
+START_TEST(cmp_exec_read_failure_leaves_upload_open)
+{
+    knob("s3.object.multipart.threshold", "64KiB");
+    knob("s3.stream.set.object.compaction.cache.size", "32KiB");
+    knob("s3.stream.set.object.compaction.stream.split.size", "1MiB");
+    int64_t in[3];
+    for (int i = 0; i < 3; i++)
+        in[i] = sso2(40, 40);
+    add_fault("get", 3 + 8, 404);
+    start();
+    compact(false);
+    assert_failure_open(in, 3, 1);
 }
 END_TEST
 
@@ -683,6 +705,7 @@ static Suite *cmp_exec_suite(void)
     tcase_add_test(te, cmp_exec_multi_plan_split_and_compact);
     tcase_add_test(te, cmp_exec_read_failure_releases);
     tcase_add_test(te, cmp_exec_upload_failure_releases);
+    tcase_add_test(te, cmp_exec_read_failure_leaves_upload_open);
     tcase_add_test(te, cmp_exec_complete_500_retried);
     tcase_add_test(te, cmp_exec_f01_parked_bytes_hang);
     tcase_add_test(te, cmp_exec_f02_release_waits_pending_hang);

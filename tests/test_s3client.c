@@ -349,6 +349,22 @@ START_TEST(s3client_visibility_check_absent_gives_up)
 }
 END_TEST
 
+START_TEST(s3client_automq_visibility_check_absent_retries)
+{
+    /* upload.complete.absent.fails false (AutoMQ): an absent object is not a verdict, the
+     * complete is retried (here the retry succeeds). */
+    struct got g;
+    CONF.complete_absent_fails = false;
+    client();
+    script((struct mans){.status = 404, .code = S3E_NO_SUCH_UPLOAD});
+    script((struct mans){.status = 404, .code = S3E_NO_SUCH_KEY});
+    ck_assert_int_eq(run_op(S3_OP_MPU_COMPLETE, &g), 3);
+    ck_assert_int_eq(M.rec[1].op, S3_OP_GET);
+    ck_assert_int_eq(M.rec[2].op, S3_OP_MPU_COMPLETE);
+    ck_assert_int_eq(g.code, S3E_NONE);
+}
+END_TEST
+
 START_TEST(s3client_visibility_check_unreadable_retries)
 {
     struct got g;
@@ -839,6 +855,7 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_visibility_check_readable_is_done);
     tcase_add_test(tc, s3client_visibility_check_unreadable_retries);
     tcase_add_test(tc, s3client_visibility_check_absent_gives_up);
+    tcase_add_test(tc, s3client_automq_visibility_check_absent_retries);
     tcase_add_test(tc, s3client_backoff_bounds_and_determinism);
     tcase_add_test(tc, s3client_retry_max_bounds_attempts);
     tcase_add_test(tc, s3client_attempt_timeout_cancels_and_retries);

@@ -159,6 +159,27 @@ START_TEST(s3client_mpu_lost_create_stray_aborted_after_complete)
 }
 END_TEST
 
+/* upload.create.sweep.strays false (AutoMQ): the lost attempt's upload stays open. */
+START_TEST(s3client_mpu_automq_stray_left_open)
+{
+    struct got g;
+    char id[S3_UPLOAD_ID_MAX];
+    CONF.sweep_strays = false;
+    fault(S3_OP_MPU_CREATE, 1, FS3_EFF_LOST, 0);
+    client();
+    create("obj/1", &g);
+    ck_assert_int_eq(g.ok, 1);
+    snprintf(id, sizeof id, "%s", g.upload_id);
+    part_and_complete("obj/1", id, &g);
+    ck_assert_int_eq(g.ok, 1);
+    clenv_run(&E, 100000);
+    ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_LIST_UPLOADS), 0);
+    ck_assert_uint_eq(s3c_stats(C)->mpu_sweeps, 0);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    ck_assert(fs3_key_exists(S, "obj/1", NULL));
+}
+END_TEST
+
 START_TEST(s3client_mpu_sweep_keeps_other_keys_and_winner_of_abort)
 {
     struct got g, other;
@@ -325,6 +346,7 @@ static Suite *s3client_mpu_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, s3client_mpu_lost_create_stray_aborted_after_complete);
+    tcase_add_test(tc, s3client_mpu_automq_stray_left_open);
     tcase_add_test(tc, s3client_mpu_sweep_keeps_other_keys_and_winner_of_abort);
     tcase_add_test(tc, s3client_mpu_failed_create_sweeps_at_once);
     tcase_add_test(tc, s3client_mpu_clean_create_never_lists);

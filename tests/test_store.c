@@ -117,6 +117,57 @@ static struct fs3_config small_parts(void)
 
 /* ---- Contract and latency. ------------------------------------------------ */
 
+/* Creates an upload at the current time without running the loop further. */
+static void lc_create(const char *key, int64_t at)
+{
+    struct s3_req req = {.key = key};
+    tenv_run_until(&T, at);
+    ck_assert_int_eq(s3_submit_op(fs3_ops(S), S3_OP_MPU_CREATE, &req, capture, NULL), 0);
+    tenv_run_until(&T, at + 1);
+    ck_assert_int_eq(R.status, 200);
+}
+
+START_TEST(store_lifecycle_rule_aborts_old_uploads)
+{
+    /* s3.lifecycle.abort.incomplete 10m: each upload is aborted when it is 10 minutes old, by
+     * the store itself on the world's clock; a younger one stays open until its turn. */
+    struct fs3_config cfg;
+    const int64_t min = 60 * 1000000LL;
+    fs3_free(S);
+    tenv_free(&T);
+    fs3_config_init(&cfg);
+    cfg.latency_us = 0;
+    cfg.lifecycle_abort_us = 10 * min;
+    mk(&cfg);
+    lc_create("a", 0);
+    lc_create("b", 5 * min);
+    ck_assert_uint_eq(fs3_nuploads(S), 2);
+    tenv_run_until(&T, 10 * min - 2);
+    ck_assert_uint_eq(fs3_nuploads(S), 2);
+    tenv_run_until(&T, 10 * min + 2);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    tenv_run_until(&T, 15 * min + 2);
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    tenv_run(&T); /* nothing left armed */
+}
+END_TEST
+
+START_TEST(store_no_lifecycle_rule_keeps_uploads)
+{
+    /* The default (none, a bucket without the rule): an upload stays open forever. */
+    struct fs3_config cfg;
+    fs3_config_init(&cfg);
+    ck_assert_int_eq(cfg.lifecycle_abort_us, ENV_TIME_NEVER);
+    fs3_free(S);
+    tenv_free(&T);
+    cfg.latency_us = 0;
+    mk(&cfg);
+    lc_create("a", 0);
+    tenv_run_until(&T, 1000LL * 3600 * 1000000);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+}
+END_TEST
+
 START_TEST(store_config_defaults)
 {
     struct fs3_config cfg;
@@ -1101,6 +1152,8 @@ static Suite *store_suite(void)
     TCase *tc = tcase_create("store");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, store_config_defaults);
+    tcase_add_test(tc, store_lifecycle_rule_aborts_old_uploads);
+    tcase_add_test(tc, store_no_lifecycle_rule_keeps_uploads);
     tcase_add_test(tc, store_answers_later_after_latency);
     tcase_add_test(tc, store_bandwidth_adds_transfer_time);
     tcase_add_test(tc, store_submit_invalid_no_callback);

@@ -530,6 +530,27 @@ START_TEST(writer_release_never_waits_on_parked_and_aborts)
 }
 END_TEST
 
+/* upload.abort.on.release false (AutoMQ, the automq default): the release frees the parked
+ * bytes and returns, and the upload stays open. */
+START_TEST(writer_automq_release_leaves_upload_open)
+{
+    uint8_t b[4700];
+    struct cbrec w = {0}, r = {0};
+    struct wr *wr;
+    WC.abort_on_release = false;
+    start();
+    wr = parked_writer(b, &w);
+    wr_release(wr, rec_cb, &r);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(r.n, 1);
+    ck_assert_int_eq(r.rc, 0);
+    ck_assert_uint_eq(MEM.now, 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_ABORT), 0);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+}
+END_TEST
+
 START_TEST(writer_release_while_create_in_flight_aborts_later)
 {
     uint8_t b[5000];
@@ -958,6 +979,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_f01_flush_waits_for_close);
     tcase_add_test(tc, writer_release_never_waits_on_parked_and_aborts);
     tcase_add_test(tc, writer_release_while_create_in_flight_aborts_later);
+    tcase_add_test(tc, writer_automq_release_leaves_upload_open);
     tcase_add_test(tc, writer_f02_release_waits_on_pending);
     tcase_add_test(tc, writer_f02_proxy_release_returns);
     tcase_add_test(tc, writer_release_in_callback);
