@@ -70,6 +70,8 @@ struct fs3_rule {
     int64_t delay_us;         /* FS3_EFF_DELAY */
     int64_t stale_us;         /* FS3_EFF_STALE */
     int line;                 /* scenario line, for messages (0 = unknown) */
+    bool must_fire;           /* the scenario's `must-fire` word: the run is vacuous unless
+                                 the rule hit at least one call (judged by the simulator) */
 };
 
 /* Fills a rule with the defaults of a bare `fault OP EFFECT` line. */

@@ -124,6 +124,7 @@ static void world_restart(void *arg)
         eng_restart_controller(w->eng);
         w->controller_down = false;
     }
+    w->disrupt_at = w->now;
     world_tracef(w, "act", "restart node=%d", (int)r->node);
     world_event(w, RUN_LANE_CRASH, w->now, false, "restart");
 }
@@ -149,6 +150,7 @@ static void world_do_crash(struct world *w, const struct scn_action *a)
         eng_crash_controller(w->eng);
         w->controller_down = true;
     }
+    w->disrupt_at = w->now;
     world_tracef(w, "act", "crash node=%d", (int)a->node);
     world_event(w, RUN_LANE_CRASH, w->now, true, "crash %s",
                 a->node == SCN_NODE_BROKER       ? "broker"
@@ -360,6 +362,9 @@ static void world_probe(void *arg)
     if (world_quiescent(w, w->converged_why, sizeof w->converged_why)) {
         w->converged_at = w->now;
         world_tracef(w, "check", "converged");
+        /* caught-up is judged at the quiescent moment (docs/checks.md). */
+        w->caught_held = world_caught_up(w, w->now, w->caught_detail, sizeof w->caught_detail);
+        w->caught_done = true;
         return;
     }
     if (w->now + ENV_USEC_PER_SEC <= w->spec->deadline_us) {
@@ -378,6 +383,15 @@ void world_schedule_events(struct world *w)
         t->ev = &s->events[i];
         t->next = s->events[i].at_us;
         env_timer(&w->env, s->events[i].at_us, world_timed_fire, t);
+    }
+    w->moments = calloc(s->nchecks + 1, sizeof *w->moments);
+    for (size_t i = 0; w->moments && i < s->nchecks; i++) {
+        w->moments[i].w = w;
+        w->moments[i].check = i;
+        if (s->checks[i].at_us == ENV_TIME_NEVER)
+            continue;
+        env_timer(&w->env, s->checks[i].at_us, world_judge_moment, &w->moments[i]);
+        w->moments_pending++;
     }
     for (size_t i = 0; i < s->nchecks; i++)
         if (s->checks[i].kind == SCN_CHK_CONVERGED) {

@@ -29,6 +29,8 @@ static char *fmtdup(const char *fmt, ...)
 
 static const char *dur(int64_t us, char *buf) { return env_fmt_duration(us, buf, 32); }
 
+static void snapshot_metrics(struct world *w);
+
 /* ---- bucket walks ---------------------------------------------------------------- */
 
 struct key_walk {
@@ -297,6 +299,40 @@ static struct verdict judge_no_data_loss(struct world *w, const struct scn_check
                                          w->records_checked)};
 }
 
+static struct verdict judge_no_error_log(struct world *w, const struct scn_check *c)
+{
+    (void)c;
+    if (!conf_bool(&w->spec->conf, CONF_CHECK_ERROR_LOG))
+        return (struct verdict){true, strdup("not judged: check.error.log is false")};
+    if (w->err_lines)
+        return (struct verdict){false, fmtdup("%" PRIu64 " engine log lines at error level or "
+                                              "FATAL (and no `log error` line expects them), "
+                                              "first %s", w->err_lines, w->err_first)};
+    return (struct verdict){true, strdup("no engine log line at error level or FATAL")};
+}
+
+static struct verdict judge_caught_up(struct world *w, const struct scn_check *c)
+{
+    char detail[400];
+    bool held;
+    if (!conf_bool(&w->spec->conf, CONF_CHECK_CAUGHT_UP))
+        return (struct verdict){true, strdup("not judged: check.caught.up is false")};
+    if (c->at_us == ENV_TIME_NEVER && w->caught_done)
+        return (struct verdict){w->caught_held, strdup(w->caught_detail)};
+    /* No quiescent moment (or a moment check): judged now. */
+    held = world_caught_up(w, w->now, detail, sizeof detail);
+    return (struct verdict){held, strdup(detail)};
+}
+
+static struct verdict judge_vacuous(struct world *w, const struct scn_check *c)
+{
+    char detail[1024];
+    (void)c;
+    /* The gate holds when the run judged something (it fails when vacuous). */
+    bool vac = world_vacuous(w, detail, sizeof detail);
+    return (struct verdict){!vac, strdup(detail)};
+}
+
 typedef struct verdict (*judge_fn)(struct world *w, const struct scn_check *c);
 
 static const judge_fn judges[SCN_CHK_COUNT] = {
@@ -309,7 +345,30 @@ static const judge_fn judges[SCN_CHK_COUNT] = {
     [SCN_CHK_MEMORY] = judge_memory,
     [SCN_CHK_LOG] = judge_log,
     [SCN_CHK_METRIC] = judge_metric,
+    [SCN_CHK_NO_ERROR_LOG] = judge_no_error_log,
+    [SCN_CHK_CAUGHT_UP] = judge_caught_up,
+    [SCN_CHK_VACUOUS] = judge_vacuous,
 };
+
+/* Timer of an `at TIME expect` check: judged now, over the world as it is. */
+void world_judge_moment(void *arg)
+{
+    struct world_moment *m = arg;
+    struct world *w = m->w;
+    const struct scn_check *c = &w->spec->checks[m->check];
+    char b[32];
+    struct verdict v;
+    world_clock(w);
+    if (w->moments_pending)
+        w->moments_pending--;
+    snapshot_metrics(w);
+    v = judges[c->kind](w, c);
+    m->held = v.held;
+    m->detail = fmtdup("at %s: %s", dur(w->now, b), v.detail ? v.detail : "");
+    free(v.detail);
+    world_tracef(w, "check", "at line %d: %s %s", c->line, scn_check_name(c->kind),
+                 m->held ? "held" : "did not hold");
+}
 
 /* ---- no-data-loss: read every acknowledged record back ------------------------------ */
 
@@ -496,7 +555,21 @@ static void copy_metrics(struct world *w)
     r->nmetrics = METRIC_COUNT;
 }
 
+static char *check_args_plain(const struct scn_check *c);
+
+/* The arguments as written, with "at TIME" first for a check at a moment. */
 static char *check_args(const struct scn_check *c)
+{
+    char b[32];
+    char *a = check_args_plain(c), *out;
+    if (c->at_us == ENV_TIME_NEVER || !a)
+        return a;
+    out = fmtdup("at=%s%s%s", dur(c->at_us, b), *a ? " " : "", a);
+    free(a);
+    return out;
+}
+
+static char *check_args_plain(const struct scn_check *c)
 {
     char b[32];
     switch (c->kind) {
@@ -514,23 +587,72 @@ static char *check_args(const struct scn_check *c)
     }
 }
 
+/* Every failed check, a hang first (it explains most of the others), then in
+ * file order: "check=a: detail; check=b: detail".  NULL when none failed. */
+static char *failed_summary(const struct run_result *r, const struct scn_spec *s)
+{
+    size_t cap = 64, off = 0;
+    char *out = NULL;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < r->nchecks; i++) {
+            const struct run_check *rc = &r->checks[i];
+            bool hang = s->checks[i].kind == SCN_CHK_NO_HANG;
+            char *part;
+            size_t n;
+            if (rc->ok || hang != (pass == 0))
+                continue;
+            part = rc->expect_fail
+                       ? fmtdup("check=%s: held but expect-fail says it must not: %s", rc->name,
+                                rc->detail ? rc->detail : "")
+                       : fmtdup("check=%s: %s", rc->name, rc->detail ? rc->detail : "");
+            n = part ? strlen(part) : 0;
+            if (!part || !(out = out ? out : calloc(1, cap))) {
+                free(part);
+                return out;
+            }
+            if (off + n + 3 > cap) {
+                char *no;
+                while (off + n + 3 > cap)
+                    cap *= 2;
+                if (!(no = realloc(out, cap))) {
+                    free(part);
+                    return out;
+                }
+                out = no;
+            }
+            off += (size_t)snprintf(out + off, cap - off, "%s%s", off ? "; " : "", part);
+            free(part);
+        }
+    return out;
+}
+
 void world_judge(struct world *w)
 {
     const struct scn_spec *s = w->spec;
     struct run_result *r = w->res;
     bool need_data = false;
     struct verdict *v = calloc(s->nchecks + 1, sizeof *v);
-    const struct scn_check *failed = NULL;
-    size_t failed_i = 0;
 
     snapshot_metrics(w);
     r->vtime_us = w->now;
     for (size_t i = 0; v && i < s->nchecks; i++) {
-        if (s->checks[i].kind == SCN_CHK_NO_DATA_LOSS) {
+        const struct scn_check *c = &s->checks[i];
+        if (c->at_us != ENV_TIME_NEVER) {
+            char b[32], b2[32];
+            bool seen = w->moments && w->moments[i].detail;
+            v[i].held = seen && w->moments[i].held;
+            v[i].detail = seen ? strdup(w->moments[i].detail)
+                               : fmtdup("never judged: the run ended at %s, before %s",
+                                        dur(w->now, b), dur(c->at_us, b2));
+            continue;
+        }
+        if (c->kind == SCN_CHK_NO_DATA_LOSS) {
             need_data = true;
             continue;
         }
-        v[i] = judges[s->checks[i].kind](w, &s->checks[i]);
+        if (c->kind == SCN_CHK_VACUOUS)
+            continue; /* after no-data-loss: it reads records.acked */
+        v[i] = judges[c->kind](w, c);
     }
     copy_waits(w);
     copy_metrics(w);
@@ -538,10 +660,13 @@ void world_judge(struct world *w)
         int64_t end = w->now;
         world_verify_data(w);
         for (size_t i = 0; i < s->nchecks; i++)
-            if (s->checks[i].kind == SCN_CHK_NO_DATA_LOSS)
+            if (s->checks[i].kind == SCN_CHK_NO_DATA_LOSS && s->checks[i].at_us == ENV_TIME_NEVER)
                 v[i] = judges[SCN_CHK_NO_DATA_LOSS](w, &s->checks[i]);
         w->now = end;
     }
+    for (size_t i = 0; v && i < s->nchecks; i++)
+        if (s->checks[i].kind == SCN_CHK_VACUOUS)
+            v[i] = judges[SCN_CHK_VACUOUS](w, &s->checks[i]);
     r->checks = calloc(s->nchecks + 1, sizeof *r->checks);
     for (size_t i = 0; v && r->checks && i < s->nchecks; i++) {
         const struct scn_check *c = &s->checks[i];
@@ -554,27 +679,14 @@ void world_judge(struct world *w)
         rc->detail = v[i].detail;
         rc->line = c->line;
         v[i].detail = NULL;
-        /* The summary names the first failing line, but a hang first of
-         * all: it explains most of the others. */
-        if (!rc->ok && (!failed || (c->kind == SCN_CHK_NO_HANG &&
-                                    failed->kind != SCN_CHK_NO_HANG))) {
-            failed = c;
-            failed_i = i;
-        }
         r->nchecks++;
     }
     if (!v || !r->checks) {
         r->verdict = RUN_ERROR;
         r->summary = strdup("out of memory while judging");
-    } else if (failed) {
-        const struct run_check *rc = &r->checks[failed_i];
-        r->verdict = RUN_FAIL;
-        r->summary = failed->expect_fail
-                         ? fmtdup("check=%s: held but expect-fail says it must not: %s", rc->name,
-                                  rc->detail)
-                         : fmtdup("check=%s: %s", rc->name, rc->detail);
     } else {
-        r->verdict = RUN_PASS;
+        r->summary = failed_summary(r, s);
+        r->verdict = r->summary ? RUN_FAIL : RUN_PASS;
     }
     r->hang = w->hang;
     for (size_t i = 0; v && i < s->nchecks; i++)

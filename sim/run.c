@@ -600,9 +600,11 @@ static void print_result(const struct run_job *j, const struct run_opts *o)
                    r->ops, r->trace_hex,
                    r->swarm ? " swarm=\"" : "", r->swarm ? r->swarm : "", r->swarm ? "\"" : "");
     } else {
-        printf("%s %s %s seed=%" PRIu64 "%s%s t=%s %s\n", r->verdict == RUN_ERROR ? "ERROR" : "FAIL",
-               r->scenario, r->variant, r->seed, run_profile_sep(r), run_profile_shown(r), t,
-               r->summary ? r->summary : "");
+        /* Every failed check, then the trace hash like a PASS line. */
+        printf("%s %s %s seed=%" PRIu64 "%s%s t=%s %s%s%.12s\n",
+               r->verdict == RUN_ERROR ? "ERROR" : "FAIL", r->scenario, r->variant, r->seed,
+               run_profile_sep(r), run_profile_shown(r), t, r->summary ? r->summary : "",
+               r->verdict == RUN_FAIL ? " trace=" : "", r->verdict == RUN_FAIL ? r->trace_hex : "");
         if (r->swarm)
             printf("     swarm: %s\n", r->swarm);
         printf("     replay: %s\n", r->replay ? r->replay : "");

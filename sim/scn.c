@@ -208,6 +208,38 @@ static int scn_dir_set(struct scn_parser *p)
     return 0;
 }
 
+/* `at TIME expect CHECK ...`: a state check judged at TIME.  The line was
+ * added as an event; it becomes a check line. */
+static int scn_dir_at_expect(struct scn_parser *p, struct scn_line *l, int i)
+{
+    struct scn_ctx *cx = &p->cx;
+    int64_t at = l->event.at_us;
+    int col = l->event.col;
+    int rc;
+    memset(&l->event, 0, sizeof l->event);
+    l->kind = SCN_L_CHECK;
+    rc = scn_parse_check(cx, i + 1, cx->toks[i].text[6] == '-', &l->check);
+    if (rc)
+        return rc;
+    l->check.at_us = at;
+    l->check.at_col = col;
+    switch (l->check.kind) {
+    case SCN_CHK_NO_ORPHANS:
+    case SCN_CHK_NO_MISSING:
+    case SCN_CHK_NO_DANGLING_UPLOADS:
+    case SCN_CHK_MEMORY:
+    case SCN_CHK_LOG:
+    case SCN_CHK_METRIC:
+    case SCN_CHK_NO_ERROR_LOG:
+    case SCN_CHK_CAUGHT_UP: return 0;
+    default:
+        return scn_fail(cx, l->check.col, "%s is judged over the whole run, not at a moment "
+                        "(at TIME expect takes no-orphans, no-missing, no-dangling-uploads, "
+                        "memory, log, metric, no-error-log, caught-up)",
+                        scn_check_name(l->check.kind));
+    }
+}
+
 static int scn_dir_event(struct scn_parser *p, bool every)
 {
     struct scn_ctx *cx = &p->cx;
@@ -223,6 +255,7 @@ static int scn_dir_event(struct scn_parser *p, bool every)
         return ERR_NOMEM;
     e = &l->event;
     e->line = cx->line;
+    e->col = cx->toks[1].col;
     e->until_us = ENV_TIME_NEVER;
     if (scn_val_duration(cx, &cx->toks[1], every ? &e->period_us : &e->at_us))
         return ERR_PARSE;
@@ -243,6 +276,9 @@ static int scn_dir_event(struct scn_parser *p, bool every)
     }
     if (until && e->until_us <= e->at_us)
         return scn_fail(cx, scn_vcol(until), "until= must be later than from=");
+    if (!every && i < cx->ntok &&
+        (strcmp(cx->toks[i].text, "expect") == 0 || strcmp(cx->toks[i].text, "expect-fail") == 0))
+        return scn_dir_at_expect(p, l, i);
     return scn_parse_action(cx, i, e->at_us, &e->act);
 }
 

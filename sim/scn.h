@@ -130,6 +130,7 @@ struct scn_action {
  * fires at at_us, at_us + period_us, ... while the time is < until_us. */
 struct scn_event {
     int line;                 /* source line */
+    int col;                  /* column of TIME (at) or PERIOD (every) */
     int64_t at_us;            /* at: TIME; every: from= (default 0) */
     int64_t period_us;        /* every: PERIOD; 0 for at */
     int64_t until_us;         /* every: until= (ENV_TIME_NEVER); at: ENV_TIME_NEVER */
@@ -147,7 +148,10 @@ struct scn_event {
     X(SCN_CHK_NO_DATA_LOSS, "no-data-loss")                                    \
     X(SCN_CHK_MEMORY, "memory")                                                \
     X(SCN_CHK_LOG, "log")                                                      \
-    X(SCN_CHK_METRIC, "metric")
+    X(SCN_CHK_METRIC, "metric")                                                \
+    X(SCN_CHK_NO_ERROR_LOG, "no-error-log")                                    \
+    X(SCN_CHK_CAUGHT_UP, "caught-up")                                          \
+    X(SCN_CHK_VACUOUS, "vacuous")
 
 enum scn_check_kind {
 #define SCN_CHK_ENUM_(e, s) e,
@@ -169,6 +173,10 @@ struct scn_check {
     bool has_match;           /* log: match= given */
     char match[SCN_TEXT_MAX]; /* log: the text ("" without match=) */
     int metric;               /* metric: enum metric_id (metric_names.h) */
+    int64_t at_us;            /* `at TIME expect ...`: judged at TIME; ENV_TIME_NEVER: at the
+                                 end (the usual case) */
+    int col;                  /* column of the check word (0 for implicit checks) */
+    int at_col;               /* `at TIME expect`: column of TIME */
 };
 
 /* ---- the AST --------------------------------------------------------------- */
@@ -234,7 +242,10 @@ struct scn_spec {
     size_t nfaults;
     struct scn_check *checks;          /* base's, a variant line replacing in place the base
                                           lines of the same check, then the variant's new
-                                          ones; then an implicit no-hang (line 0) if none */
+                                          ones; then the implicit checks (line 0): no-hang
+                                          if none, no-error-log unless a `log error` line
+                                          or its own line, caught-up when `expect converged`
+                                          and no caught-up line, and the vacuous gate */
     size_t nchecks;
     int64_t last_action_us;            /* the last `at`, the end of the last every/load:
                                           the earliest moment `converged` may be judged */

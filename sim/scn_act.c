@@ -449,6 +449,10 @@ static int scn_rule_positional(struct scn_ctx *cx, int from, const struct scn_ar
                 key = effkeys[k];
         if (scn_is_named(t) && key < 0)
             continue;
+        if (key < 0 && strcmp(t->text, "must-fire") == 0) {
+            r->must_fire = true;
+            continue;
+        }
         e = key < 0 ? scn_rule_effect_word(t->text) : -1;
         op = strcmp(t->text, "any") == 0 ? FS3_OP_ANY : s3_op_parse(t->text);
         if (key < 0 && e < 0 && (op != -1 || strcmp(t->text, "any") == 0)) {
@@ -551,6 +555,9 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
         return scn_fail(cx, cx->end_col, "expected an effect (" SCN_EFFECTS_LIST ")");
     if (g.named[RK_NAME] && scn_rule_name(cx, g.named[RK_NAME], r))
         return ERR_PARSE;
+    if (r->must_fire && !r->name[0])
+        return scn_fail(cx, cx->toks[from].col,
+                        "must-fire needs a named rule (name=NAME): the report names it");
     if (g.named[RK_KEY] &&
         scn_val_text(cx, g.named[RK_KEY], r->key_glob, sizeof r->key_glob, "key="))
         return ERR_PARSE;

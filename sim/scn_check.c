@@ -48,7 +48,7 @@ bool scn_cmp_holds(enum scn_cmp cmp, int64_t value, int64_t limit)
 
 bool scn_check_same(const struct scn_check *a, const struct scn_check *b)
 {
-    if (a->kind != b->kind)
+    if (a->kind != b->kind || a->at_us != b->at_us)
         return false;
     if (a->kind == SCN_CHK_LOG)
         return a->level == b->level && a->has_match == b->has_match &&
@@ -169,10 +169,11 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
     c->line = cx->line;
     c->within_us = ENV_TIME_NEVER;
     c->metric = -1;
+    c->at_us = ENV_TIME_NEVER;
     if (from >= cx->ntok)
         return scn_fail(cx, cx->end_col, "expected a check (no-hang, converged, no-orphans, "
                                          "no-missing, no-dangling-uploads, no-data-loss, "
-                                         "memory, log, metric)");
+                                         "memory, log, metric, no-error-log, caught-up)");
     t = &cx->toks[from];
     for (int i = 0; i < SCN_CHK_COUNT; i++)
         if (strcmp(t->text, scn_check_names[i]) == 0)
@@ -180,8 +181,12 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
     if (kind < 0)
         return scn_fail(cx, t->col, "unknown check '%s' (expected no-hang, converged, "
                                     "no-orphans, no-missing, no-dangling-uploads, no-data-loss, "
-                                    "memory, log, metric)", t->text);
+                                    "memory, log, metric, no-error-log, caught-up)", t->text);
+    if (kind == SCN_CHK_VACUOUS)
+        return scn_fail(cx, t->col, "vacuous is a gate the bench always applies, not a check a "
+                                    "file can expect");
     c->kind = (enum scn_check_kind)kind;
+    c->col = t->col;
     if (scn_args_split(cx, from + 1,
                        kind == SCN_CHK_CONVERGED ? conv_keys
                        : kind == SCN_CHK_LOG     ? log_keys

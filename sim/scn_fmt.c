@@ -107,5 +107,7 @@ char *scn_rule_format(const struct fs3_rule *r, char *buf, size_t bufsz)
     if (r->until_us != ENV_TIME_NEVER)
         scn_put(buf, bufsz, &off, " until=%s", conf_format_duration(r->until_us, d, sizeof d));
     scn_put_effect(buf, bufsz, &off, r);
+    if (r->must_fire)
+        scn_put(buf, bufsz, &off, " must-fire");
     return buf;
 }

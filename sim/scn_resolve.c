@@ -299,17 +299,72 @@ static int scn_apply_overrides(const struct scn_file *f, struct scn_spec *s,
     return 0;
 }
 
-static int scn_add_implicit(struct scn_build *b)
+static int scn_add_implicit_kind(struct scn_build *b, enum scn_check_kind kind)
 {
     struct scn_check c;
-    for (size_t i = 0; i < b->s->nchecks; i++)
-        if (b->origin[i] != SCN_FROM_DROPPED && b->s->checks[i].kind == SCN_CHK_NO_HANG)
-            return 0;
     memset(&c, 0, sizeof c);
-    c.kind = SCN_CHK_NO_HANG;
+    c.kind = kind;
     c.within_us = ENV_TIME_NEVER;
+    c.at_us = ENV_TIME_NEVER;
     c.metric = -1;
     return scn_add_check(b, &c, false);
+}
+
+/* The checks every run has unless the file says otherwise (docs/checks.md):
+ * no-hang; no-error-log unless the file has a `log error` line (it then says
+ * how many error lines it wants) or its own no-error-log line; caught-up
+ * when the file expects converged and has no caught-up line of its own; the
+ * vacuous gate always, last. */
+static int scn_add_implicit(struct scn_build *b)
+{
+    bool hang = false, errlog = false, conv = false, caught = false;
+    int rc = 0;
+    for (size_t i = 0; i < b->s->nchecks; i++) {
+        const struct scn_check *c = &b->s->checks[i];
+        if (b->origin[i] == SCN_FROM_DROPPED)
+            continue;
+        hang |= c->kind == SCN_CHK_NO_HANG;
+        errlog |= (c->kind == SCN_CHK_LOG && c->level == ENV_LOG_ERROR) ||
+                  (c->kind == SCN_CHK_NO_ERROR_LOG && c->at_us == ENV_TIME_NEVER);
+        conv |= c->kind == SCN_CHK_CONVERGED && !c->expect_fail;
+        caught |= c->kind == SCN_CHK_CAUGHT_UP && c->at_us == ENV_TIME_NEVER;
+    }
+    if (!hang)
+        rc = scn_add_implicit_kind(b, SCN_CHK_NO_HANG);
+    if (!rc && !errlog)
+        rc = scn_add_implicit_kind(b, SCN_CHK_NO_ERROR_LOG);
+    if (!rc && conv && !caught)
+        rc = scn_add_implicit_kind(b, SCN_CHK_CAUGHT_UP);
+    if (!rc)
+        rc = scn_add_implicit_kind(b, SCN_CHK_VACUOUS);
+    return rc;
+}
+
+/* Vacuity at check time: an action or a check at a moment after the
+ * deadline would never happen, and the run would pass without it. */
+static int scn_validate_times(const struct scn_file *f, const struct scn_spec *s,
+                              struct scn_error *err)
+{
+    char d1[32], d2[32];
+    for (size_t i = 0; i < s->nevents; i++) {
+        const struct scn_event *e = &s->events[i];
+        if (e->at_us > s->deadline_us)
+            return scn_fail_at(err, f->path, e->line, e->col,
+                               "%s at %s is after the deadline (%s): it would never run and the "
+                               "run would judge a world without it (move it, or raise deadline)",
+                               scn_act_name(e->act.kind), conf_format_duration(e->at_us, d1, 32),
+                               conf_format_duration(s->deadline_us, d2, 32));
+    }
+    for (size_t i = 0; i < s->nchecks; i++) {
+        const struct scn_check *c = &s->checks[i];
+        if (c->at_us != ENV_TIME_NEVER && c->at_us > s->deadline_us)
+            return scn_fail_at(err, f->path, c->line, c->at_col,
+                               "at %s expect %s is after the deadline (%s): it would never be "
+                               "judged", conf_format_duration(c->at_us, d1, 32),
+                               scn_check_name(c->kind),
+                               conf_format_duration(s->deadline_us, d2, 32));
+    }
+    return 0;
 }
 
 /* Drops the checks a variant replaced twice over. */
@@ -360,6 +415,8 @@ int scn_resolve_section_opt(const struct scn_file *f, size_t idx, const char *co
         rc = scn_validate_refs(f, idx, out, err);
     if (!rc && limits)
         rc = scn_validate_limits(f, idx, out, err);
+    if (!rc)
+        rc = scn_validate_times(f, out, err);
     free(b.origin);
     if (rc) {
         scn_spec_free(out);

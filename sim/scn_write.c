@@ -230,6 +230,8 @@ static void scnw_event(struct scnw_buf *b, const struct scn_event *e)
 static void scnw_check(struct scnw_buf *b, const struct scn_check *c)
 {
     char t[48];
+    if (c->at_us != ENV_TIME_NEVER)
+        scnw_put(b, "at %s ", dur(c->at_us, t));
     scnw_put(b, "%s %s", c->expect_fail ? "expect-fail" : "expect", scn_check_name(c->kind));
     switch (c->kind) {
     case SCN_CHK_CONVERGED:
@@ -277,8 +279,7 @@ char *scnw_text(const struct scn_spec *s)
         scnw_event(&b, &s->events[i]);
     scnw_put(&b, "\n");
     for (size_t i = 0; i < s->nchecks; i++)
-        if (s->checks[i].kind != SCN_CHK_NO_HANG || s->checks[i].line != 0 ||
-            s->checks[i].expect_fail || i + 1 != s->nchecks)
+        if (s->checks[i].line != 0 || s->checks[i].expect_fail)
             scnw_check(&b, &s->checks[i]);
     if (b.oom) {
         free(b.p);

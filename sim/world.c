@@ -103,6 +103,7 @@ static void world_env_log(struct env *env, enum env_level level, const char *com
             (!c->has_match || strstr(line, c->match)))
             w->log_matches[i]++;
     }
+    world_note_log(w, level, component, line);
     if (level <= ENV_LOG_INFO)
         world_tracef(w, "log", "%s %s: %s", env_level_name(level), component, line);
 }
@@ -233,6 +234,8 @@ void world_observe(void *arg, const struct fs3_call_info *ci)
         w->metrics[METRIC_S3_FAULTS_OP + op]++;
         r->faults_by_op[op][eff]++;
         r->coverage[eff][op][job]++;
+        w->fault_at_job[job] = w->now;
+        world_note_fired(w, ci->rule);
     }
     r->ops++;
 
@@ -323,7 +326,8 @@ void world_run_loop(struct world *w, int64_t until)
         return;
     }
     while (!w->stop) {
-        uint32_t real = sim_heap_len(&w->heap) - (w->probe_pending ? 1 : 0);
+        uint32_t real = sim_heap_len(&w->heap) - (w->probe_pending ? 1 : 0) -
+                        (uint32_t)w->moments_pending;
         if (real == 0 && w->waits.n > 0) {
             /* Nothing left that could ever end the pending waits. */
             w->hang = true;
@@ -357,6 +361,9 @@ static int world_setup(struct world *w, const struct world_http_opts *hopts)
         return rc;
     world_env_init(w);
     w->converged_at = -1;
+    w->disrupt_at = -1;
+    for (int i = 0; i < S3_JOB_COUNT; i++)
+        w->fault_at_job[i] = -1;
     for (int i = 0; i < RUN_LANE_COUNT; i++)
         w->lane_open[i] = -1;
     w->nstreams = w->spec->streams;
@@ -430,6 +437,13 @@ static void world_teardown(struct world *w)
         free(w->owned[i]);
     free(w->owned);
     free(w->log_matches);
+    free(w->fired);
+    w->fired = NULL;
+    w->nfired = 0;
+    for (size_t i = 0; w->moments && i < w->spec->nchecks; i++)
+        free(w->moments[i].detail);
+    free(w->moments);
+    w->moments = NULL;
     sim_waits_free(&w->waits);
     sim_heap_free(&w->heap);
     sim_trace_free(&w->trace);

@@ -92,6 +92,29 @@ struct world {
     uint64_t records_checked;
 
     struct world_http *http;   /* http mode (world_http.h), NULL in sim mode */
+
+    /* engine health and vacuity (check_health.c) */
+    uint64_t err_lines;        /* engine log lines at error level or containing FATAL */
+    char err_first[300];       /* the first of them */
+    int64_t disrupt_at;        /* the last crash or restart of a node, -1 */
+    int64_t fault_at_job[S3_JOB_COUNT]; /* the last fault hit on a call of each job, -1 */
+    char (*fired)[64];         /* names of the rules that hit a call */
+    size_t nfired;
+    bool caught_done;          /* caught-up judged at the quiescent moment */
+    bool caught_held;
+    char caught_detail[400];
+
+    /* `at TIME expect` checks: their verdicts, one per check (NULL detail: not yet) */
+    struct world_moment *moments;
+    size_t moments_pending;    /* their timers still in the heap */
+};
+
+/* The verdict of a check judged at a moment. */
+struct world_moment {
+    struct world *w;
+    size_t check;              /* index in spec->checks */
+    bool held;
+    char *detail;
 };
 
 /* actors.c */
@@ -101,7 +124,16 @@ void world_schedule_events(struct world *w);
 void world_halt(void *arg);
 int world_apply_fault(struct world *w, const struct fs3_rule *rule);
 
+/* check_health.c: caught-up at moment t (detail: one line), the vacuity
+ * gate (detail: every finding), the observer's bookkeeping. */
+bool world_caught_up(struct world *w, int64_t t, char *detail, size_t dsz);
+bool world_vacuous(struct world *w, char *detail, size_t dsz);
+void world_note_fired(struct world *w, const char *rule);
+void world_note_log(struct world *w, enum env_level level, const char *component,
+                    const char *line);
+
 /* check.c */
+void world_judge_moment(void *arg); /* timer callback of an `at TIME expect` check */
 bool world_quiescent(struct world *w, char *why, size_t whysz);
 void world_judge(struct world *w);
 void world_verify_data(struct world *w);

@@ -128,6 +128,10 @@
       "a prepared object not committed by then is marked for deletion")                            \
     X(CONF_HANG_THRESHOLD, "hang.threshold", CONF_T_DURATION, "15m", NULL,                         \
       "a wait still pending at the deadline that began longer ago than this is a hang")            \
+    X(CONF_CHECK_ERROR_LOG, "check.error.log", CONF_T_BOOL, "true", NULL,                          \
+      "judge the implicit no-error-log check (false: a file that means its error lines)")         \
+    X(CONF_CHECK_CAUGHT_UP, "check.caught.up", CONF_T_BOOL, "true", NULL,                          \
+      "judge caught-up (false: a file whose knobs or faults keep compaction from catching up)")   \
     X(CONF_FLUSH_EACH_BATCH, "compaction.flush.each.batch", CONF_T_BOOL, "true",                   \
       "F01: false = compaction waits for parked sub-minimum-part data",                            \
       "upload what a plan has parked at its end, even below the minimum part size")                \
