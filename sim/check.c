@@ -317,10 +317,14 @@ static struct verdict judge_caught_up(struct world *w, const struct scn_check *c
     bool held;
     if (!conf_bool(&w->spec->conf, CONF_CHECK_CAUGHT_UP))
         return (struct verdict){true, strdup("not judged: check.caught.up is false")};
-    if (c->at_us == ENV_TIME_NEVER && w->caught_done)
-        return (struct verdict){w->caught_held, strdup(w->caught_detail)};
-    /* No quiescent moment (or a moment check): judged now. */
-    held = world_caught_up(w, w->now, detail, sizeof detail);
+    if (c->at_us == ENV_TIME_NEVER && w->caught_done && !w->caught_held)
+        return (struct verdict){false, fmtdup("at the quiescent moment: %s", w->caught_detail)};
+    /* At the end too (the engine goes on compacting after the quiescent
+     * moment), or only now for a moment check or a run never quiescent. */
+    held = world_caught_up(w, c->at_us == ENV_TIME_NEVER && w->http ? w->reached_at : w->now,
+                           detail, sizeof detail);
+    if (held && c->at_us == ENV_TIME_NEVER && w->caught_done)
+        return (struct verdict){true, fmtdup("%s; at the end: %s", w->caught_detail, detail)};
     return (struct verdict){held, strdup(detail)};
 }
 

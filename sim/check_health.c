@@ -93,7 +93,7 @@ static bool caught_sso(struct world *w, int64_t t, char *detail, size_t dsz)
     const struct conf *cf = &w->spec->conf;
     int64_t iv = conf_get(cf, CONF_SSO_INTERVAL);
     struct sso_walk k = {t - 2 * iv, 0, 0, -1, 0};
-    char why[160], b1[32], b2[32];
+    char why[160], b1[32], b2[32], b3[32];
     if (iv <= 0 || t - 2 * iv <= 0)
         return true;
     meta_foreach(eng_meta(w->eng), walk_sso, &k);
@@ -107,8 +107,8 @@ static bool caught_sso(struct world *w, int64_t t, char *detail, size_t dsz)
     snprintf(detail, dsz,
              "%zu stream set objects committed before %s (two compaction intervals of %s before "
              "%s) are left uncompacted, first object %" PRId64 " committed at %s",
-             k.old, dur(t - 2 * iv, b1), dur(iv, b2), dur(t, why), k.first_id,
-             dur(k.first_ts, b1));
+             k.old, dur(t - 2 * iv, b1), dur(iv, b2), dur(t, b3), k.first_id,
+             dur(k.first_ts, why));
     return false;
 }
 

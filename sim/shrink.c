@@ -85,13 +85,13 @@ static int shr_try(struct shr *s, struct scn_spec *cand, const char *what)
 
 /* ---- 1. lines ------------------------------------------------------------------------- */
 
-/* Units of a spec: events, then faults, then checks (the implicit no-hang,
- * which the writer leaves out, is no unit). */
+/* Units of a spec: events, then faults, then checks (the implicit checks,
+ * line 0, always last, which the writer leaves out and a reparse adds back,
+ * are no units). */
 static size_t shr_nunits(const struct scn_spec *sp)
 {
     size_t n = sp->nevents + sp->nfaults + sp->nchecks;
-    if (sp->nchecks && sp->checks[sp->nchecks - 1].kind == SCN_CHK_NO_HANG &&
-        sp->checks[sp->nchecks - 1].line == 0)
+    for (size_t i = sp->nchecks; i-- > 0 && sp->checks[i].line == 0;)
         n--;
     return n;
 }
@@ -115,7 +115,7 @@ static int shr_without(const struct scn_spec *cur, size_t from, size_t to, struc
     out->nfaults = k;
     k = 0;
     for (size_t i = 0; i < cur->nchecks; i++, u++)
-        if (u < from || u >= to || (cur->checks[i].kind == SCN_CHK_NO_HANG && !cur->checks[i].line))
+        if (u < from || u >= to || !cur->checks[i].line)
             out->checks[k++] = cur->checks[i];
     out->nchecks = k;
     return 0;

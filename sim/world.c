@@ -498,6 +498,8 @@ void world_finish(struct world *w)
         world_http_run(w, w->spec->deadline_us, true);
     else
         world_run_loop(w, w->spec->deadline_us);
+    /* http mode stops at convergence: the world is judged as it is then. */
+    w->reached_at = w->now;
     if (!w->hang)
         w->now = w->spec->deadline_us;
     world_stored_sample(w);

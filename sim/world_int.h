@@ -100,6 +100,7 @@ struct world {
     int64_t fault_at_job[S3_JOB_COUNT]; /* the last fault hit on a call of each job, -1 */
     char (*fired)[64];         /* names of the rules that hit a call */
     size_t nfired;
+    int64_t reached_at;        /* the time the loop reached (http mode stops at convergence) */
     bool caught_done;          /* caught-up judged at the quiescent moment */
     bool caught_held;
     char caught_detail[400];

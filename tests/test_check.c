@@ -33,15 +33,15 @@ struct fx {
     struct world *w;
 };
 
-/* Parses base_text plus extra lines, creates the world, runs it to at_us. */
-static void fx_start(struct fx *f, const char *extra, int64_t at_us)
+/* Parses base plus extra lines, creates the world, runs it to at_us. */
+static void fx_start_on(struct fx *f, const char *base, const char *extra, int64_t at_us)
 {
     struct scn_error e;
     char text[4096];
     int rc;
     /* Extra lines go in a variant, so that they replace the base's line for
      * the same check, as a user's variant would. */
-    snprintf(text, sizeof text, "%s%s%s", base_text, extra ? "variant v\n" : "",
+    snprintf(text, sizeof text, "%s%s%s", base, extra ? "variant v\n" : "",
              extra ? extra : "");
     memset(f, 0, sizeof *f);
     rc = scn_parse_buf("fixture.scn", text, strlen(text), &f->file, &e);
@@ -51,6 +51,11 @@ static void fx_start(struct fx *f, const char *extra, int64_t at_us)
     f->w = world_create(&f->spec, "fixture.scn", NULL, &f->res, &rc);
     ck_assert_ptr_nonnull(f->w);
     world_run_loop(f->w, at_us);
+}
+
+static void fx_start(struct fx *f, const char *extra, int64_t at_us)
+{
+    fx_start_on(f, base_text, extra, at_us);
 }
 
 static void fx_finish(struct fx *f)
@@ -321,6 +326,293 @@ START_TEST(check_same_seed_same_trace)
 }
 END_TEST
 
+
+/* ---- engine health: no-error-log and caught-up -------------------------------------- */
+
+/* The fixture without its `log error` line: no-error-log is implicit. */
+static const char *const health_text =
+    "scenario health-fixture\n"
+    "deadline 20m\n"
+    "set s3.wal.upload.interval.ms 5000\n"
+    "streams 2\n"
+    "at 0s append stream=all bytes=64KiB\n"
+    "at 30s append stream=1 bytes=16KiB\n"
+    "expect converged\n"
+    "expect no-data-loss\n";
+
+static bool fx_has(const struct fx *f, const char *name)
+{
+    for (size_t i = 0; i < f->res.nchecks; i++)
+        if (strcmp(f->res.checks[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+START_TEST(check_health_holds_on_a_healthy_world)
+{
+    struct fx f;
+    fx_start_on(&f, health_text, NULL, 0);
+    fx_finish(&f);
+    ck_assert(fx_check(&f, "no-error-log")->held);
+    ck_assert(fx_check(&f, "caught-up")->held);
+    ck_assert(fx_check(&f, "vacuous")->held);
+    ck_assert_int_eq(f.res.verdict, RUN_PASS);
+    fx_free(&f);
+    /* A `log error` line says what the file wants: no implicit check then. */
+    fx_start(&f, NULL, 0);
+    fx_finish(&f);
+    ck_assert(!fx_has(&f, "no-error-log"));
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_error_log_reports_an_error_line)
+{
+    struct fx f;
+    fx_start_on(&f, health_text, NULL, ENV_USEC_PER_MIN);
+    env_logf(&f.w->env, ENV_LOG_ERROR, "sso-compaction", "planning failed: %s", "corrupt");
+    fx_finish(&f);
+    const struct run_check *c = fx_check(&f, "no-error-log");
+    ck_assert(!c->held);
+    ck_assert_ptr_nonnull(strstr(c->detail, "planning failed: corrupt"));
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_error_log_reports_a_fatal_line_at_any_level)
+{
+    struct fx f;
+    fx_start_on(&f, health_text, NULL, ENV_USEC_PER_MIN);
+    env_logf(&f.w->env, ENV_LOG_WARN, "sso-compaction", "FATAL: overlapping blocks");
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "no-error-log")->held);
+    fx_free(&f);
+    /* The knob turns it off where a file means its error lines. */
+    fx_start_on(&f, health_text, "set check.error.log false\n", ENV_USEC_PER_MIN);
+    env_logf(&f.w->env, ENV_LOG_ERROR, "x", "FATAL: meant");
+    fx_finish(&f);
+    ck_assert(fx_check(&f, "no-error-log")->held);
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "no-error-log")->detail, "not judged"));
+    fx_free(&f);
+}
+END_TEST
+
+/* Commits an SSO of stream 2 (one offset) whose commit moment is `ts`. */
+static void fx_old_sso(struct fx *f, int64_t ts)
+{
+    struct meta *m = eng_meta(f->w->eng);
+    const struct meta_stream *st = meta_stream_get(m, 2);
+    int64_t id;
+    struct meta_range r = {2, st->end, st->end + 1};
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .size = 16, .ranges = &r,
+                                .nranges = 1};
+    ck_assert_int_eq(meta_prepare(m, 1, ENV_USEC_PER_HOUR, ts, &id), 0);
+    c.id = id;
+    ck_assert_int_eq(meta_commit_sso(m, &c, ts), 0);
+}
+
+START_TEST(check_caught_up_reports_ssos_left_uncompacted)
+{
+    struct fx f;
+    /* Past the last compaction run (at 15m): two SSOs committed long ago
+     * that every run should have merged, as an engine whose compaction gives
+     * up would leave them. */
+    fx_start_on(&f, health_text, NULL, 16 * ENV_USEC_PER_MIN);
+    fx_old_sso(&f, 0);
+    fx_old_sso(&f, 0);
+    fx_finish(&f);
+    const struct run_check *c = fx_check(&f, "caught-up");
+    ck_assert(!c->held);
+    ck_assert_ptr_nonnull(strstr(c->detail, "left uncompacted"));
+    fx_free(&f);
+    /* The knob turns it off where a file means it. */
+    fx_start_on(&f, health_text, "set check.caught.up false\n", 16 * ENV_USEC_PER_MIN);
+    fx_old_sso(&f, 0);
+    fx_old_sso(&f, 0);
+    fx_finish(&f);
+    ck_assert(fx_check(&f, "caught-up")->held);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_caught_up_reports_stream_objects_major_would_link)
+{
+    struct fx f;
+    struct meta *m;
+    const struct meta_stream *st;
+    int64_t id;
+    struct meta_so so[2];
+    struct meta_sso_commit c = {.id = -1, .order_id = -1};
+    /* Two contiguous stream objects of the minor size, committed at 0,
+     * judged after three major intervals: major compaction links them. */
+    fx_start_on(&f, health_text, "set stream.compaction.major.interval 5m\n"
+                                 "set stream.compaction.minor.size 1KiB\n",
+                16 * ENV_USEC_PER_MIN);
+    m = eng_meta(f.w->eng);
+    st = meta_stream_get(m, 2);
+    ck_assert_int_eq(meta_prepare(m, 2, ENV_USEC_PER_HOUR, 0, &id), 0);
+    so[0] = (struct meta_so){id, 4096, 2, st->end, st->end + 4, 0};
+    so[1] = (struct meta_so){id + 1, 4096, 2, st->end + 4, st->end + 8, 0};
+    c.sos = so;
+    c.nsos = 2;
+    ck_assert_int_eq(meta_commit_sso(m, &c, 0), 0);
+    /* The engine's own major compaction would now link them: stop it by
+     * judging before its next pass can finish. */
+    world_judge(f.w);
+    const struct run_check *k = fx_check(&f, "caught-up");
+    ck_assert_msg(!k->held, "%s", k->detail);
+    ck_assert_ptr_nonnull(strstr(k->detail, "would have linked them"));
+    world_destroy(f.w);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- the vacuous gate ------------------------------------------------------------------ */
+
+static void fx_text(struct fx *f, const char *text, int64_t until)
+{
+    struct scn_error e;
+    int rc;
+    memset(f, 0, sizeof *f);
+    rc = scn_parse_buf("vac.scn", text, strlen(text), &f->file, &e);
+    ck_assert_msg(rc == 0, "parse: %d:%d: %s", e.line, e.col, e.msg);
+    ck_assert_int_eq(scn_resolve(f->file, NULL, NULL, 0, &f->spec, &e), 0);
+    f->w = world_create(&f->spec, "vac.scn", NULL, &f->res, &rc);
+    ck_assert_ptr_nonnull(f->w);
+    world_run_loop(f->w, until);
+    fx_finish(f);
+}
+
+static void vac_fails(const char *text, const char *want)
+{
+    struct fx f;
+    fx_text(&f, text, 0);
+    const struct run_check *c = fx_check(&f, "vacuous");
+    ck_assert_msg(!c->held, "vacuous held: %s", c->detail);
+    ck_assert_msg(strstr(c->detail, want), "%s", c->detail);
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    ck_assert_ptr_nonnull(strstr(f.res.summary, "check=vacuous"));
+    fx_free(&f);
+}
+
+START_TEST(check_vacuous_no_data_loss_without_records)
+{
+    vac_fails("scenario v\ndeadline 5m\nstreams 1\nat 0s compact sso\nexpect no-data-loss\n",
+              "none was acknowledged");
+}
+END_TEST
+
+START_TEST(check_vacuous_converged_without_action)
+{
+    vac_fails("scenario v\ndeadline 5m\nstreams 1\nexpect converged\n", "no action");
+}
+END_TEST
+
+START_TEST(check_vacuous_must_fire_rule_that_never_fired)
+{
+    vac_fails("scenario v\ndeadline 5m\nstreams 1\nat 0s append stream=1 bytes=4KiB\n"
+              "fault name=never get key=nowhere/* must-fire status=500\n"
+              "expect no-data-loss\n",
+              "rule never (line 5) is must-fire and never hit a call");
+    /* The same rule on a key that is read fires: the gate holds. */
+    struct fx f;
+    fx_text(&f, "scenario v\ndeadline 5m\nset s3.wal.upload.interval.ms 5000\nstreams 1\n"
+                "at 0s append stream=1 bytes=4KiB\n"
+                "fault name=some put must-fire times=1 status=500\nexpect no-data-loss\n", 0);
+    ck_assert_msg(fx_check(&f, "vacuous")->held, "%s", fx_check(&f, "vacuous")->detail);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_vacuous_metric_never_touched)
+{
+    /* No SSO compaction ran in 2 minutes (interval 5m): a failure count of
+     * 0 says nothing. */
+    vac_fails("scenario v\ndeadline 2m\nset s3.wal.upload.interval.ms 5000\nstreams 1\n"
+              "at 0s append stream=1 bytes=4KiB\nexpect metric compaction.sso.failures == 0\n",
+              "compaction.sso.failures");
+}
+END_TEST
+
+START_TEST(check_vacuous_action_after_the_deadline_is_an_error)
+{
+    static const char text[] = "scenario v\ndeadline 10m\nstreams 1\n"
+                               "at 1m append stream=1 bytes=1KiB\n"
+                               "at 20m crash\nexpect converged\n";
+    static const char text2[] = "scenario v\ndeadline 10m\nstreams 1\n"
+                                "at 1m append stream=1 bytes=1KiB\n"
+                                "at 11m expect no-orphans\n";
+    struct scn_file *file = NULL;
+    struct scn_error e;
+    ck_assert_int_eq(scn_parse_buf("late.scn", text, strlen(text), &file, &e), ERR_PARSE);
+    ck_assert_int_eq(e.line, 5);
+    ck_assert_int_eq(e.col, 4);
+    ck_assert_ptr_nonnull(strstr(e.msg, "after the deadline"));
+    scn_free(file);
+    file = NULL;
+    ck_assert_int_eq(scn_parse_buf("late.scn", text2, strlen(text2), &file, &e), ERR_PARSE);
+    ck_assert_int_eq(e.line, 5);
+    ck_assert_ptr_nonnull(strstr(e.msg, "after the deadline"));
+    scn_free(file);
+}
+END_TEST
+
+/* ---- checks at a moment, and the FAIL summary ------------------------------------------- */
+
+START_TEST(check_at_a_moment_judges_the_world_then)
+{
+    struct fx f;
+    /* At 2s nothing is uploaded yet (first upload at 5s); at 10m there is. */
+    fx_start(&f, "at 2s expect metric objects.live >= 1\n"
+                 "at 10m expect metric objects.live >= 1\n"
+                 "at 2s expect-fail metric wal.uploads >= 1\n", 0);
+    fx_finish(&f);
+    int seen = 0;
+    for (size_t i = 0; i < f.res.nchecks; i++) {
+        const struct run_check *c = &f.res.checks[i];
+        if (strcmp(c->name, "metric") || !strstr(c->args, "at="))
+            continue;
+        seen++;
+        if (strstr(c->args, "at=2s") && !c->expect_fail)
+            ck_assert_msg(!c->held, "%s", c->detail);
+        else if (strstr(c->args, "at=10m"))
+            ck_assert_msg(c->held, "%s", c->detail);
+        else
+            ck_assert_msg(!c->held && c->ok, "%s", c->detail);
+    }
+    ck_assert_int_eq(seen, 3);
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    ck_assert_ptr_nonnull(strstr(f.res.summary, "at 2s"));
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_at_a_moment_refuses_whole_run_checks)
+{
+    static const char text[] = "scenario v\nstreams 1\nat 1m append stream=1 bytes=1KiB\n"
+                               "at 2m expect converged\n";
+    struct scn_file *file = NULL;
+    struct scn_error e;
+    ck_assert_int_eq(scn_parse_buf("m.scn", text, strlen(text), &file, &e), ERR_PARSE);
+    ck_assert_int_eq(e.line, 4);
+    ck_assert_ptr_nonnull(strstr(e.msg, "not at a moment"));
+    scn_free(file);
+}
+END_TEST
+
+START_TEST(check_fail_summary_lists_every_failed_check)
+{
+    struct fx f;
+    fx_start(&f, "expect metric wal.uploads == 0\nexpect memory <= 1B\n", 0);
+    fx_finish(&f);
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    ck_assert_ptr_nonnull(strstr(f.res.summary, "check=memory"));
+    ck_assert_ptr_nonnull(strstr(f.res.summary, "check=metric"));
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
     Suite *s = suite_create("check");
@@ -339,6 +631,19 @@ static Suite *check_suite(void)
     tcase_add_test(tc, check_expect_fail_turns_a_held_check_into_a_failure);
     tcase_add_test(tc, check_expect_fail_passes_when_the_check_fails);
     tcase_add_test(tc, check_same_seed_same_trace);
+    tcase_add_test(tc, check_health_holds_on_a_healthy_world);
+    tcase_add_test(tc, check_no_error_log_reports_an_error_line);
+    tcase_add_test(tc, check_no_error_log_reports_a_fatal_line_at_any_level);
+    tcase_add_test(tc, check_caught_up_reports_ssos_left_uncompacted);
+    tcase_add_test(tc, check_caught_up_reports_stream_objects_major_would_link);
+    tcase_add_test(tc, check_vacuous_no_data_loss_without_records);
+    tcase_add_test(tc, check_vacuous_converged_without_action);
+    tcase_add_test(tc, check_vacuous_must_fire_rule_that_never_fired);
+    tcase_add_test(tc, check_vacuous_metric_never_touched);
+    tcase_add_test(tc, check_vacuous_action_after_the_deadline_is_an_error);
+    tcase_add_test(tc, check_at_a_moment_judges_the_world_then);
+    tcase_add_test(tc, check_at_a_moment_refuses_whole_run_checks);
+    tcase_add_test(tc, check_fail_summary_lists_every_failed_check);
     suite_add_tcase(s, tc);
     return s;
 }

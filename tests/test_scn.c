@@ -111,8 +111,10 @@ START_TEST(scn_minimal_defaults)
     ck_assert_mem_eq(&s.conf, &c, sizeof c);
     ck_assert_uint_eq(s.nevents, 0);
     ck_assert_uint_eq(s.nfaults, 0);
-    ck_assert_uint_eq(s.nchecks, 1); /* the implicit no-hang */
+    ck_assert_uint_eq(s.nchecks, 3); /* the implicit no-hang, no-error-log and vacuous gate */
     ck_assert_int_eq(s.checks[0].kind, SCN_CHK_NO_HANG);
+    ck_assert_int_eq(s.checks[1].kind, SCN_CHK_NO_ERROR_LOG);
+    ck_assert_int_eq(s.checks[2].kind, SCN_CHK_VACUOUS);
     ck_assert_int_eq(s.checks[0].line, 0);
     ck_assert(!s.checks[0].expect_fail);
     ck_assert_uint_eq(scn_variant_count(f), 0);
@@ -622,9 +624,13 @@ START_TEST(scn_variant_merge)
     ck_assert_uint_eq(b.nfaults, 1);
     ck_assert_uint_eq(v.nfaults, 2);
     ck_assert_str_eq(v.faults[1].name, "f2");
-    /* checks: base 6 + implicit no-hang; v1 replaces 3 in place and adds 1. */
-    ck_assert_uint_eq(b.nchecks, 7);
-    ck_assert_uint_eq(v.nchecks, 8);
+    /* checks: base 6 + implicit no-hang, caught-up (base expects converged)
+     * and vacuous; v1 replaces 3 in place (converged by an expect-fail: no
+     * caught-up) and adds 1. */
+    ck_assert_uint_eq(b.nchecks, 9);
+    ck_assert_int_eq(b.checks[7].kind, SCN_CHK_CAUGHT_UP);
+    ck_assert_uint_eq(v.nchecks, 9);
+    ck_assert_int_eq(v.checks[8].kind, SCN_CHK_VACUOUS);
     ck_assert_int_eq(v.checks[0].line, 16);
     ck_assert(v.checks[0].expect_fail);
     ck_assert_int_eq(v.checks[0].within_us, 2 * ENV_USEC_PER_HOUR);
@@ -654,7 +660,7 @@ START_TEST(scn_variant_duplicate_base_checks)
                                       "expect-fail no-orphans\n");
     struct scn_spec v;
     resolve_ok(f, "v", &v);
-    ck_assert_uint_eq(v.nchecks, 2);
+    ck_assert_uint_eq(v.nchecks, 4); /* + no-hang, no-error-log, vacuous */
     ck_assert(v.checks[0].expect_fail);
     ck_assert_int_eq(v.checks[1].kind, SCN_CHK_NO_HANG);
     scn_spec_free(&v);
@@ -662,7 +668,7 @@ START_TEST(scn_variant_duplicate_base_checks)
     scn_free(f);
     f = parse_ok(HDR "variant v\nexpect-fail no-hang\n");
     resolve_ok(f, "v", &v);
-    ck_assert_uint_eq(v.nchecks, 1);
+    ck_assert_uint_eq(v.nchecks, 3); /* + no-error-log, vacuous */
     ck_assert(v.checks[0].expect_fail);
     scn_spec_free(&v);
     scn_free(f);
@@ -753,11 +759,11 @@ START_TEST(scn_example_section6)
     ck_assert_str_eq(b.faults[0].name, "slow-delete");
     ck_assert_uint_eq(b.faults[0].kind_mask, FS3_KIND_LINKED);
     ck_assert_int_eq(b.faults[0].delay_us, 20 * ENV_USEC_PER_SEC);
-    ck_assert_uint_eq(b.nchecks, 5);
+    ck_assert_uint_eq(b.nchecks, 7); /* 4 + no-hang, caught-up, vacuous */
     ck_assert_int_eq(b.last_action_us, 50 * ENV_USEC_PER_MIN);
     resolve_ok(f, "field-bug", &v);
     ck_assert_int_eq(conf_get(&v.conf, CONF_NOT_FOUND), 1);
-    ck_assert_uint_eq(v.nchecks, 5);
+    ck_assert_uint_eq(v.nchecks, 6); /* expect-fail converged: no caught-up */
     ck_assert(!v.checks[0].expect_fail);
     ck_assert(v.checks[1].expect_fail && v.checks[1].kind == SCN_CHK_CONVERGED);
     ck_assert(v.checks[3].expect_fail && v.checks[3].kind == SCN_CHK_LOG);
