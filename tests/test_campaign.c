@@ -118,7 +118,7 @@ static const char failing_scn[] =
     "expect no-data-loss\n"
     "expect metric s3.faults == 0\n";
 static const char passing_scn[] =
-    "scenario calm\nseed 1\ndeadline 20s\nstreams 1\n"
+    "scenario calm\nseed 1\ndeadline 20s\nset s3.wal.upload.interval.ms 2000\nstreams 1\n"
     "at 0s load rate=8KiB/s streams=all until=10s\n"
     "expect no-data-loss\n";
 
