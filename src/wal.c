@@ -61,6 +61,7 @@ struct wal_batch {
     env_id retry_timer;
     env_id wait;
     char who[48];
+    bool freeing; /* being freed (a broker crash): its writers' closes mean nothing */
 };
 
 struct wal {
@@ -201,6 +202,10 @@ const struct wal_stats *wal_stats(const struct wal *wal)
 static void wal_batch_free(struct wal_batch *b)
 {
     struct wal *wal = b->wal;
+    /* Releasing a writer completes its close with ERR_CANCELED at once: that
+     * is the batch going away (a crashed broker writes no log and does not
+     * halt again), not a failed upload. */
+    b->freeing = true;
     for (size_t i = 0; i < b->nobjs; i++)
         if (b->objs[i].w)
             wr_release(b->objs[i].w, NULL, NULL);
@@ -546,6 +551,8 @@ static void wal_obj_closed(void *arg, int rc)
     struct wal_obj *o = arg;
     struct wal_batch *b = o->b;
     char n[32];
+    if (b->freeing)
+        return;
     wr_release(o->w, NULL, NULL);
     o->w = NULL;
     o->done = rc == 0;

@@ -180,6 +180,29 @@ START_TEST(eng_wal_failure_halts_and_restarts)
 }
 END_TEST
 
+/* A broker crash while a WAL upload is in flight cancels its writers: the
+ * dead broker logs no "Unexpected exception" and does not halt again (the
+ * batch's own release completed its closes with ERR_CANCELED). */
+START_TEST(eng_crash_during_upload_is_no_failed_upload)
+{
+    struct fs3_rule r;
+    reopen("wal.upload.retry", "false");
+    fs3_rule_init(&r);
+    r.op = S3_OP_PUT;
+    r.effect = FS3_EFF_DELAY;
+    r.delay_us = 5 * ENV_USEC_PER_SEC;
+    ck_assert_int_eq(fs3_fault_add(F, &r), 0);
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0);
+    clenv_run_until(&E, 1500 * ENV_USEC_PER_MS); /* the upload's PUT is in flight */
+    eng_crash_broker(G);
+    eng_restart_broker(G);
+    clenv_run_until(&E, 10 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(E.nerror, 0);
+    ck_assert_uint_eq(eng_metrics(G)->broker_halts, 0);
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0); /* up: not halted after the restart */
+}
+END_TEST
+
 /* wal.upload.retry true (ours): the same failure is written again. */
 START_TEST(eng_wal_failure_retried)
 {
@@ -213,6 +236,7 @@ static Suite *eng_suite(void)
     tcase_add_test(tc, eng_delete_stream_forgets_it);
     tcase_add_test(tc, eng_wal_failure_halts_and_restarts);
     tcase_add_test(tc, eng_wal_failure_retried);
+    tcase_add_test(tc, eng_crash_during_upload_is_no_failed_upload);
     suite_add_tcase(s, tc);
     return s;
 }
