@@ -229,6 +229,8 @@ static int metric_subject(int id)
     case METRIC_S3_MAX_KEYS_PER_DELETE: return METRIC_S3_CALLS_OP + S3_OP_DELETE_MANY;
     case METRIC_WAL_UPLOADS:
     case METRIC_MEMORY_PEAK: return METRIC_RECORDS_ACKED;
+    case METRIC_BROKER_HALTS: return METRIC_S3_CALLS_JOB + S3_JOB_WAL_UPLOAD;
+    case METRIC_RECORDS_ACKED: return -1;
     case METRIC_SSO_COMMITS:
     case METRIC_SSO_FAILURES:
     case METRIC_FORCE_SPLITS: return METRIC_SSO_RUNS;
@@ -243,7 +245,7 @@ static int metric_subject(int id)
     case METRIC_OBJECTS_COMPOSITE:
     case METRIC_OBJECTS_PREPARED:
     case METRIC_OBJECTS_MARKED: return METRIC_WAL_UPLOADS;
-    default: return -1;
+    default: return METRIC_S3_CALLS; /* a counter added later: the engine ran at all */
     }
 }
 
