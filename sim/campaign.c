@@ -119,6 +119,7 @@ struct cp_sig {
     int shrink_runs;
     size_t lines_before, lines_after;
     bool shrunk;            /* shrink_spec ran to its end */
+    bool vacuous;           /* the shrunk spec had no action left: the original is kept */
 };
 
 struct cp_opts {
@@ -565,7 +566,8 @@ static int cp_write(struct cp *c, struct cp_sig *s, const struct scn_spec *spec,
                 s->lines_before, s->lines_after);
     else
         fprintf(fp, "# not shrunk (%s): the original run as one file\n",
-                cp_stop ? "stopped by Ctrl-C" : "no time left");
+                s->vacuous ? "the smallest failing scenario had no action left, a vacuous "
+                             "failure" : cp_stop ? "stopped by Ctrl-C" : "no time left");
     fprintf(fp, "# replay: build/bin/s3sim run %s", s->path);
     for (size_t i = 0; i < c->o.nsets; i++)
         fprintf(fp, " --set %s", c->o.sets[i]);
@@ -609,6 +611,13 @@ static int cp_shrink_all(struct cp *c, bool tty)
                         c->nsigs, c->targets[s->target].file->path, share, s->sig);
             int srk = shrink_spec(&sp, &so, &out, &st);
             s->shrink_runs = st.runs;
+            /* A shrink that dropped every action fails vacuously (a lower bound
+             * on a metric of a world that did nothing): keep the original. */
+            if (srk == 0 && out.nevents == 0 && sp.nevents > 0) {
+                s->vacuous = true;
+                scn_spec_free(&out);
+                srk = ERR_INVAL;
+            }
             if (srk == 0) {
                 s->shrunk = cp_now() < so.deadline && !cp_stop;
                 s->lines_before = cp_lines(&sp);

@@ -178,6 +178,27 @@ START_TEST(campaign_end_to_end)
     if (access("build/bin/s3sim", X_OK) == 0)
         ck_assert_int_eq(WEXITSTATUS(system(cmd)), 1);
 
+    /* A lower bound no run reaches shrinks to a world that does nothing: the
+     * campaign keeps the original run instead of a vacuous file. */
+    {
+        char vac[300], vout[300], text[8192] = "";
+        snprintf(vac, sizeof vac, "%s/bound.scn", dir);
+        snprintf(vout, sizeof vout, "%s/vac", dir);
+        f = fopen(vac, "w");
+        fputs("scenario bound\nseed 1\ndeadline 1m\nset s3.wal.upload.interval.ms 2000\n"
+              "streams 1\nat 0s load rate=8KiB/s streams=all until=10s\n"
+              "expect metric wal.uploads >= 100000\n", f);
+        fclose(f);
+        const char *wv[] = {"campaign", vac, "--for", "3s", "--out", vout, "--quiet", NULL};
+        ck_assert_int_eq(campaign(wv), 1);
+        snprintf(cmd, sizeof cmd, "cat %s/check-metric-wal-uploads-*.scn", vout);
+        f = popen(cmd, "r");
+        ck_assert_uint_gt(fread(text, 1, sizeof text - 1, f), 0);
+        pclose(f);
+        ck_assert_ptr_nonnull(strstr(text, "vacuous"));
+        ck_assert_ptr_nonnull(strstr(text, "\nat 0s load rate=8KiB/s"));
+    }
+
     const char *w2[] = {"campaign", calm, "--for", "2s", "--out", out2, "--quiet", NULL};
     ck_assert_int_eq(campaign(w2), 0);
 
