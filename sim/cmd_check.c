@@ -148,8 +148,10 @@ static void cmd_print_knobs(void)
                conf_profile_default((enum conf_id)i, CONF_PROFILE_HARDENED), k->help);
         if (k->bug)
             printf(" [field bug %s]", k->bug);
-        if (finding)
+        if (finding && finding[0])
             printf(" [guard of ours, AutoMQ lacks it; fixes scenarios/findings/%s.scn]", finding);
+        else if (finding)
+            printf(" [guard of ours, AutoMQ lacks it]");
         printf("\n");
     }
 }
@@ -198,8 +200,10 @@ static void cmd_print_markdown(void)
         printf(" | ");
         if (k->bug)
             cmd_md_cell(k->bug);
-        if (finding)
+        if (finding && finding[0])
             printf("guard; finding `%s`", finding);
+        else if (finding)
+            printf("guard");
         printf(" |\n");
     }
     printf("\n## Metrics\n\n"

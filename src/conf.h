@@ -177,7 +177,7 @@
       "UploadPartCopy uses s3.copy.timeout, doubled per retry")                                    \
     X(CONF_SSO_PREPARED_TTL, "compaction.sso.prepared.ttl", CONF_T_DURATION, "24h", NULL,          \
       "ids prepared by SSO compaction and force split expire after this when not committed")       \
-    X(CONF_UPLOAD_CHECK_PREPARED, "upload.check.prepared", CONF_T_BOOL, "false", NULL,              \
+    X(CONF_UPLOAD_CHECK_PREPARED, "upload.check.prepared", CONF_T_BOOL, "false", NULL,             \
       "a writer sends its final PutObject/CompleteMultipartUpload only if its object is still "    \
       "prepared (false: a late write recreates a key the cleaner deleted)")                        \
     X(CONF_WAL_UPLOAD_RETRY, "wal.upload.retry", CONF_T_BOOL, "false", NULL,                      \
@@ -229,24 +229,25 @@
  * The guards of ours: Y(ID, "value under hardened", "finding it fixes").
  * The table default of these knobs is AutoMQ's behaviour; the finding is a
  * file of scenarios/findings/ whose base shows what AutoMQ does without the
- * guard.  A knob listed here must not be a field-bug knob.
+ * guard ("" when no scenario of ours shows an outcome the guard changes).  A
+ * knob listed here must not be a field-bug knob.
  */
 #define CONF_HARDENED(Y)                                                                           \
-    Y(CONF_UPLOAD_CHECK_PREPARED, "true", "late-complete-resurrects")                             \
-    Y(CONF_CLEANER_REDELETE, "2m", "late-write-resurrects")                                       \
-    Y(CONF_WAL_UPLOAD_RETRY, "true", "wal-upload-halts")                                          \
-    Y(CONF_WR_ABORT_ON_RELEASE, "true", "failed-upload-left-open")                                \
-    Y(CONF_SWEEP_STRAYS, "true", "retried-create-strays")                                         \
-    Y(CONF_COMPLETE_ABSENT_FAILS, "true", "complete-after-abort-retried")                         \
-    Y(CONF_SCMP_MARK_FAILED, "true", "failed-stream-output-waits-ttl")                            \
-    Y(CONF_CLN_TTL_ABORTS, "true", "expired-upload-left-open")                                    \
-    Y(CONF_CLN_RETRY_CAP, "true", "clean-stuck-behind-one-key")                                   \
-    Y(CONF_CLN_OBJ_BACKOFF, "true", "clean-stuck-behind-one-key")                                 \
-    Y(CONF_CLN_BATCH_HALVING, "true", "clean-stuck-behind-one-key")                               \
-    Y(CONF_CLN_TTL_DURING_CLEAN, "true", "ttl-suspended-by-clean")                                \
-    Y(CONF_CLN_ROUND_EVERY_CHECK, "true", "delete-once-per-retention")                            \
-    Y(CONF_CLN_NOTIFY_PER_KEY, "true", "partial-delete-redone")                                   \
-    Y(CONF_CLN_DEEP_CONCURRENCY, "8", "composite-delete-burst")                                   \
+    Y(CONF_UPLOAD_CHECK_PREPARED, "true", "")                                                      \
+    Y(CONF_CLEANER_REDELETE, "2m", "late-write-resurrects")                                        \
+    Y(CONF_WAL_UPLOAD_RETRY, "true", "wal-upload-halts")                                           \
+    Y(CONF_WR_ABORT_ON_RELEASE, "true", "failed-upload-left-open")                                 \
+    Y(CONF_SWEEP_STRAYS, "true", "retried-create-strays")                                          \
+    Y(CONF_COMPLETE_ABSENT_FAILS, "true", "")                                                      \
+    Y(CONF_SCMP_MARK_FAILED, "true", "")                                                           \
+    Y(CONF_CLN_TTL_ABORTS, "true", "expired-upload-left-open")                                     \
+    Y(CONF_CLN_RETRY_CAP, "true", "clean-stuck-behind-one-key")                                    \
+    Y(CONF_CLN_OBJ_BACKOFF, "true", "")                                                            \
+    Y(CONF_CLN_BATCH_HALVING, "true", "")                                                          \
+    Y(CONF_CLN_TTL_DURING_CLEAN, "true", "")                                                       \
+    Y(CONF_CLN_ROUND_EVERY_CHECK, "true", "")                                                      \
+    Y(CONF_CLN_NOTIFY_PER_KEY, "true", "")                                                         \
+    Y(CONF_CLN_DEEP_CONCURRENCY, "8", "")                                                          \
     Y(CONF_CLN_GONE_LINKS, "true", "composite-gone-links")
 
 enum conf_id {

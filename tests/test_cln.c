@@ -114,7 +114,7 @@ static void setup(void)
     CONF.backoff_us = SEC;
     CONF.backoff_max_us = 60 * SEC;
     CONF.dedup_inflight = true;
-    /* The baseline is the hardened profile (every guard on); tests of AutoMQ's side turn one off. */
+    /* The baseline is the hardened profile (every guard on); AutoMQ's side: automq_cleaner(). */
     CONF.retry_cap = CONF.obj_backoff = CONF.batch_halving = true;
     CONF.ttl_during_clean = CONF.round_every_check = CONF.notify_per_key = true;
     CONF.gone_links = CONF.ttl_aborts = true;

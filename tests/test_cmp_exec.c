@@ -274,7 +274,10 @@ static void assert_failure_open(const int64_t *inputs, size_t n, size_t open)
     ck_assert(cmp_idle(C));
 }
 
-static void assert_clean_failure(const int64_t *inputs, size_t n) { assert_failure_open(inputs, n, 0); }
+static void assert_clean_failure(const int64_t *inputs, size_t n)
+{
+    assert_failure_open(inputs, n, 0);
+}
 
 /* ---- Execution tests. ---------------------------------------------------------------------- */
 
