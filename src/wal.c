@@ -93,6 +93,8 @@ void wal_conf_default(struct wal_conf *c)
     c->block_size = 512u << 10;
     c->prepared_ttl_us = 60 * ENV_USEC_PER_MIN;
     c->backoff_us = ENV_USEC_PER_SEC;
+    c->part_size = UINT64_C(16) << 20;
+    c->min_part_size = UINT64_C(5) << 20;
     c->int32_guard = true;
     c->retry = false;
     c->node = 0;
@@ -104,6 +106,8 @@ void wal_conf_from(struct wal_conf *wc, const struct conf *c)
     wc->interval_us = conf_get(c, CONF_WAL_UPLOAD_INTERVAL);
     wc->split_size = (uint64_t)conf_get(c, CONF_SO_SPLIT_SIZE);
     wc->block_size = (uint32_t)conf_get(c, CONF_BLOCK_SIZE);
+    wc->part_size = (uint64_t)conf_get(c, CONF_PART_SIZE);
+    wc->min_part_size = (uint64_t)conf_get(c, CONF_MIN_PART_SIZE);
     wc->prepared_ttl_us = conf_get(c, CONF_PREPARED_TTL);
     wc->backoff_us = conf_get(c, CONF_RETRY_BACKOFF);
     wc->int32_guard = conf_bool(c, CONF_INT32_GUARD);
@@ -372,6 +376,50 @@ static void wal_wait(struct wal_batch *b, const char *fmt, const char *detail)
         env_wait_updatef(b->wal->env, b->wait, "%s", what);
 }
 
+static int wal_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Hands a built object to its writer as AutoMQ's ObjectWriter does on the
+ * WAL upload path (reference 4.4): whole data blocks, each time at least
+ * max(minimum part, s3.object.part.size) bytes of them wait, then the rest of
+ * the blocks with the index and footer at close.  The writer below batches
+ * those writes into parts as MultiPartWriter does.  An object no larger than
+ * the threshold is one write (the writer takes the buffer, no copy). */
+static int wal_feed(struct wal *wal, struct wr *w, uint8_t *bytes, size_t len)
+{
+    uint64_t thr = wal->conf.part_size > wal->conf.min_part_size ? wal->conf.part_size
+                                                                 : wal->conf.min_part_size;
+    struct obj_footer f;
+    struct obj_index idx = {0};
+    uint64_t *ends = NULL, start = 0;
+    int rc = 0;
+    if (len <= thr || len < OBJ_FOOTER_SIZE ||
+        obj_footer_decode(bytes + len - OBJ_FOOTER_SIZE, len, &f) != 0 ||
+        obj_index_decode(bytes + f.index_pos, f.index_len, f.index_pos, 0, &idx) != 0 ||
+        idx.n == 0 || !(ends = malloc(idx.n * sizeof *ends))) {
+        obj_index_free(&idx);
+        return wr_write_take(w, bytes, len, NULL, NULL); /* the writer owns bytes now */
+    }
+    for (size_t i = 0; i < idx.n; i++)
+        ends[i] = (uint64_t)idx.e[i].pos + (uint64_t)idx.e[i].size;
+    qsort(ends, idx.n, sizeof *ends, wal_u64_cmp);
+    for (size_t i = 0; i < idx.n && !rc; i++) {
+        if (ends[i] - start < thr || ends[i] > (uint64_t)f.index_pos)
+            continue;
+        rc = wr_write(w, bytes + start, (size_t)(ends[i] - start), NULL, NULL);
+        start = ends[i];
+    }
+    if (!rc)
+        rc = wr_write(w, bytes + start, len - (size_t)start, NULL, NULL);
+    free(ends);
+    obj_index_free(&idx);
+    free(bytes);
+    return rc;
+}
+
 /* Starts the writer of one object: build, write, close. */
 static int wal_write_obj(struct wal_batch *b, struct wal_obj *o)
 {
@@ -384,7 +432,7 @@ static int wal_write_obj(struct wal_batch *b, struct wal_obj *o)
     o->size = (int64_t)len;
     o->w = wr_open(wal->writers, o->key, S3_JOB_WAL_UPLOAD, b->who);
     if (o->w) {
-        rc = wr_write_take(o->w, bytes, len, NULL, NULL); /* the writer owns bytes now */
+        rc = wal_feed(wal, o->w, bytes, len); /* bytes are the writer's or freed now */
     } else {
         free(bytes);
         rc = ERR_NOMEM;

@@ -49,6 +49,8 @@ struct wal_conf {
     int64_t interval_us;     /* s3.wal.upload.interval.ms (60 s) */
     uint64_t split_size;     /* s3.stream.object.split.size (8 MiB) */
     uint32_t block_size;     /* s3.object.block.size (512 KiB) */
+    uint64_t part_size;      /* s3.object.part.size (16 MiB): the ObjectWriter's part threshold */
+    uint64_t min_part_size;  /* s3.min.part.size (5 MiB): the threshold's floor */
     int64_t prepared_ttl_us; /* s3.object.prepared.ttl (60 min) */
     int64_t backoff_us;      /* s3.retry.backoff: first retry delay of a failed upload (1 s) */
     bool int32_guard;        /* index.group.int32.guard (true; false: F12) */

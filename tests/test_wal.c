@@ -199,6 +199,35 @@ START_TEST(wal_lone_stream_becomes_stream_object)
 }
 END_TEST
 
+/* s3.object.part.size: one 200 KiB stream object (multipart above 64 KiB here) is handed to
+ * the writer in whole blocks each time a part threshold of them waits; with 64 KiB writes the
+ * writer's 64 KiB merge limit sends a part per write, with 160 KiB writes fewer parts. */
+static uint64_t wal_parts_with(uint64_t part_size)
+{
+    LC.part_size = part_size;
+    LC.min_part_size = 1024;
+    LC.split_size = 1024;
+    start();
+    ck_assert_int_eq(wal_append(W, 1, 200, 1024, 0, NULL), 0);
+    clenv_run_until(&E, 30 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(NACK, 1);
+    ck_assert_ptr_nonnull(committed(META_KIND_STREAM, 1));
+    ck_assert_int_eq(read_back(committed(META_KIND_STREAM, 1)->key, 1, 0), 200);
+    return fs3_fault_calls(F, S3_OP_MPU_PART);
+}
+
+START_TEST(wal_part_size_small_more_parts)
+{
+    ck_assert_uint_eq(wal_parts_with(64 * 1024), 4);
+}
+END_TEST
+
+START_TEST(wal_part_size_large_fewer_parts)
+{
+    ck_assert_uint_eq(wal_parts_with(160 * 1024), 2);
+}
+END_TEST
+
 START_TEST(wal_sso_and_split_stream_objects)
 {
     const struct meta_object *sso, *so;
@@ -362,6 +391,8 @@ static Suite *wal_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, wal_lone_stream_becomes_stream_object);
+    tcase_add_test(tc, wal_part_size_small_more_parts);
+    tcase_add_test(tc, wal_part_size_large_fewer_parts);
     tcase_add_test(tc, wal_sso_and_split_stream_objects);
     tcase_add_test(tc, wal_failed_write_is_retried_and_acked_once);
     tcase_add_test(tc, wal_failed_write_halts);
