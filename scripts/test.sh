@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 cmake --preset default >/dev/null
 cmake --build --preset default -j "$(nproc)"
 if ctest --test-dir build --output-on-failure -j "$(nproc)" --output-junit ctest-junit.xml; then
+    ./scripts/skip-reasons.sh build
     echo
     echo "test.sh: all tests passed. Details: build/Testing/Temporary/LastTest.log, build/ctest-junit.xml"
 else
+    ./scripts/skip-reasons.sh build
     echo
     echo "test.sh: some tests FAILED. Details: build/Testing/Temporary/LastTest.log, build/ctest-junit.xml" >&2
     exit 1

@@ -72,6 +72,84 @@ static int cmd_walk(struct cmd_paths *p, const char *dir, int depth)
     return rc;
 }
 
+/* One check as a file would write it ("at 5m expect-fail metric s3.calls >= 1"). */
+static void cmd_fmt_check(const struct scn_check *c, char *buf, size_t sz)
+{
+    char t[48], v[48];
+    int n = 0;
+    if (c->at_us != ENV_TIME_NEVER)
+        n = snprintf(buf, sz, "at %s ", env_fmt_duration(c->at_us, t, sizeof t));
+    n += snprintf(buf + n, sz - (size_t)n, "%s %s", c->expect_fail ? "expect-fail" : "expect",
+                  scn_check_name(c->kind));
+    switch (c->kind) {
+    case SCN_CHK_CONVERGED:
+        if (c->within_us != ENV_TIME_NEVER)
+            snprintf(buf + n, sz - (size_t)n, " within=%s",
+                     env_fmt_duration(c->within_us, t, sizeof t));
+        break;
+    case SCN_CHK_MEMORY:
+        snprintf(buf + n, sz - (size_t)n, " %s %s", scn_cmp_name(c->cmp),
+                 env_fmt_size((uint64_t)c->value, v, sizeof v));
+        break;
+    case SCN_CHK_LOG:
+        snprintf(buf + n, sz - (size_t)n, " %s%s%s%s count %s %lld", env_level_name(c->level),
+                 c->has_match ? " match=\"" : "", c->has_match ? c->match : "",
+                 c->has_match ? "\"" : "", scn_cmp_name(c->cmp), (long long)c->value);
+        break;
+    case SCN_CHK_METRIC:
+        snprintf(buf + n, sz - (size_t)n, " %s %s %lld", metric_name(c->metric),
+                 scn_cmp_name(c->cmp), (long long)c->value);
+        break;
+    default: break;
+    }
+}
+
+/* Where a resolved check comes from, for --explain. */
+static void cmd_origin(const struct scn_file *f, size_t sec, const struct scn_check *c, char *buf,
+                       size_t sz)
+{
+    const struct scn_section *b = &f->sections[0];
+    if (c->line == 0) {
+        snprintf(buf, sz, "implicit (docs/checks.md)");
+        return;
+    }
+    if (sec == 0 || c->line < f->sections[sec].line) {
+        snprintf(buf, sz, "line %d%s", c->line, sec ? ", inherited from the base" : "");
+        return;
+    }
+    for (size_t i = 0; i < b->nlines; i++)
+        if (b->lines[i].kind == SCN_L_CHECK && scn_check_same(&b->lines[i].check, c)) {
+            snprintf(buf, sz, "line %d, replaces the base's line %d", c->line, b->lines[i].line);
+            return;
+        }
+    snprintf(buf, sz, "line %d, added by the variant", c->line);
+}
+
+/* --explain: per variant, the resolved list of expectations and where each
+ * comes from. */
+static void cmd_explain(const struct scn_file *f)
+{
+    for (size_t i = 0; i < f->nsections; i++) {
+        struct scn_spec spec;
+        struct scn_error err;
+        char t[32];
+        if (scn_resolve(f, f->sections[i].name, NULL, 0, &spec, &err) != 0)
+            continue;
+        printf("  variant %s: deadline %s, %zu actions, %zu fault rules from the start\n",
+               spec.variant, env_fmt_duration(spec.deadline_us, t, sizeof t), spec.nevents,
+               spec.nfaults);
+        for (size_t k = 0; k < spec.nchecks; k++) {
+            char line[1400], origin[96];
+            cmd_fmt_check(&spec.checks[k], line, sizeof line);
+            cmd_origin(f, i, &spec.checks[k], origin, sizeof origin);
+            printf("    %-60s  # %s\n", line, origin);
+        }
+        scn_spec_free(&spec);
+    }
+}
+
+static bool cmd_explaining;
+
 /* Parses one file; prints its error.  Returns true when it parsed. */
 static bool cmd_check_one(const char *path)
 {
@@ -94,6 +172,8 @@ static bool cmd_check_one(const char *path)
     }
     printf("ok %s (%s, %zu variant%s)\n", path, f->name, scn_variant_count(f),
            scn_variant_count(f) == 1 ? "" : "s");
+    if (cmd_explaining)
+        cmd_explain(f);
     scn_free(f);
     return true;
 }
@@ -103,11 +183,15 @@ int cmd_check(int argc, char **argv)
     struct cmd_paths paths = {0};
     int bad = 0, rc = 0;
     if (argc < 2) {
-        fprintf(stderr, "usage: s3sim check FILE|DIR...\n");
+        fprintf(stderr, "usage: s3sim check [--explain] FILE|DIR...\n");
         return 2;
     }
     for (int i = 1; i < argc && !rc; i++) {
         struct stat st;
+        if (strcmp(argv[i], "--explain") == 0) {
+            cmd_explaining = true;
+            continue;
+        }
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
             size_t first = paths.n;
             rc = cmd_walk(&paths, argv[i], 0);

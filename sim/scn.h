@@ -296,6 +296,10 @@ const char *scn_check_name(enum scn_check_kind kind);
 const char *scn_cmp_name(enum scn_cmp cmp);
 const char *scn_act_name(enum scn_act_kind kind);
 
+/* True when a and b are the same check for variant merging (a variant's line
+ * replaces the base's line of the same check). */
+bool scn_check_same(const struct scn_check *a, const struct scn_check *b);
+
 /* True when `value cmp limit` holds. */
 bool scn_cmp_holds(enum scn_cmp cmp, int64_t value, int64_t limit);
 
