@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "conf.h"
 #include "err.h"
 #include "report.h"
 #include "cost.h"
@@ -37,6 +38,7 @@ struct run_opts {
     size_t nfaults;
     int jobs;
     const char *report;
+    uint64_t max_memory;       /* --max-memory SIZE (default 4GiB): the run-level budget */
     bool report_all;
     bool trace;
     bool quiet;
@@ -86,6 +88,7 @@ static int run_usage(const char *msg, const char *arg)
                     "                 [--fault \"FAULT LINE\"]... [--time-scale F]\n"
                     "                 [--endpoint URL [--bucket NAME]]\n"
                     "                 [--shard K/N|none] [--timings FILE] [--prices FILE]\n"
+                    "                 [--max-memory SIZE]\n"
                     "       s3sim replay FILE --seed N [--variant NAME] [--fault \"FAULT LINE\"]...\n");
     return 2;
 }
@@ -109,6 +112,7 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
     o->replay = strcmp(argv[0], "replay") == 0;
     o->jobs = 1;
     o->mode = "sim";
+    o->max_memory = (uint64_t)4 << 30;
     o->paths = calloc((size_t)argc, sizeof *o->paths);
     o->sets = calloc((size_t)argc, sizeof *o->sets);
     o->faults = calloc((size_t)argc, sizeof *o->faults);
@@ -195,6 +199,12 @@ static int run_parse_args(int argc, char **argv, struct run_opts *o)
             if (!v)
                 return run_usage("--timings wants a file (DIR/timings.tsv of a --report)", NULL);
             o->timings = v;
+        } else if (strcmp(a, "--max-memory") == 0) {
+            char msg[CONF_ERR_MAX];
+            int64_t b = 0;
+            if (!v || conf_parse_size(v, false, &b, msg, sizeof msg) != 0 || b <= 0)
+                return run_usage("--max-memory wants a size above 0 such as 4GiB", v);
+            o->max_memory = (uint64_t)b;
         } else if (strcmp(a, "--report") == 0) {
             if (!v)
                 return run_usage("--report wants a directory", NULL);
@@ -464,7 +474,7 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
 {
     struct scn_spec sp;
     struct scn_error e;
-    struct world_opts wo = {trace_out, NULL};
+    struct world_opts wo = {trace_out, NULL, o->max_memory};
     char label[160];
     struct timespec t0, t1;
     int rc = scn_resolve(j->file, j->variant, o->sets, o->nsets, &sp, &e);

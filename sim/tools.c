@@ -11,7 +11,7 @@
 
 int tools_run(const struct scn_spec *spec, const char *file, FILE *trace, struct run_result *res)
 {
-    struct world_opts wo = {trace, NULL};
+    struct world_opts wo = {trace, NULL, 0};
     int rc;
     res->file = strdup(file);
     res->scenario = strdup(spec->scenario);

@@ -3,6 +3,7 @@
 #include "world_int.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -314,6 +315,27 @@ static void world_ack(void *arg, int64_t stream, int64_t base, int64_t count, ui
 
 /* ---- the loop ------------------------------------------------------------------- */
 
+/* The run-level memory budget (--max-memory): the process's heap in use,
+ * from malloc's own statistics.  Over it, the run stops and is an error
+ * naming what holds the bytes.  Only the verdict of an exceeded run depends
+ * on it: below the budget nothing changes, so traces stay deterministic. */
+static void world_memory_check(struct world *w)
+{
+    struct mallinfo2 mi = mallinfo2();
+    uint64_t used = (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+    char a[32], b[32], c[32];
+    if (!w->max_memory || used <= w->max_memory)
+        return;
+    snprintf(w->mem_over, sizeof w->mem_over,
+             "memory budget: the process holds %s of heap, over --max-memory %s, at t=%.3fs; "
+             "the fake S3 stores %s, %lld records acknowledged, %u events queued (the rest: the "
+             "engine's buffers)",
+             env_fmt_size(used, a, sizeof a), env_fmt_size(w->max_memory, b, sizeof b),
+             (double)w->now / 1e6, env_fmt_size(w->store ? fs3_nbytes(w->store) : 0, c, sizeof c),
+             (long long)w->metrics[METRIC_RECORDS_ACKED], sim_heap_len(&w->heap));
+    w->stop = true;
+}
+
 /* Fires events in order until the heap is empty, the next event is after
  * until, a hang is found, or something sets w->stop. */
 void world_run_loop(struct world *w, int64_t until)
@@ -336,6 +358,13 @@ void world_run_loop(struct world *w, int64_t until)
         }
         if (sim_heap_peek_time(&w->heap) > until)
             return;
+        if (w->max_memory &&
+            ((++w->nevents_fired & 255) == 0 || w->now - w->mem_checked_at >= 100000)) {
+            w->mem_checked_at = w->now;
+            world_memory_check(w);
+            if (w->stop)
+                return;
+        }
         if (!sim_heap_pop(&w->heap, &fn, &arg, &t))
             return;
         if (t > w->now)
@@ -480,6 +509,7 @@ struct world *world_create_mode(const struct scn_spec *spec, const char *file,
     }
     w->trace.echo = opts ? opts->trace_out : NULL;
     w->vtime_out = opts ? opts->vtime_us : NULL;
+    w->max_memory = opts ? opts->max_memory : 0;
     *rcp = 0;
     return w;
 }
@@ -513,6 +543,12 @@ void world_finish(struct world *w)
                              FS3_EFF_NONE, true, label);
         }
     world_judge(w);
+    if (w->mem_over[0]) {
+        /* The run did not finish: its checks judged a cut world. */
+        w->res->verdict = RUN_ERROR;
+        free(w->res->summary);
+        w->res->summary = strdup(w->mem_over);
+    }
 }
 
 int world_run(const struct scn_spec *spec, const char *file, const struct world_opts *opts,

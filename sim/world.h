@@ -21,6 +21,11 @@ struct world_opts {
     FILE *trace_out;     /* --trace: every trace line is printed here (NULL: not) */
     _Atomic int64_t *vtime_us; /* the virtual time reached, stored (relaxed) as events
                                   fire, for the progress line of sim/progress.c (NULL: not) */
+    uint64_t max_memory; /* --max-memory: the process's heap in use above which the run ends
+                            as an error (exit 3) naming what grew; 0: no budget.  Read from
+                            malloc's statistics every 256 events and 100 ms of virtual
+                            time (not under ASan, whose
+                            allocator keeps none) */
 };
 
 /* Runs spec (whose seed is the run's seed) and fills *res (zeroed by the

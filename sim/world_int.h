@@ -83,6 +83,10 @@ struct world {
     bool hang;                 /* a hang was found */
     int64_t hang_at;
     bool stop;                 /* end the event loop */
+    uint64_t max_memory;       /* world_opts.max_memory */
+    uint64_t nevents_fired;    /* events fired (the budget is checked every 256 events */
+    int64_t mem_checked_at;    /* and every 100 ms of virtual time) */
+    char mem_over[300];        /* the budget was exceeded: what grew, "" if not */
     bool probe_pending;        /* a convergence probe is in the heap */
     int64_t converged_at;      /* first quiescent moment after the last action, -1 */
     char converged_why[256];   /* why the last probe was not quiescent */
