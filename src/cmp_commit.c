@@ -140,6 +140,25 @@ static void committed(struct cmp_job *j, const struct meta_sso_commit *req)
                req->nsos, req->ncompacted);
 }
 
+/* The orderId AutoMQ's compaction sends (reference 5.4): the object id of the
+ * first candidate of the newest-first list the plans were made from (the
+ * excluded ones left out); a force split sends none (-1: the controller takes
+ * the smallest orderId of the inputs). */
+static int64_t order_id(const struct cmp_job *j)
+{
+    const struct cmp_run *r = j->c->run;
+    if (j->split || !r)
+        return META_ID_NONE;
+    for (size_t i = 0; i < r->nsrcs; i++) {
+        bool excluded = false;
+        for (size_t k = 0; k < j->a.nexcluded && !excluded; k++)
+            excluded = j->a.excluded[k] == r->srcs[i].id;
+        if (!excluded)
+            return r->srcs[i].id;
+    }
+    return META_ID_NONE;
+}
+
 /* Sanity check, then one atomic commit; the job then ends (or, on the F15
  * field-bug path, waits for the closes still running). */
 void cmp__commit(struct cmp_job *j)
@@ -157,7 +176,7 @@ void cmp__commit(struct cmp_job *j)
         req.node = c->conf.node;
         req.id = j->sso_out.sealed ? j->sso_out.id : meta_id_none(c->meta);
         req.size = j->sso_out.sealed ? (int64_t)j->sso_out.size : 0;
-        req.order_id = META_ID_NONE;
+        req.order_id = order_id(j);
         req.ranges = ranges;
         req.sos = sos;
         req.compacted = j->a.compacted;

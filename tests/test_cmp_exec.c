@@ -302,6 +302,31 @@ START_TEST(cmp_exec_compacts_shared_streams)
 }
 END_TEST
 
+static int new_sso_fn(void *arg, const struct meta_object *o)
+{
+    const struct meta_object **out = arg;
+    if (o->kind == META_KIND_SSO && o->state == META_COMMITTED)
+        *out = o;
+    return 0;
+}
+
+/* The new SSO's orderId is the id of the newest candidate (AutoMQ's request orderId, reference
+ * 5.4), not the smallest orderId of its inputs. */
+START_TEST(cmp_exec_order_id_newest_candidate)
+{
+    int64_t a = sso2(10, 10), b = sso2(10, 10);
+    const struct meta_object *o = NULL;
+    start();
+    compact(false);
+    ck_assert_uint_eq(MET.sso_commits, 1);
+    meta_foreach(M, new_sso_fn, &o);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_int_gt(o->id, b);
+    ck_assert_int_eq(o->order_id, b);
+    ck_assert_int_ne(o->order_id, a);
+}
+END_TEST
+
 START_TEST(cmp_exec_multi_plan_split_and_compact)
 {
     /* Stream 1 is large (split into stream objects), 2 and 3 small (new SSO);
@@ -709,6 +734,7 @@ static Suite *cmp_exec_suite(void)
     tcase_add_test(te, cmp_exec_read_failure_releases);
     tcase_add_test(te, cmp_exec_upload_failure_releases);
     tcase_add_test(te, cmp_exec_read_failure_leaves_upload_open);
+    tcase_add_test(te, cmp_exec_order_id_newest_candidate);
     tcase_add_test(te, cmp_exec_complete_500_retried);
     tcase_add_test(te, cmp_exec_f01_parked_bytes_hang);
     tcase_add_test(te, cmp_exec_f02_release_waits_pending_hang);
