@@ -578,6 +578,9 @@ START_TEST(obj_key_format)
     ck_assert_int_eq(obj_namespace("abc", ns, sizeof ns), 0);
     ck_assert_str_eq(ns, "_kafka_abc");
     ck_assert_int_eq(obj_namespace("", ns, sizeof ns), ERR_INVAL);
+    /* "_kafka_abc" and its NUL fit 11 bytes exactly, not 10. */
+    ck_assert_int_eq(obj_namespace("abc", ns, 11), 0);
+    ck_assert_int_eq(obj_namespace("abc", ns, 10), ERR_INVAL);
     ck_assert_int_eq(obj_key(27039, ns, k, sizeof k), 0);
     ck_assert_str_eq(k, "f9960000/_kafka_abc/27039");
     ck_assert_int_eq(obj_key(0, ns, k, sizeof k), 0);
@@ -603,6 +606,7 @@ START_TEST(obj_key_parse_rejects)
         "", "f9960000/27039", "f9960000/ns/27039/x", "f9960000/ns/2703a", "f9960000/ns/",
         "f9960001/ns/27039", "/ns/27039", "f9960000/ns/-27039", "00000000/ns/00",
         "f9960000//27039", "sparse/ns/node-1", "00000000/ns/99999999999999999999",
+        "00000000/ns/", /* no id at all: not object 0 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(obj_key_parse(bad[i], &id) == ERR_PARSE, "accepted %s", bad[i]);

@@ -374,6 +374,36 @@ START_TEST(reader_corrupt_block)
 }
 END_TEST
 
+START_TEST(reader_corrupt_footer_is_corrupt)
+{
+    /* The object's own size, its footer broken: the index cannot be parsed,
+     * and the read fails instead of planning from a half-parsed index. */
+    struct obj_builder_conf conf = {100, 0, true};
+    struct obj_builder b;
+    uint8_t *buf;
+    size_t len;
+    int64_t id;
+    struct meta_so so = {.stream = 3, .start = 0, .end = 10};
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = &so, .nsos = 1};
+    struct got g;
+    obj_builder_init(&b, &conf);
+    add_range(&b, 3, 0, 10, 40);
+    ck_assert_int_eq(obj_builder_finish(&b, &buf, &len), 0);
+    for (size_t i = len - 8; i < len; i++) /* the footer's magic */
+        buf[i] ^= 0xA5;
+    ck_assert_int_eq(meta_prepare(M, 1, ENV_USEC_PER_HOUR, 0, &id), 0);
+    put(meta_object_get(M, id)->key, buf, len);
+    so.id = id;
+    so.size = (int64_t)len;
+    ck_assert_int_eq(meta_commit_sso(M, &c, 0), 0);
+    g = read_range(&COUNT, 0, 3, 0, 10);
+    ck_assert_int_eq(g.rc, ERR_CORRUPT);
+    ck_assert_int_eq(g.n, 0);
+    obj_builder_free(&b);
+    free(buf);
+}
+END_TEST
+
 START_TEST(reader_size_mismatch_is_corrupt)
 {
     int64_t id = sobj(3, 0, 10, 100);
@@ -587,6 +617,7 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, reader_s3_error_fails);
     tcase_add_test(tc, reader_corrupt_block);
     tcase_add_test(tc, reader_size_mismatch_is_corrupt);
+    tcase_add_test(tc, reader_corrupt_footer_is_corrupt);
     tcase_add_test(tc, reader_hole_in_metadata);
     tcase_add_test(tc, reader_int32_wrap_loses_data);
     tcase_add_test(tc, reader_sparse_offsets);
