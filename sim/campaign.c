@@ -147,6 +147,7 @@ struct cp {
     uint64_t last_seed;     /* highest seed begun */
     struct cp_sig *sigs;
     size_t nsigs;
+    size_t nwritten;        /* sigs[0..nwritten) are shrunk and written */
     double t0, t_search, t_end; /* monotonic seconds: start, search ends (at the latest), end */
     int rc;                 /* ERR_NOMEM seen */
 };
@@ -418,7 +419,7 @@ static void cp_record(struct cp *c, size_t t, uint64_t seed, const struct run_re
 /* Searching is over: the time is up, or two thirds of it once a failure is known. */
 static bool cp_search_over(const struct cp *c, double now)
 {
-    return cp_stop || now >= c->t_end || (c->nsigs && now >= c->t_search);
+    return cp_stop || now >= c->t_end || (c->nsigs > c->nwritten && now >= c->t_search);
 }
 
 static void *cp_worker(void *arg)
@@ -590,7 +591,7 @@ static size_t cp_lines(const struct scn_spec *sp)
 static int cp_shrink_all(struct cp *c, bool tty)
 {
     int rc = 0;
-    for (size_t i = 0; i < c->nsigs && rc != ERR_NOMEM; i++) {
+    for (size_t i = c->nwritten; i < c->nsigs && rc != ERR_NOMEM; i++, c->nwritten = i) {
         struct cp_sig *s = &c->sigs[i];
         struct scn_spec sp, out = {0};
         char desc[1024];
@@ -696,11 +697,20 @@ int cmd_campaign(int argc, char **argv)
                     "%s%s -> %s\n", c.ntargets, c.o.seed_start, c.o.jobs,
                     conf_format_duration(c.o.for_us, (char[40]){0}, 40),
                     c.o.swarm ? ", --swarm" : "", c.o.out);
-        cp_search(&c, tty);
-        if (tty)
-            cp_progress(&c, true);
-        if (c.rc == 0)
-            c.rc = cp_shrink_all(&c, tty);
+        /* Search, shrink what is new, and search again in the time the
+         * shrinks left over (two thirds of it), until the time is up. */
+        for (;;) {
+            double left;
+            cp_search(&c, tty);
+            if (tty)
+                cp_progress(&c, true);
+            if (c.rc == 0)
+                c.rc = cp_shrink_all(&c, tty);
+            left = c.t_end - cp_now();
+            if (c.rc || cp_stop || left < 1.0)
+                break;
+            c.t_search = cp_now() + left * 2.0 / 3.0;
+        }
         sigaction(SIGINT, &old, NULL);
         cp_summary(&c, stdout);
         {

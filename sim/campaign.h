@@ -7,6 +7,7 @@
  *     for searching is up (two thirds of --for once a failure is known, else all)
  *   failures ─► grouped by signature ─► one run per signature shrunk (sim/shrink.c)
  *     in the time left ─► BUGDIR/<slug>.scn (replay line and seed in its header)
+ *   time the shrinks left over ─► search again (two thirds of it), shrink what is new, ...
  *
  * Everything a campaign writes comes from its seeds: two campaigns over the
  * same seeds find the same signatures (the time box decides how many seeds).
