@@ -195,7 +195,8 @@ int cmd_check(int argc, char **argv)
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
             size_t first = paths.n;
             rc = cmd_walk(&paths, argv[i], 0);
-            qsort(paths.v + first, paths.n - first, sizeof *paths.v, cmd_cmp_str);
+            if (paths.n > first) /* (qsort of a NULL array is UB, even of 0 elements) */
+                qsort(paths.v + first, paths.n - first, sizeof *paths.v, cmd_cmp_str);
             if (rc == ERR_IO)
                 fprintf(stderr, "%s: cannot read the directory\n", argv[i]);
         } else {

@@ -330,7 +330,8 @@ static int run_collect(const struct run_opts *o, struct path_list *l)
             fprintf(stderr, "%s: cannot read the directory\n", o->paths[i]);
             return 2;
         }
-        qsort(l->v + first, l->n - first, sizeof *l->v, cmp_str);
+        if (l->n > first) /* (qsort of a NULL array is UB, even of 0 elements) */
+            qsort(l->v + first, l->n - first, sizeof *l->v, cmp_str);
     }
     if (l->n == 0) {
         fprintf(stderr, "s3sim: no *.scn file found\n");
