@@ -238,21 +238,30 @@ static int src_check_refs(const char *path, const char *rel, int *refs)
             continue;
         memcpy(name, q, n);
         memcpy(name + n, ".md", 4);
-        const char *hs = q + n + 5, *he = strchr(hs, '"');
-        if (!he || (size_t)(he - hs) >= sizeof heading)
-            continue;
-        memcpy(heading, hs, (size_t)(he - hs));
-        heading[he - hs] = '\0';
-        (*refs)++;
         snprintf(docs, sizeof docs, "%s/docs", root());
         char *md = md_load(docs, name, h);
-        bool found = false;
-        for (int i = 0; md && i < h->n && !found; i++)
-            found = strcmp(h->text[i], heading) == 0;
-        if (!found) {
-            fprintf(stderr, "%s: docs/%s \"%s\": %s\n", rel, name, heading,
-                    md ? "no such heading" : "no such file");
-            bad++;
+        /* docs/NAME.md "A", "B" and "C": every quoted heading of the list */
+        for (const char *hs = q + n + 5;;) {
+            const char *he = strchr(hs, '"');
+            if (!he || (size_t)(he - hs) >= sizeof heading)
+                break;
+            memcpy(heading, hs, (size_t)(he - hs));
+            heading[he - hs] = '\0';
+            (*refs)++;
+            bool found = false;
+            for (int i = 0; md && i < h->n && !found; i++)
+                found = strcmp(h->text[i], heading) == 0;
+            if (!found) {
+                fprintf(stderr, "%s: docs/%s \"%s\": %s\n", rel, name, heading,
+                        md ? "no such heading" : "no such file");
+                bad++;
+            }
+            if (strncmp(he + 1, ", \"", 3) == 0)
+                hs = he + 4;
+            else if (strncmp(he + 1, " and \"", 6) == 0)
+                hs = he + 7;
+            else
+                break;
         }
         free(md);
     }
@@ -352,11 +361,12 @@ START_TEST(docs_reference_checker_fails_on_a_bad_one)
     FILE *f = fdopen(fd, "w");
     ck_assert(f);
     fputs("/* see docs/engine.md \"Object model\" and docs/engine.md\n"
-          " * \"No such heading anywhere\" and docs/nosuch.md \"X\" */\n",
+          " * \"No such heading anywhere\" and docs/nosuch.md \"X\"; docs/engine.md\n"
+          " * \"Timeouts\", \"Late writes\", \"Nor this one\" and \"Batch delete\" */\n",
           f);
     fclose(f);
-    ck_assert_int_eq(src_check_refs(path, "sample.c", &refs), 2);
-    ck_assert_int_eq(refs, 3);
+    ck_assert_int_eq(src_check_refs(path, "sample.c", &refs), 3);
+    ck_assert_int_eq(refs, 7);
     remove(path);
 }
 END_TEST
