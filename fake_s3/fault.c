@@ -15,7 +15,7 @@
  * A swallowed call stays pending (counted in flight) until the caller
  * cancels it or the shim is freed.
  *
- * partial, per op (SCENARIOS.md §2, and our choices for the ops it leaves
+ * partial, per op (docs/scenarios.md "Faults", and our choices for the ops it leaves
  * open):
  *   mpu-part      stores the first half of the body and answers success with
  *                 the store's checksum (and MD5 ETag) of those bytes

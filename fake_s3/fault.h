@@ -1,6 +1,6 @@
 /*
  * fault.h - the fault shim: an s3_ops wrapper over the honest store that
- * matches rules and applies effects (SCENARIOS.md §2, "Faults").
+ * matches rules and applies effects (docs/scenarios.md "Faults").
  *
  * Like SQLite's test_vfs.c, it asks its injector first, then forwards to its
  * parent (the store).  A rule is a small counter struct with one "should it
@@ -36,7 +36,7 @@ enum fs3_effect {
     FS3_EFF_LOST,      /* apply on the store, never answer */
     FS3_EFF_STALL,     /* never answer; store unchanged */
     FS3_EFF_DELAY,     /* answer normally, delay_us later */
-    FS3_EFF_PARTIAL,   /* half-happen, per op (SCENARIOS.md) */
+    FS3_EFF_PARTIAL,   /* half-happen, per op (docs/scenarios.md "Faults") */
     FS3_EFF_STALE,     /* list/get/head see the bucket as of stale_us ago */
     FS3_EFF_RESET,     /* --mode http only: connection reset mid-response */
     FS3_EFF_COUNT

@@ -14,7 +14,7 @@
  *
  * Time is the monotonic clock scaled: now() = elapsed real microseconds /
  * time_scale, so that scenario durations (delay=, stall) pass time_scale times
- * faster in real time (SCENARIOS.md §1, --time-scale).
+ * faster in real time (docs/scenarios.md "The command", --time-scale).
  *
  * The env's random is a seeded xoshiro256** stream; log lines go to the
  * configured callback (or nowhere); the wait registry only counts.

@@ -5,7 +5,7 @@
  * unsigned chunks with trailing x-amz-checksum-* headers).
  *
  * The client's signer lives in src/sigv4.c; fake_s3/ may not include it (the
- * seam rule of DESIGN.md §1), so this is a second implementation of the same
+ * seam rule of docs/design.md "Dependency rules"), so this is a second implementation of the same
  * published algorithm, checked against the same documentation vectors in
  * tests/test_sigv4.c.  Pure functions; no clock is read here.
  *

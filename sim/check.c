@@ -1,4 +1,4 @@
-/* check.c - judging a run: the checks of SCENARIOS.md §2 over a world.
+/* check.c - judging a run: the checks of docs/scenarios.md "Checks" over a world.
  *
  * Each check is a judge function that reads the world and says whether its
  * property held, with one line of detail.  The table below maps check kinds

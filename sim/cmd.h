@@ -1,7 +1,7 @@
 /*
  * cmd.h - the s3sim subcommands that live outside main.c.  Each takes the
  * arguments after the subcommand word (argv[0] is the subcommand itself, as
- * getopt expects) and returns the process exit code of SCENARIOS.md §1:
+ * getopt expects) and returns the process exit code of docs/scenarios.md "The command":
  * 0 ok, 1 a run failed, 2 bad input, 3 the bench broke.
  */
 #ifndef S3SIM_CMD_H
@@ -26,8 +26,8 @@ int cmd_knobs(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 
 /* s3sim shrink FILE --seed N [--variant NAME] [--set KNOB=VALUE]... [--swarm]
- * [-o OUT.scn] [--max-runs N] [--loose] [--quiet]: the smallest scenario found that still fails the same way
- * (sim/shrink.c, tools helper).  Returns 0 (written), 2 (bad input, or the
+ * [-o OUT.scn] [--max-runs N] [--loose] [--quiet]: the smallest scenario found that still fails the
+ * same way (sim/shrink.c, tools helper).  Returns 0 (written), 2 (bad input, or the
  * run does not fail), 3 (the bench broke). */
 int cmd_shrink(int argc, char **argv);
 

@@ -1,5 +1,5 @@
 /* cmd_serve.c - `s3sim serve`: the fake S3, faults included, as a standalone
- * S3 server on 127.0.0.1 (SCENARIOS.md §1; fake_s3/http.h).
+ * S3 server on 127.0.0.1 (docs/scenarios.md "The command"; fake_s3/http.h).
  *
  *   s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]
  *               [--fault "FAULT LINE"]... [--scenario FILE]

@@ -1,4 +1,4 @@
-/* main.c - the s3sim command: dispatch to the subcommands (SCENARIOS.md §1). */
+/* main.c - the s3sim command: dispatch to the subcommands (docs/scenarios.md "The command"). */
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>

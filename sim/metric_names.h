@@ -1,6 +1,6 @@
 /*
  * metric_names.h - the names of the counters that `expect metric NAME OP N`
- * reads (SCENARIOS.md §2 "Metrics"), with one line of meaning each.
+ * reads (docs/knobs.md "Metrics"), with one line of meaning each.
  *
  * The scenario parser rejects a name not in this table; `s3sim knobs
  * --metrics` prints it; the simulator keeps its counters in an array indexed

@@ -1,7 +1,7 @@
 /*
  * payload.h - record payload bytes as a pure function of (seed, stream,
  * offset), so that no-data-loss regenerates what it expects instead of
- * keeping a copy of everything written (DESIGN.md §3).
+ * keeping a copy of everything written (docs/design.md "The simulator (sim/)").
  */
 #ifndef S3SIM_PAYLOAD_H
 #define S3SIM_PAYLOAD_H

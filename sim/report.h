@@ -1,5 +1,5 @@
 /*
- * report.h - the reports of `s3sim run --report DIR` (SCENARIOS.md §5).
+ * report.h - the reports of `s3sim run --report DIR` (docs/scenarios.md "Reports").
  *
  *   struct run_result[] --rpt_write()--> DIR/results.json   every run: checks, metrics, counts,
  * waits DIR/junit.xml      one testsuite per file, one testcase per run DIR/index.html

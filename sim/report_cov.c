@@ -5,7 +5,7 @@
  * The matrix is run_result.coverage summed over the runs: for each injected
  * effect, S3 op and engine job, how many calls were hit.  Next to it, "calls" gives all
  * calls per op (run_result.calls_by_op summed), the denominator.  A cell
- * (effect, op) that SCENARIOS.md says cannot happen is "applicable": false;
+ * (effect, op) that docs/scenarios.md "Faults" says cannot happen is "applicable": false;
  * an applicable cell that no run hit is listed in "unhit", so a gap in the
  * fault plan is visible at a glance.
  */

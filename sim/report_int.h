@@ -51,7 +51,7 @@ bool rpt_failing(const struct run_result *r);
 /* Sum of r->faults_by_op over every op and injected effect. */
 uint64_t rpt_faults_total(const struct run_result *r);
 
-/* False when SCENARIOS.md §2 says effect cannot apply to op (stale only on
+/* False when docs/scenarios.md "Faults" says effect cannot apply to op (stale only on
  * get/head/list; partial only on put/get/mpu-part/mpu-complete/delete-many).
  * The matrix shows such cells as "n/a" rather than as an unhit gap. */
 bool rpt_effect_applies(int effect, int op);

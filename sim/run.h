@@ -3,7 +3,7 @@
  * everything before any run starts, expand (file, variant, seed) runs, execute
  * them on --jobs threads (one world per run), print one line per run in a
  * fixed order, the summary line, the reports, and return the exit code of
- * SCENARIOS.md §1.
+ * docs/scenarios.md "The command".
  */
 #ifndef S3SIM_RUN_H
 #define S3SIM_RUN_H

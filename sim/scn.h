@@ -1,6 +1,6 @@
 /*
  * scn.h - scenario files: lexer, parser, validation and variant resolution
- * (the grammar is SCENARIOS.md §2).
+ * (the grammar is docs/scenarios.md "The file format").
  *
  *   text ─► scn_parse_file()/scn_parse_buf() ─► struct scn_file (the AST: the
  *           base section and one section per variant, each a list of lines)

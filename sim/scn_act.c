@@ -434,7 +434,7 @@ static int scn_rule_effect_word(const char *w)
 }
 
 /* The op and effect words and the effect values.  Named arguments may come in
- * any order (SCENARIOS.md §2), so the effect may even precede the op; the op
+ * any order (docs/scenarios.md "Directives"), so the effect may even precede the op; the op
  * and effect words are disjoint sets, which keeps that unambiguous. */
 static int scn_rule_positional(struct scn_ctx *cx, int from, const struct scn_args *g,
                                struct fs3_rule *r, const struct scn_tok **op_tok,

@@ -1,6 +1,6 @@
 /*
  * scn_write.h - a resolved scenario (struct scn_spec) back into scenario text
- * (SCENARIOS.md §2), for `s3sim shrink` and for tests.
+ * (docs/scenarios.md "The file format"), for `s3sim shrink` and for tests.
  *
  *   scn_spec ─► scnw_text() ─► "scenario NAME\nseed N\n..." ─► scn_parse_buf()
  *           ─► scn_resolve(base) ─► a spec scnw_same() as the first

@@ -1,5 +1,5 @@
 /*
- * swarm.h - `s3sim run --swarm` (SCENARIOS.md §1): each seed draws a random
+ * swarm.h - `s3sim run --swarm` (docs/scenarios.md "The command"): each seed draws a random
  * subset of fault kinds (op × effect, each with a random probability) on top
  * of the file's own faults, so that many seeds explore many fault mixes
  * (swarm testing, Groce et al. 2012).

@@ -1,5 +1,5 @@
 /*
- * tools.h - `s3sim sweep` and `s3sim shrink` (SCENARIOS.md §1; STYLE.md item 7),
+ * tools.h - `s3sim sweep` and `s3sim shrink` (docs/tools.md "s3sim sweep" and "s3sim shrink"),
  * and the helpers they share: run one spec, print its line as `s3sim run`
  * does, name the way a run failed.
  *

@@ -1,5 +1,5 @@
 /*
- * wait.h - the wait registry (DESIGN.md §2): who waits, on what, since when.
+ * wait.h - the wait registry (docs/design.md "Seams"): who waits, on what, since when.
  *
  * The engine registers a wait (through env->wait_begin) every time it waits
  * for an outcome, and ends it when the outcome arrives.  no-hang reads it: a

@@ -1,6 +1,6 @@
 /*
- * world.h - one run = one world (DESIGN.md §3): the clock, the event heap, the
- * PRNG, the fake S3 and its fault shim, the engine, the actors, the trace and
+ * world.h - one run = one world (docs/design.md "The simulator (sim/)"): the clock, the event heap,
+ * the PRNG, the fake S3 and its fault shim, the engine, the actors, the trace and
  * the checks, all hanging off one struct (no globals), so that --jobs N runs
  * N worlds on N threads.
  *

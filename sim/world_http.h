@@ -1,5 +1,5 @@
 /*
- * world_http.h - a world in http mode (SCENARIOS.md §1, --mode http): the
+ * world_http.h - a world in http mode (docs/scenarios.md "The command", --mode http): the
  * engine's libcurl S3 client (s3_curl) talks over loopback HTTP to the fake
  * S3's HTTP front (fake_s3/http.h), on real threads and the real clock.
  *

@@ -267,7 +267,7 @@ int cln_writer_guard(void *meta, const char *key)
     return !o || o->state == META_MARKED ? ERR_ABORTED : 0;
 }
 
-/* ---- TTL expiry of prepared objects (§6.3) ------------------------------------------ */
+/* ---- TTL expiry of prepared objects (docs/engine.md "Prepared objects and their TTL") -------- */
 
 static void cln_abort_forget(struct cln *c, struct cln_abort *a);
 

@@ -1,7 +1,8 @@
 /*
- * cln.h - the controller's object cleaner (reference/automq-engine.md §2.5,
- * §3.9, §6.1-6.3): deletes from S3 what the metadata marked, then removes
- * the metadata; expires prepared objects at their deadline.
+ * cln.h - the controller's object cleaner (docs/engine.md "Deleting a composite", "Batch delete",
+ * "Who deletes what", "Marking and delayed delete" and "Prepared objects and their TTL"): deletes
+ * from S3 what the metadata marked, then removes the metadata; expires prepared objects at their
+ * deadline.
  *
  *   every cleaner.interval (1 s), a lifecycle check:
  *     1. prepared objects past their deadline -> marked (TTL timer at the exact
@@ -40,7 +41,7 @@
  * every composite of the group succeeded (AutoMQ): between the S3 deletes of
  * the first and the notification lies the window of F04.
  *
- * Late writes (reference §3.7).  The writer of a TTL-expired object may
+ * Late writes (docs/engine.md "Late writes").  The writer of a TTL-expired object may
  * still have its PutObject / CompleteMultipartUpload in flight (delayed,
  * retried) when the cleaner deletes the key: it would land after the delete
  * and leave a key no metadata owns.  So the key of an object marked by TTL

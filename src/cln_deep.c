@@ -1,5 +1,5 @@
-/* cln_deep.c - deep delete of composite objects (reference/automq-engine.md
- * §2.5): GET the whole composite, delete its linked objects (DeleteObjects,
+/* cln_deep.c - deep delete of composite objects (docs/engine.md
+ * "Deleting a composite"): GET the whole composite, delete its linked objects (DeleteObjects,
  * <= 1000 keys a call), then the composite's own key (DeleteObject).  A 404
  * on the GET or on the last delete means an earlier attempt already did it
  * (unless conf.not_found_error: field bug F04).  Notified per group. */

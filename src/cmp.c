@@ -139,7 +139,8 @@ void cmp__count(struct cmp *c, int what)
         c->metrics->force_splits++;
 }
 
-/* Ends the run in progress and schedules the next one (§5.1). */
+/* Ends the run in progress and schedules the next one (docs/engine.md "SSO compaction:
+ * scheduling"). */
 static void run_end(struct cmp *c)
 {
     struct cmp_run *r = c->run;

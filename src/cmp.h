@@ -1,6 +1,7 @@
 /*
  * cmp.h - stream set object (SSO) compaction and force split
- * (reference/automq-engine.md §4.6, §5.1-5.4, §5.7).
+ * (docs/engine.md "Accepted versus durable", "SSO compaction: scheduling", "Plans and batches",
+ * "Execution and commit" and "Failed compactions").
  *
  *   timer (interval) / cmp_compact_now()
  *        └─► run: this node's SSOs (dedup by id, newest first, <= max.num)
@@ -14,8 +15,8 @@
  * A run is an explicit state machine driven by S3 completions, writer
  * callbacks and env timers; it never blocks.  One run at a time.
  *
- * Execution of one plan (§5.4): the plan's blocks are read with coalesced
- * range reads of at most 16 MiB (a larger block in several reads); COMPACT
+ * Execution of one plan (docs/engine.md "Execution and commit"): the plan's blocks are read with
+ * coalesced range reads of at most 16 MiB (a larger block in several reads); COMPACT
  * blocks are written, in (stream, offset) order, into one SSO writer that
  * stays open across plans; each SPLIT object is a stream object with its own
  * writer, closed within the plan.  At the end of each plan the SSO writer is
@@ -72,7 +73,7 @@ struct eng_metrics;
 #define CMP_MIN_DELAY (10 * ENV_USEC_PER_SEC) /* MIN_COMPACTION_DELAY_MS */
 #define CMP_PREPARED_TTL (24 * ENV_USEC_PER_HOUR)
 
-/* ---- Planning: pure functions over index data (§5.3). --------------------- */
+/* ---- Planning: pure functions over index data (docs/engine.md "Plans and batches"). ---------- */
 
 /* One index entry of a source SSO (a block or a group of blocks). */
 struct cmp_block {
@@ -128,8 +129,8 @@ struct cmp_analysis {
 void cmp_limits_default(struct cmp_limits *lim);
 
 /*
- * Compaction planning (§5.3): keeps the candidates that share a stream with
- * another candidate, sorts their blocks by (stream, offset), groups them
+ * Compaction planning (docs/engine.md "Plans and batches"): keeps the candidates that share a
+ * stream with another candidate, sorts their blocks by (stream, offset), groups them
  * (same stream contiguous: append; gap: the run so far becomes a SPLIT object;
  * new stream: the previous run becomes SPLIT when at least split_size, else
  * it goes into the new SSO), applies the stream-count limits by excluding
@@ -144,7 +145,7 @@ int cmp_analyze(const struct cmp_src *src, size_t n, const struct cmp_limits *li
                 struct env *env, struct cmp_analysis *out);
 
 /*
- * Force split planning (§5.4): the live blocks of one SSO grouped into runs
+ * Force split planning (docs/engine.md "Force split"): the live blocks of one SSO grouped into runs
  * of contiguous (stream, offset), each run a stream object, packed into plans
  * within cache_size (a run split across plans gives two stream objects).
  * compacted = [src->id] (also with no live block: a pure deletion).  Same
@@ -157,8 +158,8 @@ int cmp_split_plans(const struct cmp_src *src, const struct cmp_limits *lim,
 void cmp_analysis_free(struct cmp_analysis *a);
 
 /* True when the block still holds readable data: stream known, not deleted,
- * and block end above the stream's start offset (§5.2 step 4).  A block
- * whose delta wrapped (F12) has end <= start and is dead here. */
+ * and block end above the stream's start offset (docs/engine.md "SSO compaction: scheduling").  A
+ * block whose delta wrapped (F12) has end <= start and is dead here. */
 bool cmp_block_live(const struct meta *m, const struct cmp_block *b);
 
 /* ---- The job. --------------------------------------------------------------- */

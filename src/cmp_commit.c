@@ -1,4 +1,5 @@
-/* cmp_commit.c - SSO compaction: the trim-aware sanity check and the one atomic commit (§5.4). */
+/* cmp_commit.c - SSO compaction: the trim-aware sanity check and the one atomic commit
+ * (docs/engine.md "Execution and commit"). */
 #include "cmp_int.h"
 
 #include <stdlib.h>

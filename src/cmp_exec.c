@@ -1,4 +1,5 @@
-/* cmp_exec.c - SSO compaction: executing a job's plans (reads, writers, waits, failure), §5.4. */
+/* cmp_exec.c - SSO compaction: executing a job's plans (reads, writers, waits, failure),
+ * docs/engine.md "Execution and commit". */
 #include "cmp_int.h"
 
 #include <stdarg.h>

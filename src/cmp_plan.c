@@ -1,4 +1,5 @@
-/* cmp_plan.c - SSO compaction planning, pure functions over index data (see cmp.h, §5.3). */
+/* cmp_plan.c - SSO compaction planning, pure functions over index data (see cmp.h, docs/engine.md
+ * "Plans and batches"). */
 #include "cmp.h"
 
 #include <stdlib.h>
@@ -110,8 +111,8 @@ static uint64_t run_bytes(const struct cmp_block *b, size_t first, size_t n)
 }
 
 /*
- * Groups sorted blocks (§5.3 step 3).  split_all: every run is SPLIT (force
- * split), and only contiguity cuts runs.  ERR_CORRUPT on an overlap.
+ * Groups sorted blocks (docs/engine.md "Plans and batches", step 2).  split_all: every run is SPLIT
+ * (force split), and only contiguity cuts runs.  ERR_CORRUPT on an overlap.
  */
 static int group_blocks(const struct cmp_block *b, size_t n, uint64_t split_size, bool split_all,
                         struct env *env, struct grpv *out)
@@ -179,8 +180,8 @@ static int pair_order(const void *a, const void *b)
     return (x->src > y->src) - (x->src < y->src);
 }
 
-/* Filter (§5.3 step 1): in[i] = candidate i is not excluded, has blocks and
- * shares a stream with another such candidate.  Sorts (stream, candidate)
+/* Filter (docs/engine.md "Plans and batches", step 1): in[i] = candidate i is not excluded, has
+ * blocks and shares a stream with another such candidate.  Sorts (stream, candidate)
  * pairs, so that 500 candidates of thousands of streams stay cheap. */
 static int filter_shared(const struct cmp_src *src, size_t n, const bool *excl, bool *in)
 {
@@ -272,8 +273,8 @@ static size_t dispersion(const struct cmp_src *src, size_t n, const bool *in, in
 }
 
 /*
- * The limits (§5.3 step 4).  Returns the number of candidates newly excluded
- * (0: within the limits).
+ * The limits (docs/engine.md "Plans and batches", step 3).  Returns the number of candidates newly
+ * excluded (0: within the limits).
  */
 static size_t apply_limits(const struct cmp_src *src, size_t n, const bool *in, bool *excl,
                            const struct cmp_block *b, const struct grpv *g,
@@ -353,7 +354,7 @@ static int plan_close(struct cmp_analysis *a, const struct cmp_block *b, struct 
 }
 
 /* Packs groups into plans within cache_size, splitting at block granularity
- * (§5.3 step 5). */
+ * (docs/engine.md "Plans and batches", step 4). */
 static int pack(struct cmp_analysis *a, const struct cmp_block *b, const struct grpv *g,
                 uint64_t cache)
 {

@@ -1,5 +1,5 @@
 /*
- * composite.h - the composite object format (reference/automq-engine.md §2.2).
+ * composite.h - the composite object format (docs/format.md "A composite object").
  *
  * A composite object holds no record data: it lists linked normal objects
  * and carries their index entries, whose positions are positions INSIDE the

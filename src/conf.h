@@ -1,6 +1,6 @@
 /*
  * conf.h - the knob table: every tunable of the engine, the fake S3 and the
- * simulator, with its type, default and meaning (SCENARIOS.md §3).
+ * simulator, with its type, default and meaning (docs/knobs.md "Knobs").
  *
  *   scenario `set KNOB VALUE` / `s3sim run --set KNOB=VALUE`
  *        └─► conf_set() ─► struct conf { int64_t v[CONF_COUNT]; ... }
@@ -11,7 +11,7 @@
  * printed help can never drift apart.  A knob that AutoMQ also has keeps
  * AutoMQ's exact name and accepts AutoMQ's value form (a bare number for a
  * `.minutes`, `.ms` or size knob is in AutoMQ's unit).  Field-bug knobs name
- * the field bug (DESIGN.md §6) that their non-default value restores; their
+ * the field bug (docs/engine.md "Field bugs") that their non-default value restores; their
  * default is always the fixed behaviour.
  *
  * Values are stored as int64_t, in one unit per type:

@@ -52,7 +52,7 @@ struct eng_hooks {
     eng_halt_fn halt;       /* may be NULL: the engine restarts the broker itself */
 };
 
-/* Counters (SCENARIOS.md "Metrics").  Read at any time. */
+/* Counters (docs/knobs.md "Metrics").  Read at any time. */
 struct eng_metrics {
     uint64_t records_acked;
     uint64_t wal_uploads;

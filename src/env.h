@@ -70,7 +70,7 @@ struct env {
      * component is a short word such as "cleaner" or "sso-compaction". */
     void (*log)(struct env *env, enum env_level level, const char *component, const char *line);
 
-    /* The wait registry (DESIGN.md §2).  Every place in the engine that waits
+    /* The wait registry (docs/design.md "Seams").  Every place in the engine that waits
      * for an outcome registers a wait: who ("compaction run 3, plan 2"), on
      * what ("2 parked blocks of object 1042").  Both strings are copied.
      * wait_update replaces the "what"; wait_end removes the wait and counts

@@ -8,7 +8,7 @@
  *
  * Time: now() is the monotonic clock since creation, in microseconds, divided
  * by time_scale: with time_scale 0.01 a virtual second passes in 10 ms of real
- * time (SCENARIOS.md §1, --time-scale).  Timer delays are virtual, like now().
+ * time (docs/scenarios.md "The command", --time-scale).  Timer delays are virtual, like now().
  * Random: xoshiro256** seeded from the config.  Log: the config's callback.
  * Wait registry: a plain list, listed by env_real_each_wait().
  *

@@ -1,6 +1,6 @@
 /*
- * meta.h - the controller's metadata store (reference/automq-engine.md §1.1-1.3,
- * §5.6, §6).
+ * meta.h - the controller's metadata store (docs/engine.md "Object states", "Object kinds and
+ * attributes", "Commit semantics" and "Deletion").
  *
  * It models the replicated KRaft log: it survives `crash node=controller`
  * and `crash node=broker`.  Whatever is volatile (the cleaner's timers, an
@@ -49,8 +49,8 @@
 
 #define META_ID_NONE INT64_C(-1)
 
-/* Attribute bits (§1.3).  Bucket bits stay 0 here (one bucket), except that
- * objects marked while PREPARED get META_ATTR_BUCKET_ALL, as AutoMQ (#1639,
+/* Attribute bits (docs/engine.md "Object kinds and attributes").  Bucket bits stay 0 here (one
+ * bucket), except that objects marked while PREPARED get META_ATTR_BUCKET_ALL, as AutoMQ (#1639,
  * #1643). */
 #define META_ATTR_TYPE_MASK 3
 #define META_ATTR_TYPE_NORMAL 0
@@ -178,7 +178,7 @@ int meta_stream_open(struct meta *m, int64_t id);
 int meta_stream_close(struct meta *m, int64_t id);
 /* Moves the start offset forward (a smaller one is a no-op).  ERR_NOTFOUND
  * (unknown or deleted), ERR_RANGE (beyond the end offset).  No object is
- * marked: data below the start is removed lazily (§6.4). */
+ * marked: data below the start is removed lazily (docs/engine.md "Stream deletion and trim"). */
 int meta_trim(struct meta *m, int64_t stream, int64_t new_start);
 /* Closes then deletes the stream; marks DEEP_DELETE every committed stream
  * object and composite of it (one atomic step).  ERR_NOTFOUND (unknown or
@@ -223,8 +223,8 @@ struct meta_sso_commit {
 };
 
 /*
- * One atomic commit (§5.6).  Validation: the new SSO id must be PREPARED
- * (COMMITTED -> ERR_REDUNDANT, nothing changed; else ERR_NOTFOUND); each
+ * One atomic commit (docs/engine.md "Commit semantics").  Validation: the new SSO id must be
+ * PREPARED (COMMITTED -> ERR_REDUNDANT, nothing changed; else ERR_NOTFOUND); each
  * stream object id PREPARED (COMMITTED -> ERR_REDUNDANT); every compacted id
  * known and not marked (else ERR_NOTFOUND, logged "object <id> not exist when
  * mark destroy object"); for uploads, each stream's ranges must start at its
@@ -258,7 +258,7 @@ struct meta_stream_commit {
 };
 
 /*
- * One atomic commit (§5.6).  Validation: new id PREPARED (COMMITTED ->
+ * One atomic commit (docs/engine.md "Commit semantics").  Validation: new id PREPARED (COMMITTED ->
  * ERR_REDUNDANT; else ERR_NOTFOUND); the stream exists, not deleted
  * (ERR_NOTFOUND), epoch matches when given (ERR_BADSTATE); every source known
  * and not marked (ERR_NOTFOUND), except that an id -1 request whose sources
@@ -324,7 +324,7 @@ struct meta_piece {
 int meta_stream_pieces(const struct meta *m, int64_t stream, int64_t start, int64_t end,
                        struct meta_piece **out, size_t *n);
 
-/* ---- Cleaner support (§6.2, §6.3). --------------------------------------------- */
+/* ---- Cleaner support (docs/engine.md "Deletion"). -------------------------------------------- */
 
 /* Marks every PREPARED object whose deadline is before now (AutoMQ: now >
  * deadline), at most max (0: all), ts 0 and bucket MATCH_ALL; calls fn (may

@@ -1,7 +1,7 @@
 /*
  * obj.h - AutoMQ's normal object format, byte for byte, and object keys.
  *
- * Layout of a normal object (reference/automq-engine.md §1.5), all integers
+ * Layout of a normal object (docs/format.md "A normal object"), all integers
  * big-endian:
  *
  *   [data block]* [index block] [footer 48 B]
@@ -194,7 +194,8 @@ int obj_tail_parse(const uint8_t *buf, size_t len, uint64_t buf_start, uint64_t 
 /* Block cuts count the payload bytes of the block being filled.  AutoMQ's
  * writer counts the object's running size instead and never resets it
  * between streams, so its later blocks can be cut earlier (a harmless quirk,
- * §1.5); objects here are the same format but not always the same blocks. */
+ * docs/format.md "A normal object"); objects here are the same format but not always the same
+ * blocks. */
 struct obj_builder_conf {
     uint32_t block_size;  /* cut a block once its payload bytes reach this (0: default 512 KiB) */
     uint32_t group_limit; /* regroup index entries up to this many bytes (0: one entry per block) */
@@ -245,7 +246,7 @@ int obj_builder_finish(struct obj_builder *b, uint8_t **out, size_t *out_len);
 /* Frees what the builder holds (safe on an empty builder). */
 void obj_builder_free(struct obj_builder *b);
 
-/* ---- Keys (§1.4). ---------------------------------------------------------- */
+/* ---- Keys (docs/engine.md "Object keys"). ---------------------------------------------------- */
 
 /* Writes "_kafka_" + cluster into out (OBJ_NS_MAX + 1 bytes).  ERR_INVAL if
  * empty or too long. */

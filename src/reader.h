@@ -1,6 +1,7 @@
 /*
  * reader.h - reads a stream's offset range through the metadata and the
- * object indexes (reference/automq-engine.md §1.5, §2.4, §6.5).
+ * object indexes (docs/format.md "A normal object"; docs/engine.md "Reading a composite" and
+ * "Readers and deletion").
  *
  *   rd_read_start(stream, [start, end))
  *     -> meta_stream_pieces(): committed SSOs, stream objects, composites
@@ -15,7 +16,7 @@
  * Every S3 call goes through the s3_ops it is given (the retry client, or
  * the fake directly).  A NoSuchKey answer, an object that left the metadata,
  * or a short body re-plans from the cursor against fresh metadata, at most
- * `retries` times (AutoMQ's stream reader retries twice, §6.5).
+ * `retries` times (AutoMQ's stream reader retries twice, docs/engine.md "Readers and deletion").
  *
  * Asynchronous (env.h, s3.h): rd_read_start() returns 0 and done() is called
  * exactly once later, from the event loop (never from inside the start);
@@ -39,8 +40,8 @@
 /* A record batch of the stream, in offset order, without overlaps: each
  * batch's end is above the previous one's; the first may begin before
  * start, the last may end after end.  Without holes_ok, each batch begins
- * exactly where the previous one ended (or at or before start).  r->payload is valid during the call
- * only.  Returning nonzero aborts the read (done gets ERR_ABORTED). */
+ * exactly where the previous one ended (or at or before start).  r->payload is valid during the
+ * call only.  Returning nonzero aborts the read (done gets ERR_ABORTED). */
 typedef int (*rd_record_fn)(void *arg, const struct obj_record *r);
 
 /* The read ended.  rc 0: every offset of [start, end) was delivered (with

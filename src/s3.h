@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* S3 operations, named as in scenario fault lines (SCENARIOS.md §2). */
+/* S3 operations, named as in scenario fault lines (docs/scenarios.md "Faults"). */
 #define S3_OP_TABLE(X)                                                         \
     X(S3_OP_GET, "get")                                                        \
     X(S3_OP_HEAD, "head")                                                      \
@@ -264,7 +264,7 @@ const char *s3_job_name(enum s3_job job);
 const char *s3_cksum_name(enum s3_cksum alg); /* "MD5", "CRC32C", ... */
 int s3_cksum_parse(const char *name);         /* case-insensitive; -1 unknown */
 
-/* The default error code of an HTTP status for an op (SCENARIOS.md §2):
+/* The default error code of an HTTP status for an op (docs/scenarios.md "Faults"):
  * 404 -> NoSuchKey (NoSuchUpload for multipart part/copy/complete/abort),
  * 403 -> AccessDenied, 500 -> InternalError, 503 -> SlowDown, 400 ->
  * InvalidRequest, anything else >= 300 -> S3E_OTHER, < 300 -> S3E_NONE. */

@@ -401,7 +401,8 @@ static void s3c_retry(struct s3c_call *call, const struct s3_result *res, int64_
     call->backoff_timer = env_timer(c->env, delay, s3c_on_backoff, call);
 }
 
-/* Decides what to do with an attempt's answer (§3.5). */
+/* Decides what to do with an attempt's answer (docs/engine.md "Retries and error classification").
+ * */
 static enum s3c_verdict s3c_classify(const struct s3c_conf *conf, enum s3_op op,
                                      const struct s3_result *res)
 {

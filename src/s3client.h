@@ -7,9 +7,10 @@
  *
  * One outer request (the caller's struct s3_req) becomes one or more attempts
  * on the inner s3_ops.  The caller sees one callback with the final answer
- * (reference/automq-engine.md §3.5, §3.6, §3.9):
+ * (docs/engine.md "Retries and error classification", "Timeouts" and "Batch delete"):
  *
- *  - Classification (§3.5): a transport failure (no answer, reset, attempt
+ *  - Classification (docs/engine.md "Retries and error classification"): a transport failure (no
+ * answer, reset, attempt
  *    timeout) retries; an answer with status 404 or code NoSuchKey aborts; any
  *    other error status or code retries, including a 200 whose code is an
  *    error (S3's "200 with an <Error> body").  NoSuchUpload aborts on mpu-part
@@ -79,7 +80,7 @@
 #include "env.h"
 #include "s3.h"
 
-/* The knobs of the client layer (SCENARIOS.md §3). */
+/* The knobs of the client layer (docs/knobs.md "Knobs"). */
 struct s3c_conf {
     int64_t op_timeout_us;       /* s3.op.timeout; ENV_TIME_NEVER = none (10 s) */
     int64_t read_timeout_us;     /* s3.read.timeout, GET as a whole (2 min) */

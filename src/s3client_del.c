@@ -1,6 +1,6 @@
 /*
  * s3client_del.c - DeleteObjects batching of the client layer
- * (reference/automq-engine.md §3.9; contract in s3client.h).  A delete-many
+ * (docs/engine.md "Batch delete"; contract in s3client.h).  A delete-many
  * of any size is a batch whose children are calls of at most 1000 keys;
  * their per-key answers are settled in the batch, retriable keys retried
  * alone, and the caller answered once every key is settled.
@@ -16,7 +16,7 @@ static void s3c_del_child_done(struct s3c_call *call);
 
 #define S3C_DEL_BACKOFF_CAP_US (30 * ENV_USEC_PER_SEC)
 
-/* ---- DeleteObjects batching (§3.9) ------------------------------------- */
+/* ---- DeleteObjects batching (docs/engine.md "Batch delete") ---------------------------------- */
 
 static bool s3c_del_key_retriable(enum s3_code code)
 {

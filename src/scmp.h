@@ -1,6 +1,6 @@
 /*
  * scmp.h - stream object compaction, on the broker's side
- * (reference/automq-engine.md §5.5, §5.6, §2).
+ * (docs/engine.md "Stream object compaction", "Commit semantics" and "Composite objects").
  *
  *   every SCMP_TICK (1 min) a pass; per live stream, at most one compaction
  *   step every SCMP_MIN_SPACING (1 min):

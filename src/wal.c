@@ -254,7 +254,7 @@ static struct wal_batch *wal_take(struct wal *wal)
     return b;
 }
 
-/* Splits the batch into objects (§1.5): big streams (or a lone stream) get
+/* Splits the batch into objects (docs/engine.md "WAL upload"): big streams (or a lone stream) get
  * their own stream object, the rest share one SSO. */
 static int wal_plan(struct wal_batch *b)
 {

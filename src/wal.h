@@ -1,6 +1,6 @@
 /*
  * wal.h - WAL upload: appended records become objects, then metadata, then
- * acknowledgements (reference/automq-engine.md §1.5, end).
+ * acknowledgements (docs/engine.md "WAL upload").
  *
  *   eng_append --wal_append--> per-stream buffer (runs of records, no bytes)
  *   every s3.wal.upload.interval.ms:
@@ -27,8 +27,8 @@
  *     and writes everything again; any other commit refusal drops the batch
  *     (its records are never acknowledged: no-data-loss covers acknowledged
  *     records only) and logs an error.
- * wal_free (a broker crash) drops everything not yet acknowledged.  The bytes of objects being built are counted in the
- * writers' struct wr_mem.
+ * wal_free (a broker crash) drops everything not yet acknowledged.  The bytes of objects being
+ * built are counted in the writers' struct wr_mem.
  */
 #ifndef S3SIM_WAL_H
 #define S3SIM_WAL_H

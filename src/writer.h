@@ -1,7 +1,7 @@
 /*
  * writer.h - object writers: one PUT for a small object, a multipart upload
  * for a large one, with UploadPartCopy for server-side copies
- * (reference/automq-engine.md §4.1-4.6).
+ * (docs/engine.md "One PUT or multipart", "Copy-write", "Writers" and "Accepted versus durable").
  *
  *   caller --wr_write/wr_copy/wr_flush/wr_close--> struct wr --s3_put/s3_mpu_*--> s3c (retries)
  *
@@ -11,11 +11,11 @@
  * buffer becomes the pending part.  A pending part is uploaded when it grows
  * beyond max(threshold, min_part_size); close uploads the last pending part
  * of any size, waits for every part and completes with the parts in number
- * order.  wr_copy follows §4.3 (top-up branch included, a negative top-up
+ * order.  wr_copy follows docs/engine.md "Copy-write" (top-up branch included, a negative top-up
  * guarded): small ranges are range-read into the pending part, ranges of at
  * least the minimum part are UploadPartCopy'd as their own part.
  *
- * Accepted versus durable (§4.6, §9 item 5): a write's callback says
+ * Accepted versus durable (docs/engine.md "Accepted versus durable"): a write's callback says
  * "accepted": its bytes are uploaded in a part, or parked in the pending part
  * and declared accepted by wr_flush().  Only close's callback says "durable"
  * (the object exists).  S3 rejects a non-final part below the minimum part
@@ -120,7 +120,7 @@ void wr_ctx_free(struct wr_ctx *ctx);
  * fails the writer with that code instead (close's callback gets it; release
  * aborts the upload).  The engine checks that the object is still PREPARED
  * in the metadata: a writer slower than its object's TTL must not recreate
- * a key the cleaner already deleted (reference §3.7, late writes). */
+ * a key the cleaner already deleted (docs/engine.md "Late writes"). */
 typedef int (*wr_guard_fn)(void *arg, const char *key);
 
 /* Installs the guard of every writer of ctx (fn NULL: none, the default).
@@ -147,7 +147,7 @@ int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg);
 int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg);
 
 /* Appends bytes [start, end) of the object src_key (same bucket), by range
- * reads or UploadPartCopy (§4.3).  cb as for wr_write.  Returns as wr_write,
+ * reads or UploadPartCopy (docs/engine.md "Copy-write").  cb as for wr_write.  Returns as wr_write,
  * or ERR_INVAL for start > end. */
 int wr_copy(struct wr *w, const char *src_key, uint64_t start, uint64_t end, wr_cb cb, void *arg);
 

@@ -1,7 +1,7 @@
 /*
  * writer_io.c - the writer's S3 side (see writer.h, writer_int.h): the
  * callbacks of its calls, the progress function that starts what can start,
- * delivery of ready waiters, the wait registry text, and copy-write (§4.3).
+ * delivery of ready waiters, the wait registry text, and copy-write (docs/engine.md "Copy-write").
  */
 
 #include <stdio.h>
@@ -335,7 +335,7 @@ void wr_wait_refresh(struct wr *w)
         env_wait_updatef(env, w->wait, "%s", text);
 }
 
-/* ---- copy-write (§4.3) ---------------------------------------------------- */
+/* ---- copy-write (docs/engine.md "Copy-write") ------------------------------------------------ */
 
 /* Range-reads [s, e) of src into the end of part p. */
 static void wr_read_into(struct wr *w, struct wr_part *p, struct wr_waiter *wt, const char *src,
@@ -391,7 +391,7 @@ static void wr_copy_part(struct wr *w, struct wr_waiter *wt, const char *src, ui
     wr_seal(w, p);
 }
 
-/* One chunk (at most 5 GiB) in multipart mode, by §4.3's rules. */
+/* One chunk (at most 5 GiB) in multipart mode, by the rules of docs/engine.md "Copy-write". */
 static void wr_copy_chunk(struct wr *w, struct wr_waiter *wt, const char *src, uint64_t s,
                           uint64_t e)
 {

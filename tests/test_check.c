@@ -1,5 +1,5 @@
 /* test_check.c - every check of the bench, shown to fail on a world built to
- * break it (STYLE.md 18), and to hold on the same world left alone. */
+ * break it, and to hold on the same world left alone. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

@@ -700,7 +700,7 @@ START_TEST(cln_dedup_off_field_bug)
 }
 END_TEST
 
-/* Late writes (reference §3.7): the key of a TTL-expired object is deleted
+/* Late writes (docs/engine.md "Late writes"): the key of a TTL-expired object is deleted
  * once more after cleaner.redelete.delay, removing a write that landed after
  * the first delete; committed objects marked the normal way are not. */
 static void late_write(int64_t redelete_us, bool gone)

@@ -67,7 +67,7 @@ END_TEST
 
 START_TEST(conf_contract_defaults)
 {
-    /* The names and defaults of SCENARIOS.md §3. */
+    /* The names and defaults of AutoMQ's knobs (docs/knobs.md "Knobs"). */
     struct conf c;
     conf_init(&c);
     ck_assert_int_eq(conf_get(&c, CONF_SSO_INTERVAL), 5 * ENV_USEC_PER_MIN);

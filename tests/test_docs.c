@@ -299,6 +299,66 @@ static int src_walk(const char *dir, const char *rel, int *refs, int *files)
     return bad;
 }
 
+/* The path prefix of the design files users do not have, spelled in two
+ * pieces so that this file does not cite it. */
+#define OUTSIDE_DIR "shared" "/"
+
+/* Counts, in the files under dir (recursively; .c, .h, .scn, .md, CMake),
+ * the lines that cite a section with the section sign or a path under
+ * OUTSIDE_DIR, each printed. */
+static int outside_refs(const char *dir, const char *rel)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int bad = 0;
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096], r[4096];
+        size_t n = strlen(e->d_name);
+        struct stat st;
+        if (e->d_name[0] == '.' || strncmp(e->d_name, "build", 5) == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(r, sizeof r, "%s/%s", rel, e->d_name);
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            bad += outside_refs(path, r);
+            continue;
+        }
+        bool src = (n > 2 && (!strcmp(e->d_name + n - 2, ".c") || !strcmp(e->d_name + n - 2, ".h"))) ||
+                   (n > 3 && !strcmp(e->d_name + n - 3, ".md")) ||
+                   (n > 4 && !strcmp(e->d_name + n - 4, ".scn")) ||
+                   (n > 6 && !strcmp(e->d_name + n - 6, ".cmake")) ||
+                   !strcmp(e->d_name, "CMakeLists.txt");
+        if (!src)
+            continue;
+        char *text = slurp(path);
+        int line = 1;
+        for (const char *p = text; p && *p; p++) {
+            if (*p == '\n')
+                line++;
+            /* U+00A7 in UTF-8, or OUTSIDE_DIR */
+            if (((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0xA7) ||
+                strncmp(p, OUTSIDE_DIR, strlen(OUTSIDE_DIR)) == 0) {
+                fprintf(stderr, "%s:%d: cites a section of a file outside the repository; "
+                                "name a heading of docs/ instead (docs/engine.md \"Heading\")\n",
+                        r, line);
+                bad++;
+                while (*p && *p != '\n')
+                    p++;
+                if (!*p)
+                    break;
+                line++;
+            }
+        }
+        free(text);
+    }
+    closedir(d);
+    return bad;
+}
+
 /* ---- tests ---------------------------------------------------------------------- */
 
 START_TEST(docs_slugs_are_githubs)
@@ -354,6 +414,32 @@ START_TEST(docs_code_references_resolve)
 }
 END_TEST
 
+START_TEST(docs_no_outside_references)
+{
+    static const char *const dirs[] = {"src", "sim", "fake_s3", "tests", "bench", "docs",
+                                       "scenarios", "cmake", "fuzz", "tools"};
+    char dir[4096];
+    int bad = 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        snprintf(dir, sizeof dir, "%s/%s", root(), dirs[i]);
+        bad += outside_refs(dir, dirs[i]);
+    }
+    char path[4096];
+    static const char *const files[] = {"README.md", "CMakeLists.txt"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", root(), files[i]);
+        char *text = slurp(path);
+        if (text && (strstr(text, "\xC2\xA7") || strstr(text, OUTSIDE_DIR))) {
+            fprintf(stderr, "%s: cites a file outside the repository\n", files[i]);
+            bad++;
+        }
+        free(text);
+    }
+    ck_assert_msg(bad == 0, "%d line(s) cite sections of files users do not have (listed above)",
+                  bad);
+}
+END_TEST
+
 START_TEST(docs_reference_checker_fails_on_a_bad_one)
 {
     char path[] = "/tmp/s3sim_test_docs_XXXXXX";
@@ -378,6 +464,7 @@ static Suite *docs_suite(void)
     tcase_add_test(tc, docs_slugs_are_githubs);
     tcase_add_test(tc, docs_links_resolve);
     tcase_add_test(tc, docs_code_references_resolve);
+    tcase_add_test(tc, docs_no_outside_references);
     tcase_add_test(tc, docs_reference_checker_fails_on_a_bad_one);
     suite_add_tcase(s, tc);
     return s;

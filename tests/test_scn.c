@@ -799,7 +799,7 @@ END_TEST
 
 START_TEST(scn_section2_forms)
 {
-    /* The forms written in SCENARIOS.md §2, one by one. */
+    /* The forms written in docs/scenarios.md "The file format", one by one. */
     static const char *const lines[] = {
         "seed 1",
         "deadline 250ms",

@@ -832,7 +832,7 @@ START_TEST(writer_complete_entity_too_small)
 }
 END_TEST
 
-/* ---- the guard before the final write (late writes, reference §3.7) ------ */
+/* ---- the guard before the final write (late writes, docs/engine.md "Late writes") ------ */
 
 struct guardrec {
     int calls;
