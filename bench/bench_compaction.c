@@ -142,7 +142,7 @@ static void bench_one(const char *shape, const char *split, const char *cksum, d
 {
     struct world w;
     struct fs3_config cfg;
-    struct meta_conf mc = {"_kafka_bench", NULL, false, false};
+    struct meta_conf mc = {"_kafka_bench", NULL, false, false, false, false};
     struct s3c_conf sc;
     struct cmp_conf cc;
     static uint8_t payload[REC];

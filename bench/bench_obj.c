@@ -80,7 +80,7 @@ static void bench_format(void)
 
 static void bench_meta(void)
 {
-    struct meta_conf conf = {"_kafka_bench", NULL, false, false};
+    struct meta_conf conf = {"_kafka_bench", NULL, false, false, false, false};
     struct meta *m;
     const int n = 200000;
     int64_t prev = -1;

@@ -90,7 +90,7 @@ static int bench_drain(int n)
     struct tenv t;
     struct fs3 *s;
     struct meta *m;
-    struct meta_conf mc = {"_kafka_bench", NULL, false, false};
+    struct meta_conf mc = {"_kafka_bench", NULL, false, false, false, false};
     struct meta_so *so = calloc((size_t)n, sizeof *so);
     int64_t *ids = calloc((size_t)n, sizeof *ids);
     struct meta_sso_commit c = {.id = -1, .order_id = -1};

@@ -175,6 +175,13 @@
     X(CONF_COPY_BACKOFF, "upload.part.copy.timeout.backoff", CONF_T_BOOL, "true",                  \
       "F21: false = UploadPartCopy retries reuse the plain attempt timeout",                       \
       "UploadPartCopy uses s3.copy.timeout, doubled per retry")                                    \
+    X(CONF_DELETED_STREAM_SO_MARK, "compaction.deleted.stream.objects.mark", CONF_T_BOOL, "true",  \
+      "F23 (#806/#808): false = a stream object committed for a stream deleted meanwhile is "      \
+      "never deleted",                                                                             \
+      "a commit's stream object whose stream was deleted meanwhile is marked for deletion")        \
+    X(CONF_TTL_AT_DEADLINE, "prepared.timeout.at.deadline", CONF_T_BOOL, "true",                   \
+      "F28 (#3539): false = a prepared object's timer fires after max(now - deadline, 30 min)",    \
+      "a prepared object's timeout timer fires at its deadline")                                   \
     X(CONF_SSO_PREPARED_TTL, "compaction.sso.prepared.ttl", CONF_T_DURATION, "24h", NULL,          \
       "ids prepared by SSO compaction and force split expire after this when not committed")       \
     X(CONF_UPLOAD_CHECK_PREPARED, "upload.check.prepared", CONF_T_BOOL, "false", NULL,             \

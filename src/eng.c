@@ -215,6 +215,8 @@ static int eng_meta_new(struct eng *e, int nstreams)
     mc.env = e->env;
     mc.id_zero_is_none = conf_bool(e->conf, CONF_ID_ZERO_NONE);
     mc.mark_not_idempotent = !conf_bool(e->conf, CONF_VERIFY_INPUTS);
+    mc.ttl_timer_late = !conf_bool(e->conf, CONF_TTL_AT_DEADLINE);
+    mc.deleted_stream_so_leak = !conf_bool(e->conf, CONF_DELETED_STREAM_SO_MARK);
     if ((rc = meta_create(&mc, &e->meta)) < 0)
         return rc;
     for (int s = 1; s <= nstreams; s++)

@@ -103,6 +103,9 @@ int meta_create(const struct meta_conf *conf, struct meta **out)
     m->env = conf->env;
     m->id_zero_is_none = conf->id_zero_is_none;
     m->mark_not_idempotent = conf->mark_not_idempotent;
+    m->ttl_timer_late = conf->ttl_timer_late;
+    m->deleted_stream_so_leak = conf->deleted_stream_so_leak;
+    m->deleted_stream_so_leak = conf->deleted_stream_so_leak;
     *out = m;
     return 0;
 }
@@ -296,6 +299,7 @@ int meta_prepare(struct meta *m, int count, int64_t ttl_us, int64_t now, int64_t
         o->state = META_PREPARED;
         o->kind = META_KIND_NONE;
         o->deadline = o->ts = ttl_us > INT64_MAX - now ? INT64_MAX : now + ttl_us;
+        o->ttl_check = meta__ttl_timer(m, o, now);
         o->marked_at = -1;
         o->node = o->order_id = o->stream = META_ID_NONE;
         o->start = o->end = -1;

@@ -117,6 +117,7 @@ struct meta_object {
     int32_t attributes;       /* META_ATTR_* */
     int64_t ts;               /* AutoMQ's Timestamp: deadline, commit or mark moment (0 after TTL) */
     int64_t deadline;         /* prepared deadline (kept after commit) */
+    int64_t ttl_check;        /* when its timeout timer fires (the deadline; F28: later) */
     int64_t marked_at;        /* when it was marked (real time, also after TTL), or -1 */
     uint64_t mark_seq;        /* mark order, 1-based; 0 when not marked */
     enum meta_op mark_op;     /* how it was marked */
@@ -152,6 +153,10 @@ struct meta_conf {
                                  builders default "no object" to the valid id 0 */
     bool mark_not_idempotent; /* F06: no request-id dedupe, and an id -1 request whose inputs
                                  are already marked fails (COMPACTED_OBJECTS_NOT_FOUND) */
+    bool ttl_timer_late;      /* F28 (#3539): a prepared object's timeout timer fires after
+                                 max(now - deadline, 30 min) instead of at its deadline */
+    bool deleted_stream_so_leak; /* F23 (#806/#808): a stream object committed for a deleted
+                                    stream is committed and forgotten, not marked */
 };
 
 struct meta;

@@ -216,8 +216,10 @@ static void sso_commit_so(struct meta *m, const struct meta_so *so, int64_t now)
     o->end = so->end;
     if (live)
         meta__push(m, &s->objs, o->id);
-    else
+    else if (!m->deleted_stream_so_leak)
         meta__do_mark(m, o, META_OP_DEEP_DELETE, now); /* stream deleted meanwhile (#808) */
+    /* else F23 (before #808): committed for a stream that is gone, referenced
+     * by nothing, never deleted */
 }
 
 static int sso_apply(struct meta *m, const struct meta_sso_commit *c, int64_t now)
@@ -470,6 +472,21 @@ int meta_stream_pieces(const struct meta *m, int64_t stream, int64_t start, int6
 
 /* ---- Cleaner support. -------------------------------------------------------------------- */
 
+#define META_TTL_TIMER_MIN_US (30 * ENV_USEC_PER_MIN) /* F28's 30 minutes */
+
+/* S3ObjectControlManager arms a HashedWheelTimer per prepared object; the
+ * timer fires at the deadline (after #3539), or (F28, before it) after
+ * max(now - deadline, 30 min): a future deadline is first looked at 30 min
+ * after the prepare, and each look before the deadline re-arms 30 min on. */
+int64_t meta__ttl_timer(const struct meta *m, const struct meta_object *o, int64_t now)
+{
+    int64_t d;
+    if (!m->ttl_timer_late)
+        return o->deadline;
+    d = now - o->deadline > META_TTL_TIMER_MIN_US ? now - o->deadline : META_TTL_TIMER_MIN_US;
+    return now > INT64_MAX - d ? INT64_MAX : now + d;
+}
+
 int meta_expire_prepared(struct meta *m, int64_t now, size_t max, meta_object_fn fn, void *arg)
 {
     int count = 0;
@@ -477,8 +494,12 @@ int meta_expire_prepared(struct meta *m, int64_t now, size_t max, meta_object_fn
         return 0; /* out of memory: try again at the next check */
     for (size_t i = 0; i < m->prepared.n && (max == 0 || (size_t)count < max); i++) {
         struct meta_object *o = meta__obj(m, m->prepared.v[i]);
-        if (!o || o->state != META_PREPARED || !(now > o->deadline))
+        if (!o || o->state != META_PREPARED || now < o->ttl_check)
+            continue; /* its timer has not fired */
+        if (!(now > o->deadline)) {
+            o->ttl_check = meta__ttl_timer(m, o, now); /* re-armed */
             continue;
+        }
         meta__do_mark(m, o, META_OP_DELETE, now);
         o->ts = 0;
         o->ttl_expired = true;
@@ -495,8 +516,8 @@ int64_t meta_next_deadline(const struct meta *m)
     int64_t best = ENV_TIME_NEVER;
     for (size_t i = 0; i < m->prepared.n; i++) {
         const struct meta_object *o = meta__obj(m, m->prepared.v[i]);
-        if (o && o->state == META_PREPARED && o->deadline < best)
-            best = o->deadline;
+        if (o && o->state == META_PREPARED && o->ttl_check < best)
+            best = o->ttl_check;
     }
     return best;
 }

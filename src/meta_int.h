@@ -31,6 +31,8 @@ struct meta {
     struct env *env;               /* optional log sink */
     bool id_zero_is_none;          /* F20 switch */
     bool mark_not_idempotent;      /* F06 switch */
+    bool ttl_timer_late;           /* F28 switch */
+    bool deleted_stream_so_leak;   /* F23 switch */
     struct meta_object **objs;     /* by id; NULL = removed */
     int64_t *link_owner;           /* by id: composite owning it as a link, or -1 */
     size_t cap;                    /* slots of objs and link_owner */
@@ -53,6 +55,8 @@ void meta__push(struct meta *m, struct meta_idvec *v, int64_t id); /* after meta
 void meta__do_mark(struct meta *m, struct meta_object *o, enum meta_op op, int64_t now);
 void meta__drop(struct meta *m, int64_t id); /* removes and frees the record */
 void meta__tidy(struct meta *m);             /* filters the lazy lists (amortized) */
+/* When the timeout timer of prepared object o, (re)armed at now, fires. */
+int64_t meta__ttl_timer(const struct meta *m, const struct meta_object *o, int64_t now);
 int meta__check_sources(struct meta *m, const int64_t *ids, size_t n, const char *what);
 int meta__req_get(const struct meta *m, uint64_t req, int *rc);
 void meta__req_put(struct meta *m, uint64_t req, int rc);

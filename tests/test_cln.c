@@ -89,7 +89,7 @@ static unsigned classify(void *arg, const char *key)
 static void setup(void)
 {
     struct fs3_config cfg;
-    struct meta_conf mc = {NS, NULL, false, false};
+    struct meta_conf mc = {NS, NULL, false, false, false, false};
     tenv_init(&T, 1);
     T.env.log = log_hook;
     ERRORS = 0;

@@ -61,7 +61,7 @@ static void knob(const char *k, const char *v)
 static void world(bool id_zero_none)
 {
     struct fs3_config cfg;
-    struct meta_conf mc = {NS, NULL, id_zero_none, false};
+    struct meta_conf mc = {NS, NULL, id_zero_none, false, false, false};
     clenv_init(&E, 7);
     conf_init(&CONF);
     knob("s3.stream.set.object.compaction.interval.minutes", "600");

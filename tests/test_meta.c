@@ -13,7 +13,18 @@
 
 static struct meta *mk(bool zero_none, bool not_idem)
 {
-    struct meta_conf conf = {NS, NULL, zero_none, not_idem};
+    struct meta_conf conf = {NS, NULL, zero_none, not_idem, false, false};
+    struct meta *m = NULL;
+    ck_assert_int_eq(meta_create(&conf, &m), 0);
+    for (int s = 1; s <= 3; s++)
+        ck_assert_int_eq(meta_stream_create(m, s), 0);
+    return m;
+}
+
+/* A store with the F28 (late) or F23 (leak) switch. */
+static struct meta *mk_bug(bool ttl_late, bool so_leak)
+{
+    struct meta_conf conf = {NS, NULL, false, false, ttl_late, so_leak};
     struct meta *m = NULL;
     ck_assert_int_eq(meta_create(&conf, &m), 0);
     for (int s = 1; s <= 3; s++)
@@ -58,7 +69,7 @@ static int64_t mk_so(struct meta *m, int64_t s, int64_t a, int64_t b)
 
 START_TEST(meta_create_checks_namespace)
 {
-    struct meta_conf conf = {"", NULL, false, false};
+    struct meta_conf conf = {"", NULL, false, false, false, false};
     struct meta *m = NULL;
     ck_assert_int_eq(meta_create(&conf, &m), ERR_INVAL);
     conf.ns = "a/b";
@@ -315,6 +326,28 @@ START_TEST(meta_sso_output_of_deleted_stream)
     ck_assert_int_eq(meta_commit_sso(m, &c, 4), 0);
     ck_assert_int_eq(state_of(m, n), META_MARKED);
     ck_assert(meta_object_get(m, n)->attributes & META_ATTR_DEEP_DELETE);
+    meta_destroy(m);
+}
+END_TEST
+
+/* F23 (before #808): the same commit leaves the stream object committed
+ * for a stream that no longer exists, and nothing ever marks it. */
+START_TEST(meta_f23_deleted_stream_so_leaks)
+{
+    struct meta *m = mk_bug(false, true);
+    int64_t a = prep(m, 1, 0), n;
+    struct meta_so so = {-1, 10, 1, 0, 10, 0};
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = &so, .nsos = 1,
+                                .compacted = &a, .ncompacted = 1};
+    struct meta_counts mc;
+    ck_assert_int_eq(upload(m, 0, a, 0, 10, 1), 0);
+    n = prep(m, 1, 2);
+    so.id = n;
+    ck_assert_int_eq(meta_stream_delete(m, 1, 3), 0);
+    ck_assert_int_eq(meta_commit_sso(m, &c, 4), 0);
+    ck_assert_int_eq(state_of(m, n), META_COMMITTED);
+    meta_count(m, &mc);
+    ck_assert_uint_eq(mc.marked, 1); /* the compacted SSO only */
     meta_destroy(m);
 }
 END_TEST
@@ -637,6 +670,28 @@ START_TEST(meta_ttl_expiry)
 }
 END_TEST
 
+/* #3539's fix: a TTL expires right after its deadline.  F28 (before it): a
+ * future deadline is first looked at 30 min after the prepare and then every
+ * 30 min: a 10 min TTL expires after 30 min, a 45 min one after 60 min. */
+START_TEST(meta_f28_ttl_timer)
+{
+    for (int late = 0; late <= 1; late++) {
+        struct meta *m = mk_bug(late, false);
+        int64_t a = -1, b = -1;
+        ck_assert_int_eq(meta_prepare(m, 1, 10 * MIN, 0, &a), 0);
+        ck_assert_int_eq(meta_next_deadline(m), late ? 30 * MIN : 10 * MIN);
+        ck_assert_int_eq(meta_expire_prepared(m, 10 * MIN + 1, 0, NULL, NULL), late ? 0 : 1);
+        ck_assert_int_eq(meta_expire_prepared(m, 30 * MIN, 0, NULL, NULL), late ? 1 : 0);
+        ck_assert_int_eq(meta_prepare(m, 1, 45 * MIN, 30 * MIN, &b), 0);
+        ck_assert_int_eq(meta_expire_prepared(m, 60 * MIN, 0, NULL, NULL), 0);
+        ck_assert_int_eq(meta_next_deadline(m), late ? 90 * MIN : 75 * MIN);
+        ck_assert_int_eq(meta_expire_prepared(m, 75 * MIN + 1, 0, NULL, NULL), late ? 0 : 1);
+        ck_assert_int_eq(meta_expire_prepared(m, 90 * MIN, 0, NULL, NULL), late ? 1 : 0);
+        meta_destroy(m);
+    }
+}
+END_TEST
+
 START_TEST(meta_ttl_expiry_at_most_n)
 {
     struct meta *m = mk(false, false);
@@ -894,6 +949,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_force_split_retry);
     tcase_add_test(tc, meta_force_split_with_outputs_retry);
     tcase_add_test(tc, meta_sso_output_of_deleted_stream);
+    tcase_add_test(tc, meta_f23_deleted_stream_so_leaks);
     tcase_add_test(tc, meta_sso_replace_attributes);
     tcase_add_test(tc, meta_stream_physical_merge);
     tcase_add_test(tc, meta_stream_composite_links);
@@ -906,6 +962,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_trim_and_delete);
     tcase_add_test(tc, meta_stream_open_close_epoch);
     tcase_add_test(tc, meta_ttl_expiry);
+    tcase_add_test(tc, meta_f28_ttl_timer);
     tcase_add_test(tc, meta_ttl_expiry_at_most_n);
     tcase_add_test(tc, meta_classify_keys);
     tcase_add_test(tc, meta_survives_crash_queries);

@@ -39,7 +39,7 @@ static void count_cancel(struct s3_ops *ops, struct s3_req *req)
 static void setup(void)
 {
     struct fs3_config cfg;
-    struct meta_conf mc = {NS, NULL, false, false};
+    struct meta_conf mc = {NS, NULL, false, false, false, false};
     tenv_init(&T, 1);
     fs3_config_init(&cfg);
     S = fs3_new(&T.env, &cfg);

@@ -44,7 +44,7 @@ static void log_hook(struct env *env, enum env_level level, const char *componen
 static void setup(void)
 {
     struct fs3_config cfg;
-    struct meta_conf mc = {NS, NULL, false, false};
+    struct meta_conf mc = {NS, NULL, false, false, false, false};
     tenv_init(&T, 1);
     T.env.log = log_hook;
     WARN_NOT_EXIST = 0;

@@ -58,7 +58,7 @@ static void setup(void)
 {
     struct fs3_config cfg;
     struct wr_conf wc;
-    struct meta_conf mc = {"_kafka_test", NULL, false, false};
+    struct meta_conf mc = {"_kafka_test", NULL, false, false, false, false};
     clenv_init(&E, 5);
     memset(&MEM, 0, sizeof MEM);
     NACK = 0;
