@@ -26,6 +26,8 @@ void cmp_conf_from(struct cmp_conf *cc, const struct conf *c)
     cc->lim.split_size = (uint64_t)conf_get(c, CONF_SSO_STREAM_SPLIT_SIZE);
     cc->int32_guard = conf_bool(c, CONF_INT32_GUARD);
     cc->force_split_wait = conf_bool(c, CONF_FORCE_SPLIT_WAIT);
+    cc->no_streams_return = !conf_bool(c, CONF_SSO_WITHOUT_STREAMS);
+    cc->lim.dead_kept = !conf_bool(c, CONF_SSO_DEAD_COMPACTED);
     cc->node = 0;
 }
 
@@ -331,10 +333,15 @@ static int build_jobs(struct cmp *c)
             continue;
         }
         struct cmp_job *j = cmp__job_new(c, true, s->id);
-        if (j && (rc = cmp_split_plans(&src, &c->conf.lim, &j->a)) < 0)
+        if (j && (rc = cmp_split_plans(&src, &c->conf.lim, &j->a)) < 0) {
             cmp__job_free(j);
-        else
+        } else if (j && j->a.nplans == 0 && j->a.ncompacted == 0) {
+            env_logf(c->env, ENV_LOG_WARN, CMP_LOGC, "Object %lld is empty, metadata is out of date",
+                     (long long)s->id); /* F25: AutoMQ before #896 */
+            cmp__job_free(j);
+        } else {
             rc = add_job(r, j);
+        }
     }
     if (rc == 0 && n > 0) {
         struct cmp_job *j = cmp__job_new(c, false, -1);
@@ -427,6 +434,20 @@ static void drop_lone_young(struct cmp *c, struct cmp_run *r)
     r->nsrcs--;
 }
 
+/* True when a range of one of the run's SSOs names a stream that exists. */
+static bool any_stream_exists(const struct cmp *c, const struct cmp_run *r)
+{
+    for (size_t i = 0; i < r->nsrcs; i++) {
+        const struct meta_object *o = meta_object_get(c->meta, r->srcs[i].id);
+        for (size_t k = 0; o && k < o->nranges; k++) {
+            const struct meta_stream *s = meta_stream_get(c->meta, o->ranges[k].stream);
+            if (s && s->state != META_STREAM_DELETED)
+                return true;
+        }
+    }
+    return false;
+}
+
 static int run_select(struct cmp *c, struct cmp_run *r)
 {
     struct collect k = {c, NULL, 0, 0, false};
@@ -474,6 +495,12 @@ static void run_start_cb(void *arg)
     }
     env_tracef(c->env, "sso-compaction run=%llu start ssos=%zu%s", (unsigned long long)r->no,
                r->nsrcs, r->force ? " force" : "");
+    if (c->conf.no_streams_return && r->nsrcs > 0 && !any_stream_exists(c, r)) {
+        /* F24: CompactionManager before #2095 */
+        env_logf(c->env, ENV_LOG_INFO, CMP_LOGC, "No stream metadata found for stream set objects");
+        run_end(c);
+        return;
+    }
     snprintf(who, sizeof who, "compaction run %llu", (unsigned long long)r->no);
     r->wait = env_wait_beginf(c->env, who, "reading the indexes of %zu stream set objects",
                               r->nsrcs);

@@ -111,6 +111,8 @@ struct cmp_limits {
     uint64_t split_size;        /* s3.stream.set.object.compaction.stream.split.size */
     size_t max_streams_per_sso; /* s3.max.stream.num.per.stream.set.object (20000) */
     size_t max_so_per_commit;   /* s3.max.stream.object.num.per.commit (10000) */
+    bool dead_kept;             /* F25 (before #896): an SSO with no live block is never listed
+                                   as compacted (and its force split fails) */
 };
 
 /* The outcome of planning one job (a compaction, or the force split of one SSO). */
@@ -172,6 +174,8 @@ struct cmp_conf {
     struct cmp_limits lim;      /* cache size, split size, stream-count limits */
     bool int32_guard;           /* index.group.int32.guard; false: F12 */
     bool force_split_wait;      /* force.split.wait.close; false: F15 */
+    bool no_streams_return;     /* F24 (before #2095): a run whose SSOs' streams all are gone
+                                   returns early, doing nothing */
     int64_t node;               /* this broker's node id */
 };
 

@@ -41,6 +41,7 @@ void cmp_limits_default(struct cmp_limits *lim)
     lim->split_size = UINT64_C(8) << 20;
     lim->max_streams_per_sso = 20000;
     lim->max_so_per_commit = 10000;
+    lim->dead_kept = false;
 }
 
 bool cmp_block_live(const struct meta *m, const struct cmp_block *b)
@@ -404,7 +405,8 @@ static int check_sizes(const struct cmp_src *src, size_t n, uint64_t cache, stru
 
 /* compacted = candidates in the plans, then the empty ones; excluded = the
  * rest. */
-static int fill_lists(struct cmp_analysis *a, const struct cmp_src *src, size_t n, const bool *in)
+static int fill_lists(struct cmp_analysis *a, const struct cmp_src *src, size_t n, const bool *in,
+                      bool dead_kept)
 {
     a->compacted = malloc((n ? n : 1) * sizeof *a->compacted);
     a->excluded = malloc((n ? n : 1) * sizeof *a->excluded);
@@ -414,8 +416,8 @@ static int fill_lists(struct cmp_analysis *a, const struct cmp_src *src, size_t 
         if (in[i])
             a->compacted[a->ncompacted++] = src[i].id;
     for (size_t i = 0; i < n; i++) {
-        if (src[i].n == 0)
-            a->compacted[a->ncompacted++] = src[i].id;
+        if (src[i].n == 0 && !dead_kept)
+            a->compacted[a->ncompacted++] = src[i].id; /* out of date (#896) */
         else if (!in[i])
             a->excluded[a->nexcluded++] = src[i].id;
     }
@@ -440,7 +442,7 @@ static int analyze_pass(const struct cmp_src *src, size_t n, const struct cmp_li
     if (rc == 0 && !*more)
         rc = pack(out, b, &g, lim->cache_size);
     if (rc == 0 && !*more)
-        rc = fill_lists(out, src, n, in);
+        rc = fill_lists(out, src, n, in, lim->dead_kept);
     free(b);
     free(g.v);
     return rc;
@@ -479,7 +481,7 @@ int cmp_split_plans(const struct cmp_src *src, const struct cmp_limits *lim,
     }
     if (rc == 0)
         rc = pack(out, b, &g, lim->cache_size);
-    if (rc == 0) {
+    if (rc == 0 && !(src->n == 0 && lim->dead_kept)) { /* F25: an empty SSO is not split */
         out->compacted = malloc(sizeof *out->compacted);
         if (!out->compacted)
             rc = ERR_NOMEM;

@@ -179,6 +179,14 @@
       "F23 (#806/#808): false = a stream object committed for a stream deleted meanwhile is "      \
       "never deleted",                                                                             \
       "a commit's stream object whose stream was deleted meanwhile is marked for deletion")        \
+    X(CONF_SSO_WITHOUT_STREAMS, "compaction.sso.without.streams", CONF_T_BOOL, "true",             \
+      "F24 (#2095): false = SSO compaction returns early when none of its SSOs' streams exists "   \
+      "(the SSOs leak)",                                                                           \
+      "SSO compaction runs even when every stream of its SSOs is deleted (their SSOs are "         \
+      "compacted away)")                                                                           \
+    X(CONF_SSO_DEAD_COMPACTED, "compaction.sso.dead.objects.compacted", CONF_T_BOOL, "true",       \
+      "F25 (#896/#897): false = an SSO whose blocks are all dead is never compacted away",         \
+      "an SSO with no live block is listed as compacted (deleted) by the next compaction")         \
     X(CONF_TTL_AT_DEADLINE, "prepared.timeout.at.deadline", CONF_T_BOOL, "true",                   \
       "F28 (#3539): false = a prepared object's timer fires after max(now - deadline, 30 min)",    \
       "a prepared object's timeout timer fires at its deadline")                                   \

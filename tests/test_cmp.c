@@ -195,6 +195,31 @@ START_TEST(cmp_plan_filter_and_empties)
 }
 END_TEST
 
+/* F25 (before #896): the SSO with no live block is not listed as compacted,
+ * and its force split has nothing to do (it is never deleted). */
+START_TEST(cmp_plan_f25_dead_kept)
+{
+    struct cmp_block a[] = {blk(1, 1, 0, 10, 100, 0)};
+    struct cmp_block b[] = {blk(2, 1, 10, 20, 100, 0)};
+    struct cmp_src src[] = {{1, a, 1}, {2, b, 1}, {4, NULL, 0}};
+    struct cmp_limits l = lim_of(200 * MB, 8 * MB);
+    struct cmp_analysis an;
+    l.dead_kept = true;
+    ck_assert_int_eq(cmp_analyze(src, 3, &l, NULL, &an), 0);
+    ck_assert_uint_eq(an.ncompacted, 2);
+    ck_assert(!has_id(an.compacted, an.ncompacted, 4));
+    cmp_analysis_free(&an);
+    ck_assert_int_eq(cmp_split_plans(&src[2], &l, &an), 0);
+    ck_assert_uint_eq(an.ncompacted, 0);
+    ck_assert_uint_eq(an.nplans, 0);
+    cmp_analysis_free(&an);
+    l.dead_kept = false; /* fixed: the empty SSO's split compacts it away */
+    ck_assert_int_eq(cmp_split_plans(&src[2], &l, &an), 0);
+    ck_assert_uint_eq(an.ncompacted, 1);
+    cmp_analysis_free(&an);
+}
+END_TEST
+
 START_TEST(cmp_plan_pack_within_cache)
 {
     /* 3 SSOs x 2 streams x 4 blocks of 1 MiB; cache 3 MiB: plans of <= 3 blocks,
@@ -361,6 +386,7 @@ static Suite *cmp_suite(void)
     tcase_add_test(tp, cmp_plan_gap_cuts_split);
     tcase_add_test(tp, cmp_plan_overlap_no_plan);
     tcase_add_test(tp, cmp_plan_filter_and_empties);
+    tcase_add_test(tp, cmp_plan_f25_dead_kept);
     tcase_add_test(tp, cmp_plan_pack_within_cache);
     tcase_add_test(tp, cmp_plan_split_across_plans);
     tcase_add_test(tp, cmp_plan_limit_stream_objects);

@@ -438,6 +438,37 @@ START_TEST(cmp_exec_f01_parked_bytes_hang)
 }
 END_TEST
 
+/* F24 (before #2095): every stream of the SSOs is deleted: the run returns
+ * early and the SSOs stay; fixed: they are compacted away (marked). */
+static void f24(bool bug)
+{
+    struct meta_counts mc;
+    if (bug)
+        knob("compaction.sso.without.streams", "false");
+    sso2(20, 20);
+    sso2(20, 20);
+    ck_assert_int_eq(meta_stream_delete(M, 1, E.now), 0);
+    ck_assert_int_eq(meta_stream_delete(M, 2, E.now), 0);
+    start();
+    compact(false);
+    meta_count(M, &mc);
+    ck_assert_uint_eq(MET.sso_commits, bug ? 0 : 1);
+    ck_assert_uint_eq(mc.sso, bug ? 2 : 0);
+    ck_assert(cmp_idle(C));
+}
+
+START_TEST(cmp_exec_f24_fixed_compacts_away)
+{
+    f24(false);
+}
+END_TEST
+
+START_TEST(cmp_exec_f24_no_streams_returns)
+{
+    f24(true);
+}
+END_TEST
+
 START_TEST(cmp_exec_f02_release_waits_pending_hang)
 {
     knob("compaction.release.waits.pending", "true");
@@ -738,6 +769,8 @@ static Suite *cmp_exec_suite(void)
     tcase_add_test(te, cmp_exec_complete_500_retried);
     tcase_add_test(te, cmp_exec_f01_parked_bytes_hang);
     tcase_add_test(te, cmp_exec_f02_release_waits_pending_hang);
+    tcase_add_test(te, cmp_exec_f24_fixed_compacts_away);
+    tcase_add_test(te, cmp_exec_f24_no_streams_returns);
     tcase_add_test(te, cmp_exec_f03_waiters_hang);
     tcase_add_test(te, cmp_exec_force_split_old);
     tcase_add_test(te, cmp_exec_force_flag_splits_young);
