@@ -174,6 +174,8 @@ struct cmp_conf {
     struct cmp_limits lim;      /* cache size, split size, stream-count limits */
     bool int32_guard;           /* index.group.int32.guard; false: F12 */
     bool force_split_wait;      /* force.split.wait.close; false: F15 */
+    bool index_error_missing;   /* F29 (before #400): a failed index read is taken as "object
+                                   does not exist" (no live block) instead of skipping it */
     bool no_streams_return;     /* F24 (before #2095): a run whose SSOs' streams all are gone
                                    returns early, doing nothing */
     int64_t node;               /* this broker's node id */

@@ -187,6 +187,10 @@
     X(CONF_SSO_DEAD_COMPACTED, "compaction.sso.dead.objects.compacted", CONF_T_BOOL, "true",       \
       "F25 (#896/#897): false = an SSO whose blocks are all dead is never compacted away",         \
       "an SSO with no live block is listed as compacted (deleted) by the next compaction")         \
+    X(CONF_INDEX_ERROR_SKIP, "compaction.index.error.skip", CONF_T_BOOL, "true",                   \
+      "F29 (#400): false = a failed index read is taken as a missing object (no live data), "      \
+      "which the sanity check then refuses",                                                       \
+      "an SSO whose index cannot be read is left out of the compaction run")                       \
     X(CONF_TTL_AT_DEADLINE, "prepared.timeout.at.deadline", CONF_T_BOOL, "true",                   \
       "F28 (#3539): false = a prepared object's timer fires after max(now - deadline, 30 min)",    \
       "a prepared object's timeout timer fires at its deadline")                                   \

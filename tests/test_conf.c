@@ -118,7 +118,7 @@ START_TEST(conf_field_bug_knobs_default_fixed)
         nbug++;
         ck_assert_msg(k->bug[0] == 'F', "%s: %s", k->name, k->bug);
     }
-    ck_assert_int_ge(nbug, 15);
+    ck_assert_int_ge(nbug, 16);
     ck_assert(!conf_bool(&c, CONF_RELEASE_WAITS_PENDING));
     ck_assert(conf_bool(&c, CONF_COMPLETE_WAITERS));
     ck_assert(conf_bool(&c, CONF_INT32_GUARD));
