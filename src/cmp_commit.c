@@ -141,8 +141,8 @@ static void committed(struct cmp_job *j, const struct meta_sso_commit *req)
                req->nsos, req->ncompacted);
 }
 
-/* The orderId AutoMQ's compaction sends (reference 5.4): the object id of the
- * first candidate of the newest-first list the plans were made from (the
+/* The orderId AutoMQ's compaction sends (docs/engine.md "Execution and commit"): the object
+ * id of the first candidate of the newest-first list the plans were made from (the
  * excluded ones left out); a force split sends none (-1: the controller takes
  * the smallest orderId of the inputs). */
 static int64_t order_id(const struct cmp_job *j)

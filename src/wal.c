@@ -383,7 +383,7 @@ static int wal_u64_cmp(const void *a, const void *b)
 }
 
 /* Hands a built object to its writer as AutoMQ's ObjectWriter does on the
- * WAL upload path (reference 4.4): whole data blocks, each time at least
+ * WAL upload path (docs/engine.md "WAL upload"): whole data blocks, each time at least
  * max(minimum part, s3.object.part.size) bytes of them wait, then the rest of
  * the blocks with the index and footer at close.  The writer below batches
  * those writes into parts as MultiPartWriter does.  An object no larger than

@@ -547,8 +547,8 @@ void wr_release(struct wr *w, wr_cb cb, void *arg)
     for (struct wr_part *p = w->head; p; p = p->next)
         if (!(w->rel_hang && p == w->pending))
             wr_part_free_buf(w, p);
-    /* A guard of ours: AutoMQ never aborts (reference 4.3); its upload stays open until a bucket
-     * lifecycle rule removes it. */
+    /* A guard of ours: AutoMQ never aborts (docs/engine.md "Accepted versus durable"); its upload
+     * stays open until a bucket lifecycle rule removes it. */
     if (w->mpu && w->have_id && !w->closed && !w->rel_hang && ctx->conf.abort_on_release)
         wr_start_abort(w);
     if (!w->rel_hang && cb)

@@ -339,9 +339,11 @@ static int outside_refs(const char *dir, const char *rel)
         for (const char *p = text; p && *p; p++) {
             if (*p == '\n')
                 line++;
-            /* U+00A7 in UTF-8, or OUTSIDE_DIR */
+            /* U+00A7 in UTF-8, OUTSIDE_DIR, or the word reference and a section number of
+             * the engine reference users do not have */
             if (((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0xA7) ||
-                strncmp(p, OUTSIDE_DIR, strlen(OUTSIDE_DIR)) == 0) {
+                strncmp(p, OUTSIDE_DIR, strlen(OUTSIDE_DIR)) == 0 ||
+                (strncmp(p, "reference ", 10) == 0 && p[10] >= '0' && p[10] <= '9')) {
                 fprintf(stderr, "%s:%d: cites a section of a file outside the repository; "
                                 "name a heading of docs/ instead (docs/engine.md \"Heading\")\n",
                         r, line);
