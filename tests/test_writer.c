@@ -157,6 +157,29 @@ static void expect_object(const char *key, const uint8_t *want, size_t n)
 
 /* ---- proxy and multipart --------------------------------------------------- */
 
+START_TEST(writer_zero_length_write_completes)
+{
+    /* A write of nothing is done at once: its callback still runs (once,
+     * with 0), and one without a callback is fine too. */
+    struct cbrec w = {0}, c = {0};
+    struct wr *wr;
+    uint8_t b[10] = {1};
+    start();
+    wr = wr_open(X, "obj/0", S3_JOB_WAL_UPLOAD, "wal upload 0");
+    ck_assert_int_eq(wr_write(wr, b, 0, rec_cb, &w), 0);
+    ck_assert_int_eq(wr_write(wr, b, 0, NULL, NULL), 0);
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(w.n, 1);
+    ck_assert_int_eq(w.rc, 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    expect_object("obj/0", b, sizeof b);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
 START_TEST(writer_proxy_single_put)
 {
     uint8_t b[3000];
@@ -966,6 +989,7 @@ static Suite *writer_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, writer_proxy_single_put);
+    tcase_add_test(tc, writer_zero_length_write_completes);
     tcase_add_test(tc, writer_switches_to_multipart);
     tcase_add_test(tc, writer_large_object_many_parts);
     tcase_add_test(tc, writer_copy_in_proxy_is_read);
