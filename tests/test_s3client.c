@@ -247,6 +247,29 @@ static int run_op(enum s3_op op, struct got *g)
 
 /* ---- classification ------------------------------------------------------ */
 
+START_TEST(s3client_result_err_maps_404_by_status_or_code)
+{
+    /* Not found is a 404 whatever its code, or a NoSuchKey/NoSuchUpload code
+     * whatever the status (S3-compatible stores differ in both). */
+    struct s3_result r;
+    memset(&r, 0, sizeof r);
+    r.transport = S3_TR_OK;
+    r.status = 404;
+    r.code = S3E_NONE;
+    ck_assert_int_eq(s3c_result_err(&r), ERR_NOTFOUND);
+    r.code = S3E_NO_SUCH_BUCKET;
+    ck_assert_int_eq(s3c_result_err(&r), ERR_NOTFOUND);
+    r.status = 500;
+    r.code = S3E_NO_SUCH_KEY;
+    ck_assert_int_eq(s3c_result_err(&r), ERR_NOTFOUND);
+    r.code = S3E_NO_SUCH_UPLOAD;
+    ck_assert_int_eq(s3c_result_err(&r), ERR_NOTFOUND);
+    r.code = S3E_ACCESS_DENIED;
+    r.status = 403;
+    ck_assert_int_eq(s3c_result_err(&r), ERR_S3);
+}
+END_TEST
+
 START_TEST(s3client_404_aborts_every_op)
 {
     static const enum s3_op ops[] = {S3_OP_GET, S3_OP_PUT, S3_OP_HEAD, S3_OP_DELETE,
@@ -849,6 +872,7 @@ static Suite *s3client_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, s3client_404_aborts_every_op);
+    tcase_add_test(tc, s3client_result_err_maps_404_by_status_or_code);
     tcase_add_test(tc, s3client_errors_retry_then_succeed);
     tcase_add_test(tc, s3client_200_with_error_retries);
     tcase_add_test(tc, s3client_nosuchupload_aborts_part_and_copy);
