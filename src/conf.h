@@ -175,6 +175,11 @@
     X(CONF_COPY_BACKOFF, "upload.part.copy.timeout.backoff", CONF_T_BOOL, "true",                  \
       "F21: false = UploadPartCopy retries reuse the plain attempt timeout",                       \
       "UploadPartCopy uses s3.copy.timeout, doubled per retry")                                    \
+    X(CONF_RETRY_SAME_CALL, "s3.retry.same.call", CONF_T_BOOL, "true",                             \
+      "F22 (#1487): false = a failed write attempt is retried by a new call of the public "        \
+      "method: the caller's future never completes and its permit is never given back",           \
+      "a retried PutObject, CreateMultipartUpload, UploadPart, UploadPartCopy or "                 \
+      "CompleteMultipartUpload answers its own caller")                                            \
     X(CONF_DELETED_STREAM_SO_MARK, "compaction.deleted.stream.objects.mark", CONF_T_BOOL, "true",  \
       "F23 (#806/#808): false = a stream object committed for a stream deleted meanwhile is "      \
       "never deleted",                                                                             \

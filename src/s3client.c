@@ -37,6 +37,7 @@ void s3c_conf_default(struct s3c_conf *conf)
     conf->cksum = S3_CKSUM_MD5;
     conf->copy_timeout_backoff = true;
     conf->cksum_precompute = true;
+    conf->retry_same_call = true;
     conf->sweep_strays = true;
     conf->complete_absent_fails = true;
 }
@@ -56,6 +57,7 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
     conf->complete_invalid_abort = conf_bool(c, CONF_COMPLETE_INVALID_ABORT);
     conf->copy_timeout_backoff = conf_bool(c, CONF_COPY_BACKOFF);
     conf->cksum_precompute = conf_bool(c, CONF_CKSUM_PRECOMPUTE);
+    conf->retry_same_call = conf_bool(c, CONF_RETRY_SAME_CALL);
     conf->sweep_strays = conf_bool(c, CONF_SWEEP_STRAYS);
     conf->complete_absent_fails = conf_bool(c, CONF_COMPLETE_ABSENT_FAILS);
 }
@@ -158,6 +160,8 @@ static void s3c_attempt_stop(struct s3c_call *call, bool cancel_inner)
         if (cancel_inner)
             s3_cancel(c->inner, call->state == S3C_ST_VCHECK ? &call->vreq : &call->ireq);
         c->stats.inflight--;
+    } else if (call->state == S3C_ST_LOST) {
+        c->stats.inflight--; /* F22: the permit it held since it was lost */
     }
     call->state = S3C_ST_IDLE;
 }
@@ -197,7 +201,8 @@ void s3c_call_free(struct s3c_call *call)
 
 /* Answers the caller with res and frees the call.  The queue is pumped
  * before the callback, so the callback sees a consistent client.  The
- * callback must not free the client. */
+ * callback must not free the client.  A call that repeats a lost one (F22)
+ * has no caller: its answer goes nowhere. */
 static void s3c_finish(struct s3c_call *call, struct s3_result *res)
 {
     struct s3c *c = call->c;
@@ -207,6 +212,8 @@ static void s3c_finish(struct s3c_call *call, struct s3_result *res)
         c->stats.failures++;
     s3c_call_free(call);
     s3c_pump(c);
+    if (!outer)
+        return;
     /* Before the callback: the caller may free outer in it. */
     s3c_mpu_note(c, outer, res, attempts);
     outer->cb(outer, res);
@@ -376,6 +383,77 @@ bool s3c_attempts_left(const struct s3c_call *call)
     return max < 0 || call->attempt < max;
 }
 
+static bool s3c_write_op(enum s3_op op)
+{
+    return op == S3_OP_PUT || op == S3_OP_MPU_CREATE || op == S3_OP_MPU_PART ||
+           op == S3_OP_MPU_COPY || op == S3_OP_MPU_COMPLETE;
+}
+
+/* AutoMQ's warning of a write attempt that will be retried, before #1487. */
+static void s3c_reenter_log(struct s3c_call *call, const char *why)
+{
+    const struct s3_req *r = &call->ireq;
+    struct env *env = call->c->env;
+    switch (r->op) {
+    case S3_OP_PUT:
+        env_logf(env, ENV_LOG_WARN, "s3client", "PutObject for object %s fail, retry later (%s)",
+                 r->key, why);
+        break;
+    case S3_OP_MPU_CREATE:
+        env_logf(env, ENV_LOG_WARN, "s3client",
+                 "CreateMultipartUpload for object %s fail, retry later (%s)", r->key, why);
+        break;
+    case S3_OP_MPU_PART:
+        env_logf(env, ENV_LOG_WARN, "s3client", "UploadPart for object %s-%d fail, retry later (%s)",
+                 r->key, r->part_number, why);
+        break;
+    case S3_OP_MPU_COPY:
+        env_logf(env, ENV_LOG_WARN, "s3client",
+                 "UploadPartCopy for object %s-%d [%lld, %lld] fail, retry later (%s)", r->key,
+                 r->part_number, (long long)r->range_start, (long long)r->range_end, why);
+        break;
+    default:
+        env_logf(env, ENV_LOG_WARN, "s3client",
+                 "CompleteMultipartUpload for object %s fail, retry later (%s)", r->key, why);
+        break;
+    }
+}
+
+/* Field bug F22 (#1487).  Before the fix, AbstractObjectStorage's write,
+ * createMultipartUpload, uploadPart, uploadPartCopy and
+ * completeMultipartUpload retried a failed attempt by scheduling a call of
+ * the public method itself: a new future and a new write permit, whose
+ * answer nobody waits for.  The first future was never completed: its caller
+ * waits forever and its permit (released when that future completes) is
+ * never given back.  Here the call becomes LOST, holding a permit, and a
+ * detached call (outer NULL) repeats its request after the backoff; that
+ * call re-enters the same way on its own retriable failure. */
+static bool s3c_reenter(struct s3c_call *call, const char *why, int64_t delay)
+{
+    struct s3c *c = call->c;
+    struct s3c_call *n = calloc(1, sizeof *n);
+    if (!n)
+        return false;
+    n->c = c;
+    n->origin = call->outer ? call->outer : call->origin;
+    n->ireq = call->ireq;
+    s3c_link(c, n);
+    n->backoff_timer = env_timer(c->env, delay, s3c_on_backoff, n);
+    s3c_reenter_log(call, why);
+    c->stats.retries++;
+    c->stats.reentries++;
+    call->state = S3C_ST_LOST;
+    if (++c->stats.inflight > c->stats.inflight_peak)
+        c->stats.inflight_peak = c->stats.inflight;
+    env_tracef(c->env, "s3c %s %s try=%d re-entered", s3_op_name(call->ireq.op),
+               s3c_call_key(call), call->attempt);
+    env_wait_updatef(c->env, call->wait,
+                     "%s of %s: attempt %d failed (%s) and was retried by a new call of the public "
+                     "method; this call is never answered and holds its permit (field bug F22)",
+                     s3_op_name(call->ireq.op), s3c_call_key(call), call->attempt, why);
+    return true;
+}
+
 /* Schedules a retry after delay, or the final failure when no attempt is
  * left (through a timer, so the caller's callback runs from the loop). */
 static void s3c_retry(struct s3c_call *call, const struct s3_result *res, int64_t delay)
@@ -383,6 +461,9 @@ static void s3c_retry(struct s3c_call *call, const struct s3_result *res, int64_
     struct s3c *c = call->c;
     char d[32], why[64];
     s3c_fmt_res(res, why, sizeof why);
+    if (!c->conf.retry_same_call && !call->parent && s3c_write_op(call->ireq.op) &&
+        s3c_attempts_left(call) && s3c_reenter(call, why, delay))
+        return;
     call->last.transport = res->transport;
     call->last.status = res->status;
     call->last.code = res->code;
@@ -625,12 +706,19 @@ static int s3c_submit(struct s3_ops *ops, struct s3_req *req)
 static void s3c_cancel_op(struct s3_ops *ops, struct s3_req *req)
 {
     struct s3c *c = ops->impl;
-    for (struct s3c_call *call = c->calls; call; call = call->next) {
-        if (call->outer == req && !call->parent) {
+    struct s3c_call *call, *next;
+    bool found = false;
+    /* F22: the calls that repeat a lost one read its request's body too. */
+    for (call = c->calls; call; call = next) {
+        next = call->next;
+        if (!call->parent && (call->outer == req || call->origin == req)) {
             s3c_call_free(call);
-            s3c_pump(c);
-            return;
+            found = true;
         }
+    }
+    if (found) {
+        s3c_pump(c);
+        return;
     }
     s3c_del_cancel(c, req);
 }

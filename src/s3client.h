@@ -27,6 +27,12 @@
  *    copy_timeout (2 min) doubling up to copy_timeout_max (10 min); false
  *    restores field bug F21 (the normal attempt timeout, so slow copies time
  *    out forever).
+ *  - conf.retry_same_call false restores field bug F22 (#1487): a retriable
+ *    failure of put, mpu-create, mpu-part, mpu-copy or mpu-complete is retried
+ *    by a new, detached call (nobody hears its answer; it re-enters again on
+ *    its own retriable failure); the failed call is never answered and keeps
+ *    its permit (s3c_pending() counts it, its wait stays registered) until
+ *    the caller cancels it, which also cancels the calls that repeat it.
  *  - conf.retry_max bounds the attempts of one call (-1: unlimited).  When
  *    they are used up the caller gets the last attempt's answer.
  *  - conf.op_timeout_us: per-attempt timeout; on expiry the inner attempt is
@@ -94,6 +100,7 @@ struct s3c_conf {
     bool complete_invalid_abort; /* a deterministic 400 on complete fails at once (false) */
     bool copy_timeout_backoff;   /* false: field bug F21 (true) */
     bool cksum_precompute;       /* false: field bug F13, no checksum sent or checked (true) */
+    bool retry_same_call;        /* false: field bug F22, a retry re-enters (true) */
     /* Guards of ours (s3c_conf_default: on; the automq profile: off). */
     bool sweep_strays;           /* upload.create.sweep.strays */
     bool complete_absent_fails;  /* upload.complete.absent.fails */
@@ -114,6 +121,7 @@ struct s3c_stats {
     uint64_t mpu_sweeps;                 /* stray-upload sweeps started (retried creates) */
     uint64_t mpu_strays_aborted;         /* stray uploads aborted by those sweeps */
     uint64_t max_keys_per_delete;        /* most keys in one inner DeleteObjects call */
+    uint64_t reentries;                  /* F22: retries sent as a new call (the old one lost) */
     int inflight;                        /* attempts in flight now */
     int inflight_peak;                   /* most attempts in flight at once */
     int queued;                          /* attempts waiting for a permit now */

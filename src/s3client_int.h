@@ -14,7 +14,9 @@
 #include "s3.h"
 #include "s3client.h"
 
-enum s3c_state { S3C_ST_IDLE = 0, S3C_ST_QUEUED, S3C_ST_INFLIGHT, S3C_ST_VCHECK };
+/* LOST (field bug F22 only): a call whose retry went to a new call; it holds
+ * its permit and is never answered. */
+enum s3c_state { S3C_ST_IDLE = 0, S3C_ST_QUEUED, S3C_ST_INFLIGHT, S3C_ST_VCHECK, S3C_ST_LOST };
 enum s3c_verdict { S3C_OK = 0, S3C_ABORT, S3C_RETRY, S3C_VCHECK };
 
 struct s3c_batch;
@@ -24,6 +26,7 @@ struct s3c_call {
     struct s3c_call *next, *prev; /* the client's list of live calls */
     struct s3c_call *qnext;       /* the permit queue */
     struct s3_req *outer;         /* the caller's request (NULL for a batch child) */
+    struct s3_req *origin;        /* F22's re-entered call: whose request it repeats */
     struct s3c_batch *parent;     /* delete-many: the batch this child serves */
     struct s3_req ireq;           /* the attempts' request, a copy of outer */
     struct s3_req vreq;           /* the visibility check GET */

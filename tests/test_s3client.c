@@ -606,6 +606,109 @@ START_TEST(s3client_cancel_queued_and_inflight)
 }
 END_TEST
 
+/* ---- F22 (#1487): a retry that re-enters the public method -------------- */
+
+/* Fixed: the retry belongs to the caller's call; its permit comes back. */
+START_TEST(s3client_f22_retry_answers_caller)
+{
+    struct s3_req req;
+    struct got g;
+    client();
+    script((struct mans){.status = 500, .code = S3E_INTERNAL_ERROR});
+    ck_assert_int_eq(do_op(&req, S3_OP_MPU_PART, "k1", &g), 0);
+    clenv_run(&E, 1000);
+    ck_assert_int_eq(g.n, 1);
+    ck_assert_int_eq(g.status, 200);
+    ck_assert_int_eq(M.nrec, 2);
+    ck_assert_uint_eq(s3c_stats(C)->reentries, 0);
+    ck_assert_int_eq(s3c_stats(C)->inflight, 0);
+    ck_assert_int_eq(s3c_pending(C), 0);
+    ck_assert_int_eq(E.waits.n, 0);
+}
+END_TEST
+
+/* Before #1487: the retry is a new call nobody hears; the caller is never
+ * answered and its permit is never given back, until permits run out and
+ * every later call queues forever.  Cancelling the lost call frees its permit
+ * and the calls repeating it.  Reads keep their call. */
+START_TEST(s3client_f22_retry_reenters_and_loses_caller)
+{
+    struct s3_req req[4];
+    struct got g[4];
+    CONF.retry_same_call = false;
+    CONF.permits = 2;
+    CONF.read_timeout_us = ENV_TIME_NEVER; /* the queued read waits as long as it takes */
+    client();
+    script((struct mans){.status = 500, .code = S3E_INTERNAL_ERROR});
+    ck_assert_int_eq(do_op(&req[0], S3_OP_PUT, "a", &g[0]), 0);
+    clenv_run(&E, 1000);
+    ck_assert_int_eq(M.nrec, 2); /* the retry reached the store, and succeeded */
+    ck_assert_str_eq(M.rec[1].key, "a");
+    ck_assert_int_eq(g[0].n, 0);
+    ck_assert_uint_eq(s3c_stats(C)->reentries, 1);
+    ck_assert_int_eq(s3c_stats(C)->inflight, 1);
+    ck_assert_int_eq(s3c_pending(C), 1);
+    ck_assert_ptr_nonnull(clenv_find_wait(&E, "this call is never answered and holds its permit"));
+    /* A second lost call takes the last permit. */
+    script((struct mans){.tr = S3_TR_RESET});
+    ck_assert_int_eq(do_op(&req[1], S3_OP_MPU_COMPLETE, "b", &g[1]), 0);
+    clenv_run(&E, 1000);
+    ck_assert_int_eq(g[1].n, 0);
+    ck_assert_int_eq(s3c_stats(C)->inflight, 2);
+    ck_assert_int_eq(M.nrec, 3); /* its repeating call waits for a permit */
+    ck_assert_int_eq(s3c_stats(C)->queued, 1);
+    /* Now nothing starts: a read queues behind the lost permits. */
+    ck_assert_int_eq(do_op(&req[2], S3_OP_GET, "c", &g[2]), 0);
+    clenv_run(&E, 1000);
+    ck_assert_int_eq(M.nrec, 3);
+    ck_assert_int_eq(g[2].n, 0);
+    ck_assert_int_eq(s3c_stats(C)->queued, 2);
+    /* The caller gives up on the first call: its permit comes back; the
+     * complete's repeat goes first (nobody hears it), then the read. */
+    s3_cancel(s3c_ops(C), &req[0]);
+    clenv_run(&E, 1000);
+    ck_assert_int_eq(g[2].n, 1);
+    ck_assert_int_eq(g[2].status, 200);
+    ck_assert_int_eq(s3c_stats(C)->inflight, 1);
+    /* A read's retry stays the caller's. */
+    script((struct mans){.status = 503, .code = S3E_SLOW_DOWN});
+    ck_assert_int_eq(do_op(&req[3], S3_OP_GET, "d", &g[3]), 0);
+    clenv_run(&E, 1000);
+    ck_assert_int_eq(g[3].n, 1);
+    ck_assert_int_eq(g[3].status, 200);
+    ck_assert_uint_eq(s3c_stats(C)->reentries, 2);
+}
+END_TEST
+
+/* A call repeating a lost one is cancelled with it, even in its backoff, and
+ * re-enters again on its own failure. */
+START_TEST(s3client_f22_cancel_frees_repeating_calls)
+{
+    struct s3_req req;
+    struct got g;
+    CONF.retry_same_call = false;
+    client();
+    script((struct mans){.status = 500, .code = S3E_INTERNAL_ERROR});
+    script((struct mans){.status = 500, .code = S3E_INTERNAL_ERROR});
+    script((struct mans){.never = 1});
+    ck_assert_int_eq(do_op(&req, S3_OP_MPU_CREATE, "k", &g), 0);
+    /* Run until the third attempt (a stall) is in flight. */
+    while (M.nrec < 3 && clenv_step(&E))
+        ;
+    ck_assert_int_eq(M.nrec, 3);
+    ck_assert_uint_eq(s3c_stats(C)->reentries, 2);
+    ck_assert_int_eq(s3c_stats(C)->inflight, 3); /* two lost permits, one attempt */
+    ck_assert_int_eq(s3c_pending(C), 3);
+    s3_cancel(s3c_ops(C), &req);
+    ck_assert_int_eq(M.cancels, 1);
+    ck_assert_int_eq(s3c_pending(C), 0);
+    ck_assert_int_eq(s3c_stats(C)->inflight, 0);
+    ck_assert_int_eq(E.waits.n, 0);
+    clenv_run(&E, 1000);
+    ck_assert_int_eq(g.n, 0);
+}
+END_TEST
+
 /* ---- DeleteObjects ------------------------------------------------------- */
 
 START_TEST(s3client_delete_many_batches_and_per_key)
@@ -802,8 +905,9 @@ START_TEST(s3client_conf_from_knobs)
     ck_assert_int_eq(c.retry_max, -1);
     ck_assert_int_eq(c.permits, 50);
     ck_assert_int_eq(c.cksum, S3_CKSUM_MD5);
-    ck_assert(c.copy_timeout_backoff && c.cksum_precompute);
+    ck_assert(c.copy_timeout_backoff && c.cksum_precompute && c.retry_same_call);
     ck_assert_int_eq(conf_set(&k, "s3.op.timeout", "none", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set(&k, "s3.retry.same.call", "false", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.retry.max", "3", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.checksum.algorithm", "crc32c", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "upload.part.copy.timeout.backoff", "false", err, sizeof err), 0);
@@ -812,6 +916,7 @@ START_TEST(s3client_conf_from_knobs)
     ck_assert_int_eq(c.retry_max, 3);
     ck_assert_int_eq(c.cksum, S3_CKSUM_CRC32C);
     ck_assert(!c.copy_timeout_backoff);
+    ck_assert(!c.retry_same_call);
 }
 END_TEST
 
@@ -889,6 +994,9 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_f21_copy_short_timeout_when_switch_off);
     tcase_add_test(tc, s3client_permits_queue_fifo);
     tcase_add_test(tc, s3client_cancel_queued_and_inflight);
+    tcase_add_test(tc, s3client_f22_retry_answers_caller);
+    tcase_add_test(tc, s3client_f22_retry_reenters_and_loses_caller);
+    tcase_add_test(tc, s3client_f22_cancel_frees_repeating_calls);
     tcase_add_test(tc, s3client_delete_many_batches_and_per_key);
     tcase_add_test(tc, s3client_delete_many_whole_call_failures);
     tcase_add_test(tc, s3client_delete_many_empty_answers_later);
