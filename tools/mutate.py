@@ -26,8 +26,13 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXCLUDE = re.compile(r"^(s3_curl.*|sigv4\.c|env_real\.c)$")
-SUITE = ["scenarios/smoke", "scenarios/field", "scenarios/compaction", "scenarios/deletion",
-         "scenarios/findings"]
+
+
+def suite(tree):
+    """The scenario suite: every directory of scenarios/ that ctest runs (all but bench/)."""
+    d = os.path.join(tree, "scenarios")
+    return ["scenarios/" + n for n in sorted(os.listdir(d))
+            if n != "bench" and os.path.isdir(os.path.join(d, n))]
 
 # ---- sites --------------------------------------------------------------------------------
 
@@ -163,9 +168,7 @@ def scenarios(tree, bindir, jobs, timeout):
     """Runs the suite a directory at a time, stopping at the first that fails.  Returns None
     when everything passed, else what killed the mutant."""
     s3sim = os.path.join(bindir, "s3sim")
-    for d in SUITE:
-        if not os.path.isdir(os.path.join(tree, d)):
-            continue
+    for d in suite(tree):
         rc, out = run([s3sim, "run", d, "--quiet", "--jobs", str(jobs)], tree, timeout)
         if rc is None:
             return "%s: timed out after %ds (process group killed)" % (d, timeout)
@@ -191,6 +194,57 @@ def build(build_dir, targets, timeout):
     return rc == 0
 
 
+def mutated(tree, site):
+    """Context: the tree with one site mutated, restored (and its mtime bumped) on exit."""
+    class M:
+        def __enter__(self):
+            self.path = os.path.join(tree, site[0])
+            with open(self.path, encoding="utf-8") as f:
+                self.orig = f.read()
+            with open(self.path, "w", encoding="utf-8") as f:
+                f.write(apply(self.orig, site))
+
+        def __exit__(self, *exc):
+            with open(self.path, "w", encoding="utf-8") as f:
+                f.write(self.orig)
+            os.utime(self.path)
+    return M()
+
+
+def asan_pass(tree, scratch, results, a):
+    """Runs the scenario suite with the ASan + UBSan build (the `asan` preset's flags) for the
+    mutants that survived the Release pass: a leak (LeakSanitizer at exit), a memory error or
+    undefined behaviour under any scenario kills the mutant (verdict "asan").  The unmutated
+    tree is run first: if it is not clean under ASan, the pass is skipped (no false kills)."""
+    survivors = [k for k, r in enumerate(results) if r[1] == "survived"]
+    if not survivors:
+        return
+    adir = os.path.join(scratch, "build-asan")
+    rc, out = run(["cmake", "-S", tree, "-B", adir, "-DCMAKE_BUILD_TYPE=Debug",
+                   "-DS3SIM_SANITIZE=ON"], None, 600)
+    abin = os.path.join(adir, "bin")
+    if rc != 0 or not build(adir, ["s3sim"], 3600):
+        print("mutate: the ASan build of the unmutated tree failed; ASan pass skipped")
+        return
+    t = a.timeout * a.asan_slowdown
+    base = scenarios(tree, abin, a.jobs, t)
+    if base:
+        print("mutate: the unmutated tree fails under ASan; ASan pass skipped: " + base)
+        return
+    print("mutate: ASan pass over %d survivors" % len(survivors), flush=True)
+    for k in survivors:
+        site = results[k][0]
+        with mutated(tree, site):
+            if not build(adir, ["s3sim"], 1800):
+                continue
+            why = scenarios(tree, abin, a.jobs, t)
+        if why:
+            results[k] = (site, "asan", why)
+        print("  asan %-9s %s%s" % ("kills" if why else "SURVIVED", describe(site),
+                                     ("\n         " + why) if why else ""), flush=True)
+    build(adir, ["s3sim"], 1800)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=1)
@@ -198,9 +252,16 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300, help="seconds per suite directory")
     ap.add_argument("--scratch", default=None, help="scratch dir (default /tmp/s3sim-mutate)")
-    ap.add_argument("--asan", action="store_true", help="run the survivors again under ASan")
+    ap.add_argument("--asan", action="store_true",
+                    help="run the Release survivors again with the ASan build")
+    ap.add_argument("--asan-slowdown", type=int, default=4,
+                    help="timeout factor of the ASan pass (default 4)")
     ap.add_argument("--no-units", action="store_true", help="scenarios only")
     ap.add_argument("--list", action="store_true", help="print the drawn sites and stop")
+    ap.add_argument("--only", action="append", default=[], metavar="SITE",
+                    help="run only the sites whose description starts with SITE (as printed, "
+                    "e.g. 'src/wal.c:212 drop' or 'src/cln.c:551:13'); repeatable; "
+                    "--seed and --n are then ignored")
     a = ap.parse_args()
 
     scratch = a.scratch or "/tmp/s3sim-mutate"
@@ -209,12 +270,19 @@ def main():
     sites = all_sites(os.path.join(ROOT, "src"))
     order = list(range(len(sites)))
     random.Random(a.seed).shuffle(order)
+    if a.only:
+        order = [i for i in range(len(sites))
+                 if any(describe(sites[i]).startswith(o) for o in a.only)]
+        a.n = len(order)
     if a.list:
         for i in order[:a.n]:
             print(describe(sites[i]))
         return 0
-    print("mutate: seed %d, %d sites in src/, drawing until %d mutants build" %
-          (a.seed, len(sites), a.n), flush=True)
+    if a.only:
+        print("mutate: %d sites of --only" % len(order), flush=True)
+    else:
+        print("mutate: seed %d, %d sites in src/, drawing until %d mutants build" %
+              (a.seed, len(sites), a.n), flush=True)
 
     if os.path.isdir(tree):
         shutil.rmtree(tree)
@@ -242,12 +310,7 @@ def main():
         if len(results) >= a.n:
             break
         site = sites[i]
-        path = os.path.join(tree, site[0])
-        with open(path, encoding="utf-8") as f:
-            orig = f.read()
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(apply(orig, site))
-        try:
+        with mutated(tree, site):
             if not build(bdir, ["s3sim"], 900):
                 nobuild += 1
                 print("  [--] does not build: %s" % describe(site), flush=True)
@@ -258,50 +321,27 @@ def main():
                 if build(bdir, ["all"], 1800):
                     why = units(tree, bdir, a.jobs, a.timeout)
                     verdict = "unit" if why else None
-            results.append((site, verdict or "survived", why or ""))
-            print("  [%2d] %-9s %s%s" % (len(results), verdict or "SURVIVED", describe(site),
-                                        ("\n         " + why) if why else ""), flush=True)
-        finally:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(orig)
-            os.utime(path)
+        results.append((site, verdict or "survived", why or ""))
+        print("  [%2d] %-9s %s%s" % (len(results), verdict or "SURVIVED", describe(site),
+                                    ("\n         " + why) if why else ""), flush=True)
     build(bdir, ["all"], 1800)  # leave the scratch build unmutated
 
     if a.asan:
-        survivors = [r for r in results if r[1] == "survived"]
-        adir = os.path.join(scratch, "build-asan")
-        run(["cmake", "-S", tree, "-B", adir, "-DCMAKE_BUILD_TYPE=Debug",
-             "-DS3SIM_SANITIZE=ON"], None, 600)
-        for k, (site, _, _) in enumerate(survivors):
-            path = os.path.join(tree, site[0])
-            with open(path, encoding="utf-8") as f:
-                orig = f.read()
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(apply(orig, site))
-            try:
-                if build(adir, ["s3sim"], 1800):
-                    why = scenarios(tree, os.path.join(adir, "bin"), a.jobs, a.timeout * 4)
-                    if why:
-                        idx = results.index((site, "survived", ""))
-                        results[idx] = (site, "asan", why)
-                        print("  asan kills %s\n         %s" % (describe(site), why), flush=True)
-            finally:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(orig)
-                os.utime(path)
+        asan_pass(tree, scratch, results, a)
 
     n = len(results)
-    ks = sum(1 for r in results if r[1] in ("scenario",))
+    ks = sum(1 for r in results if r[1] == "scenario")
     ku = sum(1 for r in results if r[1] == "unit")
     ka = sum(1 for r in results if r[1] == "asan")
-    print("\nmutate: seed %d: %d mutants built (%d did not build, not counted), %.0f s" %
-          (a.seed, n, nobuild, time.time() - t0))
+    what = "--only" if a.only else "seed %d" % a.seed
+    print("\nmutate: %s: %d mutants built (%d did not build, not counted), %.0f s" %
+          (what, n, nobuild, time.time() - t0))
     if n:
         print("  scenario suite kills %d/%d = %.0f%% (target >= 80%%)" % (ks, n, 100.0 * ks / n))
         print("  scenarios + unit tests kill %d/%d = %.0f%% (target >= 90%%)" %
               (ks + ku, n, 100.0 * (ks + ku) / n))
         if a.asan:
-            print("  + ASan on the survivors kills %d more: %d/%d = %.0f%%" %
+            print("  + the ASan pass kills %d more: %d/%d = %.0f%%" %
                   (ka, ks + ku + ka, n, 100.0 * (ks + ku + ka) / n))
     surv = [r for r in results if r[1] == "survived"]
     print("survivors (%d):" % len(surv))
