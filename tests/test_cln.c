@@ -789,6 +789,42 @@ START_TEST(cln_redelete_retried_and_crash_forgets)
 }
 END_TEST
 
+START_TEST(cln_halving_groups_by_failure_count)
+{
+    /* cleaner.batch.halving: a round's picks are sorted by failure count, so objects that
+     * failed once go in one batch and fresh ones in another whatever their ids.  Objects 0 and
+     * 2, marked first, fail their delete at the 2m1s swap; objects 1 and 3..11, marked at
+     * 1m30s, are old at the same 3m1s swap as the retry of 0 and 2: that round sends exactly
+     * two DeleteObjects.  (A comparator that sorts the failed ones by id among the fresh ones
+     * cuts that round into more batches; this layout is one where glibc's merge sort does.) */
+    int64_t first = objects(12);
+    int before;
+    CONF.round_every_check = CONF.obj_backoff = false; /* rounds at the swaps only */
+    start();
+    for (int pass = 1; pass >= 0; pass--) {
+        for (int i = 0; i < 12; i++) {
+            int64_t id = first + i;
+            enum meta_op op = META_OP_DELETE;
+            if ((i == 0 || i == 2) != (pass == 1))
+                continue;
+            ck_assert_int_eq(meta_mark(M, &id, &op, 1, env_now(&T.env)), 0);
+        }
+        if (pass)
+            tenv_run_until(&T, 90 * SEC);
+    }
+    fault(S3_OP_DELETE_MANY, NULL, FS3_EFF_STATUS, 500, 150 * SEC, 0);
+    tenv_run_until(&T, 170 * SEC);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 0);
+    ck_assert_uint_eq(cln_stats(C)->failures, 2); /* objects 0 and 2, once each */
+    ck_assert(exists(first) && exists(first + 1));
+    before = DEL_MANY;
+    tenv_run_until(&T, 200 * SEC);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 12);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+    ck_assert_int_eq(DEL_MANY - before, 2);
+}
+END_TEST
+
 /* The writer guard: only a still-prepared (or committed) object completes. */
 /* ---- AutoMQ's side of each guard (the automq profile: the guard off) ------------------------- */
 
@@ -965,6 +1001,7 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_redelete_waits_op_timeout);
     tcase_add_test(tc, cln_redelete_retried_and_crash_forgets);
     tcase_add_test(tc, cln_writer_guard_states);
+    tcase_add_test(tc, cln_halving_groups_by_failure_count);
     tcase_add_test(tc, cln_automq_stuck_key_suspends_everything);
     tcase_add_test(tc, cln_automq_deletes_once_per_retention);
     tcase_add_test(tc, cln_automq_partial_batch_not_notified);
