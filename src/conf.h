@@ -180,6 +180,10 @@
       "method: the caller's future never completes and its permit is never given back",           \
       "a retried PutObject, CreateMultipartUpload, UploadPart, UploadPartCopy or "                 \
       "CompleteMultipartUpload answers its own caller")                                            \
+    X(CONF_DELETE_SPLIT, "s3.delete.objects.split", CONF_T_BOOL, "true",                           \
+      "F26 (#1518): false = a DeleteObjects of more than 1000 keys (a composite's links) is sent "  \
+      "whole, and the store refuses it (400 MalformedXML) at every attempt",                       \
+      "the client splits a DeleteObjects into calls of at most 1000 keys")                         \
     X(CONF_DELETED_STREAM_SO_MARK, "compaction.deleted.stream.objects.mark", CONF_T_BOOL, "true",  \
       "F23 (#806/#808): false = a stream object committed for a stream deleted meanwhile is "      \
       "never deleted",                                                                             \

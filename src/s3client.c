@@ -38,6 +38,7 @@ void s3c_conf_default(struct s3c_conf *conf)
     conf->copy_timeout_backoff = true;
     conf->cksum_precompute = true;
     conf->retry_same_call = true;
+    conf->delete_split = true;
     conf->sweep_strays = true;
     conf->complete_absent_fails = true;
 }
@@ -58,6 +59,7 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
     conf->copy_timeout_backoff = conf_bool(c, CONF_COPY_BACKOFF);
     conf->cksum_precompute = conf_bool(c, CONF_CKSUM_PRECOMPUTE);
     conf->retry_same_call = conf_bool(c, CONF_RETRY_SAME_CALL);
+    conf->delete_split = conf_bool(c, CONF_DELETE_SPLIT);
     conf->sweep_strays = conf_bool(c, CONF_SWEEP_STRAYS);
     conf->complete_absent_fails = conf_bool(c, CONF_COMPLETE_ABSENT_FAILS);
 }

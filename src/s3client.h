@@ -49,7 +49,8 @@
  *    A caller-set req->cksum (alg != NONE) is kept as is.  With
  *    conf.cksum_precompute false (field bug F13) nothing is sent or checked.
  *  - delete-many of any number of keys: split into calls of at most 1000
- *    keys.  Per key: NoSuchKey is success; InternalError, ServiceUnavailable,
+ *    keys (conf.delete_split false restores field bug F26, #1518: one call
+ *    with every key, which S3 refuses with 400 MalformedXML above 1000).  Per key: NoSuchKey is success; InternalError, ServiceUnavailable,
  *    SlowDown, RequestTimeout, OperationAborted are retried (only those keys)
  *    after min(backoff * 2^min(n-1,5), 30 s); others fail for good.  A whole
  *    call failing with a transport error or 408/429/500/502/503/504 retries
@@ -101,6 +102,7 @@ struct s3c_conf {
     bool copy_timeout_backoff;   /* false: field bug F21 (true) */
     bool cksum_precompute;       /* false: field bug F13, no checksum sent or checked (true) */
     bool retry_same_call;        /* false: field bug F22, a retry re-enters (true) */
+    bool delete_split;           /* false: field bug F26, delete-many sent whole (true) */
     /* Guards of ours (s3c_conf_default: on; the automq profile: off). */
     bool sweep_strays;           /* upload.create.sweep.strays */
     bool complete_absent_fails;  /* upload.complete.absent.fails */

@@ -221,6 +221,10 @@ int s3c_del_submit(struct s3c *c, struct s3_req *req)
 {
     struct s3c_batch *b;
     int rc = ERR_NOMEM;
+    /* Field bug F26 (#1518): before the fix AwsObjectStorage.doDeleteObjects
+     * sent every key it was given in one DeleteObjects. */
+    size_t step = c->conf.delete_split || req->nkeys <= S3_MAX_DELETE_KEYS ? S3_MAX_DELETE_KEYS
+                                                                           : req->nkeys;
     if (req->nkeys && !req->keys)
         return ERR_INVAL;
     b = calloc(1, sizeof *b);
@@ -235,8 +239,8 @@ int s3c_del_submit(struct s3c *c, struct s3_req *req)
     c->nbatches++;
     for (size_t i = 0; i < req->nkeys; i++)
         b->res[i].key = req->keys[i];
-    for (size_t from = 0; from < req->nkeys; from += S3_MAX_DELETE_KEYS) {
-        size_t n = req->nkeys - from < S3_MAX_DELETE_KEYS ? req->nkeys - from : S3_MAX_DELETE_KEYS;
+    for (size_t from = 0; from < req->nkeys; from += step) {
+        size_t n = req->nkeys - from < step ? req->nkeys - from : step;
         struct s3c_call *call = s3c_del_child(b, from, n);
         if (!call)
             goto fail;

@@ -60,6 +60,7 @@ struct scmp_run {
     char (*xkeys)[OBJ_KEY_MAX]; /* major: expired links to delete now */
     const char **xkp;
     size_t nx;
+    size_t xsent;               /* major: expired links whose delete was sent */
     int64_t out_start, out_end, out_size;
     env_id later;          /* a deferred end (scmp_fail_later) */
     void *later_arg;

@@ -310,12 +310,42 @@ static void scmp_composite_write(struct scmp_run *r)
         scmp_end(r, rc, "writing the composite object failed");
 }
 
+/* Before #1518 (s3.delete.objects.split false, field bug F26) the client
+ * did not split, and StreamObjectCompactor sent the expired links itself
+ * once it held more than 500 of them. */
+#define SCMP_PRE1518_DELETE_STEP 501
+
+static void scmp_expired_cb(struct s3_req *req, struct s3_result *res);
+
+/* Sends the delete of the next expired links: all of them (the client
+ * splits), or the next 501 before #1518. */
+static int scmp_expired_next(struct scmp_run *r)
+{
+    size_t n = r->nx - r->xsent;
+    if (!r->s->conf.s3c.delete_split && n > SCMP_PRE1518_DELETE_STEP)
+        n = SCMP_PRE1518_DELETE_STEP;
+    memset(&r->req, 0, sizeof r->req);
+    r->req.job = S3_JOB_STREAM_COMPACTION;
+    r->req.key = r->xkp[r->xsent];
+    r->req.keys = r->xkp + r->xsent;
+    r->req.nkeys = n;
+    r->xsent += n;
+    env_wait_updatef(r->s->env, r->wait, "stream %" PRId64 ": delete %zu fully expired linked "
+                     "objects", r->stream, r->nx);
+    return s3_delete_many(r->s->s3, &r->req, scmp_expired_cb, r);
+}
+
 static void scmp_expired_cb(struct s3_req *req, struct s3_result *res)
 {
     struct scmp_run *r = req->arg;
     req->cb = NULL;
     if (res->transport != S3_TR_OK || res->code != S3E_NONE) {
         scmp_end(r, ERR_S3, "deleting fully expired linked objects failed");
+        return;
+    }
+    if (r->xsent < r->nx) {
+        if (scmp_expired_next(r) != 0)
+            scmp_end(r, ERR_NOMEM, "deleting fully expired linked objects failed");
         return;
     }
     r->s->stats.expired_links += r->nx;
@@ -332,14 +362,8 @@ static int scmp_major(struct scmp_run *r, int64_t start)
         return 0;
     }
     /* Broker side, before the commit: those offsets can never be read. */
-    memset(&r->req, 0, sizeof r->req);
-    r->req.job = S3_JOB_STREAM_COMPACTION;
-    r->req.key = r->xkp[0];
-    r->req.keys = r->xkp;
-    r->req.nkeys = r->nx;
-    env_wait_updatef(r->s->env, r->wait, "stream %" PRId64 ": delete %zu fully expired linked "
-                     "objects", r->stream, r->nx);
-    return s3_delete_many(r->s->s3, &r->req, scmp_expired_cb, r);
+    r->xsent = 0;
+    return scmp_expired_next(r);
 }
 
 static void scmp_build(struct scmp_run *r)

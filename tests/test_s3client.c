@@ -754,6 +754,56 @@ START_TEST(s3client_delete_many_batches_and_per_key)
 }
 END_TEST
 
+/* F26 (#1518): fixed, 1500 keys go as calls of 1000 and 500 and succeed;
+ * before the fix they go as one call, which S3 refuses (400 MalformedXML,
+ * not retried): every key fails. */
+START_TEST(s3client_f26_delete_many_split_or_whole)
+{
+    enum { N = 1500 };
+    static char names[N][16];
+    static const char *keys[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "k%d", i);
+        keys[i] = names[i];
+    }
+    for (int split = 1; split >= 0; split--) {
+        struct s3_req req;
+        struct got g;
+        s3c_free(C);
+        mock_init();
+        CONF.delete_split = split;
+        client();
+        if (!split)
+            script((struct mans){.status = 400, .code = S3E_MALFORMED_XML});
+        memset(&req, 0, sizeof req);
+        memset(&g, 0, sizeof g);
+        req.keys = keys;
+        req.nkeys = N;
+        req.job = S3_JOB_CLEANER;
+        ck_assert_int_eq(s3_delete_many(s3c_ops(C), &req, got_cb, &g), 0);
+        clenv_run(&E, 10000);
+        ck_assert_int_eq(g.n, 1);
+        ck_assert_uint_eq(g.ndel, N);
+        if (split) {
+            ck_assert_int_eq(M.nrec, 2);
+            ck_assert_int_eq(M.rec[0].nkeys, 1000);
+            ck_assert_int_eq(M.rec[1].nkeys, 500);
+            ck_assert_uint_eq(s3c_stats(C)->max_keys_per_delete, 1000);
+            ck_assert_int_eq(g.code, S3E_NONE);
+        } else {
+            ck_assert_int_eq(M.nrec, 1);
+            ck_assert_int_eq(M.rec[0].nkeys, N);
+            ck_assert_uint_eq(s3c_stats(C)->max_keys_per_delete, N);
+            ck_assert_int_eq(g.code, S3E_MALFORMED_XML);
+            for (int i = 0; i < N; i++)
+                ck_assert_int_eq(g.del[i].code, S3E_MALFORMED_XML);
+        }
+        free(g.del);
+        ck_assert_int_eq(E.waits.n, 0);
+    }
+}
+END_TEST
+
 START_TEST(s3client_delete_many_whole_call_failures)
 {
     static const char *keys[] = {"a", "b"};
@@ -905,9 +955,10 @@ START_TEST(s3client_conf_from_knobs)
     ck_assert_int_eq(c.retry_max, -1);
     ck_assert_int_eq(c.permits, 50);
     ck_assert_int_eq(c.cksum, S3_CKSUM_MD5);
-    ck_assert(c.copy_timeout_backoff && c.cksum_precompute && c.retry_same_call);
+    ck_assert(c.copy_timeout_backoff && c.cksum_precompute && c.retry_same_call && c.delete_split);
     ck_assert_int_eq(conf_set(&k, "s3.op.timeout", "none", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.retry.same.call", "false", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set(&k, "s3.delete.objects.split", "false", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.retry.max", "3", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.checksum.algorithm", "crc32c", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "upload.part.copy.timeout.backoff", "false", err, sizeof err), 0);
@@ -916,7 +967,7 @@ START_TEST(s3client_conf_from_knobs)
     ck_assert_int_eq(c.retry_max, 3);
     ck_assert_int_eq(c.cksum, S3_CKSUM_CRC32C);
     ck_assert(!c.copy_timeout_backoff);
-    ck_assert(!c.retry_same_call);
+    ck_assert(!c.retry_same_call && !c.delete_split);
 }
 END_TEST
 
@@ -999,6 +1050,7 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_f22_cancel_frees_repeating_calls);
     tcase_add_test(tc, s3client_delete_many_batches_and_per_key);
     tcase_add_test(tc, s3client_delete_many_whole_call_failures);
+    tcase_add_test(tc, s3client_f26_delete_many_split_or_whole);
     tcase_add_test(tc, s3client_delete_many_empty_answers_later);
     tcase_add_test(tc, s3client_checksum_mismatch_resends);
     tcase_add_test(tc, s3client_checksum_algorithms);

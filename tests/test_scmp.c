@@ -285,6 +285,41 @@ START_TEST(scmp_major_carries_links)
 }
 END_TEST
 
+/* F26 (#1518): 1100 expired links of a composite of 1101, deleted by a
+ * major compaction.  Fixed: one delete-many to the client, which sends 1000
+ * and 100 keys; before the fix the client sent every key it got, and
+ * StreamObjectCompactor sent them itself 501 at a time. */
+START_TEST(scmp_f26_expired_links_split)
+{
+    enum { N = 1100 };
+    for (int split = 1; split >= 0; split--) {
+        uint64_t before;
+        if (!split) {
+            teardown();
+            setup();
+            CONF.s3c.delete_split = false;
+        }
+        for (int64_t o = 0; o <= N; o++)
+            normal(o, o + 1);
+        start();
+        ck_assert_int_eq(scmp_compact_now(C, true), 0);
+        settle();
+        ck_assert_uint_eq(scmp_stats(C)->composites, 1);
+        normal(N + 1, N + 2);
+        normal(N + 2, N + 4);
+        ck_assert_int_eq(meta_trim(M, 1, N), 0); /* all links but the last expired */
+        tenv_run_until(&T, env_now(&T.env) + 2 * MIN);
+        before = fs3_fault_calls(F, S3_OP_DELETE_MANY);
+        ck_assert_int_eq(scmp_compact_now(C, true), 0);
+        settle();
+        ck_assert_uint_eq(scmp_stats(C)->expired_links, N);
+        ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_DELETE_MANY) - before, split ? 2 : 3);
+        ck_assert_uint_eq(scmp_stats(C)->composites, 2);
+        read_back(N, N + 4);
+    }
+}
+END_TEST
+
 /* A normal object smaller than the minor size is left out of major groups,
  * unless it bridges two contiguous composites (#3476). */
 START_TEST(scmp_major_bridge)
@@ -475,6 +510,7 @@ static Suite *scmp_suite(void)
     tcase_add_test(tc, scmp_minor_merges_by_copy);
     tcase_add_test(tc, scmp_minor_skips_trimmed_blocks);
     tcase_add_test(tc, scmp_major_carries_links);
+    tcase_add_test(tc, scmp_f26_expired_links_split);
     tcase_add_test(tc, scmp_major_bridge);
     tcase_add_test(tc, scmp_cleanup_rewrites_dirty_composite);
     tcase_add_test(tc, scmp_verify_drops_stale_inputs);
