@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "conf.h"
 #include "err.h"
 #include "payload.h"
@@ -336,6 +337,18 @@ static void world_memory_check(struct world *w)
     w->stop = true;
 }
 
+/* An allocation failed somewhere since the world was created (sim/alloc.h):
+ * the run stops at once and is judged an ERROR by world_finish. */
+bool world_nomem(struct world *w)
+{
+    if (sim_alloc_failures() == w->alloc_failed0)
+        return false;
+    if (w->nomem_at < 0)
+        w->nomem_at = w->now;
+    w->stop = true;
+    return true;
+}
+
 /* Fires events in order until the heap is empty, the next event is after
  * until, a hang is found, or something sets w->stop. */
 void world_run_loop(struct world *w, int64_t until)
@@ -365,6 +378,8 @@ void world_run_loop(struct world *w, int64_t until)
             if (w->stop)
                 return;
         }
+        if (world_nomem(w))
+            return;
         if (!sim_heap_pop(&w->heap, &fn, &arg, &t))
             return;
         if (t > w->now)
@@ -489,6 +504,7 @@ struct world *world_create_mode(const struct scn_spec *spec, const char *file,
                                 const struct world_http_opts *hopts, struct run_result *res,
                                 int *rcp)
 {
+    uint64_t failed0 = sim_alloc_failures();
     struct world *w = calloc(1, sizeof *w);
     int rc;
     if (!w) {
@@ -498,6 +514,8 @@ struct world *world_create_mode(const struct scn_spec *spec, const char *file,
     w->spec = spec;
     w->file = file;
     w->res = res;
+    w->alloc_failed0 = failed0;
+    w->nomem_at = -1;
     w->seed = spec->seed;
     res->seed = spec->seed;
     res->last_progress_us = -1;
@@ -548,6 +566,18 @@ void world_finish(struct world *w)
         w->res->verdict = RUN_ERROR;
         free(w->res->summary);
         w->res->summary = strdup(w->mem_over);
+    }
+    if (world_nomem(w)) {
+        /* Whatever the engine made of the NULL, the world is not the
+         * scenario's any more (sim/alloc.h): no verdict, an ERROR. */
+        char msg[200];
+        uint64_t n = sim_alloc_failures() - w->alloc_failed0;
+        snprintf(msg, sizeof msg,
+                 "out of memory: %" PRIu64 " allocation%s failed, the run stopped at t=%.3fs", n,
+                 n == 1 ? "" : "s", (double)w->nomem_at / 1e6);
+        w->res->verdict = RUN_ERROR;
+        free(w->res->summary);
+        w->res->summary = strdup(msg);
     }
 }
 

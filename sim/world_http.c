@@ -258,7 +258,7 @@ static bool wh_done(void *arg)
     struct world_http *wh = w->http;
     wh_drain(wh);
     world_clock(w);
-    if (w->stop || w->now >= wh->until)
+    if (world_nomem(w) || w->stop || w->now >= wh->until)
         return true;
     if (wh->finishing && w->converged_at >= 0)
         return true;

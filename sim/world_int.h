@@ -87,6 +87,8 @@ struct world {
     uint64_t nevents_fired;    /* events fired (the budget is checked every 256 events */
     int64_t mem_checked_at;    /* and every 100 ms of virtual time) */
     char mem_over[300];        /* the budget was exceeded: what grew, "" if not */
+    uint64_t alloc_failed0;    /* sim_alloc_failures() when the world was created */
+    int64_t nomem_at;          /* virtual time an allocation failure stopped the run, or -1 */
     bool probe_pending;        /* a convergence probe is in the heap */
     int64_t converged_at;      /* first quiescent moment after the last action, -1 */
     char converged_why[256];   /* why the last probe was not quiescent */
@@ -141,6 +143,7 @@ void world_note_log(struct world *w, enum env_level level, const char *component
 void world_judge_moment(void *arg); /* timer callback of an `at TIME expect` check */
 bool world_quiescent(struct world *w, char *why, size_t whysz);
 void world_judge(struct world *w);
+bool world_nomem(struct world *w); /* an allocation failed: stop (sim/alloc.h) */
 void world_verify_data(struct world *w);
 
 /* world.c */

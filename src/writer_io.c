@@ -343,6 +343,10 @@ static void wr_read_into(struct wr *w, struct wr_part *p, struct wr_waiter *wt, 
 {
     struct wr_read *r = NULL;
     int rc;
+    if (!p) { /* wr_pending() found no memory for the part */
+        wr_fail(w, ERR_NOMEM, "copy part");
+        return;
+    }
     if (wt && (p->nwt == 0 || p->wt[p->nwt - 1] != wt) && wr_attach(p, wt) < 0) {
         wr_fail(w, ERR_NOMEM, "copy bookkeeping");
         return;

@@ -1,0 +1,59 @@
+/*
+ * alloc.h - the process's one allocation seam: every malloc, calloc, realloc,
+ * strdup and strndup call of src/, fake_s3/, sim/ and the programs linked
+ * with them goes through sim/alloc.c (the linker's --wrap, set on the s3sim_sim
+ * library in CMakeLists.txt), which counts the calls that fail.
+ *
+ * What an allocation failure means for a run: the run ends at once as an
+ * ERROR (exit 3, "out of memory"), whatever the engine made of the NULL.  The
+ * engine survives a NULL (it gives up the job, or tries again later), but a
+ * world in which the bench could not allocate is no longer the world the
+ * scenario describes: a PASS or FAIL judged on it would be a verdict about
+ * the bench, not about the engine under test.  So a failure is never a crash,
+ * never a leak and never a verdict.
+ *
+ * The counters are process state (an allocator has no world to hang off):
+ * an allocation failure on any thread ends every run going on at that moment,
+ * which under --jobs N is what running out of memory means for all of them.
+ *
+ * Fault injection, for tests in the spirit of SQLite's malloc tests: on the
+ * calling thread only, fail the Nth allocation from now, or the Nth one made
+ * from one call site, or each one with a seeded probability.
+ */
+#ifndef S3SIM_ALLOC_H
+#define S3SIM_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation failures (real or injected) in the whole process so far. */
+uint64_t sim_alloc_failures(void);
+
+/* Allocations made by the calling thread so far (successful or not). */
+uint64_t sim_alloc_calls(void);
+
+/* Injection, calling thread only.  sim_alloc_fail_nth(n): the nth allocation
+ * from now fails (n >= 1), the others succeed; 0 turns it off.
+ * sim_alloc_fail_site(site, nth): the nth allocation made from site (a return
+ * address, as sim_alloc_sites() lists) fails.  sim_alloc_fail_rate(seed, ppm):
+ * each allocation fails with probability ppm per million, from a PRNG seeded
+ * with seed (same seed, same failures); ppm 0 turns it off.  Each call
+ * replaces the previous injection.  Returns nothing: injection cannot fail. */
+void sim_alloc_fail_nth(uint64_t n);
+void sim_alloc_fail_site(const void *site, uint64_t nth);
+void sim_alloc_fail_rate(uint64_t seed, uint32_t ppm);
+void sim_alloc_fail_off(void);
+
+/* Failures injected on the calling thread since the last sim_alloc_fail_*
+ * (sim_alloc_fail_off resets it to 0). */
+uint64_t sim_alloc_injected(void);
+
+/* Site recording, calling thread only: while on, each distinct call site is
+ * remembered (up to cap), in the order of its first allocation.
+ * sim_alloc_sites() copies at most cap of them into sites (may be NULL with
+ * cap 0) and returns how many there are; recording stops when it is turned
+ * off or the table (2048 sites) is full. */
+void sim_alloc_record(int on);
+size_t sim_alloc_sites(const void **sites, size_t cap);
+
+#endif
