@@ -3,6 +3,7 @@
 
 #include <isa-l/crc.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,29 @@ static void s3_put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* The digests, fetched from OpenSSL's default provider once per process.
+ * Handing EVP_Digest the legacy EVP_md5() makes it fetch the provider's
+ * implementation again on every call (a method-store lookup, an error-queue
+ * mark, a reference taken and dropped), from every run thread at once; a
+ * fetched EVP_MD is immutable and shared safely.  If a fetch fails (a
+ * provider configuration without MD5), the legacy object is used. */
+static EVP_MD *s3_md_md5, *s3_md_sha256;
+static pthread_once_t s3_md_once = PTHREAD_ONCE_INIT;
+
+static void s3_md_fetch(void)
+{
+    s3_md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    s3_md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *s3_md(enum s3_cksum alg)
+{
+    pthread_once(&s3_md_once, s3_md_fetch);
+    if (alg == S3_CKSUM_MD5)
+        return s3_md_md5 ? s3_md_md5 : EVP_md5();
+    return s3_md_sha256 ? s3_md_sha256 : EVP_sha256();
+}
+
 static void s3_digest(const EVP_MD *md, const uint8_t *buf, size_t len, uint8_t *out)
 {
     unsigned int n = 0;
@@ -119,11 +143,11 @@ void s3_checksum_compute(enum s3_cksum alg, const uint8_t *buf, size_t len,
     switch (alg) {
     case S3_CKSUM_NONE: break;
     case S3_CKSUM_MD5:
-        s3_digest(EVP_md5(), buf, len, out->value);
+        s3_digest(s3_md(S3_CKSUM_MD5), buf, len, out->value);
         out->len = 16;
         break;
     case S3_CKSUM_SHA256:
-        s3_digest(EVP_sha256(), buf, len, out->value);
+        s3_digest(s3_md(S3_CKSUM_SHA256), buf, len, out->value);
         out->len = 32;
         break;
     case S3_CKSUM_CRC32C:
@@ -153,7 +177,7 @@ bool s3_checksum_equal(const struct s3_checksum *a, const struct s3_checksum *b)
 void s3_etag_md5(const uint8_t *buf, size_t len, char out[S3_ETAG_MAX])
 {
     uint8_t d[16];
-    s3_digest(EVP_md5(), buf, len, d);
+    s3_digest(s3_md(S3_CKSUM_MD5), buf, len, d);
     out[0] = '"';
     for (int i = 0; i < 16; i++)
         snprintf(out + 1 + 2 * i, 3, "%02x", d[i]);
