@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "heap.h"
-#include "prng.h"
+#include "base_heap.h"
+#include "base_prng.h"
 
 static unsigned long fired;
 static void on_fire(void *arg)
@@ -22,27 +22,27 @@ static double now_s(void)
 
 int main(void)
 {
-    struct sim_heap h;
-    struct sim_prng p;
+    struct base_heap h;
+    struct base_prng p;
     const unsigned long n = 20000000, depth = 10000;
-    sim_event_fn fn;
+    base_heap_fn fn;
     void *arg;
     int64_t t = 0;
-    sim_heap_init(&h);
-    sim_prng_seed(&p, 1);
+    base_heap_init(&h);
+    base_prng_seed(&p, 1);
     /* A steady state of `depth` pending events, like a busy world: each fire
      * schedules one new event a random delay ahead. */
     for (unsigned long i = 0; i < depth; i++)
-        sim_heap_push(&h, (int64_t)(sim_prng_next(&p) % 1000000), on_fire, NULL);
+        base_heap_push(&h, (int64_t)(base_prng_next(&p) % 1000000), on_fire, NULL);
     double t0 = now_s();
     for (unsigned long i = 0; i < n; i++) {
-        sim_heap_pop(&h, &fn, &arg, &t);
+        base_heap_pop(&h, &fn, &arg, &t);
         fn(arg);
-        sim_heap_push(&h, t + (int64_t)(sim_prng_next(&p) % 1000000), on_fire, NULL);
+        base_heap_push(&h, t + (int64_t)(base_prng_next(&p) % 1000000), on_fire, NULL);
     }
     double dt = now_s() - t0;
     printf("heap: %.1f M schedule-and-fire per CPU second (%lu events, %lu pending; target >= 10 M/s)\n",
            (double)n / dt / 1e6, fired, depth);
-    sim_heap_free(&h);
+    base_heap_free(&h);
     return 0;
 }

@@ -261,8 +261,8 @@ static void hr_request_free(struct hr_req *r)
     free(r->path);
     free(r->qbuf);
     free(r->key);
-    hr_buf_free(&r->body);
-    hr_buf_free(&r->resp.hdrs);
+    base_buf_free(&r->body);
+    base_buf_free(&r->resp.hdrs);
     free(r->resp.body);
 }
 
@@ -485,10 +485,10 @@ static enum MHD_Result hr_access(void *cls, struct MHD_Connection *conn, const c
                 }
                 fs3_loop_unlock(h->loop);
                 if (r->over_memory)
-                    hr_buf_free(&r->body);
+                    base_buf_free(&r->body);
             }
             if (!r->body_too_big && !r->over_memory) {
-                hr_buf_add(&r->body, upload_data, n);
+                base_buf_add(&r->body, upload_data, n);
                 if (r->body.failed)
                     r->body_too_big = true;
             }

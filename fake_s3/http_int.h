@@ -7,6 +7,7 @@
 #ifndef S3SIM_FAKE_HTTP_INT_H
 #define S3SIM_FAKE_HTTP_INT_H
 
+#include "base_buf.h"
 #include "http.h"
 #include "http_sig.h"
 
@@ -18,23 +19,9 @@
 #define HR_MAX_QUERY 64
 #define HR_MAX_BUCKETS 256
 
-/* A growable byte buffer with a cap and a failure flag (curl's dynbuf). */
-struct hr_buf {
-    char *p;
-    size_t len, cap;
-    size_t max; /* 0 = no cap */
-    bool failed;
-};
-void hr_buf_add(struct hr_buf *b, const void *src, size_t n);
-void hr_buf_adds(struct hr_buf *b, const char *s);
-void hr_buf_addf(struct hr_buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+/* Buffers are the base library's (base_buf.h: a cap, a sticky failure flag). */
 /* Appends s XML-escaped; with url, URL-encoded first (encoding-type=url). */
-void hr_buf_add_xml(struct hr_buf *b, const char *s, bool url);
-void hr_buf_free(struct hr_buf *b);
+void hr_buf_add_xml(struct base_buf *b, const char *s, bool url);
 
 struct hr_bucket {
     char name[64];
@@ -52,7 +39,7 @@ struct hr_kv {
 /* The response being built. */
 struct hr_resp {
     int status;
-    struct hr_buf hdrs; /* "Name: value\n" lines */
+    struct base_buf hdrs; /* "Name: value\n" lines */
     uint8_t *body;      /* malloc'ed */
     size_t body_len;
     uint64_t head_len; /* HEAD: the Content-Length to announce */
@@ -79,7 +66,7 @@ struct hr_req {
     struct hr_kv q[HR_MAX_QUERY]; /* decoded query pairs (strings in qbuf) */
     size_t nq;
     char *qbuf;
-    struct hr_buf body; /* the request body, capped */
+    struct base_buf body; /* the request body, capped */
     bool body_too_big;
     bool over_memory;   /* the body would take the server over max_memory */
     size_t counted;     /* body bytes counted in the server's buffered total */
@@ -150,7 +137,7 @@ int hr_q_int(const struct hr_req *r, const char *name, long lo, long hi, long *o
 const char *hr_hdr(const struct hr_req *r, const char *name);
 void hr_submit(struct hr_req *r, struct s3_ops *ops, enum s3_op op, s3_cb cb);
 bool hr_result_failed(struct hr_req *r, const struct s3_result *res);
-void hr_xml_body(struct hr_req *r, int status, struct hr_buf *xml);
+void hr_xml_body(struct hr_req *r, int status, struct base_buf *xml);
 int64_t hr_mtime(const struct hr_req *r);
 
 /* From http_obj.c: the object operations, DeleteObjects and the fixed ACL

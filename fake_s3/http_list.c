@@ -49,34 +49,34 @@ static void hr_list_free(void *p)
     free(l);
 }
 
-static void hr_tag(struct hr_buf *b, const char *tag, const char *v, bool url)
+static void hr_tag(struct base_buf *b, const char *tag, const char *v, bool url)
 {
-    hr_buf_addf(b, "<%s>", tag);
+    base_buf_addf(b, "<%s>", tag);
     hr_buf_add_xml(b, v ? v : "", url);
-    hr_buf_addf(b, "</%s>", tag);
+    base_buf_addf(b, "</%s>", tag);
 }
 
-static void hr_entry_xml(struct hr_buf *b, const struct hr_list *l, const struct hr_entry *e)
+static void hr_entry_xml(struct base_buf *b, const struct hr_list *l, const struct hr_entry *e)
 {
     char t[32];
     hr_iso_time(1704067200, t);
-    hr_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "<Version>" : "<Contents>");
+    base_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "<Version>" : "<Contents>");
     hr_tag(b, "Key", e->key, l->url);
     if (l->kind == HR_LIST_VERSIONS)
-        hr_buf_adds(b, "<VersionId>null</VersionId><IsLatest>true</IsLatest>");
-    hr_buf_addf(b, "<LastModified>%s</LastModified>", t);
+        base_buf_adds(b, "<VersionId>null</VersionId><IsLatest>true</IsLatest>");
+    base_buf_addf(b, "<LastModified>%s</LastModified>", t);
     hr_tag(b, "ETag", e->etag, false);
-    hr_buf_addf(b, "<Size>%llu</Size><StorageClass>STANDARD</StorageClass>",
+    base_buf_addf(b, "<Size>%llu</Size><StorageClass>STANDARD</StorageClass>",
                 (unsigned long long)e->size);
     if (l->kind != HR_LIST_V2)
-        hr_buf_adds(b, "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>");
-    hr_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "</Version>" : "</Contents>");
+        base_buf_adds(b, "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>");
+    base_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "</Version>" : "</Contents>");
 }
 
 /* The answer's head, up to the entries. */
-static void hr_list_head(struct hr_buf *b, struct hr_req *r, const struct hr_list *l)
+static void hr_list_head(struct base_buf *b, struct hr_req *r, const struct hr_list *l)
 {
-    hr_buf_addf(b, HR_XML_HEAD "<%s xmlns=\"" HR_XMLNS "\">",
+    base_buf_addf(b, HR_XML_HEAD "<%s xmlns=\"" HR_XMLNS "\">",
                 l->kind == HR_LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
     hr_tag(b, "Name", r->bucket, false);
     hr_tag(b, "Prefix", l->prefix, l->url);
@@ -84,40 +84,40 @@ static void hr_list_head(struct hr_buf *b, struct hr_req *r, const struct hr_lis
         hr_tag(b, "Marker", l->start, l->url);
     if (l->kind == HR_LIST_VERSIONS) {
         hr_tag(b, "KeyMarker", l->start, l->url);
-        hr_buf_adds(b, "<VersionIdMarker></VersionIdMarker>");
+        base_buf_adds(b, "<VersionIdMarker></VersionIdMarker>");
     }
     if (l->kind == HR_LIST_V2 && l->token)
         hr_tag(b, "ContinuationToken", l->token, false);
     if (l->kind == HR_LIST_V2 && hr_q(r, "start-after"))
         hr_tag(b, "StartAfter", hr_q(r, "start-after"), l->url);
-    hr_buf_addf(b, "<MaxKeys>%d</MaxKeys>", l->max_keys);
+    base_buf_addf(b, "<MaxKeys>%d</MaxKeys>", l->max_keys);
     if (l->delim && *l->delim)
         hr_tag(b, "Delimiter", l->delim, l->url);
     if (l->url)
-        hr_buf_adds(b, "<EncodingType>url</EncodingType>");
+        base_buf_adds(b, "<EncodingType>url</EncodingType>");
 }
 
-static void hr_list_tail(struct hr_buf *b, const struct hr_list *l, bool truncated,
+static void hr_list_tail(struct base_buf *b, const struct hr_list *l, bool truncated,
                          const char *next, size_t count)
 {
-    hr_buf_addf(b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
+    base_buf_addf(b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
     if (l->kind == HR_LIST_V2) {
-        hr_buf_addf(b, "<KeyCount>%zu</KeyCount>", count);
+        base_buf_addf(b, "<KeyCount>%zu</KeyCount>", count);
         if (truncated)
             hr_tag(b, "NextContinuationToken", next, false);
     } else if (truncated) {
         hr_tag(b, l->kind == HR_LIST_V1 ? "NextMarker" : "NextKeyMarker", next, l->url);
         if (l->kind == HR_LIST_VERSIONS)
-            hr_buf_adds(b, "<NextVersionIdMarker>null</NextVersionIdMarker>");
+            base_buf_adds(b, "<NextVersionIdMarker>null</NextVersionIdMarker>");
     }
-    hr_buf_addf(b, "</%s>",
+    base_buf_addf(b, "</%s>",
                 l->kind == HR_LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
 }
 
 /* Pages the scanned keys: after start, grouped by the delimiter, max_keys. */
 static void hr_scan_answer(struct hr_req *r, struct hr_list *l)
 {
-    struct hr_buf b = {0}, cp = {0};
+    struct base_buf b = {0}, cp = {0};
     size_t plen = strlen(l->prefix), dlen = l->delim ? strlen(l->delim) : 0, count = 0;
     const char *last = "", *lastcp = NULL;
     bool truncated = false;
@@ -139,12 +139,12 @@ static void hr_scan_answer(struct hr_req *r, struct hr_list *l)
         count++;
         if (d) {
             lastcp = k;
-            hr_buf_adds(&cp, "<CommonPrefixes><Prefix>");
+            base_buf_adds(&cp, "<CommonPrefixes><Prefix>");
             char *pfx = strndup(k, cplen);
             if (pfx)
                 hr_buf_add_xml(&cp, pfx, l->url);
             free(pfx);
-            hr_buf_adds(&cp, "</Prefix></CommonPrefixes>");
+            base_buf_adds(&cp, "</Prefix></CommonPrefixes>");
             last = k;                  /* compared by prefix below */
             l->e[i].key[cplen] = '\0'; /* the token is the prefix itself */
             last = l->e[i].key;
@@ -154,8 +154,8 @@ static void hr_scan_answer(struct hr_req *r, struct hr_list *l)
         }
     }
     if (cp.len)
-        hr_buf_add(&b, cp.p, cp.len);
-    hr_buf_free(&cp);
+        base_buf_add(&b, cp.p, cp.len);
+    base_buf_free(&cp);
     hr_list_tail(&b, l, truncated, last, count);
     hr_xml_body(r, 200, &b);
 }
@@ -211,7 +211,7 @@ static void hr_list_done(struct s3_req *req, struct s3_result *res)
         goto done;
     }
     if (l->direct) {
-        struct hr_buf b = {0};
+        struct base_buf b = {0};
         hr_list_head(&b, r, l);
         for (size_t i = 0; i < res->nentries; i++) {
             struct hr_entry e = {res->entries[i].key, res->entries[i].size, ""};
@@ -302,40 +302,40 @@ static void hr_uploads_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     struct hr_uploads *u = r->op;
-    struct hr_buf b = {0};
+    struct base_buf b = {0};
     const struct s3_list_entry *last = NULL;
     char t[32];
     r->in_flight = false;
     if (hr_result_failed(r, res))
         goto done;
     hr_iso_time(1704067200, t);
-    hr_buf_addf(&b, HR_XML_HEAD "<ListMultipartUploadsResult xmlns=\"" HR_XMLNS "\">");
+    base_buf_addf(&b, HR_XML_HEAD "<ListMultipartUploadsResult xmlns=\"" HR_XMLNS "\">");
     hr_tag(&b, "Bucket", r->bucket, false);
     hr_tag(&b, "KeyMarker", u->key_marker, false);
     hr_tag(&b, "UploadIdMarker", u->id_marker, false);
     hr_tag(&b, "Prefix", u->prefix, false);
-    hr_buf_addf(&b, "<MaxUploads>%d</MaxUploads>", u->max);
+    base_buf_addf(&b, "<MaxUploads>%d</MaxUploads>", u->max);
     for (size_t i = 0; i < res->nentries; i++) {
         const struct s3_list_entry *e = &res->entries[i];
         if (!e->key || !e->upload_id || (!*u->id_marker && strcmp(e->key, u->key_marker) <= 0))
             continue;
-        hr_buf_adds(&b, "<Upload>");
+        base_buf_adds(&b, "<Upload>");
         hr_tag(&b, "Key", e->key, false);
         hr_tag(&b, "UploadId", e->upload_id, false);
-        hr_buf_adds(&b, "<Initiator><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Initiator>"
+        base_buf_adds(&b, "<Initiator><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Initiator>"
                         "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
                         "<StorageClass>STANDARD</StorageClass>");
-        hr_buf_addf(&b, "<Initiated>%s</Initiated></Upload>", t);
+        base_buf_addf(&b, "<Initiated>%s</Initiated></Upload>", t);
         last = e;
     }
     if (!last && res->nentries)
         last = &res->entries[res->nentries - 1];
-    hr_buf_addf(&b, "<IsTruncated>%s</IsTruncated>", res->truncated ? "true" : "false");
+    base_buf_addf(&b, "<IsTruncated>%s</IsTruncated>", res->truncated ? "true" : "false");
     if (res->truncated && last) {
         hr_tag(&b, "NextKeyMarker", last->key, false);
         hr_tag(&b, "NextUploadIdMarker", last->upload_id, false);
     }
-    hr_buf_adds(&b, "</ListMultipartUploadsResult>");
+    base_buf_adds(&b, "</ListMultipartUploadsResult>");
     hr_xml_body(r, 200, &b);
 done:
     hr_finish(r);
@@ -377,17 +377,17 @@ static void hr_list_uploads(struct hr_req *r)
 
 void hr_list_buckets(struct hr_req *r)
 {
-    struct hr_buf b = {0};
+    struct base_buf b = {0};
     char t[32];
     hr_iso_time(1704067200, t);
-    hr_buf_adds(&b, HR_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim"
+    base_buf_adds(&b, HR_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim"
                                 "</ID><DisplayName>s3sim</DisplayName></Owner><Buckets>");
     for (size_t i = 0; i < hr_bucket_count(r->srv); i++) {
-        hr_buf_adds(&b, "<Bucket>");
+        base_buf_adds(&b, "<Bucket>");
         hr_tag(&b, "Name", hr_bucket_at(r->srv, i)->name, false);
-        hr_buf_addf(&b, "<CreationDate>%s</CreationDate></Bucket>", t);
+        base_buf_addf(&b, "<CreationDate>%s</CreationDate></Bucket>", t);
     }
-    hr_buf_adds(&b, "</Buckets></ListAllMyBucketsResult>");
+    base_buf_adds(&b, "</Buckets></ListAllMyBucketsResult>");
     hr_xml_body(r, 200, &b);
 }
 
@@ -429,20 +429,20 @@ static void hr_bucket_delete_op(struct hr_req *r)
 
 static void hr_bucket_get_op(struct hr_req *r)
 {
-    struct hr_buf b = {0};
+    struct base_buf b = {0};
     const char *region = hr_config(r->srv)->region;
     if (hr_has_q(r, "location")) {
-        hr_buf_adds(&b, HR_XML_HEAD "<LocationConstraint xmlns=\"" HR_XMLNS "\">");
+        base_buf_adds(&b, HR_XML_HEAD "<LocationConstraint xmlns=\"" HR_XMLNS "\">");
         if (strcmp(region, "us-east-1") != 0)
             hr_buf_add_xml(&b, region, false);
-        hr_buf_adds(&b, "</LocationConstraint>");
+        base_buf_adds(&b, "</LocationConstraint>");
         hr_xml_body(r, 200, &b);
     } else if (hr_has_q(r, "acl")) {
         hr_acl_body(r);
     } else if (hr_has_q(r, "uploads")) {
         hr_list_uploads(r);
     } else if (hr_has_q(r, "versioning")) {
-        hr_buf_adds(&b, HR_XML_HEAD "<VersioningConfiguration xmlns=\"" HR_XMLNS "\"/>");
+        base_buf_adds(&b, HR_XML_HEAD "<VersioningConfiguration xmlns=\"" HR_XMLNS "\"/>");
         hr_xml_body(r, 200, &b);
     } else {
         static const char *const unsupported[] = {

@@ -252,7 +252,7 @@ static void hr_copy_put_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     struct hr_copy *c = r->op;
-    struct hr_buf b = {0};
+    struct base_buf b = {0};
     char t[32], etag[S3_ETAG_MAX];
     r->in_flight = false;
     if (!hr_result_failed(r, res)) {
@@ -263,11 +263,11 @@ static void hr_copy_put_done(struct s3_req *req, struct s3_result *res)
         else
             s3_etag_md5(c->data, c->len, etag);
         hr_iso_time(hr_mtime(r), t);
-        hr_buf_addf(&b, HR_XML_HEAD "<%s xmlns=\"" HR_XMLNS "\"><LastModified>%s</LastModified>",
+        base_buf_addf(&b, HR_XML_HEAD "<%s xmlns=\"" HR_XMLNS "\"><LastModified>%s</LastModified>",
                     c->part ? "CopyPartResult" : "CopyObjectResult", t);
-        hr_buf_adds(&b, "<ETag>");
+        base_buf_adds(&b, "<ETag>");
         hr_buf_add_xml(&b, etag, false);
-        hr_buf_addf(&b, "</ETag></%s>", c->part ? "CopyPartResult" : "CopyObjectResult");
+        base_buf_addf(&b, "</ETag></%s>", c->part ? "CopyPartResult" : "CopyObjectResult");
         hr_xml_body(r, 200, &b);
     }
     hr_finish(r);
@@ -378,17 +378,17 @@ static void hr_copy(struct hr_req *r, bool part)
 static void hr_mpu_create_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
-    struct hr_buf b = {0};
+    struct base_buf b = {0};
     r->in_flight = false;
     if (!hr_result_failed(r, res)) {
-        hr_buf_adds(&b,
+        base_buf_adds(&b,
                     HR_XML_HEAD "<InitiateMultipartUploadResult xmlns=\"" HR_XMLNS "\"><Bucket>");
         hr_buf_add_xml(&b, r->bucket, false);
-        hr_buf_adds(&b, "</Bucket><Key>");
+        base_buf_adds(&b, "</Bucket><Key>");
         hr_buf_add_xml(&b, r->key, false);
-        hr_buf_adds(&b, "</Key><UploadId>");
+        base_buf_adds(&b, "</Key><UploadId>");
         hr_buf_add_xml(&b, res->upload_id, false);
-        hr_buf_adds(&b, "</UploadId></InitiateMultipartUploadResult>");
+        base_buf_adds(&b, "</UploadId></InitiateMultipartUploadResult>");
         hr_xml_body(r, 200, &b);
     }
     hr_finish(r);
@@ -423,21 +423,21 @@ static void hr_mpu_part(struct hr_req *r)
 static void hr_complete_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
-    struct hr_buf b = {0};
+    struct base_buf b = {0};
     r->in_flight = false;
     if (!hr_result_failed(r, res)) {
-        hr_buf_adds(&b, HR_XML_HEAD "<CompleteMultipartUploadResult xmlns=\"" HR_XMLNS
+        base_buf_adds(&b, HR_XML_HEAD "<CompleteMultipartUploadResult xmlns=\"" HR_XMLNS
                                     "\"><Location>/");
         hr_buf_add_xml(&b, r->bucket, false);
-        hr_buf_adds(&b, "/");
+        base_buf_adds(&b, "/");
         hr_buf_add_xml(&b, r->key, true);
-        hr_buf_adds(&b, "</Location><Bucket>");
+        base_buf_adds(&b, "</Location><Bucket>");
         hr_buf_add_xml(&b, r->bucket, false);
-        hr_buf_adds(&b, "</Bucket><Key>");
+        base_buf_adds(&b, "</Bucket><Key>");
         hr_buf_add_xml(&b, r->key, false);
-        hr_buf_adds(&b, "</Key><ETag>");
+        base_buf_adds(&b, "</Key><ETag>");
         hr_buf_add_xml(&b, res->etag, false);
-        hr_buf_adds(&b, "</ETag></CompleteMultipartUploadResult>");
+        base_buf_adds(&b, "</ETag></CompleteMultipartUploadResult>");
         hr_xml_body(r, 200, &b);
     }
     hr_finish(r);
@@ -482,8 +482,8 @@ static void hr_post(struct hr_req *r)
 /* The one ACL every object and bucket has: the owner's FULL_CONTROL. */
 void hr_acl_body(struct hr_req *r)
 {
-    struct hr_buf b = {0};
-    hr_buf_adds(&b, HR_XML_HEAD "<AccessControlPolicy xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim</ID>"
+    struct base_buf b = {0};
+    base_buf_adds(&b, HR_XML_HEAD "<AccessControlPolicy xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim</ID>"
                                 "<DisplayName>s3sim</DisplayName></Owner><AccessControlList>"
                                 "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/"
                                 "XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>s3sim</ID>"
@@ -591,24 +591,24 @@ static void hr_delete_many_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     struct hr_delete *d = r->op;
-    struct hr_buf b = {0};
+    struct base_buf b = {0};
     r->in_flight = false;
     if (!hr_result_failed(r, res)) {
-        hr_buf_adds(&b, HR_XML_HEAD "<DeleteResult xmlns=\"" HR_XMLNS "\">");
+        base_buf_adds(&b, HR_XML_HEAD "<DeleteResult xmlns=\"" HR_XMLNS "\">");
         for (size_t i = 0; i < res->ndeleted && i < d->n; i++) {
             enum s3_code code = res->deleted[i].code;
             if (code == S3E_NONE && d->quiet)
                 continue;
-            hr_buf_adds(&b, code == S3E_NONE ? "<Deleted><Key>" : "<Error><Key>");
+            base_buf_adds(&b, code == S3E_NONE ? "<Deleted><Key>" : "<Error><Key>");
             hr_buf_add_xml(&b, d->keys[i], false);
             if (code == S3E_NONE) {
-                hr_buf_adds(&b, "</Key></Deleted>");
+                base_buf_adds(&b, "</Key></Deleted>");
             } else {
-                hr_buf_addf(&b, "</Key><Code>%s</Code><Message>%s</Message></Error>",
+                base_buf_addf(&b, "</Key><Code>%s</Code><Message>%s</Message></Error>",
                             s3_code_name(code), s3_code_name(code));
             }
         }
-        hr_buf_adds(&b, "</DeleteResult>");
+        base_buf_adds(&b, "</DeleteResult>");
         hr_xml_body(r, 200, &b);
     }
     hr_finish(r);

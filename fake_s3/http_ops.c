@@ -68,10 +68,10 @@ void hr_header(struct hr_req *r, const char *name, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(v, sizeof v, fmt, ap);
     va_end(ap);
-    hr_buf_addf(&r->resp.hdrs, "%s: %s\n", name, v);
+    base_buf_addf(&r->resp.hdrs, "%s: %s\n", name, v);
 }
 
-static void hr_set_body(struct hr_req *r, int status, struct hr_buf *b)
+static void hr_set_body(struct hr_req *r, int status, struct base_buf *b)
 {
     free(r->resp.body);
     r->resp.status = status;
@@ -81,7 +81,7 @@ static void hr_set_body(struct hr_req *r, int status, struct hr_buf *b)
     b->len = b->cap = 0;
 }
 
-void hr_xml_body(struct hr_req *r, int status, struct hr_buf *xml)
+void hr_xml_body(struct hr_req *r, int status, struct base_buf *xml)
 {
     hr_header(r, "Content-Type", "application/xml");
     hr_set_body(r, status, xml);
@@ -89,23 +89,23 @@ void hr_xml_body(struct hr_req *r, int status, struct hr_buf *xml)
 
 void hr_error(struct hr_req *r, int status, const char *code, const char *msg)
 {
-    struct hr_buf b = {0};
-    hr_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
+    struct base_buf b = {0};
+    base_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
     hr_buf_add_xml(&b, code, false);
-    hr_buf_adds(&b, "</Code><Message>");
+    base_buf_adds(&b, "</Code><Message>");
     hr_buf_add_xml(&b, msg && *msg ? msg : code, false);
-    hr_buf_adds(&b, "</Message>");
+    base_buf_adds(&b, "</Message>");
     if (r->key) {
-        hr_buf_adds(&b, "<Key>");
+        base_buf_adds(&b, "<Key>");
         hr_buf_add_xml(&b, r->key, false);
-        hr_buf_adds(&b, "</Key>");
+        base_buf_adds(&b, "</Key>");
     }
     if (r->bucket[0]) {
-        hr_buf_adds(&b, "<BucketName>");
+        base_buf_adds(&b, "<BucketName>");
         hr_buf_add_xml(&b, r->bucket, false);
-        hr_buf_adds(&b, "</BucketName>");
+        base_buf_adds(&b, "</BucketName>");
     }
-    hr_buf_addf(&b, "<RequestId>%p</RequestId></Error>", (void *)r);
+    base_buf_addf(&b, "<RequestId>%p</RequestId></Error>", (void *)r);
     hr_xml_body(r, status, &b);
 }
 

@@ -4,59 +4,14 @@
 
 #include <expat.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* --- buffers ------------------------------------------------------------------ */
+/* --- XML escaping into a buffer -------------------------------------------- */
 
-void hr_buf_add(struct hr_buf *b, const void *src, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->max && b->len + n > b->max) {
-        b->failed = true;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, src, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-void hr_buf_adds(struct hr_buf *b, const char *s)
-{
-    hr_buf_add(b, s, strlen(s));
-}
-
-void hr_buf_addf(struct hr_buf *b, const char *fmt, ...)
-{
-    char tmp[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        b->failed = true;
-        return;
-    }
-    hr_buf_add(b, tmp, (size_t)n);
-}
-
-void hr_buf_add_xml(struct hr_buf *b, const char *s, bool url)
+void hr_buf_add_xml(struct base_buf *b, const char *s, bool url)
 {
     static const char d[] = "0123456789ABCDEF";
     for (; *s; s++) {
@@ -65,30 +20,23 @@ void hr_buf_add_xml(struct hr_buf *b, const char *s, bool url)
                      c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
         if (url && !plain) {
             char e[3] = {'%', d[c >> 4], d[c & 15]};
-            hr_buf_add(b, e, 3);
+            base_buf_add(b, e, 3);
         } else if (c == '&') {
-            hr_buf_adds(b, "&amp;");
+            base_buf_adds(b, "&amp;");
         } else if (c == '<') {
-            hr_buf_adds(b, "&lt;");
+            base_buf_adds(b, "&lt;");
         } else if (c == '>') {
-            hr_buf_adds(b, "&gt;");
+            base_buf_adds(b, "&gt;");
         } else if (c == '"') {
-            hr_buf_adds(b, "&quot;");
+            base_buf_adds(b, "&quot;");
         } else if (c == '\'') {
-            hr_buf_adds(b, "&apos;");
+            base_buf_adds(b, "&apos;");
         } else if (c < 0x20 && c != '\t' && c != '\n') {
-            hr_buf_addf(b, "&#%u;", c);
+            base_buf_addf(b, "&#%u;", c);
         } else {
-            hr_buf_add(b, s, 1);
+            base_buf_add(b, s, 1);
         }
     }
-}
-
-void hr_buf_free(struct hr_buf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
 }
 
 /* --- times and base64 ------------------------------------------------------- */

@@ -3,14 +3,14 @@
 
 #include <string.h>
 
-#include "prng.h"
+#include "base_prng.h"
 
 static uint64_t sim_payload_state(uint64_t seed, int64_t stream, int64_t offset)
 {
     uint64_t st = seed ^ ((uint64_t)stream * UINT64_C(0x9e3779b97f4a7c15));
-    uint64_t a = sim_splitmix64(&st);
+    uint64_t a = base_splitmix64(&st);
     st = a ^ (uint64_t)offset;
-    return sim_splitmix64(&st);
+    return base_splitmix64(&st);
 }
 
 /* Word i of a record's payload: a Weyl sequence from the record's state,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "prng.h"
+#include "base_prng.h"
 
 #define SWARM_SALT 0x737761726d5f3031ull /* "swarm_01": keeps this stream apart from the world's */
 
@@ -15,9 +15,9 @@ enum swarm_eff { SW_500, SW_503, SW_TIMEOUT, SW_LOST, SW_STALL, SW_DELAY, SW_PAR
                  SW_NEFF };
 
 /* A draw in [0, n). */
-static uint64_t swarm_pick(struct sim_prng *p, uint64_t n)
+static uint64_t swarm_pick(struct base_prng *p, uint64_t n)
 {
-    return sim_prng_next(p) % n;
+    return base_prng_next(p) % n;
 }
 
 static bool swarm_allowed(int op, int eff)
@@ -31,7 +31,7 @@ static bool swarm_allowed(int op, int eff)
 }
 
 /* The effect's text; delay and stale draw their duration. */
-static void swarm_effect(struct sim_prng *p, int eff, char *buf, size_t bufsz)
+static void swarm_effect(struct base_prng *p, int eff, char *buf, size_t bufsz)
 {
     static const char *const words[] = {"status=500", "status=503", "timeout", "lost",
                                         "stall",      "",           "partial", ""};
@@ -46,10 +46,10 @@ static void swarm_effect(struct sim_prng *p, int eff, char *buf, size_t bufsz)
 /* Draws up to SWARM_MAX_RULES fault lines into lines[]; returns how many. */
 static int swarm_lines(uint64_t seed, int64_t deadline_us, char lines[][128])
 {
-    struct sim_prng p;
+    struct base_prng p;
     int n, used[SWARM_MAX_RULES][2], k = 0;
     int64_t until_s = deadline_us / ENV_USEC_PER_SEC * 6 / 10;
-    sim_prng_seed(&p, seed ^ SWARM_SALT);
+    base_prng_seed(&p, seed ^ SWARM_SALT);
     n = SWARM_MIN_RULES + (int)swarm_pick(&p, SWARM_MAX_RULES - SWARM_MIN_RULES + 1);
     if (until_s < 1)
         until_s = 1;

@@ -71,7 +71,7 @@ static env_id world_env_timer(struct env *env, int64_t delay_us, env_timer_cb cb
         return world_http_timer(w, delay_us, cb, arg);
     if (delay_us == ENV_TIME_NEVER || at < w->now)
         at = INT64_MAX - 1;
-    return sim_heap_push(&w->heap, at, cb, arg);
+    return base_heap_push(&w->heap, at, cb, arg);
 }
 
 static void world_env_cancel(struct env *env, env_id id)
@@ -80,12 +80,12 @@ static void world_env_cancel(struct env *env, env_id id)
         world_http_cancel(env->impl, id);
         return;
     }
-    sim_heap_cancel(&((struct world *)env->impl)->heap, id);
+    base_heap_cancel(&((struct world *)env->impl)->heap, id);
 }
 
 static uint64_t world_env_random(struct env *env)
 {
-    return sim_prng_next(&((struct world *)env->impl)->prng);
+    return base_prng_next(&((struct world *)env->impl)->prng);
 }
 
 static void world_env_log(struct env *env, enum env_level level, const char *component,
@@ -333,7 +333,7 @@ static void world_memory_check(struct world *w)
              "engine's buffers)",
              env_fmt_size(used, a, sizeof a), env_fmt_size(w->max_memory, b, sizeof b),
              (double)w->now / 1e6, env_fmt_size(w->store ? fs3_nbytes(w->store) : 0, c, sizeof c),
-             (long long)w->metrics[METRIC_RECORDS_ACKED], sim_heap_len(&w->heap));
+             (long long)w->metrics[METRIC_RECORDS_ACKED], base_heap_len(&w->heap));
     w->stop = true;
 }
 
@@ -353,7 +353,7 @@ bool world_nomem(struct world *w)
  * until, a hang is found, or something sets w->stop. */
 void world_run_loop(struct world *w, int64_t until)
 {
-    sim_event_fn fn;
+    base_heap_fn fn;
     void *arg;
     int64_t t;
     if (w->http) {
@@ -361,7 +361,7 @@ void world_run_loop(struct world *w, int64_t until)
         return;
     }
     while (!w->stop) {
-        uint32_t real = sim_heap_len(&w->heap) - (w->probe_pending ? 1 : 0) -
+        uint32_t real = base_heap_len(&w->heap) - (w->probe_pending ? 1 : 0) -
                         (uint32_t)w->moments_pending;
         if (real == 0 && w->waits.n > 0) {
             /* Nothing left that could ever end the pending waits. */
@@ -369,7 +369,7 @@ void world_run_loop(struct world *w, int64_t until)
             w->hang_at = w->now;
             return;
         }
-        if (sim_heap_peek_time(&w->heap) > until)
+        if (base_heap_peek_time(&w->heap) > until)
             return;
         if (w->max_memory &&
             ((++w->nevents_fired & 255) == 0 || w->now - w->mem_checked_at >= 100000)) {
@@ -380,7 +380,7 @@ void world_run_loop(struct world *w, int64_t until)
         }
         if (world_nomem(w))
             return;
-        if (!sim_heap_pop(&w->heap, &fn, &arg, &t))
+        if (!base_heap_pop(&w->heap, &fn, &arg, &t))
             return;
         if (t > w->now)
             w->now = t;
@@ -397,8 +397,8 @@ static int world_setup(struct world *w, const struct world_http_opts *hopts)
     struct eng_hooks hooks = {world_payload, world_ack, w, world_halt};
     int rc;
 
-    sim_heap_init(&w->heap);
-    sim_prng_seed(&w->prng, w->seed);
+    base_heap_init(&w->heap);
+    base_prng_seed(&w->prng, w->seed);
     sim_waits_init(&w->waits);
     rc = sim_trace_init(&w->trace, NULL);
     if (rc)
@@ -489,7 +489,7 @@ static void world_teardown(struct world *w)
     free(w->moments);
     w->moments = NULL;
     sim_waits_free(&w->waits);
-    sim_heap_free(&w->heap);
+    base_heap_free(&w->heap);
     sim_trace_free(&w->trace);
 }
 

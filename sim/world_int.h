@@ -7,10 +7,10 @@
 
 #include "eng.h"
 #include "fs3.h"
-#include "heap.h"
+#include "base_heap.h"
 #include "meta.h"
 #include "metric_names.h"
-#include "prng.h"
+#include "base_prng.h"
 #include "result.h"
 #include "scn.h"
 #include "trace.h"
@@ -56,8 +56,8 @@ struct world {
     uint64_t seed;
 
     int64_t now;               /* virtual time, µs */
-    struct sim_heap heap;
-    struct sim_prng prng;
+    struct base_heap heap;
+    struct base_prng prng;
     struct sim_trace trace;
     struct sim_waits waits;
     struct env env;

@@ -1,6 +1,8 @@
 /* env_real.c - the real-clock env: poll loop, timer heap, fd watches (see env_real.h). */
 #include "env_real.h"
 
+#include "base_heap.h"
+#include "base_prng.h"
 #include "err.h"
 
 #include <poll.h>
@@ -9,14 +11,6 @@
 #include <time.h>
 
 #define ER_MAX_FDS 4096
-
-struct er_timer {
-    int64_t due;  /* env time */
-    uint64_t seq; /* start order, the tie-break */
-    env_id id;
-    env_timer_cb cb;
-    void *arg;
-};
 
 struct er_watch {
     int fd;
@@ -37,14 +31,12 @@ struct env_real {
     struct env env;
     struct env_real_config cfg;
     struct timespec origin;
-    struct er_timer *heap;
-    size_t n, cap;
-    uint64_t seq;
+    struct base_heap timers; /* by (due env time, start order) */
     struct er_watch *w;
     size_t nw, wcap;
     struct pollfd *pfd; /* scratch for poll() */
     size_t pcap;
-    uint64_t s[4];         /* xoshiro256** */
+    struct base_prng prng;
     struct er_wait *waits; /* oldest first */
     struct er_wait **wtail;
     size_t nwaits;
@@ -65,91 +57,24 @@ static int64_t er_now(struct env *env)
     return (int64_t)((double)er_real_us(er) / er->cfg.time_scale);
 }
 
-/* --- timers: a min-heap by (due, seq) -------------------------------------------- */
-
-static bool er_less(const struct er_timer *a, const struct er_timer *b)
-{
-    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
-}
-
-static void er_sift(struct env_real *er, size_t i)
-{
-    struct er_timer *h = er->heap;
-    while (i > 0 && er_less(&h[i], &h[(i - 1) / 2])) {
-        struct er_timer t = h[i];
-        h[i] = h[(i - 1) / 2];
-        h[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
-    }
-    for (;;) {
-        size_t m = i, a = 2 * i + 1, b = a + 1;
-        if (a < er->n && er_less(&h[a], &h[m]))
-            m = a;
-        if (b < er->n && er_less(&h[b], &h[m]))
-            m = b;
-        if (m == i)
-            return;
-        struct er_timer t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
-}
-
-static void er_remove_at(struct env_real *er, size_t i)
-{
-    er->heap[i] = er->heap[--er->n];
-    if (i < er->n)
-        er_sift(er, i);
-}
+/* --- timers: the base heap, whose handles are the env's timer ids ------------- */
 
 static env_id er_timer_start(struct env *env, int64_t delay_us, env_timer_cb cb, void *arg)
 {
     struct env_real *er = env->impl;
-    if (er->n == er->cap) {
-        size_t cap = er->cap ? er->cap * 2 : 64;
-        struct er_timer *h = realloc(er->heap, cap * sizeof *h);
-        if (!h)
-            return 0;
-        er->heap = h;
-        er->cap = cap;
-    }
-    er->seq++;
-    er->heap[er->n] =
-        (struct er_timer){er_now(env) + (delay_us > 0 ? delay_us : 0), er->seq, er->seq, cb, arg};
-    er_sift(er, er->n++);
-    return er->seq;
+    return base_heap_push(&er->timers, er_now(env) + (delay_us > 0 ? delay_us : 0), cb, arg);
 }
 
 static void er_timer_cancel(struct env *env, env_id id)
 {
-    struct env_real *er = env->impl;
-    for (size_t i = 0; i < er->n; i++) {
-        if (er->heap[i].id == id) {
-            er_remove_at(er, i);
-            return;
-        }
-    }
+    base_heap_cancel(&((struct env_real *)env->impl)->timers, id);
 }
 
 /* --- random, log, waits ---------------------------------------------------- */
 
-static uint64_t er_rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
 static uint64_t er_random(struct env *env)
 {
-    uint64_t *s = ((struct env_real *)env->impl)->s;
-    uint64_t r = er_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = er_rotl(s[3], 45);
-    return r;
+    return base_prng_next(&((struct env_real *)env->impl)->prng);
 }
 
 static void er_log(struct env *env, enum env_level level, const char *component, const char *line)
@@ -254,12 +179,13 @@ int env_real_watch(struct env_real *er, int fd, int events, env_real_fd_cb cb, v
 /* Runs the timers that are due now (not those they start for later). */
 static int er_run_timers(struct env_real *er)
 {
-    int64_t now = er_now(&er->env);
+    int64_t now = er_now(&er->env), due;
+    base_heap_fn fn;
+    void *arg;
     int ran = 0;
-    while (er->n > 0 && er->heap[0].due <= now && ran < 100000) {
-        struct er_timer t = er->heap[0];
-        er_remove_at(er, 0);
-        t.cb(t.arg);
+    while (base_heap_peek_time(&er->timers) <= now && ran < 100000 &&
+           base_heap_pop(&er->timers, &fn, &arg, &due)) {
+        fn(arg);
         ran++;
     }
     return ran;
@@ -307,9 +233,9 @@ static int er_poll(struct env_real *er, int wait_ms)
 int env_real_run_once(struct env_real *er, int64_t max_wait_us)
 {
     int64_t wait_us = max_wait_us < 0 ? 1000 * ENV_USEC_PER_MS : max_wait_us;
-    if (er->n > 0) {
-        int64_t until =
-            (int64_t)((double)(er->heap[0].due - er_now(&er->env)) * er->cfg.time_scale);
+    if (base_heap_len(&er->timers) > 0) {
+        int64_t until = (int64_t)((double)(base_heap_peek_time(&er->timers) - er_now(&er->env)) *
+                                  er->cfg.time_scale);
         if (until < wait_us)
             wait_us = until < 0 ? 0 : until;
     }
@@ -335,19 +261,13 @@ bool env_real_run_until(struct env_real *er, bool (*done)(void *arg), void *arg,
 int env_real_new(const struct env_real_config *cfg, struct env_real **out)
 {
     struct env_real *er = calloc(1, sizeof *er);
-    uint64_t seed;
     if (!er)
         return ERR_NOMEM;
     er->cfg = *cfg;
     if (er->cfg.time_scale <= 0)
         er->cfg.time_scale = 1.0;
-    seed = cfg->seed;
-    for (int i = 0; i < 4; i++) { /* splitmix64 fills the state */
-        uint64_t z = (seed += 0x9e3779b97f4a7c15u);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        er->s[i] = z ^ (z >> 31);
-    }
+    base_heap_init(&er->timers);
+    base_prng_seed(&er->prng, cfg->seed);
     clock_gettime(CLOCK_MONOTONIC, &er->origin);
     er->wtail = &er->waits;
     er->env = (struct env){.impl = er,
@@ -370,7 +290,7 @@ void env_real_free(struct env_real *er)
         return;
     while (er->waits)
         er_wait_end(&er->env, er->waits->id);
-    free(er->heap);
+    base_heap_free(&er->timers);
     free(er->w);
     free(er->pfd);
     free(er);
@@ -388,7 +308,7 @@ double env_real_scale(const struct env_real *er)
 
 size_t env_real_timers(const struct env_real *er)
 {
-    return er->n;
+    return base_heap_len(&er->timers);
 }
 
 size_t env_real_nwaits(const struct env_real *er)

@@ -1,5 +1,6 @@
 /* s3_curl_xml.c - the S3 XML of the libcurl client: answers parsed with expat,
  * request bodies written (see s3_curl.h). */
+#include "base_buf.h"
 #include "err.h"
 #include "s3_curl.h"
 
@@ -252,84 +253,42 @@ int s3_curl_parse(enum s3_op op, const char *body, size_t len, const char *const
 
 /* --- request bodies ---------------------------------------------------------- */
 
-struct sx_out {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
-
-static void sx_put(struct sx_out *o, const char *s, size_t n)
-{
-    if (o->failed)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 4096;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        char *p = realloc(o->p, cap);
-        if (!p) {
-            o->failed = true;
-            return;
-        }
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-    o->p[o->len] = '\0';
-}
-
-static void sx_puts(struct sx_out *o, const char *s)
-{
-    sx_put(o, s, strlen(s));
-}
-
-static void sx_put_escaped(struct sx_out *o, const char *s)
+static void sx_put_escaped(struct base_buf *o, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': sx_puts(o, "&amp;"); break;
-        case '<': sx_puts(o, "&lt;"); break;
-        case '>': sx_puts(o, "&gt;"); break;
-        case '"': sx_puts(o, "&quot;"); break;
-        case '\'': sx_puts(o, "&apos;"); break;
+        case '&': base_buf_adds(o, "&amp;"); break;
+        case '<': base_buf_adds(o, "&lt;"); break;
+        case '>': base_buf_adds(o, "&gt;"); break;
+        case '"': base_buf_adds(o, "&quot;"); break;
+        case '\'': base_buf_adds(o, "&apos;"); break;
         default:
             if ((unsigned char)*s < 0x20) {
                 char e[8];
                 snprintf(e, sizeof e, "&#%u;", (unsigned char)*s);
-                sx_puts(o, e);
+                base_buf_adds(o, e);
             } else {
-                sx_put(o, s, 1);
+                base_buf_add(o, s, 1);
             }
         }
     }
 }
 
-static char *sx_take(struct sx_out *o, size_t *len)
-{
-    if (o->failed) {
-        free(o->p);
-        return NULL;
-    }
-    *len = o->len;
-    return o->p;
-}
-
 char *s3_curl_delete_xml(const char *const *keys, size_t nkeys, size_t *len)
 {
-    struct sx_out o = {0};
-    sx_puts(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\"http://s3.amazonaws"
+    struct base_buf o = {0};
+    base_buf_adds(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\"http://s3.amazonaws"
                 ".com/doc/2006-03-01/\"><Quiet>false</Quiet>");
     for (size_t i = 0; i < nkeys; i++) {
-        sx_puts(&o, "<Object><Key>");
+        base_buf_adds(&o, "<Object><Key>");
         sx_put_escaped(&o, keys[i]);
-        sx_puts(&o, "</Key></Object>");
+        base_buf_adds(&o, "</Key></Object>");
     }
-    sx_puts(&o, "</Delete>");
-    return sx_take(&o, len);
+    base_buf_adds(&o, "</Delete>");
+    return base_buf_take(&o, len);
 }
 
-static void sx_put_b64(struct sx_out *o, const uint8_t *v, size_t n)
+static void sx_put_b64(struct base_buf *o, const uint8_t *v, size_t n)
 {
     static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (size_t i = 0; i < n; i += 3) {
@@ -337,38 +296,38 @@ static void sx_put_b64(struct sx_out *o, const uint8_t *v, size_t n)
                      (i + 2 < n ? v[i + 2] : 0);
         char q[4] = {t[w >> 18 & 63], t[w >> 12 & 63], i + 1 < n ? t[w >> 6 & 63] : '=',
                      i + 2 < n ? t[w & 63] : '='};
-        sx_put(o, q, 4);
+        base_buf_add(o, q, 4);
     }
 }
 
 char *s3_curl_complete_xml(const struct s3_part *parts, size_t nparts, size_t *len)
 {
-    struct sx_out o = {0};
+    struct base_buf o = {0};
     char num[32];
-    sx_puts(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUpload xmlns=\""
+    base_buf_adds(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUpload xmlns=\""
                 "http://s3.amazonaws.com/doc/2006-03-01/\">");
     for (size_t i = 0; i < nparts; i++) {
         snprintf(num, sizeof num, "%d", parts[i].number);
-        sx_puts(&o, "<Part><PartNumber>");
-        sx_puts(&o, num);
-        sx_puts(&o, "</PartNumber>");
+        base_buf_adds(&o, "<Part><PartNumber>");
+        base_buf_adds(&o, num);
+        base_buf_adds(&o, "</PartNumber>");
         if (parts[i].etag[0]) {
-            sx_puts(&o, "<ETag>");
+            base_buf_adds(&o, "<ETag>");
             sx_put_escaped(&o, parts[i].etag);
-            sx_puts(&o, "</ETag>");
+            base_buf_adds(&o, "</ETag>");
         }
         const struct s3_checksum *ck = &parts[i].cksum;
         if (ck->alg > S3_CKSUM_MD5 && ck->len) {
-            sx_puts(&o, "<Checksum");
-            sx_puts(&o, s3_cksum_name(ck->alg));
-            sx_puts(&o, ">");
+            base_buf_adds(&o, "<Checksum");
+            base_buf_adds(&o, s3_cksum_name(ck->alg));
+            base_buf_adds(&o, ">");
             sx_put_b64(&o, ck->value, ck->len);
-            sx_puts(&o, "</Checksum");
-            sx_puts(&o, s3_cksum_name(ck->alg));
-            sx_puts(&o, ">");
+            base_buf_adds(&o, "</Checksum");
+            base_buf_adds(&o, s3_cksum_name(ck->alg));
+            base_buf_adds(&o, ">");
         }
-        sx_puts(&o, "</Part>");
+        base_buf_adds(&o, "</Part>");
     }
-    sx_puts(&o, "</CompleteMultipartUpload>");
-    return sx_take(&o, len);
+    base_buf_adds(&o, "</CompleteMultipartUpload>");
+    return base_buf_take(&o, len);
 }

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base_buf.h"
 #include "err.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,50 +14,12 @@
 #define SIGV4_MAX_HEADERS 64
 #define SIGV4_MAX_PAIRS 256
 
-/* A growable string with a failure flag: appends after a failure do nothing. */
-struct sv_buf {
-    char *p;
-    size_t len;
-    size_t cap;
-    bool failed;
-};
-
-static void sv_put(struct sv_buf *b, const char *s, size_t n)
+/* Ends the buffer: returns 0 with *out owning the string, or ERR_NOMEM (an
+ * add failed, or an over-long encoded value marked it failed). */
+static int sv_take(struct base_buf *b, char **out)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sv_puts(struct sv_buf *b, const char *s)
-{
-    sv_put(b, s, strlen(s));
-}
-
-/* Ends the buffer: returns 0 with *out owning the string, or ERR_NOMEM. */
-static int sv_take(struct sv_buf *b, char **out)
-{
-    if (b->failed || !b->p) {
-        free(b->p);
-        *out = NULL;
-        return ERR_NOMEM;
-    }
-    *out = b->p;
-    return 0;
+    *out = base_buf_take(b, NULL);
+    return *out ? 0 : ERR_NOMEM;
 }
 
 void sigv4_hex(const uint8_t *buf, size_t n, char *out)
@@ -272,19 +235,19 @@ int sigv4_canonical_query(const char *query, const char *skip, char **out)
 {
     struct sv_pair *pairs = NULL;
     size_t n = 0;
-    struct sv_buf b = {0};
+    struct base_buf b = {0};
     int rc = sv_split_query(query, skip, &pairs, &n);
     *out = NULL;
     if (rc)
         return rc;
     qsort(pairs, n, sizeof *pairs, sv_pair_cmp);
-    sv_puts(&b, "");
+    base_buf_adds(&b, "");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            sv_puts(&b, "&");
-        sv_puts(&b, pairs[i].name);
-        sv_puts(&b, "=");
-        sv_puts(&b, pairs[i].value);
+            base_buf_adds(&b, "&");
+        base_buf_adds(&b, pairs[i].name);
+        base_buf_adds(&b, "=");
+        base_buf_adds(&b, pairs[i].value);
     }
     sv_pairs_free(pairs, n);
     return sv_take(&b, out);
@@ -307,7 +270,7 @@ static int sv_hdr_cmp(const void *a, const void *b)
 }
 
 /* Appends value trimmed, with inner runs of spaces and tabs as one space. */
-static void sv_put_trimmed(struct sv_buf *b, const char *v)
+static void sv_put_trimmed(struct base_buf *b, const char *v)
 {
     bool space = false, started = false;
     for (; *v; v++) {
@@ -316,8 +279,8 @@ static void sv_put_trimmed(struct sv_buf *b, const char *v)
             continue;
         }
         if (space)
-            sv_put(b, " ", 1);
-        sv_put(b, v, 1);
+            base_buf_add(b, " ", 1);
+        base_buf_add(b, v, 1);
         space = false;
         started = true;
     }
@@ -347,7 +310,7 @@ int sigv4_canonical_request(const struct sigv4_req *r, char **out, char *signed_
                             size_t shsz)
 {
     struct sv_hdr hs[SIGV4_MAX_HEADERS];
-    struct sv_buf b = {0}, sh = {0};
+    struct base_buf b = {0}, sh = {0};
     char *cq = NULL;
     int n, rc;
     *out = NULL;
@@ -357,33 +320,33 @@ int sigv4_canonical_request(const struct sigv4_req *r, char **out, char *signed_
     rc = sigv4_canonical_query(r->query, NULL, &cq);
     if (rc)
         return rc;
-    sv_puts(&b, r->method);
-    sv_puts(&b, "\n");
-    sv_puts(&b, r->uri && *r->uri ? r->uri : "/");
-    sv_puts(&b, "\n");
-    sv_puts(&b, cq);
-    sv_puts(&b, "\n");
+    base_buf_adds(&b, r->method);
+    base_buf_adds(&b, "\n");
+    base_buf_adds(&b, r->uri && *r->uri ? r->uri : "/");
+    base_buf_adds(&b, "\n");
+    base_buf_adds(&b, cq);
+    base_buf_adds(&b, "\n");
     free(cq);
     for (int i = 0; i < n; i++) {
         bool same = i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0;
         if (same) {
-            sv_puts(&b, ",");
+            base_buf_adds(&b, ",");
         } else {
             if (i > 0)
-                sv_puts(&b, "\n");
-            sv_puts(&b, hs[i].name);
-            sv_puts(&b, ":");
+                base_buf_adds(&b, "\n");
+            base_buf_adds(&b, hs[i].name);
+            base_buf_adds(&b, ":");
             if (sh.len)
-                sv_puts(&sh, ";");
-            sv_puts(&sh, hs[i].name);
+                base_buf_adds(&sh, ";");
+            base_buf_adds(&sh, hs[i].name);
         }
         sv_put_trimmed(&b, hs[i].value);
     }
-    sv_puts(&b, n > 0 ? "\n\n" : "\n");
-    sv_puts(&sh, "");
-    sv_puts(&b, sh.failed ? "" : sh.p);
-    sv_puts(&b, "\n");
-    sv_puts(&b, r->payload_hash);
+    base_buf_adds(&b, n > 0 ? "\n\n" : "\n");
+    base_buf_adds(&sh, "");
+    base_buf_adds(&b, sh.failed ? "" : sh.p);
+    base_buf_adds(&b, "\n");
+    base_buf_adds(&b, r->payload_hash);
     rc = sh.failed ? ERR_NOMEM : strlen(sh.p) >= shsz ? ERR_LIMIT : 0;
     if (!rc)
         memcpy(signed_headers, sh.p, strlen(sh.p) + 1);
@@ -450,7 +413,7 @@ int sigv4_authorization(const struct sigv4_req *r, const struct sigv4_key *k, ch
 }
 
 /* Appends "&name=value" (value strictly encoded) to b. */
-static void sv_put_param(struct sv_buf *b, const char *name, const char *value)
+static void sv_put_param(struct base_buf *b, const char *name, const char *value)
 {
     char enc[1024];
     int n = sigv4_uri_encode(value, strlen(value), false, enc, sizeof enc);
@@ -459,17 +422,17 @@ static void sv_put_param(struct sv_buf *b, const char *name, const char *value)
         return;
     }
     if (b->len)
-        sv_puts(b, "&");
-    sv_puts(b, name);
-    sv_puts(b, "=");
-    sv_put(b, enc, (size_t)n);
+        base_buf_adds(b, "&");
+    base_buf_adds(b, name);
+    base_buf_adds(b, "=");
+    base_buf_add(b, enc, (size_t)n);
 }
 
 int sigv4_presign(const struct sigv4_req *r, const struct sigv4_key *k, int expires_secs,
                   char **out)
 {
     struct sigv4_req pr = *r;
-    struct sv_buf q = {0};
+    struct base_buf q = {0};
     char sh[1024], scope[SIGV4_SCOPE_MAX], cred[512], exp[24], sig[SIGV4_HEX], *creq = NULL;
     int rc;
     *out = NULL;
@@ -486,7 +449,7 @@ int sigv4_presign(const struct sigv4_req *r, const struct sigv4_key *k, int expi
     snprintf(cred, sizeof cred, "%s/%s", k->access_key, scope);
     snprintf(exp, sizeof exp, "%d", expires_secs);
     if (r->query && *r->query)
-        sv_puts(&q, r->query);
+        base_buf_adds(&q, r->query);
     sv_put_param(&q, "X-Amz-Algorithm", SIGV4_ALGORITHM);
     sv_put_param(&q, "X-Amz-Credential", cred);
     sv_put_param(&q, "X-Amz-Date", r->amz_date);

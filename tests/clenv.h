@@ -12,12 +12,12 @@
 #include <string.h>
 
 #include "env.h"
-#include "heap.h"
+#include "base_heap.h"
 #include "wait.h"
 
 struct clenv {
     struct env env;
-    struct sim_heap heap;
+    struct base_heap heap;
     struct sim_waits waits;
     int64_t now;
     uint64_t rng;
@@ -34,12 +34,12 @@ static inline int64_t clenv_now(struct env *env)
 static inline env_id clenv_timer(struct env *env, int64_t delay, env_timer_cb cb, void *arg)
 {
     struct clenv *e = env->impl;
-    return sim_heap_push(&e->heap, e->now + (delay < 0 ? 0 : delay), cb, arg);
+    return base_heap_push(&e->heap, e->now + (delay < 0 ? 0 : delay), cb, arg);
 }
 
 static inline void clenv_cancel(struct env *env, env_id id)
 {
-    sim_heap_cancel(&((struct clenv *)env->impl)->heap, id);
+    base_heap_cancel(&((struct clenv *)env->impl)->heap, id);
 }
 
 static inline uint64_t clenv_random(struct env *env)
@@ -92,7 +92,7 @@ static inline void clenv_trace(struct env *env, const char *line)
 static inline void clenv_init(struct clenv *e, uint64_t seed)
 {
     memset(e, 0, sizeof *e);
-    sim_heap_init(&e->heap);
+    base_heap_init(&e->heap);
     sim_waits_init(&e->waits);
     e->rng = seed;
     e->env.impl = e;
@@ -109,17 +109,17 @@ static inline void clenv_init(struct clenv *e, uint64_t seed)
 
 static inline void clenv_fini(struct clenv *e)
 {
-    sim_heap_free(&e->heap);
+    base_heap_free(&e->heap);
     sim_waits_free(&e->waits);
 }
 
 /* Fires one event; false when none is left. */
 static inline int clenv_step(struct clenv *e)
 {
-    sim_event_fn fn;
+    base_heap_fn fn;
     void *arg;
     int64_t t;
-    if (!sim_heap_pop(&e->heap, &fn, &arg, &t))
+    if (!base_heap_pop(&e->heap, &fn, &arg, &t))
         return 0;
     if (t > e->now)
         e->now = t;
@@ -130,7 +130,7 @@ static inline int clenv_step(struct clenv *e)
 /* Runs events due up to until (inclusive); time ends at until. */
 static inline void clenv_run_until(struct clenv *e, int64_t until)
 {
-    while (sim_heap_len(&e->heap) && sim_heap_peek_time(&e->heap) <= until)
+    while (base_heap_len(&e->heap) && base_heap_peek_time(&e->heap) <= until)
         clenv_step(e);
     if (e->now < until)
         e->now = until;

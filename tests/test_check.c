@@ -237,13 +237,13 @@ END_TEST
 START_TEST(check_no_hang_reports_an_empty_heap)
 {
     struct fx f;
-    sim_event_fn fn;
+    base_heap_fn fn;
     void *arg;
     int64_t t;
     fx_start(&f, NULL, ENV_USEC_PER_MIN);
     env_wait_beginf(&f.w->env, "orphan waiter", "nothing left to wake it");
     /* Drop every pending event: nothing can ever end the wait. */
-    while (sim_heap_pop(&f.w->heap, &fn, &arg, &t))
+    while (base_heap_pop(&f.w->heap, &fn, &arg, &t))
         ;
     f.w->probe_pending = false;
     fx_finish(&f);
