@@ -67,7 +67,7 @@ static void hr_entry_xml(struct base_buf *b, const struct hr_list *l, const stru
     base_buf_addf(b, "<LastModified>%s</LastModified>", t);
     hr_tag(b, "ETag", e->etag, false);
     base_buf_addf(b, "<Size>%llu</Size><StorageClass>STANDARD</StorageClass>",
-                (unsigned long long)e->size);
+                  (unsigned long long)e->size);
     if (l->kind != HR_LIST_V2)
         base_buf_adds(b, "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>");
     base_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "</Version>" : "</Contents>");
@@ -77,7 +77,7 @@ static void hr_entry_xml(struct base_buf *b, const struct hr_list *l, const stru
 static void hr_list_head(struct base_buf *b, struct hr_req *r, const struct hr_list *l)
 {
     base_buf_addf(b, HR_XML_HEAD "<%s xmlns=\"" HR_XMLNS "\">",
-                l->kind == HR_LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+                  l->kind == HR_LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
     hr_tag(b, "Name", r->bucket, false);
     hr_tag(b, "Prefix", l->prefix, l->url);
     if (l->kind == HR_LIST_V1)
@@ -111,7 +111,7 @@ static void hr_list_tail(struct base_buf *b, const struct hr_list *l, bool trunc
             base_buf_adds(b, "<NextVersionIdMarker>null</NextVersionIdMarker>");
     }
     base_buf_addf(b, "</%s>",
-                l->kind == HR_LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+                  l->kind == HR_LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
 }
 
 /* Pages the scanned keys: after start, grouped by the delimiter, max_keys. */
@@ -323,8 +323,8 @@ static void hr_uploads_done(struct s3_req *req, struct s3_result *res)
         hr_tag(&b, "Key", e->key, false);
         hr_tag(&b, "UploadId", e->upload_id, false);
         base_buf_adds(&b, "<Initiator><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Initiator>"
-                        "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
-                        "<StorageClass>STANDARD</StorageClass>");
+                          "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
+                          "<StorageClass>STANDARD</StorageClass>");
         base_buf_addf(&b, "<Initiated>%s</Initiated></Upload>", t);
         last = e;
     }
@@ -381,7 +381,7 @@ void hr_list_buckets(struct hr_req *r)
     char t[32];
     hr_iso_time(1704067200, t);
     base_buf_adds(&b, HR_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim"
-                                "</ID><DisplayName>s3sim</DisplayName></Owner><Buckets>");
+                                  "</ID><DisplayName>s3sim</DisplayName></Owner><Buckets>");
     for (size_t i = 0; i < hr_bucket_count(r->srv); i++) {
         base_buf_adds(&b, "<Bucket>");
         hr_tag(&b, "Name", hr_bucket_at(r->srv, i)->name, false);

@@ -112,7 +112,8 @@ static void *hl_thread(void *arg)
             pthread_cond_wait(&l->cv, &l->mu);
             continue;
         }
-        int64_t wait_us = (int64_t)((double)(base_heap_peek_time(&l->timers) - hl_now(&l->env)) * l->scale);
+        int64_t wait_us =
+            (int64_t)((double)(base_heap_peek_time(&l->timers) - hl_now(&l->env)) * l->scale);
         if (wait_us > 0) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -264,7 +264,7 @@ static void hr_copy_put_done(struct s3_req *req, struct s3_result *res)
             s3_etag_md5(c->data, c->len, etag);
         hr_iso_time(hr_mtime(r), t);
         base_buf_addf(&b, HR_XML_HEAD "<%s xmlns=\"" HR_XMLNS "\"><LastModified>%s</LastModified>",
-                    c->part ? "CopyPartResult" : "CopyObjectResult", t);
+                      c->part ? "CopyPartResult" : "CopyObjectResult", t);
         base_buf_adds(&b, "<ETag>");
         hr_buf_add_xml(&b, etag, false);
         base_buf_addf(&b, "</ETag></%s>", c->part ? "CopyPartResult" : "CopyObjectResult");
@@ -382,7 +382,7 @@ static void hr_mpu_create_done(struct s3_req *req, struct s3_result *res)
     r->in_flight = false;
     if (!hr_result_failed(r, res)) {
         base_buf_adds(&b,
-                    HR_XML_HEAD "<InitiateMultipartUploadResult xmlns=\"" HR_XMLNS "\"><Bucket>");
+                      HR_XML_HEAD "<InitiateMultipartUploadResult xmlns=\"" HR_XMLNS "\"><Bucket>");
         hr_buf_add_xml(&b, r->bucket, false);
         base_buf_adds(&b, "</Bucket><Key>");
         hr_buf_add_xml(&b, r->key, false);
@@ -427,7 +427,7 @@ static void hr_complete_done(struct s3_req *req, struct s3_result *res)
     r->in_flight = false;
     if (!hr_result_failed(r, res)) {
         base_buf_adds(&b, HR_XML_HEAD "<CompleteMultipartUploadResult xmlns=\"" HR_XMLNS
-                                    "\"><Location>/");
+                                      "\"><Location>/");
         hr_buf_add_xml(&b, r->bucket, false);
         base_buf_adds(&b, "/");
         hr_buf_add_xml(&b, r->key, true);
@@ -483,13 +483,14 @@ static void hr_post(struct hr_req *r)
 void hr_acl_body(struct hr_req *r)
 {
     struct base_buf b = {0};
-    base_buf_adds(&b, HR_XML_HEAD "<AccessControlPolicy xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim</ID>"
-                                "<DisplayName>s3sim</DisplayName></Owner><AccessControlList>"
-                                "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/"
-                                "XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>s3sim</ID>"
-                                "<DisplayName>s3sim</DisplayName></Grantee><Permission>"
-                                "FULL_CONTROL</Permission></Grant></AccessControlList>"
-                                "</AccessControlPolicy>");
+    base_buf_adds(&b,
+                  HR_XML_HEAD "<AccessControlPolicy xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim</ID>"
+                              "<DisplayName>s3sim</DisplayName></Owner><AccessControlList>"
+                              "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/"
+                              "XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>s3sim</ID>"
+                              "<DisplayName>s3sim</DisplayName></Grantee><Permission>"
+                              "FULL_CONTROL</Permission></Grant></AccessControlList>"
+                              "</AccessControlPolicy>");
     hr_xml_body(r, 200, &b);
 }
 
@@ -605,7 +606,7 @@ static void hr_delete_many_done(struct s3_req *req, struct s3_result *res)
                 base_buf_adds(&b, "</Key></Deleted>");
             } else {
                 base_buf_addf(&b, "</Key><Code>%s</Code><Message>%s</Message></Error>",
-                            s3_code_name(code), s3_code_name(code));
+                              s3_code_name(code), s3_code_name(code));
             }
         }
         base_buf_adds(&b, "</DeleteResult>");

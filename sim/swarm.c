@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
 #include "base_prng.h"
+#include "err.h"
 
 #define SWARM_SALT 0x737761726d5f3031ull /* "swarm_01": keeps this stream apart from the world's */
 

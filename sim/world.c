@@ -361,8 +361,8 @@ void world_run_loop(struct world *w, int64_t until)
         return;
     }
     while (!w->stop) {
-        uint32_t real = base_heap_len(&w->heap) - (w->probe_pending ? 1 : 0) -
-                        (uint32_t)w->moments_pending;
+        uint32_t real =
+            base_heap_len(&w->heap) - (w->probe_pending ? 1 : 0) - (uint32_t)w->moments_pending;
         if (real == 0 && w->waits.n > 0) {
             /* Nothing left that could ever end the pending waits. */
             w->hang = true;

@@ -5,12 +5,12 @@
 #ifndef S3SIM_WORLD_INT_H
 #define S3SIM_WORLD_INT_H
 
+#include "base_heap.h"
+#include "base_prng.h"
 #include "eng.h"
 #include "fs3.h"
-#include "base_heap.h"
 #include "meta.h"
 #include "metric_names.h"
-#include "base_prng.h"
 #include "result.h"
 #include "scn.h"
 #include "trace.h"

@@ -277,8 +277,9 @@ static void sx_put_escaped(struct base_buf *o, const char *s)
 char *s3_curl_delete_xml(const char *const *keys, size_t nkeys, size_t *len)
 {
     struct base_buf o = {0};
-    base_buf_adds(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\"http://s3.amazonaws"
-                ".com/doc/2006-03-01/\"><Quiet>false</Quiet>");
+    base_buf_adds(&o,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\"http://s3.amazonaws"
+                  ".com/doc/2006-03-01/\"><Quiet>false</Quiet>");
     for (size_t i = 0; i < nkeys; i++) {
         base_buf_adds(&o, "<Object><Key>");
         sx_put_escaped(&o, keys[i]);
@@ -304,8 +305,9 @@ char *s3_curl_complete_xml(const struct s3_part *parts, size_t nparts, size_t *l
 {
     struct base_buf o = {0};
     char num[32];
-    base_buf_adds(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUpload xmlns=\""
-                "http://s3.amazonaws.com/doc/2006-03-01/\">");
+    base_buf_adds(&o,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUpload xmlns=\""
+                  "http://s3.amazonaws.com/doc/2006-03-01/\">");
     for (size_t i = 0; i < nparts; i++) {
         snprintf(num, sizeof num, "%d", parts[i].number);
         base_buf_adds(&o, "<Part><PartNumber>");

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "env.h"
 #include "base_heap.h"
+#include "env.h"
 #include "wait.h"
 
 struct clenv {

@@ -33,16 +33,16 @@
 typedef void (*base_heap_fn)(void *arg);
 
 struct base_heap_node {
-    int64_t time; /* due time (the user's unit: µs in this tree) */
-    uint64_t seq; /* push order, the tie-break */
+    int64_t time;  /* due time (the user's unit: µs in this tree) */
+    uint64_t seq;  /* push order, the tie-break */
     uint32_t slot; /* index into slots */
 };
 
 struct base_heap_slot {
-    base_heap_fn fn; /* NULL when the slot is free */
-    void *arg;       /* the callback's argument, borrowed */
-    uint32_t pos;    /* position in nodes while scheduled */
-    uint32_t gen;    /* bumped each time the slot is freed; never 0 */
+    base_heap_fn fn;    /* NULL when the slot is free */
+    void *arg;          /* the callback's argument, borrowed */
+    uint32_t pos;       /* position in nodes while scheduled */
+    uint32_t gen;       /* bumped each time the slot is freed; never 0 */
     uint32_t next_free; /* free list link; BASE_HEAP_NO_SLOT ends it */
 };
 
@@ -72,7 +72,10 @@ uint64_t base_heap_push(struct base_heap *h, int64_t time, base_heap_fn fn, void
 bool base_heap_cancel(struct base_heap *h, uint64_t handle);
 
 /* Number of pending events. */
-static inline uint32_t base_heap_len(const struct base_heap *h) { return h->n; }
+static inline uint32_t base_heap_len(const struct base_heap *h)
+{
+    return h->n;
+}
 
 /* Due time of the next event; INT64_MAX when the heap is empty. */
 static inline int64_t base_heap_peek_time(const struct base_heap *h)
