@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "base_buf.h"
 #include "base_heap.h"
 #include "base_prng.h"
@@ -210,6 +211,35 @@ START_TEST(heap_free_drops_pending_and_reuses)
 }
 END_TEST
 
+/* Out of memory while growing either array: push returns 0 and the heap is
+ * as it was (sim/alloc.h injects the failures). */
+START_TEST(heap_push_out_of_memory_changes_nothing)
+{
+    struct base_heap h;
+    base_heap_init(&h);
+    fired.n = 0;
+    for (int i = 0; i < 64; i++) /* fills the first allocation of both arrays */
+        ck_assert_uint_ne(base_heap_push(&h, 64 - i, record_fire, (void *)(intptr_t)i), 0);
+    sim_alloc_fail_nth(1); /* the node array's growth */
+    ck_assert_uint_eq(base_heap_push(&h, 0, record_fire, (void *)100), 0);
+    ck_assert_uint_eq(sim_alloc_injected(), 1);
+    ck_assert_uint_eq(base_heap_len(&h), 64);
+    sim_alloc_fail_nth(2); /* the slot array's growth, after the nodes grew */
+    ck_assert_uint_eq(base_heap_push(&h, 0, record_fire, (void *)101), 0);
+    ck_assert_uint_eq(sim_alloc_injected(), 1);
+    sim_alloc_fail_off();
+    ck_assert_uint_eq(base_heap_len(&h), 64);
+    ck_assert_int_eq(base_heap_peek_time(&h), 1);
+    drain(&h);
+    ck_assert_int_eq(fired.n, 64);
+    for (int i = 0; i < 64; i++)
+        ck_assert_int_eq(fired.order[i], 63 - i);
+    /* and it works again once memory is back */
+    ck_assert_uint_ne(base_heap_push(&h, 0, record_fire, (void *)102), 0);
+    base_heap_free(&h);
+}
+END_TEST
+
 /* ---- prng ---- */
 
 START_TEST(prng_same_seed_same_stream)
@@ -333,6 +363,28 @@ START_TEST(buf_size_overflow_fails_without_allocating)
 }
 END_TEST
 
+START_TEST(buf_out_of_memory_fails_and_keeps_the_bytes)
+{
+    struct base_buf b = {0};
+    char big[1000];
+    memset(big, 'y', sizeof big);
+    ck_assert(base_buf_adds(&b, "kept"));
+    sim_alloc_fail_nth(1);
+    ck_assert(!base_buf_add(&b, big, sizeof big)); /* needs more than 256 bytes */
+    ck_assert_uint_eq(sim_alloc_injected(), 1);
+    sim_alloc_fail_off();
+    ck_assert(b.failed);
+    ck_assert(!b.toobig);
+    ck_assert_str_eq(b.p, "kept");
+    ck_assert(!base_buf_adds(&b, "x")); /* sticky: memory is back, the buffer failed */
+    ck_assert_ptr_null(base_buf_take(&b, NULL));
+    /* An empty take that cannot allocate its "" fails too. */
+    sim_alloc_fail_nth(1);
+    ck_assert_ptr_null(base_buf_take(&b, NULL));
+    sim_alloc_fail_off();
+}
+END_TEST
+
 START_TEST(buf_take_of_nothing_is_an_empty_string)
 {
     struct base_buf b = {0};
@@ -421,6 +473,7 @@ int main(void)
     tcase_add_test(tc, heap_callback_may_cancel_and_push);
     tcase_add_test(tc, heap_matches_a_model_under_random_operations);
     tcase_add_test(tc, heap_free_drops_pending_and_reuses);
+    tcase_add_test(tc, heap_push_out_of_memory_changes_nothing);
     suite_add_tcase(s, tc);
     tc = tcase_create("prng");
     tcase_add_test(tc, prng_same_seed_same_stream);
@@ -432,6 +485,7 @@ int main(void)
     tcase_add_test(tc, buf_cap_fails_and_sticks);
     tcase_add_test(tc, buf_size_overflow_fails_without_allocating);
     tcase_add_test(tc, buf_take_of_nothing_is_an_empty_string);
+    tcase_add_test(tc, buf_out_of_memory_fails_and_keeps_the_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("users");
     tcase_add_test(tc, env_real_timers_tie_in_start_order_and_cancel_by_id);
