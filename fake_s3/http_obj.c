@@ -68,11 +68,32 @@ static void hr_put_etag(struct hr_req *r, const struct s3_result *res)
 
 /* --- get and head -------------------------------------------------------------- */
 
+/* The If-Match / If-None-Match headers onto the store request. */
+static void hr_conditions(struct hr_req *r)
+{
+    r->sreq.if_match = hr_hdr(r, "If-Match");
+    r->sreq.if_none_match = hr_hdr(r, "If-None-Match");
+}
+
+/* A 304 Not Modified (If-None-Match named the object's ETag): the ETag and
+ * no body.  True when res was one. */
+static bool hr_not_modified(struct hr_req *r, const struct s3_result *res)
+{
+    if (res->transport != S3_TR_OK || res->status != 304)
+        return false;
+    hr_etag_header(r, res->etag);
+    hr_last_modified(r);
+    r->resp.status = 304;
+    return true;
+}
+
 static void hr_get_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     r->in_flight = false;
-    if (!hr_result_failed(r, res)) {
+    if (hr_not_modified(r, res)) {
+        ;
+    } else if (!hr_result_failed(r, res)) {
         bool ranged = r->ranged;
         hr_etag_header(r, res->etag);
         hr_last_modified(r);
@@ -106,7 +127,7 @@ static void hr_suffix_done(struct s3_req *req, struct s3_result *res)
     int64_t n = (int64_t)(intptr_t)r->op;
     r->in_flight = false;
     r->op = NULL;
-    if (hr_result_failed(r, res)) {
+    if (hr_not_modified(r, res) || hr_result_failed(r, res)) {
         hr_finish(r);
         return;
     }
@@ -117,6 +138,7 @@ static void hr_suffix_done(struct s3_req *req, struct s3_result *res)
     }
     hr_req_reset(r);
     r->sreq.range_start = (int64_t)res->object_size > n ? (int64_t)res->object_size - n : 0;
+    hr_conditions(r);
     hr_submit(r, r->ops, S3_OP_GET, hr_get_done);
 }
 
@@ -176,9 +198,11 @@ static void hr_get(struct hr_req *r)
     if (r->ranged && suffix >= 0) {
         r->op = (void *)(intptr_t)suffix;
         r->op_free = NULL;
+        hr_conditions(r);
         hr_submit(r, r->b->ops, S3_OP_HEAD, hr_suffix_done);
         return;
     }
+    hr_conditions(r);
     hr_submit(r, r->b->ops, S3_OP_GET, hr_get_done);
 }
 
@@ -186,7 +210,9 @@ static void hr_head_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     r->in_flight = false;
-    if (!hr_result_failed(r, res)) {
+    if (hr_not_modified(r, res)) {
+        r->resp.head = true;
+    } else if (!hr_result_failed(r, res)) {
         hr_etag_header(r, res->etag);
         hr_last_modified(r);
         hr_header(r, "Accept-Ranges", "bytes");
@@ -218,6 +244,7 @@ static void hr_put(struct hr_req *r)
     r->sreq.body = (const uint8_t *)(r->body.p ? r->body.p : "");
     r->sreq.body_len = r->body.len;
     hr_put_cksum(r);
+    hr_conditions(r);
     hr_submit(r, r->b->ops, S3_OP_PUT, hr_put_done);
 }
 
@@ -280,6 +307,13 @@ static void hr_copy_get_done(struct s3_req *req, struct s3_result *res)
     int part = r->sreq.part_number;
     const char *upload = r->sreq.upload_id;
     r->in_flight = false;
+    if (res->transport == S3_TR_OK && res->status == 304) {
+        /* x-amz-copy-source-if-none-match named the source's ETag. */
+        hr_error(r, 412, "PreconditionFailed",
+                 "At least one of the pre-conditions you specified did not hold");
+        hr_finish(r);
+        return;
+    }
     if (hr_result_failed(r, res)) {
         hr_finish(r);
         return;
@@ -293,6 +327,8 @@ static void hr_copy_get_done(struct s3_req *req, struct s3_result *res)
     r->sreq.part_number = part;
     r->sreq.upload_id = upload;
     s3_checksum_compute(S3_CKSUM_MD5, r->sreq.body, c->len, &r->sreq.cksum);
+    if (!c->part)
+        hr_conditions(r);
     hr_submit(r, c->dst_ops, c->part ? S3_OP_MPU_PART : S3_OP_PUT, hr_copy_put_done);
 }
 
@@ -370,6 +406,8 @@ static void hr_copy(struct hr_req *r, bool part)
         return;
     }
     /* The part fields ride along the source's get (it ignores them). */
+    r->sreq.if_match = hr_hdr(r, "x-amz-copy-source-if-match");
+    r->sreq.if_none_match = hr_hdr(r, "x-amz-copy-source-if-none-match");
     hr_submit(r, src->ops, S3_OP_GET, hr_copy_get_done);
 }
 
@@ -461,6 +499,7 @@ static void hr_mpu_complete(struct hr_req *r)
     r->sreq.upload_id = r->upload;
     r->sreq.parts = parts;
     r->sreq.nparts = n;
+    hr_conditions(r);
     hr_submit(r, r->b->ops, S3_OP_MPU_COMPLETE, hr_complete_done);
 }
 
@@ -545,6 +584,7 @@ void hr_object_op(struct hr_req *r)
         hr_get(r);
     } else if (strcmp(m, "HEAD") == 0) {
         hr_req_reset(r);
+        hr_conditions(r);
         hr_submit(r, r->b->ops, S3_OP_HEAD, hr_head_done);
     } else if (strcmp(m, "PUT") == 0 && upload) {
         if (hr_part_number(r)) {

@@ -368,7 +368,9 @@ int fs3_set(struct fs3 *s, const char *key, size_t klen, struct fs3_obj *obj)
     if (obj) {
         s->nkeys++;
         s->nbytes += obj->size;
-    } else if (!e->refs && !e->hist) {
+    } else if (!e->refs && !e->hist && !fs3_upload_open_for(s, key)) {
+        /* (A tombstone stays while an upload of the key is open: its
+         * conditional Complete must see the delete as a conflict.) */
         fs3_ent_drop(s, e);
     }
     if (s->hlen)
@@ -407,6 +409,95 @@ void fs3_keep_history(struct fs3 *s, int64_t window_us)
         s->cfg.history_us = window_us;
 }
 
+/* ---- Conditional requests. ------------------------------------------------ */
+
+/* Whether the If-Match / If-None-Match list h ("*", or ETags separated by
+ * commas, quoted or not, weak W/ prefixes allowed) names etag (quoted). */
+static bool fs3_etag_listed(const char *h, const char *etag)
+{
+    size_t elen;
+    if (*etag == '"')
+        etag++;
+    elen = strcspn(etag, "\"");
+    for (;;) {
+        const char *t;
+        size_t n;
+        h += strspn(h, " \t,");
+        if (!*h)
+            return false;
+        if (*h == '*')
+            return true;
+        if (h[0] == 'W' && h[1] == '/')
+            h += 2;
+        if (*h == '"') {
+            t = ++h;
+            n = strcspn(t, "\"");
+            h = t + n + (t[n] == '"');
+        } else {
+            t = h;
+            n = strcspn(t, " \t,");
+            h = t + n;
+        }
+        if (n == elen && memcmp(t, etag, n) == 0)
+            return true;
+    }
+}
+
+int fs3_write_conditions(struct fs3 *s, const struct s3_req *req, int64_t since_us,
+                         struct s3_result *res)
+{
+    const char *inm = req->if_none_match, *im = req->if_match;
+    struct fs3_ent *e;
+    struct fs3_obj *o;
+    size_t klen;
+    if (!inm && !im)
+        return 0;
+    if (inm && strcmp(inm + strspn(inm, " \t"), "*") != 0) {
+        fs3_res_error(res, 501, S3E_NOT_IMPLEMENTED,
+                      "A header you provided implies functionality that is not implemented");
+        return 1;
+    }
+    klen = strlen(req->key);
+    e = fs3_ent_find(s, req->key, klen, fs3_hash(req->key, klen));
+    o = e ? e->obj : NULL;
+    if (since_us >= 0 && e && e->mtime > since_us) {
+        fs3_res_error(res, 409, S3E_CONDITIONAL_CONFLICT,
+                      "A conflicting conditional operation is currently in progress against "
+                      "this resource. Please try again.");
+        return 1;
+    }
+    if (im && !o) {
+        fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
+        return 1;
+    }
+    if ((im && !fs3_etag_listed(im, fs3_obj_etag(o))) || (inm && o)) {
+        fs3_res_error(res, 412, S3E_PRECONDITION_FAILED,
+                      "At least one of the pre-conditions you specified did not hold");
+        return 1;
+    }
+    return 0;
+}
+
+/* GET and HEAD: If-Match failing answers 412, If-None-Match matching 304
+ * (RFC 9110's order: If-Match first).  1 when answered. */
+static int fs3_read_conditions(const struct s3_req *req, struct fs3_obj *o,
+                               struct s3_result *res)
+{
+    if (req->if_match && !fs3_etag_listed(req->if_match, fs3_obj_etag(o))) {
+        fs3_res_error(res, 412, S3E_PRECONDITION_FAILED,
+                      "At least one of the pre-conditions you specified did not hold");
+        return 1;
+    }
+    if (req->if_none_match && fs3_etag_listed(req->if_none_match, fs3_obj_etag(o))) {
+        res->status = 304;
+        res->code = S3E_NONE;
+        res->object_size = o->size;
+        snprintf(res->etag, sizeof res->etag, "%s", fs3_obj_etag(o));
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- Single-object operations. -------------------------------------------- */
 
 static int fs3_exec_put(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
@@ -415,7 +506,8 @@ static int fs3_exec_put(struct fs3 *s, const struct s3_req *req, struct s3_resul
     uint8_t md5[16];
     bool md5_known;
     if (fs3_key_too_long(req->key, klen, res) ||
-        fs3_verify_cksum(req, req->body, req->body_len, res, md5, &md5_known))
+        fs3_verify_cksum(req, req->body, req->body_len, res, md5, &md5_known) ||
+        fs3_write_conditions(s, req, -1, res))
         return 0;
     struct fs3_obj *o = fs3_obj_new(req->body_len);
     if (!o)
@@ -440,6 +532,8 @@ static int fs3_exec_get(struct fs3 *s, const struct s3_req *req, int64_t as_of,
         fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
         return 0;
     }
+    if (fs3_read_conditions(req, o, res))
+        return 0;
     end = o->size;
     res->status = 200;
     /* No range (0, -1), or a range S3 would ignore as malformed: all of it. */
@@ -473,6 +567,8 @@ static int fs3_exec_head(struct fs3 *s, const struct s3_req *req, int64_t as_of,
         fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
         return 0;
     }
+    if (fs3_read_conditions(req, o, res))
+        return 0;
     res->status = 200;
     res->object_size = o->size;
     snprintf(res->etag, sizeof res->etag, "%s", fs3_obj_etag(o));

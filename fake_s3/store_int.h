@@ -109,6 +109,13 @@ void fs3_etag_hex(const uint8_t md5[16], uint32_t nparts, char out[S3_ETAG_MAX])
 int fs3_set(struct fs3 *s, const char *key, size_t klen, struct fs3_obj *obj);
 struct fs3_obj *fs3_lookup(struct fs3 *s, const char *key, int64_t as_of);
 void fs3_res_error(struct s3_result *res, int status, enum s3_code code, const char *msg);
+/* The write conditions of req (s3.h: if_match, if_none_match) against the
+ * key's current object; since_us >= 0: a write or delete of the key after
+ * it is a conflict (409).  1 when they fail (res holds the answer). */
+/* Whether a multipart upload of key is open (store_mpu.c). */
+bool fs3_upload_open_for(struct fs3 *s, const char *key);
+int fs3_write_conditions(struct fs3 *s, const struct s3_req *req, int64_t since_us,
+                         struct s3_result *res);
 int fs3_verify_cksum(const struct s3_req *req, const uint8_t *buf, size_t len,
                      struct s3_result *res, uint8_t md5_out[16], bool *md5_known);
 

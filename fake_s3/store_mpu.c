@@ -296,7 +296,7 @@ static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_r
                       "our published schema");
         return 0;
     }
-    if (fs3_complete_check(s, u, req, res))
+    if (fs3_complete_check(s, u, req, res) || fs3_write_conditions(s, req, u->created_us, res))
         return 0;
     for (size_t i = 0; i < req->nparts; i++) {
         total += u->parts[req->parts[i].number]->size;
@@ -333,6 +333,18 @@ static int fs3_mpu_abort(struct fs3 *s, const struct s3_req *req, struct s3_resu
     fs3_upload_drop(s, u);
     res->status = 204;
     return 0;
+}
+
+bool fs3_upload_open_for(struct fs3 *s, const char *key)
+{
+    if (s->uploads.n == 0)
+        return false;
+    for (size_t i = 0; i < s->uploads.cap; i++) {
+        struct fs3_upload *u = (struct fs3_upload *)s->uploads.slots[i];
+        if (u && strcmp(u->key, key) == 0)
+            return true;
+    }
+    return false;
 }
 
 static int fs3_upload_cmp(const void *a, const void *b);

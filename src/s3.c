@@ -87,6 +87,12 @@ enum s3_code s3_default_code(enum s3_op op, int status)
     case 500: return S3E_INTERNAL_ERROR;
     case 503: return S3E_SLOW_DOWN;
     case 400: return S3E_INVALID_REQUEST;
+    case 409:
+        if (op == S3_OP_PUT || op == S3_OP_MPU_COMPLETE)
+            return S3E_CONDITIONAL_CONFLICT;
+        return S3E_OTHER;
+    case 412: return S3E_PRECONDITION_FAILED;
+    case 304: return S3E_NONE; /* Not Modified: an answer, not an error */
     default: return status >= 300 ? S3E_OTHER : S3E_NONE;
     }
 }

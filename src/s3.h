@@ -85,6 +85,7 @@ enum s3_op {
     X(S3E_METHOD_NOT_ALLOWED, "MethodNotAllowed")                              \
     X(S3E_NOT_IMPLEMENTED, "NotImplemented")                                   \
     X(S3E_PRECONDITION_FAILED, "PreconditionFailed")                           \
+    X(S3E_CONDITIONAL_CONFLICT, "ConditionalRequestConflict")                  \
     X(S3E_OTHER, "UnknownError")
 
 enum s3_code {
@@ -202,6 +203,16 @@ struct s3_req {
     const char *upload_id;
     int part_number;            /* mpu-part, mpu-copy: 1..10000 */
     const char *copy_source;    /* mpu-copy: the source key (same bucket) */
+
+    /* put, mpu-complete, get, head: the If-Match and If-None-Match headers
+     * (borrowed, NULL = not sent), as HTTP has them: "*" or a list of quoted
+     * ETags.  A write goes ahead only if they hold (412 PreconditionFailed;
+     * If-Match of a missing key: 404; If-None-Match takes only "*" on a write:
+     * 501); a conditional Complete whose key was written or deleted after its
+     * CreateMultipartUpload answers 409 ConditionalRequestConflict.  A read:
+     * If-Match failing is 412, If-None-Match matching is 304 with no body. */
+    const char *if_match;
+    const char *if_none_match;
 
     /* mpu-complete: the parts, in the order the caller lists them. */
     const struct s3_part *parts;

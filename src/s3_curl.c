@@ -434,6 +434,13 @@ static int sc_shape(struct sc_call *k, const char **method, char *q, size_t qsz,
         if (r->range_start > 0 || r->range_end >= 0)
             sc_range(hs, "x-amz-copy-source-range", r->range_start, r->range_end);
     }
+    if (!rc && (r->op == S3_OP_PUT || r->op == S3_OP_GET || r->op == S3_OP_HEAD ||
+                r->op == S3_OP_MPU_COMPLETE)) {
+        if (r->if_match)
+            sc_hdr(hs, "if-match", "%s", r->if_match, 0, 0);
+        if (r->if_none_match)
+            sc_hdr(hs, "if-none-match", "%s", r->if_none_match, 0, 0);
+    }
     if (!rc && r->op == S3_OP_MPU_COMPLETE) {
         k->xml = s3_curl_complete_xml(r->parts, r->nparts, &k->xml_len);
         if (!k->xml)

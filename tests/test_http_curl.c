@@ -152,6 +152,81 @@ static void round_trip(bool vhost)
     teardown_all();
 }
 
+/* Conditional writes over HTTP: 32 PutObject If-None-Match:* of one key in
+ * flight at once, exactly one 200 and the rest 412; then If-Match and a
+ * conditional GET (304) through the client's headers. */
+struct cw_count {
+    int done, ok, failed412, other;
+};
+
+static void cw_done(struct s3_req *req, struct s3_result *res)
+{
+    struct cw_count *n = req->arg;
+    n->done++;
+    if (s3_result_ok(res))
+        n->ok++;
+    else if (res->status == 412 && res->code == S3E_PRECONDITION_FAILED)
+        n->failed412++;
+    else
+        n->other++;
+}
+
+static bool cw_all(void *arg)
+{
+    return ((struct cw_count *)arg)->done == 32;
+}
+
+START_TEST(s3_curl_conditional_writes)
+{
+    struct cw_count n = {0};
+    struct s3_req reqs[32];
+    char bodies[32][16];
+    struct out o;
+    setup_with(NULL, 0, 5000, false);
+    for (int i = 0; i < 32; i++) {
+        snprintf(bodies[i], sizeof bodies[i], "writer-%02d", i);
+        reqs[i] = (struct s3_req){.key = "manifest", .body = (const uint8_t *)bodies[i],
+                                  .body_len = strlen(bodies[i]), .if_none_match = "*",
+                                  .arg = &n};
+        ck_assert_int_eq(s3_submit_op(ops, S3_OP_PUT, &reqs[i], cw_done, &n), 0);
+    }
+    ck_assert(env_real_run_until(er, cw_all, &n, 20 * ENV_USEC_PER_SEC));
+    ck_assert_int_eq(n.ok, 1);
+    ck_assert_int_eq(n.failed412, 31);
+    ck_assert_int_eq(n.other, 0);
+
+    struct s3_req head = {.key = "manifest"};
+    call(S3_OP_HEAD, &head, &o);
+    expect_ok(&o);
+    char etag[S3_ETAG_MAX];
+    memcpy(etag, o.res.etag, sizeof etag);
+    out_free(&o);
+    struct s3_req cas = {.key = "manifest", .body = (const uint8_t *)"v2", .body_len = 2,
+                         .if_match = "\"00000000000000000000000000000000\""};
+    call(S3_OP_PUT, &cas, &o);
+    ck_assert_int_eq(o.res.status, 412);
+    ck_assert_int_eq(o.res.code, S3E_PRECONDITION_FAILED);
+    out_free(&o);
+    cas.if_match = etag;
+    call(S3_OP_PUT, &cas, &o);
+    expect_ok(&o);
+    out_free(&o);
+    struct s3_req get = {.key = "manifest", .range_end = -1, .if_none_match = etag};
+    call(S3_OP_GET, &get, &o);
+    ck_assert_int_eq(o.res.status, 200); /* etag is the old version's */
+    ck_assert_mem_eq(o.res.body, "v2", 2);
+    memcpy(etag, o.res.etag, sizeof etag);
+    out_free(&o);
+    get.if_none_match = etag;
+    call(S3_OP_GET, &get, &o);
+    ck_assert_int_eq(o.res.status, 304);
+    ck_assert_int_eq(o.res.code, S3E_NONE);
+    ck_assert_uint_eq(o.res.body_len, 0);
+    out_free(&o);
+    teardown_all();
+}
+END_TEST
+
 START_TEST(s3_curl_round_trip_path_style)
 {
     round_trip(false);
@@ -538,6 +613,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, s3_curl_round_trip_path_style);
+    tcase_add_test(tc, s3_curl_conditional_writes);
     tcase_add_test(tc, s3_curl_round_trip_virtual_host);
     tcase_add_test(tc, s3_curl_multipart);
     tcase_add_test(tc, s3_curl_faults_map_to_results);

@@ -153,7 +153,14 @@ START_TEST(seams_s3_default_codes)
     ck_assert_int_eq(s3_default_code(S3_OP_PUT, 500), S3E_INTERNAL_ERROR);
     ck_assert_int_eq(s3_default_code(S3_OP_PUT, 503), S3E_SLOW_DOWN);
     ck_assert_int_eq(s3_default_code(S3_OP_PUT, 400), S3E_INVALID_REQUEST);
-    ck_assert_int_eq(s3_default_code(S3_OP_PUT, 409), S3E_OTHER);
+    /* Conditional writes: 409 on a write is ConditionalRequestConflict, 412
+     * PreconditionFailed anywhere, 304 an answer rather than an error. */
+    ck_assert_int_eq(s3_default_code(S3_OP_PUT, 409), S3E_CONDITIONAL_CONFLICT);
+    ck_assert_int_eq(s3_default_code(S3_OP_MPU_COMPLETE, 409), S3E_CONDITIONAL_CONFLICT);
+    ck_assert_int_eq(s3_default_code(S3_OP_GET, 409), S3E_OTHER);
+    ck_assert_int_eq(s3_default_code(S3_OP_PUT, 412), S3E_PRECONDITION_FAILED);
+    ck_assert_int_eq(s3_default_code(S3_OP_GET, 412), S3E_PRECONDITION_FAILED);
+    ck_assert_int_eq(s3_default_code(S3_OP_GET, 304), S3E_NONE);
     ck_assert_int_eq(s3_default_code(S3_OP_PUT, 200), S3E_NONE);
     struct s3_result ok = {.transport = S3_TR_OK, .status = 204};
     ck_assert(s3_result_ok(&ok));

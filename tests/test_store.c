@@ -115,6 +115,152 @@ static struct fs3_config small_parts(void)
     return cfg;
 }
 
+
+/* ---- Conditional requests (If-Match, If-None-Match). ---------------------- */
+
+static void etag_of(const char *key, char out[S3_ETAG_MAX])
+{
+    struct s3_req head = {.key = key};
+    call(&head, S3_OP_HEAD);
+    ck_assert_int_eq(R.status, 200);
+    memcpy(out, R.etag, S3_ETAG_MAX);
+}
+
+static void put_if(const char *key, const char *body, const char *im, const char *inm)
+{
+    struct s3_req req = {.key = key, .body = (const uint8_t *)body, .body_len = strlen(body),
+                         .if_match = im, .if_none_match = inm};
+    call(&req, S3_OP_PUT);
+}
+
+START_TEST(store_put_if_none_match_creates_once)
+{
+    put_if("k", "first", NULL, "*");
+    ck_assert_int_eq(R.status, 200);
+    put_if("k", "second", NULL, "*");
+    expect_err(412, S3E_PRECONDITION_FAILED);
+    get("k", 0, -1);
+    ck_assert_mem_eq(R.body, "first", 5);
+    /* An ETag in If-None-Match on a write: S3 takes only "*". */
+    put_if("k", "third", NULL, "\"0123\"");
+    expect_err(501, S3E_NOT_IMPLEMENTED);
+    get("k", 0, -1);
+    ck_assert_mem_eq(R.body, "first", 5);
+}
+END_TEST
+
+START_TEST(store_put_if_match_compares_etag)
+{
+    char e1[S3_ETAG_MAX], e2[S3_ETAG_MAX];
+    put_if("absent", "x", "\"abc\"", NULL);
+    expect_err(404, S3E_NO_SUCH_KEY);
+    ck_assert_int_eq(fs3_key_exists(S, "absent", NULL), 0);
+    put("k", "v1", 2);
+    etag_of("k", e1);
+    put_if("k", "v2", "\"00000000000000000000000000000000\"", NULL);
+    expect_err(412, S3E_PRECONDITION_FAILED);
+    put_if("k", "v2", e1, NULL);          /* quoted, as clients send it */
+    ck_assert_int_eq(R.status, 200);
+    etag_of("k", e2);
+    ck_assert_str_ne(e1, e2);
+    put_if("k", "v3", e1, NULL);          /* the old ETag no longer holds */
+    expect_err(412, S3E_PRECONDITION_FAILED);
+    char bare[S3_ETAG_MAX], list[3 * S3_ETAG_MAX];
+    snprintf(bare, sizeof bare, "%.32s", e2 + 1);
+    snprintf(list, sizeof list, "\"ffff\", W/%s", e2);
+    put_if("k", "v3", bare, NULL);        /* unquoted */
+    ck_assert_int_eq(R.status, 200);
+    etag_of("k", e2);
+    snprintf(list, sizeof list, "\"ffff\", W/%s", e2);
+    put_if("k", "v4", list, NULL);        /* a list, one of them weak */
+    ck_assert_int_eq(R.status, 200);
+    put_if("k", "v5", "*", NULL);         /* any current object */
+    ck_assert_int_eq(R.status, 200);
+    get("k", 0, -1);
+    ck_assert_mem_eq(R.body, "v5", 2);
+}
+END_TEST
+
+START_TEST(store_get_head_conditions)
+{
+    char e[S3_ETAG_MAX];
+    put("k", "body", 4);
+    etag_of("k", e);
+    struct s3_req g = {.key = "k", .range_end = -1, .if_none_match = e};
+    call(&g, S3_OP_GET);
+    ck_assert_int_eq(R.status, 304);
+    ck_assert_int_eq(R.code, S3E_NONE);
+    ck_assert_uint_eq(R.body_len, 0);
+    ck_assert_str_eq(R.etag, e);
+    g.if_none_match = "\"other\"";
+    call(&g, S3_OP_GET);
+    ck_assert_int_eq(R.status, 200);
+    ck_assert_mem_eq(R.body, "body", 4);
+    g.if_none_match = NULL;
+    g.if_match = "\"other\"";
+    call(&g, S3_OP_GET);
+    expect_err(412, S3E_PRECONDITION_FAILED);
+    struct s3_req h = {.key = "k", .if_none_match = "*"};
+    call(&h, S3_OP_HEAD);
+    ck_assert_int_eq(R.status, 304);
+    h.if_none_match = NULL;
+    h.if_match = e;
+    call(&h, S3_OP_HEAD);
+    ck_assert_int_eq(R.status, 200);
+    ck_assert_uint_eq(R.object_size, 4);
+}
+END_TEST
+
+START_TEST(store_complete_conditions_and_conflict)
+{
+    struct fs3_config cfg = small_parts();
+    struct s3_part p1 = {.number = 1};
+    fs3_free(S);
+    S = fs3_new(&T.env, &cfg);
+    /* Absent key: the conditional Complete writes it. */
+    const char *id = mpu_create("a");
+    mpu_part("a", id, 1, "AAAA", 4, S3_CKSUM_MD5);
+    struct s3_req c = {.key = "a", .upload_id = id, .parts = &p1, .nparts = 1,
+                       .if_none_match = "*"};
+    call(&c, S3_OP_MPU_COMPLETE);
+    ck_assert_int_eq(R.status, 200);
+    /* The key existed before the upload began: 412, the upload stays. */
+    char id2[S3_UPLOAD_ID_MAX];
+    memcpy(id2, mpu_create("a"), sizeof id2);
+    mpu_part("a", id2, 1, "BBBB", 4, S3_CKSUM_MD5);
+    c.upload_id = id2;
+    call(&c, S3_OP_MPU_COMPLETE);
+    expect_err(412, S3E_PRECONDITION_FAILED);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    get("a", 0, -1);
+    ck_assert_mem_eq(R.body, "AAAA", 4);
+    /* The key was written after the upload began: a conflict (409). */
+    char id3[S3_UPLOAD_ID_MAX];
+    memcpy(id3, mpu_create("b"), sizeof id3);
+    mpu_part("b", id3, 1, "CCCC", 4, S3_CKSUM_MD5);
+    tenv_run_until(&T, env_now(&T.env) + 1000);
+    put("b", "other", 5);
+    c.key = "b";
+    c.upload_id = id3;
+    call(&c, S3_OP_MPU_COMPLETE);
+    expect_err(409, S3E_CONDITIONAL_CONFLICT);
+    /* Deleted after it began: a conflict too, though the key is absent now. */
+    char id4[S3_UPLOAD_ID_MAX];
+    memcpy(id4, mpu_create("b"), sizeof id4);
+    mpu_part("b", id4, 1, "DDDD", 4, S3_CKSUM_MD5);
+    tenv_run_until(&T, env_now(&T.env) + 1000);
+    struct s3_req d = {.key = "b"};
+    call(&d, S3_OP_DELETE);
+    c.upload_id = id4;
+    call(&c, S3_OP_MPU_COMPLETE);
+    expect_err(409, S3E_CONDITIONAL_CONFLICT);
+    /* Without conditions the same Complete goes ahead. */
+    c.if_none_match = NULL;
+    call(&c, S3_OP_MPU_COMPLETE);
+    ck_assert_int_eq(R.status, 200);
+}
+END_TEST
+
 /* ---- Contract and latency. ------------------------------------------------ */
 
 /* Creates an upload at the current time without running the loop further. */
@@ -1201,6 +1347,10 @@ static Suite *store_suite(void)
     tcase_add_test(tc, store_body_ownership_taken_by_callback);
     tcase_add_test(tc, store_random_walk_matches_model);
     tcase_add_test(tc, store_list_uploads_by_prefix_and_pages);
+    tcase_add_test(tc, store_put_if_none_match_creates_once);
+    tcase_add_test(tc, store_put_if_match_compares_etag);
+    tcase_add_test(tc, store_get_head_conditions);
+    tcase_add_test(tc, store_complete_conditions_and_conflict);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -121,6 +121,52 @@ def copy_delete(s3, bucket):
     assert len(r["Deleted"]) == 7, r
 
 
+def conditional(s3, bucket):
+    """Conditional writes and reads, as SlateDB-like manifests use them."""
+    s3.put_object(Bucket=bucket, Key="cond/manifest", Body=b"v1", IfNoneMatch="*")
+    expect_error("PreconditionFailed", s3.put_object, Bucket=bucket, Key="cond/manifest",
+                 Body=b"again", IfNoneMatch="*")
+    etag = s3.head_object(Bucket=bucket, Key="cond/manifest")["ETag"]
+    expect_error("PreconditionFailed", s3.put_object, Bucket=bucket, Key="cond/manifest",
+                 Body=b"v2", IfMatch='"0123456789abcdef0123456789abcdef"')
+    expect_error("NoSuchKey", s3.put_object, Bucket=bucket, Key="cond/absent", Body=b"x",
+                 IfMatch=etag)
+    s3.put_object(Bucket=bucket, Key="cond/manifest", Body=b"v2", IfMatch=etag)
+    assert s3.get_object(Bucket=bucket, Key="cond/manifest")["Body"].read() == b"v2"
+    expect_error("304", s3.get_object, Bucket=bucket, Key="cond/manifest",
+                 IfNoneMatch=s3.head_object(Bucket=bucket, Key="cond/manifest")["ETag"])
+    expect_error("PreconditionFailed", s3.get_object, Bucket=bucket, Key="cond/manifest",
+                 IfMatch=etag)
+    # CompleteMultipartUpload If-None-Match: 412 when the key exists, 409 when it was
+    # written after the upload began.
+    up = s3.create_multipart_upload(Bucket=bucket, Key="cond/manifest")["UploadId"]
+    p1 = s3.upload_part(Bucket=bucket, Key="cond/manifest", UploadId=up, PartNumber=1, Body=b"m")
+    parts = {"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]}]}
+    expect_error("PreconditionFailed", s3.complete_multipart_upload, Bucket=bucket,
+                 Key="cond/manifest", UploadId=up, MultipartUpload=parts, IfNoneMatch="*")
+    s3.abort_multipart_upload(Bucket=bucket, Key="cond/manifest", UploadId=up)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="cond/new")["UploadId"]
+    p1 = s3.upload_part(Bucket=bucket, Key="cond/new", UploadId=up, PartNumber=1, Body=b"n")
+    s3.put_object(Bucket=bucket, Key="cond/new", Body=b"racer")
+    expect_error("ConditionalRequestConflict", s3.complete_multipart_upload, Bucket=bucket,
+                 Key="cond/new", UploadId=up,
+                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]}]},
+                 IfNoneMatch="*")
+    s3.abort_multipart_upload(Bucket=bucket, Key="cond/new", UploadId=up)
+    # CopyObject: the source's conditions, and If-None-Match on the destination.
+    src = {"Bucket": bucket, "Key": "cond/manifest"}
+    expect_error("PreconditionFailed", s3.copy_object, Bucket=bucket, Key="cond/copy",
+                 CopySource=src, CopySourceIfMatch=etag)
+    cur = s3.head_object(Bucket=bucket, Key="cond/manifest")["ETag"]
+    expect_error("PreconditionFailed", s3.copy_object, Bucket=bucket, Key="cond/copy",
+                 CopySource=src, CopySourceIfNoneMatch=cur)
+    s3.copy_object(Bucket=bucket, Key="cond/copy", CopySource=src, CopySourceIfMatch=cur)
+    expect_error("PreconditionFailed", s3.copy_object, Bucket=bucket, Key="cond/copy",
+                 CopySource=src, IfNoneMatch="*")
+    for k in ("cond/manifest", "cond/new", "cond/copy"):
+        s3.delete_object(Bucket=bucket, Key=k)
+
+
 def presigned(s3, bucket):
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "dir/small"},
                                     ExpiresIn=60)
@@ -200,6 +246,7 @@ def main():
             listing(s3, bucket)
             uploads(s3, bucket)
             copy_delete(s3, bucket)
+            conditional(s3, bucket)
             presigned(s3, bucket)
             expect_error("SignatureDoesNotMatch", client(ep, secret="wrong").list_objects_v2,
                          Bucket=bucket)
