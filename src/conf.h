@@ -184,6 +184,13 @@
       "F26 (#1518): false = a DeleteObjects of more than 1000 keys (a composite's links) is sent "  \
       "whole, and the store refuses it (400 MalformedXML) at every attempt",                       \
       "the client splits a DeleteObjects into calls of at most 1000 keys")                         \
+    X(CONF_DELETE_PER_KEY, "s3.delete.objects.per.key", CONF_T_BOOL, "true",                       \
+      "F27 (#3392/#3393): false = DeleteObjectsAccumulator before the fix: key batches queued "    \
+      "while its requests are all in flight are merged across callers (up to 1000 keys), and "    \
+      "one key's error (but NoSuchKey) fails the whole request and every caller in it, with no "  \
+      "retry but of throttling (429, 503)",                                                        \
+      "a DeleteObjects answer is settled per key: retriable keys are retried alone, the others "   \
+      "fail only their own caller")                                                                \
     X(CONF_DELETED_STREAM_SO_MARK, "compaction.deleted.stream.objects.mark", CONF_T_BOOL, "true",  \
       "F23 (#806/#808): false = a stream object committed for a stream deleted meanwhile is "      \
       "never deleted",                                                                             \

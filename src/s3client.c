@@ -39,6 +39,7 @@ void s3c_conf_default(struct s3c_conf *conf)
     conf->cksum_precompute = true;
     conf->retry_same_call = true;
     conf->delete_split = true;
+    conf->delete_per_key = true;
     conf->sweep_strays = true;
     conf->complete_absent_fails = true;
 }
@@ -60,6 +61,7 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
     conf->cksum_precompute = conf_bool(c, CONF_CKSUM_PRECOMPUTE);
     conf->retry_same_call = conf_bool(c, CONF_RETRY_SAME_CALL);
     conf->delete_split = conf_bool(c, CONF_DELETE_SPLIT);
+    conf->delete_per_key = conf_bool(c, CONF_DELETE_PER_KEY);
     conf->sweep_strays = conf_bool(c, CONF_SWEEP_STRAYS);
     conf->complete_absent_fails = conf_bool(c, CONF_COMPLETE_ABSENT_FAILS);
 }
@@ -196,6 +198,8 @@ void s3c_call_free(struct s3c_call *call)
     env_cancel(c->env, call->read_timer);
     env_wait_end(c->env, call->wait);
     s3c_unlink(c, call);
+    if (call->merged)
+        s3c_dacc_call_freed(call);
     free(call->keys);
     free(call->pos);
     free(call);
@@ -583,6 +587,10 @@ static void s3c_after_attempt(struct s3c_call *call, struct s3_result *res)
     enum s3c_verdict v;
     if (call->parent) {
         s3c_del_child_answer(call, res);
+        return;
+    }
+    if (call->merged) {
+        s3c_dacc_answer(call, res);
         return;
     }
     v = s3c_classify(&c->conf, call->ireq.op, res);

@@ -50,7 +50,17 @@
  *    conf.cksum_precompute false (field bug F13) nothing is sent or checked.
  *  - delete-many of any number of keys: split into calls of at most 1000
  *    keys (conf.delete_split false restores field bug F26, #1518: one call
- *    with every key, which S3 refuses with 400 MalformedXML above 1000).  Per key: NoSuchKey is success; InternalError, ServiceUnavailable,
+ *    with every key, which S3 refuses with 400 MalformedXML above 1000).
+ *    conf.delete_per_key false restores field bug F27 (#3392/#3393), the
+ *    DeleteObjectsAccumulator before the fix: at most conf.permits
+ *    DeleteObjects in flight; a caller's key batch waits in a queue while
+ *    they are all busy (or the queue is not empty), and each call that ends
+ *    sends the queue's head batches, of any callers, merged into one call of
+ *    at most 1000 keys.  A call whose answer has any key error but NoSuchKey
+ *    fails every caller in it (the caller's result: its keys' own codes,
+ *    and the call's first error as its code); a whole call failing is
+ *    retried only when throttled (429, 503; a timeout after a throttled
+ *    attempt), every other failure fails all its callers at once.  Per key: NoSuchKey is success; InternalError, ServiceUnavailable,
  *    SlowDown, RequestTimeout, OperationAborted are retried (only those keys)
  *    after min(backoff * 2^min(n-1,5), 30 s); others fail for good.  A whole
  *    call failing with a transport error or 408/429/500/502/503/504 retries
@@ -103,6 +113,7 @@ struct s3c_conf {
     bool cksum_precompute;       /* false: field bug F13, no checksum sent or checked (true) */
     bool retry_same_call;        /* false: field bug F22, a retry re-enters (true) */
     bool delete_split;           /* false: field bug F26, delete-many sent whole (true) */
+    bool delete_per_key;         /* false: field bug F27, merged all-or-nothing deletes (true) */
     /* Guards of ours (s3c_conf_default: on; the automq profile: off). */
     bool sweep_strays;           /* upload.create.sweep.strays */
     bool complete_absent_fails;  /* upload.complete.absent.fails */

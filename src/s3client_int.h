@@ -41,6 +41,18 @@ struct s3c_call {
     struct s3_result last; /* the last failed answer (no owned fields) */
     const char **keys;     /* batch child: its keys (owned array) */
     size_t *pos;           /* batch child: each key's index in the batch */
+    /* F27's merged DeleteObjects (conf.delete_per_key false). */
+    bool merged;
+    struct s3c_dsub *subs; /* the key batches it carries, in key order (owned) */
+    char *kbuf;            /* its own copies of the keys (owned) */
+};
+
+/* F27: one caller's key batch (<= 1000 keys) in the accumulator: queued, or
+ * carried by a merged call.  b NULL: its caller cancelled. */
+struct s3c_dsub {
+    struct s3c_dsub *next;
+    struct s3c_batch *b;
+    size_t from, n; /* keys [from, from + n) of the batch */
 };
 
 struct s3c_batch {
@@ -51,6 +63,7 @@ struct s3c_batch {
     size_t children;             /* children not yet done */
     env_id wait;
     env_id done_timer; /* a batch with no keys answers from a timer */
+    enum s3_code failed; /* F27: a merged call carrying its keys failed */
 };
 
 /* A retried mpu-create that won: sweep its key's strays once it ends. */
@@ -76,6 +89,8 @@ struct s3c {
     struct s3c_mpu_track *tracks; /* retried creates whose upload is still open */
     struct s3c_sweep *sweeps;     /* stray-upload sweeps in progress */
     int nsweeps;
+    struct s3c_dsub *dq_head, *dq_tail; /* F27: the accumulator's queue */
+    int dinflight;                      /* F27: merged calls in flight */
     struct s3c_stats stats;
 };
 
@@ -99,5 +114,7 @@ void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res);
 int s3c_del_submit(struct s3c *c, struct s3_req *req);
 void s3c_del_cancel(struct s3c *c, struct s3_req *req);
 void s3c_del_free_all(struct s3c *c);
+void s3c_dacc_answer(struct s3c_call *call, struct s3_result *res);
+void s3c_dacc_call_freed(struct s3c_call *call);
 
 #endif /* S3SIM_S3CLIENT_INT_H */

@@ -804,6 +804,127 @@ START_TEST(s3client_f26_delete_many_split_or_whole)
 }
 END_TEST
 
+/* F27 (#3392/#3393): four callers' deletes with 2 request slots.  Fixed: four
+ * calls, only the caller with the refused key fails.  Before the fix the
+ * third and fourth callers' batches, queued, go merged as one call, and the
+ * fourth's refused key fails the third caller too. */
+START_TEST(s3client_f27_merged_delete_fails_every_caller)
+{
+    static const char *ka[] = {"a0", "a1"}, *kb[] = {"b0", "b1"}, *kc[] = {"c0", "c1"},
+                      *kd[] = {"perm-d0", "d1"};
+    static const char *const *keys[4] = {ka, kb, kc, kd};
+    for (int per_key = 1; per_key >= 0; per_key--) {
+        struct s3_req req[4];
+        struct got g[4];
+        s3c_free(C);
+        mock_init();
+        CONF.permits = 2;
+        CONF.delete_per_key = per_key;
+        client();
+        for (int i = 0; i < 4; i++) {
+            memset(&req[i], 0, sizeof req[i]);
+            memset(&g[i], 0, sizeof g[i]);
+            req[i].keys = keys[i];
+            req[i].nkeys = 2;
+            req[i].job = S3_JOB_CLEANER;
+            ck_assert_int_eq(s3_delete_many(s3c_ops(C), &req[i], got_cb, &g[i]), 0);
+        }
+        clenv_run(&E, 10000);
+        for (int i = 0; i < 4; i++)
+            ck_assert_int_eq(g[i].n, 1);
+        ck_assert_int_eq(g[0].code, S3E_NONE);
+        ck_assert_int_eq(g[1].code, S3E_NONE);
+        ck_assert_int_eq(g[3].code, S3E_ACCESS_DENIED);
+        ck_assert_int_eq(g[3].del[0].code, S3E_ACCESS_DENIED);
+        ck_assert_int_eq(g[3].del[1].code, S3E_NONE);
+        if (per_key) {
+            ck_assert_int_eq(M.nrec, 4);
+            for (int i = 0; i < 4; i++)
+                ck_assert_int_eq(M.rec[i].nkeys, 2);
+            ck_assert_int_eq(g[2].code, S3E_NONE);
+        } else {
+            ck_assert_int_eq(M.nrec, 3);
+            ck_assert_int_eq(M.rec[2].nkeys, 4); /* c0 c1 perm-d0 d1 */
+            ck_assert_int_eq(g[2].code, S3E_ACCESS_DENIED);
+            ck_assert_int_eq(g[2].del[0].code, S3E_NONE); /* its own keys are gone */
+            ck_assert_int_eq(g[2].del[1].code, S3E_NONE);
+        }
+        for (int i = 0; i < 4; i++)
+            free(g[i].del);
+        ck_assert_int_eq(E.waits.n, 0);
+        ck_assert_int_eq(s3c_pending(C), 0);
+    }
+}
+END_TEST
+
+/* F27: before the fix a retriable key error fails the call (no retry) and so
+ * does a 500; only throttling (503) is retried.  Fixed: the key is retried. */
+START_TEST(s3client_f27_only_throttling_retried)
+{
+    static const char *k[] = {"k0", "flaky1"};
+    for (int per_key = 1; per_key >= 0; per_key--) {
+        struct s3_req req;
+        struct got g;
+        s3c_free(C);
+        mock_init();
+        CONF.delete_per_key = per_key;
+        client();
+        M.flaky_left = 1;
+        memset(&req, 0, sizeof req);
+        req.keys = k;
+        req.nkeys = 2;
+        memset(&g, 0, sizeof g);
+        ck_assert_int_eq(s3_delete_many(s3c_ops(C), &req, got_cb, &g), 0);
+        clenv_run(&E, 10000);
+        ck_assert_int_eq(g.n, 1);
+        ck_assert_int_eq(M.nrec, per_key ? 2 : 1);
+        ck_assert_int_eq(g.code, per_key ? S3E_NONE : S3E_INTERNAL_ERROR);
+        free(g.del);
+        /* 503 SlowDown, then 500: the first is retried either way. */
+        script((struct mans){.status = 503, .code = S3E_SLOW_DOWN});
+        script((struct mans){.status = 500, .code = S3E_INTERNAL_ERROR});
+        memset(&g, 0, sizeof g);
+        ck_assert_int_eq(s3_delete_many(s3c_ops(C), &req, got_cb, &g), 0);
+        clenv_run(&E, 10000);
+        ck_assert_int_eq(g.n, 1);
+        ck_assert_int_eq(M.nrec, per_key ? 5 : 3);
+        ck_assert_int_eq(g.code, per_key ? S3E_NONE : S3E_INTERNAL_ERROR);
+        free(g.del);
+    }
+}
+END_TEST
+
+/* F27: a caller cancelled while its batch is queued or carried by a merged
+ * call is never answered; the others are. */
+START_TEST(s3client_f27_cancel_in_accumulator)
+{
+    static const char *ka[] = {"a0"}, *kb[] = {"b0"}, *kc[] = {"c0"};
+    static const char *const *keys[3] = {ka, kb, kc};
+    struct s3_req req[3];
+    struct got g[3];
+    CONF.permits = 1;
+    CONF.delete_per_key = false;
+    client();
+    for (int i = 0; i < 3; i++) {
+        memset(&req[i], 0, sizeof req[i]);
+        memset(&g[i], 0, sizeof g[i]);
+        req[i].keys = keys[i];
+        req[i].nkeys = 1;
+        ck_assert_int_eq(s3_delete_many(s3c_ops(C), &req[i], got_cb, &g[i]), 0);
+    }
+    s3_cancel(s3c_ops(C), &req[0]); /* in flight: the call goes on, unanswered */
+    s3_cancel(s3c_ops(C), &req[1]); /* queued: dropped */
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(g[0].n, 0);
+    ck_assert_int_eq(g[1].n, 0);
+    ck_assert_int_eq(g[2].n, 1);
+    ck_assert_int_eq(M.nrec, 2);
+    ck_assert_int_eq(M.rec[1].nkeys, 1);
+    free(g[2].del);
+    ck_assert_int_eq(s3c_pending(C), 0);
+}
+END_TEST
+
 START_TEST(s3client_delete_many_whole_call_failures)
 {
     static const char *keys[] = {"a", "b"};
@@ -955,10 +1076,12 @@ START_TEST(s3client_conf_from_knobs)
     ck_assert_int_eq(c.retry_max, -1);
     ck_assert_int_eq(c.permits, 50);
     ck_assert_int_eq(c.cksum, S3_CKSUM_MD5);
-    ck_assert(c.copy_timeout_backoff && c.cksum_precompute && c.retry_same_call && c.delete_split);
+    ck_assert(c.copy_timeout_backoff && c.cksum_precompute && c.retry_same_call && c.delete_split &&
+              c.delete_per_key);
     ck_assert_int_eq(conf_set(&k, "s3.op.timeout", "none", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.retry.same.call", "false", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.delete.objects.split", "false", err, sizeof err), 0);
+    ck_assert_int_eq(conf_set(&k, "s3.delete.objects.per.key", "false", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.retry.max", "3", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "s3.checksum.algorithm", "crc32c", err, sizeof err), 0);
     ck_assert_int_eq(conf_set(&k, "upload.part.copy.timeout.backoff", "false", err, sizeof err), 0);
@@ -967,7 +1090,7 @@ START_TEST(s3client_conf_from_knobs)
     ck_assert_int_eq(c.retry_max, 3);
     ck_assert_int_eq(c.cksum, S3_CKSUM_CRC32C);
     ck_assert(!c.copy_timeout_backoff);
-    ck_assert(!c.retry_same_call && !c.delete_split);
+    ck_assert(!c.retry_same_call && !c.delete_split && !c.delete_per_key);
 }
 END_TEST
 
@@ -1051,6 +1174,9 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_delete_many_batches_and_per_key);
     tcase_add_test(tc, s3client_delete_many_whole_call_failures);
     tcase_add_test(tc, s3client_f26_delete_many_split_or_whole);
+    tcase_add_test(tc, s3client_f27_merged_delete_fails_every_caller);
+    tcase_add_test(tc, s3client_f27_only_throttling_retried);
+    tcase_add_test(tc, s3client_f27_cancel_in_accumulator);
     tcase_add_test(tc, s3client_delete_many_empty_answers_later);
     tcase_add_test(tc, s3client_checksum_mismatch_resends);
     tcase_add_test(tc, s3client_checksum_algorithms);
