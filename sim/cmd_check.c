@@ -234,7 +234,8 @@ static void cmd_print_knobs(void)
         if (k->bug)
             printf(" [field bug %s]", k->bug);
         if (finding && finding[0])
-            printf(" [guard of ours, AutoMQ lacks it; fixes scenarios/findings/%s.scn]", finding);
+            printf(" [guard of ours, AutoMQ lacks it; fixes scenarios/%s%s.scn]",
+                   strchr(finding, '/') ? "" : "findings/", finding);
         else if (finding)
             printf(" [guard of ours, AutoMQ lacks it]");
         printf("\n");

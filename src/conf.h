@@ -263,7 +263,8 @@
 /*
  * The guards of ours: Y(ID, "value under hardened", "finding it fixes").
  * The table default of these knobs is AutoMQ's behaviour; the finding is a
- * file of scenarios/findings/ whose base shows what AutoMQ does without the
+ * file of scenarios/findings/ (or, named with its folder, another file of
+ * scenarios/, as "found/NAME") whose base shows what AutoMQ does without the
  * guard ("" when no scenario of ours shows an outcome the guard changes).  A
  * knob listed here must not be a field-bug knob.
  */
@@ -273,7 +274,7 @@
     Y(CONF_WAL_UPLOAD_RETRY, "true", "wal-upload-halts")                                           \
     Y(CONF_WR_ABORT_ON_RELEASE, "true", "failed-upload-left-open")                                 \
     Y(CONF_SWEEP_STRAYS, "true", "retried-create-strays")                                          \
-    Y(CONF_COMPLETE_ABSENT_FAILS, "true", "")                                                      \
+    Y(CONF_COMPLETE_ABSENT_FAILS, "true", "found/complete-retried-after-lifecycle-abort")          \
     Y(CONF_SCMP_MARK_FAILED, "true", "")                                                           \
     Y(CONF_CLN_TTL_ABORTS, "true", "expired-upload-left-open")                                     \
     Y(CONF_CLN_RETRY_CAP, "true", "clean-stuck-behind-one-key")                                    \
