@@ -129,51 +129,20 @@ static void world_env_wait_end(struct env *env, env_id id)
     sim_waits_end(&w->waits, w->now, id);
 }
 
-/* The timeline lane of an engine trace line, by its first word. */
-static int world_trace_lane(const char *line)
-{
-    static const struct {
-        const char *word;
-        enum run_lane lane;
-    } map[] = {{"wal-upload", RUN_LANE_WAL},     {"wal", RUN_LANE_WAL},
-               {"sso-compaction", RUN_LANE_SSO}, {"force-split", RUN_LANE_SSO},
-               {"cmp", RUN_LANE_SSO},            {"scmp", RUN_LANE_STREAM},
-               {"stream-compaction", RUN_LANE_STREAM}, {"cleaner", RUN_LANE_CLEANER},
-               {"cln", RUN_LANE_CLEANER}};
-    size_t n = strcspn(line, " ");
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strlen(map[i].word) == n && strncmp(line, map[i].word, n) == 0)
-            return (int)map[i].lane;
-    return -1;
-}
-
-/* Engine trace lines also feed the timeline: "... start" opens a bar on its
- * lane, the next "... end" of that lane closes it, anything else is a mark;
- * a line that says it failed is drawn as a failure. */
+/* Engine trace lines feed the run's trace hash, nothing else: the timeline is
+ * drawn from the typed events below, so rewording a line changes no picture. */
 static void world_env_trace(struct env *env, const char *line)
 {
     struct world *w = env->impl;
-    int lane = world_trace_lane(line);
     sim_trace_line(&w->trace, w->now, "eng", line);
-    if (lane < 0)
-        return;
-    bool failed = strstr(line, "fail") || strstr(line, "error");
-    if (strstr(line, " start")) {
-        w->lane_open[lane] = w->now;
-        snprintf(w->lane_label[lane], sizeof w->lane_label[lane], "%s", line);
-        return;
-    }
-    if (strstr(line, " end") && w->lane_open[lane] >= 0) {
-        int64_t t0 = w->lane_open[lane];
-        w->lane_open[lane] = -1;
-        if (w->res->nevents < WORLD_MAX_EVENTS)
-            run_result_event(w->res, t0, w->now, (enum run_lane)lane, -1, -1, FS3_EFF_NONE,
-                             failed, line);
-        return;
-    }
-    if (w->res->nevents < WORLD_MAX_EVENTS)
-        run_result_event(w->res, w->now, w->now, (enum run_lane)lane, -1, -1, FS3_EFF_NONE, failed,
-                         line);
+}
+
+/* Typed engine events (job starts, ends, marks) draw the engine lanes of the
+ * timeline; their text was hashed by world_env_trace just before. */
+static void world_env_event(struct env *env, const struct env_event *ev)
+{
+    struct world *w = env->impl;
+    sim_timeline_event(&w->timeline, w->res, w->now, ev);
 }
 
 static void world_env_init(struct world *w)
@@ -189,6 +158,7 @@ static void world_env_init(struct world *w)
         .wait_update = world_env_wait_update,
         .wait_end = world_env_wait_end,
         .trace = world_env_trace,
+        .event = world_env_event,
     };
 }
 
@@ -408,8 +378,7 @@ static int world_setup(struct world *w, const struct world_http_opts *hopts)
     w->disrupt_at = -1;
     for (int i = 0; i < S3_JOB_COUNT; i++)
         w->fault_at_job[i] = -1;
-    for (int i = 0; i < RUN_LANE_COUNT; i++)
-        w->lane_open[i] = -1;
+    sim_timeline_init(&w->timeline, WORLD_MAX_EVENTS);
     w->nstreams = w->spec->streams;
     w->streams = calloc((size_t)w->nstreams + 1, sizeof *w->streams);
     w->log_matches = calloc(w->spec->nchecks + 1, sizeof *w->log_matches);
@@ -553,13 +522,7 @@ void world_finish(struct world *w)
     world_stored_sample(w);
     /* A job still running when the run is judged (a hung compaction) is
      * drawn as a bar up to now. */
-    for (int i = 0; i < RUN_LANE_COUNT; i++)
-        if (w->lane_open[i] >= 0 && w->res->nevents < WORLD_MAX_EVENTS) {
-            char label[128];
-            snprintf(label, sizeof label, "%s (still running)", w->lane_label[i]);
-            run_result_event(w->res, w->lane_open[i], w->now, (enum run_lane)i, -1, -1,
-                             FS3_EFF_NONE, true, label);
-        }
+    sim_timeline_finish(&w->timeline, w->res, w->now);
     world_judge(w);
     if (w->mem_over[0]) {
         /* The run did not finish: its checks judged a cut world. */

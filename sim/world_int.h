@@ -13,6 +13,7 @@
 #include "metric_names.h"
 #include "result.h"
 #include "scn.h"
+#include "timeline.h"
 #include "trace.h"
 #include "wait.h"
 #include "world.h"
@@ -76,8 +77,7 @@ struct world {
     size_t nowned;
 
     int64_t metrics[METRIC_COUNT];
-    int64_t lane_open[RUN_LANE_COUNT]; /* start of an open engine bar per lane, -1 */
-    char lane_label[RUN_LANE_COUNT][96]; /* the line that opened it */
+    struct sim_timeline timeline; /* the engine's job bars (typed env events) */
     uint64_t *log_matches;     /* one counter per check (log checks only) */
 
     bool hang;                 /* a hang was found */

@@ -521,7 +521,8 @@ static void cln_batch_cb(struct s3_req *req, struct s3_result *res)
     }
     if (ndone && meta_remove(c->meta, done, ndone, &removed) == 0) {
         c->stats.deleted += removed;
-        env_tracef(c->env, "cleaner removed %zu objects after DeleteObjects", removed);
+        env_eventf(c->env, ENV_LANE_CLEANER, ENV_EVENT_INSTANT, cl->seq, false,
+                   "cleaner removed %zu objects after DeleteObjects", removed);
     }
     free(ok);
     free(done);
@@ -712,7 +713,8 @@ static bool cln_round(struct cln *c)
         cln_clean_free(cl);
         goto out;
     }
-    env_tracef(c->env, "cleaner clean %" PRIu64 " objects=%zu composites=%zu", cl->seq, nn, nq);
+    env_eventf(c->env, ENV_LANE_CLEANER, ENV_EVENT_INSTANT, cl->seq, false,
+               "cleaner clean %" PRIu64 " objects=%zu composites=%zu", cl->seq, nn, nq);
     cln_clean_start(c, cl);
 out:
     free(p);
@@ -736,7 +738,8 @@ static void cln_check(struct cln *c)
     bool busy = c->conf.dedup_inflight && c->ncleans > 0;
     bool per_retention = c->conf.dedup_inflight && !c->conf.round_every_check;
     if (busy && !c->conf.ttl_during_clean) {
-        env_tracef(c->env, "cleaner check skipped: the last deletion is not finished");
+        env_eventf(c->env, ENV_LANE_CLEANER, ENV_EVENT_INSTANT, 0, false,
+                   "cleaner check skipped: the last deletion is not finished");
         return;
     }
     cln_expire(c);

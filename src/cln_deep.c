@@ -43,7 +43,8 @@ static void cln_group_done(struct cln_clean *cl, size_t g)
         ids[n++] = cl->deeps[i].id;
     if (meta_remove(c->meta, ids, n, &removed) == 0) {
         c->stats.deleted += removed;
-        env_tracef(c->env, "cleaner removed %zu composites after deep delete", removed);
+        env_eventf(c->env, ENV_LANE_CLEANER, ENV_EVENT_INSTANT, cl->seq, false,
+                   "cleaner removed %zu composites after deep delete", removed);
     }
 }
 

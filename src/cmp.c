@@ -156,7 +156,8 @@ static void run_end(struct cmp *c)
     env_logf(c->env, r->failed ? ENV_LOG_WARN : ENV_LOG_INFO, CMP_LOGC,
              "Compaction run %llu %s", (unsigned long long)r->no,
              r->failed ? "failed; nothing of the failed step is committed" : "finished");
-    env_tracef(c->env, "sso-compaction run=%llu end %s", (unsigned long long)r->no,
+    env_eventf(c->env, ENV_LANE_SSO, ENV_EVENT_END, r->no, r->failed,
+               "sso-compaction run=%llu end %s", (unsigned long long)r->no,
                r->failed ? "failed" : "ok");
     c->run = NULL;
     run_free(c, r);
@@ -524,8 +525,9 @@ static void run_start_cb(void *arg)
         run_end(c);
         return;
     }
-    env_tracef(c->env, "sso-compaction run=%llu start ssos=%zu%s", (unsigned long long)r->no,
-               r->nsrcs, r->force ? " force" : "");
+    env_eventf(c->env, ENV_LANE_SSO, ENV_EVENT_START, r->no, false,
+               "sso-compaction run=%llu start ssos=%zu%s", (unsigned long long)r->no, r->nsrcs,
+               r->force ? " force" : "");
     if (c->conf.no_streams_return && r->nsrcs > 0 && !any_stream_exists(c, r)) {
         /* F24: CompactionManager before #2095 */
         env_logf(c->env, ENV_LOG_INFO, CMP_LOGC, "No stream metadata found for stream set objects");

@@ -136,7 +136,8 @@ static void committed(struct cmp_job *j, const struct meta_sso_commit *req)
              "Compaction run %llu committed: %s %lld, %zu stream objects, %zu objects compacted",
              (unsigned long long)c->runs, j->split ? "force split of" : "stream set object",
              (long long)(j->split ? j->sso : req->id), req->nsos, req->ncompacted);
-    env_tracef(c->env, "sso-compaction run=%llu commit %s id=%lld sos=%zu compacted=%zu",
+    env_eventf(c->env, ENV_LANE_SSO, ENV_EVENT_INSTANT, c->runs, false,
+               "sso-compaction run=%llu commit %s id=%lld sos=%zu compacted=%zu",
                (unsigned long long)c->runs, j->split ? "split" : "compact", (long long)req->id,
                req->nsos, req->ncompacted);
 }

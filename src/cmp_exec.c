@@ -592,7 +592,8 @@ static void plan_start(struct cmp_job *j)
     int rc;
     j->state = CMP_J_PLAN;
     wait_restart(j);
-    env_tracef(j->c->env, "sso-compaction run=%llu %s plan=%zu/%zu blocks=%zu bytes=%llu",
+    env_eventf(j->c->env, ENV_LANE_SSO, ENV_EVENT_INSTANT, j->c->runs, false,
+               "sso-compaction run=%llu %s plan=%zu/%zu blocks=%zu bytes=%llu",
                (unsigned long long)j->c->runs, j->split ? "split" : "compact", j->plan + 1,
                j->a.nplans, p->nb, (unsigned long long)p->bytes);
     if ((rc = plan_chunks(j, p)) || (rc = plan_lanes(j, p)) || (rc = plan_reads(j))) {

@@ -79,6 +79,22 @@ void env_tracef(struct env *env, const char *fmt, ...)
     env->trace(env, line);
 }
 
+void env_eventf(struct env *env, enum env_lane lane, enum env_event_kind kind, uint64_t id,
+                bool failed, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    if (!env->trace && !env->event)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (env->trace)
+        env->trace(env, line);
+    if (env->event)
+        env->event(env, &(struct env_event){lane, kind, id, failed, line});
+}
+
 char *env_fmt_duration(int64_t us, char *buf, size_t bufsz)
 {
     int64_t ms = us / 1000;

@@ -46,6 +46,33 @@ typedef void (*env_timer_cb)(void *arg);
 /* Identifies a timer or a wait; 0 is never a valid id. */
 typedef uint64_t env_id;
 
+/* The engine's background jobs, one lane each on the run's timeline. */
+enum env_lane {
+    ENV_LANE_WAL = 0, /* WAL uploads: stream set objects written from the WAL */
+    ENV_LANE_SSO,     /* SSO compactions and force splits */
+    ENV_LANE_STREAM,  /* stream object compactions */
+    ENV_LANE_CLEANER, /* the cleaner: checks, deletes, deep deletes */
+    ENV_LANE_COUNT
+};
+
+enum env_event_kind {
+    ENV_EVENT_START = 0, /* a job starts: opens a bar on its lane */
+    ENV_EVENT_END,       /* the job of the same lane and id ends: closes its bar */
+    ENV_EVENT_INSTANT,   /* a moment of note within a lane: a mark */
+};
+
+/* A typed engine event (env->event).  Observers draw and count from the typed
+ * fields, never from the text, so rewording an event's trace line changes
+ * neither the timeline nor what is counted. */
+struct env_event {
+    enum env_lane lane;
+    enum env_event_kind kind;
+    uint64_t id;      /* the job (e.g. a compaction run's number); END closes the
+                       * START of the same lane and id; 0 = none */
+    bool failed;      /* the job or step failed */
+    const char *text; /* the event's trace line, a label; borrowed for the call */
+};
+
 struct env {
     void *impl; /* the implementation's own state */
 
@@ -83,6 +110,11 @@ struct env {
     /* Optional (may be NULL): one canonical trace line of an engine event
      * ("wal-upload commit sso=12 streams=3"), fed to the run's trace hash. */
     void (*trace)(struct env *env, const char *line);
+
+    /* Optional (may be NULL): a typed engine event, for observers (the
+     * timeline).  env_eventf() sends the event's line to trace first, then
+     * the event; ev and its text are borrowed for the call. */
+    void (*event)(struct env *env, const struct env_event *ev);
 };
 
 /* Small helpers over the function pointers, so that call sites stay short. */
@@ -134,6 +166,17 @@ static inline void env_wait_end(struct env *env, env_id id)
 void env_tracef(struct env *env, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* A typed event and its trace line: formats the line (cut at 511 bytes),
+ * sends it to env->trace (the hash sees exactly what env_tracef() would
+ * send), then sends the event, the line as its text, to env->event.  Either
+ * hook may be NULL. */
+void env_eventf(struct env *env, enum env_lane lane, enum env_event_kind kind, uint64_t id,
+                bool failed, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
 #endif
     ;
 

@@ -299,7 +299,8 @@ static void scmp_cleanup(struct scmp *s, int64_t stream, const struct scmp_image
             if (scmp_commit_req(&r, ids, ops, k) == 0) {
                 s->stats.cleanups++;
                 s->stats.commits++;
-                env_tracef(s->env, "scmp cleanup stream=%" PRId64 " expired=%zu", stream, k);
+                env_eventf(s->env, ENV_LANE_STREAM, ENV_EVENT_INSTANT, (uint64_t)stream, false,
+                           "scmp cleanup stream=%" PRId64 " expired=%zu", stream, k);
             } else {
                 s->stats.failures++;
             }
@@ -494,8 +495,9 @@ void scmp__group_done(struct scmp_run *r, int rc, const char *why)
     if (rc == 0) {
         s->stats.commits++;
         s->stats.composites += r->nlinks > 0;
-        env_tracef(s->env, "scmp commit stream=%" PRId64 " object=%" PRId64 " sources=%zu",
-                   stream, r->out_id, r->n);
+        env_eventf(s->env, ENV_LANE_STREAM, ENV_EVENT_INSTANT, (uint64_t)stream, false,
+                   "scmp commit stream=%" PRId64 " object=%" PRId64 " sources=%zu", stream,
+                   r->out_id, r->n);
     } else {
         s->stats.failures++;
         env_logf(s->env, ENV_LOG_WARN, SCMP_WHO, "[STREAM_OBJECT_COMPACT_FAIL] stream %" PRId64

@@ -565,8 +565,8 @@ static void wal_commit(struct wal_batch *b)
     if (meta_ok(rc)) {
         wal->stats.uploads++;
         wal->stats.objects += b->nobjs;
-        env_tracef(wal->env, "wal-upload commit sso=%lld sos=%zu runs=%zu", (long long)c.id, nso,
-                   b->nruns);
+        env_eventf(wal->env, ENV_LANE_WAL, ENV_EVENT_INSTANT, (uint64_t)c.id, false,
+                   "wal-upload commit sso=%lld sos=%zu runs=%zu", (long long)c.id, nso, b->nruns);
         env_logf(wal->env, ENV_LOG_DEBUG, "wal-upload",
                  "%s committed: sso %lld, %zu stream objects", b->who, (long long)c.id, nso);
         wal_ack(b);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "payload.h"
+#include "timeline.h"
 #include "trace.h"
 #include "wait.h"
 
@@ -80,6 +81,103 @@ START_TEST(payload_is_pure_and_detects_changes)
 }
 END_TEST
 
+/* ---- timeline ---- */
+
+/* Feeds the same typed events, with the texts of one wording or another, and
+ * returns the result it draws. */
+static void timeline_feed(struct run_result *r, const char *const texts[6])
+{
+    struct sim_timeline tl;
+    const struct env_event ev[] = {
+        {ENV_LANE_SSO, ENV_EVENT_START, 1, false, texts[0]},
+        {ENV_LANE_SSO, ENV_EVENT_INSTANT, 1, false, texts[1]},
+        {ENV_LANE_CLEANER, ENV_EVENT_START, 7, false, texts[2]},
+        {ENV_LANE_SSO, ENV_EVENT_END, 1, true, texts[3]},
+        {ENV_LANE_WAL, ENV_EVENT_END, 3, false, texts[4]}, /* no START: a mark */
+        {ENV_LANE_STREAM, ENV_EVENT_INSTANT, 2, false, texts[5]},
+    };
+    memset(r, 0, sizeof *r);
+    sim_timeline_init(&tl, 100);
+    for (int i = 0; i < 6; i++)
+        sim_timeline_event(&tl, r, 10 * (i + 1), &ev[i]);
+    sim_timeline_finish(&tl, r, 100);
+}
+
+START_TEST(timeline_ignores_the_wording_of_lines)
+{
+    /* The old wording, and one in which no line says "start", "end" or
+     * "fail", and a mark says "start": the same picture. */
+    static const char *const old[6] = {
+        "sso-compaction run=1 start ssos=3", "sso-compaction run=1 compact plan=1/1",
+        "cleaner clean 7 objects=2",         "sso-compaction run=1 end failed",
+        "wal-upload commit sso=3",           "scmp commit stream=2"};
+    static const char *const reworded[6] = {"compaction 1 begins on 3 objects",
+                                            "plan 1 of 1 goes on",
+                                            "deleting 2 objects",
+                                            "compaction 1 gave up",
+                                            "upload made object 3",
+                                            "start of nothing, end of nothing"};
+    struct run_result a, b;
+    timeline_feed(&a, old);
+    timeline_feed(&b, reworded);
+    ck_assert_uint_eq(a.nevents, 5);
+    ck_assert_uint_eq(b.nevents, a.nevents);
+    for (size_t i = 0; i < a.nevents; i++) {
+        ck_assert_int_eq(a.events[i].t0_us, b.events[i].t0_us);
+        ck_assert_int_eq(a.events[i].t1_us, b.events[i].t1_us);
+        ck_assert_int_eq(a.events[i].lane, b.events[i].lane);
+        ck_assert_int_eq(a.events[i].failed, b.events[i].failed);
+    }
+    /* What it draws: the SSO run as a failed bar from 10 to 40, its plan a
+     * mark at 20, the WAL mark at 50, the stream mark at 60, and the cleaner
+     * job still open at the end, a failed bar from 30 to 100. */
+    bool sso_bar = false, cleaner_bar = false;
+    for (size_t i = 0; i < b.nevents; i++) {
+        const struct run_event *e = &b.events[i];
+        if (e->lane == RUN_LANE_SSO && e->t0_us == 10) {
+            sso_bar = e->t1_us == 40 && e->failed;
+            ck_assert_str_eq(e->label, "compaction 1 gave up");
+        }
+        if (e->lane == RUN_LANE_CLEANER) {
+            cleaner_bar = e->t0_us == 30 && e->t1_us == 100 && e->failed;
+            ck_assert_str_eq(e->label, "deleting 2 objects (still running)");
+        }
+        if (e->lane == RUN_LANE_STREAM)
+            ck_assert(e->t0_us == 60 && e->t1_us == 60 && !e->failed);
+    }
+    ck_assert(sso_bar);
+    ck_assert(cleaner_bar);
+    run_result_free(&a);
+    run_result_free(&b);
+}
+END_TEST
+
+START_TEST(timeline_bars_are_keyed_by_lane_and_id)
+{
+    struct run_result r;
+    struct sim_timeline tl;
+    memset(&r, 0, sizeof r);
+    sim_timeline_init(&tl, 100);
+    /* Two jobs of one lane overlap: each END closes its own START. */
+    sim_timeline_event(&tl, &r, 1,
+                       &(struct env_event){ENV_LANE_CLEANER, ENV_EVENT_START, 1, 0, "a"});
+    sim_timeline_event(&tl, &r, 2,
+                       &(struct env_event){ENV_LANE_CLEANER, ENV_EVENT_START, 2, 0, "b"});
+    sim_timeline_event(&tl, &r, 5,
+                       &(struct env_event){ENV_LANE_CLEANER, ENV_EVENT_END, 1, 0, "a."});
+    sim_timeline_event(&tl, &r, 9,
+                       &(struct env_event){ENV_LANE_CLEANER, ENV_EVENT_END, 2, 0, "b."});
+    sim_timeline_finish(&tl, &r, 100);
+    ck_assert_uint_eq(r.nevents, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct run_event *e = &r.events[i];
+        ck_assert_int_eq(e->t1_us, e->t0_us == 1 ? 5 : 9);
+        ck_assert_str_eq(e->label, e->t0_us == 1 ? "a." : "b.");
+    }
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -88,6 +186,8 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, trace_empty_is_sha256_of_nothing);
     tcase_add_test(tc, waits_track_pending_and_progress);
     tcase_add_test(tc, payload_is_pure_and_detects_changes);
+    tcase_add_test(tc, timeline_ignores_the_wording_of_lines);
+    tcase_add_test(tc, timeline_bars_are_keyed_by_lane_and_id);
     suite_add_tcase(s, tc);
     return s;
 }
