@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Appends printf output to buf at *off, never past bufsz. */
@@ -94,8 +95,15 @@ char *scn_rule_format(const struct fs3_rule *r, char *buf, size_t bufsz)
     else if (r->match == FS3_MATCH_AFTER)
         scn_put(buf, bufsz, &off, " after=%" PRId64, r->n);
     else if (r->match == FS3_MATCH_PROB) {
-        /* Plain decimal (the parser takes no exponent), trailing zeros cut. */
-        size_t n = (size_t)snprintf(d, sizeof d, "%.17f", r->prob);
+        /* Plain decimal (the parser takes no exponent): the fewest digits
+         * that read back as the same double (0.14, not 0.14000000000000001),
+         * trailing zeros cut. */
+        size_t n = 0;
+        for (int prec = 1; prec <= 17; prec++) {
+            n = (size_t)snprintf(d, sizeof d, "%.*f", prec, r->prob);
+            if (strtod(d, NULL) == r->prob)
+                break;
+        }
         while (n > 3 && d[n - 1] == '0' && d[n - 2] != '.')
             d[--n] = '\0';
         scn_put(buf, bufsz, &off, " prob=%s", d);
