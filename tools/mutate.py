@@ -231,9 +231,15 @@ def asan_pass(tree, scratch, results, a):
     if base:
         print("mutate: the unmutated tree fails under ASan; ASan pass skipped: " + base)
         return
-    print("mutate: ASan pass over %d survivors" % len(survivors), flush=True)
+    print("mutate: ASan pass over %d survivors (budget %ds)" % (len(survivors), a.asan_budget),
+          flush=True)
+    t0 = time.time()
     for k in survivors:
         site = results[k][0]
+        if time.time() - t0 > a.asan_budget:
+            results[k] = (site, "survived", "not judged under ASan (--asan-budget spent)")
+            print("  asan skipped  %s (budget spent)" % describe(site), flush=True)
+            continue
         with mutated(tree, site):
             if not build(adir, ["s3sim"], 1800):
                 continue
@@ -256,6 +262,12 @@ def main():
                     help="run the Release survivors again with the ASan build")
     ap.add_argument("--asan-slowdown", type=int, default=4,
                     help="timeout factor of the ASan pass (default 4)")
+    ap.add_argument("--asan-budget", type=int, default=3600,
+                    help="seconds the ASan pass may take; survivors left then are reported "
+                    "as not judged under ASan (default 3600)")
+    ap.add_argument("--asan-only", action="store_true",
+                    help="with --only: judge the given sites with the ASan pass alone (they are "
+                    "taken as Release survivors, e.g. from an earlier run's list)")
     ap.add_argument("--no-units", action="store_true", help="scenarios only")
     ap.add_argument("--list", action="store_true", help="print the drawn sites and stop")
     ap.add_argument("--only", action="append", default=[], metavar="SITE",
@@ -291,6 +303,14 @@ def main():
     # The whole worktree but its build directories, git data and reports.
     shutil.copytree(ROOT, tree, symlinks=True,
                     ignore=shutil.ignore_patterns("build", "build-*", ".git", "reports"))
+    if a.asan_only:
+        if not a.only:
+            print("mutate: --asan-only needs --only")
+            return 2
+        results = [(sites[i], "survived", "") for i in order]
+        t0 = time.time()
+        asan_pass(tree, scratch, results, a)
+        return report(a, results, 0, t0)
     rc, out = run(["cmake", "-S", tree, "-B", bdir, "-DCMAKE_BUILD_TYPE=Release"], None, 600)
     if rc != 0 or not build(bdir, ["all"], 1800):
         print("mutate: the unmutated tree does not build:\n" + out[-2000:])
@@ -329,6 +349,10 @@ def main():
     if a.asan:
         asan_pass(tree, scratch, results, a)
 
+    return report(a, results, nobuild, t0)
+
+
+def report(a, results, nobuild, t0):
     n = len(results)
     ks = sum(1 for r in results if r[1] == "scenario")
     ku = sum(1 for r in results if r[1] == "unit")
@@ -340,13 +364,13 @@ def main():
         print("  scenario suite kills %d/%d = %.0f%% (target >= 80%%)" % (ks, n, 100.0 * ks / n))
         print("  scenarios + unit tests kill %d/%d = %.0f%% (target >= 90%%)" %
               (ks + ku, n, 100.0 * (ks + ku) / n))
-        if a.asan:
+        if a.asan or a.asan_only:
             print("  + the ASan pass kills %d more: %d/%d = %.0f%%" %
                   (ka, ks + ku + ka, n, 100.0 * (ks + ku + ka) / n))
     surv = [r for r in results if r[1] == "survived"]
     print("survivors (%d):" % len(surv))
-    for site, _, _ in surv:
-        print("  " + describe(site))
+    for site, _, why in surv:
+        print("  " + describe(site) + (" (%s)" % why if why else ""))
     return 0
 
 
