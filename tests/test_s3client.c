@@ -1046,6 +1046,23 @@ START_TEST(s3client_bad_conf_rejected)
 }
 END_TEST
 
+START_TEST(s3client_submit_rejects_bad_requests)
+{
+    /* An op past the last one, or a request without a callback, is refused at once: nothing
+     * reaches the store and no call is left behind. */
+    struct s3_req req;
+    struct got g;
+    client();
+    ck_assert_int_eq(do_op(&req, S3_OP_COUNT, "a", &g), ERR_INVAL);
+    ck_assert_int_eq(do_op(&req, (enum s3_op)(S3_OP_COUNT + 1), "a", &g), ERR_INVAL);
+    ck_assert_int_eq(s3_submit_op(s3c_ops(C), S3_OP_PUT, &req, NULL, NULL), ERR_INVAL);
+    ck_assert_int_eq(s3c_ops(C)->submit(s3c_ops(C), NULL), ERR_INVAL);
+    clenv_run(&E, 100);
+    ck_assert_int_eq(M.nrec, 0);
+    ck_assert_int_eq(g.n, 0);
+}
+END_TEST
+
 START_TEST(s3client_free_with_calls_in_flight)
 {
     struct s3_req req[3];
@@ -1187,6 +1204,7 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_conf_from_knobs);
     tcase_add_test(tc, s3client_no_attempt_timeout_waits);
     tcase_add_test(tc, s3client_delete_many_cancel_and_free);
+    tcase_add_test(tc, s3client_submit_rejects_bad_requests);
     suite_add_tcase(s, tc);
     return s;
 }
