@@ -25,6 +25,8 @@ struct fs3_loop {
     env_id next_wait;
     fs3_loop_log_fn log;
     void *log_arg;
+    const struct env_clock *clock; /* shared clock (party 1), or NULL: the scaled real one */
+    bool asleep;                   /* the timer thread waits on cv */
 };
 
 static int64_t hl_real_us(const struct fs3_loop *l)
@@ -38,13 +40,26 @@ static int64_t hl_real_us(const struct fs3_loop *l)
 static int64_t hl_now(struct env *env)
 {
     struct fs3_loop *l = env->impl;
+    if (l->clock)
+        return l->clock->now(l->clock->arg);
     return (int64_t)((double)hl_real_us(l) / l->scale);
+}
+
+/* Tells the shared clock (if any) whether the timer thread sleeps, and
+ * until when.  Called with the lock held. */
+static void hl_clock_party(struct fs3_loop *l)
+{
+    if (l->clock)
+        l->clock->party(l->clock->arg, 1, !l->asleep,
+                        l->asleep ? base_heap_peek_time(&l->timers) : ENV_TIME_NEVER);
 }
 
 static env_id hl_timer_start(struct env *env, int64_t delay_us, env_timer_cb cb, void *arg)
 {
     struct fs3_loop *l = env->impl;
     env_id id = base_heap_push(&l->timers, hl_now(env) + (delay_us > 0 ? delay_us : 0), cb, arg);
+    if (l->asleep) /* its due may be earlier now, before the thread wakes */
+        hl_clock_party(l);
     pthread_cond_signal(&l->cv);
     return id;
 }
@@ -96,6 +111,15 @@ void fs3_loop_run_due(struct fs3_loop *l, int max)
         fn(arg);
 }
 
+void fs3_loop_set_clock(struct fs3_loop *l, const struct env_clock *clock)
+{
+    pthread_mutex_lock(&l->mu);
+    l->clock = clock;
+    hl_clock_party(l);
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
 size_t fs3_loop_pending(struct fs3_loop *l)
 {
     return base_heap_len(&l->timers);
@@ -109,11 +133,17 @@ static void *hl_thread(void *arg)
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
         if (base_heap_len(&l->timers) == 0) {
+            l->asleep = true;
+            hl_clock_party(l);
             pthread_cond_wait(&l->cv, &l->mu);
+            l->asleep = false;
+            hl_clock_party(l);
             continue;
         }
-        int64_t wait_us =
-            (int64_t)((double)(base_heap_peek_time(&l->timers) - hl_now(&l->env)) * l->scale);
+        int64_t dv = base_heap_peek_time(&l->timers) - hl_now(&l->env);
+        /* At least 1 µs while not due: a shared clock moves only while this
+         * thread sleeps. */
+        int64_t wait_us = dv > 0 ? (int64_t)((double)dv * l->scale) + 1 : 0;
         if (wait_us > 0) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -122,7 +152,11 @@ static void *hl_thread(void *arg)
             int64_t ns = ts.tv_nsec + (wait_us % ENV_USEC_PER_SEC) * 1000;
             ts.tv_sec += (time_t)(wait_us / ENV_USEC_PER_SEC + ns / 1000000000);
             ts.tv_nsec = (long)(ns % 1000000000);
+            l->asleep = true;
+            hl_clock_party(l);
             pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+            l->asleep = false;
+            hl_clock_party(l);
             continue;
         }
         fs3_loop_run_due(l, 1024);

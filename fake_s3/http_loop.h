@@ -52,4 +52,8 @@ void fs3_loop_run_due(struct fs3_loop *loop, int max);
 /* Number of timers pending (lock held). */
 size_t fs3_loop_pending(struct fs3_loop *loop);
 
+/* From now on the loop's env time is clock's (the loop is its party 1); NULL
+ * goes back to the scaled real clock.  clock must outlive the loop. */
+void fs3_loop_set_clock(struct fs3_loop *loop, const struct env_clock *clock);
+
 #endif /* S3SIM_FAKE_HTTP_LOOP_H */

@@ -11,6 +11,7 @@
 #include "fault.h"
 #include "http.h"
 #include "s3_curl.h"
+#include "vclock.h"
 #include "world_int.h"
 
 #define WH_ACCESS "s3sim-access"
@@ -31,6 +32,7 @@ struct world_http {
     struct fs3_loop *loop;
     struct s3_curl *curl;
     struct fs3_config fc;
+    struct sim_vclock *clock; /* with the in-process front: the shared virtual clock */
     double scale;
     int64_t t0;      /* env_real time of the world's time 0 */
     int64_t loop_t0; /* the front's loop env time at the world's time 0 */
@@ -185,6 +187,12 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
     wh->scale = o && o->time_scale > 0 ? o->time_scale : 0.01;
     ec.seed = w->seed;
     ec.time_scale = wh->scale;
+    if (!(o && o->endpoint)) {
+        /* Our own front: virtual time that does not depend on load. */
+        if (!(wh->clock = sim_vclock_new(wh->scale)))
+            return ERR_NOMEM;
+        ec.clock = sim_vclock_ops(wh->clock);
+    }
     if ((rc = env_real_new(&ec, &wh->er)))
         return rc;
     wh->renv = env_real_env(wh->er);
@@ -205,6 +213,8 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
     if ((rc = fs3_http_start(&hc, &wh->front)))
         return rc;
     wh->loop = fs3_http_loop(wh->front);
+    if (wh->clock)
+        fs3_loop_set_clock(wh->loop, sim_vclock_ops(wh->clock));
     if ((rc = fs3_http_create_bucket(wh->front, conf_str(&w->spec->conf, CONF_BUCKET))))
         return rc;
     snprintf(url, sizeof url, "http://127.0.0.1:%d", fs3_http_port(wh->front));
@@ -246,6 +256,7 @@ void world_http_teardown(struct world *w)
         free(wh->q[i].rule);
     }
     free(wh->q);
+    sim_vclock_free(wh->clock); /* after the loops that read it */
     free(wh);
     w->http = NULL;
 }
@@ -280,6 +291,8 @@ void world_http_run(struct world *w, int64_t until, bool finishing)
     world_clock(w);
     span = until > w->now ? until - w->now : 0;
     real = (double)span * wh->scale;
+    if (wh->clock) /* virtual time stands still while work runs: real time is only a backstop */
+        real = real * 20 + 60.0 * ENV_USEC_PER_SEC;
     wh->until = until;
     wh->finishing = finishing;
     env_real_run_until(wh->er, wh_done, w,

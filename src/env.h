@@ -117,6 +117,19 @@ struct env {
     void (*event)(struct env *env, const struct env_event *ev);
 };
 
+/* A virtual clock shared by the loops of one process (http mode, docs/http.md
+ * "Time in --mode http"), so that virtual time does not depend on how fast
+ * the machine runs them.  Each loop is a party (0: the engine's, 1: the fake
+ * S3's timer thread) and tells the clock when it sleeps (awake false, due =
+ * its earliest timer, ENV_TIME_NEVER for none) and when it wakes (awake true).
+ * The clock stands still while a party is awake, and never runs past a
+ * sleeping party's due.  Both may be called from any thread. */
+struct env_clock {
+    void *arg;
+    int64_t (*now)(void *arg);                                    /* virtual µs */
+    void (*party)(void *arg, int party, bool awake, int64_t due); /* see above */
+};
+
 /* Small helpers over the function pointers, so that call sites stay short. */
 static inline int64_t env_now(struct env *env) { return env->now(env); }
 

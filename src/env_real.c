@@ -54,7 +54,18 @@ static int64_t er_real_us(const struct env_real *er)
 static int64_t er_now(struct env *env)
 {
     struct env_real *er = env->impl;
+    if (er->cfg.clock)
+        return er->cfg.clock->now(er->cfg.clock->arg);
     return (int64_t)((double)er_real_us(er) / er->cfg.time_scale);
+}
+
+/* Tells the shared clock (if any) that the loop sleeps until its earliest
+ * timer, or is awake again. */
+static void er_clock_party(struct env_real *er, bool awake)
+{
+    const struct env_clock *c = er->cfg.clock;
+    if (c)
+        c->party(c->arg, 0, awake, awake ? ENV_TIME_NEVER : base_heap_peek_time(&er->timers));
 }
 
 /* --- timers: the base heap, whose handles are the env's timer ids ------------- */
@@ -234,12 +245,16 @@ int env_real_run_once(struct env_real *er, int64_t max_wait_us)
 {
     int64_t wait_us = max_wait_us < 0 ? 1000 * ENV_USEC_PER_MS : max_wait_us;
     if (base_heap_len(&er->timers) > 0) {
-        int64_t until = (int64_t)((double)(base_heap_peek_time(&er->timers) - er_now(&er->env)) *
-                                  er->cfg.time_scale);
+        int64_t dv = base_heap_peek_time(&er->timers) - er_now(&er->env);
+        /* At least 1 µs while not due: a shared clock moves only while the
+         * loop sleeps. */
+        int64_t until = dv > 0 ? (int64_t)((double)dv * er->cfg.time_scale) + 1 : 0;
         if (until < wait_us)
             wait_us = until < 0 ? 0 : until;
     }
+    er_clock_party(er, false);
     int ran = er_poll(er, (int)((wait_us + 999) / 1000));
+    er_clock_party(er, true);
     return ran + er_run_timers(er);
 }
 

@@ -36,6 +36,8 @@ struct env_real_config {
     void *log_arg;
     void (*trace)(void *arg, const char *line); /* may be NULL */
     void *trace_arg;
+    const struct env_clock *clock; /* may be NULL: now() is the scaled monotonic clock; else
+                                      the shared clock's, and the loop is its party 0 */
 };
 
 #define ENV_REAL_IN 1  /* readable */
