@@ -826,6 +826,35 @@ START_TEST(cln_halving_groups_by_failure_count)
 END_TEST
 
 /* The writer guard: only a still-prepared (or committed) object completes. */
+/* Runs until the first GET of a composite is sent, then 2 s more; the GETs
+ * take 5 s (below the attempt timeout), so GETS is how many deep deletes
+ * started at once. */
+static void deep_first_wave(int n)
+{
+    int64_t links[2];
+    for (int i = 0; i < n; i++)
+        composite(links);
+    fault(S3_OP_GET, NULL, FS3_EFF_DELAY, 0, ENV_TIME_NEVER, 5 * SEC);
+    start();
+    ck_assert_int_eq(meta_stream_delete(M, 1, 0), 0);
+    for (int64_t t = SEC; GETS == 0 && t < 10 * MIN; t += SEC)
+        tenv_run_until(&T, t);
+    tenv_run_until(&T, env_now(&T.env) + 2 * SEC);
+}
+
+/* cleaner.deep.concurrency 8 (hardened): 12 composites, 8 deep deletes at
+ * once, then the other 4. */
+START_TEST(cln_deep_concurrency_bounded)
+{
+    deep_first_wave(12);
+    ck_assert_int_eq(GETS, 8);
+    tenv_run_until(&T, env_now(&T.env) + 5 * MIN);
+    ck_assert_int_eq(GETS, 12);
+    ck_assert_uint_eq(cln_stats(C)->composites, 12);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+}
+END_TEST
+
 /* ---- AutoMQ's side of each guard (the automq profile: the guard off) ------------------------- */
 
 /* Every guard of ours off, as cln_conf_from gives under engine.profile automq. */
@@ -951,6 +980,19 @@ START_TEST(cln_automq_composite_gone_leaves_links)
 }
 END_TEST
 
+START_TEST(cln_automq_deep_all_at_once)
+{
+    /* cleaner.deep.concurrency unlimited: every composite of the clean starts its deep delete
+     * (its GET) at once. */
+    automq_cleaner();
+    deep_first_wave(12);
+    ck_assert_int_eq(GETS, 12);
+    tenv_run_until(&T, env_now(&T.env) + 5 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->composites, 12);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+}
+END_TEST
+
 START_TEST(cln_writer_guard_states)
 {
     int64_t id, first = objects(1);
@@ -1007,6 +1049,8 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_automq_partial_batch_not_notified);
     tcase_add_test(tc, cln_automq_ttl_expiry_leaves_uploads);
     tcase_add_test(tc, cln_automq_composite_gone_leaves_links);
+    tcase_add_test(tc, cln_automq_deep_all_at_once);
+    tcase_add_test(tc, cln_deep_concurrency_bounded);
     suite_add_tcase(s, tc);
     return s;
 }
