@@ -993,6 +993,72 @@ START_TEST(cln_automq_deep_all_at_once)
 }
 END_TEST
 
+START_TEST(cln_automq_no_halving)
+{
+    /* cleaner.batch.halving off: the layout of cln_halving_groups_by_failure_count, with
+     * AutoMQ's cleaner (and a retry cap, so that objects 0 and 2 do fail): at the 3m1s swap the
+     * two failed objects go in the same batch as the ten fresh ones, one DeleteObjects. */
+    int64_t first = objects(12);
+    int before;
+    automq_cleaner();
+    CONF.retry_cap = true;
+    start();
+    for (int pass = 1; pass >= 0; pass--) {
+        for (int i = 0; i < 12; i++) {
+            int64_t id = first + i;
+            enum meta_op op = META_OP_DELETE;
+            if ((i == 0 || i == 2) != (pass == 1))
+                continue;
+            ck_assert_int_eq(meta_mark(M, &id, &op, 1, env_now(&T.env)), 0);
+        }
+        if (pass)
+            tenv_run_until(&T, 90 * SEC);
+    }
+    fault(S3_OP_DELETE_MANY, NULL, FS3_EFF_STATUS, 500, 150 * SEC, 0);
+    tenv_run_until(&T, 170 * SEC);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 0);
+    ck_assert_uint_eq(cln_stats(C)->failures, 2);
+    before = DEL_MANY;
+    tenv_run_until(&T, 200 * SEC);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 12);
+    ck_assert_uint_eq(fs3_nkeys(S), 0);
+    ck_assert_int_eq(DEL_MANY - before, 1);
+}
+END_TEST
+
+/* Failed delete attempts of one object under a DeleteObjects failing for 2 min, with a round
+ * every second and 3 attempts a clean. */
+static uint64_t failures_in_2m(bool obj_backoff)
+{
+    int64_t first = objects(1);
+    automq_cleaner();
+    CONF.retry_cap = CONF.round_every_check = true;
+    CONF.obj_backoff = obj_backoff;
+    CONF.backoff_max_us = 60 * SEC;
+    start();
+    mark(first, 1, META_OP_DELETE);
+    fault(S3_OP_DELETE_MANY, NULL, FS3_EFF_STATUS, 500, 3 * MIN, 0);
+    tenv_run_until(&T, 3 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 0);
+    tenv_run_until(&T, 5 * MIN);
+    ck_assert_uint_eq(cln_stats(C)->deleted, 1);
+    return cln_stats(C)->failures;
+}
+
+START_TEST(cln_automq_no_object_backoff)
+{
+    /* cleaner.object.backoff off: a failed object is tried again at the next round; on, it
+     * waits 1s, 2s, 4s, ... 60s: far fewer failed attempts in the same two minutes. */
+    uint64_t automq = failures_in_2m(false), hardened;
+    teardown();
+    setup();
+    hardened = failures_in_2m(true);
+    ck_assert_uint_ge(automq, 2 * hardened);
+    ck_assert_uint_le(hardened, 8);
+    ck_assert_uint_ge(automq, 10);
+}
+END_TEST
+
 START_TEST(cln_writer_guard_states)
 {
     int64_t id, first = objects(1);
@@ -1051,6 +1117,8 @@ static Suite *cln_suite(void)
     tcase_add_test(tc, cln_automq_composite_gone_leaves_links);
     tcase_add_test(tc, cln_automq_deep_all_at_once);
     tcase_add_test(tc, cln_deep_concurrency_bounded);
+    tcase_add_test(tc, cln_automq_no_halving);
+    tcase_add_test(tc, cln_automq_no_object_backoff);
     suite_add_tcase(s, tc);
     return s;
 }
