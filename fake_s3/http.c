@@ -28,6 +28,7 @@ struct fs3_http {
     char *access_key, *secret_key, *region;
     struct MHD_Daemon *mhd;
     struct fs3_loop *loop;
+    int64_t epoch_us; /* the wall clock when the loop's clock read 0 */
     int port;
     struct hr_bucket buckets[HR_MAX_BUCKETS];
     size_t nbuckets;
@@ -37,6 +38,11 @@ struct fs3_http {
     bool stopping;
     struct fs3_http_stats stats;
 };
+
+int64_t hr_epoch_us(const struct fs3_http *h)
+{
+    return h->epoch_us;
+}
 
 const struct fs3_http_config *hr_config(struct fs3_http *h)
 {
@@ -261,6 +267,7 @@ static void hr_request_free(struct hr_req *r)
     free(r->path);
     free(r->qbuf);
     free(r->key);
+    free(r->meta);
     base_buf_free(&r->body);
     base_buf_free(&r->resp.hdrs);
     free(r->resp.body);
@@ -599,6 +606,11 @@ int fs3_http_start(const struct fs3_http_config *cfg, struct fs3_http **out)
     rc = hr_copy_config(h, cfg);
     if (!rc)
         rc = fs3_loop_new(h->cfg.time_scale, cfg->seed, cfg->log, cfg->log_arg, &h->loop);
+    if (rc == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        h->epoch_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
     if (rc) {
         hr_free(h);
         return rc;

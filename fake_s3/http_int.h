@@ -91,12 +91,16 @@ struct hr_req {
     int step;
     void *op; /* per-operation state (malloc'ed) */
     void (*op_free)(void *op);
+    char *meta; /* PutObject, CreateMultipartUpload, CopyObject: the metadata lines sent */
 
     struct hr_resp resp;
 };
 
 /* From http.c: the server's parts that http_ops.c uses. */
 const struct fs3_http_config *hr_config(struct fs3_http *h);
+/* The wall clock (µs since 1970) when the store's clock read 0: an object
+ * version's Last-Modified is this plus its mtime_us. */
+int64_t hr_epoch_us(const struct fs3_http *h);
 struct hr_bucket *hr_bucket_find(struct fs3_http *h, const char *name);
 struct hr_bucket *hr_bucket_at(struct fs3_http *h, size_t i);
 size_t hr_bucket_count(struct fs3_http *h);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HR_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define HR_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -23,10 +24,59 @@ static void hr_etag_header(struct hr_req *r, const char *etag)
         hr_header(r, "ETag", "%s", etag);
 }
 
-static void hr_last_modified(struct hr_req *r)
+/* The metadata headers S3 keeps with an object, in the case it answers them. */
+static const char *const hr_meta_names[] = {"Content-Type",     "Content-Encoding",
+                                            "Content-Disposition", "Content-Language",
+                                            "Cache-Control",    "Expires"};
+
+/* The request's metadata headers as the store's lines ("Name: value\n"):
+ * the system ones above and every x-amz-meta-* (its name lower-cased, as S3
+ * returns it).  r->meta owns them; NULL when none was sent. */
+static int hr_meta_collect(struct hr_req *r)
 {
-    char t[40];
-    hr_http_time(hr_mtime(r), t);
+    struct base_buf b = {0};
+    free(r->meta);
+    r->meta = NULL;
+    for (size_t i = 0; i < sizeof hr_meta_names / sizeof *hr_meta_names; i++) {
+        const char *v = hr_hdr(r, hr_meta_names[i]);
+        if (v)
+            base_buf_addf(&b, "%s: %s\n", hr_meta_names[i], v);
+    }
+    for (size_t i = 0; i < r->nhdr; i++) {
+        const char *n = r->hdr[i].name;
+        if (strncasecmp(n, "x-amz-meta-", 11) != 0)
+            continue;
+        for (const char *p = n; *p; p++)
+            base_buf_addf(&b, "%c", *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        base_buf_addf(&b, ": %s\n", r->hdr[i].value);
+    }
+    if (b.failed) {
+        base_buf_free(&b);
+        return ERR_NOMEM;
+    }
+    if (b.len)
+        r->meta = base_buf_take(&b, NULL);
+    base_buf_free(&b);
+    return 0;
+}
+
+/* A stored version's metadata lines and its Last-Modified as headers. */
+static void hr_version_headers(struct hr_req *r, const struct s3_result *res)
+{
+    char t[40], name[128];
+    bool typed = false;
+    for (const char *p = res->meta; *p;) {
+        const char *colon = strchr(p, ':'), *nl = strchr(p, '\n');
+        if (!colon || !nl || colon > nl)
+            break;
+        snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+        typed |= strcasecmp(name, "Content-Type") == 0;
+        hr_header(r, name, "%.*s", (int)(nl - colon - 2), colon + 2);
+        p = nl + 1;
+    }
+    if (!typed)
+        hr_header(r, "Content-Type", "binary/octet-stream");
+    hr_http_time((hr_epoch_us(r->srv) + res->mtime_us) / 1000000, t);
     hr_header(r, "Last-Modified", "%s", t);
 }
 
@@ -82,7 +132,7 @@ static bool hr_not_modified(struct hr_req *r, const struct s3_result *res)
     if (res->transport != S3_TR_OK || res->status != 304)
         return false;
     hr_etag_header(r, res->etag);
-    hr_last_modified(r);
+    hr_version_headers(r, res);
     r->resp.status = 304;
     return true;
 }
@@ -96,9 +146,8 @@ static void hr_get_done(struct s3_req *req, struct s3_result *res)
     } else if (!hr_result_failed(r, res)) {
         bool ranged = r->ranged;
         hr_etag_header(r, res->etag);
-        hr_last_modified(r);
+        hr_version_headers(r, res);
         hr_header(r, "Accept-Ranges", "bytes");
-        hr_header(r, "Content-Type", "binary/octet-stream");
         if (ranged && res->body_len > 0)
             hr_header(r, "Content-Range", "bytes %lld-%lld/%llu", (long long)req->range_start,
                       (long long)req->range_start + (long long)res->body_len - 1,
@@ -214,9 +263,8 @@ static void hr_head_done(struct s3_req *req, struct s3_result *res)
         r->resp.head = true;
     } else if (!hr_result_failed(r, res)) {
         hr_etag_header(r, res->etag);
-        hr_last_modified(r);
+        hr_version_headers(r, res);
         hr_header(r, "Accept-Ranges", "bytes");
-        hr_header(r, "Content-Type", "binary/octet-stream");
         r->resp.status = 200;
         r->resp.head = true;
         r->resp.head_len = res->object_size;
@@ -245,6 +293,12 @@ static void hr_put(struct hr_req *r)
     r->sreq.body_len = r->body.len;
     hr_put_cksum(r);
     hr_conditions(r);
+    if (hr_meta_collect(r)) {
+        hr_error(r, 500, "InternalError", "out of memory");
+        hr_finish(r);
+        return;
+    }
+    r->sreq.meta = r->meta;
     hr_submit(r, r->b->ops, S3_OP_PUT, hr_put_done);
 }
 
@@ -327,8 +381,25 @@ static void hr_copy_get_done(struct s3_req *req, struct s3_result *res)
     r->sreq.part_number = part;
     r->sreq.upload_id = upload;
     s3_checksum_compute(S3_CKSUM_MD5, r->sreq.body, c->len, &r->sreq.cksum);
-    if (!c->part)
+    if (!c->part) {
+        /* x-amz-metadata-directive: COPY (the default) keeps the source's
+         * metadata, REPLACE takes the request's. */
+        const char *dir = hr_hdr(r, "x-amz-metadata-directive");
+        int mrc = 0;
+        free(r->meta);
+        r->meta = NULL;
+        if (dir && strcasecmp(dir, "REPLACE") == 0)
+            mrc = hr_meta_collect(r);
+        else if (res->meta[0] && !(r->meta = strdup(res->meta)))
+            mrc = ERR_NOMEM;
+        if (mrc) {
+            hr_error(r, 500, "InternalError", "out of memory");
+            hr_finish(r);
+            return;
+        }
+        r->sreq.meta = r->meta;
         hr_conditions(r);
+    }
     hr_submit(r, c->dst_ops, c->part ? S3_OP_MPU_PART : S3_OP_PUT, hr_copy_put_done);
 }
 
@@ -507,6 +578,12 @@ static void hr_post(struct hr_req *r)
 {
     if (hr_has_q(r, "uploads")) {
         hr_req_reset(r);
+        if (hr_meta_collect(r)) {
+            hr_error(r, 500, "InternalError", "out of memory");
+            hr_finish(r);
+            return;
+        }
+        r->sreq.meta = r->meta;
         hr_submit(r, r->b->ops, S3_OP_MPU_CREATE, hr_mpu_create_done);
     } else if (hr_has_q(r, "uploadId")) {
         hr_mpu_complete(r);

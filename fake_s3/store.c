@@ -125,13 +125,17 @@ struct fs3_obj *fs3_obj_new(uint64_t size)
     o->part_sizes = NULL;
     o->nparts = 0;
     o->etag[0] = 0;
+    o->meta = NULL;
+    o->mtime = 0;
     return o;
 }
 
 void fs3_obj_free(struct fs3_obj *o)
 {
-    if (o)
+    if (o) {
         free(o->part_sizes);
+        free(o->meta);
+    }
     free(o);
 }
 
@@ -365,6 +369,8 @@ int fs3_set(struct fs3 *s, const char *key, size_t klen, struct fs3_obj *obj)
     }
     e->obj = obj;
     e->mtime = now;
+    if (obj)
+        obj->mtime = now;
     if (obj) {
         s->nkeys++;
         s->nbytes += obj->size;
@@ -478,6 +484,31 @@ int fs3_write_conditions(struct fs3 *s, const struct s3_req *req, int64_t since_
     return 0;
 }
 
+int fs3_meta_take(const struct s3_req *req, char **out, struct s3_result *res)
+{
+    size_t n;
+    *out = NULL;
+    if (!req->meta || !*req->meta)
+        return 0;
+    n = strlen(req->meta);
+    if (n >= S3_META_MAX) {
+        fs3_res_error(res, 400, S3E_METADATA_TOO_LARGE,
+                      "Your metadata headers exceed the maximum allowed metadata size.");
+        return 1;
+    }
+    if (!(*out = malloc(n + 1)))
+        return ERR_NOMEM;
+    memcpy(*out, req->meta, n + 1);
+    return 0;
+}
+
+/* The version's metadata and time into a get or head answer. */
+static void fs3_res_meta(struct s3_result *res, const struct fs3_obj *o)
+{
+    snprintf(res->meta, sizeof res->meta, "%s", o->meta ? o->meta : "");
+    res->mtime_us = o->mtime;
+}
+
 /* GET and HEAD: If-Match failing answers 412, If-None-Match matching 304
  * (RFC 9110's order: If-Match first).  1 when answered. */
 static int fs3_read_conditions(const struct s3_req *req, struct fs3_obj *o,
@@ -492,6 +523,7 @@ static int fs3_read_conditions(const struct s3_req *req, struct fs3_obj *o,
         res->status = 304;
         res->code = S3E_NONE;
         res->object_size = o->size;
+        fs3_res_meta(res, o);
         snprintf(res->etag, sizeof res->etag, "%s", fs3_obj_etag(o));
         return 1;
     }
@@ -509,9 +541,16 @@ static int fs3_exec_put(struct fs3 *s, const struct s3_req *req, struct s3_resul
         fs3_verify_cksum(req, req->body, req->body_len, res, md5, &md5_known) ||
         fs3_write_conditions(s, req, -1, res))
         return 0;
+    char *meta;
+    int mrc = fs3_meta_take(req, &meta, res);
+    if (mrc)
+        return mrc == 1 ? 0 : mrc;
     struct fs3_obj *o = fs3_obj_new(req->body_len);
-    if (!o)
+    if (!o) {
+        free(meta);
         return ERR_NOMEM;
+    }
+    o->meta = meta;
     if (req->body_len)
         memcpy(o->data, req->body, req->body_len);
     if (md5_known)
@@ -556,6 +595,7 @@ static int fs3_exec_get(struct fs3 *s, const struct s3_req *req, int64_t as_of,
     res->body_len = end - start;
     res->object_size = o->size;
     memcpy(res->etag, o->etag, sizeof res->etag);
+    fs3_res_meta(res, o);
     return 0;
 }
 
@@ -572,6 +612,7 @@ static int fs3_exec_head(struct fs3 *s, const struct s3_req *req, int64_t as_of,
     res->status = 200;
     res->object_size = o->size;
     snprintf(res->etag, sizeof res->etag, "%s", fs3_obj_etag(o));
+    fs3_res_meta(res, o);
     return 0;
 }
 

@@ -28,6 +28,8 @@ struct fs3_obj {
     uint64_t *part_sizes; /* multipart: each part's size (malloc'ed), else NULL */
     uint32_t nparts;      /* multipart: parts, else 0 */
     char etag[S3_ETAG_MAX]; /* "" until computed */
+    char *meta;           /* metadata lines (malloc'ed), or NULL */
+    int64_t mtime;        /* when this version took effect (fs3_set) */
     uint8_t data[];       /* size bytes */
 };
 
@@ -66,6 +68,7 @@ struct fs3_upload {
     char id[32];              /* the upload id */
     char *key;                /* the object key (malloc'ed) */
     int64_t created_us;
+    char *meta;               /* the object's metadata lines (malloc'ed), or NULL */
     struct fs3_part **parts;  /* index = part number, NULL = not uploaded */
     int cap;                  /* entries in parts */
 };
@@ -112,6 +115,9 @@ void fs3_res_error(struct s3_result *res, int status, enum s3_code code, const c
 /* The write conditions of req (s3.h: if_match, if_none_match) against the
  * key's current object; since_us >= 0: a write or delete of the key after
  * it is a conflict (409).  1 when they fail (res holds the answer). */
+/* A malloc'ed copy of req's metadata in *out (NULL when none); 1 when
+ * res holds the answer (too large), ERR_NOMEM, or 0. */
+int fs3_meta_take(const struct s3_req *req, char **out, struct s3_result *res);
 /* Whether a multipart upload of key is open (store_mpu.c). */
 bool fs3_upload_open_for(struct fs3 *s, const char *key);
 int fs3_write_conditions(struct fs3 *s, const struct s3_req *req, int64_t since_us,

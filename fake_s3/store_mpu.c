@@ -23,6 +23,7 @@ void fs3_upload_free(struct fs3_upload *u)
         free(u->parts[i]);
     free(u->parts);
     free(u->key);
+    free(u->meta);
     free(u);
 }
 
@@ -100,9 +101,14 @@ static int fs3_mpu_create(struct fs3 *s, const struct s3_req *req, struct s3_res
         return 0;
     }
     struct fs3_upload *u = calloc(1, sizeof *u);
+    int mrc;
     if (!u || !(u->key = strdup(req->key))) {
         free(u);
         return ERR_NOMEM;
+    }
+    if ((mrc = fs3_meta_take(req, &u->meta, res)) != 0) {
+        fs3_upload_free(u);
+        return mrc == 1 ? 0 : mrc;
     }
     s->upload_seq++;
     snprintf(u->id, sizeof u->id, "fs3u%016" PRIx64,
@@ -315,6 +321,8 @@ static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_r
     }
     if (want_etag)
         fs3_complete_etag(u, req, o->etag);
+    o->meta = u->meta; /* the object takes the upload's metadata */
+    u->meta = NULL;
     memcpy(res->etag, o->etag, sizeof res->etag);
     if (fs3_set(s, req->key, strlen(req->key), o)) {
         memset(res->etag, 0, sizeof res->etag);

@@ -86,6 +86,7 @@ enum s3_op {
     X(S3E_NOT_IMPLEMENTED, "NotImplemented")                                   \
     X(S3E_PRECONDITION_FAILED, "PreconditionFailed")                           \
     X(S3E_CONDITIONAL_CONFLICT, "ConditionalRequestConflict")                  \
+    X(S3E_METADATA_TOO_LARGE, "MetadataTooLarge")                              \
     X(S3E_OTHER, "UnknownError")
 
 enum s3_code {
@@ -135,6 +136,11 @@ enum s3_transport {
 #define S3_MAX_KEY 1024        /* longest key, bytes, without the NUL */
 #define S3_MAX_DELETE_KEYS 1000
 #define S3_MAX_PARTS 10000
+/* An object's metadata as the store keeps it: "name: value\n" lines
+ * (Content-Type, Content-Encoding, Content-Disposition, Content-Language,
+ * Cache-Control, Expires, x-amz-meta-*).  S3 allows 2 KiB of user metadata;
+ * the system headers get the rest. */
+#define S3_META_MAX 4096
 #define S3_ETAG_MAX 72         /* a quoted ETag such as "\"<32 hex>-10000\"" fits */
 #define S3_CKSUM_MAX 32        /* raw bytes of the largest checksum (SHA-256) */
 #define S3_UPLOAD_ID_MAX 128
@@ -214,6 +220,11 @@ struct s3_req {
     const char *if_match;
     const char *if_none_match;
 
+    /* put, mpu-create: the object's metadata lines (borrowed, NULL = none;
+     * at most S3_META_MAX - 1 bytes, else 400 MetadataTooLarge), stored with
+     * the object (a Complete takes its upload's) and returned by get and head. */
+    const char *meta;
+
     /* mpu-complete: the parts, in the order the caller lists them. */
     const struct s3_part *parts;
     size_t nparts;
@@ -245,6 +256,11 @@ struct s3_result {
 
     struct s3_delete_entry *deleted; /* delete-many: one per request key, same order */
     size_t ndeleted;
+
+    /* get, head (and a 304): the version's metadata lines ("" = none; see
+     * s3_req.meta) and when it took effect, on the store's clock (µs). */
+    char meta[S3_META_MAX];
+    int64_t mtime_us;
 };
 
 /*

@@ -261,6 +261,56 @@ START_TEST(store_complete_conditions_and_conflict)
 }
 END_TEST
 
+
+START_TEST(store_metadata_and_mtime_kept_per_version)
+{
+    struct fs3_config cfg = small_parts();
+    struct s3_part p1 = {.number = 1};
+    char big[S3_META_MAX + 8];
+    fs3_free(S);
+    S = fs3_new(&T.env, &cfg);
+    struct s3_req w = {.key = "k", .body = (const uint8_t *)"a", .body_len = 1,
+                       .meta = "Content-Type: text/plain\nx-amz-meta-owner: me\n"};
+    call(&w, S3_OP_PUT);
+    ck_assert_int_eq(R.status, 200);
+    int64_t t1 = answered_at;
+    struct s3_req h = {.key = "k"};
+    call(&h, S3_OP_HEAD);
+    ck_assert_str_eq(R.meta, "Content-Type: text/plain\nx-amz-meta-owner: me\n");
+    ck_assert_int_le(R.mtime_us, t1);
+    ck_assert_int_gt(R.mtime_us, 0);
+    int64_t m1 = R.mtime_us;
+    tenv_run_until(&T, env_now(&T.env) + 5000000);
+    put("k", "b", 1); /* no metadata: the new version has none */
+    get("k", 0, -1);
+    ck_assert_str_eq(R.meta, "");
+    ck_assert_int_gt(R.mtime_us, m1 + 4000000);
+    /* A Complete takes the upload's metadata. */
+    struct s3_req c = {.key = "m", .meta = "x-amz-meta-from: create\n"};
+    call(&c, S3_OP_MPU_CREATE);
+    char id[S3_UPLOAD_ID_MAX];
+    memcpy(id, R.upload_id, sizeof id);
+    mpu_part("m", id, 1, "CCCC", 4, S3_CKSUM_MD5);
+    mpu_complete("m", id, &p1, 1);
+    ck_assert_int_eq(R.status, 200);
+    call(&h, S3_OP_HEAD);
+    ck_assert_str_eq(R.meta, "");  /* h is still key "k" */
+    struct s3_req hm = {.key = "m"};
+    call(&hm, S3_OP_HEAD);
+    ck_assert_str_eq(R.meta, "x-amz-meta-from: create\n");
+    /* Too much: 400 MetadataTooLarge, nothing written. */
+    memset(big, 'v', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    struct s3_req wb = {.key = "big", .body = (const uint8_t *)"a", .body_len = 1, .meta = big};
+    call(&wb, S3_OP_PUT);
+    expect_err(400, S3E_METADATA_TOO_LARGE);
+    ck_assert(!fs3_key_exists(S, "big", NULL));
+    struct s3_req cb = {.key = "big", .meta = big};
+    call(&cb, S3_OP_MPU_CREATE);
+    expect_err(400, S3E_METADATA_TOO_LARGE);
+}
+END_TEST
+
 /* ---- Contract and latency. ------------------------------------------------ */
 
 /* Creates an upload at the current time without running the loop further. */
@@ -1351,6 +1401,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, store_put_if_match_compares_etag);
     tcase_add_test(tc, store_get_head_conditions);
     tcase_add_test(tc, store_complete_conditions_and_conflict);
+    tcase_add_test(tc, store_metadata_and_mtime_kept_per_version);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -167,6 +167,46 @@ def conditional(s3, bucket):
         s3.delete_object(Bucket=bucket, Key=k)
 
 
+def metadata(s3, bucket):
+    """Object metadata: stored, returned, copied or replaced; Last-Modified is now."""
+    import datetime
+    before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+    s3.put_object(Bucket=bucket, Key="meta/a", Body=b"{}", ContentType="application/json",
+                  CacheControl="max-age=60", ContentDisposition="inline",
+                  Metadata={"Md5chksum": "abc", "owner": "s3sim"})
+    h = s3.head_object(Bucket=bucket, Key="meta/a")
+    assert h["ContentType"] == "application/json", h
+    assert h["CacheControl"] == "max-age=60" and h["ContentDisposition"] == "inline", h
+    assert h["Metadata"] == {"md5chksum": "abc", "owner": "s3sim"}, h["Metadata"]
+    after = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)
+    assert before <= h["LastModified"] <= after, (before, h["LastModified"], after)
+    g = s3.get_object(Bucket=bucket, Key="meta/a")
+    assert g["ContentType"] == "application/json" and g["Metadata"]["owner"] == "s3sim", g
+    s3.copy_object(Bucket=bucket, Key="meta/b", CopySource={"Bucket": bucket, "Key": "meta/a"})
+    h = s3.head_object(Bucket=bucket, Key="meta/b")
+    assert h["ContentType"] == "application/json" and h["Metadata"]["owner"] == "s3sim", h
+    s3.copy_object(Bucket=bucket, Key="meta/b", CopySource={"Bucket": bucket, "Key": "meta/a"},
+                   MetadataDirective="REPLACE", ContentType="text/plain",
+                   Metadata={"replaced": "yes"})
+    h = s3.head_object(Bucket=bucket, Key="meta/b")
+    assert h["ContentType"] == "text/plain" and h["Metadata"] == {"replaced": "yes"}, h
+    up = s3.create_multipart_upload(Bucket=bucket, Key="meta/mpu", ContentType="video/mp4",
+                                    Metadata={"part": "ed"})["UploadId"]
+    p1 = s3.upload_part(Bucket=bucket, Key="meta/mpu", UploadId=up, PartNumber=1, Body=b"x")
+    s3.complete_multipart_upload(Bucket=bucket, Key="meta/mpu", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                             "ETag": p1["ETag"]}]})
+    h = s3.head_object(Bucket=bucket, Key="meta/mpu")
+    assert h["ContentType"] == "video/mp4" and h["Metadata"] == {"part": "ed"}, h
+    s3.put_object(Bucket=bucket, Key="meta/plain", Body=b"p")
+    h = s3.head_object(Bucket=bucket, Key="meta/plain")
+    assert h["ContentType"] == "binary/octet-stream" and h["Metadata"] == {}, h
+    expect_error("MetadataTooLarge", s3.put_object, Bucket=bucket, Key="meta/big", Body=b"b",
+                 Metadata={"big": "v" * 5000})
+    for k in ("meta/a", "meta/b", "meta/mpu", "meta/plain"):
+        s3.delete_object(Bucket=bucket, Key=k)
+
+
 def presigned(s3, bucket):
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "dir/small"},
                                     ExpiresIn=60)
@@ -247,6 +287,7 @@ def main():
             uploads(s3, bucket)
             copy_delete(s3, bucket)
             conditional(s3, bucket)
+            metadata(s3, bucket)
             presigned(s3, bucket)
             expect_error("SignatureDoesNotMatch", client(ep, secret="wrong").list_objects_v2,
                          Bucket=bucket)
