@@ -215,6 +215,34 @@ START_TEST(writer_proxy_single_put)
 }
 END_TEST
 
+START_TEST(writer_exactly_threshold_is_one_put)
+{
+    /* "One PUT up to s3.object.multipart.threshold, multipart above": an object of exactly the
+     * threshold is a single PutObject; one byte more switches to multipart. */
+    uint8_t b[THR + 1];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    fill(b, sizeof b, 0, 3);
+    wr = wr_open(X, "obj/thr", S3_JOB_WAL_UPLOAD, "wal upload thr");
+    ck_assert_int_eq(wr_write(wr, b, THR, NULL, NULL), 0);
+    ck_assert(!wr_is_multipart(wr));
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_PUT), 1);
+    ck_assert_uint_eq(calls(S3_OP_MPU_CREATE), 0);
+    expect_object("obj/thr", b, THR);
+    wr_release(wr, NULL, NULL);
+    wr = wr_open(X, "obj/thr1", S3_JOB_WAL_UPLOAD, "wal upload thr1");
+    ck_assert_int_eq(wr_write(wr, b, THR + 1, NULL, NULL), 0);
+    ck_assert(wr_is_multipart(wr));
+    wr_release(wr, NULL, NULL);
+    clenv_run(&E, 10000);
+}
+END_TEST
+
 START_TEST(writer_switches_to_multipart)
 {
     uint8_t b[7500];
@@ -997,6 +1025,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_copy_top_up_branch);
     tcase_add_test(tc, writer_copy_top_up_negative_guarded);
     tcase_add_test(tc, writer_threshold_below_min_part);
+    tcase_add_test(tc, writer_exactly_threshold_is_one_put);
     tcase_add_test(tc, writer_copy_read_failure_fails_waiters);
     tcase_add_test(tc, writer_flush_accepts_parked_bytes);
     tcase_add_test(tc, writer_flush_uploads_legal_part);

@@ -303,6 +303,13 @@ def main():
     # The whole worktree but its build directories, git data and reports.
     shutil.copytree(ROOT, tree, symlinks=True,
                     ignore=shutil.ignore_patterns("build", "build-*", ".git", "reports"))
+    # copytree keeps the sources' times: a scratch build directory left by a run over another
+    # tree would take its objects for up to date.  Every file is newer than any object now.
+    now = time.time()
+    for d, _, files in os.walk(tree):
+        for f in files:
+            if not os.path.islink(os.path.join(d, f)):
+                os.utime(os.path.join(d, f), (now, now))
     if a.asan_only:
         if not a.only:
             print("mutate: --asan-only needs --only")
