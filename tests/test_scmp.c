@@ -458,6 +458,28 @@ START_TEST(scmp_int32_span_guard)
 }
 END_TEST
 
+START_TEST(scmp_int32_span_guard_boundary)
+{
+    /* The guard's bound: a group may span exactly INT32_MAX offsets (the offset delta of its
+     * index still fits), so these two objects make one group and a run starts.  Their bytes
+     * are not in the bucket: the run fails at its first read, which is enough to see that
+     * the group was formed (above the bound, scmp_int32_span_guard: no run at all). */
+    int64_t big = (int64_t)INT32_MAX;
+    struct meta_so so[2];
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = so, .nsos = 2};
+    int64_t id;
+    ck_assert_int_eq(meta_prepare(M, 2, 60 * MIN, 0, &id), 0);
+    so[0] = (struct meta_so){id, 100, 1, 0, big - 10, 0};
+    so[1] = (struct meta_so){id + 1, 100, 1, big - 10, big, 0};
+    ck_assert_int_eq(meta_commit_sso(M, &c, 0), 0);
+    start();
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->commits, 0);
+    ck_assert_uint_eq(scmp_stats(C)->failures, 1);
+}
+END_TEST
+
 START_TEST(scmp_crash_mid_run)
 {
     normal(0, 10);
@@ -518,6 +540,7 @@ static Suite *scmp_suite(void)
     tcase_add_test(tc, scmp_failed_output_left_to_ttl);
     tcase_add_test(tc, scmp_grouping_limits);
     tcase_add_test(tc, scmp_int32_span_guard);
+    tcase_add_test(tc, scmp_int32_span_guard_boundary);
     tcase_add_test(tc, scmp_crash_mid_run);
     tcase_add_test(tc, scmp_read_failure_then_retry);
     suite_add_tcase(s, tc);
