@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define HR_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define HR_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -119,10 +120,29 @@ static void hr_put_etag(struct hr_req *r, const struct s3_result *res)
 /* --- get and head -------------------------------------------------------------- */
 
 /* The If-Match / If-None-Match headers onto the store request. */
+/* An HTTP date (IMF-fixdate, as S3 and its clients send) as the store's
+ * clock; false when absent or malformed (ignored, as S3 ignores it). */
+static bool hr_since(struct hr_req *r, const char *name, struct s3_since *out)
+{
+    const char *v = hr_hdr(r, name);
+    struct tm tm = {0};
+    const char *end;
+    out->set = false;
+    if (!v || !(end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm)) || *end)
+        return false;
+    /* The first microsecond after the date, on the store's clock (it counts
+     * from the server's start). */
+    out->us = ((int64_t)timegm(&tm) + 1) * 1000000 - hr_epoch_us(r->srv);
+    out->set = true;
+    return true;
+}
+
 static void hr_conditions(struct hr_req *r)
 {
     r->sreq.if_match = hr_hdr(r, "If-Match");
     r->sreq.if_none_match = hr_hdr(r, "If-None-Match");
+    hr_since(r, "If-Modified-Since", &r->sreq.if_modified_since);
+    hr_since(r, "If-Unmodified-Since", &r->sreq.if_unmodified_since);
 }
 
 /* A 304 Not Modified (If-None-Match named the object's ETag): the ETag and
@@ -479,6 +499,8 @@ static void hr_copy(struct hr_req *r, bool part)
     /* The part fields ride along the source's get (it ignores them). */
     r->sreq.if_match = hr_hdr(r, "x-amz-copy-source-if-match");
     r->sreq.if_none_match = hr_hdr(r, "x-amz-copy-source-if-none-match");
+    hr_since(r, "x-amz-copy-source-if-modified-since", &r->sreq.if_modified_since);
+    hr_since(r, "x-amz-copy-source-if-unmodified-since", &r->sreq.if_unmodified_since);
     hr_submit(r, src->ops, S3_OP_GET, hr_copy_get_done);
 }
 

@@ -514,12 +514,16 @@ static void fs3_res_meta(struct s3_result *res, const struct fs3_obj *o)
 static int fs3_read_conditions(const struct s3_req *req, struct fs3_obj *o,
                                struct s3_result *res)
 {
-    if (req->if_match && !fs3_etag_listed(req->if_match, fs3_obj_etag(o))) {
+    if ((req->if_match && !fs3_etag_listed(req->if_match, fs3_obj_etag(o))) ||
+        (!req->if_match && req->if_unmodified_since.set &&
+         o->mtime >= req->if_unmodified_since.us)) {
         fs3_res_error(res, 412, S3E_PRECONDITION_FAILED,
                       "At least one of the pre-conditions you specified did not hold");
         return 1;
     }
-    if (req->if_none_match && fs3_etag_listed(req->if_none_match, fs3_obj_etag(o))) {
+    if ((req->if_none_match && fs3_etag_listed(req->if_none_match, fs3_obj_etag(o))) ||
+        (!req->if_none_match && req->if_modified_since.set &&
+         o->mtime < req->if_modified_since.us)) {
         res->status = 304;
         res->code = S3E_NONE;
         res->object_size = o->size;

@@ -219,6 +219,17 @@ struct s3_req {
      * If-Match failing is 412, If-None-Match matching is 304 with no body. */
     const char *if_match;
     const char *if_none_match;
+    /* get, head: If-Modified-Since / If-Unmodified-Since (.set false = not
+     * sent) as the first instant of the store's clock (µs) that is later than
+     * the date: a version that took effect at or after it was modified since.
+     * If-Unmodified-Since and a modified version: 412 (unless If-Match was
+     * sent); If-Modified-Since and an unmodified one: 304 (unless
+     * If-None-Match was sent).  The HTTP front turns a date D (whole seconds)
+     * into D + 1 s on the store's clock. */
+    struct s3_since {
+        bool set;
+        int64_t us;
+    } if_modified_since, if_unmodified_since;
 
     /* put, mpu-create: the object's metadata lines (borrowed, NULL = none;
      * at most S3_META_MAX - 1 bytes, else 400 MetadataTooLarge), stored with

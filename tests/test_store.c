@@ -203,6 +203,33 @@ START_TEST(store_get_head_conditions)
     struct s3_req h = {.key = "k", .if_none_match = "*"};
     call(&h, S3_OP_HEAD);
     ck_assert_int_eq(R.status, 304);
+    /* The time conditions, against the version's time m. */
+    struct s3_req t = {.key = "k"};
+    call(&t, S3_OP_HEAD);
+    int64_t m = R.mtime_us;
+    t.if_modified_since = (struct s3_since){true, m + 1};      /* not modified since */
+    call(&t, S3_OP_HEAD);
+    ck_assert_int_eq(R.status, 304);
+    t.if_modified_since = (struct s3_since){true, m};          /* modified at m */
+    call(&t, S3_OP_HEAD);
+    ck_assert_int_eq(R.status, 200);
+    t.if_modified_since = (struct s3_since){false, 0};
+    t.if_unmodified_since = (struct s3_since){true, m};
+    call(&t, S3_OP_GET);
+    expect_err(412, S3E_PRECONDITION_FAILED);
+    t.if_unmodified_since = (struct s3_since){true, m + 1};
+    call(&t, S3_OP_GET);
+    ck_assert_int_eq(R.status, 200);
+    t.if_unmodified_since = (struct s3_since){true, m};        /* If-Match wins */
+    t.if_match = e;
+    call(&t, S3_OP_GET);
+    ck_assert_int_eq(R.status, 200);
+    t.if_match = NULL;
+    t.if_unmodified_since = (struct s3_since){false, 0};
+    t.if_modified_since = (struct s3_since){true, m + 1};      /* If-None-Match wins */
+    t.if_none_match = "\"other\"";
+    call(&t, S3_OP_GET);
+    ck_assert_int_eq(R.status, 200);
     h.if_none_match = NULL;
     h.if_match = e;
     call(&h, S3_OP_HEAD);

@@ -182,6 +182,13 @@ def metadata(s3, bucket):
     assert before <= h["LastModified"] <= after, (before, h["LastModified"], after)
     g = s3.get_object(Bucket=bucket, Key="meta/a")
     assert g["ContentType"] == "application/json" and g["Metadata"]["owner"] == "s3sim", g
+    lm = h["LastModified"]
+    expect_error("304", s3.get_object, Bucket=bucket, Key="meta/a", IfModifiedSince=lm)
+    assert s3.get_object(Bucket=bucket, Key="meta/a",
+                         IfModifiedSince=lm - datetime.timedelta(seconds=1))["Body"].read()
+    expect_error("PreconditionFailed", s3.get_object, Bucket=bucket, Key="meta/a",
+                 IfUnmodifiedSince=lm - datetime.timedelta(seconds=1))
+    assert s3.get_object(Bucket=bucket, Key="meta/a", IfUnmodifiedSince=lm)["Body"].read()
     s3.copy_object(Bucket=bucket, Key="meta/b", CopySource={"Bucket": bucket, "Key": "meta/a"})
     h = s3.head_object(Bucket=bucket, Key="meta/b")
     assert h["ContentType"] == "application/json" and h["Metadata"]["owner"] == "s3sim", h
