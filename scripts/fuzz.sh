@@ -1,6 +1,6 @@
 #!/bin/sh
 # fuzz.sh TARGET [SECONDS] - runs one fuzz target (fuzz/fuzz_TARGET.c) with
-# clang's libFuzzer, ASan and UBSan for SECONDS (default 300), niced, on a
+# clang's libFuzzer, ASan and UBSan for SECONDS (default 300), at nice 19, on a
 # copy of its corpus; a crash is left as build-fuzz/TARGET/crash-* and must
 # become a file of fuzz/corpus/TARGET/ (replayed by ctest) once fixed.
 # New inputs that add coverage stay in build-fuzz/TARGET/corpus (merge the
@@ -26,5 +26,5 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$work"
 # -fork=0 / one process: the machine is shared; -rss_limit_mb bounds memory.
-exec nice -n 10 "../bin/fuzz_$t" ${dict:+-dict=../../$dict} -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
+exec nice -n 19 "../bin/fuzz_$t" ${dict:+-dict=../../$dict} -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 corpus
