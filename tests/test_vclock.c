@@ -21,8 +21,8 @@ START_TEST(vclock_stands_still_while_a_party_is_awake)
     int64_t t0 = k->now(k->arg);
     nap_ms(20); /* party 0 is awake from the start (setting up) */
     ck_assert_int_eq(k->now(k->arg), t0);
-    k->party(k->arg, 0, false, ENV_TIME_NEVER);
     k->party(k->arg, 1, true, 0); /* the other one works */
+    k->party(k->arg, 0, false, ENV_TIME_NEVER);
     nap_ms(20);
     ck_assert_int_eq(k->now(k->arg), t0);
     k->party(k->arg, 1, false, ENV_TIME_NEVER); /* both asleep: time runs */
@@ -37,8 +37,8 @@ START_TEST(vclock_never_passes_a_sleeping_due)
     struct sim_vclock *c = sim_vclock_new(0.001); /* 20 ms real = 20 s virtual */
     const struct env_clock *k = sim_vclock_ops(c);
     int64_t t0 = k->now(k->arg), due = t0 + 3 * ENV_USEC_PER_SEC, t1;
+    k->party(k->arg, 1, false, ENV_TIME_NEVER); /* party 1 sleeps from the start */
     k->party(k->arg, 0, false, due);
-    k->party(k->arg, 1, false, ENV_TIME_NEVER);
     nap_ms(50); /* the loop "wakes late": 50 s of virtual time at this scale */
     ck_assert_int_eq(k->now(k->arg), due);
     /* The other loop's earlier due caps it too, and time never goes back. */
