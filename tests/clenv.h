@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base_heap.h"
+#include "base_prng.h"
 #include "env.h"
 #include "wait.h"
 
@@ -44,11 +45,7 @@ static inline void clenv_cancel(struct env *env, env_id id)
 
 static inline uint64_t clenv_random(struct env *env)
 {
-    struct clenv *e = env->impl;
-    uint64_t z = (e->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return base_splitmix64(&((struct clenv *)env->impl)->rng);
 }
 
 static inline void clenv_log(struct env *env, enum env_level level, const char *comp,
