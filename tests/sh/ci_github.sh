@@ -44,6 +44,15 @@ rc_all=$?
 for k in 1 2 3 4; do
     SHARD=$k sh -ec "$shard_step" >"shard-$k.log" 2>&1
     rc=$?
+    if [ "$rc" -gt 128 ] && command -v gdb >/dev/null 2>&1; then
+        # Died by a signal: the same shard again under gdb, for the threads'
+        # backtraces if it happens again (the test fails either way).
+        echo "shard $k: killed by signal $((rc - 128)); once more under gdb:"
+        tail "shard-$k.log"
+        SHARD=$k gdb -q -batch -ex run -ex "thread apply all bt" --args \
+            build/bin/s3sim run "$SCENARIOS" --shard "$k/4" --jobs 2 --quiet 2>&1 | tail -60
+        exit 1
+    fi
     [ "$rc" -eq "$rc_all" ] || [ "$rc" -eq 0 ] || { echo "shard $k: exit $rc"; tail "shard-$k.log"; exit 1; }
     grep -q "^shard $k/4 (--shard" "shard-$k.log" || { echo "shard $k: no shard line"; cat "shard-$k.log"; exit 1; }
     # upload-artifact (name s3sim-shard-K, path reports/shard-K), then download-artifact
