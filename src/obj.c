@@ -100,6 +100,7 @@ static int walk_block(struct group_walk *w, const uint8_t *p, size_t dlen, int32
         /* The first record starts the entry; later ones may leave a hole
          * (sparse offsets) but never go back. */
         if (r.stream != w->e->stream || r.count < 1 || seen == INT32_MAX ||
+            r.base > INT64_MAX - r.count || /* its end offset must be representable */
             (w->records + seen == 0 ? r.base != w->e->start : r.base < w->next))
             return ERR_CORRUPT;
         w->next = r.base + r.count;
