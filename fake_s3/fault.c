@@ -5,7 +5,8 @@
  * gives the call its effect), draw the call's latency (always exactly one
  * draw, after any prob= draws), then keep the call in a pending list:
  *
- *   none, stale, status, partial, reset, lost  answer (or apply) after the latency
+ *   none, stale, status, partial, reset,
+ *   corrupt, lost                              answer (or apply) after the latency
  *   delay=D                                    after the latency + D
  *   timeout, stall                             never: swallowed at submit
  *
@@ -29,6 +30,12 @@
  *   head, list    not applied (nothing to half-do), answered 500
  * When the honest call itself fails (NoSuchKey, InvalidPart...), that real
  * answer is given instead.
+ *
+ * corrupt (get only; a rule never fires on another op): the store's answer
+ * with one byte of the body inverted (XOR 0xff), at corrupt_at.  The bucket
+ * keeps the right bytes: it is the answer that is damaged, as a bad NIC, a
+ * proxy or a bit flip in a cache would damage it.  An error answer and an
+ * empty body are passed on as they are.
  */
 #include "fault.h"
 
@@ -57,6 +64,7 @@ struct fs3f_call {
     enum s3_code code;
     int64_t stale_us;
     int64_t delay_us;
+    int64_t corrupt_at;
     int rule_line;
     char rule[64];
 };
@@ -77,7 +85,7 @@ struct fs3_fault {
 };
 
 static const char *const fs3_effect_names[FS3_EFF_COUNT] = {
-    "none", "status", "timeout", "lost", "stall", "delay", "partial", "stale", "reset",
+    "none", "status", "timeout", "lost", "stall", "delay", "partial", "stale", "reset", "corrupt",
 };
 
 const char *fs3_effect_name(enum fs3_effect eff)
@@ -98,6 +106,7 @@ void fs3_rule_init(struct fs3_rule *rule)
     rule->until_us = ENV_TIME_NEVER;
     rule->effect = FS3_EFF_NONE;
     rule->code = S3E_NONE;
+    rule->corrupt_at = -1;
 }
 
 /* Iterative glob with one backtrack point, as '*' needs no more. */
@@ -159,7 +168,7 @@ static bool fs3f_rule_fires(struct fs3_fault *f, struct fs3f_rule *fr, const str
     const struct fs3_rule *r = &fr->r;
     bool fire = false;
     if ((r->times >= 0 && fr->hits >= r->times) || (r->op != FS3_OP_ANY && r->op != (int)req->op) ||
-        now < r->from_us || now >= r->until_us || !fs3f_keys_match(f, r, req))
+        (r->effect == FS3_EFF_CORRUPT && req->op != S3_OP_GET) || now < r->from_us || now >= r->until_us || !fs3f_keys_match(f, r, req))
         return false;
     fr->seen++;
     switch (r->match) {
@@ -302,6 +311,23 @@ static int fs3f_partial(struct fs3_fault *f, const struct s3_req *req, struct s3
     return 0;
 }
 
+/* corrupt: inverts one byte of a successful answer's body. */
+static int fs3f_corrupt(struct fs3_fault *f, const struct fs3f_call *c, const struct s3_req *req,
+                        struct s3_result *res)
+{
+    int rc = fs3_exec(f->store, req, FS3_AS_OF_NOW, res);
+    int64_t at = c->corrupt_at, len;
+    if (rc || !s3_result_ok(res) || !res->body || res->body_len == 0)
+        return rc;
+    len = (int64_t)res->body_len;
+    if (at < 0)
+        at = at < -len ? 0 : len + at;
+    if (at >= len)
+        at = len - 1;
+    res->body[at] ^= 0xff;
+    return 0;
+}
+
 /* Builds the answer of c according to its effect. */
 static int fs3f_answer(struct fs3_fault *f, struct fs3f_call *c, struct s3_result *res)
 {
@@ -313,6 +339,7 @@ static int fs3f_answer(struct fs3_fault *f, struct fs3f_call *c, struct s3_resul
         return 0;
     case FS3_EFF_RESET: res->transport = S3_TR_RESET; return 0;
     case FS3_EFF_PARTIAL: return fs3f_partial(f, req, res);
+    case FS3_EFF_CORRUPT: return fs3f_corrupt(f, c, req, res);
     case FS3_EFF_STALE: return fs3_exec(f->store, req, env_now(f->env) - c->stale_us, res);
     default: return fs3_exec(f->store, req, FS3_AS_OF_NOW, res);
     }
@@ -361,6 +388,7 @@ static void fs3f_match(struct fs3_fault *f, struct fs3f_call *c, const struct s3
         c->code = fr->r.code;
         c->stale_us = fr->r.stale_us;
         c->delay_us = fr->r.delay_us;
+        c->corrupt_at = fr->r.corrupt_at;
         c->rule_line = fr->r.line;
         memcpy(c->rule, fr->r.name, sizeof c->rule);
         c->rule[sizeof c->rule - 1] = 0;
@@ -477,6 +505,8 @@ static bool fs3f_rule_valid(const struct fs3_rule *r)
     if ((r->match == FS3_MATCH_NTH && r->n < 1) || (r->match == FS3_MATCH_AFTER && r->n < 0))
         return false;
     if (r->effect == FS3_EFF_STATUS && (r->status < 100 || r->status > 599))
+        return false;
+    if (r->effect == FS3_EFF_CORRUPT && r->op != FS3_OP_ANY && r->op != S3_OP_GET)
         return false;
     if ((unsigned)r->code >= S3E_COUNT || r->times < -1 || r->delay_us < 0 || r->stale_us < 0)
         return false;

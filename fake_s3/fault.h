@@ -39,6 +39,7 @@ enum fs3_effect {
     FS3_EFF_PARTIAL,   /* half-happen, per op (docs/scenarios.md "Faults") */
     FS3_EFF_STALE,     /* list/get/head see the bucket as of stale_us ago */
     FS3_EFF_RESET,     /* --mode http only: connection reset mid-response */
+    FS3_EFF_CORRUPT,   /* get only: answer success with one byte of the body flipped */
     FS3_EFF_COUNT
 };
 
@@ -69,6 +70,9 @@ struct fs3_rule {
     enum s3_code code;        /* FS3_EFF_STATUS: S3 code (S3E_NONE = default for status/op) */
     int64_t delay_us;         /* FS3_EFF_DELAY */
     int64_t stale_us;         /* FS3_EFF_STALE */
+    int64_t corrupt_at;       /* FS3_EFF_CORRUPT: the flipped byte's position in the
+                                 answered body; negative counts from its end (-1, the
+                                 default: the last byte); clamped to the body */
     int line;                 /* scenario line, for messages (0 = unknown) */
     bool must_fire;           /* the scenario's `must-fire` word: the run is vacuous unless
                                  the rule hit at least one call (judged by the simulator) */

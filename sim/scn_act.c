@@ -11,7 +11,8 @@
 #define SCN_OPS_LIST                                                                               \
     "get, head, put, list, delete, delete-many, mpu-create, mpu-part, mpu-copy, mpu-complete, "    \
     "mpu-abort, list-uploads, any"
-#define SCN_EFFECTS_LIST "status=CODE, timeout, lost, stall, delay=D, partial, stale=D, reset"
+#define SCN_EFFECTS_LIST \
+    "status=CODE, timeout, lost, stall, delay=D, partial, stale=D, reset, corrupt"
 
 /* ---- small parts ------------------------------------------------------------------ */
 
@@ -317,7 +318,7 @@ int scn_parse_action(struct scn_ctx *cx, int from, int64_t at_us, struct scn_act
 /* ---- fault rules ------------------------------------------------------------------ */
 
 enum { RK_NAME, RK_KEY, RK_KIND, RK_NTH, RK_AFTER, RK_PROB, RK_TIMES, RK_FROM, RK_UNTIL,
-       RK_STATUS, RK_DELAY, RK_STALE };
+       RK_STATUS, RK_DELAY, RK_STALE, RK_BYTE };
 
 static void scn_rule_defaults(struct fs3_rule *r, int line)
 {
@@ -331,6 +332,7 @@ static void scn_rule_defaults(struct fs3_rule *r, int line)
     r->until_us = ENV_TIME_NEVER;
     r->effect = FS3_EFF_NONE;
     r->code = S3E_NONE;
+    r->corrupt_at = -1;
     r->line = line;
 }
 
@@ -426,7 +428,7 @@ static int scn_rule_effect_word(const char *w)
         enum fs3_effect eff;
     } words[] = {{"timeout", FS3_EFF_TIMEOUT}, {"lost", FS3_EFF_LOST},
                  {"stall", FS3_EFF_STALL},     {"partial", FS3_EFF_PARTIAL},
-                 {"reset", FS3_EFF_RESET}};
+                 {"reset", FS3_EFF_RESET},     {"corrupt", FS3_EFF_CORRUPT}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strcmp(w, words[i].name) == 0)
             return (int)words[i].eff;
@@ -532,6 +534,8 @@ static int scn_rule_compat(struct scn_ctx *cx, const struct scn_tok *eff, struct
         return scn_fail(cx, eff->col, "partial applies to mpu-part, mpu-copy, mpu-complete, "
                                       "mpu-create, mpu-abort, delete, delete-many, put and get "
                                       "only");
+    if (r->effect == FS3_EFF_CORRUPT && op != FS3_OP_ANY && op != S3_OP_GET)
+        return scn_fail(cx, eff->col, "corrupt applies to get only (the body of an answer)");
     return 0;
 }
 
@@ -539,7 +543,7 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
 {
     static const char *const keys[] = {"name", "key",   "kind",  "nth",    "after", "prob",
                                        "times", "from", "until", "status", "delay", "stale",
-                                       NULL};
+                                       "byte",  NULL};
     struct scn_args g;
     const struct scn_tok *eff = NULL, *op = NULL;
     int rc;
@@ -566,6 +570,11 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
     if (g.named[RK_KIND] && scn_rule_kind(cx, g.named[RK_KIND], r))
         return ERR_PARSE;
     if (scn_rule_counters(cx, &g, r))
+        return ERR_PARSE;
+    if (g.named[RK_BYTE] && r->effect != FS3_EFF_CORRUPT)
+        return scn_fail(cx, g.named[RK_BYTE]->col, "byte= goes with the corrupt effect only");
+    if (g.named[RK_BYTE] &&
+        scn_val_int(cx, g.named[RK_BYTE], INT64_MIN + 1, INT64_MAX, &r->corrupt_at))
         return ERR_PARSE;
     return scn_rule_compat(cx, eff, r);
 }

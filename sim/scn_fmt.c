@@ -66,6 +66,11 @@ static void scn_put_effect(char *buf, size_t bufsz, size_t *off, const struct fs
     case FS3_EFF_STALL: scn_put(buf, bufsz, off, " stall"); break;
     case FS3_EFF_PARTIAL: scn_put(buf, bufsz, off, " partial"); break;
     case FS3_EFF_RESET: scn_put(buf, bufsz, off, " reset"); break;
+    case FS3_EFF_CORRUPT:
+        scn_put(buf, bufsz, off, " corrupt");
+        if (r->corrupt_at != -1)
+            scn_put(buf, bufsz, off, " byte=%" PRId64, r->corrupt_at);
+        break;
     case FS3_EFF_DELAY:
         scn_put(buf, bufsz, off, " delay=%s", conf_format_duration(r->delay_us, d, sizeof d));
         break;

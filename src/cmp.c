@@ -25,6 +25,7 @@ void cmp_conf_from(struct cmp_conf *cc, const struct conf *c)
     cc->lim.cache_size = (uint64_t)conf_get(c, CONF_SSO_CACHE_SIZE);
     cc->lim.split_size = (uint64_t)conf_get(c, CONF_SSO_STREAM_SPLIT_SIZE);
     cc->int32_guard = conf_bool(c, CONF_INT32_GUARD);
+    cc->verify_blocks = conf_bool(c, CONF_SSO_VERIFY_BLOCKS);
     cc->force_split_wait = conf_bool(c, CONF_FORCE_SPLIT_WAIT);
     cc->no_streams_return = !conf_bool(c, CONF_SSO_WITHOUT_STREAMS);
     cc->index_error_missing = !conf_bool(c, CONF_INDEX_ERROR_SKIP);

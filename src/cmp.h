@@ -173,6 +173,7 @@ struct cmp_conf {
     size_t max_num;             /* s3.stream.set.object.compaction.max.num */
     struct cmp_limits lim;      /* cache size, split size, stream-count limits */
     bool int32_guard;           /* index.group.int32.guard; false: F12 */
+    bool verify_blocks;         /* compaction.sso.verify.blocks (guard of ours) */
     bool force_split_wait;      /* force.split.wait.close; false: F15 */
     bool index_error_missing;   /* F29 (before #400): a failed index read is taken as "object
                                    does not exist" (no live block) instead of skipping it */

@@ -405,14 +405,16 @@ static int wout_open(struct cmp_job *j, struct cmp_wout *o)
     return o->w ? 0 : ERR_NOMEM;
 }
 
-/* Validates a block's bytes, hands them to the output's writer and records
- * its index entry at its new position. */
+/* Hands a block's bytes to the output's writer and records its index entry at
+ * its new position.  AutoMQ's DataBlockReader hands on the bytes it read as
+ * they are, so a damaged answer becomes a damaged compacted object; with
+ * compaction.sso.verify.blocks (a guard of ours) the block is parsed first. */
 static int write_block(struct cmp_job *j, struct cmp_wout *o, const struct cmp_block *b,
                        const uint8_t *bytes)
 {
     size_t len = (uint32_t)b->e.size;
     unsigned flags = j->c->conf.int32_guard ? 0 : OBJ_PARSE_WRAP_OK;
-    int rc = obj_group_parse(bytes, len, &b->e, flags, NULL, NULL);
+    int rc = j->c->conf.verify_blocks ? obj_group_parse(bytes, len, &b->e, flags, NULL, NULL) : 0;
     if (rc)
         return rc;
     if ((rc = wout_open(j, o)))

@@ -234,6 +234,9 @@
     X(CONF_SCMP_MARK_FAILED, "compaction.stream.failed.output.mark", CONF_T_BOOL, "false", NULL,   \
       "a failed stream-object compaction marks its prepared output for deletion at once (AutoMQ "  \
       "waits for its TTL)")                                                                        \
+    X(CONF_SSO_VERIFY_BLOCKS, "compaction.sso.verify.blocks", CONF_T_BOOL, "false", NULL,          \
+      "SSO compaction parses every block it copies (magics, lengths, records against the index "   \
+      "entry) and fails the run on a malformed one (AutoMQ copies the bytes it read unchecked)")   \
     X(CONF_CLN_TTL_ABORTS, "cleaner.ttl.abort.uploads", CONF_T_BOOL, "false", NULL,                \
       "TTL expiry of a prepared object lists the open uploads of its key and aborts them")         \
     X(CONF_CLN_RETRY_CAP, "cleaner.retry.cap", CONF_T_BOOL, "false", NULL,                         \
@@ -276,6 +279,7 @@
     Y(CONF_SWEEP_STRAYS, "true", "retried-create-strays")                                          \
     Y(CONF_COMPLETE_ABSENT_FAILS, "true", "found/complete-retried-after-lifecycle-abort")          \
     Y(CONF_SCMP_MARK_FAILED, "true", "")                                                           \
+    Y(CONF_SSO_VERIFY_BLOCKS, "true", "")                                                          \
     Y(CONF_CLN_TTL_ABORTS, "true", "expired-upload-left-open")                                     \
     Y(CONF_CLN_RETRY_CAP, "true", "clean-stuck-behind-one-key")                                    \
     Y(CONF_CLN_OBJ_BACKOFF, "true", "")                                                            \

@@ -587,6 +587,68 @@ START_TEST(fault_partial_other_ops)
 }
 END_TEST
 
+/* ---- corrupt. -------------------------------------------------------------- */
+
+/* One GET of "k" under a corrupt rule at byte at; returns the answered body. */
+static void corrupt_get(int64_t at)
+{
+    struct fs3_rule r = rule(S3_OP_GET, FS3_EFF_CORRUPT);
+    r.corrupt_at = at;
+    fs3_fault_heal(F, NULL);
+    add(&r);
+    ck_assert(get("k"));
+    ck_assert(s3_result_ok(&R));
+    ck_assert_uint_eq(R.body_len, 10);
+}
+
+START_TEST(fault_corrupt_flips_one_byte_of_the_answer)
+{
+    put("k", "0123456789");
+    struct fs3_rule d;
+    fs3_rule_init(&d);
+    ck_assert_int_eq(d.corrupt_at, -1); /* default: the last byte */
+    corrupt_get(-1);
+    ck_assert_mem_eq(R.body, "012345678", 9);
+    ck_assert_int_eq(R.body[9], '9' ^ 0xff);
+    corrupt_get(0);
+    ck_assert_int_eq(R.body[0], '0' ^ 0xff);
+    ck_assert_mem_eq(R.body + 1, "123456789", 9);
+    corrupt_get(-10); /* from the end: the first byte */
+    ck_assert_int_eq(R.body[0], '0' ^ 0xff);
+    corrupt_get(3);
+    ck_assert_mem_eq(R.body, "012", 3);
+    ck_assert_int_eq(R.body[3], '3' ^ 0xff);
+    ck_assert_mem_eq(R.body + 4, "456789", 6);
+    corrupt_get(100); /* past the end: clamped to the last byte */
+    ck_assert_int_eq(R.body[9], '9' ^ 0xff);
+    corrupt_get(-100); /* before the start: the first byte */
+    ck_assert_int_eq(R.body[0], '0' ^ 0xff);
+    ck_assert_uint_eq(fs3_fault_hits(F, S3_OP_GET, FS3_EFF_CORRUPT), 6);
+    ck_assert_str_eq(fs3_effect_name(FS3_EFF_CORRUPT), "corrupt");
+    /* The bucket keeps the right bytes: only the answer was damaged. */
+    fs3_fault_heal(F, NULL);
+    ck_assert(get("k"));
+    ck_assert_mem_eq(R.body, "0123456789", 10);
+}
+END_TEST
+
+START_TEST(fault_corrupt_gets_only_errors_passed_on)
+{
+    struct fs3_rule r = rule(S3_OP_PUT, FS3_EFF_CORRUPT);
+    ck_assert_int_eq(fs3_fault_add(F, &r), ERR_INVAL); /* no body to damage */
+    r = rule(FS3_OP_ANY, FS3_EFF_CORRUPT);
+    add(&r);
+    put("k", "abc"); /* an `any` rule fires on GETs only: the PUT is not hit */
+    ck_assert_uint_eq(fs3_fault_hits(F, S3_OP_PUT, FS3_EFF_CORRUPT), 0);
+    ck_assert(get("k"));
+    ck_assert_int_eq(R.body[2], 'c' ^ 0xff);
+    ck_assert(get("missing")); /* an error answer is passed on as it is */
+    ck_assert_int_eq(R.status, 404);
+    ck_assert_int_eq(R.code, S3E_NO_SUCH_KEY);
+    ck_assert_uint_eq(fs3_fault_hits(F, S3_OP_GET, FS3_EFF_CORRUPT), 2);
+}
+END_TEST
+
 /* ---- Matchers. ------------------------------------------------------------ */
 
 START_TEST(fault_key_glob_matcher)
@@ -960,6 +1022,8 @@ static Suite *fault_suite(void)
     tcase_add_test(tc, fault_partial_delete_many_first_half);
     tcase_add_test(tc, fault_partial_put_stored_but_500);
     tcase_add_test(tc, fault_partial_get_truncated_body);
+    tcase_add_test(tc, fault_corrupt_flips_one_byte_of_the_answer);
+    tcase_add_test(tc, fault_corrupt_gets_only_errors_passed_on);
     tcase_add_test(tc, fault_partial_other_ops);
     tcase_add_test(tc, fault_key_glob_matcher);
     tcase_add_test(tc, fault_op_matcher_and_any);

@@ -465,7 +465,7 @@ static const char cov_check_py[] =
     "import json, sys\n"
     "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
     "m = d['matrix']\n"
-    "assert d['runs'] == 4 and 'none' not in m and len(m) == 8, d['runs']\n"
+    "assert d['runs'] == 4 and 'none' not in m and len(m) == 9, d['runs']\n"
     "assert m['status']['delete']['total'] == 11, m['status']['delete']\n"
     "assert m['status']['delete']['by_job']['cleaner'] == 11\n"
     "assert m['status']['delete-many']['total'] == 5\n"
@@ -474,6 +474,8 @@ static const char cov_check_py[] =
     "assert m['stale']['put']['applicable'] is False and m['stale']['put']['total'] == 0\n"
     "assert ['status', 'get'] in d['unhit'] and ['status', 'delete'] not in d['unhit']\n"
     "assert ['stale', 'put'] not in d['unhit']\n"
+    "assert m['corrupt']['get']['applicable'] is True and ['corrupt', 'get'] in d['unhit']\n"
+    "assert m['corrupt']['put']['applicable'] is False\n"
     "assert d['cells']['hit'] == 4, d['cells']\n"
     "assert d['calls']['put'] == 1 and d['calls']['delete'] == 21, d['calls']\n"
     "print('ok')\n";

@@ -373,6 +373,26 @@ START_TEST(scn_fault_effects)
     ck_assert_int_eq(one_rule("fault delete-many partial").effect, FS3_EFF_PARTIAL);
     ck_assert_int_eq(one_rule("fault put partial").effect, FS3_EFF_PARTIAL);
     ck_assert_int_eq(one_rule("fault get partial").effect, FS3_EFF_PARTIAL);
+    r = one_rule("fault get corrupt");
+    ck_assert_int_eq(r.effect, FS3_EFF_CORRUPT);
+    ck_assert_int_eq(r.corrupt_at, -1);
+    ck_assert_int_eq(one_rule("fault get byte=0 corrupt").corrupt_at, 0);
+    ck_assert_int_eq(one_rule("fault any corrupt byte=-84").corrupt_at, -84);
+    {
+        /* byte= is written back only when it is not the default. */
+        char line[600];
+        struct fs3_rule back;
+        struct scn_error err;
+        const char *forms[] = {"fault get corrupt", "fault name=c get kind=sso times=1 corrupt byte=-48"};
+        for (int i = 0; i < 2; i++) {
+            r = one_rule(forms[i]);
+            scn_rule_format(&r, line, sizeof line);
+            ck_assert_str_eq(line, forms[i]);
+            ck_assert_int_eq(scn_parse_fault("fmt", line, &back, &err), 0);
+            back.line = r.line;
+            ck_assert(memcmp(&back, &r, sizeof back) == 0);
+        }
+    }
 }
 END_TEST
 
