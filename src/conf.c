@@ -467,6 +467,7 @@ static bool conf_positive(enum conf_id id)
     case CONF_BLOCK_SIZE:
     case CONF_PART_SIZE:
     case CONF_WAL_UPLOAD_INTERVAL:
+    case CONF_WAL_UPLOAD_THRESHOLD:
     case CONF_MINOR_INTERVAL:
     case CONF_MAJOR_INTERVAL:
     case CONF_MULTIPART_THRESHOLD:

@@ -76,6 +76,8 @@
       "how long an object stays marked before the cleaner deletes it")                             \
     X(CONF_WAL_UPLOAD_INTERVAL, "s3.wal.upload.interval.ms", CONF_T_MILLIS, "60000", NULL,         \
       "how often appended records are uploaded as objects")                                        \
+    X(CONF_WAL_UPLOAD_THRESHOLD, "s3.wal.upload.threshold", CONF_T_SIZE, "500MiB", NULL,           \
+      "appended records past this size are uploaded at once, without waiting for the interval")    \
     X(CONF_MINOR_INTERVAL, "stream.compaction.minor.interval", CONF_T_DURATION, "10m", NULL,       \
       "period of stream object minor compaction (physical merge)")                                 \
     X(CONF_MAJOR_INTERVAL, "stream.compaction.major.interval", CONF_T_DURATION, "60m", NULL,       \

@@ -74,9 +74,11 @@ struct wal {
     struct wal_sbuf *sb; /* indexed by stream id */
     size_t nsb;
     size_t buffered;       /* runs buffered */
+    uint64_t buffered_bytes; /* their payload bytes (the log cache block's size) */
     struct wal_batch *cur; /* the upload in flight */
     uint64_t seq;
     env_id timer;
+    env_id kick;      /* the size trigger's upload, due now */
     uint8_t *scratch; /* one record's payload */
     size_t scratch_cap;
     struct wal_stats stats;
@@ -89,6 +91,7 @@ static void wal_start_attempt(struct wal_batch *b);
 void wal_conf_default(struct wal_conf *c)
 {
     c->interval_us = 60 * ENV_USEC_PER_SEC;
+    c->threshold = UINT64_C(500) << 20;
     c->split_size = UINT64_C(8) << 20;
     c->block_size = 512u << 10;
     c->prepared_ttl_us = 60 * ENV_USEC_PER_MIN;
@@ -104,6 +107,7 @@ void wal_conf_from(struct wal_conf *wc, const struct conf *c)
 {
     wal_conf_default(wc);
     wc->interval_us = conf_get(c, CONF_WAL_UPLOAD_INTERVAL);
+    wc->threshold = (uint64_t)conf_get(c, CONF_WAL_UPLOAD_THRESHOLD);
     wc->split_size = (uint64_t)conf_get(c, CONF_SO_SPLIT_SIZE);
     wc->block_size = (uint32_t)conf_get(c, CONF_BLOCK_SIZE);
     wc->part_size = (uint64_t)conf_get(c, CONF_PART_SIZE);
@@ -148,6 +152,34 @@ int64_t wal_next_offset(const struct wal *wal, int64_t stream)
     return end;
 }
 
+static uint64_t wal_sbuf_bytes(const struct wal_sbuf *s)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += (uint64_t)s->runs[i].count * s->runs[i].size;
+    return n;
+}
+
+static void wal_on_kick(void *arg)
+{
+    struct wal *wal = arg;
+    wal->kick = 0;
+    wal_upload_now(wal);
+}
+
+/* The size trigger (AutoMQ's S3Storage: a log cache block that reaches
+ * s3.wal.upload.threshold is uploaded at once).  AutoMQ starts that upload
+ * beside any upload in flight and commits them in order; here one upload is
+ * in flight at a time, so a full buffer waits for the upload in flight and
+ * goes as soon as it ends.  The upload starts in an event of its own, not
+ * inside the producer's append. */
+static void wal_kick(struct wal *wal)
+{
+    if (wal->kick || wal->cur || wal->buffered_bytes < wal->conf.threshold)
+        return;
+    wal->kick = env_timer(wal->env, 0, wal_on_kick, wal);
+}
+
 int wal_append(struct wal *wal, int64_t stream, int64_t count, uint32_t size, int64_t gap,
                int64_t *base)
 {
@@ -176,9 +208,11 @@ int wal_append(struct wal *wal, int64_t stream, int64_t count, uint32_t size, in
         s->runs[s->n++] = (struct wal_run){stream, b, count, size};
         wal->buffered++;
     }
+    wal->buffered_bytes += (uint64_t)count * size;
     s->next = b + count;
     if (base)
         *base = b;
+    wal_kick(wal);
     return 0;
 }
 
@@ -186,6 +220,7 @@ void wal_drop_stream(struct wal *wal, int64_t stream)
 {
     if (stream < 0 || (size_t)stream >= wal->nsb)
         return;
+    wal->buffered_bytes -= wal_sbuf_bytes(&wal->sb[stream]);
     wal->buffered -= wal->sb[stream].n;
     wal->sb[stream].n = 0;
     wal->sb[stream].next = -1;
@@ -247,6 +282,7 @@ static struct wal_batch *wal_take(struct wal *wal)
             b->ranges[nstreams++] = (struct meta_range){
                 (int64_t)id, ms->end, s->runs[s->n - 1].base + s->runs[s->n - 1].count};
         }
+        wal->buffered_bytes -= wal_sbuf_bytes(s);
         wal->buffered -= s->n;
         s->n = 0;
     }
@@ -571,6 +607,7 @@ static void wal_commit(struct wal_batch *b)
                  "%s committed: sso %lld, %zu stream objects", b->who, (long long)c.id, nso);
         wal_ack(b);
         wal_batch_free(b);
+        wal_kick(wal);
         return;
     }
     if (!wal->conf.retry) {
@@ -592,6 +629,7 @@ static void wal_commit(struct wal_batch *b)
     env_logf(wal->env, ENV_LOG_ERROR, "wal-upload",
              "%s: commit refused (%s); its records are not acknowledged", b->who, err_str(rc));
     wal_batch_free(b);
+    wal_kick(wal);
 }
 
 static void wal_obj_closed(void *arg, int rc)
@@ -715,6 +753,7 @@ void wal_free(struct wal *wal)
     if (wal->cur)
         wal_batch_free(wal->cur);
     env_cancel(wal->env, wal->timer);
+    env_cancel(wal->env, wal->kick);
     for (size_t i = 0; i < wal->nsb; i++)
         free(wal->sb[i].runs);
     free(wal->sb);

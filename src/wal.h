@@ -47,6 +47,7 @@ struct wal;
 
 struct wal_conf {
     int64_t interval_us;     /* s3.wal.upload.interval.ms (60 s) */
+    uint64_t threshold;      /* s3.wal.upload.threshold (500 MiB): buffered bytes that upload at once */
     uint64_t split_size;     /* s3.stream.object.split.size (8 MiB) */
     uint32_t block_size;     /* s3.object.block.size (512 KiB) */
     uint64_t part_size;      /* s3.object.part.size (16 MiB): the ObjectWriter's part threshold */

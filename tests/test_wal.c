@@ -375,6 +375,38 @@ START_TEST(wal_deleted_stream_dropped)
 }
 END_TEST
 
+/* s3.wal.upload.threshold: buffered bytes past the threshold upload at once, long before the
+ * interval; a buffer that fills while an upload is in flight goes as soon as that one ends. */
+START_TEST(wal_size_trigger_uploads_before_interval)
+{
+    LC.interval_us = 60 * ENV_USEC_PER_SEC;
+    LC.threshold = 10000;
+    start();
+    ck_assert_int_eq(wal_append(W, 1, 5, 1000, 0, NULL), 0);
+    clenv_run_until(&E, 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(NACK, 0); /* 5,000 bytes: below the threshold, waits for the interval */
+    ck_assert_int_eq(wal_append(W, 1, 5, 1000, 0, NULL), 0);
+    clenv_run_until(&E, 5 * ENV_USEC_PER_SEC + 1);
+    ck_assert(!wal_idle(W)); /* 10,000 bytes: the upload started */
+    ck_assert_int_eq(wal_append(W, 2, 10, 1000, 0, NULL), 0); /* full again, one in flight */
+    clenv_run_until(&E, 20 * ENV_USEC_PER_SEC);
+    ck_assert_uint_eq(wal_stats(W)->uploads, 2);
+    ck_assert_int_eq(NACK, 2); /* stream 1's two appends are one run */
+    ck_assert_int_eq(ACKS[1].stream, 2);
+    ck_assert(wal_idle(W));
+    /* a dropped stream's bytes leave the count: 9,000 left buffered do not upload */
+    ck_assert_int_eq(wal_append(W, 2, 5, 1000, 0, NULL), 0);
+    ck_assert_int_eq(meta_stream_delete(M, 2, 0), 0);
+    wal_drop_stream(W, 2);
+    ck_assert_int_eq(wal_append(W, 1, 9, 1000, 0, NULL), 0);
+    ck_assert_int_eq(wal_append(W, 3, 1, 500, 0, NULL), 0);
+    clenv_run_until(&E, 40 * ENV_USEC_PER_SEC);
+    ck_assert_uint_eq(wal_stats(W)->uploads, 2);
+    clenv_run_until(&E, 70 * ENV_USEC_PER_SEC);
+    ck_assert_uint_eq(wal_stats(W)->uploads, 3); /* the interval */
+}
+END_TEST
+
 START_TEST(wal_bad_args)
 {
     start();
@@ -398,6 +430,7 @@ static Suite *wal_suite(void)
     tcase_add_test(tc, wal_failed_write_halts);
     tcase_add_test(tc, wal_crash_drops_unacked);
     tcase_add_test(tc, wal_gap_starts_at_committed_end);
+    tcase_add_test(tc, wal_size_trigger_uploads_before_interval);
     tcase_add_test(tc, wal_deleted_stream_dropped);
     tcase_add_test(tc, wal_bad_args);
     suite_add_tcase(s, tc);
