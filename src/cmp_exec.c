@@ -262,8 +262,12 @@ static int bref_order(const void *a, const void *b)
     return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-/* Coalesces the plan's blocks into chunks of <= 16 MiB position-contiguous
- * bytes of one object (a larger block: its own chunk). */
+/* Coalesces the plan's blocks into chunks of position-contiguous bytes of one
+ * object, as AutoMQ's DataBlockReader.readContinuousBlocks batches them: a
+ * block that would bring a chunk to 16 MiB or more starts the next one, so a
+ * chunk of several blocks stays below 16 MiB (blocks adding up to exactly
+ * 16 MiB are two chunks) and a block of 16 MiB or more is a chunk of its own,
+ * read in parts by plan_reads. */
 static int plan_chunks(struct cmp_job *j, const struct cmp_plan *p)
 {
     struct bref *r = malloc((p->nb ? p->nb : 1) * sizeof *r);
@@ -281,7 +285,7 @@ static int plan_chunks(struct cmp_job *j, const struct cmp_plan *p)
         uint64_t sz = (uint32_t)b->e.size;
         struct cmp_chunk *ch = j->nchunks ? &j->chunks[j->nchunks - 1] : NULL;
         if (!ch || ch->obj != b->obj || ch->start + ch->len != (uint64_t)b->e.pos ||
-            ch->len + sz > CMP_MAX_READ) {
+            ch->len + sz >= CMP_MAX_READ) {
             ch = &j->chunks[j->nchunks++];
             ch->obj = b->obj;
             ch->start = (uint64_t)b->e.pos;
