@@ -69,6 +69,11 @@ struct fs3_config {
     /* The bucket lifecycle rule AbortIncompleteMultipartUpload: an upload
      * this old is aborted, on the world's clock (ENV_TIME_NEVER = no rule). */
     int64_t lifecycle_abort_us;
+    /* A CompleteMultipartUpload of an upload completed already (one of the
+     * last FS3_DONE_MAX completions, same key): true answers 200 with the
+     * object's ETag again, as AWS does; false 404 NoSuchUpload, as some
+     * stores do (s3.complete.repeat). */
+    bool complete_repeat_ok;
 };
 
 struct fs3;

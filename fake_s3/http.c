@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ struct fs3_http {
     struct hr_node *live; /* every request between URI and completion */
     size_t nsuspended;
     unsigned nconn; /* open connections (MHD's notify callback) */
+    uint64_t req_seq; /* requests seen (their ids) */
     bool stopping;
     struct fs3_http_stats stats;
 };
@@ -42,6 +44,11 @@ struct fs3_http {
 int64_t hr_epoch_us(const struct fs3_http *h)
 {
     return h->epoch_us;
+}
+
+int64_t hr_store_now_us(struct fs3_http *h)
+{
+    return env_now(fs3_loop_env(h->loop));
 }
 
 const struct fs3_http_config *hr_config(struct fs3_http *h)
@@ -104,6 +111,7 @@ static int hr_bucket_insert(struct fs3_http *h, const char *name, struct s3_ops 
     snprintf(b->name, sizeof b->name, "%s", name);
     b->ops = ops;
     b->owned = owned;
+    b->created = hr_wall_secs();
     return 0;
 }
 
@@ -156,6 +164,7 @@ int hr_bucket_create(struct fs3_http *h, const char *name)
         if (rc)
             return rc;
         snprintf(nb.name, sizeof nb.name, "%s", name);
+        nb.created = hr_wall_secs();
         h->buckets[h->nbuckets++] = nb;
         return 0;
     }
@@ -226,6 +235,22 @@ void hr_finish(struct hr_req *r)
 
 /* --- requests: creation, headers, body -------------------------------------- */
 
+/* x-amz-request-id (16 upper-case hex digits, as S3's) and x-amz-id-2 (a
+ * base64-looking token) from the request's sequence number, mixed so that
+ * neighbours do not look alike. */
+static void hr_request_ids(struct hr_req *r, uint64_t seq)
+{
+    uint64_t a = seq * UINT64_C(0x9e3779b97f4a7c15), b = (a ^ (a >> 29)) * UINT64_C(0xbf58476d1ce4e5b9);
+    uint8_t raw[24];
+    snprintf(r->reqid, sizeof r->reqid, "%016llX", (unsigned long long)a);
+    for (int i = 0; i < 24; i++) {
+        b ^= b >> 31;
+        b *= UINT64_C(0x94d049bb133111eb);
+        raw[i] = (uint8_t)(b >> 56);
+    }
+    hr_b64_encode(raw, sizeof raw, r->id2, sizeof r->id2);
+}
+
 static void *hr_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct fs3_http *h = cls;
@@ -237,6 +262,7 @@ static void *hr_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     n->req.raw_uri = strdup(uri ? uri : "/");
     n->req.body.max = h->cfg.max_body;
     fs3_loop_lock(h->loop);
+    hr_request_ids(&n->req, ++h->req_seq);
     n->next = h->live;
     if (h->live)
         h->live->prev = n;
@@ -374,6 +400,8 @@ static enum MHD_Result hr_respond(struct hr_req *r)
     enum MHD_Result ret;
     if (!resp)
         return MHD_NO;
+    MHD_add_response_header(resp, "x-amz-request-id", r->reqid);
+    MHD_add_response_header(resp, "x-amz-id-2", r->id2);
     for (char *line = r->resp.hdrs.p; line && *line;) {
         char *nl = strchr(line, '\n'), *colon = strchr(line, ':');
         if (!nl || !colon || colon > nl)
@@ -395,16 +423,20 @@ static enum MHD_Result hr_respond(struct hr_req *r);
 static enum MHD_Result hr_first_call(struct hr_req *r, struct MHD_Connection *conn,
                                      const char *method)
 {
-    const char *cl;
+    const char *cl, *expect;
     r->conn = conn;
     r->method = method;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, hr_collect_header, r);
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
     if (r->srv->cfg.access_key &&
         ((cl && strtoull(cl, NULL, 10) > r->srv->cfg.preauth_body) ||
+         (expect && strcasecmp(expect, "100-continue") == 0) ||
          MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))) {
         /* A large body is read only for a request whose headers are signed
-         * right: an anonymous client cannot make the server buffer it. */
+         * right: an anonymous client cannot make the server buffer it.  And
+         * MHD sends "100 Continue" after this call unless it queued an
+         * answer: as S3, only to a request that authenticated. */
         fs3_loop_lock(r->srv->loop);
         bool ok = hr_preauth(r);
         if (!ok) {

@@ -25,6 +25,8 @@ void hr_buf_add_xml(struct base_buf *b, const char *s, bool url);
 
 struct hr_bucket {
     char name[64];
+    char location[32]; /* CreateBucket's LocationConstraint ("" = none: us-east-1) */
+    int64_t created;   /* unix seconds (ListBuckets' CreationDate) */
     struct s3_ops *ops;
     bool owned;        /* made by the factory: destroyed by it */
     struct fs3 *store; /* made by the default factory (else NULL) */
@@ -54,6 +56,8 @@ enum hr_state { HR_NEW, HR_BODY, HR_WAITING, HR_DONE, HR_HELD };
 struct hr_req {
     struct fs3_http *srv;
     void *conn; /* struct MHD_Connection */
+    char reqid[17]; /* x-amz-request-id (and the RequestId of an error body) */
+    char id2[48];   /* x-amz-id-2 */
     enum hr_state state;
     bool suspended;
     char *raw_uri; /* as received: path?query */
@@ -101,6 +105,8 @@ const struct fs3_http_config *hr_config(struct fs3_http *h);
 /* The wall clock (µs since 1970) when the store's clock read 0: an object
  * version's Last-Modified is this plus its mtime_us. */
 int64_t hr_epoch_us(const struct fs3_http *h);
+/* The stores' clock now (µs, the loop env's). */
+int64_t hr_store_now_us(struct fs3_http *h);
 struct hr_bucket *hr_bucket_find(struct fs3_http *h, const char *name);
 struct hr_bucket *hr_bucket_at(struct fs3_http *h, size_t i);
 size_t hr_bucket_count(struct fs3_http *h);
@@ -142,7 +148,13 @@ const char *hr_hdr(const struct hr_req *r, const char *name);
 void hr_submit(struct hr_req *r, struct s3_ops *ops, enum s3_op op, s3_cb cb);
 bool hr_result_failed(struct hr_req *r, const struct s3_result *res);
 void hr_xml_body(struct hr_req *r, int status, struct base_buf *xml);
+/* Now, as unix seconds on the stores' clock (a CopyObject result's time). */
 int64_t hr_mtime(const struct hr_req *r);
+/* The first query parameter of r that names a sub-resource not in known
+ * (NULL-terminated): one without a value or with an empty one, other than
+ * X-Amz-*, response-* and x-id.  NULL when there is none.  Such a request
+ * is answered 501 NotImplemented rather than served as another operation. */
+const char *hr_unserved(const struct hr_req *r, const char *const *known);
 
 /* From http_obj.c: the object operations, DeleteObjects and the fixed ACL
  * answer (lock held). */
@@ -157,6 +169,8 @@ void hr_bucket_op(struct hr_req *r);
 
 /* From http_xml.c. */
 int hr_parse_complete(const char *xml, size_t len, struct s3_part **parts, size_t *nparts);
+/* A CreateBucket body: its LocationConstraint ("" when none) into location. */
+int hr_parse_bucket_config(const char *xml, size_t len, char *location, size_t size);
 int hr_parse_delete(const char *xml, size_t len, char ***keys, size_t *nkeys, bool *quiet);
 void hr_iso_time(int64_t unix_secs, char out[32]);
 void hr_http_time(int64_t unix_secs, char out[40]);

@@ -22,6 +22,7 @@ enum hr_list_kind { HR_LIST_V1, HR_LIST_V2, HR_LIST_VERSIONS };
 struct hr_entry {
     char *key;
     uint64_t size;
+    int64_t mtime_us;
     char etag[S3_ETAG_MAX];
 };
 
@@ -33,6 +34,7 @@ struct hr_list {
     const char *token; /* the client's continuation token, or NULL */
     int max_keys;
     bool url;
+    bool owner; /* V2 fetch-owner=true (V1 and versions: always) */
     bool direct;
     bool check_empty; /* DeleteBucket's emptiness probe */
     struct hr_entry *e;
@@ -56,10 +58,11 @@ static void hr_tag(struct base_buf *b, const char *tag, const char *v, bool url)
     base_buf_addf(b, "</%s>", tag);
 }
 
-static void hr_entry_xml(struct base_buf *b, const struct hr_list *l, const struct hr_entry *e)
+static void hr_entry_xml(struct base_buf *b, struct hr_req *r, const struct hr_list *l,
+                         const struct hr_entry *e)
 {
     char t[32];
-    hr_iso_time(1704067200, t);
+    hr_iso_time((hr_epoch_us(r->srv) + e->mtime_us) / 1000000, t);
     base_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "<Version>" : "<Contents>");
     hr_tag(b, "Key", e->key, l->url);
     if (l->kind == HR_LIST_VERSIONS)
@@ -68,7 +71,7 @@ static void hr_entry_xml(struct base_buf *b, const struct hr_list *l, const stru
     hr_tag(b, "ETag", e->etag, false);
     base_buf_addf(b, "<Size>%llu</Size><StorageClass>STANDARD</StorageClass>",
                   (unsigned long long)e->size);
-    if (l->kind != HR_LIST_V2)
+    if (l->owner)
         base_buf_adds(b, "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>");
     base_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "</Version>" : "</Contents>");
 }
@@ -133,7 +136,7 @@ static void hr_scan_answer(struct hr_req *r, struct hr_list *l)
         if (d && strncmp(l->start, k, cplen) == 0 && strlen(l->start) == cplen)
             continue; /* the marker is this common prefix */
         if ((int)count == l->max_keys) {
-            truncated = true;
+            truncated = l->max_keys > 0; /* S3: max-keys=0 is an empty, complete page */
             break;
         }
         count++;
@@ -149,7 +152,7 @@ static void hr_scan_answer(struct hr_req *r, struct hr_list *l)
             l->e[i].key[cplen] = '\0'; /* the token is the prefix itself */
             last = l->e[i].key;
         } else {
-            hr_entry_xml(&b, l, &l->e[i]);
+            hr_entry_xml(&b, r, l, &l->e[i]);
             last = k;
         }
     }
@@ -180,6 +183,7 @@ static bool hr_list_keep(struct hr_list *l, const struct s3_result *res)
         if (!e->key)
             return false;
         e->size = res->entries[i].size;
+        e->mtime_us = res->entries[i].mtime_us;
         memcpy(e->etag, res->entries[i].etag, sizeof e->etag);
         l->n++;
     }
@@ -214,9 +218,10 @@ static void hr_list_done(struct s3_req *req, struct s3_result *res)
         struct base_buf b = {0};
         hr_list_head(&b, r, l);
         for (size_t i = 0; i < res->nentries; i++) {
-            struct hr_entry e = {res->entries[i].key, res->entries[i].size, ""};
+            struct hr_entry e = {res->entries[i].key, res->entries[i].size,
+                                 res->entries[i].mtime_us, ""};
             memcpy(e.etag, res->entries[i].etag, sizeof e.etag);
-            hr_entry_xml(&b, l, &e);
+            hr_entry_xml(&b, r, l, &e);
         }
         hr_list_tail(&b, l, res->truncated, res->next_token, res->nentries);
         hr_xml_body(r, 200, &b);
@@ -255,6 +260,8 @@ static bool hr_list_params(struct hr_req *r, struct hr_list *l)
     if (enc && strcmp(enc, "url") != 0)
         return false;
     l->url = enc != NULL;
+    l->owner = l->kind != HR_LIST_V2 ||
+               (hr_q(r, "fetch-owner") && strcmp(hr_q(r, "fetch-owner"), "true") == 0);
     l->token = l->kind == HR_LIST_V2 ? hr_q(r, "continuation-token") : NULL;
     l->start = l->kind == HR_LIST_V1         ? hr_q(r, "marker")
                : l->kind == HR_LIST_VERSIONS ? hr_q(r, "key-marker")
@@ -308,7 +315,6 @@ static void hr_uploads_done(struct s3_req *req, struct s3_result *res)
     r->in_flight = false;
     if (hr_result_failed(r, res))
         goto done;
-    hr_iso_time(1704067200, t);
     base_buf_addf(&b, HR_XML_HEAD "<ListMultipartUploadsResult xmlns=\"" HR_XMLNS "\">");
     hr_tag(&b, "Bucket", r->bucket, false);
     hr_tag(&b, "KeyMarker", u->key_marker, false);
@@ -325,6 +331,7 @@ static void hr_uploads_done(struct s3_req *req, struct s3_result *res)
         base_buf_adds(&b, "<Initiator><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Initiator>"
                           "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
                           "<StorageClass>STANDARD</StorageClass>");
+        hr_iso_time((hr_epoch_us(r->srv) + e->mtime_us) / 1000000, t);
         base_buf_addf(&b, "<Initiated>%s</Initiated></Upload>", t);
         last = e;
     }
@@ -379,12 +386,12 @@ void hr_list_buckets(struct hr_req *r)
 {
     struct base_buf b = {0};
     char t[32];
-    hr_iso_time(1704067200, t);
     base_buf_adds(&b, HR_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim"
                                   "</ID><DisplayName>s3sim</DisplayName></Owner><Buckets>");
     for (size_t i = 0; i < hr_bucket_count(r->srv); i++) {
         base_buf_adds(&b, "<Bucket>");
         hr_tag(&b, "Name", hr_bucket_at(r->srv, i)->name, false);
+        hr_iso_time(hr_bucket_at(r->srv, i)->created, t);
         base_buf_addf(&b, "<CreationDate>%s</CreationDate></Bucket>", t);
     }
     base_buf_adds(&b, "</Buckets></ListAllMyBucketsResult>");
@@ -393,21 +400,45 @@ void hr_list_buckets(struct hr_req *r)
 
 static void hr_bucket_create_op(struct hr_req *r)
 {
-    int rc = hr_bucket_create(r->srv, r->bucket);
-    if (rc == ERR_EXISTS)
+    char location[32] = "";
+    const char *region = hr_config(r->srv)->region;
+    int rc = r->body.len ? hr_parse_bucket_config(r->body.p, r->body.len, location, sizeof location)
+                         : 0;
+    if (rc) {
+        hr_error(r, 400, "MalformedXML",
+                 "The XML you provided was not well-formed or did not validate against our "
+                 "published schema");
+        return;
+    }
+    rc = hr_bucket_create(r->srv, r->bucket);
+    if (rc == ERR_EXISTS && strcmp(region, "us-east-1") == 0) {
+        /* S3 in us-east-1 answers 200 to CreateBucket of a bucket you own
+         * (elsewhere 409 BucketAlreadyOwnedByYou); the bucket is unchanged. */
+        hr_header(r, "Location", "/%s", r->bucket);
+        r->resp.status = 200;
+    } else if (rc == ERR_EXISTS) {
         hr_error(r, 409, "BucketAlreadyOwnedByYou",
                  "Your previous request to create the named "
                  "bucket succeeded and you already own it.");
-    else if (rc == ERR_INVAL)
+    } else if (rc == ERR_INVAL) {
         hr_error(r, 400, "InvalidBucketName", "The specified bucket is not valid.");
-    else if (rc == ERR_UNSUPPORTED)
+    } else if (rc == ERR_UNSUPPORTED) {
         hr_error(r, 403, "AccessDenied", "this s3sim server serves fixed buckets only");
-    else if (rc)
+    } else if (rc) {
         hr_error(r, 500, "InternalError", err_str(rc));
-    else {
+    } else {
+        struct hr_bucket *b = hr_bucket_find(r->srv, r->bucket);
+        if (b)
+            snprintf(b->location, sizeof b->location, "%s", location);
         hr_header(r, "Location", "/%s", r->bucket);
         r->resp.status = 200;
     }
+}
+
+/* The bucket's region: its LocationConstraint, else the server's. */
+static const char *hr_bucket_region(struct hr_req *r)
+{
+    return r->b && r->b->location[0] ? r->b->location : hr_config(r->srv)->region;
 }
 
 static void hr_bucket_delete_op(struct hr_req *r)
@@ -430,7 +461,7 @@ static void hr_bucket_delete_op(struct hr_req *r)
 static void hr_bucket_get_op(struct hr_req *r)
 {
     struct base_buf b = {0};
-    const char *region = hr_config(r->srv)->region;
+    const char *region = hr_bucket_region(r);
     if (hr_has_q(r, "location")) {
         base_buf_adds(&b, HR_XML_HEAD "<LocationConstraint xmlns=\"" HR_XMLNS "\">");
         if (strcmp(region, "us-east-1") != 0)
@@ -445,29 +476,31 @@ static void hr_bucket_get_op(struct hr_req *r)
         base_buf_adds(&b, HR_XML_HEAD "<VersioningConfiguration xmlns=\"" HR_XMLNS "\"/>");
         hr_xml_body(r, 200, &b);
     } else {
-        static const char *const unsupported[] = {
-            "acl",     "policy",  "lifecycle",   "cors",       "tagging",
-            "website", "logging", "encryption", "replication", "object-lock"};
-        for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
-            if (hr_has_q(r, unsupported[i])) {
-                hr_error(r, 501, "NotImplemented", "this sub-resource is not served by s3sim");
-                return;
-            }
-        }
         hr_list_objects(r);
         return;
     }
 }
 
+/* The query parameters of the bucket operations served. */
+static const char *const hr_bucket_params[] = {
+    "list-type", "prefix",     "delimiter",        "marker",     "max-keys",
+    "encoding-type", "continuation-token", "start-after", "fetch-owner", "versions",
+    "key-marker", "version-id-marker", "upload-id-marker", "max-uploads", "location",
+    "acl",       "uploads",    "versioning",       "delete",     NULL};
+
 void hr_bucket_op(struct hr_req *r)
 {
-    const char *m = r->method;
-    if (strcmp(m, "PUT") == 0 && r->nq == 0) {
+    const char *m = r->method, *sub = hr_unserved(r, hr_bucket_params);
+    if (sub) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the bucket sub-resource '%.80s' is not served by s3sim", sub);
+        hr_error(r, 501, "NotImplemented", msg);
+    } else if (strcmp(m, "PUT") == 0 && r->nq == 0) {
         hr_bucket_create_op(r);
     } else if (!r->b) {
         hr_error(r, 404, "NoSuchBucket", "The specified bucket does not exist");
     } else if (strcmp(m, "HEAD") == 0) {
-        hr_header(r, "x-amz-bucket-region", "%s", hr_config(r->srv)->region);
+        hr_header(r, "x-amz-bucket-region", "%s", hr_bucket_region(r));
         r->resp.status = 200;
     } else if (strcmp(m, "GET") == 0) {
         hr_bucket_get_op(r);

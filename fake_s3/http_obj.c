@@ -30,12 +30,29 @@ static const char *const hr_meta_names[] = {"Content-Type",     "Content-Encodin
                                             "Content-Disposition", "Content-Language",
                                             "Cache-Control",    "Expires"};
 
+/* S3: user-defined metadata (the x-amz-meta-* names after the prefix, and
+ * their values) at most 2 KiB. */
+#define HR_USER_META_MAX 2048
+
+/* Answers a failed hr_meta_collect (rc) and finishes r. */
+static void hr_meta_fail(struct hr_req *r, int rc)
+{
+    if (rc == ERR_LIMIT)
+        hr_error(r, 400, "MetadataTooLarge",
+                 "Your metadata headers exceed the maximum allowed metadata size.");
+    else
+        hr_error(r, 500, "InternalError", "out of memory");
+    hr_finish(r);
+}
+
 /* The request's metadata headers as the store's lines ("Name: value\n"):
  * the system ones above and every x-amz-meta-* (its name lower-cased, as S3
- * returns it).  r->meta owns them; NULL when none was sent. */
+ * returns it).  r->meta owns them; NULL when none was sent.  ERR_LIMIT when
+ * the user metadata is over HR_USER_META_MAX. */
 static int hr_meta_collect(struct hr_req *r)
 {
     struct base_buf b = {0};
+    size_t user = 0;
     free(r->meta);
     r->meta = NULL;
     for (size_t i = 0; i < sizeof hr_meta_names / sizeof *hr_meta_names; i++) {
@@ -47,13 +64,14 @@ static int hr_meta_collect(struct hr_req *r)
         const char *n = r->hdr[i].name;
         if (strncasecmp(n, "x-amz-meta-", 11) != 0)
             continue;
+        user += strlen(n + 11) + strlen(r->hdr[i].value);
         for (const char *p = n; *p; p++)
             base_buf_addf(&b, "%c", *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
         base_buf_addf(&b, ": %s\n", r->hdr[i].value);
     }
-    if (b.failed) {
+    if (b.failed || user > HR_USER_META_MAX) {
         base_buf_free(&b);
-        return ERR_NOMEM;
+        return b.failed ? ERR_NOMEM : ERR_LIMIT;
     }
     if (b.len)
         r->meta = base_buf_take(&b, NULL);
@@ -64,15 +82,16 @@ static int hr_meta_collect(struct hr_req *r)
 /* A stored version's metadata lines and its Last-Modified as headers. */
 static void hr_version_headers(struct hr_req *r, const struct s3_result *res)
 {
-    char t[40], name[128];
+    char t[40];
     bool typed = false;
     for (const char *p = res->meta; *p;) {
         const char *colon = strchr(p, ':'), *nl = strchr(p, '\n');
         if (!colon || !nl || colon > nl)
             break;
-        snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
-        typed |= strcasecmp(name, "Content-Type") == 0;
-        hr_header(r, name, "%.*s", (int)(nl - colon - 2), colon + 2);
+        typed |= colon - p == 12 && strncasecmp(p, "Content-Type", 12) == 0;
+        /* Not hr_header: a name or value may be longer than its buffer. */
+        base_buf_addf(&r->resp.hdrs, "%.*s: %.*s\n", (int)(colon - p), p, (int)(nl - colon - 2),
+                      colon + 2);
         p = nl + 1;
     }
     if (!typed)
@@ -81,11 +100,13 @@ static void hr_version_headers(struct hr_req *r, const struct s3_result *res)
     hr_header(r, "Last-Modified", "%s", t);
 }
 
-/* The checksum sent to the store: the client's, or an MD5 of our own so that
- * the store always has an ETag to give. */
+/* The checksum sent to the store: always an MD5 (the client's Content-MD5,
+ * or one of our own), so that the store keeps every object's ETag and
+ * listings show it.  Another checksum of the client's was verified on the
+ * body already (hr_payload) and is echoed from r->cksum. */
 static void hr_put_cksum(struct hr_req *r)
 {
-    if (r->has_cksum)
+    if (r->has_cksum && r->cksum.alg == S3_CKSUM_MD5)
         r->sreq.cksum = r->cksum;
     else
         s3_checksum_compute(S3_CKSUM_MD5, (const uint8_t *)r->sreq.body, r->sreq.body_len,
@@ -313,9 +334,9 @@ static void hr_put(struct hr_req *r)
     r->sreq.body_len = r->body.len;
     hr_put_cksum(r);
     hr_conditions(r);
-    if (hr_meta_collect(r)) {
-        hr_error(r, 500, "InternalError", "out of memory");
-        hr_finish(r);
+    int mrc = hr_meta_collect(r);
+    if (mrc) {
+        hr_meta_fail(r, mrc);
         return;
     }
     r->sreq.meta = r->meta;
@@ -413,8 +434,7 @@ static void hr_copy_get_done(struct s3_req *req, struct s3_result *res)
         else if (res->meta[0] && !(r->meta = strdup(res->meta)))
             mrc = ERR_NOMEM;
         if (mrc) {
-            hr_error(r, 500, "InternalError", "out of memory");
-            hr_finish(r);
+            hr_meta_fail(r, mrc);
             return;
         }
         r->sreq.meta = r->meta;
@@ -453,6 +473,17 @@ static struct hr_bucket *hr_copy_source(struct hr_req *r, struct hr_copy *c)
     return b;
 }
 
+/* Whether a CopyObject changes something besides the bytes (S3 refuses a
+ * copy onto itself that does not): the metadata directive REPLACE, a
+ * storage class, a website redirect or encryption. */
+static bool hr_copy_changes(struct hr_req *r)
+{
+    const char *dir = hr_hdr(r, "x-amz-metadata-directive");
+    return (dir && strcasecmp(dir, "REPLACE") == 0) || hr_hdr(r, "x-amz-storage-class") ||
+           hr_hdr(r, "x-amz-website-redirect-location") ||
+           hr_hdr(r, "x-amz-server-side-encryption");
+}
+
 static void hr_copy(struct hr_req *r, bool part)
 {
     struct hr_copy *c = calloc(1, sizeof *c);
@@ -475,14 +506,27 @@ static void hr_copy(struct hr_req *r, bool part)
         hr_finish(r);
         return;
     }
+    if (!part && src == r->b && strcmp(c->src_key, r->key) == 0 && !hr_copy_changes(r)) {
+        hr_error(r, 400, "InvalidRequest",
+                 "This copy request is illegal because it is trying to copy an object to itself "
+                 "without changing the object's metadata, storage class, website redirect "
+                 "location or encryption attributes.");
+        hr_finish(r);
+        return;
+    }
     hr_req_reset(r);
     if (part) {
+        const char *range = hr_hdr(r, "x-amz-copy-source-range");
         r->sreq.part_number = r->part;
         r->sreq.upload_id = r->upload;
-        if (hr_parse_range(hr_hdr(r, "x-amz-copy-source-range"), &r->sreq.range_start,
-                           &r->sreq.range_end, &suffix) &&
-            suffix >= 0) {
-            hr_error(r, 400, "InvalidArgument", "The x-amz-copy-source-range value is invalid");
+        /* Unlike Range on a GET, a malformed copy range is an error (S3:
+         * bytes=first-last only). */
+        if (range && (!hr_parse_range(range, &r->sreq.range_start, &r->sreq.range_end, &suffix) ||
+                      suffix >= 0 || r->sreq.range_end < 0)) {
+            hr_error(r, 400, "InvalidArgument",
+                     "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                     "where first and last are the zero-based offsets of the first and last "
+                     "bytes to copy");
             hr_finish(r);
             return;
         }
@@ -599,10 +643,10 @@ static void hr_mpu_complete(struct hr_req *r)
 static void hr_post(struct hr_req *r)
 {
     if (hr_has_q(r, "uploads")) {
+        int mrc;
         hr_req_reset(r);
-        if (hr_meta_collect(r)) {
-            hr_error(r, 500, "InternalError", "out of memory");
-            hr_finish(r);
+        if ((mrc = hr_meta_collect(r)) != 0) {
+            hr_meta_fail(r, mrc);
             return;
         }
         r->sreq.meta = r->meta;
@@ -641,11 +685,23 @@ static void hr_acl_done(struct s3_req *req, struct s3_result *res)
     hr_finish(r);
 }
 
-/* Object sub-resources that s3sim does not keep. */
+/* The query parameters of the object operations served. */
+static const char *const hr_object_params[] = {"uploadId", "partNumber", "versionId", "uploads",
+                                               "acl",      "max-parts",  "part-number-marker",
+                                               NULL};
+
+/* ?acl (the fixed answer) and sub-resources not served (501).  True when
+ * r is answered. */
 static bool hr_object_subresource(struct hr_req *r)
 {
-    static const char *const unsupported[] = {"tagging",    "retention", "legal-hold", "torrent",
-                                              "attributes", "restore",   "select"};
+    const char *sub = hr_unserved(r, hr_object_params);
+    if (sub) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the object sub-resource '%.80s' is not served by s3sim", sub);
+        hr_error(r, 501, "NotImplemented", msg);
+        hr_finish(r);
+        return true;
+    }
     if (hr_has_q(r, "acl")) {
         if (strcmp(r->method, "GET") == 0) {
             hr_req_reset(r);
@@ -655,13 +711,6 @@ static bool hr_object_subresource(struct hr_req *r)
             hr_finish(r);
         }
         return true;
-    }
-    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
-        if (hr_has_q(r, unsupported[i])) {
-            hr_error(r, 501, "NotImplemented", "this sub-resource is not served by s3sim");
-            hr_finish(r);
-            return true;
-        }
     }
     return false;
 }

@@ -57,8 +57,22 @@ const char *hr_hdr(const struct hr_req *r, const char *name)
 
 int64_t hr_mtime(const struct hr_req *r)
 {
-    (void)r;
-    return 1704067200; /* the store keeps no times: 2024-01-01T00:00:00Z for every object */
+    return (hr_epoch_us(r->srv) + hr_store_now_us(r->srv)) / 1000000;
+}
+
+const char *hr_unserved(const struct hr_req *r, const char *const *known)
+{
+    for (size_t i = 0; i < r->nq; i++) {
+        const char *n = r->q[i].name;
+        bool ok = r->q[i].value && *r->q[i].value; /* a valued parameter: not a sub-resource */
+        ok = ok || strncasecmp(n, "x-amz-", 6) == 0 || strncmp(n, "response-", 9) == 0 ||
+             strcmp(n, "x-id") == 0;
+        for (const char *const *k = known; !ok && *k; k++)
+            ok = strcmp(n, *k) == 0;
+        if (!ok)
+            return n;
+    }
+    return NULL;
 }
 
 void hr_header(struct hr_req *r, const char *name, const char *fmt, ...)
@@ -105,7 +119,7 @@ void hr_error(struct hr_req *r, int status, const char *code, const char *msg)
         hr_buf_add_xml(&b, r->bucket, false);
         base_buf_adds(&b, "</BucketName>");
     }
-    base_buf_addf(&b, "<RequestId>%p</RequestId></Error>", (void *)r);
+    base_buf_addf(&b, "<RequestId>%s</RequestId><HostId>%s</HostId></Error>", r->reqid, r->id2);
     hr_xml_body(r, status, &b);
 }
 

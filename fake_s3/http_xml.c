@@ -110,6 +110,9 @@ struct hr_xml {
     char **keys;
     size_t nkeys, kcap;
     bool quiet;
+    /* CreateBucketConfiguration */
+    char location[32];
+    bool location_bad;
 };
 
 static const char *hr_local(const char *name)
@@ -218,6 +221,11 @@ static void XMLCALL hr_xml_end(void *ud, const XML_Char *name)
     }
     if (x->depth == 2 && strcmp(el, "Quiet") == 0)
         x->quiet = strcmp(x->text, "true") == 0;
+    if (x->depth == 2 && strcmp(el, "LocationConstraint") == 0) {
+        x->location_bad = x->tlen >= sizeof x->location;
+        if (!x->location_bad)
+            memcpy(x->location, x->text, x->tlen + 1);
+    }
     x->depth--;
 }
 
@@ -287,6 +295,21 @@ int hr_parse_delete(const char *xml, size_t len, char ***keys, size_t *nkeys, bo
         x->keys = NULL;
         x->nkeys = 0;
     }
+    hr_xml_free(x);
+    return rc;
+}
+
+int hr_parse_bucket_config(const char *xml, size_t len, char *location, size_t size)
+{
+    struct hr_xml *x = calloc(1, sizeof *x);
+    int rc;
+    if (!x)
+        return ERR_NOMEM;
+    rc = len > INT32_MAX ? ERR_LIMIT : hr_xml_run(x, xml, len, "CreateBucketConfiguration");
+    if (!rc && (x->location_bad || strlen(x->location) >= size))
+        rc = ERR_PARSE;
+    if (!rc)
+        snprintf(location, size, "%s", x->location);
     hr_xml_free(x);
     return rc;
 }

@@ -747,6 +747,7 @@ static int fs3_exec_list(struct fs3 *s, const struct s3_req *req, int64_t as_of,
             return ERR_NOMEM;
         res->nentries++;
         le->size = o->size;
+        le->mtime_us = o->mtime;
         memcpy(le->etag, o->etag, sizeof le->etag);
     }
     return 0;
@@ -852,6 +853,7 @@ void fs3_config_init(struct fs3_config *cfg)
     cfg->bandwidth = FS3_BANDWIDTH_DEFAULT;
     cfg->history_us = 0;
     cfg->lifecycle_abort_us = ENV_TIME_NEVER;
+    cfg->complete_repeat_ok = true;
 }
 
 const struct fs3_config *fs3_config(const struct fs3 *s) { return &s->cfg; }
@@ -897,6 +899,9 @@ void fs3_free(struct fs3 *s)
             fs3_upload_free((struct fs3_upload *)s->uploads.slots[i]);
     fs3_tab_free(&s->keys);
     fs3_tab_free(&s->uploads);
+    for (size_t i = 0; s->done && i < FS3_DONE_MAX; i++)
+        free(s->done[i].key);
+    free(s->done);
     free(s->sorted);
     free(s->hlog);
     free(s);

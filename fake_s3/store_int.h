@@ -73,6 +73,14 @@ struct fs3_upload {
     int cap;                  /* entries in parts */
 };
 
+/* A completed upload, remembered for a repeated Complete (fs3_config). */
+#define FS3_DONE_MAX 1024
+struct fs3_done {
+    char id[32];
+    char *key; /* malloc'ed; NULL = a free slot */
+    char etag[S3_ETAG_MAX];
+};
+
 struct fs3_call; /* store_ops.c */
 
 struct fs3 {
@@ -91,6 +99,8 @@ struct fs3 {
 
     struct fs3_tab uploads;   /* struct fs3_upload */
     uint64_t upload_seq;      /* upload ids */
+    struct fs3_done *done;    /* the last FS3_DONE_MAX completions, a ring (or NULL) */
+    size_t done_next;
     env_id lifecycle_timer;   /* the lifecycle rule's next pass (0: none armed) */
     int64_t lifecycle_at;     /* when it fires */
 

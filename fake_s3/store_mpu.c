@@ -288,13 +288,45 @@ static void fs3_complete_etag(struct fs3_upload *u, const struct s3_req *req, ch
     fs3_etag_hex(d, (uint32_t)req->nparts, out);
 }
 
+/* Remembers a completion (a full ring forgets the oldest); out of memory,
+ * it is not remembered (a repeat then answers NoSuchUpload). */
+static void fs3_done_add(struct fs3 *s, const struct fs3_upload *u, const char *etag)
+{
+    struct fs3_done *d;
+    if (!s->done && !(s->done = calloc(FS3_DONE_MAX, sizeof *s->done)))
+        return;
+    d = &s->done[s->done_next];
+    s->done_next = (s->done_next + 1) % FS3_DONE_MAX;
+    free(d->key);
+    d->key = strdup(u->key);
+    memcpy(d->id, u->id, sizeof d->id);
+    memcpy(d->etag, etag, sizeof d->etag);
+}
+
+/* A repeated Complete of a completed upload: 200 and its ETag (true), or
+ * false (res untouched) when the upload was not completed lately. */
+static bool fs3_done_repeat(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
+{
+    for (size_t i = 0; s->cfg.complete_repeat_ok && s->done && i < FS3_DONE_MAX; i++) {
+        const struct fs3_done *d = &s->done[i];
+        if (d->key && strcmp(d->id, req->upload_id) == 0 && strcmp(d->key, req->key) == 0) {
+            memcpy(res->etag, d->etag, sizeof res->etag);
+            res->status = 200;
+            return true;
+        }
+    }
+    return false;
+}
+
 static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
 {
-    struct fs3_upload *u = fs3_upload_find(s, req, res);
+    struct fs3_upload *u;
     struct fs3_obj *o;
     uint64_t total = 0, off = 0;
     bool want_etag = false;
-    if (!u)
+    if (fs3_done_repeat(s, req, res))
+        return 0;
+    if (!(u = fs3_upload_find(s, req, res)))
         return 0;
     if (req->nparts == 0) {
         fs3_res_error(res, 400, S3E_MALFORMED_XML,
@@ -328,6 +360,7 @@ static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_r
         memset(res->etag, 0, sizeof res->etag);
         return ERR_NOMEM;
     }
+    fs3_done_add(s, u, res->etag);
     fs3_upload_drop(s, u);
     res->status = 200;
     return 0;
@@ -393,6 +426,7 @@ static int fs3_list_uploads(struct fs3 *s, const struct s3_req *req, struct s3_r
         le = &res->entries[res->nentries];
         le->key = strdup(a[i]->key);
         le->upload_id = strdup(a[i]->id);
+        le->mtime_us = a[i]->created_us;
         if (!le->key || !le->upload_id) {
             free(le->key);
             free(le->upload_id);

@@ -187,6 +187,7 @@ static int serve_store_config(struct serve_opts *o)
     fs3_config_init(&o->store);
     o->store.min_part_size = (uint64_t)conf_get(&o->conf, CONF_MIN_PART_SIZE);
     o->store.delete_missing_status = (int)conf_get(&o->conf, CONF_DELETE_MISSING);
+    o->store.complete_repeat_ok = conf_get(&o->conf, CONF_COMPLETE_REPEAT) == 0;
     o->store.lifecycle_abort_us = conf_get(&o->conf, CONF_LIFECYCLE_ABORT);
     o->store.latency_us = o->cfg.latency_us;
     if (o->latency_set && o->cfg.latency_us == 0)

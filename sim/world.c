@@ -388,6 +388,7 @@ static int world_setup(struct world *w, const struct world_http_opts *hopts)
     fs3_config_init(&fc);
     fc.min_part_size = (uint64_t)conf_get(c, CONF_MIN_PART_SIZE);
     fc.delete_missing_status = (int)conf_get(c, CONF_DELETE_MISSING);
+    fc.complete_repeat_ok = conf_get(c, CONF_COMPLETE_REPEAT) == 0;
     fc.latency_us = conf_get(c, CONF_LATENCY);
     fc.bandwidth = (uint64_t)conf_get(c, CONF_BANDWIDTH);
     fc.lifecycle_abort_us = conf_get(c, CONF_LIFECYCLE_ABORT);

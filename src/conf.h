@@ -28,6 +28,7 @@
  *   CONF_T_CKSUM     enum s3_cksum (MD5, CRC32C, CRC32, SHA256, NONE; any case)
  *   CONF_T_STATUS404 the HTTP status itself: 204 or 404
  *   CONF_T_NOTFOUND  0 = `success`, 1 = `error`
+ *   CONF_T_REPEAT    0 = `ok`, 1 = `nosuchupload`
  *   CONF_T_STRING    0; the text is in conf_str() (at most CONF_STR_MAX-1 bytes)
  *   CONF_T_PROFILE   enum conf_profile (automq, hardened)
  *
@@ -110,6 +111,9 @@
       "smallest part the fake S3 accepts (except the last one)")                                   \
     X(CONF_DELETE_MISSING, "s3.delete.missing", CONF_T_STATUS404, "204", NULL,                     \
       "the fake S3's answer to a DeleteObject of an absent key: 204 (AWS) or 404")                 \
+    X(CONF_COMPLETE_REPEAT, "s3.complete.repeat", CONF_T_REPEAT, "ok", NULL,                       \
+      "the fake S3's answer to a CompleteMultipartUpload of an upload it completed already: ok "   \
+      "(200 with the object's ETag, as AWS) or nosuchupload (404 NoSuchUpload, as some stores)")   \
     X(CONF_LIFECYCLE_ABORT, "s3.lifecycle.abort.incomplete", CONF_T_TIMEOUT, "none", NULL,         \
       "the fake S3's bucket lifecycle rule AbortIncompleteMultipartUpload: uploads older than "    \
       "this are aborted (none: a bucket without the rule)")                                        \
@@ -313,6 +317,7 @@ enum conf_type {
     CONF_T_CKSUM,
     CONF_T_STATUS404,
     CONF_T_NOTFOUND,
+    CONF_T_REPEAT,
     CONF_T_STRING,
     CONF_T_PROFILE,
 };

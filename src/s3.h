@@ -165,6 +165,8 @@ struct s3_list_entry {
     uint64_t size;
     char etag[S3_ETAG_MAX];     /* may be "" when the implementation skips it */
     char *upload_id;            /* list-uploads: the upload's id (owned), else NULL */
+    int64_t mtime_us;           /* list: when the version took effect; list-uploads: when
+                                   the upload was created (store's clock, µs; 0 = unknown) */
 };
 
 /* Outcome of one key of a DeleteObjects call. */

@@ -159,6 +159,46 @@ START_TEST(s3client_mpu_lost_create_stray_aborted_after_complete)
 }
 END_TEST
 
+/* A Complete applied on the store whose answer was lost is retried.  The
+ * store answers the repeat 200 with the object's ETag (s3.complete.repeat ok,
+ * as AWS) or 404 NoSuchUpload (nosuchupload, as some stores): the call
+ * succeeds either way, the second time through a visibility check. */
+static void lost_complete(bool repeat_ok)
+{
+    struct fs3_config cfg = *fs3_config(S);
+    struct got g;
+    char id[S3_UPLOAD_ID_MAX];
+    fs3_fault_free(F);
+    fs3_free(S);
+    cfg.complete_repeat_ok = repeat_ok;
+    S = fs3_new(&E.env, &cfg);
+    F = fs3_fault_new(&E.env, S, NULL, NULL);
+    ck_assert_ptr_nonnull(F);
+    fault(S3_OP_MPU_COMPLETE, 1, FS3_EFF_LOST, 0);
+    client();
+    create("obj/c", &g);
+    snprintf(id, sizeof id, "%s", g.upload_id);
+    part_and_complete("obj/c", id, &g);
+    ck_assert_int_eq(g.ok, 1);
+    ck_assert_int_eq(g.status, 200);
+    ck_assert(fs3_key_exists(S, "obj/c", NULL));
+    ck_assert_uint_eq(fs3_nuploads(S), 0);
+    ck_assert_uint_eq(s3c_stats(C)->attempts[S3_OP_MPU_COMPLETE], 2);
+    ck_assert_uint_eq(s3c_stats(C)->visibility_checks, repeat_ok ? 0 : 1);
+}
+
+START_TEST(s3client_mpu_lost_complete_repeat_ok)
+{
+    lost_complete(true);
+}
+END_TEST
+
+START_TEST(s3client_mpu_lost_complete_repeat_nosuchupload)
+{
+    lost_complete(false);
+}
+END_TEST
+
 /* upload.create.sweep.strays false (AutoMQ): the lost attempt's upload stays open. */
 START_TEST(s3client_mpu_automq_stray_left_open)
 {
@@ -347,6 +387,8 @@ static Suite *s3client_mpu_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, s3client_mpu_lost_create_stray_aborted_after_complete);
     tcase_add_test(tc, s3client_mpu_automq_stray_left_open);
+    tcase_add_test(tc, s3client_mpu_lost_complete_repeat_ok);
+    tcase_add_test(tc, s3client_mpu_lost_complete_repeat_nosuchupload);
     tcase_add_test(tc, s3client_mpu_sweep_keeps_other_keys_and_winner_of_abort);
     tcase_add_test(tc, s3client_mpu_failed_create_sweeps_at_once);
     tcase_add_test(tc, s3client_mpu_clean_create_never_lists);
