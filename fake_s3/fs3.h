@@ -143,6 +143,20 @@ void fs3_each_upload(struct fs3 *s, fs3_upload_fn fn, void *arg);
 /* Aborts an upload directly (its parts are dropped).  ERR_NOTFOUND if unknown. */
 int fs3_abort_upload(struct fs3 *s, const char *upload_id);
 
+/* The parts uploaded so far to upload_id (of key), by part number: fn gets
+ * each one's number, size and ETag (its MD5, quoted hex).  ERR_NOTFOUND when
+ * key has no such upload (NoSuchUpload); *created_us gets its creation time. */
+typedef bool (*fs3_part_fn)(void *arg, int number, uint64_t size, const char *etag);
+int fs3_each_part(struct fs3 *s, const char *key, const char *upload_id, int64_t *created_us,
+                  fs3_part_fn fn, void *arg);
+
+/* Part `number` (1-based) of key's current object: its bytes are [*start,
+ * *start + *len), and *nparts is the object's number of parts (0: not a
+ * multipart object, whose only part 1 is the whole object).  ERR_NOTFOUND
+ * when the key is absent, ERR_RANGE when the object has no such part. */
+int fs3_object_part(struct fs3 *s, const char *key, int number, uint64_t *start, uint64_t *len,
+                    uint32_t *nparts);
+
 uint64_t fs3_nkeys(const struct fs3 *s);    /* keys in the bucket */
 uint64_t fs3_nbytes(const struct fs3 *s);   /* sum of their sizes */
 uint64_t fs3_nuploads(const struct fs3 *s); /* open multipart uploads */

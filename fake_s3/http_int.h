@@ -90,6 +90,9 @@ struct hr_req {
     int part;           /* partNumber, checked (hr_object_op) */
     const char *upload; /* uploadId, checked non-empty (hr_object_op) */
     bool ranged;        /* GetObject: a Range header that parsed (206) */
+    bool by_part;       /* GetObject, HeadObject: ?partNumber (206, x-amz-mp-parts-count) */
+    uint32_t mp_parts;  /* by_part: the object's parts (0: not multipart) */
+    uint64_t part_start, part_len; /* by_part: the part's bytes */
 
     /* Multi-step operations. */
     int step;

@@ -1,6 +1,7 @@
 /* http_obj.c - the object operations of the HTTP front (see http.h): get, head,
  * put, copy, delete, delete-objects and multipart.  Lock held throughout. */
 #include "err.h"
+#include "fs3.h"
 #include "http_int.h"
 
 #include <stdio.h>
@@ -189,6 +190,8 @@ static void hr_get_done(struct s3_req *req, struct s3_result *res)
         hr_etag_header(r, res->etag);
         hr_version_headers(r, res);
         hr_header(r, "Accept-Ranges", "bytes");
+        if (r->mp_parts)
+            hr_header(r, "x-amz-mp-parts-count", "%u", r->mp_parts);
         if (ranged && res->body_len > 0)
             hr_header(r, "Content-Range", "bytes %lld-%lld/%llu", (long long)req->range_start,
                       (long long)req->range_start + (long long)res->body_len - 1,
@@ -279,10 +282,49 @@ static bool hr_parse_range(const char *h, int64_t *start, int64_t *end, int64_t 
     return true;
 }
 
+/* ?partNumber=N on GET or HEAD: the part's bytes as a range (S3: "a ranged
+ * GET for the part").  The parts are read from the store (a bucket of the
+ * default factory).  False when r is answered. */
+static bool hr_by_part(struct hr_req *r)
+{
+    long n;
+    int rc;
+    if (!hr_has_q(r, "partNumber"))
+        return true;
+    if (hr_q_int(r, "partNumber", 1, S3_MAX_PARTS, &n) != 0) {
+        hr_error(r, 400, "InvalidArgument",
+                 "Part number must be an integer between 1 and 10000, inclusive");
+    } else if (hr_hdr(r, "Range")) {
+        hr_error(r, 400, "InvalidRequest",
+                 "Cannot specify both Range header and partNumber query parameter");
+    } else if (!r->b->store) {
+        hr_error(r, 501, "NotImplemented", "partNumber is served on serve's own buckets only");
+    } else if ((rc = fs3_object_part(r->b->store, r->key, (int)n, &r->part_start, &r->part_len,
+                                     &r->mp_parts)) == ERR_RANGE) {
+        hr_error(r, 400, "InvalidPart", "The requested partnumber is not satisfiable");
+    } else {
+        /* Absent: the GET or HEAD answers 404 itself. */
+        r->by_part = rc == 0;
+        return true;
+    }
+    hr_finish(r);
+    return false;
+}
+
 static void hr_get(struct hr_req *r)
 {
     int64_t suffix;
     hr_req_reset(r);
+    if (!hr_by_part(r))
+        return;
+    if (r->by_part) {
+        r->ranged = true;
+        r->sreq.range_start = (int64_t)r->part_start;
+        r->sreq.range_end = (int64_t)(r->part_start + r->part_len);
+        hr_conditions(r);
+        hr_submit(r, r->b->ops, S3_OP_GET, hr_get_done);
+        return;
+    }
     r->ranged =
         hr_parse_range(hr_hdr(r, "Range"), &r->sreq.range_start, &r->sreq.range_end, &suffix);
     if (r->ranged && suffix >= 0) {
@@ -309,6 +351,16 @@ static void hr_head_done(struct s3_req *req, struct s3_result *res)
         r->resp.status = 200;
         r->resp.head = true;
         r->resp.head_len = res->object_size;
+        if (r->by_part && r->part_len && r->part_start + r->part_len <= res->object_size) {
+            hr_header(r, "Content-Range", "bytes %llu-%llu/%llu",
+                      (unsigned long long)r->part_start,
+                      (unsigned long long)(r->part_start + r->part_len - 1),
+                      (unsigned long long)res->object_size);
+            r->resp.status = 206;
+            r->resp.head_len = r->part_len;
+        }
+        if (r->mp_parts)
+            hr_header(r, "x-amz-mp-parts-count", "%u", r->mp_parts);
     }
     hr_finish(r);
 }
@@ -685,6 +737,94 @@ static void hr_acl_done(struct s3_req *req, struct s3_result *res)
     hr_finish(r);
 }
 
+/* --- ListParts ------------------------------------------------------------ */
+
+struct hr_parts {
+    struct base_buf xml;
+    long marker, max;
+    int last;     /* the last part listed */
+    size_t n;     /* parts listed */
+    bool more;    /* a part after max */
+    int64_t epoch_us, created_us; /* the store's clock's epoch; the upload's creation */
+};
+
+static bool hr_part_xml(void *arg, int number, uint64_t size, const char *etag)
+{
+    struct hr_parts *p = arg;
+    char t[32];
+    if (number <= p->marker)
+        return true;
+    if ((long)p->n == p->max) {
+        p->more = true;
+        return false;
+    }
+    /* The parts' times are the upload's (the store keeps no time per part). */
+    hr_iso_time((p->epoch_us + p->created_us) / 1000000, t);
+    base_buf_addf(&p->xml, "<Part><PartNumber>%d</PartNumber><LastModified>%s</LastModified>",
+                  number, t);
+    base_buf_adds(&p->xml, "<ETag>");
+    hr_buf_add_xml(&p->xml, etag, false);
+    base_buf_addf(&p->xml, "</ETag><Size>%llu</Size></Part>", (unsigned long long)size);
+    p->last = number;
+    p->n++;
+    return true;
+}
+
+/* ListParts (GET ?uploadId): max-parts (1000), part-number-marker; the parts
+ * are read from the store (a bucket of the default factory). */
+static void hr_list_parts(struct hr_req *r)
+{
+    struct hr_parts p = {.max = 1000, .epoch_us = hr_epoch_us(r->srv)};
+    struct base_buf b = {0};
+    int rc;
+    if (hr_q_int(r, "max-parts", 0, 1L << 30, &p.max) < 0 ||
+        hr_q_int(r, "part-number-marker", 0, S3_MAX_PARTS, &p.marker) < 0) {
+        hr_error(r, 400, "InvalidArgument", "max-parts and part-number-marker are integers");
+        hr_finish(r);
+        return;
+    }
+    if (p.max > 1000)
+        p.max = 1000;
+    if (!r->b->store) {
+        hr_error(r, 501, "NotImplemented", "ListParts is served on serve's own buckets only");
+        hr_finish(r);
+        return;
+    }
+    rc = fs3_each_part(r->b->store, r->key, r->upload, &p.created_us, hr_part_xml, &p);
+    if (rc) {
+        base_buf_free(&p.xml);
+        hr_error(r, 404, "NoSuchUpload",
+                 "The specified upload does not exist. The upload ID may be invalid, or the "
+                 "upload may have been aborted or completed.");
+        hr_finish(r);
+        return;
+    }
+    base_buf_adds(&b, HR_XML_HEAD "<ListPartsResult xmlns=\"" HR_XMLNS "\"><Bucket>");
+    hr_buf_add_xml(&b, r->bucket, false);
+    base_buf_adds(&b, "</Bucket><Key>");
+    hr_buf_add_xml(&b, r->key, false);
+    base_buf_adds(&b, "</Key><UploadId>");
+    hr_buf_add_xml(&b, r->upload, false);
+    base_buf_addf(&b,
+                  "</UploadId><Initiator><ID>s3sim</ID><DisplayName>s3sim</DisplayName>"
+                  "</Initiator><Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
+                  "<StorageClass>STANDARD</StorageClass><PartNumberMarker>%ld</PartNumberMarker>"
+                  "<MaxParts>%ld</MaxParts><IsTruncated>%s</IsTruncated>",
+                  p.marker, p.max, p.more ? "true" : "false");
+    /* Only on a truncated page: the SDK v3's paginator goes on while there
+     * is a marker (a string to it: "0" would start over, forever). */
+    if (p.more)
+        base_buf_addf(&b, "<NextPartNumberMarker>%d</NextPartNumberMarker>", p.last);
+    if (p.xml.len)
+        base_buf_add(&b, p.xml.p, p.xml.len);
+    base_buf_adds(&b, "</ListPartsResult>");
+    if (p.xml.failed)
+        b.failed = true;
+    base_buf_free(&p.xml);
+    hr_xml_body(r, 200, &b);
+    hr_finish(r);
+}
+
 /* The query parameters of the object operations served. */
 static const char *const hr_object_params[] = {"uploadId", "partNumber", "versionId", "uploads",
                                                "acl",      "max-parts",  "part-number-marker",
@@ -730,8 +870,12 @@ void hr_object_op(struct hr_req *r)
     }
     if (strcmp(m, "GET") == 0 && !upload) {
         hr_get(r);
+    } else if (strcmp(m, "GET") == 0) {
+        hr_list_parts(r);
     } else if (strcmp(m, "HEAD") == 0) {
         hr_req_reset(r);
+        if (!hr_by_part(r))
+            return;
         hr_conditions(r);
         hr_submit(r, r->b->ops, S3_OP_HEAD, hr_head_done);
     } else if (strcmp(m, "PUT") == 0 && upload) {

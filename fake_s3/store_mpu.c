@@ -493,3 +493,41 @@ int fs3_abort_upload(struct fs3 *s, const char *upload_id)
     fs3_upload_drop(s, u);
     return 0;
 }
+
+int fs3_each_part(struct fs3 *s, const char *key, const char *upload_id, int64_t *created_us,
+                  fs3_part_fn fn, void *arg)
+{
+    size_t len = strlen(upload_id);
+    struct fs3_upload *u =
+        (struct fs3_upload *)fs3_tab_get(&s->uploads, upload_id, len, fs3_hash(upload_id, len));
+    char etag[S3_ETAG_MAX];
+    if (!u || strcmp(u->key, key) != 0)
+        return ERR_NOTFOUND;
+    *created_us = u->created_us;
+    for (int i = 1; i < u->cap; i++) {
+        if (!u->parts[i])
+            continue;
+        fs3_etag_hex(fs3_part_md5(u->parts[i]), 0, etag);
+        if (!fn(arg, i, u->parts[i]->size, etag))
+            break;
+    }
+    return 0;
+}
+
+int fs3_object_part(struct fs3 *s, const char *key, int number, uint64_t *start, uint64_t *len,
+                    uint32_t *nparts)
+{
+    struct fs3_obj *o = fs3_lookup(s, key, FS3_AS_OF_NOW);
+    if (!o)
+        return ERR_NOTFOUND;
+    *nparts = o->nparts;
+    *start = 0;
+    *len = o->size;
+    if (number < 1 || (uint32_t)number > (o->nparts ? o->nparts : 1))
+        return ERR_RANGE;
+    for (int i = 0; o->nparts && i < number; i++) {
+        *start += i ? o->part_sizes[i - 1] : 0;
+        *len = o->part_sizes[i];
+    }
+    return 0;
+}

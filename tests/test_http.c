@@ -180,8 +180,9 @@ START_TEST(http_object_round_trip)
     start(NULL, 0, 0);
     simple("PUT", "/bk1", NULL, NULL, &r);
     expect(&r, 200, NULL);
+    /* Your own bucket again: 200 in us-east-1 (409 BucketAlreadyOwnedByYou elsewhere). */
     simple("PUT", "/bk1", NULL, NULL, &r);
-    expect(&r, 409, "BucketAlreadyOwnedByYou");
+    expect(&r, 200, NULL);
     simple("PUT", "/bk1/dir/a%20b.txt", NULL, "hello world", &r);
     ck_assert_msg(strstr(r.hdrs, "ETag: \"5eb63bbbe01eeed093cb22bb8f5acdc3\""), "%s", r.hdrs);
     expect(&r, 200, NULL);

@@ -276,6 +276,47 @@ def metadata_limit(s3, bucket):
         assert e.response["Error"]["Code"] == "404", e
 
 
+def parts(s3, bucket):
+    """GET/HEAD ?partNumber and ListParts with paging."""
+    sizes = [5 * MiB, 5 * MiB + 7, 3]
+    data = [bytes([65 + i]) * n for i, n in enumerate(sizes)]
+    up = s3.create_multipart_upload(Bucket=bucket, Key="p/obj")["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key="p/obj", UploadId=up, PartNumber=i + 1,
+                            Body=d)["ETag"] for i, d in enumerate(data)]
+    r = s3.list_parts(Bucket=bucket, Key="p/obj", UploadId=up)
+    assert [(p["PartNumber"], p["Size"], p["ETag"]) for p in r["Parts"]] == \
+        list(zip((1, 2, 3), sizes, etags)), r
+    assert r["IsTruncated"] is False and r["MaxParts"] == 1000, r
+    r = s3.list_parts(Bucket=bucket, Key="p/obj", UploadId=up, MaxParts=2)
+    assert [p["PartNumber"] for p in r["Parts"]] == [1, 2] and r["IsTruncated"], r
+    assert r["NextPartNumberMarker"] == 2, r
+    r = s3.list_parts(Bucket=bucket, Key="p/obj", UploadId=up, MaxParts=2, PartNumberMarker=2)
+    assert [p["PartNumber"] for p in r["Parts"]] == [3] and not r["IsTruncated"], r
+    pages = list(s3.get_paginator("list_parts").paginate(
+        Bucket=bucket, Key="p/obj", UploadId=up, PaginationConfig={"PageSize": 1}))
+    assert [p["PartNumber"] for pg in pages for p in pg["Parts"]] == [1, 2, 3], pages
+    expect_error("NoSuchUpload", s3.list_parts, Bucket=bucket, Key="p/other", UploadId=up)
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="p/obj", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]})
+    expect_error("NoSuchUpload", s3.list_parts, Bucket=bucket, Key="p/obj", UploadId=up)
+    for n in (1, 2, 3):
+        g = s3.get_object(Bucket=bucket, Key="p/obj", PartNumber=n)
+        assert g["Body"].read() == data[n - 1] and g["PartsCount"] == 3, g
+        assert g["ResponseMetadata"]["HTTPStatusCode"] == 206 and g["ETag"] == done["ETag"], g
+        start = sum(sizes[:n - 1])
+        assert g["ContentRange"] == f"bytes {start}-{start + sizes[n - 1] - 1}/{sum(sizes)}", g
+        h = s3.head_object(Bucket=bucket, Key="p/obj", PartNumber=n)
+        assert h["ContentLength"] == sizes[n - 1] and h["PartsCount"] == 3, h
+    expect_error("InvalidPart", s3.get_object, Bucket=bucket, Key="p/obj", PartNumber=4)
+    expect_error("InvalidRequest", s3.get_object, Bucket=bucket, Key="p/obj", PartNumber=1,
+                 Range="bytes=0-1")
+    s3.put_object(Bucket=bucket, Key="p/single", Body=b"whole")
+    g = s3.get_object(Bucket=bucket, Key="p/single", PartNumber=1)
+    assert g["Body"].read() == b"whole" and "PartsCount" not in g, g
+    expect_error("InvalidPart", s3.get_object, Bucket=bucket, Key="p/single", PartNumber=2)
+    expect_error("NoSuchKey", s3.get_object, Bucket=bucket, Key="p/absent", PartNumber=1)
+
+
 def main():
     if len(sys.argv) < 2:
         raise SystemExit("usage: double_test.py SERVE-COMMAND...")
@@ -294,6 +335,7 @@ def main():
         continue_after_auth(ep, bucket)
         not_implemented(s3, ep, bucket)
         metadata_limit(s3, bucket)
+        parts(s3, bucket)
     finally:
         p.terminate()
         p.wait(timeout=10)
