@@ -29,6 +29,8 @@
 #include "eng.h"
 #include "err.h"
 #include "fs3.h"
+#include "ctl.h"
+#include "mdc.h"
 #include "meta.h"
 #include "obj.h"
 #include "s3client.h"
@@ -85,7 +87,9 @@ struct world {
     struct conf conf;
     struct fs3 *store;
     struct s3c *cl;
-    struct meta *meta;
+    struct meta *meta; /* the controller's store, set up directly */
+    struct ctl *ctl;
+    struct mdc *md;
     struct wr_mem mem;
     struct eng_metrics met;
     struct cmp *cmp;
@@ -156,8 +160,11 @@ static void bench_one(const char *shape, const char *split, const char *cksum, d
     fs3_config_init(&cfg);
     cfg.bandwidth = 0;
     w.store = fs3_new(&w.t.env, &cfg);
-    if (!w.store || meta_create(&mc, &w.meta))
+    struct ctl_conf ctc = {mc, 1000000};
+    struct mdc_conf mdcc = {0};
+    if (!w.store || ctl_new(&w.t.env, &ctc, &w.ctl) || mdc_new(&w.t.env, w.ctl, &mdcc, &w.md))
         abort();
+    w.meta = ctl_store_mut(w.ctl);
     for (int s = 1; s <= NSTREAM; s++)
         meta_stream_create(w.meta, s);
     for (int i = 0; i < NSSO; i++)
@@ -166,7 +173,8 @@ static void bench_one(const char *shape, const char *split, const char *cksum, d
     cmp_conf_from(&cc, &w.conf);
     if (s3c_new(&w.t.env, fs3_ops(w.store), &sc, &w.cl))
         abort();
-    struct cmp_deps d = {&w.t.env, s3c_ops(w.cl), w.meta, &w.conf, &w.mem, &w.met};
+    ctl_sync(w.ctl);
+    struct cmp_deps d = {&w.t.env, s3c_ops(w.cl), w.md, &w.conf, &w.mem, &w.met};
     if (cmp_new(&d, &cc, &w.cmp))
         abort();
     double t0 = wall(), c0 = cpu();
@@ -193,7 +201,8 @@ out:
     cmp_free(w.cmp);
     s3c_free(w.cl);
     fs3_free(w.store);
-    meta_destroy(w.meta);
+    mdc_free(w.md);
+    ctl_free(w.ctl);
     tenv_free(&w.t);
 }
 

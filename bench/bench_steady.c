@@ -18,6 +18,7 @@
 #include "../tests/testenv.h"
 #include "cln.h"
 #include "fs3.h"
+#include "ctl.h"
 #include "meta.h"
 #include "scn.h"
 #include "world.h"
@@ -90,6 +91,7 @@ static int bench_drain(int n)
     struct tenv t;
     struct fs3 *s;
     struct meta *m;
+    struct ctl *ctl = NULL;
     struct meta_conf mc = {"_kafka_bench", NULL, false, false, false, false};
     struct meta_so *so = calloc((size_t)n, sizeof *so);
     int64_t *ids = calloc((size_t)n, sizeof *ids);
@@ -105,7 +107,8 @@ static int bench_drain(int n)
         return 1;
     tenv_init(&t, 1);
     s = fs3_new(&t.env, NULL);
-    if (!s || meta_create(&mc, &m) || meta_stream_create(m, 1) ||
+    struct ctl_conf ctc = {mc, 1000000};
+    if (!s || ctl_new(&t.env, &ctc, &ctl) || !(m = ctl_store_mut(ctl)) || meta_stream_create(m, 1) ||
         meta_prepare(m, n, ENV_USEC_PER_HOUR, 0, &first))
         return 1;
     for (int i = 0; i < n; i++) {
@@ -132,7 +135,7 @@ static int bench_drain(int n)
     cc.dedup_inflight = true;
     s3c_conf_default(&cc.s3c);
     tenv_run_until(&t, 2 * ENV_USEC_PER_MIN); /* the backlog is old by now */
-    if (cln_new(&t.env, &count, m, &cc, &cl))
+    if (cln_new(&t.env, &count, ctl, &cc, &cl))
         return 1;
     t0 = t.now;
     w0 = wall_s();
@@ -147,7 +150,7 @@ static int bench_drain(int n)
            n, cln_stats(cl)->deleted, (size_t)fs3_nkeys(s), wall,
            (double)(t.now - t0) / 1e6, g_calls, g_max_keys);
     cln_free(cl);
-    meta_destroy(m);
+    ctl_free(ctl);
     fs3_free(s);
     tenv_free(&t);
     free(so);

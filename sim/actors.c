@@ -237,7 +237,7 @@ static int world_cand_link(void *arg, const struct meta_link *l, int64_t composi
 /* True when key is linked by a composite other than skip that is not marked:
  * its bytes belong to that live composite. */
 struct world_link_owner {
-    struct meta *m;
+    const struct meta *m;
     const char *key;
     int64_t skip;
     bool live;
@@ -260,7 +260,7 @@ static int world_link_owned(void *arg, const struct meta_link *l, int64_t compos
  * over), then its own key. */
 static void world_race_remove(struct world *w, const char *key, int64_t composite)
 {
-    struct meta *m = eng_meta(w->eng);
+    const struct meta *m = eng_meta(w->eng);
     const struct meta_object *o = composite >= 0 ? meta_object_get(m, composite) : NULL;
     for (size_t i = 0; o && (o->attributes & META_ATTR_DEEP_DELETE) && i < o->nlinks; i++) {
         struct world_link_owner own = {m, o->links[i].key, composite, false};
@@ -275,7 +275,7 @@ static void world_race_remove(struct world *w, const char *key, int64_t composit
 static void world_do_race(struct world *w, const struct scn_action *a)
 {
     struct world_cands c = {w, a, NULL, NULL, 0, 0};
-    struct meta *m = eng_meta(w->eng);
+    const struct meta *m = eng_meta(w->eng);
     if (!w->store) {
         world_tracef(w, "racer", "skipped: no fake store (--endpoint)");
         return;

@@ -117,12 +117,12 @@ static int cln_start(struct cln *c)
     return 0;
 }
 
-int cln_new(struct env *env, struct s3_ops *inner, struct meta *meta,
+int cln_new(struct env *env, struct s3_ops *inner, struct ctl *ctl,
             const struct cln_conf *conf, struct cln **out)
 {
     struct cln *c;
     int rc;
-    if (!env || !inner || !meta || !conf || conf->interval_us <= 0 || conf->retention_us < 0 ||
+    if (!env || !inner || !ctl || !conf || conf->interval_us <= 0 || conf->retention_us < 0 ||
         conf->max_per_round < 1)
         return ERR_INVAL;
     c = calloc(1, sizeof *c);
@@ -130,7 +130,7 @@ int cln_new(struct env *env, struct s3_ops *inner, struct meta *meta,
         return ERR_NOMEM;
     c->env = env;
     c->inner = inner;
-    c->meta = meta;
+    c->ctl = ctl;
     c->conf = *conf;
     rc = cln_start(c);
     if (rc) {
@@ -257,13 +257,13 @@ const struct cln_stats *cln_stats(const struct cln *c) { return &c->stats; }
 
 const struct s3c *cln_client(const struct cln *c) { return c->s3c; }
 
-int cln_writer_guard(void *meta, const char *key)
+int cln_writer_guard(void *ctl, const char *key)
 {
     const struct meta_object *o;
     int64_t id;
-    if (!meta || !key || obj_key_parse(key, &id) != 0)
+    if (!ctl || !key || obj_key_parse(key, &id) != 0)
         return 0;
-    o = meta_object_get(meta, id);
+    o = ctl_object_get(ctl, id);
     return !o || o->state == META_MARKED ? ERR_ABORTED : 0;
 }
 
@@ -405,7 +405,7 @@ static int cln_on_expired(void *arg, const struct meta_object *o)
  * deadline: one microsecond after it). */
 static void cln_ttl_arm(struct cln *c)
 {
-    int64_t d = meta_next_deadline(c->meta), now = env_now(c->env), at;
+    int64_t d = ctl_next_deadline(c->ctl), now = env_now(c->env), at;
     if (d == ENV_TIME_NEVER)
         return;
     at = d + 1 > now ? d + 1 : now;
@@ -418,7 +418,7 @@ static void cln_ttl_arm(struct cln *c)
 
 static void cln_expire(struct cln *c)
 {
-    meta_expire_prepared(c->meta, env_now(c->env), (size_t)c->conf.max_per_round, cln_on_expired,
+    ctl_expire_prepared(c->ctl, env_now(c->env), (size_t)c->conf.max_per_round, cln_on_expired,
                          c);
     cln_ttl_arm(c);
 }
@@ -515,11 +515,11 @@ static void cln_batch_cb(struct s3_req *req, struct s3_result *res)
     if (ndone < b->n)
         cln_log_failed_keys(c, b, res, ok);
     for (size_t i = 0; i < b->n; i++) {
-        const struct meta_object *o = ok[i] ? meta_object_get(c->meta, b->ids[i]) : NULL;
+        const struct meta_object *o = ok[i] ? ctl_object_get(c->ctl, b->ids[i]) : NULL;
         if (o && o->ttl_expired)
             cln__redel_add(c, b->keys[i]);
     }
-    if (ndone && meta_remove(c->meta, done, ndone, &removed) == 0) {
+    if (ndone && ctl_remove(c->ctl, done, ndone, &removed) == 0) {
         c->stats.deleted += removed;
         env_eventf(c->env, ENV_LANE_CLEANER, ENV_EVENT_INSTANT, cl->seq, false,
                    "cleaner removed %zu objects after DeleteObjects", removed);
@@ -583,7 +583,7 @@ static int cln_make_batches(struct cln *c, struct cln_clean *cl, struct cln_pick
         }
         cl->nbatches++;
         for (size_t j = 0; j < k; j++) {
-            const struct meta_object *o = meta_object_get(c->meta, p[i + j].id);
+            const struct meta_object *o = ctl_object_get(c->ctl, p[i + j].id);
             b->ids[j] = p[i + j].id;
             snprintf(b->keys[j], OBJ_KEY_MAX, "%s", o ? o->key : "");
             b->kp[j] = b->keys[j];
@@ -604,7 +604,7 @@ static int cln_make_deeps(struct cln *c, struct cln_clean *cl, const struct cln_
     if (!cl->deeps || !cl->group_left || !cl->group_failed)
         return ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
-        const struct meta_object *o = meta_object_get(c->meta, p[i].id);
+        const struct meta_object *o = ctl_object_get(c->ctl, p[i].id);
         struct cln_deep *d = &cl->deeps[i];
         d->cl = cl;
         d->group = i / CLN_GROUP;
@@ -627,7 +627,7 @@ static bool cln_is_deep(const struct meta_object *o)
 static size_t cln_marked(struct cln *c)
 {
     for (;;) {
-        size_t n = meta_marked(c->meta, c->buf, c->bufcap);
+        size_t n = ctl_marked(c->ctl, c->buf, c->bufcap);
         int64_t *nb;
         if (n < c->bufcap)
             return n;
@@ -649,7 +649,7 @@ static bool cln_choose(struct cln *c, struct cln_pick *p, size_t *nn, struct cln
     int64_t now = env_now(c->env);
     *nn = *nq = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct meta_object *o = meta_object_get(c->meta, c->buf[i]);
+        const struct meta_object *o = ctl_object_get(c->ctl, c->buf[i]);
         struct cln_obj *s = cln__obj(c, c->buf[i]);
         if (!o || !s)
             continue;

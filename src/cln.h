@@ -66,7 +66,7 @@
 #include <stdint.h>
 
 #include "env.h"
-#include "meta.h"
+#include "ctl.h"
 #include "s3.h"
 #include "s3client.h"
 
@@ -125,7 +125,7 @@ void cln_conf_from(struct cln_conf *conf, const struct conf *c);
 /* Creates the cleaner and starts its lifecycle check.  env, inner (the S3
  * below the client layer) and meta are borrowed and must outlive it; conf is
  * copied.  ERR_NOMEM, ERR_INVAL (bad conf). */
-int cln_new(struct env *env, struct s3_ops *inner, struct meta *meta,
+int cln_new(struct env *env, struct s3_ops *inner, struct ctl *ctl,
             const struct cln_conf *conf, struct cln **out);
 
 /* Stops and frees everything (no callback runs). */
@@ -166,7 +166,7 @@ const struct s3c *cln_client(const struct cln *c);
  * expired (marked) or it is gone from the metadata.  Keys that are not
  * object keys pass.  The other half of TTL expiry: a writer slower
  * than its object's TTL does not recreate a key the cleaner deleted. */
-int cln_writer_guard(void *meta, const char *key);
+int cln_writer_guard(void *ctl, const char *key);
 
 /*
  * The upload ledger: an s3_ops wrapper that remembers the multipart uploads

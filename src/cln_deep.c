@@ -41,7 +41,7 @@ static void cln_group_done(struct cln_clean *cl, size_t g)
     }
     for (size_t i = first; i < cl->ndeeps && i < first + CLN_GROUP; i++)
         ids[n++] = cl->deeps[i].id;
-    if (meta_remove(c->meta, ids, n, &removed) == 0) {
+    if (ctl_remove(c->ctl, ids, n, &removed) == 0) {
         c->stats.deleted += removed;
         env_eventf(c->env, ENV_LANE_CLEANER, ENV_EVENT_INSTANT, cl->seq, false,
                    "cleaner removed %zu composites after deep delete", removed);
@@ -162,8 +162,8 @@ static int cln_meta_link(void *arg, const struct meta_link *l, int64_t composite
 static void cln_deep_already_gone(struct cln_deep *d)
 {
     struct cln *c = d->cl->c;
-    const struct meta_object *o = meta_object_get(c->meta, d->id);
-    struct cln_meta_links ml = {d, meta_namespace(c->meta)};
+    const struct meta_object *o = ctl_object_get(c->ctl, d->id);
+    struct cln_meta_links ml = {d, ctl_namespace(c->ctl)};
     char meta[192];
     cln__metadata(meta, sizeof meta, d->id);
     env_logf(c->env, ENV_LOG_INFO, CLN_WHO, "Composite object %s not found (NoSuchKey): already "
@@ -172,7 +172,7 @@ static void cln_deep_already_gone(struct cln_deep *d)
         cln_deep_finish(d, 0, "");
         return;
     }
-    meta_foreach_link(c->meta, cln_meta_link, &ml);
+    ctl_foreach_link(c->ctl, cln_meta_link, &ml);
     if (d->nlinks == 0) {
         cln__deep_free(d);
         cln_deep_finish(d, 0, "");
@@ -213,7 +213,7 @@ static void cln_deep_get_cb(struct s3_req *req, struct s3_result *res)
         return;
     }
     for (size_t i = 0; i < co.nlinks; i++)
-        cln_deep_add_link(d, meta_namespace(c->meta), co.links[i].id);
+        cln_deep_add_link(d, ctl_namespace(c->ctl), co.links[i].id);
     cobj_free(&co);
     cln_deep_links(d);
 }

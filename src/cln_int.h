@@ -75,7 +75,7 @@ struct cln_abort {
 struct cln {
     struct env *env;
     struct s3_ops *inner;       /* below the client layer (borrowed) */
-    struct meta *meta;          /* borrowed */
+    struct ctl *ctl;            /* the controller (borrowed) */
     struct cln_conf conf;
     struct s3c *s3c;            /* the cleaner's own client; NULL while crashed */
     bool down;                  /* crashed */

@@ -53,14 +53,14 @@ int cmp_new(const struct cmp_deps *d, const struct cmp_conf *conf, struct cmp **
 {
     struct cmp *c;
     *out = NULL;
-    if (!d || !d->env || !d->s3 || !d->meta || !d->conf || !d->mem || !conf ||
+    if (!d || !d->env || !d->s3 || !d->md || !d->conf || !d->mem || !conf ||
         conf->lim.cache_size == 0)
         return ERR_INVAL;
     if (!(c = calloc(1, sizeof *c)))
         return ERR_NOMEM;
     c->env = d->env;
     c->s3 = d->s3;
-    c->meta = d->meta;
+    c->md = d->md;
     c->mem = d->mem;
     c->metrics = d->metrics;
     c->conf = *conf;
@@ -71,7 +71,7 @@ int cmp_new(const struct cmp_deps *d, const struct cmp_conf *conf, struct cmp **
         free(c);
         return rc;
     }
-    wr_ctx_set_guard(c->wr, cln_writer_guard, c->meta);
+    wr_ctx_set_guard(c->wr, mdc_writer_guard, c->md);
     schedule(c, conf->interval_us);
     *out = c;
     return 0;
@@ -246,7 +246,7 @@ static int index_take(struct cmp_srcinfo *s, struct obj_index *idx)
         b->obj = s->id;
         b->e = idx->e[i];
         b->end = idx->e[i].start + idx->e[i].end_delta;
-        if (cmp_block_live(s->c->meta, b))
+        if (cmp_block_live(s->c->md, b))
             s->live[s->nlive++] = *b;
     }
     return 0;
@@ -282,7 +282,7 @@ static int index_parse(struct cmp_srcinfo *s, struct s3_result *res, bool *again
  * stand for its blocks, so that the sanity check sees what it holds. */
 static int index_missing(struct cmp_srcinfo *s)
 {
-    const struct meta_object *o = meta_object_get(s->c->meta, s->id);
+    const struct meta_object *o = mdc_object_get(s->c->md, s->id);
     size_t n = o ? o->nranges : 0;
     free(s->all);
     free(s->live);
@@ -441,9 +441,9 @@ void cmp__job_done(struct cmp_job *j)
 /* True when the SSO's metadata ranges still hold live data. */
 static bool sso_has_live(const struct cmp *c, int64_t id)
 {
-    const struct meta_object *o = meta_object_get(c->meta, id);
+    const struct meta_object *o = mdc_object_get(c->md, id);
     for (size_t i = 0; o && i < o->nranges; i++) {
-        const struct meta_stream *s = meta_stream_get(c->meta, o->ranges[i].stream);
+        const struct meta_stream *s = mdc_stream_get(c->md, o->ranges[i].stream);
         if (s && s->state != META_STREAM_DELETED && o->ranges[i].end > s->start)
             return true;
     }
@@ -471,9 +471,9 @@ static void drop_lone_young(struct cmp *c, struct cmp_run *r)
 static bool any_stream_exists(const struct cmp *c, const struct cmp_run *r)
 {
     for (size_t i = 0; i < r->nsrcs; i++) {
-        const struct meta_object *o = meta_object_get(c->meta, r->srcs[i].id);
+        const struct meta_object *o = mdc_object_get(c->md, r->srcs[i].id);
         for (size_t k = 0; o && k < o->nranges; k++) {
-            const struct meta_stream *s = meta_stream_get(c->meta, o->ranges[k].stream);
+            const struct meta_stream *s = mdc_stream_get(c->md, o->ranges[k].stream);
             if (s && s->state != META_STREAM_DELETED)
                 return true;
         }
@@ -484,7 +484,7 @@ static bool any_stream_exists(const struct cmp *c, const struct cmp_run *r)
 static int run_select(struct cmp *c, struct cmp_run *r)
 {
     struct collect k = {c, NULL, 0, 0, false};
-    meta_foreach(c->meta, collect_fn, &k);
+    mdc_foreach(c->md, collect_fn, &k);
     if (k.nomem) {
         free(k.v);
         return ERR_NOMEM;

@@ -65,7 +65,7 @@
 #include "s3.h"
 
 struct conf;
-struct meta;
+struct mdc;
 struct wr_mem;
 struct eng_metrics;
 
@@ -162,7 +162,7 @@ void cmp_analysis_free(struct cmp_analysis *a);
 /* True when the block still holds readable data: stream known, not deleted,
  * and block end above the stream's start offset (docs/engine.md "SSO compaction: scheduling").  A
  * block whose delta wrapped (F12) has end <= start and is dead here. */
-bool cmp_block_live(const struct meta *m, const struct cmp_block *b);
+bool cmp_block_live(const struct mdc *md, const struct cmp_block *b);
 
 /* ---- The job. --------------------------------------------------------------- */
 
@@ -189,7 +189,7 @@ void cmp_conf_from(struct cmp_conf *cconf, const struct conf *c);
 struct cmp_deps {
     struct env *env;
     struct s3_ops *s3;           /* the client layer (s3c_ops()) */
-    struct meta *meta;           /* the controller's store */
+    struct mdc *md;              /* the broker's metadata client */
     const struct conf *conf;     /* writer knobs (F01-F03, part sizes) are read from it */
     struct wr_mem *mem;          /* the engine's memory counter (memory.peak) */
     struct eng_metrics *metrics; /* sso_runs, sso_commits, sso_failures, force_splits */

@@ -73,7 +73,7 @@ static int sanity_check(struct cmp_job *j)
         const struct cmp_srcinfo *src = cmp__src(j->c, j->a.compacted[i]);
         for (size_t k = 0; src && rc == 0 && k < src->nall; k++) {
             const struct cmp_block *b = &src->all[k];
-            const struct meta_stream *ms = meta_stream_get(j->c->meta, b->e.stream);
+            const struct meta_stream *ms = mdc_stream_get(j->c->md, b->e.stream);
             if (!ms || ms->state == META_STREAM_DELETED || b->end <= ms->start)
                 continue;
             int64_t from = b->e.start > ms->start ? b->e.start : ms->start;
@@ -176,14 +176,14 @@ void cmp__commit(struct cmp_job *j)
         rc = ERR_NOMEM;
     if (rc == 0) {
         req.node = c->conf.node;
-        req.id = j->sso_out.sealed ? j->sso_out.id : meta_id_none(c->meta);
+        req.id = j->sso_out.sealed ? j->sso_out.id : mdc_id_none(c->md);
         req.size = j->sso_out.sealed ? (int64_t)j->sso_out.size : 0;
         req.order_id = order_id(j);
         req.ranges = ranges;
         req.sos = sos;
         req.compacted = j->a.compacted;
         req.ncompacted = j->a.ncompacted;
-        rc = meta_commit_sso(c->meta, &req, env_now(c->env));
+        rc = mdc_commit_sso(c->md, &req);
         if (meta_ok(rc)) {
             rc = 0;
             committed(j, &req);

@@ -400,7 +400,7 @@ static int wout_open(struct cmp_job *j, struct cmp_wout *o)
     if (j->next_id < 0 || j->next_id > j->last_id)
         return ERR_INTERNAL;
     o->id = j->next_id++;
-    int rc = obj_key(o->id, meta_namespace(c->meta), o->key, sizeof o->key);
+    int rc = obj_key(o->id, mdc_namespace(c->md), o->key, sizeof o->key);
     if (rc)
         return rc;
     snprintf(who, sizeof who, "compaction run %llu, %s %lld", (unsigned long long)c->runs,
@@ -682,7 +682,7 @@ void cmp__job_start(struct cmp_job *j)
     size_t need = j->a.nsplit + (j->a.has_sso ? 1 : 0);
     if (need > 0) {
         int64_t first;
-        int rc = meta_prepare(c->meta, (int)need, c->conf.prepared_ttl_us, env_now(c->env), &first);
+        int rc = mdc_prepare(c->md, (int)need, c->conf.prepared_ttl_us, &first);
         if (rc) {
             cmp__job_fail(j, rc, "prepare of %zu object ids failed (%s)", need, err_str(rc));
             return;

@@ -13,7 +13,7 @@
 
 #include "cmp.h"
 #include "err.h"
-#include "meta.h"
+#include "mdc.h"
 #include "writer.h"
 
 #define CMP_LOGC "sso-compaction"
@@ -136,7 +136,7 @@ struct cmp_run {
 struct cmp {
     struct env *env;
     struct s3_ops *s3;
-    struct meta *meta;
+    struct mdc *md;
     struct wr_mem *mem;
     struct eng_metrics *metrics;
     struct cmp_conf conf;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "meta.h"
+#include "mdc.h"
 
 #define LOGC "sso-compaction"
 
@@ -44,9 +44,9 @@ void cmp_limits_default(struct cmp_limits *lim)
     lim->dead_kept = false;
 }
 
-bool cmp_block_live(const struct meta *m, const struct cmp_block *b)
+bool cmp_block_live(const struct mdc *md, const struct cmp_block *b)
 {
-    const struct meta_stream *s = meta_stream_get(m, b->e.stream);
+    const struct meta_stream *s = mdc_stream_get(md, b->e.stream);
     return s && s->state != META_STREAM_DELETED && b->end > s->start;
 }
 

@@ -126,6 +126,12 @@
       "region used in SigV4 signatures (http mode)")                                               \
     X(CONF_CLUSTER_ID, "cluster.id", CONF_T_STRING, "s3sim", NULL,                                 \
       "namespace part of every object key")                                                        \
+    X(CONF_IMAGE_LAG, "metadata.image.lag", CONF_T_DURATION, "0s", NULL,                            \
+      "median lag of a broker's metadata image behind the controller's log (each batch draws "      \
+      "its own, long-tailed: p99 = 10 x the median); 0: applied at once")                          \
+    X(CONF_SNAPSHOT_RECORDS, "controller.snapshot.records", CONF_T_INT, "200000", NULL,              \
+      "the controller snapshots its metadata at least every this many log records (KRaft: "         \
+      "metadata.log.max.record.bytes.between.snapshots 20 MiB at about 100 bytes a record)")       \
     X(CONF_CLEANER_INTERVAL, "cleaner.interval", CONF_T_DURATION, "1s", NULL,                      \
       "period of the controller's object lifecycle check")                                         \
     X(CONF_CLEANER_MAX_PER_ROUND, "cleaner.max.per.round", CONF_T_INT, "2000", NULL,               \

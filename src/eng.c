@@ -28,6 +28,8 @@
 #include "cmp.h"
 #include "conf.h"
 #include "err.h"
+#include "ctl.h"
+#include "mdc.h"
 #include "meta.h"
 #include "obj.h"
 #include "reader.h"
@@ -42,7 +44,9 @@ struct eng {
     struct cln_ledger *ledger; /* open multipart uploads by key, for TTL aborts */
     const struct conf *conf;
     struct eng_hooks hooks;
-    struct meta *meta; /* the controller's store: survives crashes */
+    struct ctl *ctl;   /* the controller: its metadata log survives crashes */
+    struct mdc *bmd;   /* the broker's metadata client (its image is lost by a crash) */
+    struct mdc *rmd;   /* the read path's own client and image (survives broker crashes) */
     struct wr_mem mem; /* every buffered byte (memory.peak) */
     struct eng_metrics metrics;
     struct wal_stats wal_base; /* totals of WAL uploaders freed by crashes */
@@ -104,6 +108,8 @@ static void eng_broker_down(struct eng *e)
     }
     s3c_free(e->bs3);
     e->bs3 = NULL;
+    if (e->bmd)
+        mdc_crash(e->bmd);
     e->broker_up = false;
 }
 
@@ -115,13 +121,13 @@ static int eng_scmp_up(struct eng *e)
         return 0;
     }
     scmp_conf_from(&sc, e->conf);
-    return scmp_new(e->env, e->s3, e->meta, &e->mem, &sc, &e->scmp);
+    return scmp_new(e->env, e->s3, e->bmd, &e->mem, &sc, &e->scmp);
 }
 
 static int eng_cmp_up(struct eng *e)
 {
     struct cmp_conf cc;
-    struct cmp_deps d = {e->env, s3c_ops(e->bs3), e->meta, e->conf, &e->mem, &e->metrics};
+    struct cmp_deps d = {e->env, s3c_ops(e->bs3), e->bmd, e->conf, &e->mem, &e->metrics};
     cmp_conf_from(&cc, e->conf);
     return cmp_new(&d, &cc, &e->cmp);
 }
@@ -165,23 +171,27 @@ static int eng_broker_up(struct eng *e)
     int rc;
     wr_conf_from(&wc, e->conf);
     wal_conf_from(&lc, e->conf);
-    if ((rc = eng_client(e, &e->bs3)) < 0 ||
+    if ((rc = mdc_restart(e->bmd)) < 0 || (rc = eng_client(e, &e->bs3)) < 0 ||
         (rc = wr_ctx_new(e->env, s3c_ops(e->bs3), &wc, &e->mem, &e->bwr)) < 0 ||
-        (rc = wal_new(e->env, e->meta, e->bwr, &e->mem, &lc, &e->hooks, &e->wal)) < 0 ||
+        (rc = wal_new(e->env, e->bmd, e->bwr, &e->mem, &lc, &e->hooks, &e->wal)) < 0 ||
         (rc = eng_scmp_up(e)) < 0 || (rc = eng_cmp_up(e)) < 0) {
         eng_broker_down(e);
         return rc;
     }
-    wr_ctx_set_guard(e->bwr, cln_writer_guard, e->meta); /* no late write after a TTL expiry */
+    wr_ctx_set_guard(e->bwr, cln_writer_guard, e->ctl); /* no late write after a TTL expiry */
     wal_set_halt(e->wal, eng_halt, e);
     e->broker_up = true;
     return 0;
 }
 
+/* The active controller dies: a standby takes over at once, rebuilding the metadata from the
+ * snapshot and the log; the cleaner (the active controller's job) is down until the restart. */
 static void eng_ctrl_down(struct eng *e)
 {
     if (e->cln)
         cln_crash(e->cln);
+    if (ctl_failover(e->ctl) < 0)
+        env_logf(e->env, ENV_LOG_ERROR, "controller", "controller failover failed: out of memory");
     e->ctrl_up = false;
 }
 
@@ -193,7 +203,7 @@ static int eng_ctrl_up(struct eng *e)
         cln_restart(e->cln);
     } else {
         cln_conf_from(&cc, e->conf);
-        if ((rc = cln_new(e->env, e->s3, e->meta, &cc, &e->cln)) < 0)
+        if ((rc = cln_new(e->env, e->s3, e->ctl, &cc, &e->cln)) < 0)
             return rc;
         cln_set_uploads(e->cln, cln_ledger_uploads, e->ledger);
     }
@@ -205,23 +215,31 @@ static int eng_ctrl_up(struct eng *e)
 
 static int eng_meta_new(struct eng *e, int nstreams)
 {
-    struct meta_conf mc;
+    struct ctl_conf cc;
+    struct mdc_conf dc;
     char ns[OBJ_NS_MAX + 1];
     int rc = obj_namespace(conf_str(e->conf, CONF_CLUSTER_ID), ns, sizeof ns);
     if (rc)
         return rc;
-    memset(&mc, 0, sizeof mc);
-    mc.ns = ns;
-    mc.env = e->env;
-    mc.id_zero_is_none = conf_bool(e->conf, CONF_ID_ZERO_NONE);
-    mc.mark_not_idempotent = !conf_bool(e->conf, CONF_VERIFY_INPUTS);
-    mc.ttl_timer_late = !conf_bool(e->conf, CONF_TTL_AT_DEADLINE);
-    mc.deleted_stream_so_leak = !conf_bool(e->conf, CONF_DELETED_STREAM_SO_MARK);
-    if ((rc = meta_create(&mc, &e->meta)) < 0)
+    memset(&cc, 0, sizeof cc);
+    cc.meta.ns = ns;
+    cc.meta.env = e->env;
+    cc.meta.id_zero_is_none = conf_bool(e->conf, CONF_ID_ZERO_NONE);
+    cc.meta.mark_not_idempotent = !conf_bool(e->conf, CONF_VERIFY_INPUTS);
+    cc.meta.ttl_timer_late = !conf_bool(e->conf, CONF_TTL_AT_DEADLINE);
+    cc.meta.deleted_stream_so_leak = !conf_bool(e->conf, CONF_DELETED_STREAM_SO_MARK);
+    cc.snapshot_records = conf_get(e->conf, CONF_SNAPSHOT_RECORDS);
+    if (cc.snapshot_records < 1)
+        cc.snapshot_records = 1;
+    if ((rc = ctl_new(e->env, &cc, &e->ctl)) < 0)
         return rc;
     for (int s = 1; s <= nstreams; s++)
-        if ((rc = meta_stream_create(e->meta, s)) < 0)
+        if ((rc = ctl_stream_create(e->ctl, s)) < 0)
             return rc;
+    mdc_conf_from(&dc, e->conf);
+    if ((rc = mdc_new(e->env, e->ctl, &dc, &e->bmd)) < 0 ||
+        (rc = mdc_new(e->env, e->ctl, &dc, &e->rmd)) < 0)
+        return rc;
     return 0;
 }
 
@@ -259,7 +277,9 @@ void eng_free(struct eng *e)
     cln_free(e->cln);
     eng_reads_cancel(e);
     s3c_free(e->rs3);
-    meta_destroy(e->meta);
+    mdc_free(e->bmd);
+    mdc_free(e->rmd);
+    ctl_free(e->ctl);
     cln_ledger_free(e->ledger);
     free(e);
 }
@@ -273,23 +293,23 @@ int eng_append(struct eng *e, int64_t stream, int64_t count, uint32_t record_siz
 
 int eng_trim(struct eng *e, int64_t stream, int64_t offset)
 {
-    const struct meta_stream *ms = meta_stream_get(e->meta, stream);
+    const struct meta_stream *ms = mdc_stream_own(e->bmd, stream);
     if (!ms || ms->state == META_STREAM_DELETED)
         return ERR_NOTFOUND;
     if (offset > ms->end)
         offset = ms->end;
-    return meta_trim(e->meta, stream, offset);
+    return mdc_trim(e->bmd, stream, offset);
 }
 
 int64_t eng_stream_end(struct eng *e, int64_t stream)
 {
-    const struct meta_stream *ms = meta_stream_get(e->meta, stream);
+    const struct meta_stream *ms = mdc_stream_own(e->bmd, stream);
     return ms && ms->state != META_STREAM_DELETED ? ms->end : -1;
 }
 
 int eng_delete_stream(struct eng *e, int64_t stream)
 {
-    int rc = meta_stream_delete(e->meta, stream, env_now(e->env));
+    int rc = mdc_stream_delete(e->bmd, stream);
     if (rc == 0 && e->wal)
         wal_drop_stream(e->wal, stream);
     return rc;
@@ -402,9 +422,25 @@ const struct eng_metrics *eng_metrics(struct eng *e)
     return &e->metrics;
 }
 
-struct meta *eng_meta(struct eng *e)
+const struct meta *eng_meta(struct eng *e)
 {
-    return e->meta;
+    return ctl_store(e->ctl);
+}
+
+const struct meta *eng_image(struct eng *e, int i)
+{
+    struct mdc *d = i == 0 ? e->bmd : i == 1 ? e->rmd : NULL;
+    return d ? mdc_image(d) : NULL;
+}
+
+struct ctl *eng_ctl(struct eng *e)
+{
+    return e->ctl;
+}
+
+struct mdc *eng_mdc(struct eng *e, int i)
+{
+    return i == 0 ? e->bmd : i == 1 ? e->rmd : NULL;
 }
 
 /* ---- the read path (no-data-loss) ---------------------------------------- */
@@ -469,7 +505,7 @@ int eng_read(struct eng *e, int64_t stream, int64_t start, int64_t end, eng_rec_
     memset(&rc_, 0, sizeof rc_);
     rc_.env = e->env;
     rc_.s3 = s3c_ops(e->rs3);
-    rc_.meta = e->meta;
+    rc_.mdc = e->rmd;
     rc_.parse_flags = conf_bool(e->conf, CONF_INT32_GUARD) ? 0 : OBJ_PARSE_WRAP_OK;
     rc_.retries = -1;
     r->e = e;

@@ -112,8 +112,16 @@ bool eng_idle(struct eng *eng);
 /* Counters. */
 const struct eng_metrics *eng_metrics(struct eng *eng);
 
-/* The controller's metadata store, for the checks and the fault classifier. */
-struct meta *eng_meta(struct eng *eng);
+/* The controller's metadata (its state), for the checks and the fault classifier.  Borrowed:
+ * valid until the next engine event (a controller failover rebuilds it). */
+const struct meta *eng_meta(struct eng *eng);
+/* Image i (0: the broker's, 1: the read path's), or NULL (no such image, or the broker is
+ * down): the image-consistent check. */
+const struct meta *eng_image(struct eng *eng, int i);
+struct ctl;
+struct mdc;
+struct ctl *eng_ctl(struct eng *eng);
+struct mdc *eng_mdc(struct eng *eng, int i);
 
 /* Reads records [start, end) of stream through the engine's read path
  * (metadata, object indexes, S3), asynchronously.  For each record found,

@@ -86,6 +86,11 @@ void meta__req_put(struct meta *m, uint64_t req, int rc)
         m->reqs.n++;
     m->reqs.keys[i] = req;
     m->reqs.vals[i] = rc;
+    if (m->journal) {
+        m->jreq = true;
+        m->jreq_id = req;
+        m->jreq_rc = rc;
+    }
 }
 
 /* ---- Create and destroy. ------------------------------------------------------- */
@@ -105,12 +110,11 @@ int meta_create(const struct meta_conf *conf, struct meta **out)
     m->mark_not_idempotent = conf->mark_not_idempotent;
     m->ttl_timer_late = conf->ttl_timer_late;
     m->deleted_stream_so_leak = conf->deleted_stream_so_leak;
-    m->deleted_stream_so_leak = conf->deleted_stream_so_leak;
     *out = m;
     return 0;
 }
 
-static void free_object(struct meta_object *o)
+void meta__free_object(struct meta_object *o)
 {
     if (!o)
         return;
@@ -124,7 +128,7 @@ void meta_destroy(struct meta *m)
     if (!m)
         return;
     for (int64_t i = 0; i < m->next_id; i++)
-        free_object(m->objs[i]);
+        meta__free_object(m->objs[i]);
     free(m->objs);
     free(m->link_owner);
     for (size_t i = 0; i < m->nstreams; i++)
@@ -135,6 +139,9 @@ void meta_destroy(struct meta *m)
     free(m->ssos.v);
     free(m->reqs.keys);
     free(m->reqs.vals);
+    free(m->jobjs.v);
+    free(m->jstreams.v);
+    free(m->jlinks.v);
     free(m);
 }
 
@@ -180,6 +187,7 @@ int meta_stream_create(struct meta *m, int64_t id)
     }
     m->streams[id].used = true;
     m->streams[id].s = (struct meta_stream){id, META_STREAM_OPEN, 0, 0, 0};
+    meta__dirty_stream(m, id);
     return 0;
 }
 
@@ -193,6 +201,7 @@ int meta_stream_open(struct meta *m, int64_t id)
     if (s->s.state == META_STREAM_CLOSED) {
         s->s.state = META_STREAM_OPEN;
         s->s.epoch++;
+        meta__dirty_stream(m, id);
     }
     return 0;
 }
@@ -205,6 +214,7 @@ int meta_stream_close(struct meta *m, int64_t id)
     if (s->s.state == META_STREAM_DELETED)
         return ERR_BADSTATE;
     s->s.state = META_STREAM_CLOSED;
+    meta__dirty_stream(m, id);
     return 0;
 }
 
@@ -215,8 +225,10 @@ int meta_trim(struct meta *m, int64_t stream, int64_t new_start)
         return ERR_NOTFOUND;
     if (new_start > s->s.end)
         return ERR_RANGE;
-    if (new_start > s->s.start)
+    if (new_start > s->s.start) {
         s->s.start = new_start;
+        meta__dirty_stream(m, stream);
+    }
     return 0;
 }
 
@@ -228,6 +240,7 @@ int meta_stream_delete(struct meta *m, int64_t stream, int64_t now)
     if (meta__reserve(&m->marked, s->objs.n) != 0)
         return ERR_NOMEM;
     s->s.state = META_STREAM_DELETED;
+    meta__dirty_stream(m, stream);
     for (size_t i = 0; i < s->objs.n; i++) {
         struct meta_object *o = meta__obj(m, s->objs.v[i]);
         if (o && o->state == META_COMMITTED)
@@ -254,7 +267,7 @@ int64_t meta_stream_limit(const struct meta *m)
 /* ---- Prepare, mark, remove. ----------------------------------------------------------- */
 
 /* Grows the by-id arrays to hold at least n ids. */
-static int grow_ids(struct meta *m, size_t n)
+int meta__grow_ids(struct meta *m, size_t n)
 {
     size_t cap = m->cap ? m->cap : 64;
     struct meta_object **o;
@@ -285,14 +298,14 @@ int meta_prepare(struct meta *m, int count, int64_t ttl_us, int64_t now, int64_t
     if (count < 1 || ttl_us < 0)
         return ERR_INVAL;
     need = (size_t)m->next_id + (size_t)count;
-    if (grow_ids(m, need) != 0 || meta__reserve(&m->prepared, (size_t)count) != 0)
+    if (meta__grow_ids(m, need) != 0 || meta__reserve(&m->prepared, (size_t)count) != 0)
         return ERR_NOMEM;
     for (int i = 0; i < count; i++) {
         struct meta_object *o = calloc(1, sizeof *o);
         int64_t id = m->next_id + i;
         if (!o) {
             for (int j = 0; j < i; j++)
-                free_object(m->objs[m->next_id + j]), m->objs[m->next_id + j] = NULL;
+                meta__free_object(m->objs[m->next_id + j]), m->objs[m->next_id + j] = NULL;
             return ERR_NOMEM;
         }
         o->id = id;
@@ -305,6 +318,7 @@ int meta_prepare(struct meta *m, int count, int64_t ttl_us, int64_t now, int64_t
         o->start = o->end = -1;
         obj_key(id, m->ns, o->key, sizeof o->key);
         m->objs[id] = o;
+        meta__dirty_obj(m, id);
     }
     for (int i = 0; i < count; i++)
         meta__push(m, &m->prepared, m->next_id + i);
@@ -326,6 +340,7 @@ void meta__do_mark(struct meta *m, struct meta_object *o, enum meta_op op, int64
     o->mark_seq = ++m->mark_seq;
     o->mark_op = op;
     m->stale++;
+    meta__dirty_obj(m, o->id);
     meta__push(m, &m->marked, o->id);
 }
 
@@ -336,12 +351,15 @@ void meta__drop(struct meta *m, int64_t id)
         return;
     for (size_t i = 0; i < o->nlinks; i++) {
         int64_t l = o->links[i].id;
-        if (l >= 0 && l < m->next_id && m->link_owner[l] == id)
+        if (l >= 0 && l < m->next_id && m->link_owner[l] == id) {
             m->link_owner[l] = META_ID_NONE;
+            meta__dirty_link(m, l);
+        }
     }
-    free_object(o);
+    meta__free_object(o);
     m->objs[id] = NULL;
     m->stale++;
+    meta__dirty_obj(m, id);
 }
 
 /* Keeps in v only the ids for which keep() holds. */

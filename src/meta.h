@@ -345,4 +345,52 @@ int64_t meta_next_deadline(const struct meta *m);
  * count. */
 size_t meta_marked(const struct meta *m, int64_t *out, size_t max);
 
+/* ---- Records (meta_log.c): the store as a log. ---------------------------------------------- */
+
+/*
+ * Every change of the store can be written as records, in the manner of AutoMQ's KRaft records
+ * (S3ObjectRecord, RemoveS3ObjectRecord, S3StreamRecord, AssignedS3ObjectIdRecord...): each record
+ * carries the whole new state of one object, stream or link, so applying a record is an upsert
+ * keyed by id, and applying the records of a log (or of a snapshot, then the log after it) to an
+ * empty store rebuilds the store.  The controller (ctl.h) writes them; brokers' images apply them.
+ */
+enum meta_rec_kind {
+    META_REC_NEXT_ID = 1, /* id = the next object id (AssignedS3ObjectIdRecord) */
+    META_REC_STREAM,      /* stream = the stream's new state */
+    META_REC_OBJECT,      /* obj = the object's new state (owned deep copy) */
+    META_REC_REMOVE,      /* object id removed (RemoveS3ObjectRecord) */
+    META_REC_LINK,        /* linked object id now owned by owner (-1: by none) */
+    META_REC_REQ,         /* request id req answered rc (our request-id dedupe) */
+};
+
+struct meta_rec {
+    enum meta_rec_kind kind;
+    int64_t id;
+    struct meta_object *obj;  /* OBJECT */
+    struct meta_stream stream; /* STREAM */
+    int64_t owner;            /* LINK */
+    uint64_t req;             /* REQ */
+    int rc;                   /* REQ */
+};
+
+void meta_recs_free(struct meta_rec *r, size_t n);
+
+/* Journal on: every change from now on is remembered until meta_journal_take(). */
+void meta_journal(struct meta *m, bool on);
+/* The records of the changes since the last take (*n may be 0), malloc'ed.  ERR_NOMEM. */
+int meta_journal_take(struct meta *m, struct meta_rec **out, size_t *n);
+/* The whole state as records (a snapshot).  ERR_NOMEM. */
+int meta_snapshot(const struct meta *m, struct meta_rec **out, size_t *n);
+/* Applies records in order.  ERR_NOMEM (the store is then partly updated), ERR_INVAL. */
+int meta_apply(struct meta *m, const struct meta_rec *r, size_t n);
+/* After a full replay: the lists in the order the live store keeps them (ids; marks by order). */
+void meta_replayed(struct meta *m);
+/* F05 (before #3370): an image that appends every record to its lists instead of upserting,
+ * so a snapshot loaded on a non-empty image lists its objects twice. */
+void meta_set_append_mode(struct meta *m, bool on);
+/* Committed stream objects listed more than once under their stream (F05's duplicates). */
+size_t meta_listed_dups(const struct meta *m);
+/* 0 when both hold the same objects, streams and links; else 1 and why (the first difference). */
+int meta_diff(const struct meta *a, const struct meta *b, char *why, size_t len);
+
 #endif /* S3SIM_META_H */

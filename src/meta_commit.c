@@ -29,6 +29,7 @@ static void commit_obj(struct meta *m, struct meta_object *o, enum meta_kind kin
                        int32_t attr, int64_t now)
 {
     m->stale++;
+    meta__dirty_obj(m, o->id);
     o->state = META_COMMITTED;
     o->kind = kind;
     o->size = size;
@@ -84,8 +85,10 @@ static int upload_offsets(struct meta *m, const struct meta_sso_commit *c, bool 
         if (s[i].start != expect)
             rc = ERR_BADSTATE;
         expect = s[i].end;
-        if (apply && s[i].end > slot->s.end)
+        if (apply && s[i].end > slot->s.end) {
             slot->s.end = s[i].end;
+            meta__dirty_stream(m, s[i].stream);
+        }
     }
     free(s);
     if (rc && m->env)
@@ -260,6 +263,7 @@ static int sso_replace(struct meta *m, const struct meta_sso_commit *c)
     if (!o || o->state != META_COMMITTED)
         return ERR_NOTFOUND;
     o->attributes = c->attributes & ~META_ATTR_TYPE_MASK;
+    meta__dirty_obj(m, o->id);
     return 0;
 }
 
@@ -378,8 +382,10 @@ static int stream_commit_new(struct meta *m, const struct meta_stream_commit *c,
     o->end = c->end;
     o->links = links;
     o->nlinks = c->nlinks;
-    for (size_t i = 0; i < c->nlinks; i++)
+    for (size_t i = 0; i < c->nlinks; i++) {
         m->link_owner[links[i].id] = o->id;
+        meta__dirty_link(m, links[i].id);
+    }
     meta__push(m, &meta__slot(m, c->stream)->objs, o->id);
     return 0;
 }
@@ -498,6 +504,7 @@ int meta_expire_prepared(struct meta *m, int64_t now, size_t max, meta_object_fn
             continue; /* its timer has not fired */
         if (!(now > o->deadline)) {
             o->ttl_check = meta__ttl_timer(m, o, now); /* re-armed */
+            meta__dirty_obj(m, o->id);
             continue;
         }
         meta__do_mark(m, o, META_OP_DELETE, now);

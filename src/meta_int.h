@@ -46,6 +46,18 @@ struct meta {
     size_t listed;                 /* entries pushed on the lazy lists since the last tidy pass */
     size_t stale;                  /* state changes since the last tidy pass */
     struct meta_reqmap reqs;       /* request id -> outcome */
+    /* The journal (meta_log.c): what the operations since the last meta_journal_take() touched,
+     * so that the controller can write them to its log as records. */
+    bool journal;                  /* on: the hooks below record */
+    bool jlost;                    /* a hook could not record (no memory): take a full image */
+    struct meta_idvec jobjs;       /* object ids touched (may repeat) */
+    struct meta_idvec jstreams;    /* stream ids touched */
+    struct meta_idvec jlinks;      /* linked ids whose owner changed */
+    int64_t jnext;                 /* next_id at the last take */
+    bool jreq;                     /* a request outcome was remembered */
+    uint64_t jreq_id;
+    int jreq_rc;
+    bool append_mode;              /* F05: snapshot records appended, not upserted (meta_log.c) */
 };
 
 struct meta_object *meta__obj(const struct meta *m, int64_t id);
@@ -58,6 +70,12 @@ void meta__tidy(struct meta *m);             /* filters the lazy lists (amortize
 /* When the timeout timer of prepared object o, (re)armed at now, fires. */
 int64_t meta__ttl_timer(const struct meta *m, const struct meta_object *o, int64_t now);
 int meta__check_sources(struct meta *m, const int64_t *ids, size_t n, const char *what);
+/* Journal hooks (no-ops unless m->journal). */
+void meta__dirty_obj(struct meta *m, int64_t id);
+void meta__dirty_stream(struct meta *m, int64_t id);
+void meta__dirty_link(struct meta *m, int64_t id);
+void meta__free_object(struct meta_object *o);
+int meta__grow_ids(struct meta *m, size_t n);
 int meta__req_get(const struct meta *m, uint64_t req, int *rc);
 void meta__req_put(struct meta *m, uint64_t req, int rc);
 

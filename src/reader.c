@@ -105,7 +105,7 @@ static void replan(struct rd_read *r, int why)
         finish(r, why);
         return;
     }
-    if (meta_stream_pieces(r->conf.meta, r->stream, r->cursor, r->end, &r->pieces, &n) != 0) {
+    if (mdc_stream_pieces(r->conf.mdc, r->stream, r->cursor, r->end, &r->pieces, &n) != 0) {
         finish(r, ERR_NOMEM);
         return;
     }
@@ -168,7 +168,7 @@ static void next_piece(struct rd_read *r)
                 break; /* a hole in the metadata */
             r->cursor = p->start;
         }
-        o = meta_object_get(r->conf.meta, p->id);
+        o = mdc_object_get(r->conf.mdc, p->id);
         if (!o || o->state != META_COMMITTED) {
             replan(r, ERR_NOTFOUND);
             return;
@@ -231,7 +231,7 @@ static void next_run(struct rd_read *r)
     }
     if (r->composite) {
         char k[OBJ_KEY_MAX];
-        if (obj_key(r->comp.links[link].id, meta_namespace(r->conf.meta), k, sizeof k) != 0) {
+        if (obj_key(r->comp.links[link].id, mdc_namespace(r->conf.mdc), k, sizeof k) != 0) {
             finish(r, ERR_CORRUPT);
             return;
         }
@@ -351,7 +351,7 @@ static void on_start(void *arg)
         finish(r, 0);
         return;
     }
-    if (meta_stream_pieces(r->conf.meta, r->stream, r->cursor, r->end, &r->pieces, &n) != 0) {
+    if (mdc_stream_pieces(r->conf.mdc, r->stream, r->cursor, r->end, &r->pieces, &n) != 0) {
         finish(r, ERR_NOMEM);
         return;
     }
@@ -363,7 +363,7 @@ int rd_read_start(const struct rd_conf *conf, int64_t stream, int64_t start, int
                   rd_record_fn on_record, rd_done_fn done, void *arg, struct rd_read **out)
 {
     struct rd_read *r;
-    if (!conf || !conf->env || !conf->s3 || !conf->meta || !on_record || !done || start < 0 ||
+    if (!conf || !conf->env || !conf->s3 || !conf->mdc || !on_record || !done || start < 0 ||
         end < start || stream < 0)
         return ERR_INVAL;
     r = calloc(1, sizeof *r);

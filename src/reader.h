@@ -4,7 +4,7 @@
  * "Readers and deletion").
  *
  *   rd_read_start(stream, [start, end))
- *     -> meta_stream_pieces(): committed SSOs, stream objects, composites
+ *     -> mdc_stream_pieces() (the image): committed SSOs, stream objects, composites
  *     -> per piece, in offset order:
  *          normal:    GET tail [max(0, size - (8192 + size/1MiB*36)), size),
  *                     once more from the index start if the tail missed it;
@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #include "env.h"
-#include "meta.h"
+#include "mdc.h"
 #include "obj.h"
 #include "s3.h"
 
@@ -56,7 +56,7 @@ typedef void (*rd_done_fn)(void *arg, int rc, int64_t next);
 struct rd_conf {
     struct env *env;         /* time, timers, waits, log */
     struct s3_ops *s3;       /* where the GETs go */
-    const struct meta *meta; /* the metadata to read through (borrowed) */
+    const struct mdc *mdc;   /* the metadata client whose image it reads through (borrowed) */
     unsigned parse_flags;    /* OBJ_PARSE_WRAP_OK in F12 field-bug mode */
     uint32_t max_read;       /* bytes per data GET (0: RD_MAX_READ_DEFAULT) */
     int retries;             /* re-plans after a missing key (-1: RD_RETRIES_DEFAULT) */
@@ -68,7 +68,7 @@ struct rd_conf {
 struct rd_read;
 
 /*
- * Starts reading [start, end) of stream.  conf is copied; env, s3 and meta
+ * Starts reading [start, end) of stream.  conf is copied; env, s3 and mdc
  * must outlive the read.  *out (may be NULL) receives a handle for
  * rd_read_cancel(), valid until done() has returned.  ERR_INVAL (start < 0,
  * end < start, NULL callbacks), ERR_NOMEM.

@@ -49,7 +49,7 @@ static int scmp_start(struct scmp *s)
         s->s3c = NULL;
         return rc;
     }
-    wr_ctx_set_guard(s->wr, cln_writer_guard, s->meta);
+    wr_ctx_set_guard(s->wr, mdc_writer_guard, s->md);
     for (size_t i = 0; i < s->nsched; i++) {
         s->sched[i].last_minor = s->sched[i].last_major = now;
         s->sched[i].last_any = now - SCMP_MIN_SPACING_US;
@@ -59,12 +59,12 @@ static int scmp_start(struct scmp *s)
     return 0;
 }
 
-int scmp_new(struct env *env, struct s3_ops *inner, struct meta *meta, struct wr_mem *mem,
+int scmp_new(struct env *env, struct s3_ops *inner, struct mdc *md, struct wr_mem *mem,
              const struct scmp_conf *conf, struct scmp **out)
 {
     struct scmp *s;
     int rc;
-    if (!env || !inner || !meta || !mem || !conf || conf->minor_interval_us <= 0 ||
+    if (!env || !inner || !md || !mem || !conf || conf->minor_interval_us <= 0 ||
         conf->major_interval_us <= 0)
         return ERR_INVAL;
     s = calloc(1, sizeof *s);
@@ -72,7 +72,7 @@ int scmp_new(struct env *env, struct s3_ops *inner, struct meta *meta, struct wr
         return ERR_NOMEM;
     s->env = env;
     s->inner = inner;
-    s->meta = meta;
+    s->md = md;
     s->mem = mem;
     s->conf = *conf;
     rc = scmp_start(s);
@@ -186,7 +186,7 @@ static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
 {
     struct meta_piece *p;
     size_t n;
-    int rc = meta_stream_pieces(s->meta, stream, 0, INT64_MAX, &p, &n);
+    int rc = mdc_stream_pieces(s->md, stream, 0, INT64_MAX, &p, &n);
     if (rc)
         return rc;
     if (s->conf.verify_inputs)
@@ -208,7 +208,7 @@ static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
 static bool scmp_inputs_ok(struct scmp *s, const int64_t *src, size_t n, int64_t *bad)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct meta_object *o = meta_object_get(s->meta, src[i]);
+        const struct meta_object *o = mdc_object_get(s->md, src[i]);
         bool dup = false;
         for (size_t j = 0; j < i && !dup; j++)
             dup = src[j] == src[i];
@@ -254,7 +254,7 @@ static int scmp_commit_req(struct scmp_run *r, const int64_t *src, const enum me
     c.nsources = n;
     c.links = r->links;
     c.nlinks = r->nlinks;
-    rc = meta_commit_stream(s->meta, &c, env_now(s->env));
+    rc = mdc_commit_stream(s->md, &c);
     if (!meta_ok(rc))
         env_logf(s->env, ENV_LOG_WARN, SCMP_WHO, "[STREAM_OBJECT_COMPACT_FAIL],[UNEXPECTED] "
                  "stream %" PRId64 " commit of object %" PRId64 " with %zu sources: %s",
@@ -373,7 +373,7 @@ static bool scmp_plan(const struct scmp *s, enum scmp_type t, const struct scmp_
  * every pass). */
 static bool scmp_has_expired_link(const struct scmp *s, int64_t id, int64_t start)
 {
-    const struct meta_object *o = meta_object_get(s->meta, id);
+    const struct meta_object *o = mdc_object_get(s->md, id);
     for (size_t i = 0; o && i < o->nlinks; i++)
         if (o->links[i].end <= start)
             return true;
@@ -437,7 +437,7 @@ static bool scmp_group(struct scmp *s, int64_t stream, enum scmp_type t,
     r->out_id = META_ID_NONE;
     for (size_t i = 0; i < n; i++) {
         r->m[i].o = img->v[from + i];
-        obj_key(r->m[i].o.id, meta_namespace(s->meta), r->m[i].key, sizeof r->m[i].key);
+        obj_key(r->m[i].o.id, mdc_namespace(s->md), r->m[i].key, sizeof r->m[i].key);
     }
     s->run = r;
     scmp__run_start(r);
@@ -447,7 +447,7 @@ static bool scmp_group(struct scmp *s, int64_t stream, enum scmp_type t,
 /* One stream's turn: refresh, cleanup, then its compaction type. */
 static bool scmp_stream_turn(struct scmp *s, int64_t stream)
 {
-    const struct meta_stream *st = meta_stream_get(s->meta, stream);
+    const struct meta_stream *st = mdc_stream_get(s->md, stream);
     struct scmp_sched *sc = scmp_sched(s, stream);
     int64_t now = env_now(s->env);
     enum scmp_type t;
@@ -472,7 +472,7 @@ static bool scmp_stream_turn(struct scmp *s, int64_t stream)
 /* Runs streams until one has a group in flight, or the pass ends. */
 static void scmp_pass_continue(struct scmp *s)
 {
-    int64_t limit = meta_stream_limit(s->meta);
+    int64_t limit = mdc_stream_limit(s->md);
     while (!s->run && s->pass_stream < limit) {
         int64_t stream = s->pass_stream++;
         scmp_stream_turn(s, stream);
@@ -491,7 +491,7 @@ void scmp__group_done(struct scmp_run *r, int rc, const char *why)
     int64_t stream = r->stream;
     enum scmp_type t = r->type == SCMP_REWRITE ? SCMP_CLEANUP : r->type;
     struct scmp_sched *sc = scmp_sched(s, stream);
-    const struct meta_stream *st = meta_stream_get(s->meta, stream);
+    const struct meta_stream *st = mdc_stream_get(s->md, stream);
     if (rc == 0) {
         s->stats.commits++;
         s->stats.composites += r->nlinks > 0;

@@ -48,7 +48,7 @@
 #include <stdint.h>
 
 #include "env.h"
-#include "meta.h"
+#include "mdc.h"
 #include "s3.h"
 #include "s3client.h"
 #include "writer.h"
@@ -96,7 +96,7 @@ void scmp_conf_from(struct scmp_conf *conf, const struct conf *c);
 /* Creates the compactor and starts its schedule.  env, inner (the S3 below
  * the client layer: the compactor has its own retry client over it), meta
  * and mem are borrowed and must outlive it.  ERR_NOMEM, ERR_INVAL. */
-int scmp_new(struct env *env, struct s3_ops *inner, struct meta *meta, struct wr_mem *mem,
+int scmp_new(struct env *env, struct s3_ops *inner, struct mdc *md, struct wr_mem *mem,
              const struct scmp_conf *conf, struct scmp **out);
 void scmp_free(struct scmp *s);
 

@@ -71,7 +71,7 @@ struct scmp {
     struct s3_ops *inner;     /* below the client (borrowed) */
     struct s3c *s3c;          /* own client; NULL while crashed */
     struct s3_ops *s3;        /* s3c_ops(s3c) */
-    struct meta *meta;
+    struct mdc *md;
     struct wr_mem *mem;
     struct scmp_conf conf;
     struct wr_ctx *wr;        /* NULL while crashed */

@@ -50,10 +50,10 @@ static void scmp_end(struct scmp_run *r, int rc, const char *why)
 {
     struct scmp *s = r->s;
     if (rc && r->out_id != META_ID_NONE) {
-        const struct meta_object *o = meta_object_get(s->meta, r->out_id);
+        const struct meta_object *o = mdc_object_get(s->md, r->out_id);
         enum meta_op op = META_OP_DELETE;
         if (o && o->state == META_PREPARED && s->conf.mark_failed_output)
-            meta_mark(s->meta, &r->out_id, &op, 1, env_now(s->env));
+            mdc_mark(s->md, &r->out_id, &op, 1);
     }
     scmp__group_done(r, rc, why);
 }
@@ -282,7 +282,7 @@ static int scmp_components(struct scmp_run *r, int64_t start)
             if (n == 0)
                 continue;
             if (obj_entry_end(&e[n - 1]) <= start) {
-                obj_key(m->co.links[l].id, meta_namespace(r->s->meta), r->xkeys[r->nx],
+                obj_key(m->co.links[l].id, mdc_namespace(r->s->md), r->xkeys[r->nx],
                         OBJ_KEY_MAX);
                 r->xkp[r->nx] = r->xkeys[r->nx];
                 r->nx++;
@@ -369,19 +369,19 @@ static int scmp_major(struct scmp_run *r, int64_t start)
 static void scmp_build(struct scmp_run *r)
 {
     struct scmp *s = r->s;
-    const struct meta_stream *st = meta_stream_get(s->meta, r->stream);
+    const struct meta_stream *st = mdc_stream_get(s->md, r->stream);
     char who[64];
     int rc;
     if (!st || st->state == META_STREAM_DELETED) {
         scmp_end(r, ERR_NOTFOUND, "the stream was deleted");
         return;
     }
-    rc = meta_prepare(s->meta, 1, SCMP_TTL_US, env_now(s->env), &r->out_id);
+    rc = mdc_prepare(s->md, 1, SCMP_TTL_US, &r->out_id);
     if (rc) {
         scmp_end(r, rc, "prepare failed");
         return;
     }
-    obj_key(r->out_id, meta_namespace(s->meta), r->out_key, sizeof r->out_key);
+    obj_key(r->out_id, mdc_namespace(s->md), r->out_key, sizeof r->out_key);
     snprintf(who, sizeof who, "stream compaction of stream %" PRId64, r->stream);
     r->w = wr_open(s->wr, r->out_key, S3_JOB_STREAM_COMPACTION, who);
     if (!r->w) {

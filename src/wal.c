@@ -13,7 +13,7 @@
 
 #include "conf.h"
 #include "err.h"
-#include "meta.h"
+#include "mdc.h"
 #include "obj.h"
 #include "writer.h"
 
@@ -66,7 +66,7 @@ struct wal_batch {
 
 struct wal {
     struct env *env;
-    struct meta *meta;
+    struct mdc *md;
     struct wr_ctx *writers;
     struct wr_mem *mem;
     struct wal_conf conf;
@@ -145,7 +145,7 @@ static struct wal_sbuf *wal_sbuf(struct wal *wal, int64_t stream)
 
 int64_t wal_next_offset(const struct wal *wal, int64_t stream)
 {
-    const struct meta_stream *ms = meta_stream_get(wal->meta, stream);
+    const struct meta_stream *ms = mdc_stream_own(wal->md, stream);
     int64_t end = ms ? ms->end : 0;
     if (stream >= 0 && (size_t)stream < wal->nsb && wal->sb[stream].next > end)
         return wal->sb[stream].next;
@@ -183,7 +183,7 @@ static void wal_kick(struct wal *wal)
 int wal_append(struct wal *wal, int64_t stream, int64_t count, uint32_t size, int64_t gap,
                int64_t *base)
 {
-    const struct meta_stream *ms = meta_stream_get(wal->meta, stream);
+    const struct meta_stream *ms = mdc_stream_own(wal->md, stream);
     struct wal_sbuf *s;
     int64_t b;
     if (!ms || ms->state == META_STREAM_DELETED)
@@ -273,7 +273,7 @@ static struct wal_batch *wal_take(struct wal *wal)
     b->wal = wal;
     for (size_t id = 0; id < wal->nsb; id++) {
         struct wal_sbuf *s = &wal->sb[id];
-        const struct meta_stream *ms = meta_stream_get(wal->meta, (int64_t)id);
+        const struct meta_stream *ms = mdc_stream_own(wal->md, (int64_t)id);
         if (!s->n)
             continue;
         if (ms && ms->state != META_STREAM_DELETED) {
@@ -331,15 +331,14 @@ static int wal_prepare(struct wal_batch *b)
 {
     struct wal *wal = b->wal;
     int64_t first;
-    int rc = meta_prepare(wal->meta, (int)b->nobjs, wal->conf.prepared_ttl_us, env_now(wal->env),
-                          &first);
+    int rc = mdc_prepare(wal->md, (int)b->nobjs, wal->conf.prepared_ttl_us, &first);
     if (rc)
         return rc;
     for (size_t i = 0; i < b->nobjs; i++) {
         struct wal_obj *o = &b->objs[i];
         o->id = first + (int64_t)i;
         o->done = false;
-        rc = obj_key(o->id, meta_namespace(wal->meta), o->key, sizeof o->key);
+        rc = obj_key(o->id, mdc_namespace(wal->md), o->key, sizeof o->key);
         if (rc)
             return rc;
     }
@@ -354,7 +353,7 @@ static int wal_add_runs(struct wal *wal, struct obj_builder *bld, const struct w
 {
     for (size_t i = 0; i < n; i++) {
         const struct wal_run *run = &runs[i];
-        const struct meta_stream *ms = meta_stream_get(wal->meta, run->stream);
+        const struct meta_stream *ms = mdc_stream_own(wal->md, run->stream);
         int rc;
         if (run->size > wal->scratch_cap) {
             uint8_t *p = realloc(wal->scratch, run->size);
@@ -547,7 +546,7 @@ static void wal_ack(struct wal_batch *b)
     struct wal *wal = b->wal;
     for (size_t r = 0; r < b->nruns; r++) {
         const struct wal_run *run = &b->runs[r];
-        const struct meta_stream *ms = meta_stream_get(wal->meta, run->stream);
+        const struct meta_stream *ms = mdc_stream_own(wal->md, run->stream);
         if (!ms || ms->state == META_STREAM_DELETED)
             continue;
         wal->stats.records_acked += (uint64_t)run->count;
@@ -595,7 +594,7 @@ static void wal_commit(struct wal_batch *b)
     c.nranges = nr;
     c.sos = sos;
     c.nsos = nso;
-    rc = meta_commit_sso(wal->meta, &c, env_now(wal->env));
+    rc = mdc_commit_sso(wal->md, &c);
     free(sos);
     free(ranges);
     if (meta_ok(rc)) {
@@ -721,18 +720,18 @@ static void wal_on_tick(void *arg)
     wal_upload_now(wal);
 }
 
-int wal_new(struct env *env, struct meta *meta, struct wr_ctx *writers, struct wr_mem *mem,
+int wal_new(struct env *env, struct mdc *md, struct wr_ctx *writers, struct wr_mem *mem,
             const struct wal_conf *conf, const struct eng_hooks *hooks, struct wal **out)
 {
     struct wal *wal;
     *out = NULL;
-    if (!env || !meta || !writers || !mem || !conf || !hooks || !hooks->payload ||
+    if (!env || !md || !writers || !mem || !conf || !hooks || !hooks->payload ||
         conf->interval_us <= 0)
         return ERR_INVAL;
     if (!(wal = calloc(1, sizeof *wal)))
         return ERR_NOMEM;
     wal->env = env;
-    wal->meta = meta;
+    wal->md = md;
     wal->writers = writers;
     wal->mem = mem;
     wal->conf = *conf;

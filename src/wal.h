@@ -40,7 +40,7 @@
 #include "env.h"
 
 struct conf;
-struct meta;
+struct mdc;
 struct wr_ctx;
 struct wr_mem;
 struct wal;
@@ -71,10 +71,10 @@ struct wal_stats {
 void wal_conf_default(struct wal_conf *c);
 void wal_conf_from(struct wal_conf *wc, const struct conf *c);
 
-/* Creates the uploader and starts its periodic timer.  env, meta, writers,
+/* Creates the uploader and starts its periodic timer.  env, md (the metadata client), writers,
  * mem (where object bytes being built are counted) and hooks are borrowed
  * and must outlive it.  ERR_NOMEM, ERR_INVAL. */
-int wal_new(struct env *env, struct meta *meta, struct wr_ctx *writers, struct wr_mem *mem,
+int wal_new(struct env *env, struct mdc *md, struct wr_ctx *writers, struct wr_mem *mem,
             const struct wal_conf *conf, const struct eng_hooks *hooks, struct wal **out);
 
 /* The callback a failure calls when conf.retry is false (once per upload;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl.h"
 #include "err.h"
 #include "world_int.h"
 
@@ -401,7 +402,7 @@ END_TEST
 /* Commits an SSO of stream 2 (one offset) whose commit moment is `ts`. */
 static void fx_old_sso(struct fx *f, int64_t ts)
 {
-    struct meta *m = eng_meta(f->w->eng);
+    struct meta *m = ctl_store_mut(eng_ctl(f->w->eng));
     const struct meta_stream *st = meta_stream_get(m, 2);
     int64_t id;
     struct meta_range r = {2, st->end, st->end + 1};
@@ -449,7 +450,7 @@ START_TEST(check_caught_up_reports_stream_objects_major_would_link)
     fx_start_on(&f, health_text, "set stream.compaction.major.interval 5m\n"
                                  "set stream.compaction.minor.size 1KiB\n",
                 16 * ENV_USEC_PER_MIN);
-    m = eng_meta(f.w->eng);
+    m = ctl_store_mut(eng_ctl(f.w->eng));
     st = meta_stream_get(m, 2);
     ck_assert_int_eq(meta_prepare(m, 2, ENV_USEC_PER_HOUR, 0, &id), 0);
     so[0] = (struct meta_so){id, 4096, 2, st->end, st->end + 4, 0};

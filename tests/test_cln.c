@@ -24,7 +24,7 @@
 static struct tenv T;
 static struct fs3 *S;
 static struct fs3_fault *F;
-static struct meta *M;
+#include "ctltest.h"
 static struct s3_ops COUNT; /* forwards to the shim, counting */
 static int DEL_MANY, DEL_ONE, GETS, ABORTS;
 static int ERRORS;          /* error lines with "Delete composite object" */
@@ -105,7 +105,7 @@ static void setup(void)
     COUNT = (struct s3_ops){NULL, "count", count_submit, count_cancel};
     DEL_MANY = DEL_ONE = GETS = ABORTS = 0;
     MAX_KEYS = 0;
-    ck_assert_int_eq(meta_create(&mc, &M), 0);
+    ctltest_new(&T.env, &mc);
     ck_assert_int_eq(meta_stream_create(M, 1), 0);
     memset(&CONF, 0, sizeof CONF);
     CONF.interval_us = SEC;
@@ -126,13 +126,13 @@ static void setup(void)
 static void teardown(void)
 {
     cln_free(C);
-    meta_destroy(M);
+    ctltest_free();
     fs3_fault_free(F);
     fs3_free(S);
     tenv_free(&T);
 }
 
-static void start(void) { ck_assert_int_eq(cln_new(&T.env, &COUNT, M, &CONF, &C), 0); }
+static void start(void) { ck_assert_int_eq(cln_new(&T.env, &COUNT, CTL, &CONF, &C), 0); }
 
 static void put(const char *key, const uint8_t *buf, size_t len)
 {
@@ -645,7 +645,7 @@ START_TEST(cln_ledger_aborts_lost_uploads)
     ck_assert_int_eq(done, 1);
     ck_assert_uint_eq(cln_ledger_open(l), 1);
     ck_assert_uint_eq(fs3_nuploads(S), 1);
-    ck_assert_int_eq(cln_new(&T.env, cln_ledger_ops(l), M, &CONF, &C), 0);
+    ck_assert_int_eq(cln_new(&T.env, cln_ledger_ops(l), CTL, &CONF, &C), 0);
     cln_set_uploads(C, cln_ledger_uploads, l);
     tenv_run_until(&T, 6 * MIN);
     ck_assert_int_eq(meta_object_get(M, other)->state, META_MARKED);
@@ -1063,18 +1063,18 @@ START_TEST(cln_writer_guard_states)
 {
     int64_t id, first = objects(1);
     char key[OBJ_KEY_MAX];
-    ck_assert_int_eq(cln_writer_guard(M, meta_object_get(M, first)->key), 0);
+    ck_assert_int_eq(cln_writer_guard(CTL, meta_object_get(M, first)->key), 0);
     ck_assert_int_eq(meta_prepare(M, 1, MIN, 0, &id), 0);
     snprintf(key, sizeof key, "%s", meta_object_get(M, id)->key);
-    ck_assert_int_eq(cln_writer_guard(M, key), 0);
-    ck_assert_int_eq(cln_writer_guard(M, "not/an-object"), 0);
+    ck_assert_int_eq(cln_writer_guard(CTL, key), 0);
+    ck_assert_int_eq(cln_writer_guard(CTL, "not/an-object"), 0);
     start();
     tenv_run_until(&T, MIN + SEC);
     ck_assert_int_eq(meta_object_get(M, id)->state, META_MARKED);
-    ck_assert_int_eq(cln_writer_guard(M, key), ERR_ABORTED);
+    ck_assert_int_eq(cln_writer_guard(CTL, key), ERR_ABORTED);
     tenv_run_until(&T, 4 * MIN);
     ck_assert_ptr_null(meta_object_get(M, id));
-    ck_assert_int_eq(cln_writer_guard(M, key), ERR_ABORTED);
+    ck_assert_int_eq(cln_writer_guard(CTL, key), ERR_ABORTED);
 }
 END_TEST
 

@@ -32,7 +32,7 @@ static struct clenv E;
 static struct fs3 *S;
 static struct fs3_fault *F;
 static struct s3c *CL;
-static struct meta *M;
+#include "ctltest.h"
 static struct conf CONF;
 static struct wr_mem MEM;
 static struct eng_metrics MET;
@@ -75,7 +75,7 @@ static void world(bool id_zero_none)
     S = fs3_new(&E.env, &cfg);
     F = fs3_fault_new(&E.env, S, classify, NULL);
     ck_assert_ptr_nonnull(F);
-    ck_assert_int_eq(meta_create(&mc, &M), 0);
+    ctltest_new(&E.env, &mc);
     for (int s = 1; s <= 4; s++)
         ck_assert_int_eq(meta_stream_create(M, s), 0);
     memset(&MEM, 0, sizeof MEM);
@@ -94,7 +94,7 @@ static void start(void)
     s3c_conf_from(&sc, &CONF);
     ck_assert_int_eq(s3c_new(&E.env, fs3_fault_ops(F), &sc, &CL), 0);
     cmp_conf_from(&cc, &CONF);
-    struct cmp_deps d = {&E.env, s3c_ops(CL), M, &CONF, &MEM, &MET};
+    struct cmp_deps d = {&E.env, s3c_ops(CL), MD, &CONF, &MEM, &MET};
     ck_assert_int_eq(cmp_new(&d, &cc, &C), 0);
 }
 
@@ -104,7 +104,7 @@ static void teardown(void)
     s3c_free(CL);
     fs3_fault_free(F);
     fs3_free(S);
-    meta_destroy(M);
+    ctltest_free();
     clenv_fini(&E);
 }
 
@@ -195,7 +195,7 @@ static void verify(void)
         if (ms->state == META_STREAM_DELETED || ms->end == ms->start)
             continue;
         struct rcheck k = {s, -1, 0, 0, 0};
-        struct rd_conf rc = {&E.env, s3c_ops(CL), M, 0, 0, -1, false};
+        struct rd_conf rc = {&E.env, s3c_ops(CL), MD, 0, 0, -1, false};
         ck_assert_int_eq(rd_read_start(&rc, s, ms->start, ms->end, rec_fn, done_fn, &k, NULL), 0);
         while (!k.done && clenv_step(&E))
             ;
@@ -698,7 +698,7 @@ START_TEST(cmp_exec_crash_mid_run)
     ck_assert_uint_eq(MEM.now, 0);
     struct cmp_conf cc;
     cmp_conf_from(&cc, &CONF);
-    struct cmp_deps d = {&E.env, s3c_ops(CL), M, &CONF, &MEM, &MET};
+    struct cmp_deps d = {&E.env, s3c_ops(CL), MD, &CONF, &MEM, &MET};
     ck_assert_int_eq(cmp_new(&d, &cc, &C), 0);
     compact(false);
     ck_assert_uint_eq(MET.sso_commits, 1);

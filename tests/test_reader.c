@@ -18,7 +18,7 @@
 
 static struct tenv T;
 static struct fs3 *S;
-static struct meta *M;
+#include "ctltest.h"
 static struct s3_ops COUNT; /* forwards to BACK, counting GETs */
 static struct s3_ops *BACK;
 static int GETS;
@@ -47,14 +47,14 @@ static void setup(void)
     BACK = fs3_ops(S);
     COUNT = (struct s3_ops){NULL, "count", count_submit, count_cancel};
     GETS = 0;
-    ck_assert_int_eq(meta_create(&mc, &M), 0);
+    ctltest_new(&T.env, &mc);
     for (int s = 1; s <= 3; s++)
         ck_assert_int_eq(meta_stream_create(M, s), 0);
 }
 
 static void teardown(void)
 {
-    meta_destroy(M);
+    ctltest_free();
     fs3_free(S);
     tenv_free(&T);
 }
@@ -166,7 +166,7 @@ static void on_done(void *arg, int rc, int64_t next)
 
 static struct got read_range(struct s3_ops *ops, unsigned flags, int64_t s, int64_t a, int64_t e)
 {
-    struct rd_conf conf = {.env = &T.env, .s3 = ops, .meta = M, .parse_flags = flags, .retries = -1};
+    struct rd_conf conf = {.env = &T.env, .s3 = ops, .mdc = MD, .parse_flags = flags, .retries = -1};
     struct got g = {0};
     ck_assert_int_eq(rd_read_start(&conf, s, a, e, on_rec, on_done, &g, NULL), 0);
     ck_assert_int_eq(g.done, 0); /* never from inside the start */
@@ -197,7 +197,7 @@ END_TEST
 
 START_TEST(reader_max_read_splits_runs)
 {
-    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .max_read = 800, .retries = -1};
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .mdc = MD, .max_read = 800, .retries = -1};
     struct got g = {0};
     sobj(3, 0, 60, 200); /* blocks of 5 records of 73 bytes: 375 bytes each, 12 blocks */
     ck_assert_int_eq(rd_read_start(&conf, 3, 0, 60, on_rec, on_done, &g, NULL), 0);
@@ -478,7 +478,7 @@ static void sparse_object(bool guard, int64_t far)
 
 START_TEST(reader_sparse_offsets)
 {
-    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1};
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .mdc = MD, .retries = -1};
     struct got g = {0};
     sparse_object(true, 100);
     g = read_range(&COUNT, 0, 3, 0, 105);
@@ -500,7 +500,7 @@ START_TEST(reader_sparse_wrap_hides_records)
 {
     /* F12 with sparse one-offset records: the guard-off block's delta wraps and
      * the index no longer finds its records; a holes_ok reader returns nothing. */
-    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1,
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .mdc = MD, .retries = -1,
                            .parse_flags = OBJ_PARSE_WRAP_OK, .holes_ok = true};
     struct got g = {0};
     sparse_object(false, INT64_C(3000000000));
@@ -530,7 +530,7 @@ static int64_t merged(int64_t a, int64_t e, int64_t source)
 
 START_TEST(reader_replans_after_compaction)
 {
-    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1};
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .mdc = MD, .retries = -1};
     struct got g = {0};
     int64_t b;
     sobj(3, 0, 10, 100);
@@ -549,7 +549,7 @@ END_TEST
 
 START_TEST(reader_metadata_hole)
 {
-    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1,
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .mdc = MD, .retries = -1,
                            .holes_ok = true};
     struct got g;
     sobj(3, 0, 10, 100);
@@ -568,7 +568,7 @@ END_TEST
 
 START_TEST(reader_async_contract_and_cancel)
 {
-    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .meta = M, .retries = -1};
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .mdc = MD, .retries = -1};
     struct got g = {0};
     struct rd_read *rd = NULL;
     sobj(3, 0, 10, 100);

@@ -24,7 +24,7 @@
 static struct tenv T;
 static struct fs3 *S;
 static struct fs3_fault *F;
-static struct meta *M;
+#include "ctltest.h"
 static struct wr_mem MEM;
 static struct scmp_conf CONF;
 static struct scmp *C;
@@ -53,7 +53,7 @@ static void setup(void)
     F = fs3_fault_new(&T.env, S, NULL, NULL);
     ck_assert_ptr_nonnull(F);
     mc.env = &T.env;
-    ck_assert_int_eq(meta_create(&mc, &M), 0);
+    ctltest_new(&T.env, &mc);
     ck_assert_int_eq(meta_stream_create(M, 1), 0);
     memset(&MEM, 0, sizeof MEM);
     memset(&CONF, 0, sizeof CONF);
@@ -73,7 +73,7 @@ static void setup(void)
 static void teardown(void)
 {
     scmp_free(C);
-    meta_destroy(M);
+    ctltest_free();
     fs3_fault_free(F);
     fs3_free(S);
     tenv_free(&T);
@@ -81,7 +81,7 @@ static void teardown(void)
 
 static void start(void)
 {
-    ck_assert_int_eq(scmp_new(&T.env, fs3_fault_ops(F), M, &MEM, &CONF, &C), 0);
+    ck_assert_int_eq(scmp_new(&T.env, fs3_fault_ops(F), MD, &MEM, &CONF, &C), 0);
 }
 
 static uint8_t pb(int64_t off, size_t i) { return (uint8_t)(off * 7 + (int64_t)i); }
@@ -152,7 +152,7 @@ static void rb_done(void *arg, int rc, int64_t next)
 /* Reads [a, e) of stream 1 through the metadata and checks every byte. */
 static void read_back(int64_t a, int64_t e)
 {
-    struct rd_conf rc = {.env = &T.env, .s3 = fs3_fault_ops(F), .meta = M, .retries = -1};
+    struct rd_conf rc = {.env = &T.env, .s3 = fs3_fault_ops(F), .mdc = MD, .retries = -1};
     struct rb x = {a, 0, 0, false};
     ck_assert_int_eq(rd_read_start(&rc, 1, a, e, rb_rec, rb_done, &x, NULL), 0);
     while (!x.done && tenv_step_until(&T, ENV_TIME_NEVER))

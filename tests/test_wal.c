@@ -25,7 +25,7 @@ static struct fs3_fault *F;
 static struct s3c *C;
 static struct wr_ctx *X;
 static struct wr_mem MEM;
-static struct meta *M;
+#include "ctltest.h"
 static struct wal *W;
 static struct wal_conf LC;
 static struct s3c_conf CC;
@@ -74,7 +74,7 @@ static void setup(void)
     LC.interval_us = ENV_USEC_PER_SEC;
     LC.split_size = 32 * 1024;
     LC.block_size = 4096;
-    ck_assert_int_eq(meta_create(&mc, &M), 0);
+    ctltest_new(&E.env, &mc);
     for (int s = 1; s <= 3; s++)
         ck_assert_int_eq(meta_stream_create(M, s), 0);
     ck_assert_int_eq(s3c_new(&E.env, fs3_fault_ops(F), &CC, &C), 0);
@@ -84,7 +84,7 @@ static void setup(void)
 
 static void start(void)
 {
-    ck_assert_int_eq(wal_new(&E.env, M, X, &MEM, &LC, &HOOKS, &W), 0);
+    ck_assert_int_eq(wal_new(&E.env, MD, X, &MEM, &LC, &HOOKS, &W), 0);
 }
 
 static void teardown(void)
@@ -94,7 +94,7 @@ static void teardown(void)
     s3c_free(C);
     fs3_fault_free(F);
     fs3_free(S);
-    meta_destroy(M);
+    ctltest_free();
     clenv_fini(&E);
 }
 
@@ -365,7 +365,7 @@ START_TEST(wal_deleted_stream_dropped)
     start();
     ck_assert_int_eq(wal_append(W, 1, 5, 100, 0, NULL), 0);
     ck_assert_int_eq(wal_append(W, 2, 5, 100, 0, NULL), 0);
-    ck_assert_int_eq(meta_stream_delete(M, 2, 0), 0);
+    ck_assert_int_eq(mdc_stream_delete(MD, 2), 0); /* the broker asks the controller */
     wal_drop_stream(W, 2);
     ck_assert_int_eq(wal_append(W, 2, 5, 100, 0, NULL), ERR_NOTFOUND);
     clenv_run_until(&E, 3 * ENV_USEC_PER_SEC);

@@ -1,0 +1,344 @@
+/* mdc.c - the broker's metadata client: the lagging image, the own streams, the requests (mdc.h). */
+#include "mdc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cln.h"
+#include "conf.h"
+#include "err.h"
+
+/* A batch the controller appended, waiting for its turn in the image. */
+struct mdc_due {
+    int64_t end;      /* apply batches < end */
+    int64_t appended; /* when the controller appended it */
+    int64_t due;      /* when the image applies it */
+};
+
+struct mdc {
+    struct env *env;
+    struct ctl *ctl;
+    struct mdc_conf conf;
+    struct meta *img;      /* the image; NULL while crashed */
+    int64_t applied;       /* next log offset to apply */
+    bool registered;       /* a reader of ctl's log */
+    struct mdc_due *q;     /* pending batches, in log order: q[qhead..qn) */
+    size_t qhead, qn, qcap;
+    env_id timer;          /* at q[qhead].due */
+    struct meta_stream *own; /* by stream id: the broker's own view */
+    size_t nown;
+    struct mdc_stats stats;
+};
+
+void mdc_conf_from(struct mdc_conf *conf, const struct conf *c)
+{
+    memset(conf, 0, sizeof *conf);
+    conf->lag_us = conf_get(c, CONF_IMAGE_LAG);
+}
+
+/* ---- The lag. ---------------------------------------------------------------------------------- */
+
+/* The quantile function of the lag in thousandths of the median, piecewise linear between
+ * these points (probability in millionths): most batches within a few times the median, p99 at
+ * ten times, the slowest at thirty.  Integer arithmetic only: the same draw on every machine. */
+static const struct {
+    int64_t p, x;
+} mdc_lag_q[] = {
+    {0, 200}, {500000, 1000}, {900000, 3000}, {990000, 10000}, {999000, 20000}, {1000000, 30000},
+};
+
+int64_t mdc_lag_draw(int64_t lag_us, uint64_t random)
+{
+    int64_t u = (int64_t)(random % 1000000), x = 0;
+    if (lag_us <= 0)
+        return 0;
+    for (size_t i = 1; i < sizeof mdc_lag_q / sizeof mdc_lag_q[0]; i++) {
+        if (u < mdc_lag_q[i].p) {
+            int64_t p0 = mdc_lag_q[i - 1].p, x0 = mdc_lag_q[i - 1].x;
+            x = x0 + (mdc_lag_q[i].x - x0) * (u - p0) / (mdc_lag_q[i].p - p0);
+            break;
+        }
+    }
+    if (lag_us > INT64_MAX / 30000)
+        return INT64_MAX / 1000;
+    return lag_us * x / 1000;
+}
+
+/* ---- The image. -------------------------------------------------------------------------------- */
+
+/* Applies the batches of the log up to end (exclusive). */
+static void mdc_apply_to(struct mdc *d, int64_t end)
+{
+    while (d->img && d->applied < end) {
+        const struct ctl_batch *b = ctl_log_at(d->ctl, d->applied);
+        if (!b || meta_apply(d->img, b->recs, b->n) != 0) {
+            /* dropped behind a snapshot (cannot happen while registered) or out of memory:
+             * the image starts over from the snapshot */
+            mdc_restart(d);
+            return;
+        }
+        d->applied++;
+        d->stats.batches++;
+    }
+}
+
+static void mdc_arm(struct mdc *d);
+
+static void mdc_on_due(void *arg)
+{
+    struct mdc *d = arg;
+    int64_t now = env_now(d->env);
+    d->timer = 0;
+    while (d->qhead < d->qn && d->q[d->qhead].due <= now) {
+        struct mdc_due *e = &d->q[d->qhead++];
+        if (now - e->appended > d->stats.lag_max_us)
+            d->stats.lag_max_us = now - e->appended;
+        mdc_apply_to(d, e->end);
+    }
+    if (d->qhead == d->qn)
+        d->qhead = d->qn = 0;
+    mdc_arm(d);
+}
+
+static void mdc_arm(struct mdc *d)
+{
+    if (d->timer || d->qhead == d->qn)
+        return;
+    d->timer = env_timer(d->env, d->q[d->qhead].due - env_now(d->env), mdc_on_due, d);
+}
+
+/* The controller appended batch offset. */
+static void mdc_on_batch(void *arg, int64_t offset)
+{
+    struct mdc *d = arg;
+    int64_t now = env_now(d->env), due;
+    if (!d->img)
+        return;
+    if (d->conf.lag_us <= 0) {
+        mdc_apply_to(d, offset + 1);
+        return;
+    }
+    due = now + mdc_lag_draw(d->conf.lag_us, env_rand(d->env));
+    if (d->qn > d->qhead && d->q[d->qn - 1].due > due)
+        due = d->q[d->qn - 1].due; /* in log order */
+    if (d->qn == d->qcap) {
+        size_t cap = d->qcap ? d->qcap * 2 : 32;
+        struct mdc_due *p = realloc(d->q, cap * sizeof *p);
+        if (!p) {
+            mdc_apply_to(d, offset + 1); /* no room to wait: applied now */
+            return;
+        }
+        d->q = p;
+        d->qcap = cap;
+    }
+    d->q[d->qn++] = (struct mdc_due){offset + 1, now, due};
+    mdc_arm(d);
+}
+
+/* ---- The own streams: copied from the controller's answers. ------------------------------------ */
+
+static void mdc_own_refresh(struct mdc *d, int64_t stream)
+{
+    const struct meta_stream *s = meta_stream_get(ctl_store(d->ctl), stream);
+    if (!s || stream < 0)
+        return;
+    if ((size_t)stream >= d->nown) {
+        size_t n = d->nown ? d->nown : 8;
+        struct meta_stream *p;
+        while (n <= (size_t)stream)
+            n *= 2;
+        if (!(p = realloc(d->own, n * sizeof *p)))
+            return;
+        for (size_t i = d->nown; i < n; i++)
+            p[i] = (struct meta_stream){.id = -1};
+        d->own = p;
+        d->nown = n;
+    }
+    d->own[stream] = *s;
+}
+
+/* Opening the broker's streams (AutoMQ: openStream answers each stream's epoch and offsets). */
+static void mdc_own_open(struct mdc *d)
+{
+    int64_t n = meta_stream_limit(ctl_store(d->ctl));
+    for (int64_t i = 0; i < n; i++)
+        mdc_own_refresh(d, i);
+}
+
+const struct meta_stream *mdc_stream_own(struct mdc *d, int64_t id)
+{
+    if (id < 0)
+        return NULL;
+    if ((size_t)id >= d->nown || d->own[id].id != id)
+        mdc_own_refresh(d, id); /* a stream it has not opened yet: opened now */
+    if ((size_t)id >= d->nown || d->own[id].id != id)
+        return NULL;
+    return &d->own[id];
+}
+
+/* ---- Lifetime. --------------------------------------------------------------------------------- */
+
+int mdc_restart(struct mdc *d)
+{
+    struct meta *m;
+    int rc;
+    mdc_crash(d);
+    if ((rc = ctl_replay(d->ctl, &m, NULL)) < 0)
+        return rc;
+    d->img = m;
+    d->applied = ctl_log_end(d->ctl);
+    d->stats.reloads++;
+    if ((rc = ctl_reader_add(d->ctl, &d->applied, mdc_on_batch, d)) < 0) {
+        meta_destroy(d->img);
+        d->img = NULL;
+        return rc;
+    }
+    d->registered = true;
+    mdc_own_open(d);
+    return 0;
+}
+
+void mdc_crash(struct mdc *d)
+{
+    env_cancel(d->env, d->timer);
+    d->timer = 0;
+    d->qhead = d->qn = 0;
+    if (d->registered)
+        ctl_reader_remove(d->ctl, &d->applied);
+    d->registered = false;
+    meta_destroy(d->img);
+    d->img = NULL;
+}
+
+int mdc_new(struct env *env, struct ctl *ctl, const struct mdc_conf *conf, struct mdc **out)
+{
+    struct mdc *d;
+    int rc;
+    if (!env || !ctl || !conf || conf->lag_us < 0)
+        return ERR_INVAL;
+    if (!(d = calloc(1, sizeof *d)))
+        return ERR_NOMEM;
+    d->env = env;
+    d->ctl = ctl;
+    d->conf = *conf;
+    if ((rc = mdc_restart(d)) < 0) {
+        mdc_free(d);
+        return rc;
+    }
+    d->stats.reloads = 0;
+    *out = d;
+    return 0;
+}
+
+void mdc_free(struct mdc *d)
+{
+    if (!d)
+        return;
+    mdc_crash(d);
+    free(d->q);
+    free(d->own);
+    free(d);
+}
+
+const struct meta *mdc_image(const struct mdc *d) { return d->img; }
+const struct mdc_stats *mdc_stats(const struct mdc *d) { return &d->stats; }
+int64_t mdc_applied(const struct mdc *d) { return d->applied; }
+
+/* ---- Reads. ------------------------------------------------------------------------------------ */
+
+/* With no lag the image is the controller's state: anything changed on the controller's store
+ * outside its operations (tests do) is logged first.  A no-op in the engine: every operation
+ * logs its own changes. */
+static const struct meta *mdc_img(const struct mdc *d)
+{
+    if (d->img && d->conf.lag_us <= 0)
+        ctl_sync(d->ctl);
+    return d->img;
+}
+
+const struct meta_object *mdc_object_get(const struct mdc *d, int64_t id)
+{
+    const struct meta *m = mdc_img(d);
+    return m ? meta_object_get(m, id) : NULL;
+}
+
+const struct meta_stream *mdc_stream_get(const struct mdc *d, int64_t id)
+{
+    const struct meta *m = mdc_img(d);
+    return m ? meta_stream_get(m, id) : NULL;
+}
+
+int64_t mdc_stream_limit(const struct mdc *d)
+{
+    const struct meta *m = mdc_img(d);
+    return m ? meta_stream_limit(m) : 0;
+}
+
+int mdc_foreach(const struct mdc *d, meta_object_fn fn, void *arg)
+{
+    const struct meta *m = mdc_img(d);
+    return m ? meta_foreach(m, fn, arg) : 0;
+}
+
+int mdc_stream_pieces(const struct mdc *d, int64_t stream, int64_t start, int64_t end,
+                      struct meta_piece **out, size_t *n)
+{
+    const struct meta *m = mdc_img(d);
+    if (!m) {
+        *out = NULL;
+        *n = 0;
+        return 0;
+    }
+    return meta_stream_pieces(m, stream, start, end, out, n);
+}
+
+const char *mdc_namespace(const struct mdc *d) { return ctl_namespace(d->ctl); }
+int64_t mdc_id_none(const struct mdc *d) { return meta_id_none(ctl_store(d->ctl)); }
+
+/* ---- Requests. --------------------------------------------------------------------------------- */
+
+int mdc_prepare(struct mdc *d, int count, int64_t ttl_us, int64_t *first)
+{
+    return ctl_prepare(d->ctl, count, ttl_us, env_now(d->env), first);
+}
+
+int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req)
+{
+    int rc = ctl_commit_sso(d->ctl, req, env_now(d->env));
+    if (meta_ok(rc)) {
+        for (size_t i = 0; i < req->nranges; i++)
+            mdc_own_refresh(d, req->ranges[i].stream);
+        for (size_t i = 0; i < req->nsos; i++)
+            mdc_own_refresh(d, req->sos[i].stream);
+    }
+    return rc;
+}
+
+int mdc_commit_stream(struct mdc *d, const struct meta_stream_commit *req)
+{
+    return ctl_commit_stream(d->ctl, req, env_now(d->env));
+}
+
+int mdc_mark(struct mdc *d, const int64_t *ids, const enum meta_op *ops, size_t n)
+{
+    return ctl_mark(d->ctl, ids, ops, n, env_now(d->env));
+}
+
+int mdc_trim(struct mdc *d, int64_t stream, int64_t new_start)
+{
+    int rc = ctl_trim(d->ctl, stream, new_start);
+    mdc_own_refresh(d, stream);
+    return rc;
+}
+
+int mdc_stream_delete(struct mdc *d, int64_t stream)
+{
+    int rc = ctl_stream_delete(d->ctl, stream, env_now(d->env));
+    mdc_own_refresh(d, stream);
+    return rc;
+}
+
+int mdc_writer_guard(void *md, const char *key)
+{
+    return md ? cln_writer_guard(((struct mdc *)md)->ctl, key) : 0;
+}

@@ -1,0 +1,379 @@
+/* test_ctl.c - the controller boundary: the metadata log and its replay (snapshot + log), the
+ * broker's image and its lag, F05's append mode, and the comparison of two stores. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "err.h"
+#include "mdc.h"
+#include "meta.h"
+#include "testenv.h"
+
+#define MS ENV_USEC_PER_MS
+#define HOUR ENV_USEC_PER_HOUR
+
+static struct tenv T;
+static struct ctl *C;
+static struct mdc *D;
+
+static void setup_with(int64_t snapshot_records, int64_t lag_us)
+{
+    struct ctl_conf cc;
+    struct mdc_conf dc = {lag_us};
+    tenv_init(&T, 7);
+    memset(&cc, 0, sizeof cc);
+    cc.meta.ns = "_kafka_t";
+    cc.snapshot_records = snapshot_records;
+    ck_assert_int_eq(ctl_new(&T.env, &cc, &C), 0);
+    for (int s = 1; s <= 3; s++)
+        ck_assert_int_eq(ctl_stream_create(C, s), 0);
+    ck_assert_int_eq(mdc_new(&T.env, C, &dc, &D), 0);
+}
+
+static void teardown(void)
+{
+    mdc_free(D);
+    ctl_free(C);
+    tenv_free(&T);
+}
+
+/* Asserts a equals b (meta_diff), printing the first difference. */
+static void same(const struct meta *a, const struct meta *b)
+{
+    char why[200] = "";
+    ck_assert_msg(meta_diff(a, b, why, sizeof why) == 0, "stores differ: %s", why);
+}
+
+/* ---- A random workload of every operation. ---- */
+
+struct pick {
+    int64_t ids[4];
+    size_t n;
+    enum meta_kind kind;
+    int64_t stream;
+};
+
+static int pick_fn(void *arg, const struct meta_object *o)
+{
+    struct pick *p = arg;
+    if (o->state == META_COMMITTED && o->kind == p->kind &&
+        (p->stream < 0 || o->stream == p->stream) && p->n < 2)
+        p->ids[p->n++] = o->id;
+    return 0;
+}
+
+static struct pick pick(enum meta_kind kind, int64_t stream)
+{
+    struct pick p = {{0}, 0, kind, stream};
+    meta_foreach(ctl_store(C), pick_fn, &p);
+    return p;
+}
+
+struct tally {
+    int ok[8], fail[8];
+};
+
+static void upload(struct tally *t, uint64_t req, int k)
+{
+    const struct meta *m = ctl_store(C);
+    int64_t first;
+    const struct meta_stream *s1 = meta_stream_get(m, 1), *s3 = meta_stream_get(m, 3);
+    struct meta_range r[2];
+    struct meta_so so;
+    struct meta_sso_commit c = {.req_id = req, .order_id = -1, .size = 100};
+    size_t nr = 0;
+    int rc;
+    ck_assert_int_eq(ctl_prepare(C, 2, HOUR, env_now(&T.env), &first), 0);
+    r[nr++] = (struct meta_range){1, s1->end, s1->end + 10};
+    if (meta_stream_get(m, 2)->state != META_STREAM_DELETED) {
+        const struct meta_stream *s2 = meta_stream_get(m, 2);
+        r[nr++] = (struct meta_range){2, s2->end, s2->end + 5};
+    }
+    so = (struct meta_so){first + 1, 50, 3, s3->end, s3->end + 20, 0};
+    c.id = first;
+    c.ranges = r;
+    c.nranges = nr;
+    c.sos = &so;
+    c.nsos = 1;
+    rc = ctl_commit_sso(C, &c, env_now(&T.env));
+    rc == 0 ? t->ok[k]++ : t->fail[k]++;
+}
+
+static void workload_step(struct tally *t, uint64_t r)
+{
+    int64_t now = env_now(&T.env), id;
+    struct pick p;
+    int rc = -1;
+    switch (r % 7) {
+    case 0:
+    case 1: upload(t, r | 1, (int)(r % 7)); return;
+    case 2: /* SSO compaction: two SSOs into nothing (a force-split shape, id -1) */
+        p = pick(META_KIND_SSO, -1);
+        if (p.n == 2) {
+            struct meta_sso_commit c = {.req_id = r | 1, .id = -1, .order_id = -1,
+                                        .compacted = p.ids, .ncompacted = 2};
+            rc = ctl_commit_sso(C, &c, now);
+        }
+        break;
+    case 3: /* stream object compaction of stream 3: a composite linking two, or a merge */
+        p = pick(META_KIND_STREAM, 3);
+        if (p.n == 2) {
+            const struct meta_object *a = meta_object_get(ctl_store(C), p.ids[0]);
+            const struct meta_object *b = meta_object_get(ctl_store(C), p.ids[1]);
+            bool comp = (r >> 8) & 1;
+            enum meta_op ops[2] = {comp ? META_OP_KEEP_DATA : META_OP_DELETE,
+                                   comp ? META_OP_KEEP_DATA : META_OP_DELETE};
+            struct meta_link l[2] = {{a->id, a->start, a->end, a->size, ""},
+                                     {b->id, b->start, b->end, b->size, ""}};
+            struct meta_stream_commit c = {.req_id = r | 1, .stream = 3, .epoch = -1,
+                                           .start = a->start, .end = b->end,
+                                           .sources = p.ids, .ops = ops, .nsources = 2};
+            ck_assert_int_eq(ctl_prepare(C, 1, HOUR, now, &id), 0);
+            c.id = id;
+            c.size = a->size + b->size;
+            if (comp) {
+                c.attributes = META_ATTR_TYPE_COMPOSITE;
+                c.links = l;
+                c.nlinks = 2;
+            }
+            rc = ctl_commit_stream(C, &c, now);
+        }
+        break;
+    case 4: /* the cleaner: marked objects removed */
+    {
+        int64_t ids[16];
+        size_t n = ctl_marked(C, ids, 16);
+        if (n)
+            rc = ctl_remove(C, ids, n, NULL);
+        break;
+    }
+    case 5: /* trim, and prepared objects left to expire */
+        rc = ctl_trim(C, 1, meta_stream_get(ctl_store(C), 1)->end / 2);
+        ck_assert_int_eq(ctl_prepare(C, 1, 10 * MS, now, &id), 0);
+        break;
+    case 6: rc = ctl_expire_prepared(C, now, 0, NULL, NULL) >= 0 ? 0 : -1; break;
+    }
+    rc == 0 ? t->ok[r % 7]++ : t->fail[r % 7]++;
+}
+
+static void workload(int steps, bool check_image_each)
+{
+    struct tally t;
+    memset(&t, 0, sizeof t);
+    for (int i = 0; i < steps; i++) {
+        uint64_t r = env_rand(&T.env);
+        tenv_run_until(&T, env_now(&T.env) + 20 * MS);
+        if (i == steps / 2 && meta_stream_get(ctl_store(C), 2)->state != META_STREAM_DELETED)
+            ck_assert_int_eq(ctl_stream_delete(C, 2, env_now(&T.env)), 0);
+        workload_step(&t, r);
+        if (check_image_each)
+            same(ctl_store(C), mdc_image(D));
+    }
+    for (int k = 0; k < 7 && steps >= 100; k++) /* a long run exercises every operation */
+        ck_assert_msg(t.ok[k] > 0, "operation %d never succeeded", k);
+}
+
+/* With no lag the image equals the controller's state after every operation: the records of
+ * each operation carry all it changed. */
+START_TEST(ctl_image_follows_log)
+{
+    struct meta_counts mc;
+    setup_with(1000000, 0);
+    workload(400, true);
+    meta_count(ctl_store(C), &mc);
+    ck_assert_uint_gt(mc.links, 0);
+    ck_assert_uint_gt(mc.marked + mc.committed, 10);
+    ck_assert_uint_eq(ctl_stats(C)->snapshots, 0);
+    teardown();
+}
+END_TEST
+
+/* Snapshots every 7 records: the log before the latest snapshot is dropped, and a replay of
+ * snapshot + log (a failover) rebuilds exactly the lost state, request outcomes included. */
+START_TEST(ctl_snapshot_and_log_replay)
+{
+    struct meta *r;
+    size_t n;
+    setup_with(7, 0);
+    workload(300, false);
+    ck_assert_uint_gt(ctl_stats(C)->snapshots, 10);
+    ck_assert_ptr_null(ctl_log_at(C, 0)); /* truncated behind the snapshot */
+    ck_assert_int_eq(ctl_replay(C, &r, &n), 0);
+    same(ctl_store(C), r);
+    meta_destroy(r);
+    ck_assert_int_eq(ctl_failover(C), 0);
+    ck_assert_uint_eq(ctl_stats(C)->failovers, 1);
+    same(ctl_store(C), mdc_image(D));
+    ck_assert_ptr_null(strstr(T.last_log, "differs"));
+    /* the replayed controller goes on: a retried request (same id) answers as the first */
+    workload(50, true);
+    teardown();
+}
+END_TEST
+
+/* A replay from the log alone (no snapshot yet) and one from a snapshot with an empty log
+ * after it rebuild the same state. */
+START_TEST(ctl_replay_log_only_and_snapshot_only)
+{
+    struct meta *a, *b;
+    setup_with(1000000, 0);
+    workload(120, false);
+    ck_assert_int_eq(ctl_replay(C, &a, NULL), 0);
+    ck_assert_int_eq(ctl_snapshot_now(C), 0);
+    ck_assert_int_eq(ctl_replay(C, &b, NULL), 0);
+    same(a, b);
+    same(ctl_store(C), b);
+    meta_destroy(a);
+    meta_destroy(b);
+    teardown();
+}
+END_TEST
+
+/* meta_diff sees a diverged image: a record the image missed, and a field changed. */
+START_TEST(ctl_diff_sees_divergence)
+{
+    struct meta *img;
+    struct meta_rec *recs;
+    size_t n;
+    char why[200];
+    setup_with(1000000, 0);
+    workload(60, false);
+    ck_assert_int_eq(ctl_replay(C, &img, NULL), 0);
+    same(ctl_store(C), img);
+    /* one more upload the image never applies */
+    {
+        struct tally t;
+        upload(&t, 99, 0);
+    }
+    ck_assert_int_eq(meta_diff(ctl_store(C), img, why, sizeof why), 1);
+    ck_assert_ptr_nonnull(strstr(why, "next object id"));
+    meta_destroy(img);
+    /* a field changed by a bad record */
+    ck_assert_int_eq(ctl_replay(C, &img, NULL), 0);
+    ck_assert_int_eq(meta_snapshot(ctl_store(C), &recs, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].kind == META_REC_OBJECT && recs[i].obj->state == META_COMMITTED) {
+            recs[i].obj->size += 1;
+            ck_assert_int_eq(meta_apply(img, &recs[i], 1), 0);
+            break;
+        }
+    }
+    ck_assert_int_eq(meta_diff(ctl_store(C), img, why, sizeof why), 1);
+    ck_assert_ptr_nonnull(strstr(why, "size"));
+    meta_recs_free(recs, n);
+    meta_destroy(img);
+    teardown();
+}
+END_TEST
+
+/* The image applies each batch after its lag, in log order, and catches up. */
+START_TEST(ctl_image_lags)
+{
+    int64_t first, t0;
+    setup_with(1000000, 10 * MS);
+    t0 = env_now(&T.env);
+    ck_assert_int_eq(ctl_prepare(C, 1, HOUR, t0, &first), 0);
+    ck_assert_ptr_nonnull(meta_object_get(ctl_store(C), first));
+    ck_assert_ptr_null(mdc_object_get(D, first)); /* not in the image yet */
+    tenv_run_until(&T, t0 + 1 * MS);
+    ck_assert_ptr_null(mdc_object_get(D, first)); /* the shortest lag is 0.2 x the median */
+    tenv_run(&T);
+    ck_assert_ptr_nonnull(mdc_object_get(D, first));
+    ck_assert_int_gt(mdc_stats(D)->lag_max_us, 1 * MS);
+    ck_assert_int_le(mdc_stats(D)->lag_max_us, 300 * MS);
+    /* many batches, checked in order against the controller once all applied */
+    workload(200, false);
+    tenv_run(&T);
+    same(ctl_store(C), mdc_image(D));
+    teardown();
+}
+END_TEST
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The lag's distribution: median the knob, p99 ten times the median, a bounded tail. */
+START_TEST(ctl_lag_distribution)
+{
+    enum { N = 100000 };
+    int64_t *v = malloc(N * sizeof *v);
+    uint64_t s = 1;
+    ck_assert_ptr_nonnull(v);
+    for (int i = 0; i < N; i++)
+        v[i] = mdc_lag_draw(10 * MS, base_splitmix64(&s));
+    qsort(v, N, sizeof *v, cmp_i64);
+    ck_assert_int_ge(v[N / 2], 9500);
+    ck_assert_int_le(v[N / 2], 10500);
+    ck_assert_int_ge(v[N * 99 / 100], 95 * MS);
+    ck_assert_int_le(v[N * 99 / 100], 105 * MS);
+    ck_assert_int_ge(v[0], 2 * MS);
+    ck_assert_int_le(v[N - 1], 300 * MS);
+    ck_assert_int_eq(mdc_lag_draw(0, 12345), 0);
+    free(v);
+}
+END_TEST
+
+/* F05 (#3369): a snapshot loaded on a non-empty image in append mode lists every stream
+ * object twice; upserting (the fix) does not. */
+START_TEST(ctl_f05_append_mode_duplicates)
+{
+    struct meta *img;
+    const struct meta_rec *snap;
+    size_t n;
+    int64_t off;
+    struct meta_piece *p;
+    size_t np;
+    setup_with(1000000, 0);
+    workload(80, false);
+    ck_assert_int_eq(ctl_snapshot_now(C), 0);
+    ctl_snapshot_get(C, &snap, &n, &off);
+    ck_assert_int_eq(ctl_replay(C, &img, NULL), 0);
+    ck_assert_int_eq(meta_apply(img, snap, n), 0); /* upsert: nothing listed twice */
+    ck_assert_uint_eq(meta_listed_dups(img), 0);
+    meta_set_append_mode(img, true);
+    ck_assert_int_eq(meta_apply(img, snap, n), 0);
+    ck_assert_uint_gt(meta_listed_dups(img), 0);
+    same(ctl_store(C), img); /* the objects are the same: only the lists hold them twice */
+    ck_assert_int_eq(meta_stream_pieces(img, 3, 0, INT64_MAX, &p, &np), 0);
+    ck_assert_uint_ge(np, 2);
+    {
+        bool dup = false;
+        for (size_t i = 1; i < np; i++)
+            dup |= p[i].id == p[i - 1].id;
+        ck_assert(dup);
+    }
+    free(p);
+    meta_destroy(img);
+    teardown();
+}
+END_TEST
+
+static Suite *ctl_suite(void)
+{
+    Suite *s = suite_create("ctl");
+    TCase *c = tcase_create("core");
+    tcase_set_timeout(c, 60);
+    tcase_add_test(c, ctl_image_follows_log);
+    tcase_add_test(c, ctl_snapshot_and_log_replay);
+    tcase_add_test(c, ctl_replay_log_only_and_snapshot_only);
+    tcase_add_test(c, ctl_diff_sees_divergence);
+    tcase_add_test(c, ctl_image_lags);
+    tcase_add_test(c, ctl_lag_distribution);
+    tcase_add_test(c, ctl_f05_append_mode_duplicates);
+    suite_add_tcase(s, c);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(ctl_suite());
+    int failed;
+    srunner_run_all(r, CK_NORMAL);
+    failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
