@@ -464,6 +464,10 @@ static void job_replay_line(struct run_job *j, const struct run_opts *o)
         n += snprintf(buf + n, sizeof buf - (size_t)n, " --mode http");
     if (o->time_scale > 0 && n > 0 && (size_t)n < sizeof buf)
         n += snprintf(buf + n, sizeof buf - (size_t)n, " --time-scale %g", o->time_scale);
+    if (o->endpoint && n > 0 && (size_t)n < sizeof buf)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " --endpoint %s", o->endpoint);
+    if (o->bucket && n > 0 && (size_t)n < sizeof buf)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " --bucket %s", o->bucket);
     /* A profile other than the default is named even when the file sets it (the same value). */
     if (j->res.profile[0] && strcmp(j->res.profile, "automq") != 0 && !run_sets_profile(o) &&
         n > 0 && (size_t)n < sizeof buf)

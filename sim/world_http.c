@@ -24,6 +24,15 @@ struct wh_obs {
     char *key, *rule;
 };
 
+/* --endpoint: one call in flight to the other server, counted on our side. */
+struct wh_call {
+    struct s3_req in;   /* the caller's request with our callback: what s3_curl holds */
+    struct s3_req *out; /* the caller's */
+    struct world_http *wh;
+    int64_t submit_us;
+    struct wh_call *next, *prev;
+};
+
 struct world_http {
     struct world *w;
     struct env_real *er;
@@ -40,6 +49,8 @@ struct world_http {
     size_t nq, capq;
     int64_t until;
     bool finishing;  /* world_finish: stop once converged */
+    struct s3_ops counted;  /* --endpoint: the client with every call observed */
+    struct wh_call *calls;  /* its calls in flight */
 };
 
 /* ---- lock and clock ------------------------------------------------------------ */
@@ -152,6 +163,96 @@ static void wh_destroy(void *arg, const char *name, struct s3_ops *ops)
 
 /* ---- setup and teardown ------------------------------------------------------------ */
 
+/* ---- --endpoint: calls counted on the client side ------------------------------- */
+
+/* With another server there is no fault shim to observe the calls, so the
+ * client is wrapped: each call is reported to world_observe() when it is
+ * answered or cancelled, as the shim reports them, so that the s3.* metrics,
+ * the coverage of ops by job and the ops= of the verdict line mean the same
+ * in both cases (no effect is ever applied: the faults are the server's own). */
+static void wh_call_observe(struct wh_call *c, enum fs3_outcome out, const struct s3_result *res)
+{
+    const struct s3_req *q = &c->in;
+    struct fs3_call_info ci = {0};
+    ci.op = q->op;
+    ci.job = q->job;
+    ci.key = q->op == S3_OP_LIST || q->op == S3_OP_LIST_UPLOADS ? (q->prefix ? q->prefix : "")
+             : q->op == S3_OP_DELETE_MANY ? (q->nkeys ? q->keys[0] : "")
+                                          : (q->key ? q->key : "");
+    ci.nkeys = q->op == S3_OP_DELETE_MANY ? q->nkeys : 0;
+    ci.bytes_sent = q->op == S3_OP_PUT || q->op == S3_OP_MPU_PART ? q->body_len : 0;
+    ci.bytes_received = res ? res->body_len : 0;
+    ci.outcome = out;
+    ci.transport = res ? res->transport : S3_TR_TIMEOUT;
+    ci.status = res ? res->status : 0;
+    ci.code = res ? res->code : S3E_NONE;
+    ci.effect = FS3_EFF_NONE;
+    ci.rule = "";
+    ci.submit_us = c->submit_us;
+    ci.answer_us = world_http_now(c->wh->w);
+    world_observe(c->wh->w, &ci);
+}
+
+static void wh_call_unlink(struct wh_call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->wh->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+static void wh_call_done(struct s3_req *in, struct s3_result *res)
+{
+    struct wh_call *c = in->arg;
+    struct s3_req *out = c->out;
+    wh_call_unlink(c);
+    wh_call_observe(c, FS3_OUT_ANSWERED, res);
+    free(c);
+    out->cb(out, res);
+}
+
+static int wh_counted_submit(struct s3_ops *ops, struct s3_req *req)
+{
+    struct world_http *wh = ops->impl;
+    struct s3_ops *inner = s3_curl_ops(wh->curl);
+    struct wh_call *c = calloc(1, sizeof *c);
+    int rc;
+    if (!c)
+        return ERR_NOMEM;
+    c->in = *req;
+    c->in.cb = wh_call_done;
+    c->in.arg = c;
+    c->out = req;
+    c->wh = wh;
+    c->submit_us = world_http_now(wh->w);
+    if ((rc = inner->submit(inner, &c->in))) {
+        free(c);
+        return rc;
+    }
+    c->next = wh->calls;
+    if (wh->calls)
+        wh->calls->prev = c;
+    wh->calls = c;
+    return 0;
+}
+
+static void wh_counted_cancel(struct s3_ops *ops, struct s3_req *req)
+{
+    struct world_http *wh = ops->impl;
+    struct s3_ops *inner = s3_curl_ops(wh->curl);
+    for (struct wh_call *c = wh->calls; c; c = c->next) {
+        if (c->out == req) {
+            inner->cancel(inner, &c->in);
+            wh_call_unlink(c);
+            wh_call_observe(c, FS3_OUT_CANCELLED, NULL);
+            free(c);
+            return;
+        }
+    }
+}
+
 /* --endpoint: the client only, to another server; no store, no faults.  The
  * bucket is --bucket, else s3.bucket.  The region is s3.region when it was set
  * to something other than its default, else AWS_REGION / AWS_DEFAULT_REGION,
@@ -199,7 +300,8 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
     if (o && o->endpoint) {
         if ((rc = wh_client_endpoint(wh, o)))
             return rc;
-        *ops = s3_curl_ops(wh->curl);
+        wh->counted = (struct s3_ops){wh, "counted", wh_counted_submit, wh_counted_cancel};
+        *ops = &wh->counted;
         return 0;
     }
     hc.access_key = WH_ACCESS;
@@ -248,7 +350,12 @@ void world_http_teardown(struct world *w)
     struct world_http *wh = w->http;
     if (!wh)
         return;
-    s3_curl_free(wh->curl);
+    s3_curl_free(wh->curl); /* calls no callback: what is left in flight is only freed */
+    while (wh->calls) {
+        struct wh_call *c = wh->calls;
+        wh->calls = c->next;
+        free(c);
+    }
     fs3_http_stop(wh->front);
     env_real_free(wh->er);
     for (size_t i = 0; i < wh->nq; i++) {

@@ -508,6 +508,12 @@ static int sc_prepare(struct s3_curl *c, struct sc_call *k)
     k->hdrs = curl_slist_append(k->hdrs, line);
     k->hdrs = curl_slist_append(k->hdrs, "Expect:");
     k->hdrs = curl_slist_append(k->hdrs, "Content-Type: application/octet-stream");
+    /* A PUT or POST without a body still says so: curl sends no Content-Length
+     * then, and S3 answers 411 MissingContentLength (radosgw does, to an
+     * UploadPartCopy). */
+    if (!body && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+        strcmp(method, "DELETE") != 0)
+        k->hdrs = curl_slist_append(k->hdrs, "Content-Length: 0");
     if (!k->hdrs) {
         rc = ERR_NOMEM;
         goto out;
