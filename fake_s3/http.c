@@ -229,6 +229,7 @@ void hr_finish(struct hr_req *r)
     if (r->suspended) {
         r->suspended = false;
         h->nsuspended--;
+        fs3_loop_transit(h->loop, r->transit, ENV_TRANSIT_ANSWER);
         MHD_resume_connection(r->conn);
     }
 }
@@ -423,12 +424,15 @@ static enum MHD_Result hr_respond(struct hr_req *r);
 static enum MHD_Result hr_first_call(struct hr_req *r, struct MHD_Connection *conn,
                                      const char *method)
 {
-    const char *cl, *expect;
+    const char *cl, *expect, *tr;
     r->conn = conn;
     r->method = method;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, hr_collect_header, r);
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    tr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-s3sim-transit");
+    if (tr)
+        r->transit = strtoull(tr, NULL, 10);
     if (r->srv->cfg.access_key &&
         ((cl && strtoull(cl, NULL, 10) > r->srv->cfg.preauth_body) ||
          (expect && strcasecmp(expect, "100-continue") == 0) ||
@@ -485,6 +489,7 @@ static enum MHD_Result hr_run(struct fs3_http *h, struct hr_req *r)
     }
     r->suspended = true;
     h->nsuspended++;
+    fs3_loop_transit(h->loop, r->transit, ENV_TRANSIT_PARK);
     MHD_suspend_connection(r->conn);
     fs3_loop_unlock(h->loop);
     return MHD_YES;

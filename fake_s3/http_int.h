@@ -60,6 +60,7 @@ struct hr_req {
     char id2[48];   /* x-amz-id-2 */
     enum hr_state state;
     bool suspended;
+    uint64_t transit; /* the client's x-s3sim-transit token (0: none) */
     char *raw_uri; /* as received: path?query */
     char *path;    /* raw path (points into a copy of raw_uri) */
     char *query;   /* raw query or "" */

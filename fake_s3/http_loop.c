@@ -111,6 +111,12 @@ void fs3_loop_run_due(struct fs3_loop *l, int max)
         fn(arg);
 }
 
+void fs3_loop_transit(struct fs3_loop *l, uint64_t token, enum env_transit what)
+{
+    if (token && l->clock && l->clock->transit)
+        l->clock->transit(l->clock->arg, token, what);
+}
+
 void fs3_loop_set_clock(struct fs3_loop *l, const struct env_clock *clock)
 {
     pthread_mutex_lock(&l->mu);

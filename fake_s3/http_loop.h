@@ -56,4 +56,9 @@ size_t fs3_loop_pending(struct fs3_loop *loop);
  * goes back to the scaled real clock.  clock must outlive the loop. */
 void fs3_loop_set_clock(struct fs3_loop *loop, const struct env_clock *clock);
 
+/* The requests between the client and the front (env.h, transit): PARK when a
+ * request waits on the loop, ANSWER when its answer is ready.  Nothing without
+ * a shared clock with a transit hook, or for token 0. */
+void fs3_loop_transit(struct fs3_loop *loop, uint64_t token, enum env_transit what);
+
 #endif /* S3SIM_FAKE_HTTP_LOOP_H */

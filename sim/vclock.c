@@ -14,6 +14,12 @@ struct sim_vclock {
     int64_t v0, r0;         /* virtual and real time at the last change */
     bool awake[2];          /* per party */
     int64_t due[2];         /* a sleeping party's earliest timer */
+    struct vc_transit {
+        uint64_t token;
+        bool held; /* on the wire or in a handler (not parked on the front's loop) */
+    } *tr;        /* the requests between the loops */
+    size_t ntr, captr;
+    size_t held;  /* how many of them hold the clock */
 };
 
 static int64_t vc_real(const struct sim_vclock *c)
@@ -29,7 +35,7 @@ static int64_t vc_real(const struct sim_vclock *c)
 static int64_t vc_at(const struct sim_vclock *c)
 {
     int64_t v, cap;
-    if (c->awake[0] || c->awake[1])
+    if (c->awake[0] || c->awake[1] || c->held)
         return c->v0;
     v = c->v0 + (int64_t)((double)(vc_real(c) - c->r0) / c->scale);
     cap = c->due[0] < c->due[1] ? c->due[0] : c->due[1];
@@ -59,12 +65,51 @@ static void vc_party(void *arg, int party, bool awake, int64_t due)
     pthread_mutex_unlock(&c->mu);
 }
 
+static void vc_transit(void *arg, uint64_t token, enum env_transit what)
+{
+    struct sim_vclock *c = arg;
+    size_t i;
+    pthread_mutex_lock(&c->mu);
+    c->v0 = vc_at(c);
+    c->r0 = vc_real(c);
+    for (i = 0; i < c->ntr && c->tr[i].token != token; i++)
+        ;
+    if (what == ENV_TRANSIT_SEND && i == c->ntr) {
+        if (c->ntr == c->captr) {
+            size_t cap = c->captr ? 2 * c->captr : 16;
+            struct vc_transit *v = realloc(c->tr, cap * sizeof *v);
+            if (!v) { /* not tracked: the request takes virtual time, as before */
+                pthread_mutex_unlock(&c->mu);
+                return;
+            }
+            c->tr = v;
+            c->captr = cap;
+        }
+        c->tr[c->ntr++] = (struct vc_transit){token, true};
+        c->held++;
+    } else if (i < c->ntr) {
+        bool held = what == ENV_TRANSIT_ANSWER || (what == ENV_TRANSIT_SEND && c->tr[i].held);
+        if (what == ENV_TRANSIT_END) {
+            if (c->tr[i].held)
+                c->held--;
+            c->tr[i] = c->tr[--c->ntr];
+        } else if (held != c->tr[i].held) {
+            c->tr[i].held = held;
+            if (held)
+                c->held++;
+            else
+                c->held--;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 struct sim_vclock *sim_vclock_new(double scale)
 {
     struct sim_vclock *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->ops = (struct env_clock){c, vc_now, vc_party};
+    c->ops = (struct env_clock){c, vc_now, vc_party, vc_transit};
     pthread_mutex_init(&c->mu, NULL);
     c->scale = scale > 0 ? scale : 1.0;
     clock_gettime(CLOCK_MONOTONIC, &c->origin);
@@ -78,6 +123,7 @@ void sim_vclock_free(struct sim_vclock *c)
     if (!c)
         return;
     pthread_mutex_destroy(&c->mu);
+    free(c->tr);
     free(c);
 }
 

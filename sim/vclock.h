@@ -8,8 +8,10 @@
  * timers), and it never runs past a sleeping loop's earliest timer: a loop
  * woken late by a busy machine finds its timer due at exactly its virtual
  * time, instead of a virtual time pushed on by the lateness divided by the
- * scale.  What still takes virtual time in proportion to real time is a
- * request on the wire and in the front's handler threads.
+ * scale.  A request between the two is told by its token (env.h, transit):
+ * the clock stands still from the client's send until the front parks it on
+ * its loop, and from the front's answer until the client has it, so time on
+ * the wire and in the front's handler threads is not virtual time either.
  */
 #ifndef S3SIM_VCLOCK_H
 #define S3SIM_VCLOCK_H

@@ -117,6 +117,8 @@ struct env {
     void (*event)(struct env *env, const struct env_event *ev);
 };
 
+enum env_transit { ENV_TRANSIT_SEND, ENV_TRANSIT_PARK, ENV_TRANSIT_ANSWER, ENV_TRANSIT_END };
+
 /* A virtual clock shared by the loops of one process (http mode, docs/http.md
  * "Time in --mode http"), so that virtual time does not depend on how fast
  * the machine runs them.  Each loop is a party (0: the engine's, 1: the fake
@@ -128,6 +130,15 @@ struct env_clock {
     void *arg;
     int64_t (*now)(void *arg);                                    /* virtual µs */
     void (*party)(void *arg, int party, bool awake, int64_t due); /* see above */
+    /* Optional (may be NULL): a request between the two loops, named by a
+     * token the client sends with it.  The clock also stands still while a
+     * request is on the wire or in the front's handler (from SEND until the
+     * front PARKs it on its loop, and from its ANSWER until the client's END),
+     * so that a busy machine slowing the sockets and handler threads does not
+     * turn into virtual time.  END (answered, failed or cancelled by the
+     * client) forgets the token; PARK and ANSWER of a forgotten token do
+     * nothing. */
+    void (*transit)(void *arg, uint64_t token, enum env_transit what);
 };
 
 /* Small helpers over the function pointers, so that call sites stay short. */

@@ -311,6 +311,8 @@ void env_real_free(struct env_real *er)
     free(er);
 }
 
+const struct env_clock *env_real_clock(const struct env_real *er) { return er->cfg.clock; }
+
 struct env *env_real_env(struct env_real *er)
 {
     return &er->env;

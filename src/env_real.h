@@ -56,6 +56,9 @@ void env_real_free(struct env_real *er);
 /* The env (owned by er). */
 struct env *env_real_env(struct env_real *er);
 
+/* The shared clock of the config, or NULL. */
+const struct env_clock *env_real_clock(const struct env_real *er);
+
 /* The configured time scale (virtual microseconds per real microsecond is
  * 1/scale). */
 double env_real_scale(const struct env_real *er);

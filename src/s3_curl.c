@@ -29,6 +29,7 @@ struct sc_call {
     uint64_t content_length;
     uint64_t range_total;
     bool has_range;
+    uint64_t token; /* x-s3sim-transit, with a shared clock (env.h) */
     struct sc_call *prev, *next;
 };
 
@@ -43,7 +44,30 @@ struct s3_curl {
     char *scheme, *host, *region, *bucket, *ak, *sk;
     bool vhost, unsigned_payload;
     long timeout_ms, connect_timeout_ms;
+    const struct env_clock *clock; /* the loop's shared clock with a transit hook, or NULL */
+    uint64_t tokens;               /* the last transit token */
 };
+
+/* Tells the shared clock that a call is on the wire or off it (env.h). */
+static void sc_transit(struct s3_curl *c, struct sc_call *k, enum env_transit what)
+{
+    if (c->clock && k->token)
+        c->clock->transit(c->clock->arg, k->token, what);
+}
+
+/* A call is on the wire once curl has its connection and sends it: a call
+ * queued behind the connection limit does not hold the clock (the calls it
+ * waits for may be parked on the front's timers, which need time to pass). */
+static int sc_on_prereq(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+    struct sc_call *k = arg;
+    (void)ip;
+    (void)local_ip;
+    (void)port;
+    (void)local_port;
+    sc_transit(k->c, k, ENV_TRANSIT_SEND);
+    return CURL_PREREQFUNC_OK;
+}
 
 /* --- the multi handle on the env loop ---------------------------------------- */
 
@@ -266,6 +290,7 @@ static void sc_check_done(struct s3_curl *c)
         memset(&res, 0, sizeof res);
         sc_result(k, m->data.result, &res);
         struct s3_req *req = k->req;
+        sc_transit(c, k, ENV_TRANSIT_END);
         sc_call_free(k); /* before the callback: it may submit or cancel */
         req->cb(req, &res);
         s3_result_cleanup(&res);
@@ -504,6 +529,10 @@ static int sc_prepare(struct s3_curl *c, struct sc_call *k)
         snprintf(line, sizeof line, "%s: %s", hs->h[i].name, hs->h[i].value);
         k->hdrs = curl_slist_append(k->hdrs, line);
     }
+    if (k->token) { /* not signed: the front reads it, a server ignores it */
+        snprintf(line, sizeof line, "x-s3sim-transit: %llu", (unsigned long long)k->token);
+        k->hdrs = curl_slist_append(k->hdrs, line);
+    }
     snprintf(line, sizeof line, "Authorization: %s", auth);
     k->hdrs = curl_slist_append(k->hdrs, line);
     k->hdrs = curl_slist_append(k->hdrs, "Expect:");
@@ -528,6 +557,10 @@ static int sc_prepare(struct s3_curl *c, struct sc_call *k)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, k);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    if (k->token) {
+        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, sc_on_prereq);
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, k);
+    }
     if (c->timeout_ms)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     if (c->connect_timeout_ms)
@@ -560,6 +593,7 @@ static int sc_submit(struct s3_ops *ops, struct s3_req *req)
         return ERR_NOMEM;
     k->c = c;
     k->req = req;
+    k->token = c->clock ? ++c->tokens : 0;
     k->easy = curl_easy_init();
     rc = k->easy ? sc_prepare(c, k) : ERR_NOMEM;
     if (!rc && curl_multi_add_handle(c->multi, k->easy) != CURLM_OK)
@@ -584,6 +618,7 @@ static void sc_cancel(struct s3_ops *ops, struct s3_req *req)
     struct s3_curl *c = ops->impl;
     for (struct sc_call *k = c->calls; k; k = k->next) {
         if (k->req == req) {
+            sc_transit(c, k, ENV_TRANSIT_END);
             sc_call_free(k);
             return;
         }
@@ -629,6 +664,9 @@ int s3_curl_new(struct env_real *er, const struct s3_curl_config *cfg, struct s3
         return ERR_NOMEM;
     c->er = er;
     c->env = env_real_env(er);
+    c->clock = env_real_clock(er);
+    if (c->clock && !c->clock->transit)
+        c->clock = NULL;
     rc = sc_endpoint(c, cfg->endpoint);
     c->region = strdup(cfg->region ? cfg->region : "us-east-1");
     c->bucket = strdup(cfg->bucket);
@@ -663,8 +701,10 @@ void s3_curl_free(struct s3_curl *c)
 {
     if (!c)
         return;
-    while (c->calls)
+    while (c->calls) {
+        sc_transit(c, c->calls, ENV_TRANSIT_END);
         sc_call_free(c->calls);
+    }
     if (c->multi)
         curl_multi_cleanup(c->multi);
     env_cancel(c->env, c->timer);

@@ -54,6 +54,40 @@ START_TEST(vclock_never_passes_a_sleeping_due)
 }
 END_TEST
 
+/* A request between the loops holds the clock on the wire and in the front's
+ * handler (SEND .. PARK, ANSWER .. END), not while it is parked on the
+ * front's loop; END forgets it, and a forgotten token changes nothing. */
+START_TEST(vclock_stands_still_while_a_request_is_in_transit)
+{
+    struct sim_vclock *c = sim_vclock_new(0.001);
+    const struct env_clock *k = sim_vclock_ops(c);
+    int64_t t;
+    k->party(k->arg, 0, false, ENV_TIME_NEVER);
+    k->party(k->arg, 1, false, ENV_TIME_NEVER); /* both loops asleep */
+    k->transit(k->arg, 7, ENV_TRANSIT_SEND);
+    t = k->now(k->arg);
+    nap_ms(20);
+    ck_assert_int_eq(k->now(k->arg), t); /* on the wire */
+    k->transit(k->arg, 8, ENV_TRANSIT_SEND);
+    k->transit(k->arg, 7, ENV_TRANSIT_PARK);
+    nap_ms(20);
+    ck_assert_int_eq(k->now(k->arg), t); /* 8 still on the wire */
+    k->transit(k->arg, 8, ENV_TRANSIT_END); /* 8 cancelled by the client */
+    k->transit(k->arg, 8, ENV_TRANSIT_PARK);   /* arrives late: forgotten, */
+    k->transit(k->arg, 8, ENV_TRANSIT_ANSWER); /* nothing held */
+    nap_ms(20);
+    ck_assert_int_gt(k->now(k->arg), t); /* 7 parked on the front's loop */
+    k->transit(k->arg, 7, ENV_TRANSIT_ANSWER);
+    t = k->now(k->arg);
+    nap_ms(20);
+    ck_assert_int_eq(k->now(k->arg), t); /* its answer on the wire */
+    k->transit(k->arg, 7, ENV_TRANSIT_END);
+    nap_ms(20);
+    ck_assert_int_gt(k->now(k->arg), t);
+    sim_vclock_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vclock");
@@ -62,6 +96,7 @@ int main(void)
     int failed;
     tcase_add_test(tc, vclock_stands_still_while_a_party_is_awake);
     tcase_add_test(tc, vclock_never_passes_a_sleeping_due);
+    tcase_add_test(tc, vclock_stands_still_while_a_request_is_in_transit);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
