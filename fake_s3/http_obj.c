@@ -80,6 +80,40 @@ static int hr_meta_collect(struct hr_req *r)
     return 0;
 }
 
+/* GET and HEAD return the stored checksum of a whole object only with
+ * x-amz-checksum-mode: ENABLED. */
+static bool hr_checksum_mode(const struct hr_req *r)
+{
+    const char *m = hr_hdr(r, "x-amz-checksum-mode");
+    return m && strcasecmp(m, "ENABLED") == 0 && !r->ranged;
+}
+
+/* Appends the client's checksum of a PutObject body (verified by
+ * hr_payload) to r->meta, "x-amz-checksum-<alg>: <base64>": the store keeps
+ * it with the object's metadata.  An MD5 is the ETag already. */
+static int hr_meta_add_cksum(struct hr_req *r)
+{
+    struct base_buf b = {0};
+    char v[64], name[40];
+    if (!r->has_cksum || r->cksum.alg == S3_CKSUM_MD5 || r->cksum.alg == S3_CKSUM_NONE)
+        return 0;
+    snprintf(name, sizeof name, "%s", s3_cksum_name(r->cksum.alg));
+    for (char *p = name; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    hr_b64_encode(r->cksum.value, r->cksum.len, v, sizeof v);
+    if (r->meta)
+        base_buf_adds(&b, r->meta);
+    base_buf_addf(&b, "x-amz-checksum-%s: %s\n", name, v);
+    if (b.failed) {
+        base_buf_free(&b);
+        return ERR_NOMEM;
+    }
+    free(r->meta);
+    r->meta = base_buf_take(&b, NULL);
+    base_buf_free(&b);
+    return 0;
+}
+
 /* A stored version's metadata lines and its Last-Modified as headers. */
 static void hr_version_headers(struct hr_req *r, const struct s3_result *res)
 {
@@ -90,9 +124,14 @@ static void hr_version_headers(struct hr_req *r, const struct s3_result *res)
         if (!colon || !nl || colon > nl)
             break;
         typed |= colon - p == 12 && strncasecmp(p, "Content-Type", 12) == 0;
-        /* Not hr_header: a name or value may be longer than its buffer. */
-        base_buf_addf(&r->resp.hdrs, "%.*s: %.*s\n", (int)(colon - p), p, (int)(nl - colon - 2),
-                      colon + 2);
+        /* The object's checksum only when asked for, and for the whole object. */
+        if (strncmp(p, "x-amz-checksum-", 15) != 0 || hr_checksum_mode(r)) {
+            /* Not hr_header: a name or value may be longer than its buffer. */
+            base_buf_addf(&r->resp.hdrs, "%.*s: %.*s\n", (int)(colon - p), p,
+                          (int)(nl - colon - 2), colon + 2);
+            if (strncmp(p, "x-amz-checksum-", 15) == 0)
+                hr_header(r, "x-amz-checksum-type", "FULL_OBJECT");
+        }
         p = nl + 1;
     }
     if (!typed)
@@ -387,6 +426,8 @@ static void hr_put(struct hr_req *r)
     hr_put_cksum(r);
     hr_conditions(r);
     int mrc = hr_meta_collect(r);
+    if (!mrc)
+        mrc = hr_meta_add_cksum(r);
     if (mrc) {
         hr_meta_fail(r, mrc);
         return;
@@ -825,10 +866,119 @@ static void hr_list_parts(struct hr_req *r)
     hr_finish(r);
 }
 
+/* --- GetObjectAttributes --------------------------------------------------- */
+
+/* Whether x-amz-object-attributes (comma-separated) names attr. */
+static bool hr_attr_wanted(const struct hr_req *r, const char *attr)
+{
+    const char *h = hr_hdr(r, "x-amz-object-attributes");
+    size_t n = strlen(attr);
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && strncasecmp(p, attr, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+static void hr_attributes_done(struct s3_req *req, struct s3_result *res)
+{
+    struct hr_req *r = req->arg;
+    struct base_buf b = {0};
+    char t[40];
+    r->in_flight = false;
+    if (hr_result_failed(r, res)) {
+        hr_finish(r);
+        return;
+    }
+    base_buf_adds(&b, HR_XML_HEAD "<GetObjectAttributesResponse xmlns=\"" HR_XMLNS "\">");
+    if (hr_attr_wanted(r, "ETag")) {
+        /* Unquoted, as S3 gives it here. */
+        size_t len = strlen(res->etag);
+        const char *e = res->etag + (len >= 2 && res->etag[0] == '"');
+        len -= len >= 2 && res->etag[0] == '"' ? 2 : 0;
+        base_buf_addf(&b, "<ETag>%.*s</ETag>", (int)len, e);
+    }
+    for (const char *p = res->meta; hr_attr_wanted(r, "Checksum") && *p;) {
+        const char *colon = strchr(p, ':'), *nl = strchr(p, '\n');
+        char name[16];
+        int alg = -1;
+        if (!colon || !nl || colon > nl)
+            break;
+        if (strncmp(p, "x-amz-checksum-", 15) == 0 && colon - p - 15 < (long)sizeof name) {
+            snprintf(name, sizeof name, "%.*s", (int)(colon - p - 15), p + 15);
+            alg = s3_cksum_parse(name);
+        }
+        if (alg > S3_CKSUM_MD5) {
+            const char *an = s3_cksum_name((enum s3_cksum)alg);
+            base_buf_addf(&b,
+                          "<Checksum><Checksum%s>%.*s</Checksum%s>"
+                          "<ChecksumType>FULL_OBJECT</ChecksumType></Checksum>",
+                          an, (int)(nl - colon - 2), colon + 2, an);
+            break;
+        }
+        p = nl + 1;
+    }
+    if (hr_attr_wanted(r, "ObjectParts") && r->b->store) {
+        uint64_t start, len;
+        uint32_t nparts = 0;
+        /* Headers here, not query parameters (as S3 has them). */
+        const char *mh = hr_hdr(r, "x-amz-max-parts"), *kh = hr_hdr(r, "x-amz-part-number-marker");
+        long max = mh ? strtol(mh, NULL, 10) : 1000, marker = kh ? strtol(kh, NULL, 10) : 0;
+        max = max < 0 || max > 1000 ? 1000 : max;
+        marker = marker < 0 ? 0 : marker;
+        fs3_object_part(r->b->store, r->key, 1, &start, &len, &nparts);
+        if (nparts) {
+            long n = 0, last = marker;
+            base_buf_addf(&b, "<ObjectParts><PartsCount>%u</PartsCount>"
+                              "<PartNumberMarker>%ld</PartNumberMarker><MaxParts>%ld</MaxParts>",
+                          nparts, marker, max);
+            for (long i = marker + 1; i <= (long)nparts && n < max; i++, n++) {
+                fs3_object_part(r->b->store, r->key, (int)i, &start, &len, &nparts);
+                base_buf_addf(&b, "<Part><PartNumber>%ld</PartNumber><Size>%llu</Size></Part>", i,
+                              (unsigned long long)len);
+                last = i;
+            }
+            base_buf_addf(&b, "<IsTruncated>%s</IsTruncated>",
+                          last < (long)nparts ? "true" : "false");
+            if (last < (long)nparts)
+                base_buf_addf(&b, "<NextPartNumberMarker>%ld</NextPartNumberMarker>", last);
+            base_buf_adds(&b, "</ObjectParts>");
+        }
+    }
+    if (hr_attr_wanted(r, "StorageClass"))
+        base_buf_adds(&b, "<StorageClass>STANDARD</StorageClass>");
+    if (hr_attr_wanted(r, "ObjectSize"))
+        base_buf_addf(&b, "<ObjectSize>%llu</ObjectSize>", (unsigned long long)res->object_size);
+    base_buf_adds(&b, "</GetObjectAttributesResponse>");
+    hr_http_time((hr_epoch_us(r->srv) + res->mtime_us) / 1000000, t);
+    hr_header(r, "Last-Modified", "%s", t);
+    hr_xml_body(r, 200, &b);
+    hr_finish(r);
+}
+
+/* GetObjectAttributes (GET ?attributes): ETag, Checksum, ObjectParts (a
+ * multipart object's part sizes, paged by x-amz-max-parts and
+ * x-amz-part-number-marker),
+ * StorageClass, ObjectSize, as x-amz-object-attributes names them. */
+static void hr_attributes(struct hr_req *r)
+{
+    if (!hr_hdr(r, "x-amz-object-attributes")) {
+        hr_error(r, 400, "InvalidArgument", "x-amz-object-attributes header is required");
+        hr_finish(r);
+        return;
+    }
+    hr_req_reset(r);
+    hr_submit(r, r->b->ops, S3_OP_HEAD, hr_attributes_done);
+}
+
 /* The query parameters of the object operations served. */
-static const char *const hr_object_params[] = {"uploadId", "partNumber", "versionId", "uploads",
-                                               "acl",      "max-parts",  "part-number-marker",
-                                               NULL};
+static const char *const hr_object_params[] = {
+    "uploadId", "partNumber", "versionId", "uploads", "acl", "max-parts", "part-number-marker",
+    "attributes", NULL};
 
 /* ?acl (the fixed answer) and sub-resources not served (501).  True when
  * r is answered. */
@@ -868,7 +1018,9 @@ void hr_object_op(struct hr_req *r)
         hr_finish(r);
         return;
     }
-    if (strcmp(m, "GET") == 0 && !upload) {
+    if (strcmp(m, "GET") == 0 && hr_has_q(r, "attributes")) {
+        hr_attributes(r);
+    } else if (strcmp(m, "GET") == 0 && !upload) {
         hr_get(r);
     } else if (strcmp(m, "GET") == 0) {
         hr_list_parts(r);

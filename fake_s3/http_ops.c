@@ -470,13 +470,15 @@ static bool hr_authenticate(struct hr_req *r, struct hr_authctx *ac)
 
 /* --- payloads and checksums ------------------------------------------------- */
 
-static const char *const hr_ck_headers[] = {NULL, "Content-MD5", "x-amz-checksum-crc32c",
-                                            "x-amz-checksum-crc32", "x-amz-checksum-sha256"};
+/* By enum s3_cksum. */
+static const char *const hr_ck_headers[] = {
+    NULL, "Content-MD5", "x-amz-checksum-crc32c", "x-amz-checksum-crc32", "x-amz-checksum-sha256",
+    "x-amz-checksum-sha1", "x-amz-checksum-crc64nvme"};
 
 /* Reads a checksum "name:value" from trailer lines into r->cksum. */
 static bool hr_trailer_cksum(struct hr_req *r, const char *trailers)
 {
-    for (int alg = S3_CKSUM_CRC32C; alg <= S3_CKSUM_SHA256; alg++) {
+    for (int alg = S3_CKSUM_CRC32C; alg <= S3_CKSUM_LAST; alg++) {
         const char *h = hr_ck_headers[alg];
         size_t n = strlen(h);
         for (const char *p = trailers; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
@@ -501,7 +503,7 @@ static bool hr_trailer_cksum(struct hr_req *r, const char *trailers)
 
 static bool hr_header_cksum(struct hr_req *r)
 {
-    for (int alg = S3_CKSUM_SHA256; alg >= S3_CKSUM_MD5; alg--) {
+    for (int alg = S3_CKSUM_LAST; alg >= S3_CKSUM_MD5; alg--) {
         const char *v = hr_hdr(r, hr_ck_headers[alg]);
         if (!v || r->has_cksum)
             continue;

@@ -202,6 +202,8 @@ static size_t fs3_cksum_len(enum s3_cksum alg)
     switch (alg) {
     case S3_CKSUM_MD5: return 16;
     case S3_CKSUM_SHA256: return 32;
+    case S3_CKSUM_SHA1: return 20;
+    case S3_CKSUM_CRC64NVME: return 8;
     case S3_CKSUM_CRC32C:
     case S3_CKSUM_CRC32: return 4;
     case S3_CKSUM_NONE: break;
@@ -218,7 +220,7 @@ int fs3_verify_cksum(const struct s3_req *req, const uint8_t *buf, size_t len,
     *md5_known = false;
     if (req->cksum.alg == S3_CKSUM_NONE)
         return 0;
-    if ((unsigned)req->cksum.alg > S3_CKSUM_SHA256 ||
+    if ((unsigned)req->cksum.alg > S3_CKSUM_LAST ||
         req->cksum.len != fs3_cksum_len(req->cksum.alg)) {
         fs3_res_error(res, 400, S3E_INVALID_DIGEST, "The checksum you specified is not valid.");
         return 1;

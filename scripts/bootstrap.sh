@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config check lcov libcurl4-openssl-dev libssl-dev \
 libexpat1-dev libmicrohttpd-dev libisal-dev zlib1g-dev python3 python3-boto3 awscli s3cmd \
-valgrind curl wrk"
+valgrind curl wrk rclone"
 
 missing=""
 for p in $PKGS; do

@@ -429,7 +429,7 @@ static int conf_parse_typed(enum conf_type type, const char *v, int64_t *out, ch
         return rc;
     case CONF_T_CKSUM:
         rc = s3_cksum_parse(v);
-        if (rc < 0)
+        if (rc < 0 || rc > S3_CKSUM_SHA256) /* SHA1, CRC64NVME: the HTTP front's only */
             return conf_fail(ERR_INVAL, err, errsz,
                              "expected MD5, CRC32C, CRC32, SHA256 or NONE, found '%s'", b);
         *out = rc;

@@ -27,7 +27,8 @@ static const char *const s3_job_names[] = {
 #undef S3_JOB_NAME_
 };
 
-static const char *const s3_cksum_names[] = {"NONE", "MD5", "CRC32C", "CRC32", "SHA256"};
+static const char *const s3_cksum_names[] = {"NONE",   "MD5",  "CRC32C",   "CRC32",
+                                              "SHA256", "SHA1", "CRC64NVME"};
 
 const char *s3_op_name(enum s3_op op)
 {
@@ -64,12 +65,12 @@ const char *s3_job_name(enum s3_job job)
 
 const char *s3_cksum_name(enum s3_cksum alg)
 {
-    return (unsigned)alg <= S3_CKSUM_SHA256 ? s3_cksum_names[alg] : "?";
+    return (unsigned)alg <= S3_CKSUM_LAST ? s3_cksum_names[alg] : "?";
 }
 
 int s3_cksum_parse(const char *name)
 {
-    for (int i = 0; i <= S3_CKSUM_SHA256; i++)
+    for (int i = 0; i <= S3_CKSUM_LAST; i++)
         if (strcasecmp(name, s3_cksum_names[i]) == 0)
             return i;
     return -1;
@@ -117,13 +118,14 @@ static void s3_put_be32(uint8_t *p, uint32_t v)
  * mark, a reference taken and dropped), from every run thread at once; a
  * fetched EVP_MD is immutable and shared safely.  If a fetch fails (a
  * provider configuration without MD5), the legacy object is used. */
-static EVP_MD *s3_md_md5, *s3_md_sha256;
+static EVP_MD *s3_md_md5, *s3_md_sha256, *s3_md_sha1;
 static pthread_once_t s3_md_once = PTHREAD_ONCE_INIT;
 
 static void s3_md_fetch(void)
 {
     s3_md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
     s3_md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    s3_md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 }
 
 static const EVP_MD *s3_md(enum s3_cksum alg)
@@ -131,6 +133,8 @@ static const EVP_MD *s3_md(enum s3_cksum alg)
     pthread_once(&s3_md_once, s3_md_fetch);
     if (alg == S3_CKSUM_MD5)
         return s3_md_md5 ? s3_md_md5 : EVP_md5();
+    if (alg == S3_CKSUM_SHA1)
+        return s3_md_sha1 ? s3_md_sha1 : EVP_sha1();
     return s3_md_sha256 ? s3_md_sha256 : EVP_sha256();
 }
 
@@ -140,9 +144,35 @@ static void s3_digest(const EVP_MD *md, const uint8_t *buf, size_t len, uint8_t 
     EVP_Digest(buf, len, out, &n, md, NULL);
 }
 
+/* CRC-64/NVME (S3's CRC64NVME): reflected, polynomial 0xad93d23594c93659,
+ * initial value and final xor all ones.  A byte-wise table: this checksum
+ * is only computed on what HTTP clients send. */
+static uint64_t s3_crc64nvme_table[256];
+static pthread_once_t s3_crc64_once = PTHREAD_ONCE_INIT;
+
+static void s3_crc64nvme_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint64_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ UINT64_C(0x9a6c9329ac4bc9b5) : c >> 1;
+        s3_crc64nvme_table[i] = c;
+    }
+}
+
+static uint64_t s3_crc64nvme(const uint8_t *buf, size_t len)
+{
+    uint64_t c = ~UINT64_C(0);
+    pthread_once(&s3_crc64_once, s3_crc64nvme_init);
+    for (size_t i = 0; i < len; i++)
+        c = s3_crc64nvme_table[(c ^ buf[i]) & 0xff] ^ (c >> 8);
+    return ~c;
+}
+
 void s3_checksum_compute(enum s3_cksum alg, const uint8_t *buf, size_t len,
                          struct s3_checksum *out)
 {
+    uint64_t c64;
     uint32_t crc;
     memset(out, 0, sizeof *out);
     out->alg = alg;
@@ -155,6 +185,16 @@ void s3_checksum_compute(enum s3_cksum alg, const uint8_t *buf, size_t len,
     case S3_CKSUM_SHA256:
         s3_digest(s3_md(S3_CKSUM_SHA256), buf, len, out->value);
         out->len = 32;
+        break;
+    case S3_CKSUM_SHA1:
+        s3_digest(s3_md(S3_CKSUM_SHA1), buf, len, out->value);
+        out->len = 20;
+        break;
+    case S3_CKSUM_CRC64NVME:
+        c64 = s3_crc64nvme(buf, len);
+        for (int i = 0; i < 8; i++)
+            out->value[i] = (uint8_t)(c64 >> (56 - 8 * i));
+        out->len = 8;
         break;
     case S3_CKSUM_CRC32C:
     case S3_CKSUM_CRC32:

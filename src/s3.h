@@ -103,7 +103,10 @@ enum s3_cksum {
     S3_CKSUM_CRC32C, /* x-amz-checksum-crc32c */
     S3_CKSUM_CRC32,  /* x-amz-checksum-crc32 */
     S3_CKSUM_SHA256, /* x-amz-checksum-sha256 */
+    S3_CKSUM_SHA1,   /* x-amz-checksum-sha1 (the HTTP front only: not an engine knob value) */
+    S3_CKSUM_CRC64NVME, /* x-amz-checksum-crc64nvme (same) */
 };
+#define S3_CKSUM_LAST S3_CKSUM_CRC64NVME
 
 /* The engine job that issued a call: used for the coverage matrix and the
  * per-job request accounting.  Set by the engine, carried through every

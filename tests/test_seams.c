@@ -138,7 +138,9 @@ START_TEST(seams_s3_names_round_trip)
     ck_assert_str_eq(s3_job_name(S3_JOB_CLEANER), "cleaner");
     ck_assert_str_eq(s3_job_name((enum s3_job)77), "?");
     ck_assert_int_eq(s3_cksum_parse("crc32c"), S3_CKSUM_CRC32C);
-    ck_assert_int_eq(s3_cksum_parse("sha1"), -1);
+    ck_assert_int_eq(s3_cksum_parse("sha1"), S3_CKSUM_SHA1);
+    ck_assert_int_eq(s3_cksum_parse("crc64nvme"), S3_CKSUM_CRC64NVME);
+    ck_assert_int_eq(s3_cksum_parse("sha512"), -1);
     ck_assert_str_eq(s3_cksum_name(S3_CKSUM_SHA256), "SHA256");
     ck_assert_str_eq(s3_cksum_name((enum s3_cksum)9), "?");
 }
@@ -182,6 +184,18 @@ START_TEST(seams_s3_checksums_known_vectors)
     s3_checksum_compute(S3_CKSUM_CRC32, v, 9, &c);
     ck_assert_uint_eq((uint32_t)c.value[0] << 24 | c.value[1] << 16 | c.value[2] << 8 | c.value[3],
                       0xcbf43926u);
+    /* The CRC catalogue's check value of CRC-64/NVME; SHA-1("abc") of FIPS 180. */
+    s3_checksum_compute(S3_CKSUM_CRC64NVME, v, 9, &c);
+    ck_assert_uint_eq(c.len, 8);
+    ck_assert_uint_eq((uint64_t)c.value[0] << 56 | (uint64_t)c.value[1] << 48 |
+                          (uint64_t)c.value[2] << 40 | (uint64_t)c.value[3] << 32 |
+                          (uint64_t)c.value[4] << 24 | (uint64_t)c.value[5] << 16 |
+                          (uint64_t)c.value[6] << 8 | c.value[7],
+                      UINT64_C(0xae8b14860a799888));
+    s3_checksum_compute(S3_CKSUM_SHA1, (const uint8_t *)"abc", 3, &c);
+    ck_assert_uint_eq(c.len, 20);
+    ck_assert_uint_eq(c.value[0], 0xa9);
+    ck_assert_uint_eq(c.value[19], 0x9d);
     s3_checksum_compute(S3_CKSUM_SHA256, (const uint8_t *)"abc", 3, &c);
     ck_assert_uint_eq(c.len, 32);
     ck_assert_uint_eq(c.value[0], 0xba);
