@@ -114,8 +114,9 @@ static int hr_meta_add_cksum(struct hr_req *r)
     return 0;
 }
 
-/* A stored version's metadata lines and its Last-Modified as headers. */
-static void hr_version_headers(struct hr_req *r, const struct s3_result *res)
+/* A stored version's metadata lines and its Last-Modified as headers (its
+ * checksum only with cksum: not on a 304). */
+static void hr_version_headers(struct hr_req *r, const struct s3_result *res, bool cksum)
 {
     char t[40];
     bool typed = false;
@@ -125,7 +126,7 @@ static void hr_version_headers(struct hr_req *r, const struct s3_result *res)
             break;
         typed |= colon - p == 12 && strncasecmp(p, "Content-Type", 12) == 0;
         /* The object's checksum only when asked for, and for the whole object. */
-        if (strncmp(p, "x-amz-checksum-", 15) != 0 || hr_checksum_mode(r)) {
+        if (strncmp(p, "x-amz-checksum-", 15) != 0 || (cksum && hr_checksum_mode(r))) {
             /* Not hr_header: a name or value may be longer than its buffer. */
             base_buf_addf(&r->resp.hdrs, "%.*s: %.*s\n", (int)(colon - p), p,
                           (int)(nl - colon - 2), colon + 2);
@@ -213,7 +214,7 @@ static bool hr_not_modified(struct hr_req *r, const struct s3_result *res)
     if (res->transport != S3_TR_OK || res->status != 304)
         return false;
     hr_etag_header(r, res->etag);
-    hr_version_headers(r, res);
+    hr_version_headers(r, res, false);
     r->resp.status = 304;
     return true;
 }
@@ -227,7 +228,7 @@ static void hr_get_done(struct s3_req *req, struct s3_result *res)
     } else if (!hr_result_failed(r, res)) {
         bool ranged = r->ranged;
         hr_etag_header(r, res->etag);
-        hr_version_headers(r, res);
+        hr_version_headers(r, res, true);
         hr_header(r, "Accept-Ranges", "bytes");
         if (r->mp_parts)
             hr_header(r, "x-amz-mp-parts-count", "%u", r->mp_parts);
@@ -385,7 +386,7 @@ static void hr_head_done(struct s3_req *req, struct s3_result *res)
         r->resp.head = true;
     } else if (!hr_result_failed(r, res)) {
         hr_etag_header(r, res->etag);
-        hr_version_headers(r, res);
+        hr_version_headers(r, res, true);
         hr_header(r, "Accept-Ranges", "bytes");
         r->resp.status = 200;
         r->resp.head = true;

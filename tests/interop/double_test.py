@@ -386,6 +386,11 @@ def checksums(s3, ep, bucket):
     assert status == 400 and b"BadDigest" in err, (status, err)
     status, _, _ = raw(ep, "HEAD", f"/{bucket}/ck/bad")
     assert status == 404, status
+    # A 304 carries no checksum (boto3 asks for one on every GET and would
+    # fail to read the empty answer as a checksummed body).
+    etag = s3.head_object(Bucket=bucket, Key="ck/CRC32")["ETag"]
+    expect_error("304", s3.get_object, Bucket=bucket, Key="ck/CRC32", IfNoneMatch=etag,
+                 ChecksumMode="ENABLED")
     # A ranged GET gives no whole-object checksum.
     g = s3.get_object(Bucket=bucket, Key="ck/SHA1", Range="bytes=0-3", ChecksumMode="ENABLED")
     assert "ChecksumSHA1" not in g, g
