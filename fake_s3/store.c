@@ -225,7 +225,9 @@ int fs3_verify_cksum(const struct s3_req *req, const uint8_t *buf, size_t len,
         fs3_res_error(res, 400, S3E_INVALID_DIGEST, "The checksum you specified is not valid.");
         return 1;
     }
-    s3_checksum_compute(req->cksum.alg, buf, len, &res->cksum);
+    /* Reused when the client computed it over the same, unchanged bytes of
+     * the same shared buffer (s3_checksum_buf): a write since recomputes. */
+    s3_checksum_buf(req->cksum.alg, req->body_buf, buf, len, &res->cksum);
     if (!s3_checksum_equal(&res->cksum, &req->cksum)) {
         memset(&res->cksum, 0, sizeof res->cksum);
         fs3_res_error(res, 400, S3E_BAD_DIGEST,

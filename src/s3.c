@@ -1,5 +1,6 @@
 /* s3.c - name tables, default codes and checksums of s3.h. */
 #include "s3.h"
+#include "buf.h"
 
 #include <isa-l/crc.h>
 #include <openssl/evp.h>
@@ -213,6 +214,23 @@ void s3_checksum_compute(enum s3_cksum alg, const uint8_t *buf, size_t len,
         out->len = 4;
         break;
     }
+}
+
+void s3_checksum_buf(enum s3_cksum alg, struct buf *b, const uint8_t *p, size_t len,
+                     struct s3_checksum *out)
+{
+    size_t off;
+    if (alg == S3_CKSUM_NONE || !b || !buf_holds(b, p, len, &off)) {
+        s3_checksum_compute(alg, p, len, out);
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    out->alg = alg;
+    out->len = (uint8_t)buf_memo_get(b, (int)alg, off, len, out->value, sizeof out->value);
+    if (out->len)
+        return;
+    s3_checksum_compute(alg, p, len, out);
+    buf_memo_put(b, (int)alg, off, len, out->value, out->len);
 }
 
 bool s3_checksum_equal(const struct s3_checksum *a, const struct s3_checksum *b)

@@ -178,6 +178,7 @@ struct s3_delete_entry {
     enum s3_code code;          /* S3E_NONE: deleted (or never there) */
 };
 
+struct buf;
 struct s3_req;
 struct s3_result;
 typedef void (*s3_cb)(struct s3_req *req, struct s3_result *res);
@@ -198,6 +199,10 @@ struct s3_req {
     const uint8_t *body;
     size_t body_len;
     struct s3_checksum cksum;
+    /* put, mpu-part: the shared buffer (buf.h) body points into, borrowed
+     * like body, or NULL.  With it a checksum computed over the same
+     * unchanged bytes is reused (s3_checksum_buf) instead of recomputed. */
+    struct buf *body_buf;
 
     /* list, list-uploads: prefix, continuation token ("" or NULL = first
      * page), page size (0 = 1000).  list-uploads (ListMultipartUploads) pages
@@ -320,6 +325,14 @@ bool s3_result_ok(const struct s3_result *res);
 void s3_checksum_compute(enum s3_cksum alg, const uint8_t *buf, size_t len,
                          struct s3_checksum *out);
 bool s3_checksum_equal(const struct s3_checksum *a, const struct s3_checksum *b);
+
+/* As s3_checksum_compute, over bytes that may lie in the shared buffer b
+ * (NULL: plain compute): when they do, a checksum of the same algorithm
+ * taken over the same range at the buffer's current write generation is
+ * reused, else it is computed and remembered (buf.h "Memo").  A write to the
+ * buffer since makes it compute again. */
+void s3_checksum_buf(enum s3_cksum alg, struct buf *b, const uint8_t *p, size_t len,
+                     struct s3_checksum *out);
 
 /* The quoted MD5 ETag of a single-part object: "\"<32 hex>\"". */
 void s3_etag_md5(const uint8_t *buf, size_t len, char out[S3_ETAG_MAX]);

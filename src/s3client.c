@@ -696,7 +696,8 @@ static int s3c_submit(struct s3_ops *ops, struct s3_req *req)
     if (!c->conf.cksum_precompute)
         call->ireq.cksum.alg = S3_CKSUM_NONE;
     else if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->cksum.alg == S3_CKSUM_NONE)
-        s3_checksum_compute(c->conf.cksum, req->body, req->body_len, &call->ireq.cksum);
+        s3_checksum_buf(c->conf.cksum, req->body_buf, req->body, req->body_len,
+                        &call->ireq.cksum);
     s3c_link(c, call);
     call->wait = env_wait_beginf(c->env, s3_job_name(req->job), "%s of %s starting",
                                  s3_op_name(req->op), s3c_call_key(call));

@@ -152,7 +152,8 @@ struct wr_part *wr_part_new(struct wr *w)
 void wr_part_free_buf(struct wr *w, struct wr_part *p)
 {
     wr_mem_sub(w->ctx->mem, p->cap);
-    free(p->buf);
+    buf_unref(p->b);
+    p->b = NULL;
     p->buf = NULL;
     p->cap = 0;
 }
@@ -161,7 +162,6 @@ void wr_part_free_buf(struct wr *w, struct wr_part *p)
 int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
 {
     size_t need = p->len + n, cap;
-    uint8_t *b;
     if (need < p->len)
         return ERR_LIMIT;
     if (need <= p->cap)
@@ -171,11 +171,12 @@ int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
         cap = (size_t)wr_upload_limit(w);
     if (cap < need)
         cap = need;
-    b = realloc(p->buf, cap);
-    if (!b)
+    if (!p->b && !(p->b = buf_new(0)))
         return ERR_NOMEM;
+    if (buf_reserve(p->b, cap))
+        return ERR_NOMEM; /* a shared part is sealed and never grows: no memory */
     wr_mem_add(w->ctx->mem, cap - p->cap);
-    p->buf = b;
+    p->buf = p->b->p;
     p->cap = cap;
     return 0;
 }
@@ -407,6 +408,8 @@ static int wr_append(struct wr *w, uint8_t *own, const uint8_t *buf, size_t len,
     if (!(p = wr_pending(w)))
         return ERR_NOMEM;
     if (own && !p->buf) {
+        if (!(p->b = buf_adopt(own, len, len)))
+            return ERR_NOMEM;
         p->buf = own;
         p->cap = len;
         wr_mem_add(w->ctx->mem, len);
@@ -417,6 +420,9 @@ static int wr_append(struct wr *w, uint8_t *own, const uint8_t *buf, size_t len,
         if (wt)
             wr_waiter_ready(w, wt, ERR_NOMEM);
         if (p->buf == own) {
+            p->b->p = NULL; /* still the caller's: wr_write_take frees it */
+            buf_unref(p->b);
+            p->b = NULL;
             p->buf = NULL;
             p->cap = 0;
             wr_mem_sub(w->ctx->mem, len);
@@ -424,7 +430,7 @@ static int wr_append(struct wr *w, uint8_t *own, const uint8_t *buf, size_t len,
         return wr_api_done(w);
     }
     if (p->buf != own)
-        memcpy(p->buf + p->len, buf, len);
+        buf_write(p->b, p->len, buf, len);
     p->len += len;
     w->size += len;
     if (!w->mpu && w->size > w->ctx->conf.multipart_threshold)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "env.h"
 #include "s3.h"
 #include "writer.h"
@@ -32,8 +33,10 @@ struct wr_part {
     struct wr *w;
     int number; /* 1..10000; 0 for the proxy buffer */
     enum wr_pst st;
-    uint8_t *buf; /* data part: the bytes (counted in mem) */
-    size_t len, cap;
+    struct buf *b; /* data part: owns the bytes (counted in mem), shared with
+                      the S3 request while one is in flight */
+    uint8_t *buf;  /* b->p, or NULL */
+    size_t len, cap; /* bytes of the part (pending range reads included), b->cap */
     char *src; /* copy part: source key (owned) */
     uint64_t src_start, src_end;
     int reads;             /* range reads still filling buf */

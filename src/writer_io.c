@@ -58,7 +58,7 @@ static void wr_read_cb(struct s3_req *req, struct s3_result *res)
     if (!rc && res->body_len != r->len)
         rc = ERR_CORRUPT;
     if (!rc)
-        memcpy(p->buf + r->off, res->body, r->len);
+        buf_write(p->b, r->off, res->body, r->len);
     p->reads--;
     if (r->prev)
         r->prev->next = r->next;
@@ -155,6 +155,7 @@ static int wr_submit_part(struct wr *w, struct wr_part *p)
     }
     r->body = p->buf;
     r->body_len = p->len;
+    r->body_buf = p->b;
     return s3_mpu_part(w->ctx->s3, r, wr_part_cb, p);
 }
 
@@ -184,6 +185,7 @@ static int wr_submit_final(struct wr *w)
     if (!w->mpu) {
         r->body = w->head ? w->head->buf : NULL;
         r->body_len = w->head ? w->head->len : 0;
+        r->body_buf = w->head ? w->head->b : NULL;
         return s3_put(w->ctx->s3, r, wr_final_cb, w);
     }
     free(w->cparts);

@@ -1,0 +1,139 @@
+/* buf.c - shared, reference-counted byte buffers (buf.h). */
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct buf *buf_new(size_t cap)
+{
+    struct buf *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    if (cap && !(b->p = malloc(cap))) {
+        free(b);
+        return NULL;
+    }
+    b->cap = cap;
+    b->refs = 1;
+    return b;
+}
+
+struct buf *buf_adopt(uint8_t *p, size_t len, size_t cap)
+{
+    struct buf *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->p = p;
+    b->len = len;
+    b->cap = cap;
+    b->refs = 1;
+    return b;
+}
+
+struct buf *buf_ref(struct buf *b)
+{
+    b->refs++;
+    return b;
+}
+
+void buf_unref(struct buf *b)
+{
+    if (!b || --b->refs > 0)
+        return;
+    free(b->p);
+    free(b);
+}
+
+int buf_reserve(struct buf *b, size_t n)
+{
+    uint8_t *p;
+    if (n <= b->cap)
+        return 0;
+    if (buf_shared(b))
+        return -1;
+    if (!(p = realloc(b->p, n)))
+        return -2;
+    b->p = p;
+    b->cap = n;
+    return 0;
+}
+
+int buf_append(struct buf *b, const void *src, size_t n)
+{
+    int rc;
+    if (buf_shared(b))
+        return -1;
+    if (b->len + n < b->len)
+        return -2;
+    if ((rc = buf_reserve(b, b->len + n)))
+        return rc;
+    b->gen++;
+    if (n)
+        memcpy(b->p + b->len, src, n);
+    b->len += n;
+    return 0;
+}
+
+uint8_t *buf_wbytes(struct buf *b, size_t off, size_t n)
+{
+    if (buf_shared(b) || off > b->cap || n > b->cap - off)
+        return NULL;
+    b->gen++;
+    if (off + n > b->len)
+        b->len = off + n;
+    return b->p + off;
+}
+
+int buf_write(struct buf *b, size_t off, const void *src, size_t n)
+{
+    uint8_t *p = buf_wbytes(b, off, n);
+    if (!p)
+        return -1;
+    if (n)
+        memcpy(p, src, n);
+    return 0;
+}
+
+size_t buf_memo_get(const struct buf *b, int kind, size_t off, size_t len, void *out,
+                    size_t outcap)
+{
+    for (unsigned i = 0; i < BUF_MEMO_N; i++) {
+        const struct buf_memo *m = &b->memo[i];
+        if (m->kind == kind && kind != 0 && m->gen == b->gen && m->off == off && m->len == len &&
+            m->n <= outcap) {
+            memcpy(out, m->v, m->n);
+            return m->n;
+        }
+    }
+    return 0;
+}
+
+void buf_memo_put(struct buf *b, int kind, size_t off, size_t len, const void *v, size_t n)
+{
+    struct buf_memo *m;
+    if (kind == 0 || n == 0 || n > BUF_MEMO_MAX)
+        return;
+    m = NULL;
+    for (unsigned i = 0; i < BUF_MEMO_N && !m; i++)
+        if (b->memo[i].kind == kind && b->memo[i].off == off && b->memo[i].len == len)
+            m = &b->memo[i]; /* the same value's older generation */
+    if (!m) {
+        m = &b->memo[b->memo_next];
+        b->memo_next = (b->memo_next + 1) % BUF_MEMO_N;
+    }
+    m->gen = b->gen;
+    m->off = off;
+    m->len = len;
+    m->kind = kind;
+    m->n = (uint8_t)n;
+    memcpy(m->v, v, n);
+}
+
+bool buf_holds(const struct buf *b, const void *p, size_t n, size_t *off)
+{
+    uintptr_t q = (uintptr_t)p, s = (uintptr_t)b->p;
+    if (!b->p || q < s || q - s > b->len || n > b->len - (q - s))
+        return false;
+    *off = (size_t)(q - s);
+    return true;
+}

@@ -1,0 +1,115 @@
+/*
+ * buf.h - shared, reference-counted byte buffers for the data path (payload
+ * bytes the engine uploads and the fake S3 keeps).  Not to be confused with
+ * base_buf.h, the growable text/byte builder.
+ *
+ * Why: an uploaded byte used to be copied at every hand-over (writer part ->
+ * request -> store part -> completed object) and checksummed twice (client
+ * and store).  A struct buf lets the holders share one copy of the bytes and
+ * lets a checksum computed over bytes that have not changed since be reused.
+ *
+ * References.  buf_new()/buf_adopt() return a buffer with one reference,
+ * owned by the caller.  buf_ref() adds one for a new holder; each holder
+ * drops its own with buf_unref(), the last one frees the bytes.  A holder
+ * that keeps a pointer into the bytes (b->p) keeps a reference for as long.
+ * A request that only borrows a buffer for the duration of a call (s3.h's
+ * s3_req.body_buf) takes no reference; whoever keeps it past the call
+ * (the fake S3 storing a part) takes one.
+ *
+ * When bytes may change.  Only while the caller holds the only reference
+ * (refs == 1): a shared buffer is immutable, its p never moves and its bytes
+ * never change, so a holder (the fake S3 keeping a part) may rely on them.
+ * Every write goes through this module: buf_append(), buf_write(), or
+ * buf_wbytes() (which hands out a pointer to write through); each refuses a
+ * shared buffer and bumps the buffer's write generation, gen.  A request
+ * borrows the buffer without a reference, so its owner may still write (a
+ * buffer recycled while an attempt is in flight, field bug F13's model): the
+ * new gen is what keeps a checksum taken before from being reused.  Writing
+ * through any other pointer is a contract violation the module cannot see:
+ * never do it.
+ *
+ * Memo (the checksum cache).  buf_memo_put() records a small value (a digest,
+ * up to BUF_MEMO_MAX bytes) computed over bytes [off, off+len) at the current
+ * gen, under a caller-chosen kind (s3.c uses the checksum algorithm).
+ * buf_memo_get() returns it only when kind, off and len match and gen has not
+ * moved since: any write after the value was taken, anywhere in the buffer,
+ * makes the memo miss, so a stale value is never returned.  buf_wbytes()
+ * bumps gen when it hands out the pointer; the writer finishes writing before
+ * anybody computes a memo over the buffer again (one thread).
+ *
+ * Threading: none; a buffer is used by one thread at a time.
+ */
+#ifndef S3SIM_BUF_H
+#define S3SIM_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUF_MEMO_MAX 32 /* bytes of a memo value (a SHA-256) */
+#define BUF_MEMO_N 2    /* memo entries kept per buffer (the oldest is replaced) */
+
+struct buf_memo {
+    uint64_t gen;   /* the buffer's gen when the value was taken */
+    size_t off, len; /* the bytes it covers */
+    int kind;       /* the caller's tag; 0 = empty entry */
+    uint8_t n;      /* bytes in v */
+    uint8_t v[BUF_MEMO_MAX];
+};
+
+struct buf {
+    uint8_t *p;     /* cap bytes (NULL while cap is 0); read freely, write via the API */
+    size_t len;     /* bytes written so far */
+    size_t cap;     /* bytes allocated at p */
+    uint32_t refs;  /* holders */
+    uint64_t gen;   /* write generation: bumped by every write */
+    unsigned memo_next; /* the entry buf_memo_put replaces next */
+    struct buf_memo memo[BUF_MEMO_N];
+};
+
+/* A buffer of cap bytes (len 0, one reference), or NULL when out of memory. */
+struct buf *buf_new(size_t cap);
+
+/* A buffer owning p (malloc'ed, cap bytes, the first len written), one
+ * reference.  On NULL (out of memory) p is still the caller's. */
+struct buf *buf_adopt(uint8_t *p, size_t len, size_t cap);
+
+/* Adds a reference and returns b. */
+struct buf *buf_ref(struct buf *b);
+
+/* Drops a reference; the last one frees the buffer.  NULL is a no-op. */
+void buf_unref(struct buf *b);
+
+/* More than one holder. */
+static inline bool buf_shared(const struct buf *b)
+{
+    return b->refs > 1;
+}
+
+/* Makes cap at least n (exactly n when it grows).  Sole holder only.
+ * Returns 0, -1 when shared, -2 when out of memory (b unchanged). */
+int buf_reserve(struct buf *b, size_t n);
+
+/* Appends n bytes of src, growing to exactly what is needed when cap is
+ * short.  Sole holder only.  Returns 0, or as buf_reserve. */
+int buf_append(struct buf *b, const void *src, size_t n);
+
+/* Copies n bytes of src to [off, off+n), which must lie within cap; len
+ * becomes at least off+n.  Sole holder only.  Returns 0, or -1 (shared, or
+ * out of cap: nothing written). */
+int buf_write(struct buf *b, size_t off, const void *src, size_t n);
+
+/* A pointer to write [off, off+n) through (within cap; len becomes at least
+ * off+n), gen bumped; NULL when shared or out of cap. */
+uint8_t *buf_wbytes(struct buf *b, size_t off, size_t n);
+
+/* The memo: see above.  buf_memo_get copies the value into out (outcap
+ * bytes at least) and returns its length, or 0 when there is none valid. */
+size_t buf_memo_get(const struct buf *b, int kind, size_t off, size_t len, void *out,
+                    size_t outcap);
+void buf_memo_put(struct buf *b, int kind, size_t off, size_t len, const void *v, size_t n);
+
+/* Whether [p, p+n) lies within b's written bytes; *off gets p's offset. */
+bool buf_holds(const struct buf *b, const void *p, size_t n, size_t *off);
+
+#endif /* S3SIM_BUF_H */
