@@ -118,16 +118,113 @@ void fs3_tab_free(struct fs3_tab *t)
 
 struct fs3_obj *fs3_obj_new(uint64_t size)
 {
-    struct fs3_obj *o = malloc(sizeof *o + size);
+    struct fs3_obj *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
     o->size = size;
-    o->part_sizes = NULL;
-    o->nparts = 0;
-    o->etag[0] = 0;
-    o->meta = NULL;
-    o->mtime = 0;
     return o;
+}
+
+/* ---- Segments. ------------------------------------------------------------- */
+
+static int fs3_segs_push(struct fs3_segs *s, struct buf *b, const uint8_t *p, uint64_t len)
+{
+    if (s->n == s->cap) {
+        uint32_t cap = s->cap ? 2 * s->cap : 1;
+        struct fs3_seg *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return ERR_NOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = (struct fs3_seg){b, p, len};
+    return 0;
+}
+
+int fs3_segs_take(struct fs3_segs *dst, struct buf *b, const uint8_t *p, size_t len)
+{
+    size_t off;
+    if (len == 0)
+        return 0;
+    /* By reference when the bytes are in b and keeping b costs at most a
+     * quarter more than the bytes (a small body in a large buffer is copied,
+     * so that the bucket's memory stays its bytes). */
+    if (b && buf_holds(b, p, len, &off) && b->cap - len <= len / 4 + 4096) {
+        if (fs3_segs_push(dst, b, p, len))
+            return ERR_NOMEM;
+        buf_ref(b);
+        return 0;
+    }
+    struct buf *c = buf_new(len);
+    if (!c || buf_append(c, p, len) || fs3_segs_push(dst, c, c->p, len)) {
+        buf_unref(c);
+        return ERR_NOMEM;
+    }
+    return 0;
+}
+
+int fs3_segs_slice(struct fs3_segs *dst, const struct fs3_segs *src, uint64_t start,
+                   uint64_t end)
+{
+    uint32_t n0 = dst->n;
+    uint64_t at = 0;
+    for (uint32_t i = 0; i < src->n && at < end; i++) {
+        const struct fs3_seg *g = &src->v[i];
+        uint64_t s = start > at ? start - at : 0, e = end - at < g->len ? end - at : g->len;
+        if (s < e) {
+            if (fs3_segs_push(dst, g->b, g->p + s, e - s)) {
+                while (dst->n > n0)
+                    buf_unref(dst->v[--dst->n].b);
+                return ERR_NOMEM;
+            }
+            buf_ref(g->b);
+        }
+        at += g->len;
+    }
+    return 0;
+}
+
+void fs3_segs_copy_out(const struct fs3_segs *s, uint64_t start, uint64_t end, uint8_t *dst)
+{
+    uint64_t at = 0;
+    for (uint32_t i = 0; i < s->n && at < end; i++) {
+        const struct fs3_seg *g = &s->v[i];
+        uint64_t a = start > at ? start - at : 0, e = end - at < g->len ? end - at : g->len;
+        if (a < e) {
+            memcpy(dst, g->p + a, e - a);
+            dst += e - a;
+        }
+        at += g->len;
+    }
+}
+
+int fs3_segs_cksum(enum s3_cksum alg, const struct fs3_segs *s, uint64_t start, uint64_t end,
+                   struct s3_checksum *out)
+{
+    uint64_t at = 0;
+    for (uint32_t i = 0; i < s->n; i++) { /* within one segment: its buffer's memo */
+        const struct fs3_seg *g = &s->v[i];
+        if (start >= at && end <= at + g->len) {
+            s3_checksum_buf(alg, g->b, g->p + (start - at), end - start, out);
+            return 0;
+        }
+        at += g->len;
+    }
+    uint8_t *tmp = malloc(end - start ? end - start : 1);
+    if (!tmp)
+        return ERR_NOMEM;
+    fs3_segs_copy_out(s, start, end, tmp);
+    s3_checksum_compute(alg, tmp, end - start, out);
+    free(tmp);
+    return 0;
+}
+
+void fs3_segs_free(struct fs3_segs *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        buf_unref(s->v[i].b);
+    free(s->v);
+    memset(s, 0, sizeof *s);
 }
 
 void fs3_obj_free(struct fs3_obj *o)
@@ -135,6 +232,7 @@ void fs3_obj_free(struct fs3_obj *o)
     if (o) {
         free(o->part_sizes);
         free(o->meta);
+        fs3_segs_free(&o->segs);
     }
     free(o);
 }
@@ -166,11 +264,13 @@ void fs3_md5(const uint8_t *buf, size_t len, uint8_t out[16])
 static const char *fs3_obj_etag(struct fs3_obj *o)
 {
     uint8_t d[16];
+    struct s3_checksum ck;
     if (o->etag[0])
         return o->etag;
     if (!o->part_sizes) {
-        fs3_md5(o->data, o->size, d);
-        fs3_etag_hex(d, 0, o->etag);
+        if (fs3_segs_cksum(S3_CKSUM_MD5, &o->segs, 0, o->size, &ck))
+            return "";
+        fs3_etag_hex(ck.value, 0, o->etag);
         return o->etag;
     }
     uint8_t *md5s = malloc((size_t)o->nparts * 16);
@@ -178,7 +278,11 @@ static const char *fs3_obj_etag(struct fs3_obj *o)
     if (!md5s)
         return "";
     for (uint32_t i = 0; i < o->nparts; i++) {
-        fs3_md5(o->data + off, o->part_sizes[i], md5s + 16 * i);
+        if (fs3_segs_cksum(S3_CKSUM_MD5, &o->segs, off, off + o->part_sizes[i], &ck)) {
+            free(md5s);
+            return "";
+        }
+        memcpy(md5s + 16 * i, ck.value, 16);
         off += o->part_sizes[i];
     }
     fs3_md5(md5s, (size_t)o->nparts * 16, d);
@@ -559,8 +663,10 @@ static int fs3_exec_put(struct fs3 *s, const struct s3_req *req, struct s3_resul
         return ERR_NOMEM;
     }
     o->meta = meta;
-    if (req->body_len)
-        memcpy(o->data, req->body, req->body_len);
+    if (fs3_segs_take(&o->segs, req->body_buf, req->body, req->body_len)) {
+        fs3_obj_free(o);
+        return ERR_NOMEM;
+    }
     if (md5_known)
         fs3_etag_hex(md5, 0, o->etag);
     if (fs3_set(s, req->key, klen, o))
@@ -599,7 +705,7 @@ static int fs3_exec_get(struct fs3 *s, const struct s3_req *req, int64_t as_of,
     res->body = malloc(end - start ? end - start : 1);
     if (!res->body)
         return ERR_NOMEM;
-    memcpy(res->body, o->data + start, end - start);
+    fs3_segs_copy_out(&o->segs, start, end, res->body);
     res->body_len = end - start;
     res->object_size = o->size;
     memcpy(res->etag, o->etag, sizeof res->etag);

@@ -6,6 +6,7 @@
 #ifndef S3SIM_STORE_INT_H
 #define S3SIM_STORE_INT_H
 
+#include "buf.h"
 #include "fs3.h"
 
 /* The head of anything kept in a hash table: its key and the key's hash. */
@@ -22,15 +23,32 @@ struct fs3_tab {
     size_t n;                 /* used slots */
 };
 
+/* Stored bytes are held by reference (buf.h), never copied between the
+ * request, the part and the completed object: a run of bytes [p, p+len)
+ * within a shared buffer b, of which the holder owns one reference.  A
+ * shared buffer is immutable (buf.h), so the bytes never change under the
+ * store, and a checksum the client took over them stays reusable. */
+struct fs3_seg {
+    struct buf *b;
+    const uint8_t *p;
+    uint64_t len;
+};
+
+/* An object's or a part's bytes: segments in order. */
+struct fs3_segs {
+    struct fs3_seg *v;
+    uint32_t n, cap;
+};
+
 /* An object's bytes and lazily computed ETag. */
 struct fs3_obj {
-    uint64_t size;        /* bytes in data */
+    uint64_t size;        /* bytes in segs */
     uint64_t *part_sizes; /* multipart: each part's size (malloc'ed), else NULL */
     uint32_t nparts;      /* multipart: parts, else 0 */
     char etag[S3_ETAG_MAX]; /* "" until computed */
     char *meta;           /* metadata lines (malloc'ed), or NULL */
     int64_t mtime;        /* when this version took effect (fs3_set) */
-    uint8_t data[];       /* size bytes */
+    struct fs3_segs segs; /* the bytes */
 };
 
 /* A superseded version of a key (stale view history). */
@@ -60,7 +78,7 @@ struct fs3_part {
     uint64_t size;
     bool md5_known;           /* md5 holds the part's MD5 */
     uint8_t md5[16];
-    uint8_t data[];
+    struct fs3_segs segs;     /* the bytes */
 };
 
 struct fs3_upload {
@@ -115,7 +133,20 @@ struct fs3_hnode *fs3_tab_get(const struct fs3_tab *t, const char *key, size_t k
 int fs3_tab_put(struct fs3_tab *t, struct fs3_hnode *node);
 void fs3_tab_del(struct fs3_tab *t, struct fs3_hnode *node);
 void fs3_tab_free(struct fs3_tab *t);
-struct fs3_obj *fs3_obj_new(uint64_t size);
+struct fs3_obj *fs3_obj_new(uint64_t size); /* segs empty: the caller fills them */
+/* Segments (store.c).  take: the bytes [p, p+len), by reference when they
+ * lie in b (the request's shared buffer) and b wastes little, else copied
+ * into a new buffer.  slice: references to [start, end) of src.  Both append
+ * to dst and return 0 or ERR_NOMEM (dst unchanged).  copy_out: the bytes
+ * [start, end) into dst.  cksum: the checksum of [start, end), reused from
+ * the buffer's memo when the range is one segment (s3_checksum_buf). */
+int fs3_segs_take(struct fs3_segs *dst, struct buf *b, const uint8_t *p, size_t len);
+int fs3_segs_slice(struct fs3_segs *dst, const struct fs3_segs *src, uint64_t start,
+                   uint64_t end);
+void fs3_segs_copy_out(const struct fs3_segs *s, uint64_t start, uint64_t end, uint8_t *dst);
+int fs3_segs_cksum(enum s3_cksum alg, const struct fs3_segs *s, uint64_t start, uint64_t end,
+                   struct s3_checksum *out);
+void fs3_segs_free(struct fs3_segs *s);
 void fs3_obj_free(struct fs3_obj *o);
 void fs3_md5(const uint8_t *buf, size_t len, uint8_t out[16]);
 void fs3_etag_hex(const uint8_t md5[16], uint32_t nparts, char out[S3_ETAG_MAX]);

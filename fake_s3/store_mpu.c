@@ -15,12 +15,20 @@
 #include <string.h>
 #include <strings.h>
 
+static void fs3_part_free(struct fs3_part *p)
+{
+    if (p) {
+        fs3_segs_free(&p->segs);
+        free(p);
+    }
+}
+
 void fs3_upload_free(struct fs3_upload *u)
 {
     if (!u)
         return;
     for (int i = 0; i < u->cap; i++)
-        free(u->parts[i]);
+        fs3_part_free(u->parts[i]);
     free(u->parts);
     free(u->key);
     free(u->meta);
@@ -134,8 +142,11 @@ static bool fs3_part_number_bad(int number, struct s3_result *res)
     return true;
 }
 
-/* Stores len bytes of data as part number of u (replacing an earlier one). */
-static int fs3_part_store(struct fs3_upload *u, int number, const uint8_t *data, size_t len,
+/* Stores the bytes as part number of u (replacing an earlier one): a body
+ * [data, data+len) in the request's buffer b, or (src != NULL) the range
+ * [start, start+len) of src's segments. */
+static int fs3_part_store(struct fs3_upload *u, int number, struct buf *b, const uint8_t *data,
+                          const struct fs3_segs *src, uint64_t start, size_t len,
                           const uint8_t *md5)
 {
     if (number >= u->cap) {
@@ -151,16 +162,19 @@ static int fs3_part_store(struct fs3_upload *u, int number, const uint8_t *data,
         u->parts = n;
         u->cap = cap;
     }
-    struct fs3_part *p = malloc(sizeof *p + len);
+    struct fs3_part *p = calloc(1, sizeof *p);
     if (!p)
         return ERR_NOMEM;
     p->size = len;
     p->md5_known = md5 != NULL;
     if (md5)
         memcpy(p->md5, md5, 16);
-    if (len)
-        memcpy(p->data, data, len);
-    free(u->parts[number]);
+    if (src ? fs3_segs_slice(&p->segs, src, start, start + len)
+            : fs3_segs_take(&p->segs, b, data, len)) {
+        free(p);
+        return ERR_NOMEM;
+    }
+    fs3_part_free(u->parts[number]);
     u->parts[number] = p;
     return 0;
 }
@@ -173,7 +187,8 @@ static int fs3_mpu_part(struct fs3 *s, const struct s3_req *req, struct s3_resul
     if (fs3_part_number_bad(req->part_number, res) || !(u = fs3_upload_find(s, req, res)) ||
         fs3_verify_cksum(req, req->body, req->body_len, res, md5, &md5_known))
         return 0;
-    if (fs3_part_store(u, req->part_number, req->body, req->body_len, md5_known ? md5 : NULL))
+    if (fs3_part_store(u, req->part_number, req->body_buf, req->body, NULL, 0, req->body_len,
+                       md5_known ? md5 : NULL))
         return ERR_NOMEM;
     res->status = 200;
     if (md5_known)
@@ -202,7 +217,7 @@ static int fs3_mpu_copy(struct fs3 *s, const struct s3_req *req, struct s3_resul
             return 0;
         }
     }
-    if (fs3_part_store(u, req->part_number, src->data + start, end - start, NULL))
+    if (fs3_part_store(u, req->part_number, NULL, NULL, &src->segs, start, end - start, NULL))
         return ERR_NOMEM;
     res->status = 200;
     return 0;
@@ -210,8 +225,11 @@ static int fs3_mpu_copy(struct fs3 *s, const struct s3_req *req, struct s3_resul
 
 static const uint8_t *fs3_part_md5(struct fs3_part *p)
 {
+    struct s3_checksum ck;
     if (!p->md5_known) {
-        fs3_md5(p->data, p->size, p->md5);
+        if (fs3_segs_cksum(S3_CKSUM_MD5, &p->segs, 0, p->size, &ck))
+            return NULL;
+        memcpy(p->md5, ck.value, 16);
         p->md5_known = true;
     }
     return p->md5;
@@ -252,11 +270,15 @@ static bool fs3_complete_check(struct fs3 *s, struct fs3_upload *u, const struct
         struct s3_checksum ck;
         bool bad = !p;
         if (p && rp->etag[0]) {
-            fs3_etag_hex(fs3_part_md5(p), 0, etag);
+            const uint8_t *md5 = fs3_part_md5(p);
+            if (!md5)
+                return fs3_res_error(res, 500, S3E_INTERNAL_ERROR, "out of memory"), true;
+            fs3_etag_hex(md5, 0, etag);
             bad = !fs3_etag_same(etag, rp->etag);
         }
         if (p && !bad && rp->cksum.alg != S3_CKSUM_NONE) {
-            s3_checksum_compute(rp->cksum.alg, p->data, p->size, &ck);
+            if (fs3_segs_cksum(rp->cksum.alg, &p->segs, 0, p->size, &ck))
+                return fs3_res_error(res, 500, S3E_INTERNAL_ERROR, "out of memory"), true;
             bad = !s3_checksum_equal(&ck, &rp->cksum);
         }
         if (bad) {
@@ -281,8 +303,14 @@ static void fs3_complete_etag(struct fs3_upload *u, const struct s3_req *req, ch
     uint8_t d[16], *md5s = malloc(req->nparts * 16);
     if (!md5s)
         return;
-    for (size_t i = 0; i < req->nparts; i++)
-        memcpy(md5s + 16 * i, fs3_part_md5(u->parts[req->parts[i].number]), 16);
+    for (size_t i = 0; i < req->nparts; i++) {
+        const uint8_t *md5 = fs3_part_md5(u->parts[req->parts[i].number]);
+        if (!md5) { /* out of memory: the ETag stays "" (computed when asked) */
+            free(md5s);
+            return;
+        }
+        memcpy(md5s + 16 * i, md5, 16);
+    }
     fs3_md5(md5s, req->nparts * 16, d);
     free(md5s);
     fs3_etag_hex(d, (uint32_t)req->nparts, out);
@@ -345,9 +373,12 @@ static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_r
         return ERR_NOMEM;
     }
     o->nparts = (uint32_t)req->nparts;
-    for (size_t i = 0; i < req->nparts; i++) {
+    for (size_t i = 0; i < req->nparts; i++) { /* the parts' bytes, linked */
         struct fs3_part *p = u->parts[req->parts[i].number];
-        memcpy(o->data + off, p->data, p->size);
+        if (fs3_segs_slice(&o->segs, &p->segs, 0, p->size)) {
+            fs3_obj_free(o);
+            return ERR_NOMEM;
+        }
         o->part_sizes[i] = p->size;
         off += p->size;
     }

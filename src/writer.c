@@ -158,25 +158,43 @@ void wr_part_free_buf(struct wr *w, struct wr_part *p)
     p->cap = 0;
 }
 
-/* Makes room for n more bytes in p. */
+/* Bytes allocated past the part limit for a multipart writer's part, so
+ * that the append which seals it (the part is uploaded once it exceeds the
+ * limit) fits without moving the part. */
+#define WR_PART_SLACK ((size_t)8 << 20)
+
+/* Makes room for n more bytes in p.  The bytes counted in the context's
+ * memory (p->cap) grow by doubling from 64 KiB up to the part limit, then to
+ * what is needed: AutoMQ's buffer growth, which memory.peak models.  The
+ * allocation itself (p->b->cap) follows it for a proxy (most objects are
+ * small), but a multipart writer's part is allocated once, at the part limit
+ * plus WR_PART_SLACK: doubling copied each byte once more, and the untouched
+ * rest of the allocation costs no memory (pages are mapped when written;
+ * wr_submit_part trims it before the upload). */
 int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
 {
-    size_t need = p->len + n, cap;
+    size_t need = p->len + n, cap = p->cap, room;
+    size_t limit = (size_t)wr_upload_limit(w);
     if (need < p->len)
         return ERR_LIMIT;
-    if (need <= p->cap)
-        return 0;
-    cap = p->cap ? 2 * p->cap : 64 * 1024;
-    if (cap > wr_upload_limit(w))
-        cap = (size_t)wr_upload_limit(w);
-    if (cap < need)
-        cap = need;
+    if (need > cap) {
+        cap = cap ? 2 * cap : 64 * 1024;
+        if (cap > limit)
+            cap = limit;
+        if (cap < need)
+            cap = need;
+    }
     if (!p->b && !(p->b = buf_new(0)))
         return ERR_NOMEM;
-    if (buf_reserve(p->b, cap))
-        return ERR_NOMEM; /* a shared part is sealed and never grows: no memory */
+    if (need > p->b->cap) {
+        room = cap;
+        if (w->mpu && room < limit + WR_PART_SLACK && limit + WR_PART_SLACK > limit)
+            room = limit + WR_PART_SLACK;
+        if (buf_reserve(p->b, room))
+            return ERR_NOMEM; /* a shared part is sealed and never grows: no memory */
+        p->buf = p->b->p;
+    }
     wr_mem_add(w->ctx->mem, cap - p->cap);
-    p->buf = p->b->p;
     p->cap = cap;
     return 0;
 }

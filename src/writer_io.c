@@ -153,6 +153,10 @@ static int wr_submit_part(struct wr *w, struct wr_part *p)
         r->range_end = (int64_t)p->src_end;
         return s3_mpu_copy(w->ctx->s3, r, wr_part_cb, p);
     }
+    if (p->b) { /* what the store keeps is the part, not its slack */
+        buf_trim(p->b);
+        p->buf = p->b->p;
+    }
     r->body = p->buf;
     r->body_len = p->len;
     r->body_buf = p->b;
@@ -183,6 +187,10 @@ static int wr_submit_final(struct wr *w)
     r->job = w->job;
     r->key = w->key;
     if (!w->mpu) {
+        if (w->head && w->head->b) {
+            buf_trim(w->head->b);
+            w->head->buf = w->head->b->p;
+        }
         r->body = w->head ? w->head->buf : NULL;
         r->body_len = w->head ? w->head->len : 0;
         r->body_buf = w->head ? w->head->b : NULL;

@@ -58,6 +58,15 @@ int buf_reserve(struct buf *b, size_t n)
     return 0;
 }
 
+void buf_trim(struct buf *b)
+{
+    uint8_t *p;
+    if (buf_shared(b) || b->len == 0 || b->len >= b->cap || !(p = realloc(b->p, b->len)))
+        return;
+    b->p = p;
+    b->cap = b->len;
+}
+
 int buf_append(struct buf *b, const void *src, size_t n)
 {
     int rc;

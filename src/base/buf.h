@@ -90,6 +90,10 @@ static inline bool buf_shared(const struct buf *b)
  * Returns 0, -1 when shared, -2 when out of memory (b unchanged). */
 int buf_reserve(struct buf *b, size_t n);
 
+/* Gives back the allocation past len (realloc in place).  Sole holder only;
+ * a no-op otherwise, or when it fails. */
+void buf_trim(struct buf *b);
+
 /* Appends n bytes of src, growing to exactly what is needed when cap is
  * short.  Sole holder only.  Returns 0, or as buf_reserve. */
 int buf_append(struct buf *b, const void *src, size_t n);
