@@ -344,10 +344,15 @@ void world_run_loop(struct world *w, int64_t until)
         /* mallinfo2() walks every free chunk of every arena: in a run of
          * sparse events it was half the CPU when taken every 100 ms of
          * virtual time.  The heap only grows by allocating, so the budget is
-         * read every 4096 allocation calls of this thread (and every 64 Ki
-         * events, for a program linked without the allocation seam). */
-        if (w->max_memory && (sim_alloc_calls() - w->mem_checked_calls >= 4096 ||
-                              (++w->nevents_fired & 65535) == 0)) {
+         * read every 256 events that allocated (a few large buffers grow it
+         * as much as many small ones), every 4096 allocation calls of this
+         * thread, and every 64 Ki events (a program linked without the
+         * allocation seam). */
+        ++w->nevents_fired;
+        if (w->max_memory &&
+            (sim_alloc_calls() - w->mem_checked_calls >= 4096 ||
+             ((w->nevents_fired & 255) == 0 && sim_alloc_calls() != w->mem_checked_calls) ||
+             (w->nevents_fired & 65535) == 0)) {
             w->mem_checked_calls = sim_alloc_calls();
             world_memory_check(w);
             if (w->stop)

@@ -203,6 +203,159 @@ START_TEST(store_refuses_a_recycled_body_with_a_cached_checksum)
 }
 END_TEST
 
+/* ---- the fake S3 keeping bytes by reference ---- */
+
+static struct tenv ST;
+static struct fs3 *SS;
+
+static void store_open(void)
+{
+    struct fs3_config cfg;
+    fs3_config_init(&cfg);
+    cfg.min_part_size = 1;
+    tenv_init(&ST, 5);
+    SS = fs3_new(&ST.env, &cfg);
+    ck_assert_ptr_nonnull(SS);
+}
+
+static void store_close(void)
+{
+    fs3_free(SS);
+    tenv_free(&ST);
+}
+
+/* Runs req on the store now; returns the status, res kept for the caller. */
+static int exec(struct s3_req *req, enum s3_op op, struct s3_result *res)
+{
+    req->op = op;
+    memset(res, 0, sizeof *res);
+    ck_assert_int_eq(fs3_exec(SS, req, FS3_AS_OF_NOW, res), 0);
+    return res->status;
+}
+
+static struct buf *filled(size_t n, uint8_t salt)
+{
+    struct buf *b = buf_new(n);
+    uint8_t *w = buf_wbytes(b, 0, n);
+    for (size_t i = 0; i < n; i++)
+        w[i] = (uint8_t)(i * 31 + salt);
+    return b;
+}
+
+static void get_equals(const char *key, int64_t start, int64_t end, const uint8_t *want,
+                       size_t n)
+{
+    struct s3_req req = {.key = key, .range_start = start, .range_end = end};
+    struct s3_result res;
+    ck_assert_int_lt(exec(&req, S3_OP_GET, &res), 300);
+    ck_assert_uint_eq(res.body_len, n);
+    ck_assert(memcmp(res.body, want, n) == 0);
+    s3_result_cleanup(&res);
+}
+
+START_TEST(store_keeps_a_put_body_by_reference)
+{
+    store_open();
+    struct buf *b = filled(100000, 1), *small = buf_new(1 << 20);
+    struct s3_req req = {.key = "a", .body = b->p, .body_len = b->len, .body_buf = b};
+    struct s3_result res;
+    ck_assert_int_eq(exec(&req, S3_OP_PUT, &res), 200);
+    s3_result_cleanup(&res);
+    ck_assert_uint_eq(b->refs, 2); /* the store's */
+    ck_assert_int_eq(buf_write(b, 0, "x", 1), -1); /* immutable while stored */
+    get_equals("a", 0, -1, b->p, b->len);
+    get_equals("a", 99990, 100000, b->p + 99990, 10);
+    /* A small body in a large buffer is copied: the bucket keeps its bytes,
+     * not the buffer's slack. */
+    buf_append(small, "tiny", 4);
+    req = (struct s3_req){.key = "s", .body = small->p, .body_len = 4, .body_buf = small};
+    ck_assert_int_eq(exec(&req, S3_OP_PUT, &res), 200);
+    s3_result_cleanup(&res);
+    ck_assert_uint_eq(small->refs, 1);
+    get_equals("s", 0, -1, (const uint8_t *)"tiny", 4);
+    req = (struct s3_req){.key = "a"};
+    ck_assert_int_eq(exec(&req, S3_OP_DELETE, &res), 204);
+    s3_result_cleanup(&res);
+    ck_assert_uint_eq(b->refs, 1); /* deleted: the store let go */
+    ck_assert_int_eq(buf_write(b, 0, "x", 1), 0);
+    buf_unref(b);
+    buf_unref(small);
+    store_close();
+}
+END_TEST
+
+START_TEST(store_links_parts_and_shares_copies)
+{
+    store_open();
+    struct buf *p1 = filled(70000, 2), *p2 = filled(50000, 3);
+    struct s3_result res;
+    struct s3_req req = {.key = "m"};
+    char id[S3_UPLOAD_ID_MAX];
+    ck_assert_int_eq(exec(&req, S3_OP_MPU_CREATE, &res), 200);
+    snprintf(id, sizeof id, "%s", res.upload_id);
+    s3_result_cleanup(&res);
+    struct buf *parts[2] = {p1, p2};
+    for (int i = 0; i < 2; i++) {
+        req = (struct s3_req){.key = "m", .upload_id = id, .part_number = i + 1,
+                              .body = parts[i]->p, .body_len = parts[i]->len,
+                              .body_buf = parts[i]};
+        ck_assert_int_eq(exec(&req, S3_OP_MPU_PART, &res), 200);
+        s3_result_cleanup(&res);
+        ck_assert_uint_eq(parts[i]->refs, 2);
+    }
+    struct s3_part cp[2] = {{.number = 1}, {.number = 2}};
+    req = (struct s3_req){.key = "m", .upload_id = id, .parts = cp, .nparts = 2};
+    ck_assert_int_eq(exec(&req, S3_OP_MPU_COMPLETE, &res), 200);
+    s3_result_cleanup(&res);
+    /* Linked, not assembled: the object holds the part buffers themselves. */
+    ck_assert_uint_eq(p1->refs, 2);
+    ck_assert_uint_eq(p2->refs, 2);
+    uint8_t *whole = malloc(120000);
+    memcpy(whole, p1->p, 70000);
+    memcpy(whole + 70000, p2->p, 50000);
+    get_equals("m", 0, -1, whole, 120000);
+    get_equals("m", 69990, 70010, whole + 69990, 20); /* across the seam */
+    /* UploadPartCopy of a range across the seam shares both buffers. */
+    req = (struct s3_req){.key = "c"};
+    ck_assert_int_eq(exec(&req, S3_OP_MPU_CREATE, &res), 200);
+    snprintf(id, sizeof id, "%s", res.upload_id);
+    s3_result_cleanup(&res);
+    req = (struct s3_req){.key = "c", .upload_id = id, .part_number = 1, .copy_source = "m",
+                          .range_start = 60000, .range_end = 80000};
+    ck_assert_int_eq(exec(&req, S3_OP_MPU_COPY, &res), 200);
+    s3_result_cleanup(&res);
+    ck_assert_uint_eq(p1->refs, 3);
+    ck_assert_uint_eq(p2->refs, 3);
+    struct s3_part one = {.number = 1};
+    req = (struct s3_req){.key = "c", .upload_id = id, .parts = &one, .nparts = 1};
+    ck_assert_int_eq(exec(&req, S3_OP_MPU_COMPLETE, &res), 200);
+    s3_result_cleanup(&res);
+    get_equals("c", 0, -1, whole + 60000, 20000);
+    /* The ETag of the copied object (computed over two segments) is its
+     * bytes' MD5, as S3 would have it. */
+    req = (struct s3_req){.key = "c"};
+    ck_assert_int_eq(exec(&req, S3_OP_HEAD, &res), 200);
+    char want[S3_ETAG_MAX];
+    struct s3_checksum md5;
+    uint8_t d[16];
+    s3_checksum_compute(S3_CKSUM_MD5, whole + 60000, 20000, &md5);
+    memcpy(d, md5.value, 16);
+    s3_checksum_compute(S3_CKSUM_MD5, d, 16, &md5);
+    for (int i = 0; i < 16; i++)
+        snprintf(want + 1 + 2 * i, 3, "%02x", md5.value[i]);
+    want[0] = '"';
+    snprintf(want + 33, sizeof want - 33, "-1\"");
+    ck_assert_str_eq(res.etag, want);
+    s3_result_cleanup(&res);
+    free(whole);
+    store_close();
+    ck_assert_uint_eq(p1->refs, 1);
+    ck_assert_uint_eq(p2->refs, 1);
+    buf_unref(p1);
+    buf_unref(p2);
+}
+END_TEST
+
 static Suite *buf_suite(void)
 {
     Suite *s = suite_create("buf");
@@ -214,6 +367,8 @@ static Suite *buf_suite(void)
     tcase_add_test(tc, buf_memo_refuses_a_changed_buffer);
     tcase_add_test(tc, cksum_buf_reuses_and_refuses);
     tcase_add_test(tc, store_refuses_a_recycled_body_with_a_cached_checksum);
+    tcase_add_test(tc, store_keeps_a_put_body_by_reference);
+    tcase_add_test(tc, store_links_parts_and_shares_copies);
     suite_add_tcase(s, tc);
     return s;
 }
