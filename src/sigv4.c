@@ -46,9 +46,33 @@ void sigv4_hmac(const void *key, size_t keylen, const void *msg, size_t len, uin
     HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n);
 }
 
+/* The signing key is a function of (secret, date, region, service) alone,
+ * so a client derives it once a day: the last one is kept, per thread (no
+ * locks, no allocation), and four HMACs of five are saved per request.  A
+ * field too long for the cache is never cached. */
+static _Thread_local struct {
+    bool ok;
+    char secret[128], date8[9], region[64], service[32];
+    uint8_t key[32];
+} sigv4_kc;
+
+static bool sigv4_kc_fits(const char *s, size_t cap)
+{
+    return strnlen(s, cap) < cap;
+}
+
 void sigv4_signing_key(const char *secret, const char *date8, const char *region,
                        const char *service, uint8_t out[32])
 {
+    bool fits = sigv4_kc_fits(secret, sizeof sigv4_kc.secret) &&
+                sigv4_kc_fits(region, sizeof sigv4_kc.region) &&
+                sigv4_kc_fits(service, sizeof sigv4_kc.service);
+    if (fits && sigv4_kc.ok && strncmp(sigv4_kc.date8, date8, 8) == 0 &&
+        strcmp(sigv4_kc.secret, secret) == 0 && strcmp(sigv4_kc.region, region) == 0 &&
+        strcmp(sigv4_kc.service, service) == 0) {
+        memcpy(out, sigv4_kc.key, 32);
+        return;
+    }
     char k0[256];
     uint8_t k[32];
     int n = snprintf(k0, sizeof k0, "AWS4%s", secret);
@@ -57,6 +81,15 @@ void sigv4_signing_key(const char *secret, const char *date8, const char *region
     sigv4_hmac(k, 32, region, strlen(region), k);
     sigv4_hmac(k, 32, service, strlen(service), k);
     sigv4_hmac(k, 32, "aws4_request", 12, out);
+    if (fits) {
+        strcpy(sigv4_kc.secret, secret);
+        memcpy(sigv4_kc.date8, date8, 8);
+        sigv4_kc.date8[8] = 0;
+        strcpy(sigv4_kc.region, region);
+        strcpy(sigv4_kc.service, service);
+        memcpy(sigv4_kc.key, out, 32);
+        sigv4_kc.ok = true;
+    }
 }
 
 int sigv4_scope(const char *amz_date, const char *region, const char *service, char *out,

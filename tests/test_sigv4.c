@@ -8,6 +8,7 @@
 #include "sigv4.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,11 +251,53 @@ END_TEST
 
 /* --- suite ----------------------------------------------------------------- */
 
+/* The signing key cache (sigv4.c) never answers a key derived for other
+ * inputs: each changed field gives the key derived from scratch. */
+static void key_by_hand(const char *secret, const char *date8, const char *region,
+                        const char *service, uint8_t out[32])
+{
+    char k0[256];
+    uint8_t k[32];
+    snprintf(k0, sizeof k0, "AWS4%s", secret);
+    sigv4_hmac(k0, strlen(k0), date8, 8, k);
+    sigv4_hmac(k, 32, region, strlen(region), k);
+    sigv4_hmac(k, 32, service, strlen(service), k);
+    sigv4_hmac(k, 32, "aws4_request", 12, out);
+}
+
+START_TEST(sigv4_signing_key_cache_follows_its_inputs)
+{
+    static const char *const in[][4] = {
+        {SK, DATE, "us-east-1", "s3"},
+        {SK, DATE, "us-east-1", "s3"},
+        {SK "x", DATE, "us-east-1", "s3"},
+        {SK, "20130525T000000Z", "us-east-1", "s3"},
+        {SK, DATE, "eu-west-1", "s3"},
+        {SK, DATE, "us-east-1", "sts"},
+        {SK, DATE, "us-east-1", "s3"},
+        /* A secret longer than the cache holds: derived every time. */
+        {"a-secret-key-longer-than-one-hundred-and-twenty-eight-bytes-"
+         "0123456789012345678901234567890123456789012345678901234567890123456789",
+         DATE, "us-east-1", "s3"},
+        {"a-secret-key-longer-than-one-hundred-and-twenty-eight-bytes-"
+         "0123456789012345678901234567890123456789012345678901234567890123456789X",
+         DATE, "us-east-1", "s3"},
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        uint8_t got[32], want[32];
+        sigv4_signing_key(in[i][0], in[i][1], in[i][2], in[i][3], got);
+        key_by_hand(in[i][0], in[i][1], in[i][2], in[i][3], want);
+        ck_assert_msg(memcmp(got, want, 32) == 0, "inputs %zu", i);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sigv4");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, sigv4_get_object_example);
+    tcase_add_test(tc, sigv4_signing_key_cache_follows_its_inputs);
     tcase_add_test(tc, sigv4_put_object_example);
     tcase_add_test(tc, sigv4_lifecycle_and_list_examples);
     tcase_add_test(tc, sigv4_presigned_example);
