@@ -10,11 +10,12 @@
  * Two shapes: every stream into the new SSO (one multipart writer across
  * plans), and every stream split out into stream objects.  Checksums NONE and
  * CRC32C (the client computes them before sending; MD5 would dominate).
- * Every compacted byte is copied about five times here (perf): the fake S3's
- * GET body, the client layer's copy of that body (s3c_inner_cb, with
- * realloc), the writer's copy, the fake S3's stored part and its assembly at
- * CompleteMultipartUpload; the compactor itself copies nothing (it takes the
- * GET body).  A fifth of memcpy is about the ceiling of this set-up.
+ * Every compacted byte is copied twice here: the fake S3's GET body (out of
+ * its stored segments) and the writer's part; the fake S3 keeps the part by
+ * reference and links it at CompleteMultipartUpload (fake_s3/store_int.h),
+ * and the compactor copies nothing (it takes the GET body).  Half of memcpy
+ * is about the ceiling of this set-up; a GET answering a slice of the
+ * stored buffers would remove the first copy.
  */
 #include <inttypes.h>
 #include <malloc.h>

@@ -2,7 +2,8 @@
  *
  *   steady-24h.scn   24 h of 16 streams x 1 KiB/s with every engine job at
  *                    its default period, hourly trims, two stream deletions:
- *                    virtual time / wall time (target >= 10000) and peak RSS
+ *                    virtual time / CPU time (target >= 10000) and peak RSS
+ *                    (target <= 1.5 x bucket.bytes at the end + 64 MiB)
  *   cleaner drain    100 000 marked objects deleted by the cleaner over the
  *                    fake S3, <= 1000 keys a DeleteObjects: wall time
  *                    (target <= 1 s)
@@ -30,6 +31,13 @@ static double wall_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static long peak_rss_kib(void)
 {
     struct rusage ru;
@@ -43,7 +51,8 @@ static int bench_steady(const char *path)
     struct scn_spec sp;
     struct scn_error e;
     struct run_result r;
-    double w0, wall;
+    double w0, c0, wall, cpu;
+    int64_t bucket = -1;
     if (scn_parse_file(path, &f, &e) || scn_resolve(f, NULL, NULL, 0, &sp, &e)) {
         char msg[1024];
         fprintf(stderr, "bench_steady: %s\n", scn_error_format(&e, msg, sizeof msg));
@@ -52,12 +61,20 @@ static int bench_steady(const char *path)
     }
     memset(&r, 0, sizeof r);
     w0 = wall_s();
+    c0 = cpu_s();
     world_run(&sp, path, NULL, &r);
     wall = wall_s() - w0;
-    printf("%-22s %s  virtual %.0fs  wall %.2fs  virtual/wall %.0fx  peak RSS %.1f MiB  "
-           "S3 calls %" PRIu64 "\n",
+    cpu = cpu_s() - c0;
+    for (size_t i = 0; i < r.nmetrics; i++)
+        if (strcmp(r.metrics[i].name, "bucket.bytes") == 0)
+            bucket = r.metrics[i].value;
+    printf("%-22s %s  virtual %.0fs  wall %.2fs  cpu %.2fs  virtual/cpu %.0fx (target >= 10000x)"
+           "  S3 calls %" PRIu64 "\n",
            sp.scenario, r.verdict == RUN_PASS ? "PASS" : "FAIL", (double)r.vtime_us / 1e6, wall,
-           (double)r.vtime_us / 1e6 / wall, (double)peak_rss_kib() / 1024.0, r.ops);
+           cpu, (double)r.vtime_us / 1e6 / cpu, r.ops);
+    printf("%-22s peak RSS %.1f MiB (target <= 1.5 x bucket.bytes + 64 MiB = %.1f MiB)\n", "",
+           (double)peak_rss_kib() / 1024.0,
+           bucket < 0 ? -1.0 : 1.5 * (double)bucket / 1048576.0 + 64.0);
     run_result_free(&r);
     scn_spec_free(&sp);
     scn_free(f);

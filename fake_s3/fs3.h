@@ -42,8 +42,18 @@
  * kept, and a view as of an earlier time sees the key absent.  H = 0 (the
  * default) keeps nothing, which is the fast path.
  *
+ * Bytes by reference: a PUT or UploadPart body that lies in a shared buffer
+ * (s3_req.body_buf, src/base/buf.h) is kept as a reference to it, not copied
+ * (unless the buffer is much larger than the body); UploadPartCopy and
+ * CompleteMultipartUpload link the segments they take; a shared buffer is
+ * immutable, so what the store keeps never changes.  The checksum a PUT or
+ * UploadPart carries is still verified, over the received bytes, but taken
+ * from the buffer's memo when the client computed it over the same unchanged
+ * bytes (s3_checksum_buf): a write to the buffer since recomputes it.
+ *
  * Threading: one env, one thread.  Ownership: the store owns all bucket
- * memory; results are filled as s3.h says (body malloc'ed).
+ * memory (its own references to shared buffers included); results are
+ * filled as s3.h says (body malloc'ed).
  */
 #ifndef S3SIM_FS3_H
 #define S3SIM_FS3_H

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <malloc.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -343,20 +344,22 @@ void world_run_loop(struct world *w, int64_t until)
             return;
         /* mallinfo2() walks every free chunk of every arena: in a run of
          * sparse events it was half the CPU when taken every 100 ms of
-         * virtual time.  The heap only grows by allocating, so the budget is
-         * read every 256 events that allocated (a few large buffers grow it
-         * as much as many small ones), every 4096 allocation calls of this
-         * thread, and every 64 Ki events (a program linked without the
-         * allocation seam). */
-        ++w->nevents_fired;
-        if (w->max_memory &&
-            (sim_alloc_calls() - w->mem_checked_calls >= 4096 ||
-             ((w->nevents_fired & 255) == 0 && sim_alloc_calls() != w->mem_checked_calls) ||
-             (w->nevents_fired & 65535) == 0)) {
-            w->mem_checked_calls = sim_alloc_calls();
-            world_memory_check(w);
-            if (w->stop)
-                return;
+         * virtual time.  It is read when the heap may have grown: every 4096
+         * allocation calls of this thread, or when a cheap gauge (the fake
+         * S3's bytes plus the program break) moved 8 MiB up since the last
+         * reading (a few large buffers grow the heap as much as many small
+         * ones), and every 64 Ki events (a program without the allocation
+         * seam). */
+        if (w->max_memory) {
+            uint64_t gauge = (w->store ? fs3_nbytes(w->store) : 0) + (uint64_t)(uintptr_t)sbrk(0);
+            if (sim_alloc_calls() - w->mem_checked_calls >= 4096 ||
+                gauge >= w->mem_gauge + (8u << 20) || (++w->nevents_fired & 65535) == 0) {
+                w->mem_checked_calls = sim_alloc_calls();
+                w->mem_gauge = gauge;
+                world_memory_check(w);
+                if (w->stop)
+                    return;
+            }
         }
         if (world_nomem(w))
             return;

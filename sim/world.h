@@ -23,8 +23,9 @@ struct world_opts {
                                   fire, for the progress line of sim/progress.c (NULL: not) */
     uint64_t max_memory; /* --max-memory: the process's heap in use above which the run ends
                             as an error (exit 3) naming what grew; 0: no budget.  Read from
-                            malloc's statistics every 256 events that allocated and
-                            every 4096 allocations of the running thread (not under ASan, whose
+                            malloc's statistics every 4096 allocations of the running
+                            thread and when the fake S3's bytes or the program break
+                            grew 8 MiB (not under ASan, whose
                             allocator keeps none) */
 };
 

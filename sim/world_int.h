@@ -86,6 +86,7 @@ struct world {
     uint64_t max_memory;       /* world_opts.max_memory */
     uint64_t nevents_fired;    /* events fired */
     uint64_t mem_checked_calls; /* sim_alloc_calls() when the budget was last read */
+    uint64_t mem_gauge;        /* store bytes + program break then (world_run_loop) */
     char mem_over[300];        /* the budget was exceeded: what grew, "" if not */
     uint64_t alloc_failed0;    /* sim_alloc_failures() when the world was created */
     int64_t nomem_at;          /* virtual time an allocation failure stopped the run, or -1 */
