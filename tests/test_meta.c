@@ -422,6 +422,24 @@ static int64_t mk_composite(struct meta *m, int64_t *l1, int64_t *l2)
     return n;
 }
 
+/* The key of an id not yet handed out is no object, at the edge of the by-id
+ * arrays too (none yet; exactly full). */
+START_TEST(meta_classify_key_unallocated_id)
+{
+    struct meta *m = mk(false, false);
+    char key[OBJ_KEY_MAX];
+    int64_t first;
+    ck_assert_int_eq(obj_key(0, NS, key, sizeof key), 0);
+    ck_assert_int_eq(meta_classify_key(m, key), META_KEY_NONE);
+    ck_assert_int_eq(meta_prepare(m, 64, 60 * MIN, 0, &first), 0);
+    ck_assert_int_eq(first, 0);
+    ck_assert_int_eq(meta_classify_key(m, key), META_KEY_PREPARED);
+    ck_assert_int_eq(obj_key(64, NS, key, sizeof key), 0);
+    ck_assert_int_eq(meta_classify_key(m, key), META_KEY_NONE);
+    meta_destroy(m);
+}
+END_TEST
+
 START_TEST(meta_stream_composite_links)
 {
     struct meta *m = mk(false, false);
@@ -952,6 +970,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_f23_deleted_stream_so_leaks);
     tcase_add_test(tc, meta_sso_replace_attributes);
     tcase_add_test(tc, meta_stream_physical_merge);
+    tcase_add_test(tc, meta_classify_key_unallocated_id);
     tcase_add_test(tc, meta_stream_composite_links);
     tcase_add_test(tc, meta_stream_composite_relink);
     tcase_add_test(tc, meta_stream_keep_data_rules);

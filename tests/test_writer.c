@@ -318,6 +318,25 @@ static void put_src(void)
     put_key("src", SRC, sizeof SRC);
 }
 
+/* A range that ends before it starts, or no source key, is refused at once
+ * (ERR_INVAL), and the writer stays usable. */
+START_TEST(writer_copy_rejects_bad_arguments)
+{
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    put_src();
+    wr = wr_open(X, "obj/bad", S3_JOB_STREAM_COMPACTION, NULL);
+    ck_assert_int_eq(wr_copy(wr, "src", 600, 100, NULL, NULL), ERR_INVAL);
+    ck_assert_int_eq(wr_copy(wr, NULL, 0, 100, NULL, NULL), ERR_INVAL);
+    ck_assert_int_eq(wr_copy(wr, "src", 0, 100, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert(fs3_key_exists(S, "obj/bad", NULL));
+}
+END_TEST
+
 START_TEST(writer_copy_in_proxy_is_read)
 {
     uint8_t b[600], want[1100];
@@ -1027,6 +1046,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_zero_length_write_completes);
     tcase_add_test(tc, writer_switches_to_multipart);
     tcase_add_test(tc, writer_large_object_many_parts);
+    tcase_add_test(tc, writer_copy_rejects_bad_arguments);
     tcase_add_test(tc, writer_copy_in_proxy_is_read);
     tcase_add_test(tc, writer_copy_large_range_is_upload_part_copy);
     tcase_add_test(tc, writer_copy_top_up_branch);

@@ -269,6 +269,9 @@ def main():
                     help="with --only: judge the given sites with the ASan pass alone (they are "
                     "taken as Release survivors, e.g. from an earlier run's list)")
     ap.add_argument("--no-units", action="store_true", help="scenarios only")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the check that the unmutated tree passes (only when another run "
+                    "of the same tree checked it: a split draw)")
     ap.add_argument("--list", action="store_true", help="print the drawn sites and stop")
     ap.add_argument("--only", action="append", default=[], metavar="SITE",
                     help="run only the sites whose description starts with SITE (as printed, "
@@ -323,8 +326,8 @@ def main():
         print("mutate: the unmutated tree does not build:\n" + out[-2000:])
         return 2
     bindir = os.path.join(bdir, "bin")
-    base = scenarios(tree, bindir, a.jobs, a.timeout)
-    if not base and not a.no_units:
+    base = None if a.no_baseline else scenarios(tree, bindir, a.jobs, a.timeout)
+    if not base and not a.no_units and not a.no_baseline:
         base = units(tree, bdir, a.jobs, a.timeout)
     if base:
         print("mutate: the unmutated tree fails; fix that first: " + base)
