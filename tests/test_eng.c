@@ -96,6 +96,17 @@ static void read_all(int64_t stream, int64_t start, int64_t end)
     ck_assert_int_eq(READ_NEXT, end);
 }
 
+/* A read without its record or done callback is refused at once: nothing
+ * would be told of its records or of its end. */
+START_TEST(eng_read_needs_both_callbacks)
+{
+    static int64_t st = 1;
+    ck_assert_int_eq(eng_read(G, 1, 0, 10, NULL, on_done, &st), ERR_INVAL);
+    ck_assert_int_eq(eng_read(G, 1, 0, 10, on_rec, NULL, &st), ERR_INVAL);
+    ck_assert_int_eq(eng_read(G, 1, 0, 10, NULL, NULL, &st), ERR_INVAL);
+}
+END_TEST
+
 START_TEST(eng_append_ack_read_back)
 {
     ck_assert_int_eq(eng_append(G, 1, 50, 1000, 0), 0);
@@ -231,6 +242,7 @@ static Suite *eng_suite(void)
     Suite *s = suite_create("eng");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, eng_read_needs_both_callbacks);
     tcase_add_test(tc, eng_append_ack_read_back);
     tcase_add_test(tc, eng_crash_broker_drops_unacked_and_restarts);
     tcase_add_test(tc, eng_delete_stream_forgets_it);
