@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "mdc.h"
 #include "payload.h"
 #include "world_int.h"
 
@@ -226,6 +227,32 @@ static struct verdict judge_no_orphans(struct world *w, const struct scn_check *
     return (struct verdict){true, fmtdup("%" PRIu64 " keys, all owned", nkeys)};
 }
 
+/* Every image (the broker's, the read path's), once the log is applied, equals the
+ * controller's state (docs/controller.md). */
+static struct verdict judge_image_consistent(struct world *w, const struct scn_check *c)
+{
+    char why[200];
+    int n = 0;
+    (void)c;
+    for (int i = 0; i < 2; i++) {
+        struct mdc *d = eng_mdc(w->eng, i);
+        if (!d || !mdc_image(d))
+            continue; /* the broker is down: no image */
+        mdc_catch_up(d);
+        n++;
+        if (meta_diff(eng_meta(w->eng), mdc_image(d), why, sizeof why) != 0)
+            return (struct verdict){false, fmtdup("image %s differs from the controller: %s",
+                                                  i == 0 ? "of the broker" : "of the read path",
+                                                  why)};
+        if (meta_listed_dups(mdc_image(d)) > 0)
+            return (struct verdict){false, fmtdup("image %s lists %zu stream objects twice "
+                                                  "under their stream (F05)",
+                                                  i == 0 ? "of the broker" : "of the read path",
+                                                  meta_listed_dups(mdc_image(d)))};
+    }
+    return (struct verdict){true, fmtdup("%d images equal the controller's state", n)};
+}
+
 static struct verdict judge_no_missing(struct world *w, const struct scn_check *c)
 {
     struct obj_walk ow = {w, 0, 0, ""};
@@ -351,6 +378,7 @@ static const judge_fn judges[SCN_CHK_COUNT] = {
     [SCN_CHK_METRIC] = judge_metric,
     [SCN_CHK_NO_ERROR_LOG] = judge_no_error_log,
     [SCN_CHK_CAUGHT_UP] = judge_caught_up,
+    [SCN_CHK_IMAGE_CONSISTENT] = judge_image_consistent,
     [SCN_CHK_VACUOUS] = judge_vacuous,
 };
 
@@ -517,6 +545,7 @@ static void snapshot_metrics(struct world *w)
     m[METRIC_S3_RETRIES] = (int64_t)em->s3_retries;
     m[METRIC_S3_TIMEOUTS] = (int64_t)em->s3_timeouts;
     m[METRIC_MEMORY_PEAK] = (int64_t)em->memory_peak;
+    m[METRIC_IMAGE_LAG_MAX] = (int64_t)em->image_lag_max_us;
     m[METRIC_OBJECTS_LIVE] = (int64_t)mc.committed;
     m[METRIC_OBJECTS_SSO] = (int64_t)mc.sso;
     m[METRIC_OBJECTS_STREAM] = (int64_t)mc.stream;

@@ -50,6 +50,8 @@
     X(METRIC_BUCKET_BYTES, "bucket.bytes", "bytes in the bucket at the end")                       \
     X(METRIC_BUCKET_UPLOADS_OPEN, "bucket.uploads.open", "open multipart uploads at the end")      \
     X(METRIC_MEMORY_PEAK, "memory.peak", "the engine's peak buffered bytes")                       \
+    X(METRIC_IMAGE_LAG_MAX, "metadata.image.lag.max",                                              \
+      "the largest lag (microseconds) of a log batch applied to a broker's metadata image")        \
     X(METRIC_LOG_ERROR, "log.error", "engine log lines at level error")                            \
     X(METRIC_LOG_WARN, "log.warn", "engine log lines at level warn")                               \
     X(METRIC_LOG_INFO, "log.info", "engine log lines at level info")

@@ -151,6 +151,7 @@ struct scn_event {
     X(SCN_CHK_METRIC, "metric")                                                \
     X(SCN_CHK_NO_ERROR_LOG, "no-error-log")                                    \
     X(SCN_CHK_CAUGHT_UP, "caught-up")                                          \
+    X(SCN_CHK_IMAGE_CONSISTENT, "image-consistent")                            \
     X(SCN_CHK_VACUOUS, "vacuous")
 
 enum scn_check_kind {

@@ -173,7 +173,8 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
     if (from >= cx->ntok)
         return scn_fail(cx, cx->end_col, "expected a check (no-hang, converged, no-orphans, "
                                          "no-missing, no-dangling-uploads, no-data-loss, "
-                                         "memory, log, metric, no-error-log, caught-up)");
+                                         "memory, log, metric, no-error-log, caught-up, "
+                                         "image-consistent)");
     t = &cx->toks[from];
     for (int i = 0; i < SCN_CHK_COUNT; i++)
         if (strcmp(t->text, scn_check_names[i]) == 0)
@@ -181,7 +182,8 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
     if (kind < 0)
         return scn_fail(cx, t->col, "unknown check '%s' (expected no-hang, converged, "
                                     "no-orphans, no-missing, no-dangling-uploads, no-data-loss, "
-                                    "memory, log, metric, no-error-log, caught-up)", t->text);
+                                    "memory, log, metric, no-error-log, caught-up, "
+                                    "image-consistent)", t->text);
     if (kind == SCN_CHK_VACUOUS)
         return scn_fail(cx, t->col, "vacuous is a gate the bench always applies, not a check a "
                                     "file can expect");

@@ -128,7 +128,13 @@
       "namespace part of every object key")                                                        \
     X(CONF_IMAGE_LAG, "metadata.image.lag", CONF_T_DURATION, "0s", NULL,                            \
       "median lag of a broker's metadata image behind the controller's log (each batch draws "      \
-      "its own, long-tailed: p99 = 10 x the median); 0: applied at once")                          \
+      "its own, long-tailed: p99 = 10 x the median; 0s: applied at once).  AutoMQ's brokers lag "   \
+      "by KRaft's append linger (controller.quorum.append.linger.ms, 1 ms) plus the quorum's and "  \
+      "the broker's fetch round trips, about 10ms in one region; 0s until the stream compactor "    \
+      "waits for its own commits in the image (docs/controller.md)")                               \
+    X(CONF_IMAGE_SNAPSHOT_UPSERT, "metadata.image.snapshot.upsert", CONF_T_BOOL, "true",            \
+      "F05: false = a snapshot loaded on a non-empty image appends its objects (#3369)",           \
+      "a controller snapshot loaded on a broker's non-empty image upserts each object by id")      \
     X(CONF_SNAPSHOT_RECORDS, "controller.snapshot.records", CONF_T_INT, "200000", NULL,              \
       "the controller snapshots its metadata at least every this many log records (KRaft: "         \
       "metadata.log.max.record.bytes.between.snapshots 20 MiB at about 100 bytes a record)")       \

@@ -302,6 +302,10 @@ int ctl_failover(struct ctl *c)
     c->m = m;
     c->stats.failovers++;
     c->stats.replayed += n;
+    ctl_snapshot_now(c);
+    for (int i = 0; i < CTL_READERS; i++)
+        if (c->readers[i].applied && c->readers[i].fn)
+            c->readers[i].fn(c->readers[i].arg, -1);
     if (c->env)
         env_logf(c->env, ENV_LOG_INFO, "controller",
                  "loaded snapshot at offset %lld and %lld log batches: %zu records",

@@ -50,7 +50,8 @@ struct ctl_batch {
 
 struct ctl;
 
-/* Called after each batch is appended (offset = its log offset). */
+/* Called after each batch is appended (offset = its log offset), and with offset -1 after a
+ * failover: the new controller's snapshot is there to load. */
 typedef void (*ctl_listen_fn)(void *arg, int64_t offset);
 
 /* Creates an empty controller (no stream, no object).  ERR_INVAL, ERR_NOMEM. */
@@ -103,8 +104,9 @@ void ctl_reader_remove(struct ctl *c, const int64_t *applied);
  * a broker's image after a restart).  *out is the caller's.  ERR_NOMEM. */
 int ctl_replay(const struct ctl *c, struct meta **out, size_t *applied_records);
 
-/* `crash node=controller`: the store is dropped and rebuilt by ctl_replay.  ERR_NOMEM (the
- * old store is kept). */
+/* `crash node=controller`: the store is dropped and rebuilt by ctl_replay; the new controller
+ * then writes a snapshot, which the readers load (their listeners hear offset -1).  ERR_NOMEM
+ * (the old store is kept). */
 int ctl_failover(struct ctl *c);
 
 #endif /* S3SIM_CTL_H */

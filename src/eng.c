@@ -419,6 +419,9 @@ const struct eng_metrics *eng_metrics(struct eng *e)
     eng_client_counts(e);
     e->metrics.memory_now = e->mem.now;
     e->metrics.memory_peak = e->mem.peak;
+    e->metrics.image_lag_max_us = mdc_stats(e->bmd)->lag_max_us > mdc_stats(e->rmd)->lag_max_us
+                                      ? mdc_stats(e->bmd)->lag_max_us
+                                      : mdc_stats(e->rmd)->lag_max_us;
     return &e->metrics;
 }
 
@@ -449,6 +452,8 @@ struct eng_read {
     struct eng *e;
     struct eng_read *next, *prev; /* e->reads */
     struct rd_read *rd;
+    bool waiting; /* for the image to catch up (mdc_when_current) */
+    int64_t stream, start, end;
     eng_rec_fn rec;
     eng_done_fn done;
     void *arg;
@@ -469,7 +474,10 @@ static void eng_reads_cancel(struct eng *e)
     while (e->reads) {
         struct eng_read *r = e->reads;
         e->reads = r->next;
-        rd_read_cancel(r->rd);
+        if (r->waiting)
+            mdc_current_cancel(e->rmd, r);
+        else
+            rd_read_cancel(r->rd);
         free(r);
     }
 }
@@ -492,34 +500,50 @@ static void eng_read_done(void *arg, int rc, int64_t next)
     done(darg, rc);
 }
 
-int eng_read(struct eng *e, int64_t stream, int64_t start, int64_t end, eng_rec_fn rec,
-             eng_done_fn done, void *arg)
+/* The image holds what was committed before the read was asked: the read starts. */
+static void eng_read_go(void *arg)
 {
+    struct eng_read *r = arg;
+    struct eng *e = r->e;
     struct rd_conf rc_;
-    struct eng_read *r;
     int rc;
-    if (!rec || !done)
-        return ERR_INVAL;
-    if (!(r = calloc(1, sizeof *r)))
-        return ERR_NOMEM;
     memset(&rc_, 0, sizeof rc_);
     rc_.env = e->env;
     rc_.s3 = s3c_ops(e->rs3);
     rc_.mdc = e->rmd;
     rc_.parse_flags = conf_bool(e->conf, CONF_INT32_GUARD) ? 0 : OBJ_PARSE_WRAP_OK;
     rc_.retries = -1;
+    r->waiting = false;
+    rc = rd_read_start(&rc_, r->stream, r->start, r->end, eng_read_rec, eng_read_done, r, &r->rd);
+    if (rc < 0)
+        eng_read_done(r, rc, r->start);
+}
+
+int eng_read(struct eng *e, int64_t stream, int64_t start, int64_t end, eng_rec_fn rec,
+             eng_done_fn done, void *arg)
+{
+    struct eng_read *r;
+    int rc;
+    if (!rec || !done)
+        return ERR_INVAL;
+    if (!(r = calloc(1, sizeof *r)))
+        return ERR_NOMEM;
     r->e = e;
     r->rec = rec;
     r->done = done;
     r->arg = arg;
-    rc = rd_read_start(&rc_, stream, start, end, eng_read_rec, eng_read_done, r, &r->rd);
-    if (rc < 0) {
-        free(r);
-        return rc;
-    }
+    r->stream = stream;
+    r->start = start;
+    r->end = end;
     r->next = e->reads;
     if (e->reads)
         e->reads->prev = r;
     e->reads = r;
-    return 0;
+    r->waiting = true;
+    rc = mdc_when_current(e->rmd, eng_read_go, r);
+    if (rc < 0) {
+        eng_read_unlink(r);
+        free(r);
+    }
+    return rc;
 }

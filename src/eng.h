@@ -66,6 +66,7 @@ struct eng_metrics {
     uint64_t s3_timeouts; /* attempts they abandoned after the attempt timeout */
     uint64_t memory_now;  /* bytes buffered right now (uploads + compaction) */
     uint64_t memory_peak; /* the most ever buffered at once */
+    int64_t image_lag_max_us; /* the largest lag of a batch applied to a metadata image */
 };
 
 /* Creates an engine.  env, s3 and conf are borrowed and must outlive it.

@@ -25,6 +25,12 @@ struct mdc {
     struct mdc_due *q;     /* pending batches, in log order: q[qhead..qn) */
     size_t qhead, qn, qcap;
     env_id timer;          /* at q[qhead].due */
+    struct mdc_waiter {
+        int64_t target;
+        mdc_ready_fn fn;
+        void *arg;
+    } *w;                  /* mdc_when_current waiters */
+    size_t nw, wcap;
     struct meta_stream *own; /* by stream id: the broker's own view */
     size_t nown;
     struct mdc_stats stats;
@@ -34,6 +40,7 @@ void mdc_conf_from(struct mdc_conf *conf, const struct conf *c)
 {
     memset(conf, 0, sizeof *conf);
     conf->lag_us = conf_get(c, CONF_IMAGE_LAG);
+    conf->snapshot_append = !conf_bool(c, CONF_IMAGE_SNAPSHOT_UPSERT);
 }
 
 /* ---- The lag. ---------------------------------------------------------------------------------- */
@@ -66,9 +73,57 @@ int64_t mdc_lag_draw(int64_t lag_us, uint64_t random)
 
 /* ---- The image. -------------------------------------------------------------------------------- */
 
+/* Calls the waiters whose target the image reached (one at a time: a callback may add more). */
+static void mdc_wake(struct mdc *d)
+{
+    for (size_t i = 0; i < d->nw;) {
+        if (d->w[i].target <= d->applied) {
+            struct mdc_waiter w = d->w[i];
+            memmove(d->w + i, d->w + i + 1, (d->nw - i - 1) * sizeof *d->w);
+            d->nw--;
+            w.fn(w.arg);
+            i = 0;
+        } else {
+            i++;
+        }
+    }
+}
+
+int mdc_when_current(struct mdc *d, mdc_ready_fn fn, void *arg)
+{
+    int64_t target = ctl_log_end(d->ctl);
+    if (d->img && d->applied >= target) {
+        fn(arg);
+        return 0;
+    }
+    if (d->nw == d->wcap) {
+        size_t cap = d->wcap ? d->wcap * 2 : 4;
+        struct mdc_waiter *p = realloc(d->w, cap * sizeof *p);
+        if (!p)
+            return ERR_NOMEM;
+        d->w = p;
+        d->wcap = cap;
+    }
+    d->w[d->nw++] = (struct mdc_waiter){target, fn, arg};
+    return 0;
+}
+
+void mdc_current_cancel(struct mdc *d, void *arg)
+{
+    for (size_t i = 0; i < d->nw;) {
+        if (d->w[i].arg == arg) {
+            memmove(d->w + i, d->w + i + 1, (d->nw - i - 1) * sizeof *d->w);
+            d->nw--;
+        } else {
+            i++;
+        }
+    }
+}
+
 /* Applies the batches of the log up to end (exclusive). */
 static void mdc_apply_to(struct mdc *d, int64_t end)
 {
+    int64_t before = d->applied;
     while (d->img && d->applied < end) {
         const struct ctl_batch *b = ctl_log_at(d->ctl, d->applied);
         if (!b || meta_apply(d->img, b->recs, b->n) != 0) {
@@ -80,6 +135,8 @@ static void mdc_apply_to(struct mdc *d, int64_t end)
         d->applied++;
         d->stats.batches++;
     }
+    if (d->applied != before && d->nw)
+        mdc_wake(d);
 }
 
 static void mdc_arm(struct mdc *d);
@@ -107,13 +164,42 @@ static void mdc_arm(struct mdc *d)
     d->timer = env_timer(d->env, d->q[d->qhead].due - env_now(d->env), mdc_on_due, d);
 }
 
-/* The controller appended batch offset. */
+/* A new controller's snapshot: loaded on the image as it is (KRaft hands a snapshot to a
+ * broker whose log position the new leader does not serve), then the image goes on from the
+ * snapshot's offset.  Each record is an upsert, so the image does not change, except under
+ * F05's append mode, where every object the image already listed is listed again. */
+static void mdc_load_snapshot(struct mdc *d)
+{
+    const struct meta_rec *r;
+    size_t n;
+    int64_t off;
+    ctl_snapshot_get(d->ctl, &r, &n, &off);
+    env_cancel(d->env, d->timer);
+    d->timer = 0;
+    d->qhead = d->qn = 0;
+    meta_set_append_mode(d->img, d->conf.snapshot_append);
+    if (meta_apply(d->img, r, n) != 0) {
+        mdc_restart(d);
+        return;
+    }
+    meta_set_append_mode(d->img, false);
+    d->applied = off;
+    d->stats.snapshots++;
+    env_tracef(d->env, "mdc snapshot loaded offset=%lld records=%zu", (long long)off, n);
+    mdc_apply_to(d, ctl_log_end(d->ctl));
+}
+
+/* The controller appended batch offset (-1: a new controller's snapshot). */
 static void mdc_on_batch(void *arg, int64_t offset)
 {
     struct mdc *d = arg;
     int64_t now = env_now(d->env), due;
     if (!d->img)
         return;
+    if (offset < 0) {
+        mdc_load_snapshot(d);
+        return;
+    }
     if (d->conf.lag_us <= 0) {
         mdc_apply_to(d, offset + 1);
         return;
@@ -133,6 +219,14 @@ static void mdc_on_batch(void *arg, int64_t offset)
     }
     d->q[d->qn++] = (struct mdc_due){offset + 1, now, due};
     mdc_arm(d);
+}
+
+void mdc_catch_up(struct mdc *d)
+{
+    env_cancel(d->env, d->timer);
+    d->timer = 0;
+    d->qhead = d->qn = 0;
+    mdc_apply_to(d, ctl_log_end(d->ctl));
 }
 
 /* ---- The own streams: copied from the controller's answers. ------------------------------------ */
@@ -236,6 +330,7 @@ void mdc_free(struct mdc *d)
         return;
     mdc_crash(d);
     free(d->q);
+    free(d->w);
     free(d->own);
     free(d);
 }

@@ -34,12 +34,15 @@ struct conf;
 
 struct mdc_conf {
     int64_t lag_us; /* metadata.image.lag: median lag of a log batch; 0: applied at once */
+    bool snapshot_append; /* F05 (#3369): !metadata.image.snapshot.upsert: a snapshot loaded on
+                             a non-empty image appends its objects to the image's lists */
 };
 
 struct mdc_stats {
     int64_t lag_max_us;     /* metadata.image.lag.max: the largest lag of an applied batch */
     uint64_t batches;       /* batches applied to the image */
     uint64_t reloads;       /* images rebuilt from a snapshot (restarts) */
+    uint64_t snapshots;     /* controller snapshots loaded on the image (failovers) */
 };
 
 struct mdc;
@@ -60,6 +63,17 @@ const struct meta *mdc_image(const struct mdc *d);
 const struct mdc_stats *mdc_stats(const struct mdc *d);
 /* The log offset the image has applied up to (batches < it). */
 int64_t mdc_applied(const struct mdc *d);
+
+/* Calls fn(arg) once the image has applied every batch the controller had appended at the time
+ * of this call (at once, before returning, when it already has): a read waits for the image to
+ * hold what was committed before it started, as AutoMQ's StreamMetadataManager.fetch waits for
+ * the image to reach the offsets asked.  ERR_NOMEM.  mdc_current_cancel(d, arg) forgets it. */
+typedef void (*mdc_ready_fn)(void *arg);
+int mdc_when_current(struct mdc *d, mdc_ready_fn fn, void *arg);
+void mdc_current_cancel(struct mdc *d, void *arg);
+
+/* Applies every batch still waiting for its lag now (the end-of-run check). */
+void mdc_catch_up(struct mdc *d);
 
 /* ---- Reads of the image (meta.h's queries of the same names). ---- */
 const struct meta_object *mdc_object_get(const struct mdc *d, int64_t id);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "mdc.h"
 #include "err.h"
 #include "world_int.h"
 
@@ -469,6 +470,39 @@ START_TEST(check_caught_up_reports_stream_objects_major_would_link)
 }
 END_TEST
 
+/* image-consistent: holds when the images equal the controller's state; fails, naming the
+ * difference, when the broker's image diverged (a record the controller never wrote). */
+START_TEST(check_image_consistent_reports_a_diverged_image)
+{
+    struct fx f;
+    struct meta_rec *recs;
+    size_t n;
+    fx_start(&f, "expect image-consistent\n", 10 * ENV_USEC_PER_MIN);
+    world_judge(f.w);
+    ck_assert_msg(fx_check(&f, "image-consistent")->held, "%s",
+                  fx_check(&f, "image-consistent")->detail);
+    world_destroy(f.w);
+    fx_free(&f);
+    fx_start(&f, "expect image-consistent\n", 10 * ENV_USEC_PER_MIN);
+    ck_assert_int_eq(meta_snapshot(eng_meta(f.w->eng), &recs, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].kind == META_REC_OBJECT && recs[i].obj->state == META_COMMITTED) {
+            recs[i].obj->size += 7; /* the broker's image alone sees another size */
+            ck_assert_int_eq(meta_apply((struct meta *)mdc_image(eng_mdc(f.w->eng, 0)), &recs[i], 1), 0);
+            break;
+        }
+    }
+    meta_recs_free(recs, n);
+    world_judge(f.w);
+    const struct run_check *k = fx_check(&f, "image-consistent");
+    ck_assert_msg(!k->held, "%s", k->detail);
+    ck_assert_ptr_nonnull(strstr(k->detail, "of the broker"));
+    ck_assert_ptr_nonnull(strstr(k->detail, "size"));
+    world_destroy(f.w);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- the vacuous gate ------------------------------------------------------------------ */
 
 static void fx_text(struct fx *f, const char *text, int64_t until)
@@ -636,6 +670,7 @@ static Suite *check_suite(void)
     tcase_add_test(tc, check_no_error_log_reports_an_error_line);
     tcase_add_test(tc, check_no_error_log_reports_a_fatal_line_at_any_level);
     tcase_add_test(tc, check_caught_up_reports_ssos_left_uncompacted);
+    tcase_add_test(tc, check_image_consistent_reports_a_diverged_image);
     tcase_add_test(tc, check_caught_up_reports_stream_objects_major_would_link);
     tcase_add_test(tc, check_vacuous_no_data_loss_without_records);
     tcase_add_test(tc, check_vacuous_converged_without_action);
