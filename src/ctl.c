@@ -62,7 +62,8 @@ static void ctl_drop_log(struct ctl *c, size_t k)
 {
     for (size_t i = 0; i < k; i++)
         meta_recs_free(c->log[i].recs, c->log[i].n);
-    memmove(c->log, c->log + k, (c->nlog - k) * sizeof *c->log);
+    if (k < c->nlog) /* memmove's pointers may not be NULL, even for 0 bytes (UBSan) */
+        memmove(c->log, c->log + k, (c->nlog - k) * sizeof *c->log);
     c->nlog -= k;
     c->base += (int64_t)k;
 }

@@ -350,8 +350,11 @@ void meta_replayed(struct meta *m)
 {
     m->stale = m->listed + 64; /* filter every list now */
     meta__tidy(m);
-    qsort(m->prepared.v, m->prepared.n, sizeof *m->prepared.v, cmp_id);
-    qsort(m->ssos.v, m->ssos.n, sizeof *m->ssos.v, cmp_id);
+    /* qsort's array may not be NULL, even with no element (UBSan). */
+    if (m->prepared.n > 1)
+        qsort(m->prepared.v, m->prepared.n, sizeof *m->prepared.v, cmp_id);
+    if (m->ssos.n > 1)
+        qsort(m->ssos.v, m->ssos.n, sizeof *m->ssos.v, cmp_id);
     sort_marked(m);
 }
 
