@@ -12,15 +12,17 @@
 # does differently from AWS) are printed with the table; none of them is hidden
 # from the engine.  As root, missing servers are installed (apt-get, npm)
 # unless --no-install is given.  Exit status: 0 when every scenario passed on
-# every server that started, 1 otherwise, 2 for bad usage.
+# every server that started, 1 otherwise, 2 for bad usage, 77 when no server
+# started at all.
 #
-# Needs build/bin/s3sim (scripts/test.sh or cmake --build build).  PEERS_KEEP=1
+# Needs build/bin/s3sim (scripts/test.sh or cmake --build build), or the
+# program named by S3SIM.  PEERS_KEEP=1
 # keeps the work directory (each run's output, the servers' logs) and says
 # where; PEERS_EXTRA adds options to every run (e.g. PEERS_EXTRA=--trace).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-S3SIM=$ROOT/build/bin/s3sim
+S3SIM=${S3SIM:-$ROOT/build/bin/s3sim}
 PEERS=moto,s3rver,swift,radosgw
 INSTALL=1
 FILES=()
@@ -379,4 +381,7 @@ for p in "${LIST[@]}"; do
         echo "$p quirks: ${!q}"
     fi
 done
+started=0
+for p in "${LIST[@]}"; do [ -z "${WHY[$p]:-}" ] && started=1; done
+[ $started = 1 ] || exit 77
 exit $status
