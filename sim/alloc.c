@@ -3,6 +3,7 @@
  * here; __real_NAME is the C library's (or a sanitizer's) allocator. */
 #include "alloc.h"
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -189,4 +190,11 @@ size_t sim_alloc_sites(const void **sites, size_t cap)
     for (size_t i = 0; i < cap && i < alloc_t.nsites; i++)
         sites[i] = alloc_t.sites[i];
     return alloc_t.nsites;
+}
+
+void sim_alloc_threads_ready(void)
+{
+    static atomic_bool done;
+    if (!atomic_exchange(&done, true))
+        (void)mallinfo2();
 }

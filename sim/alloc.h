@@ -29,6 +29,15 @@
 /* Allocation failures (real or injected) in the whole process so far. */
 uint64_t sim_alloc_failures(void);
 
+/* Call before starting threads that run worlds.  glibc sets up its malloc
+ * state on its first call, without a lock; under ASan, which replaces malloc
+ * and mallopt but not mallinfo2, that first call can be the memory budget's
+ * mallinfo2 in two worker threads at once: both then take glibc's main arena
+ * as their own, and the second to exit aborts in
+ * __malloc_arena_thread_freeres ("a->attached_threads > 0", seen in CI's
+ * ci/github-workflow with --jobs 2).  This makes the first call here. */
+void sim_alloc_threads_ready(void);
+
 /* Allocations made by the calling thread so far (successful or not). */
 uint64_t sim_alloc_calls(void);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "cmd.h"
 #include "conf.h"
 #include "err.h"
@@ -482,6 +483,7 @@ static void cp_search(struct cp *c, bool tty)
     pthread_t th[256];
     int started = 0;
     double last = 0;
+    sim_alloc_threads_ready();
     for (int i = 0; i < c->o.jobs; i++)
         if (pthread_create(&th[i], NULL, cp_worker, c) == 0)
             started++;

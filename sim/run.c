@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "conf.h"
 #include "err.h"
 #include "report.h"
@@ -654,6 +655,7 @@ static int run_all(struct run_job *jobs, size_t njobs, const struct run_opts *o)
         }
         return 0;
     }
+    sim_alloc_threads_ready();
     for (int i = 0; i < nth; i++)
         if (pthread_create(&th[i], NULL, pool_worker, &p) == 0)
             started++;
