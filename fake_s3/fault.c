@@ -265,7 +265,7 @@ static int fs3f_partial_delete_many(struct fs3_fault *f, const struct s3_req *re
     if (!d)
         return ERR_NOMEM;
     for (size_t i = sub.nkeys; i < req->nkeys; i++)
-        d[i] = (struct s3_delete_entry){req->keys[i], S3E_INTERNAL_ERROR};
+        d[i] = (struct s3_delete_entry){.key = req->keys[i], .code = S3E_INTERNAL_ERROR};
     res->deleted = d;
     res->ndeleted = req->nkeys;
     res->transport = S3_TR_OK;

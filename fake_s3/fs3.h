@@ -167,6 +167,82 @@ int fs3_each_part(struct fs3 *s, const char *key, const char *upload_id, int64_t
 int fs3_object_part(struct fs3 *s, const char *key, int number, uint64_t *start, uint64_t *len,
                     uint32_t *nparts);
 
+/* ---- Versioning and object lock (store_ver.c). ----------------------------
+ *
+ * A bucket starts unversioned: every call behaves as before versioning
+ * existed (the engine's runs never turn it on).  Once versioning is Enabled
+ * each PutObject, CompleteMultipartUpload and DeleteObject makes a version
+ * with its own id (a delete marker for a delete), the current one being the
+ * newest; s3_req.version_id reads (get, head) or permanently deletes
+ * (delete) one version, s3_result.version_id names the version written,
+ * read or deleted.  Suspended: new writes and deletes make the "null"
+ * version, replacing the previous null version; versions kept stay.  An
+ * object written before versioning was enabled is the null version.  Version
+ * ids are 32 characters [0-9a-v], drawn from a counter (deterministic); a
+ * malformed id answers 400 InvalidArgument, an unknown one 404 NoSuchVersion
+ * (a delete of an unknown version: 204, nothing done).  A get or head of a
+ * delete marker by id answers 405 MethodNotAllowed; of the current version,
+ * when it is a marker, 404 NoSuchKey with delete_marker set.
+ *
+ * Object lock: a bucket with lock enabled (versioning Enabled for good) gives
+ * each new version the default retention, if one is set; a version under
+ * retention (until a time on the store's clock) or a legal hold cannot be
+ * deleted by id: 403 AccessDenied, except a GOVERNANCE retention with
+ * s3_req.bypass_governance.  A delete without id (a marker) is always
+ * allowed. */
+enum fs3_versioning { FS3_VER_OFF, FS3_VER_ENABLED, FS3_VER_SUSPENDED };
+enum fs3_lock_mode { FS3_LOCK_NONE, FS3_LOCK_GOVERNANCE, FS3_LOCK_COMPLIANCE };
+
+/* Enabled or Suspended (not OFF).  ERR_BADSTATE: Suspended with the lock
+ * enabled.  ERR_NOMEM. */
+int fs3_set_versioning(struct fs3 *s, enum fs3_versioning v);
+enum fs3_versioning fs3_versioning(const struct fs3 *s);
+
+/* Enables the lock (and versioning, for good).  ERR_NOMEM. */
+int fs3_lock_enable(struct fs3 *s);
+bool fs3_lock_enabled(const struct fs3 *s);
+/* The default retention of new versions: mode and a period of days or
+ * years (one of them > 0; mode NONE: no default).  ERR_BADSTATE: the lock
+ * is not enabled. */
+int fs3_lock_set_default(struct fs3 *s, enum fs3_lock_mode mode, int days, int years);
+void fs3_lock_default(const struct fs3 *s, enum fs3_lock_mode *mode, int *days, int *years);
+
+/* One version's lock state. */
+struct fs3_version_lock {
+    enum fs3_lock_mode mode; /* NONE: no retention */
+    int64_t until_us;        /* retain until (store's clock) */
+    bool legal_hold;
+};
+/* The lock of key's version vid (NULL: the current one).  ERR_NOTFOUND: no
+ * such key or version; ERR_INVAL: it is a delete marker (or a malformed id). */
+int fs3_version_lock_get(struct fs3 *s, const char *key, const char *vid,
+                         struct fs3_version_lock *out);
+/* Sets a version's retention (mode NONE: removes it).  ERR_BADSTATE: the
+ * lock is not enabled; ERR_UNSUPPORTED (AccessDenied): a COMPLIANCE
+ * retention shortened, changed or removed before it ends, or a GOVERNANCE
+ * one without bypass; ERR_NOTFOUND, ERR_INVAL as above. */
+int fs3_version_set_retention(struct fs3 *s, const char *key, const char *vid,
+                              enum fs3_lock_mode mode, int64_t until_us, bool bypass);
+int fs3_version_set_legal_hold(struct fs3 *s, const char *key, const char *vid, bool on);
+
+/* Every version of the keys under prefix, by key then newest first, after
+ * (key_marker, vid_marker) as ListObjectVersions pages them (key_marker ""
+ * = from the start; vid_marker "" = after every version of key_marker).
+ * An unversioned object is one "null" version.  fn returns false to stop. */
+struct fs3_version_info {
+    const char *key;
+    const char *version_id;
+    bool latest;
+    bool delete_marker;
+    uint64_t size;
+    const char *etag; /* quoted; "" for a marker */
+    int64_t mtime_us;
+};
+typedef bool (*fs3_version_fn)(void *arg, const struct fs3_version_info *v);
+int fs3_each_version(struct fs3 *s, const char *prefix, const char *key_marker,
+                     const char *vid_marker, fs3_version_fn fn, void *arg);
+uint64_t fs3_nversions_kept(const struct fs3 *s); /* versions and markers of a versioned bucket */
+
 uint64_t fs3_nkeys(const struct fs3 *s);    /* keys in the bucket */
 uint64_t fs3_nbytes(const struct fs3 *s);   /* sum of their sizes */
 uint64_t fs3_nuploads(const struct fs3 *s); /* open multipart uploads */

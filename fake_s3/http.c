@@ -172,6 +172,8 @@ int hr_bucket_create(struct fs3_http *h, const char *name)
     if (rc)
         return rc;
     rc = hr_bucket_insert(h, name, ops, true);
+    if (!rc && h->cfg.factory.store)
+        hr_bucket_find(h, name)->store = h->cfg.factory.store(h->cfg.factory.arg, name);
     if (rc && h->cfg.factory.destroy)
         h->cfg.factory.destroy(h->cfg.factory.arg, name, ops);
     return rc;

@@ -20,7 +20,7 @@
  *
  * What is served: ListBuckets, CreateBucket, DeleteBucket, HeadBucket,
  * GetBucketLocation, ListObjects (V1 and V2, prefix, delimiter, paging,
- * encoding-type=url), ListObjectVersions (every object one "null" version),
+ * encoding-type=url), versioning and object lock (http_ver.c), ListObjectVersions,
  * GetObject (Range), HeadObject, PutObject, CopyObject, DeleteObject,
  * DeleteObjects, CreateMultipartUpload, UploadPart, UploadPartCopy,
  * CompleteMultipartUpload, AbortMultipartUpload.  Other sub-resources answer
@@ -59,6 +59,10 @@ struct fs3_http_factory {
     int (*create)(void *arg, struct env *env, const char *name, struct s3_ops **ops);
     void (*destroy)(void *arg, const char *name, struct s3_ops *ops);
     void *arg;
+    /* The store behind a bucket just made (NULL, or no function: none).  With
+     * it the front serves what reads the store directly (ListParts,
+     * ?partNumber, GetObjectAttributes' parts, versioning, object lock). */
+    struct fs3 *(*store)(void *arg, const char *name);
 };
 
 struct fs3_http_config {

@@ -171,6 +171,26 @@ void hr_list_objects(struct hr_req *r);
 void hr_list_buckets(struct hr_req *r);
 void hr_bucket_op(struct hr_req *r);
 
+/* From http_ver.c: versioning and object lock (lock held).  hr_walk_xml
+ * calls fn for each element below root: at its start (text NULL) and end,
+ * with its path ("Rule/Filter/Prefix").  hr_ver_query puts ?versionId on
+ * r->sreq (false: answered, an empty one); hr_ver_headers adds
+ * x-amz-version-id, x-amz-delete-marker and a read version's lock headers;
+ * hr_ver_put_check checks a PutObject's lock headers before it (false:
+ * answered and finished), hr_ver_put_done applies them after; the *_op
+ * functions return true when they answered and finished r. */
+typedef void (*hr_walk_fn)(void *arg, const char *path, const char *text);
+int hr_walk_xml(const char *xml, size_t len, const char *root, hr_walk_fn fn, void *arg);
+bool hr_ver_query(struct hr_req *r);
+void hr_ver_headers(struct hr_req *r, const struct s3_result *res);
+bool hr_ver_put_check(struct hr_req *r);
+void hr_ver_put_done(struct hr_req *r, const struct s3_result *res);
+/* DeleteObjects' VersionId per Object (*out NULL when none has one). */
+int hr_ver_delete_vids(const char *xml, size_t len, size_t nkeys, char ***out);
+bool hr_ver_bucket_op(struct hr_req *r);
+bool hr_ver_object_op(struct hr_req *r);
+void hr_ver_bucket_created(struct hr_req *r);
+
 /* From http_xml.c. */
 int hr_parse_complete(const char *xml, size_t len, struct s3_part **parts, size_t *nparts);
 /* A CreateBucket body: its LocationConstraint ("" when none) into location. */

@@ -430,6 +430,7 @@ static void hr_bucket_create_op(struct hr_req *r)
         struct hr_bucket *b = hr_bucket_find(r->srv, r->bucket);
         if (b)
             snprintf(b->location, sizeof b->location, "%s", location);
+        hr_ver_bucket_created(r);
         hr_header(r, "Location", "/%s", r->bucket);
         r->resp.status = 200;
     }
@@ -472,9 +473,6 @@ static void hr_bucket_get_op(struct hr_req *r)
         hr_acl_body(r);
     } else if (hr_has_q(r, "uploads")) {
         hr_list_uploads(r);
-    } else if (hr_has_q(r, "versioning")) {
-        base_buf_adds(&b, HR_XML_HEAD "<VersioningConfiguration xmlns=\"" HR_XMLNS "\"/>");
-        hr_xml_body(r, 200, &b);
     } else {
         hr_list_objects(r);
         return;
@@ -486,7 +484,7 @@ static const char *const hr_bucket_params[] = {
     "list-type", "prefix",     "delimiter",        "marker",     "max-keys",
     "encoding-type", "continuation-token", "start-after", "fetch-owner", "versions",
     "key-marker", "version-id-marker", "upload-id-marker", "max-uploads", "location",
-    "acl",       "uploads",    "versioning",       "delete",     NULL};
+    "acl",       "uploads",    "versioning",       "delete",     "object-lock", NULL};
 
 void hr_bucket_op(struct hr_req *r)
 {
@@ -495,6 +493,8 @@ void hr_bucket_op(struct hr_req *r)
         char msg[160];
         snprintf(msg, sizeof msg, "the bucket sub-resource '%.80s' is not served by s3sim", sub);
         hr_error(r, 501, "NotImplemented", msg);
+    } else if (hr_ver_bucket_op(r)) {
+        return;
     } else if (strcmp(m, "PUT") == 0 && r->nq == 0) {
         hr_bucket_create_op(r);
     } else if (!r->b) {

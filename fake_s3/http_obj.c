@@ -15,9 +15,11 @@
 
 static void hr_req_reset(struct hr_req *r)
 {
+    const char *vid = hr_q(r, "versionId");
     memset(&r->sreq, 0, sizeof r->sreq);
     r->sreq.key = r->key;
     r->sreq.range_end = -1;
+    r->sreq.version_id = vid && *vid ? vid : NULL; /* (hr_ver_query refused an empty one) */
 }
 
 static void hr_etag_header(struct hr_req *r, const char *etag)
@@ -223,6 +225,7 @@ static void hr_get_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     r->in_flight = false;
+    hr_ver_headers(r, res);
     if (hr_not_modified(r, res)) {
         ;
     } else if (!hr_result_failed(r, res)) {
@@ -382,6 +385,7 @@ static void hr_head_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     r->in_flight = false;
+    hr_ver_headers(r, res);
     if (hr_not_modified(r, res)) {
         r->resp.head = true;
     } else if (!hr_result_failed(r, res)) {
@@ -411,6 +415,7 @@ static void hr_put_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     r->in_flight = false;
+    hr_ver_put_done(r, res);
     if (!hr_result_failed(r, res)) {
         hr_put_etag(r, res);
         hr_echo_cksum(r, res);
@@ -434,6 +439,8 @@ static void hr_put(struct hr_req *r)
         return;
     }
     r->sreq.meta = r->meta;
+    if (!hr_ver_put_check(r))
+        return;
     hr_submit(r, r->b->ops, S3_OP_PUT, hr_put_done);
 }
 
@@ -441,6 +448,7 @@ static void hr_nocontent_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     r->in_flight = false;
+    hr_ver_headers(r, res);
     if (!hr_result_failed(r, res))
         r->resp.status = 204;
     hr_finish(r);
@@ -451,6 +459,8 @@ static void hr_nocontent_done(struct s3_req *req, struct s3_result *res)
 struct hr_copy {
     struct s3_ops *dst_ops;
     char *src_key;
+    char *src_vid;                      /* x-amz-copy-source's ?versionId, or NULL */
+    char got_vid[S3_VERSION_ID_MAX];    /* the source version read */
     uint8_t *data;
     size_t len;
     bool part;
@@ -460,6 +470,7 @@ static void hr_copy_free(void *p)
 {
     struct hr_copy *c = p;
     free(c->src_key);
+    free(c->src_vid);
     free(c->data);
     free(c);
 }
@@ -471,6 +482,10 @@ static void hr_copy_put_done(struct s3_req *req, struct s3_result *res)
     struct base_buf b = {0};
     char t[32], etag[S3_ETAG_MAX];
     r->in_flight = false;
+    if (!c->part)
+        hr_ver_headers(r, res);
+    if (c->got_vid[0])
+        hr_header(r, "x-amz-copy-source-version-id", "%s", c->got_vid);
     if (!hr_result_failed(r, res)) {
         /* The store's mpu-copy computes no MD5: then the ETag stays "" (a ""
          * part ETag is not checked at completion). */
@@ -510,6 +525,7 @@ static void hr_copy_get_done(struct s3_req *req, struct s3_result *res)
     c->data = res->body;
     c->len = res->body_len;
     res->body = NULL;
+    memcpy(c->got_vid, res->version_id, sizeof c->got_vid);
     hr_req_reset(r);
     r->sreq.body = c->data ? c->data : (const uint8_t *)"";
     r->sreq.body_len = c->len;
@@ -545,6 +561,12 @@ static struct hr_bucket *hr_copy_source(struct hr_req *r, struct hr_copy *c)
     struct hr_bucket *b = NULL;
     if (!s)
         return NULL;
+    /* "?versionId=V": that version of the source (S3 takes no other parameter). */
+    if (strncmp(s + strcspn(s, "?"), "?versionId=", 11) == 0 &&
+        !(c->src_vid = strdup(s + strcspn(s, "?") + 11))) {
+        free(s);
+        return NULL;
+    }
     s[strcspn(s, "?")] = '\0';
     for (char *p = s, *o = s;; p++) {
         if (*p == '%' && p[1] && p[2]) {
@@ -626,7 +648,8 @@ static void hr_copy(struct hr_req *r, bool part)
         }
     }
     r->sreq.key = c->src_key;
-    if (part && src == r->b) {
+    r->sreq.version_id = c->src_vid;
+    if (part && src == r->b && !c->src_vid) {
         r->sreq.key = r->key;
         r->sreq.copy_source = c->src_key;
         r->sreq.body = NULL;
@@ -694,6 +717,7 @@ static void hr_complete_done(struct s3_req *req, struct s3_result *res)
     struct hr_req *r = req->arg;
     struct base_buf b = {0};
     r->in_flight = false;
+    hr_ver_headers(r, res);
     if (!hr_result_failed(r, res)) {
         base_buf_adds(&b, HR_XML_HEAD "<CompleteMultipartUploadResult xmlns=\"" HR_XMLNS
                                       "\"><Location>/");
@@ -979,7 +1003,7 @@ static void hr_attributes(struct hr_req *r)
 /* The query parameters of the object operations served. */
 static const char *const hr_object_params[] = {
     "uploadId", "partNumber", "versionId", "uploads", "acl", "max-parts", "part-number-marker",
-    "attributes", NULL};
+    "attributes", "retention", "legal-hold", NULL};
 
 /* ?acl (the fixed answer) and sub-resources not served (501).  True when
  * r is answered. */
@@ -993,6 +1017,8 @@ static bool hr_object_subresource(struct hr_req *r)
         hr_finish(r);
         return true;
     }
+    if (!hr_ver_query(r) || hr_ver_object_op(r))
+        return true;
     if (hr_has_q(r, "acl")) {
         if (strcmp(r->method, "GET") == 0) {
             hr_req_reset(r);
@@ -1046,8 +1072,10 @@ void hr_object_op(struct hr_req *r)
     } else if (strcmp(m, "POST") == 0) {
         hr_post(r);
     } else if (strcmp(m, "DELETE") == 0) {
+        const char *bp = hr_hdr(r, "x-amz-bypass-governance-retention");
         hr_req_reset(r);
         r->sreq.upload_id = upload ? r->upload : NULL;
+        r->sreq.bypass_governance = bp && strcasecmp(bp, "true") == 0;
         hr_submit(r, r->b->ops, upload ? S3_OP_MPU_ABORT : S3_OP_DELETE, hr_nocontent_done);
     } else {
         hr_error(r, upload ? 501 : 405, upload ? "NotImplemented" : "MethodNotAllowed",
@@ -1060,6 +1088,7 @@ void hr_object_op(struct hr_req *r)
 
 struct hr_delete {
     char **keys;
+    char **vids; /* VersionId per key (NULL: none sent) */
     size_t n;
     bool quiet;
 };
@@ -1067,9 +1096,12 @@ struct hr_delete {
 static void hr_delete_free(void *p)
 {
     struct hr_delete *d = p;
-    for (size_t i = 0; i < d->n; i++)
+    for (size_t i = 0; i < d->n; i++) {
         free(d->keys[i]);
+        free(d->vids ? d->vids[i] : NULL);
+    }
     free(d->keys);
+    free(d->vids);
     free(d);
 }
 
@@ -1088,7 +1120,18 @@ static void hr_delete_many_done(struct s3_req *req, struct s3_result *res)
             base_buf_adds(&b, code == S3E_NONE ? "<Deleted><Key>" : "<Error><Key>");
             hr_buf_add_xml(&b, d->keys[i], false);
             if (code == S3E_NONE) {
-                base_buf_adds(&b, "</Key></Deleted>");
+                const struct s3_delete_entry *de = &res->deleted[i];
+                base_buf_adds(&b, "</Key>");
+                /* A marker made: its id; a version deleted: its id (and
+                 * whether it was a marker). */
+                if (de->version_id[0] && d->vids && d->vids[i])
+                    base_buf_addf(&b, "<VersionId>%s</VersionId>", de->version_id);
+                if (de->delete_marker)
+                    base_buf_adds(&b, "<DeleteMarker>true</DeleteMarker>");
+                if (de->version_id[0] && de->delete_marker && !(d->vids && d->vids[i]))
+                    base_buf_addf(&b, "<DeleteMarkerVersionId>%s</DeleteMarkerVersionId>",
+                                  de->version_id);
+                base_buf_adds(&b, "</Deleted>");
             } else {
                 base_buf_addf(&b, "</Key><Code>%s</Code><Message>%s</Message></Error>",
                               s3_code_name(code), s3_code_name(code));
@@ -1116,9 +1159,21 @@ void hr_delete_objects(struct hr_req *r)
     }
     r->op = d;
     r->op_free = hr_delete_free;
+    if (hr_ver_delete_vids(r->body.p, r->body.len, d->n, &d->vids)) {
+        hr_error(r, 400, "MalformedXML",
+                 "The XML you provided was not well-formed or did not validate against our "
+                 "published schema");
+        hr_finish(r);
+        return;
+    }
     hr_req_reset(r);
     r->sreq.key = NULL;
     r->sreq.keys = (const char *const *)d->keys;
     r->sreq.nkeys = d->n;
+    r->sreq.version_ids = (const char *const *)d->vids;
+    {
+        const char *bp = hr_hdr(r, "x-amz-bypass-governance-retention");
+        r->sreq.bypass_governance = bp && strcasecmp(bp, "true") == 0;
+    }
     hr_submit(r, r->b->ops, S3_OP_DELETE_MANY, hr_delete_many_done);
 }

@@ -261,7 +261,7 @@ void fs3_md5(const uint8_t *buf, size_t len, uint8_t out[16])
 }
 
 /* Computes (once) and returns the object's ETag. */
-static const char *fs3_obj_etag(struct fs3_obj *o)
+const char *fs3_obj_etag(struct fs3_obj *o)
 {
     uint8_t d[16];
     struct s3_checksum ck;
@@ -679,7 +679,11 @@ static int fs3_exec_put(struct fs3 *s, const struct s3_req *req, struct s3_resul
 static int fs3_exec_get(struct fs3 *s, const struct s3_req *req, int64_t as_of,
                         struct s3_result *res)
 {
-    struct fs3_obj *o = fs3_lookup(s, req->key, as_of);
+    return fs3_get_obj(req, fs3_lookup(s, req->key, as_of), res);
+}
+
+int fs3_get_obj(const struct s3_req *req, struct fs3_obj *o, struct s3_result *res)
+{
     uint64_t start = 0, end;
     if (!o) {
         fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
@@ -716,7 +720,11 @@ static int fs3_exec_get(struct fs3 *s, const struct s3_req *req, int64_t as_of,
 static int fs3_exec_head(struct fs3 *s, const struct s3_req *req, int64_t as_of,
                          struct s3_result *res)
 {
-    struct fs3_obj *o = fs3_lookup(s, req->key, as_of);
+    return fs3_head_obj(req, fs3_lookup(s, req->key, as_of), res);
+}
+
+int fs3_head_obj(const struct s3_req *req, struct fs3_obj *o, struct s3_result *res)
+{
     if (!o) {
         fs3_res_error(res, 404, S3E_NO_SUCH_KEY, "The specified key does not exist.");
         return 0;
@@ -902,6 +910,21 @@ int fs3_exec(struct fs3 *s, const struct s3_req *req, int64_t as_of_us, struct s
 {
     int rc;
     res->transport = S3_TR_OK;
+    /* A bucket that never had versioning, asked for no version: as before
+     * versioning existed (store_ver.c otherwise). */
+    if (s->ver || req->version_id || req->version_ids)
+        rc = fs3_ver_exec(s, req, as_of_us, res);
+    else
+        rc = fs3_exec_plain(s, req, as_of_us, res);
+    if (rc)
+        s3_result_cleanup(res);
+    return rc;
+}
+
+int fs3_exec_plain(struct fs3 *s, const struct s3_req *req, int64_t as_of_us,
+                   struct s3_result *res)
+{
+    int rc;
     switch (req->op) {
     case S3_OP_PUT: rc = fs3_exec_put(s, req, res); break;
     case S3_OP_GET: rc = fs3_exec_get(s, req, as_of_us, res); break;
@@ -911,8 +934,6 @@ int fs3_exec(struct fs3 *s, const struct s3_req *req, int64_t as_of_us, struct s
     case S3_OP_DELETE_MANY: rc = fs3_exec_delete_many(s, req, res); break;
     default: rc = fs3_exec_mpu(s, req, res); break;
     }
-    if (rc)
-        s3_result_cleanup(res);
     return rc;
 }
 
@@ -1001,6 +1022,7 @@ void fs3_free(struct fs3 *s)
         return;
     env_cancel(s->env, s->lifecycle_timer);
     fs3_calls_free(s);
+    fs3_ver_free(s);
     for (size_t i = 0; i < s->keys.cap; i++)
         if (s->keys.slots[i])
             fs3_ent_free((struct fs3_ent *)s->keys.slots[i]);

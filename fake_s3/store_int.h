@@ -122,6 +122,9 @@ struct fs3 {
     env_id lifecycle_timer;   /* the lifecycle rule's next pass (0: none armed) */
     int64_t lifecycle_at;     /* when it fires */
 
+    struct fs3_verset *ver;   /* versioning and object lock (store_ver.c); NULL:
+                                 never configured, the plain path */
+
     struct fs3_call *calls;   /* pending calls of fs3_ops() */
     struct fs3_call *free_calls;
     uint64_t inflight;
@@ -149,6 +152,7 @@ int fs3_segs_cksum(enum s3_cksum alg, const struct fs3_segs *s, uint64_t start, 
 void fs3_segs_free(struct fs3_segs *s);
 void fs3_obj_free(struct fs3_obj *o);
 void fs3_md5(const uint8_t *buf, size_t len, uint8_t out[16]);
+const char *fs3_obj_etag(struct fs3_obj *o); /* computed once, then cached */
 void fs3_etag_hex(const uint8_t md5[16], uint32_t nparts, char out[S3_ETAG_MAX]);
 int fs3_set(struct fs3 *s, const char *key, size_t klen, struct fs3_obj *obj);
 struct fs3_obj *fs3_lookup(struct fs3 *s, const char *key, int64_t as_of);
@@ -165,6 +169,21 @@ int fs3_write_conditions(struct fs3 *s, const struct s3_req *req, int64_t since_
                          struct s3_result *res);
 int fs3_verify_cksum(const struct s3_req *req, const uint8_t *buf, size_t len,
                      struct s3_result *res, uint8_t md5_out[16], bool *md5_known);
+
+/* The plain operations, with no versioning (store.c): fs3_exec without its
+ * cleanup on failure; a get or head answered from the given version (NULL:
+ * 404 NoSuchKey). */
+int fs3_exec_plain(struct fs3 *s, const struct s3_req *req, int64_t as_of_us,
+                   struct s3_result *res);
+int fs3_get_obj(const struct s3_req *req, struct fs3_obj *o, struct s3_result *res);
+int fs3_head_obj(const struct s3_req *req, struct fs3_obj *o, struct s3_result *res);
+
+/* store_ver.c: fs3_exec of a versioned bucket, or of a request naming a
+ * version; freeing the versions. */
+struct fs3_verset;
+int fs3_ver_exec(struct fs3 *s, const struct s3_req *req, int64_t as_of_us,
+                 struct s3_result *res);
+void fs3_ver_free(struct fs3 *s);
 
 /* store_mpu.c */
 int fs3_exec_mpu(struct fs3 *s, const struct s3_req *req, struct s3_result *res);

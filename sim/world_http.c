@@ -150,6 +150,13 @@ static int wh_create(void *arg, struct env *env, const char *name, struct s3_ops
     return 0;
 }
 
+static struct fs3 *wh_store(void *arg, const char *name)
+{
+    struct world_http *wh = arg;
+    (void)name;
+    return wh->w->store;
+}
+
 static void wh_destroy(void *arg, const char *name, struct s3_ops *ops)
 {
     struct world_http *wh = arg;
@@ -311,7 +318,7 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
     hc.threads = 2;
     hc.time_scale = wh->scale;
     hc.seed = w->seed;
-    hc.factory = (struct fs3_http_factory){wh_create, wh_destroy, wh};
+    hc.factory = (struct fs3_http_factory){wh_create, wh_destroy, wh, wh_store};
     if ((rc = fs3_http_start(&hc, &wh->front)))
         return rc;
     wh->loop = fs3_http_loop(wh->front);

@@ -87,6 +87,7 @@ enum s3_op {
     X(S3E_PRECONDITION_FAILED, "PreconditionFailed")                           \
     X(S3E_CONDITIONAL_CONFLICT, "ConditionalRequestConflict")                  \
     X(S3E_METADATA_TOO_LARGE, "MetadataTooLarge")                              \
+    X(S3E_NO_SUCH_VERSION, "NoSuchVersion")                                    \
     X(S3E_OTHER, "UnknownError")
 
 enum s3_code {
@@ -147,6 +148,7 @@ enum s3_transport {
 #define S3_ETAG_MAX 72         /* a quoted ETag such as "\"<32 hex>-10000\"" fits */
 #define S3_CKSUM_MAX 32        /* raw bytes of the largest checksum (SHA-256) */
 #define S3_UPLOAD_ID_MAX 128
+#define S3_VERSION_ID_MAX 40   /* a version id ("null" or 32 characters) and its NUL */
 
 /* A checksum value: raw bytes, not base64. */
 struct s3_checksum {
@@ -176,6 +178,10 @@ struct s3_list_entry {
 struct s3_delete_entry {
     const char *key;            /* points into the request's keys */
     enum s3_code code;          /* S3E_NONE: deleted (or never there) */
+    /* A versioned bucket (fs3.h "Versioning"): the version deleted, or the
+     * delete marker made ("" otherwise), and whether it is a marker. */
+    char version_id[S3_VERSION_ID_MAX];
+    bool delete_marker;
 };
 
 struct buf;
@@ -246,6 +252,16 @@ struct s3_req {
      * the object (a Complete takes its upload's) and returned by get and head. */
     const char *meta;
 
+    /* get, head, delete: the version (S3's versionId; borrowed, NULL = the
+     * current one).  delete-many: version_ids[i] for keys[i] (the array NULL,
+     * or an entry NULL: the current one).  delete, delete-many: whether a
+     * GOVERNANCE retention may be bypassed (x-amz-bypass-governance-retention).
+     * The engine never sets them: an unversioned bucket with none of them
+     * behaves as before versioning existed. */
+    const char *version_id;
+    const char *const *version_ids;
+    bool bypass_governance;
+
     /* mpu-complete: the parts, in the order the caller lists them. */
     const struct s3_part *parts;
     size_t nparts;
@@ -282,6 +298,14 @@ struct s3_result {
      * s3_req.meta) and when it took effect, on the store's clock (µs). */
     char meta[S3_META_MAX];
     int64_t mtime_us;
+
+    /* put, mpu-complete, get, head, delete in a versioned bucket: the
+     * version written, read or deleted, or the delete marker made or met
+     * ("" in a bucket that never had versioning); delete_marker: it is one
+     * (a get or head of the current version answers 404 then, of that
+     * version 405). */
+    char version_id[S3_VERSION_ID_MAX];
+    bool delete_marker;
 };
 
 /*

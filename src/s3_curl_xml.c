@@ -215,7 +215,7 @@ static int sx_prepare_deleted(struct sx *x)
         return ERR_NOMEM;
     r->ndeleted = x->nkeys;
     for (size_t i = 0; i < x->nkeys; i++)
-        r->deleted[i] = (struct s3_delete_entry){x->keys[i], S3E_OTHER};
+        r->deleted[i] = (struct s3_delete_entry){.key = x->keys[i], .code = S3E_OTHER};
     return 0;
 }
 

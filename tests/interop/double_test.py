@@ -244,7 +244,8 @@ def not_implemented(s3, ep, bucket):
                    (s3.put_bucket_tagging, {"Tagging": {"TagSet": []}}),
                    (s3.get_object_tagging, {"Key": "sub"}),
                    (s3.put_object_tagging, {"Key": "sub", "Tagging": {"TagSet": []}}),
-                   (s3.get_object_retention, {"Key": "sub"})):
+                   (s3.get_bucket_website, {}),
+                   (s3.get_object_torrent, {"Key": "sub"})):
         e = expect_error("NotImplemented", fn, Bucket=bucket, **kw)
         assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 501, e.response
     for path in (f"/{bucket}?notification", f"/{bucket}?analytics", f"/{bucket}?unknown=",
