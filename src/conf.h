@@ -126,12 +126,11 @@
       "region used in SigV4 signatures (http mode)")                                               \
     X(CONF_CLUSTER_ID, "cluster.id", CONF_T_STRING, "s3sim", NULL,                                 \
       "namespace part of every object key")                                                        \
-    X(CONF_IMAGE_LAG, "metadata.image.lag", CONF_T_DURATION, "0s", NULL,                            \
+    X(CONF_IMAGE_LAG, "metadata.image.lag", CONF_T_DURATION, "10ms", NULL,                          \
       "median lag of a broker's metadata image behind the controller's log (each batch draws "      \
       "its own, long-tailed: p99 = 10 x the median; 0s: applied at once).  AutoMQ's brokers lag "   \
       "by KRaft's append linger (controller.quorum.append.linger.ms, 1 ms) plus the quorum's and "  \
-      "the broker's fetch round trips, about 10ms in one region; 0s until the stream compactor "    \
-      "waits for its own commits in the image (docs/controller.md)")                               \
+      "the broker's fetch round trips, about 10 ms in one region")                                   \
     X(CONF_IMAGE_SNAPSHOT_UPSERT, "metadata.image.snapshot.upsert", CONF_T_BOOL, "true",            \
       "F05: false = a snapshot loaded on a non-empty image appends its objects (#3369)",           \
       "a controller snapshot loaded on a broker's non-empty image upserts each object by id")      \

@@ -34,6 +34,7 @@ struct mdc {
     struct meta_stream *own; /* by stream id: the broker's own view */
     size_t nown;
     struct mdc_stats stats;
+    uint64_t rs;           /* the lag draws' own stream, seeded from the run's PRNG */
 };
 
 void mdc_conf_from(struct mdc_conf *conf, const struct conf *c)
@@ -106,6 +107,11 @@ int mdc_when_current(struct mdc *d, mdc_ready_fn fn, void *arg)
     }
     d->w[d->nw++] = (struct mdc_waiter){target, fn, arg};
     return 0;
+}
+
+bool mdc_is_current(const struct mdc *d)
+{
+    return d->img && d->applied >= ctl_log_end(d->ctl);
 }
 
 void mdc_current_cancel(struct mdc *d, void *arg)
@@ -204,7 +210,10 @@ static void mdc_on_batch(void *arg, int64_t offset)
         mdc_apply_to(d, offset + 1);
         return;
     }
-    due = now + mdc_lag_draw(d->conf.lag_us, env_rand(d->env));
+    /* An own stream (a 64-bit LCG, its high bits): the lags do not shift the run's other
+     * draws (the fault rules' probabilities), so a lag changes only the timing. */
+    d->rs = d->rs * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+    due = now + mdc_lag_draw(d->conf.lag_us, d->rs >> 11);
     if (d->qn > d->qhead && d->q[d->qn - 1].due > due)
         due = d->q[d->qn - 1].due; /* in log order */
     if (d->qn == d->qcap) {
@@ -315,6 +324,7 @@ int mdc_new(struct env *env, struct ctl *ctl, const struct mdc_conf *conf, struc
     d->env = env;
     d->ctl = ctl;
     d->conf = *conf;
+    d->rs = conf->lag_us > 0 ? env_rand(env) : 0;
     if ((rc = mdc_restart(d)) < 0) {
         mdc_free(d);
         return rc;

@@ -72,6 +72,9 @@ typedef void (*mdc_ready_fn)(void *arg);
 int mdc_when_current(struct mdc *d, mdc_ready_fn fn, void *arg);
 void mdc_current_cancel(struct mdc *d, void *arg);
 
+/* True when the image has applied every batch the controller appended. */
+bool mdc_is_current(const struct mdc *d);
+
 /* Applies every batch still waiting for its lag now (the end-of-run check). */
 void mdc_catch_up(struct mdc *d);
 

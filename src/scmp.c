@@ -88,6 +88,9 @@ static void scmp_drop(struct scmp *s)
 {
     env_cancel(s->env, s->tick);
     s->tick = 0;
+    if (s->waiting)
+        mdc_current_cancel(s->md, s);
+    s->waiting = false;
     if (s->run)
         s->run->w = NULL; /* freed with the context */
     wr_ctx_free(s->wr);   /* cancels the writers' calls */
@@ -289,9 +292,11 @@ int scmp__commit(struct scmp_run *r)
 
 /* ---- cleanup of expired objects ----------------------------------------------------- */
 
-static void scmp_cleanup(struct scmp *s, int64_t stream, const struct scmp_image *img,
+/* True when it committed anything. */
+static bool scmp_cleanup(struct scmp *s, int64_t stream, const struct scmp_image *img,
                          int64_t start)
 {
+    bool any = false;
     int64_t ids[SCMP_CLEANUP_STEP];
     enum meta_op ops[SCMP_CLEANUP_STEP];
     size_t k = 0;
@@ -303,6 +308,7 @@ static void scmp_cleanup(struct scmp *s, int64_t stream, const struct scmp_image
         if (k && (k == SCMP_CLEANUP_STEP || i == img->n)) {
             struct scmp_run r = {.s = s, .stream = stream, .out_id = META_ID_NONE};
             if (scmp_commit_req(&r, ids, ops, k) == 0) {
+                any = true;
                 s->stats.cleanups++;
                 s->stats.commits++;
                 env_eventf(s->env, ENV_LANE_STREAM, ENV_EVENT_INSTANT, (uint64_t)stream, false,
@@ -313,6 +319,7 @@ static void scmp_cleanup(struct scmp *s, int64_t stream, const struct scmp_image
             k = 0;
         }
     }
+    return any;
 }
 
 /* ---- planning ------------------------------------------------------------------------ */
@@ -450,6 +457,42 @@ static bool scmp_group(struct scmp *s, int64_t stream, enum scmp_type t,
     return true;
 }
 
+/* The image applied the compactor's own commits: the stream's next group is
+ * planned from it. */
+static void scmp_resume(void *arg)
+{
+    struct scmp *s = arg;
+    int64_t stream = s->wait_stream;
+    struct scmp_sched *sc = scmp_sched(s, stream);
+    const struct meta_stream *st = mdc_stream_get(s->md, stream);
+    s->waiting = false;
+    if (sc && st && st->state != META_STREAM_DELETED &&
+        (!s->conf.verify_inputs || scmp_refresh(s, stream, &sc->img) == 0) &&
+        scmp_group(s, stream, s->wait_type, &sc->img, st->start))
+        return;
+    scmp_pass_continue(s);
+}
+
+/* After a commit, the next plan of the stream waits until the image holds
+ * that commit: planned from an image without it, the step would take the
+ * inputs just compacted again.  AutoMQ plans every group of a pass from one
+ * listing (disjoint groups) and pauses between compaction types so that the
+ * image replays the first one's commits (#3483).  True when it waits (the
+ * pass goes on in scmp_resume); false when the image is already current. */
+static bool scmp_wait_image(struct scmp *s, int64_t stream, enum scmp_type t)
+{
+    if (mdc_is_current(s->md))
+        return false;
+    s->waiting = true;
+    s->wait_stream = stream;
+    s->wait_type = t;
+    if (mdc_when_current(s->md, scmp_resume, s) != 0) {
+        s->waiting = false;
+        return false;
+    }
+    return true;
+}
+
 /* One stream's turn: refresh, cleanup, then its compaction type. */
 static bool scmp_stream_turn(struct scmp *s, int64_t stream)
 {
@@ -469,7 +512,8 @@ static bool scmp_stream_turn(struct scmp *s, int64_t stream)
         sc->last_minor = now;
     if (scmp_refresh(s, stream, &sc->img) != 0)
         return false;
-    scmp_cleanup(s, stream, &sc->img, st->start);
+    if (scmp_cleanup(s, stream, &sc->img, st->start) && scmp_wait_image(s, stream, t))
+        return true;
     if (s->conf.verify_inputs && scmp_refresh(s, stream, &sc->img) != 0)
         return false;
     return scmp_group(s, stream, t, &sc->img, st->start);
@@ -479,11 +523,11 @@ static bool scmp_stream_turn(struct scmp *s, int64_t stream)
 static void scmp_pass_continue(struct scmp *s)
 {
     int64_t limit = mdc_stream_limit(s->md);
-    while (!s->run && s->pass_stream < limit) {
+    while (!s->run && !s->waiting && s->pass_stream < limit) {
         int64_t stream = s->pass_stream++;
         scmp_stream_turn(s, stream);
     }
-    if (!s->run && s->pass_stream >= limit) {
+    if (!s->run && !s->waiting && s->pass_stream >= limit) {
         s->pass_running = false;
         s->pass_force = false;
     }
@@ -513,6 +557,9 @@ void scmp__group_done(struct scmp_run *r, int rc, const char *why)
     }
     scmp__run_free(r);
     s->run = NULL;
+    if (rc == 0 && t != SCMP_CLEANUP && sc && st && st->state != META_STREAM_DELETED &&
+        scmp_wait_image(s, stream, t))
+        return;
     if (rc == 0 && t != SCMP_CLEANUP && sc && st && st->state != META_STREAM_DELETED &&
         (!s->conf.verify_inputs || scmp_refresh(s, stream, &sc->img) == 0) &&
         scmp_group(s, stream, t, &sc->img, st->start))

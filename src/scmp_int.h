@@ -83,6 +83,9 @@ struct scmp {
     bool pass_running, pass_force;
     int64_t pass_stream;      /* next stream of the pass */
     struct scmp_run *run;     /* the group in flight, or NULL */
+    bool waiting;             /* for its own commit to reach the image (mdc_when_current) */
+    int64_t wait_stream;      /* then plans this stream's next group of wait_type */
+    enum scmp_type wait_type;
     uint64_t req_seq;         /* request ids */
     struct scmp_stats stats;
 };
