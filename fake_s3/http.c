@@ -3,6 +3,7 @@
 
 #include "err.h"
 #include "fs3.h"
+#include "http_acl.h"
 #include "http_int.h"
 
 #include <arpa/inet.h>
@@ -108,6 +109,7 @@ static int hr_bucket_insert(struct fs3_http *h, const char *name, struct s3_ops 
     if (h->nbuckets == HR_MAX_BUCKETS)
         return ERR_LIMIT;
     struct hr_bucket *b = &h->buckets[h->nbuckets++];
+    memset(b, 0, sizeof *b); /* the slot may hold a copy of a bucket moved by a removal */
     snprintf(b->name, sizeof b->name, "%s", name);
     b->ops = ops;
     b->owned = owned;
@@ -189,6 +191,7 @@ bool hr_bucket_busy(struct fs3_http *h, const struct hr_bucket *b)
 
 void hr_bucket_remove(struct fs3_http *h, struct hr_bucket *b)
 {
+    hr_bacl_free(b->acl);
     if (b->fault) {
         fs3_fault_free(b->fault);
         fs3_free(b->store);
@@ -217,6 +220,7 @@ int fs3_http_create_bucket(struct fs3_http *h, const char *name)
 void hr_finish(struct hr_req *r)
 {
     struct fs3_http *h = r->srv;
+    hr_acl_finish(r);
     h->stats.requests++;
     if (r->resp.hold) {
         h->stats.held++;

@@ -65,12 +65,25 @@ struct fs3_http_factory {
     struct fs3 *(*store)(void *arg, const char *name);
 };
 
+/* One more key pair (see fs3_http_config.users).  name is its canonical ID
+ * and display name in owners and grants (NULL: the access key). */
+struct fs3_http_user {
+    const char *access_key;
+    const char *secret_key;
+    const char *name;
+};
+
 struct fs3_http_config {
     const char *bind_addr;  /* "127.0.0.1" by default (NULL) */
     int port;               /* 0: any free port (see fs3_http_port) */
     const char *access_key; /* NULL: no authentication at all */
     const char *secret_key;
     const char *region;    /* "us-east-1" by default */
+    /* More key pairs besides access_key's (borrowed: they must outlive the
+     * server).  Each request is its signer's (or anonymous when unsigned):
+     * buckets and objects have owners, ACLs judge access (http_acl.h). */
+    const struct fs3_http_user *users;
+    size_t nusers;
     unsigned threads;      /* MHD thread pool; 0 = 4 */
     size_t max_body;       /* bytes of one request body; 0 = 256 MiB */
     int64_t max_skew_secs; /* RequestTimeTooSkewed beyond this; 0 = 900 */

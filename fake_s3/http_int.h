@@ -31,6 +31,7 @@ struct hr_bucket {
     bool owned;        /* made by the factory: destroyed by it */
     struct fs3 *store; /* made by the default factory (else NULL) */
     struct fs3_fault *fault;
+    struct hr_bacl *acl; /* owner, ACL, tags, CORS (http_acl.h); NULL: made on first use */
 };
 
 struct hr_kv {
@@ -60,6 +61,7 @@ struct hr_req {
     char id2[48];   /* x-amz-id-2 */
     enum hr_state state;
     bool suspended;
+    int user; /* who signed: 1 + index of the key pair (http_acl.h), 0: anonymous */
     uint64_t transit; /* the client's x-s3sim-transit token (0: none) */
     char *raw_uri; /* as received: path?query */
     char *path;    /* raw path (points into a copy of raw_uri) */

@@ -6,6 +6,7 @@
  * the store, page by page, and pages the answer itself, its token being the
  * last key or common prefix it returned.  Lock held throughout. */
 #include "err.h"
+#include "http_acl.h"
 #include "http_int.h"
 
 #include <limits.h>
@@ -71,8 +72,14 @@ static void hr_entry_xml(struct base_buf *b, struct hr_req *r, const struct hr_l
     hr_tag(b, "ETag", e->etag, false);
     base_buf_addf(b, "<Size>%llu</Size><StorageClass>STANDARD</StorageClass>",
                   (unsigned long long)e->size);
-    if (l->owner)
-        base_buf_adds(b, "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>");
+    if (l->owner) {
+        const char *o = hr_acl_obj_owner(r, hr_bucket_find(r->srv, r->bucket), e->key);
+        base_buf_adds(b, "<Owner><ID>");
+        hr_buf_add_xml(b, o, false);
+        base_buf_adds(b, "</ID><DisplayName>");
+        hr_buf_add_xml(b, o, false);
+        base_buf_adds(b, "</DisplayName></Owner>");
+    }
     base_buf_adds(b, l->kind == HR_LIST_VERSIONS ? "</Version>" : "</Contents>");
 }
 
@@ -386,9 +393,15 @@ void hr_list_buckets(struct hr_req *r)
 {
     struct base_buf b = {0};
     char t[32];
-    base_buf_adds(&b, HR_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim"
-                                  "</ID><DisplayName>s3sim</DisplayName></Owner><Buckets>");
+    const char *me = hr_acl_requester(r);
+    base_buf_adds(&b, HR_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" HR_XMLNS "\"><Owner><ID>");
+    hr_buf_add_xml(&b, me, false);
+    base_buf_adds(&b, "</ID><DisplayName>");
+    hr_buf_add_xml(&b, me, false);
+    base_buf_adds(&b, "</DisplayName></Owner><Buckets>");
     for (size_t i = 0; i < hr_bucket_count(r->srv); i++) {
+        if (!hr_acl_lists_bucket(r, hr_bucket_at(r->srv, i)))
+            continue; /* S3 lists the requester's buckets */
         base_buf_adds(&b, "<Bucket>");
         hr_tag(&b, "Name", hr_bucket_at(r->srv, i)->name, false);
         hr_iso_time(hr_bucket_at(r->srv, i)->created, t);

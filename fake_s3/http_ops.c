@@ -2,6 +2,7 @@
  * payloads and checksums, and the object operations (see http.h).  Every
  * function here runs with the loop lock held. */
 #include "err.h"
+#include "http_acl.h"
 #include "http_int.h"
 
 #include <limits.h>
@@ -324,12 +325,12 @@ static bool hr_auth_fail(struct hr_req *r, const char *code, const char *msg)
 
 /* Checks the signature with the raw path, then with the path re-encoded
  * strictly (clients differ in which characters they escape). */
-static int hr_verify(struct hr_req *r, struct fs3_sig_input *in, const char *want, uint8_t key[32])
+static int hr_verify(struct hr_req *r, struct fs3_sig_input *in, const char *secret,
+                     const char *want, uint8_t key[32])
 {
-    const struct fs3_http_config *c = hr_config(r->srv);
     static const char hexd[] = "0123456789ABCDEF";
     char sig[FS3_SIG_HEX], *dec, *enc;
-    int rc = fs3_sig_compute(in, c->secret_key, sig, key);
+    int rc = fs3_sig_compute(in, secret, sig, key);
     if (rc || fs3_sig_equal(sig, want))
         return rc;
     dec = strdup(r->path);
@@ -362,7 +363,7 @@ static int hr_verify(struct hr_req *r, struct fs3_sig_input *in, const char *wan
         enc[o] = '\0';
         if (ok && strcmp(enc, r->path) != 0) {
             in->uri = enc;
-            if (fs3_sig_compute(in, c->secret_key, sig, key) == 0 && fs3_sig_equal(sig, want))
+            if (fs3_sig_compute(in, secret, sig, key) == 0 && fs3_sig_equal(sig, want))
                 rc = 0;
         }
     }
@@ -408,7 +409,9 @@ static bool hr_authenticate(struct hr_req *r, struct hr_authctx *ac)
     const struct fs3_http_config *c = hr_config(r->srv);
     const char *authz = hr_hdr(r, "Authorization");
     struct fs3_sig_auth a;
-    const char *date, *payload;
+    const char *date, *payload, *secret = NULL;
+    if ((authz && strncmp(authz, "AWS ", 4) == 0) || (!authz && hr_is_v2_query(r)))
+        return hr_auth_v2(r);
     if (authz) {
         if (fs3_sig_parse_auth(authz, &a))
             return hr_auth_fail(r, "AccessDenied", "unsupported or malformed Authorization");
@@ -420,9 +423,11 @@ static bool hr_authenticate(struct hr_req *r, struct hr_authctx *ac)
         date = a.amz_date;
         payload = "UNSIGNED-PAYLOAD";
     } else {
-        return hr_auth_fail(r, "AccessDenied", "Access Denied");
+        r->user = 0; /* anonymous: judged by the ACLs (hr_acl_route) */
+        return true;
     }
-    if (strcmp(a.access_key, c->access_key) != 0)
+    int user = hr_user_find(c, a.access_key, &secret);
+    if (!user)
         return hr_auth_fail(r, "InvalidAccessKeyId",
                             "The AWS Access Key Id you provided does not "
                             "exist in our records.");
@@ -448,7 +453,7 @@ static bool hr_authenticate(struct hr_req *r, struct hr_authctx *ac)
                                date,
                                a.region,
                                a.service};
-    int rc = hr_verify(r, &in, a.signature, ac->key);
+    int rc = hr_verify(r, &in, secret, a.signature, ac->key);
     if (rc && c->log) {
         char line[1024];
         int n = snprintf(line, sizeof line, "signature mismatch: %s %.300s?%.300s signed=%.200s",
@@ -465,6 +470,7 @@ static bool hr_authenticate(struct hr_req *r, struct hr_authctx *ac)
     snprintf(ac->amz_date, sizeof ac->amz_date, "%s", date);
     snprintf(ac->scope, sizeof ac->scope, "%s/%s/%s/aws4_request", a.date8, a.region, a.service);
     ac->ok = true;
+    r->user = user;
     return true;
 }
 
@@ -591,7 +597,11 @@ bool hr_preauth(struct hr_req *r)
         hr_error(r, 400, "InvalidRequest", "malformed request");
         return false;
     }
-    return hr_authenticate(r, &ac);
+    if (!hr_authenticate(r, &ac))
+        return false;
+    /* An anonymous client may make the server read a large body only into a
+     * bucket anyone may write to. */
+    return r->user || hr_acl_preauth_anon(r);
 }
 
 void hr_dispatch(struct hr_req *r)
@@ -613,6 +623,8 @@ void hr_dispatch(struct hr_req *r)
         goto done;
     if (!hr_payload(r, &ac))
         goto done;
+    if (hr_acl_route(r)) /* access, ?acl, ?tagging, ?cors, OPTIONS */
+        return;
     if (!r->bucket[0]) {
         if (strcmp(r->method, "GET") == 0)
             hr_list_buckets(r);

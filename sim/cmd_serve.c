@@ -34,6 +34,7 @@
 
 #define SERVE_MAX_RULES 256
 #define SERVE_MAX_BUCKETS 16
+#define SERVE_MAX_USERS 64
 
 struct serve_opts {
     struct fs3_http_config cfg;
@@ -50,7 +51,17 @@ struct serve_opts {
     bool seed_set;
     bool verbose;
     bool key_default; /* no key given: ours, printed */
+    struct fs3_http_user users[SERVE_MAX_USERS]; /* --user and --users (their strings in ustr) */
+    char *ustr[SERVE_MAX_USERS];
+    size_t nusers;
 };
+
+static void serve_free(struct serve_opts *o)
+{
+    for (size_t i = 0; i < o->nusers; i++)
+        free(o->ustr[i]);
+    free(o);
+}
 
 static int serve_usage(const char *msg)
 {
@@ -60,7 +71,8 @@ static int serve_usage(const char *msg)
             "usage: s3sim serve [--port N] [--access-key K --secret-key S] [--seed N]\n"
             "                   [--fault \"FAULT LINE\"]... [--scenario FILE] [--region R]\n"
             "                   [--threads N] [--bucket NAME]... [--latency-ms N]\n"
-            "                   [--set KNOB=VALUE]... [--bind ADDR] [--max-memory SIZE]\n");
+            "                   [--set KNOB=VALUE]... [--bind ADDR] [--max-memory SIZE]\n"
+            "                   [--user AK:SK[:NAME]]... [--users FILE]\n");
     return 2;
 }
 
@@ -88,6 +100,128 @@ static int serve_add_fault(struct serve_opts *o, const char *line)
     return 0;
 }
 
+/* A field of a user: 1 to max bytes of printable ASCII other than space and
+ * the characters in bad.  0, or the offset of the first bad byte + 1. */
+static size_t serve_user_field(const char *s, size_t n, size_t max, const char *bad)
+{
+    if (n == 0)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= ' ' || s[i] > '~' || strchr(bad, s[i]) || i >= max)
+            return i + 1;
+    return 0;
+}
+
+/* Adds the user of fields f[0..nf) (access key, secret key, name) found at
+ * where (an option, or FILE:LINE); col[i]: each field's column (1-based).
+ * Takes line (malloc'ed; the fields point into it).  0 or 2. */
+static int serve_add_user(struct serve_opts *o, const char *where, char *line, char **f,
+                          const size_t *col, size_t nf)
+{
+    static const char *const what[] = {"access key", "secret key", "name"};
+    static const size_t max[] = {127, 127, 64};
+    static const char *const bad[] = {":/,=\"", "", ":\"<>&'"};
+    if (nf < 2 || nf > 3) {
+        fprintf(stderr, "s3sim serve: %s:%zu: expected ACCESS_KEY SECRET_KEY [NAME], found %zu "
+                        "field%s\n", where, nf ? col[nf - 1] : 1, nf, nf == 1 ? "" : "s");
+        free(line);
+        return 2;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        size_t at = serve_user_field(f[i], strlen(f[i]), max[i], bad[i]);
+        if (at) {
+            fprintf(stderr, "s3sim serve: %s:%zu: bad %s: 1 to %zu printable characters "
+                            "without spaces%s%s\n", where, col[i] + at - 1, what[i], max[i],
+                    *bad[i] ? " or any of " : "", bad[i]);
+            free(line);
+            return 2;
+        }
+    }
+    bool dup = o->cfg.access_key && strcmp(o->cfg.access_key, f[0]) == 0;
+    for (size_t i = 0; i < o->nusers; i++)
+        dup = dup || strcmp(o->users[i].access_key, f[0]) == 0 ||
+              (nf == 3 && o->users[i].name && strcmp(o->users[i].name, f[2]) == 0);
+    if (dup || o->nusers == SERVE_MAX_USERS) {
+        fprintf(stderr, "s3sim serve: %s:%zu: %s\n", where, col[0],
+                dup ? "this access key (or name) is given twice"
+                    : "too many users (at most 64)");
+        free(line);
+        return 2;
+    }
+    o->ustr[o->nusers] = line;
+    o->users[o->nusers++] = (struct fs3_http_user){f[0], f[1], nf == 3 ? f[2] : NULL};
+    return 0;
+}
+
+/* --user AK:SK[:NAME] */
+static int serve_user_opt(struct serve_opts *o, const char *val)
+{
+    char *line = strdup(val), *f[4];
+    size_t col[4], nf = 0;
+    if (!line)
+        return 3;
+    for (char *p = line; nf < 4; nf++) {
+        f[nf] = p;
+        col[nf] = (size_t)(p - line) + 1;
+        p = strchr(p, ':');
+        if (!p) {
+            nf++;
+            break;
+        }
+        *p++ = '\0';
+    }
+    return serve_add_user(o, "--user", line, f, col, nf);
+}
+
+/* --users FILE: one user a line, "ACCESS_KEY SECRET_KEY [NAME]" separated by
+ * spaces or tabs; blank lines and lines starting with '#' are skipped. */
+static int serve_users_file(struct serve_opts *o, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char buf[1024], where[600];
+    size_t lineno = 0;
+    if (!fp) {
+        fprintf(stderr, "s3sim serve: --users %s: cannot open it\n", path);
+        return 2;
+    }
+    while (fgets(buf, sizeof buf, fp)) {
+        lineno++;
+        snprintf(where, sizeof where, "%s:%zu", path, lineno);
+        size_t len = strlen(buf);
+        if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
+            fprintf(stderr, "s3sim serve: %s:1: line too long (at most 1022 characters)\n",
+                    where);
+            fclose(fp);
+            return 2;
+        }
+        buf[strcspn(buf, "\r\n")] = '\0';
+        size_t lead = strspn(buf, " \t");
+        if (!buf[lead] || buf[lead] == '#')
+            continue;
+        char *line = strdup(buf), *f[4];
+        size_t col[4], nf = 0;
+        if (!line) {
+            fclose(fp);
+            return 3;
+        }
+        for (char *p = line + lead; *p && nf < 4;) {
+            f[nf] = p;
+            col[nf++] = (size_t)(p - line) + 1;
+            p += strcspn(p, " \t");
+            if (*p)
+                *p++ = '\0';
+            p += strspn(p, " \t");
+        }
+        int rc = serve_add_user(o, where, line, f, col, nf);
+        if (rc) {
+            fclose(fp);
+            return rc;
+        }
+    }
+    fclose(fp);
+    return 0;
+}
+
 /* One option with its value; returns 0, or an exit code. */
 static int serve_opt(struct serve_opts *o, const char *opt, const char *val)
 {
@@ -110,6 +244,10 @@ static int serve_opt(struct serve_opts *o, const char *opt, const char *val)
         return serve_add_fault(o, val);
     else if (!strcmp(opt, "--scenario"))
         o->scenario = val;
+    else if (!strcmp(opt, "--user"))
+        return serve_user_opt(o, val);
+    else if (!strcmp(opt, "--users"))
+        return serve_users_file(o, val);
     else if (!strcmp(opt, "--bind"))
         o->cfg.bind_addr = val;
     else if (!strcmp(opt, "--max-memory")) {
@@ -220,6 +358,12 @@ static int serve_parse(struct serve_opts *o, int argc, char **argv)
         o->cfg.secret_key = ak && sk ? sk : "s3sim-secret";
         o->key_default = !(ak && sk);
     }
+    for (size_t i = 0; i < o->nusers; i++)
+        if (strcmp(o->users[i].access_key, o->cfg.access_key) == 0) {
+            fprintf(stderr, "s3sim serve: user %s: the server's own access key is not a second "
+                            "user's\n", o->cfg.access_key);
+            return 2;
+        }
     if (!o->cfg.region)
         o->cfg.region = getenv("AWS_REGION") ? getenv("AWS_REGION") : "us-east-1";
     conf_init(&o->conf);
@@ -247,9 +391,11 @@ int cmd_serve(int argc, char **argv)
         return 3;
     rc = serve_parse(o, argc, argv);
     if (rc) {
-        free(o);
+        serve_free(o);
         return rc;
     }
+    o->cfg.users = o->users;
+    o->cfg.nusers = o->nusers;
     o->cfg.rules = o->rules;
     o->cfg.nrules = o->nrules;
     if (o->verbose)
@@ -267,13 +413,13 @@ int cmd_serve(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "s3sim serve: cannot listen on %s:%d: %s\n", bind, o->cfg.port,
                 rc == ERR_INVAL ? "--bind wants an IPv4 address" : err_str(rc));
-        free(o);
+        serve_free(o);
         return rc == ERR_INVAL ? 2 : 3;
     }
     rc = serve_buckets(h, o);
     if (rc) {
         fs3_http_stop(h);
-        free(o);
+        serve_free(o);
         return rc;
     }
     /* The secret key is printed only when it is our default: a key given by
@@ -291,7 +437,7 @@ int cmd_serve(int argc, char **argv)
             " auth failures, %" PRIu64 " resets, %" PRIu64 " held\n",
             sig, st.requests, st.errors, st.auth_failures, st.resets, st.held);
     fs3_http_stop(h);
-    free(o);
+    serve_free(o);
     return 0;
 }
 
