@@ -162,11 +162,10 @@ int64_t hr_mtime(const struct hr_req *r);
  * is answered 501 NotImplemented rather than served as another operation. */
 const char *hr_unserved(const struct hr_req *r, const char *const *known);
 
-/* From http_obj.c: the object operations, DeleteObjects and the fixed ACL
- * answer (lock held). */
+/* From http_obj.c: the object operations and DeleteObjects (lock held).
+ * ?acl, ?tagging, ?cors and OPTIONS are http_acl.c's (hr_acl_route). */
 void hr_object_op(struct hr_req *r);
 void hr_delete_objects(struct hr_req *r);
-void hr_acl_body(struct hr_req *r);
 
 /* From http_list.c: the listing and bucket operations (lock held). */
 void hr_list_objects(struct hr_req *r);

@@ -482,8 +482,6 @@ static void hr_bucket_get_op(struct hr_req *r)
             hr_buf_add_xml(&b, region, false);
         base_buf_adds(&b, "</LocationConstraint>");
         hr_xml_body(r, 200, &b);
-    } else if (hr_has_q(r, "acl")) {
-        hr_acl_body(r);
     } else if (hr_has_q(r, "uploads")) {
         hr_list_uploads(r);
     } else {

@@ -779,30 +779,6 @@ static void hr_post(struct hr_req *r)
     }
 }
 
-/* The one ACL every object and bucket has: the owner's FULL_CONTROL. */
-void hr_acl_body(struct hr_req *r)
-{
-    struct base_buf b = {0};
-    base_buf_adds(&b,
-                  HR_XML_HEAD "<AccessControlPolicy xmlns=\"" HR_XMLNS "\"><Owner><ID>s3sim</ID>"
-                              "<DisplayName>s3sim</DisplayName></Owner><AccessControlList>"
-                              "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/"
-                              "XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>s3sim</ID>"
-                              "<DisplayName>s3sim</DisplayName></Grantee><Permission>"
-                              "FULL_CONTROL</Permission></Grant></AccessControlList>"
-                              "</AccessControlPolicy>");
-    hr_xml_body(r, 200, &b);
-}
-
-static void hr_acl_done(struct s3_req *req, struct s3_result *res)
-{
-    struct hr_req *r = req->arg;
-    r->in_flight = false;
-    if (!hr_result_failed(r, res))
-        hr_acl_body(r);
-    hr_finish(r);
-}
-
 /* --- ListParts ------------------------------------------------------------ */
 
 struct hr_parts {
@@ -1005,7 +981,7 @@ static const char *const hr_object_params[] = {
     "uploadId", "partNumber", "versionId", "uploads", "acl", "max-parts", "part-number-marker",
     "attributes", "retention", "legal-hold", NULL};
 
-/* ?acl (the fixed answer) and sub-resources not served (501).  True when
+/* Sub-resources not served (501).  True when
  * r is answered. */
 static bool hr_object_subresource(struct hr_req *r)
 {
@@ -1019,16 +995,6 @@ static bool hr_object_subresource(struct hr_req *r)
     }
     if (!hr_ver_query(r) || hr_ver_object_op(r))
         return true;
-    if (hr_has_q(r, "acl")) {
-        if (strcmp(r->method, "GET") == 0) {
-            hr_req_reset(r);
-            hr_submit(r, r->b->ops, S3_OP_HEAD, hr_acl_done);
-        } else {
-            hr_error(r, 501, "NotImplemented", "object ACLs are not kept by s3sim");
-            hr_finish(r);
-        }
-        return true;
-    }
     return false;
 }
 

@@ -204,7 +204,7 @@ START_TEST(http_object_round_trip)
     expect(&r, 200, NULL);
     simple("GET", "/bk1/top", "acl", NULL, &r);
     expect(&r, 200, "<Permission>FULL_CONTROL</Permission>");
-    simple("GET", "/bk1/top", "tagging", NULL, &r);
+    simple("GET", "/bk1/top", "torrent", NULL, &r);
     expect(&r, 501, "NotImplemented");
     simple("GET", "/bk1", "location", NULL, &r);
     expect(&r, 200, "<LocationConstraint");

@@ -17,7 +17,8 @@ import urllib.error
 import urllib.request
 
 SKIP = 77
-AK, SK = "interopkey", "interop/secret+key"          # the server's own pair: user "interopkey"
+AK, SK = "interopkey", "interop/secret+key"          # the server's own pair: user "s3sim"
+NAME1 = "s3sim"
 AK2, SK2, NAME2 = "bobkey", "bob/secret", "bob"       # --user
 AK3, SK3, NAME3 = "carolkey", "carol-secret", "carol"  # --users FILE
 
@@ -105,8 +106,8 @@ def test_users(ep):
     b.put_object(Bucket="alice-b", Key="by-bob", Body=b"b")
     owners = {o["Key"]: o["Owner"]["ID"]
               for o in a.list_objects_v2(Bucket="alice-b", FetchOwner=True)["Contents"]}
-    check(owners == {"by-alice": AK, "by-bob": NAME2}, f"fetch-owner: {owners}")
-    check(a.get_object_acl(Bucket="alice-b", Key="by-alice")["Owner"]["ID"] == AK, "owner a")
+    check(owners == {"by-alice": NAME1, "by-bob": NAME2}, f"fetch-owner: {owners}")
+    check(a.get_object_acl(Bucket="alice-b", Key="by-alice")["Owner"]["ID"] == NAME1, "owner a")
     check(b.get_object_acl(Bucket="alice-b", Key="by-bob")["Owner"]["ID"] == NAME2, "owner b")
     # Bob's private object in alice's bucket: alice (the bucket's owner) may not read it.
     expect_error("AccessDenied", a.get_object, Bucket="alice-b", Key="by-bob")
@@ -115,7 +116,7 @@ def test_users(ep):
     b.put_object(Bucket="alice-b", Key="by-bob2", Body=b"b2", ACL="bucket-owner-full-control")
     check(a.get_object(Bucket="alice-b", Key="by-bob2")["Body"].read() == b"b2", "bofc read")
     check(grants(a.get_object_acl(Bucket="alice-b", Key="by-bob2")) ==
-          {(NAME2, "FULL_CONTROL"), (AK, "FULL_CONTROL")}, "bofc grants")
+          {(NAME2, "FULL_CONTROL"), (NAME1, "FULL_CONTROL")}, "bofc grants")
     a.put_bucket_acl(Bucket="alice-b", ACL="private")
     # A private object of alice: bob gets 403, not the object.
     a.put_object(Bucket="alice-b", Key="secret", Body=b"s")
@@ -138,7 +139,7 @@ def test_users(ep):
          "Permission": "READ"}]}
     a.put_bucket_acl(Bucket="alice-b", AccessControlPolicy=pol)
     check(grants(a.get_bucket_acl(Bucket="alice-b")) ==
-          {(AK, "FULL_CONTROL"), ("AuthenticatedUsers", "READ")}, "xml grants")
+          {(NAME1, "FULL_CONTROL"), ("AuthenticatedUsers", "READ")}, "xml grants")
     keys = [o["Key"] for o in b.list_objects_v2(Bucket="alice-b")["Contents"]]
     check("secret" in keys, f"bob lists now: {keys}")
     # Errors in grants.
@@ -151,7 +152,7 @@ def test_users(ep):
     expect_error("NoSuchKey", a.get_object_acl, Bucket="alice-b", Key="missing")
     expect_error("MalformedACLError", a.put_bucket_acl, Bucket="alice-b",
                  AccessControlPolicy={"Owner": acl["Owner"], "Grants": [
-                     {"Grantee": {"Type": "CanonicalUser", "ID": AK}, "Permission": "ALL"}]})
+                     {"Grantee": {"Type": "CanonicalUser", "ID": NAME1}, "Permission": "ALL"}]})
     # CreateMultipartUpload's ACL is the completed object's.
     up = b.create_multipart_upload(Bucket="bob-b", Key="mp", ACL="public-read")
     e = b.upload_part(Bucket="bob-b", Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"m")
@@ -204,7 +205,7 @@ def test_sigv2(ep):
     v2.create_bucket(Bucket="sigv2")
     v2.put_object(Bucket="sigv2", Key="dir/a b+c", Body=b"v2 body", Metadata={"k": "v"})
     check(v2.get_object(Bucket="sigv2", Key="dir/a b+c")["Body"].read() == b"v2 body", "v2 get")
-    check(v2.get_object_acl(Bucket="sigv2", Key="dir/a b+c")["Owner"]["ID"] == AK, "v2 subresource")
+    check(v2.get_object_acl(Bucket="sigv2", Key="dir/a b+c")["Owner"]["ID"] == NAME1, "v2 subresource")
     up = v2.create_multipart_upload(Bucket="sigv2", Key="mp")
     e = v2.upload_part(Bucket="sigv2", Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
     v2.complete_multipart_upload(Bucket="sigv2", Key="mp", UploadId=up["UploadId"],

@@ -239,12 +239,11 @@ def not_implemented(s3, ep, bucket):
     for fn, kw in ((s3.get_bucket_notification_configuration, {}),
                    (s3.get_bucket_ownership_controls, {}),
                    (s3.get_public_access_block, {}),
-                   (s3.get_bucket_tagging, {}),
-                   (s3.get_bucket_policy, {}),
-                   (s3.put_bucket_tagging, {"Tagging": {"TagSet": []}}),
-                   (s3.get_object_tagging, {"Key": "sub"}),
-                   (s3.put_object_tagging, {"Key": "sub", "Tagging": {"TagSet": []}}),
                    (s3.get_bucket_website, {}),
+                   (s3.get_bucket_policy, {}),
+                   (s3.put_bucket_website, {"WebsiteConfiguration": {
+                       "IndexDocument": {"Suffix": "index.html"}}}),
+                   (s3.get_bucket_logging, {}),
                    (s3.get_object_torrent, {"Key": "sub"})):
         e = expect_error("NotImplemented", fn, Bucket=bucket, **kw)
         assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 501, e.response
