@@ -26,8 +26,9 @@
  * CompleteMultipartUpload, AbortMultipartUpload.  Other sub-resources answer
  * 501 NotImplemented.
  *
- * Authentication: SigV4 in the Authorization header or a presigned query,
- * with the configured key pair; UNSIGNED-PAYLOAD; aws-chunked bodies (signed
+ * Authentication: SigV4 or SigV2 in the Authorization header or a presigned
+ * query, with the configured key pair or one of users (unsigned requests are
+ * anonymous: ACLs, tagging and CORS in http_acl.h); UNSIGNED-PAYLOAD; aws-chunked bodies (signed
  * chunks, or unsigned chunks with x-amz-checksum-* trailers).  Errors:
  * 403 InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed,
  * AccessDenied (expired presigned URL), 400 XAmzContentSHA256Mismatch,

@@ -5,7 +5,10 @@
  *               [--fault "FAULT LINE"]... [--scenario FILE]
  *               [--region R] [--threads N] [--bucket NAME]... [--latency-ms N]
  *               [--set KNOB=VALUE]... [--bind ADDR] [--max-memory SIZE]
+ *               [--user AK:SK[:NAME]]... [--users FILE]
  *
+ * --user, --users: more key pairs (docs/http.md "Users and access"; a bad
+ * one is FILE:LINE:COL and exit 2).
  * --bind: the IPv4 address to listen on (127.0.0.1; another one draws a
  * warning).  --max-memory: request bodies in memory at once (1GiB; over it
  * a request is answered 503 SlowDown).  The secret key is printed only when
