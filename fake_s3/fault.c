@@ -168,6 +168,7 @@ static bool fs3f_rule_fires(struct fs3_fault *f, struct fs3f_rule *fr, const str
     const struct fs3_rule *r = &fr->r;
     bool fire = false;
     if ((r->times >= 0 && fr->hits >= r->times) || (r->op != FS3_OP_ANY && r->op != (int)req->op) ||
+        (r->job_mask && !(r->job_mask & (1u << (unsigned)req->job))) ||
         (r->effect == FS3_EFF_CORRUPT && req->op != S3_OP_GET) || now < r->from_us || now >= r->until_us || !fs3f_keys_match(f, r, req))
         return false;
     fr->seen++;

@@ -59,6 +59,7 @@ struct fs3_rule {
     int op;                   /* enum s3_op, or FS3_OP_ANY */
     char key_glob[256];       /* "*" by default; '*' and '?' */
     unsigned kind_mask;       /* FS3_KIND_ANY by default */
+    unsigned job_mask;        /* job=: bit (1 << enum s3_job) per engine job; 0 = any job */
     enum fs3_match match;
     int64_t n;                /* nth= / after= */
     double prob;              /* prob=, 0..1 */

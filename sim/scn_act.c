@@ -318,7 +318,7 @@ int scn_parse_action(struct scn_ctx *cx, int from, int64_t at_us, struct scn_act
 /* ---- fault rules ------------------------------------------------------------------ */
 
 enum { RK_NAME, RK_KEY, RK_KIND, RK_NTH, RK_AFTER, RK_PROB, RK_TIMES, RK_FROM, RK_UNTIL,
-       RK_STATUS, RK_DELAY, RK_STALE, RK_BYTE };
+       RK_STATUS, RK_DELAY, RK_STALE, RK_BYTE, RK_JOB };
 
 static void scn_rule_defaults(struct fs3_rule *r, int line)
 {
@@ -371,6 +371,29 @@ static int scn_rule_kind(struct scn_ctx *cx, const struct scn_tok *t, struct fs3
             return scn_fail(cx, scn_vcol(t) + (int)(v - scn_vtext(t)),
                             "expected sso, stream, composite, linked, prepared or any");
         r->kind_mask |= m;
+        if (!v[n])
+            return 0;
+        v += n + 1;
+    }
+}
+
+/* job=JOB[,JOB...]: the engine job that issued the call (names as in the trace's job=). */
+static int scn_rule_job(struct scn_ctx *cx, const struct scn_tok *t, struct fs3_rule *r)
+{
+    const char *v = scn_vtext(t);
+    r->job_mask = 0;
+    for (;;) {
+        size_t n = strcspn(v, ",");
+        int j = -1;
+        for (int i = 0; i < S3_JOB_COUNT; i++)
+            if (strlen(s3_job_name((enum s3_job)i)) == n &&
+                memcmp(s3_job_name((enum s3_job)i), v, n) == 0)
+                j = i;
+        if (j < 0)
+            return scn_fail(cx, scn_vcol(t) + (int)(v - scn_vtext(t)),
+                            "expected an engine job: wal-upload, sso-compaction, force-split, "
+                            "stream-compaction, cleaner, reader or other");
+        r->job_mask |= 1u << (unsigned)j;
         if (!v[n])
             return 0;
         v += n + 1;
@@ -543,7 +566,7 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
 {
     static const char *const keys[] = {"name", "key",   "kind",  "nth",    "after", "prob",
                                        "times", "from", "until", "status", "delay", "stale",
-                                       "byte",  NULL};
+                                       "byte",  "job",   NULL};
     struct scn_args g;
     const struct scn_tok *eff = NULL, *op = NULL;
     int rc;
@@ -568,6 +591,8 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
     if (g.named[RK_KEY] && !r->key_glob[0])
         return scn_fail(cx, scn_vcol(g.named[RK_KEY]), "key= needs a glob");
     if (g.named[RK_KIND] && scn_rule_kind(cx, g.named[RK_KIND], r))
+        return ERR_PARSE;
+    if (g.named[RK_JOB] && scn_rule_job(cx, g.named[RK_JOB], r))
         return ERR_PARSE;
     if (scn_rule_counters(cx, &g, r))
         return ERR_PARSE;

@@ -95,6 +95,14 @@ char *scn_rule_format(const struct fs3_rule *r, char *buf, size_t bufsz)
     if (strcmp(r->key_glob, "*") != 0)
         scn_put_glob(buf, bufsz, &off, r->key_glob);
     scn_put_kind(buf, bufsz, &off, r->kind_mask);
+    if (r->job_mask) {
+        const char *sep = " job=";
+        for (int j = 0; j < S3_JOB_COUNT; j++)
+            if (r->job_mask & (1u << (unsigned)j)) {
+                scn_put(buf, bufsz, &off, "%s%s", sep, s3_job_name((enum s3_job)j));
+                sep = ",";
+            }
+    }
     if (r->match == FS3_MATCH_NTH)
         scn_put(buf, bufsz, &off, " nth=%" PRId64, r->n);
     else if (r->match == FS3_MATCH_AFTER)

@@ -294,6 +294,7 @@ static bool scnw_rule_same(const struct fs3_rule *a, const struct fs3_rule *b)
 {
     return strcmp(a->name, b->name) == 0 && a->op == b->op &&
            strcmp(a->key_glob, b->key_glob) == 0 && a->kind_mask == b->kind_mask &&
+           a->job_mask == b->job_mask &&
            a->match == b->match && a->n == b->n && a->prob == b->prob && a->times == b->times &&
            a->from_us == b->from_us && a->until_us == b->until_us && a->effect == b->effect &&
            a->status == b->status && a->code == b->code && a->delay_us == b->delay_us &&

@@ -257,6 +257,31 @@ START_TEST(fault_status_default_codes_store_untouched)
 }
 END_TEST
 
+/* job=: only the calls of the named jobs count and fire; nth= counts only those. */
+START_TEST(fault_job_matcher_counts_only_its_jobs)
+{
+    struct fs3_rule r = status_rule(S3_OP_GET, 503, S3E_NONE);
+    r.job_mask = 1u << S3_JOB_CLEANER;
+    r.match = FS3_MATCH_NTH;
+    r.n = 2;
+    add(&r);
+    put("k", "x");
+    struct s3_req g = {.key = "k", .range_end = -1, .job = S3_JOB_SSO_COMPACTION};
+    ck_assert(call(&g, S3_OP_GET));
+    ck_assert_int_eq(R.status, 200);
+    g.job = S3_JOB_CLEANER;
+    ck_assert(call(&g, S3_OP_GET)); /* the cleaner's first: not the 2nd of its job */
+    ck_assert_int_eq(R.status, 200);
+    g.job = S3_JOB_READER;
+    ck_assert(call(&g, S3_OP_GET));
+    ck_assert_int_eq(R.status, 200);
+    g.job = S3_JOB_CLEANER;
+    ck_assert(call(&g, S3_OP_GET)); /* the cleaner's second */
+    ck_assert_int_eq(R.status, 503);
+    ck_assert_uint_eq(fs3_fault_hits(F, S3_OP_GET, FS3_EFF_STATUS), 1);
+}
+END_TEST
+
 START_TEST(fault_status_explicit_code)
 {
     struct fs3_rule r = status_rule(S3_OP_GET, 403, S3E_SIGNATURE_DOES_NOT_MATCH);
@@ -1043,6 +1068,7 @@ static Suite *fault_suite(void)
     tcase_add_test(tc, fault_observer_fields);
     tcase_add_test(tc, fault_free_with_pending_calls);
     tcase_add_test(tc, fault_callback_may_resubmit);
+    tcase_add_test(tc, fault_job_matcher_counts_only_its_jobs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -165,6 +165,7 @@ static const struct err_case err_cases[] = {
     {HDR "fault get timeout times=never\n", 2, 25, "expected an integer"},
     {HDR "fault get timeout from=10m until=5m\n", 2, 34, "later than from="},
     {HDR "fault get timeout kind=sso,blob\n", 2, 28, "expected sso, stream"},
+    {HDR "fault get timeout job=cleaner,reaper\n", 2, 31, "expected an engine job"},
     {HDR "fault get timeout name=all\n", 2, 24, "cannot be named all"},
     {HDR "fault get timeout name=\"a b\"\n", 2, 24, "expected a rule name"},
     {HDR "fault get timeout key=\"\"\n", 2, 23, "key= needs a glob"},
