@@ -280,6 +280,33 @@ START_TEST(s3client_mpu_clean_create_never_lists)
 }
 END_TEST
 
+/* A retried create's winner whose writer gave up (neither completed nor
+ * aborted) keeps its track; a later clean upload of the same key (the object
+ * written again) is no retried create: its complete must not take the other
+ * upload's track (matched by key and upload id, not either) and start a sweep
+ * that keeps the abandoned upload as its winner. */
+START_TEST(s3client_mpu_complete_takes_only_its_own_track)
+{
+    struct got g;
+    char id[S3_UPLOAD_ID_MAX];
+    fault(S3_OP_MPU_CREATE, 1, FS3_EFF_LOST, 0);
+    client();
+    create("obj/4", &g); /* stray + tracked winner, abandoned */
+    ck_assert_int_eq(g.ok, 1);
+    ck_assert_uint_eq(fs3_nuploads(S), 2);
+    create("obj/4", &g); /* one clean attempt: not tracked */
+    ck_assert_int_eq(g.ok, 1);
+    snprintf(id, sizeof id, "%s", g.upload_id);
+    part_and_complete("obj/4", id, &g);
+    ck_assert_int_eq(g.ok, 1);
+    clenv_run(&E, 100000);
+    ck_assert_int_eq(s3c_pending(C), 0);
+    ck_assert_uint_eq(s3c_stats(C)->mpu_sweeps, 0);
+    ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_LIST_UPLOADS), 0);
+    ck_assert_uint_eq(fs3_nuploads(S), 2); /* the abandoned two, until their winner ends */
+}
+END_TEST
+
 START_TEST(s3client_mpu_free_during_sweep)
 {
     struct got g;
@@ -396,6 +423,7 @@ static Suite *s3client_mpu_suite(void)
     tcase_add_test(tc, s3client_truncated_get_body_is_retried);
     tcase_add_test(tc, s3client_truncated_get_exhausted_is_transport_error);
     tcase_add_test(tc, s3client_list_uploads_retries_like_list);
+    tcase_add_test(tc, s3client_mpu_complete_takes_only_its_own_track);
     suite_add_tcase(s, tc);
     return s;
 }
