@@ -79,6 +79,9 @@ struct fs3_config {
     /* The bucket lifecycle rule AbortIncompleteMultipartUpload: an upload
      * this old is aborted, on the world's clock (ENV_TIME_NEVER = no rule). */
     int64_t lifecycle_abort_us;
+    /* How long a "day" of the lifecycle rules set over HTTP is (their Days,
+     * DaysAfterInitiation): 24 h, shorter for tests (serve --lifecycle-day). */
+    int64_t lifecycle_day_us;
     /* A CompleteMultipartUpload of an upload completed already (one of the
      * last FS3_DONE_MAX completions, same key): true answers 200 with the
      * object's ETag again, as AWS does; false 404 NoSuchUpload, as some
@@ -242,6 +245,49 @@ typedef bool (*fs3_version_fn)(void *arg, const struct fs3_version_info *v);
 int fs3_each_version(struct fs3 *s, const char *prefix, const char *key_marker,
                      const char *vid_marker, fs3_version_fn fn, void *arg);
 uint64_t fs3_nversions_kept(const struct fs3 *s); /* versions and markers of a versioned bucket */
+
+/* ---- Lifecycle (store_life.c). -------------------------------------------
+ *
+ * One mechanism applies the bucket's lifecycle rules on the world's clock:
+ * the rule of fs3_config.lifecycle_abort_us (the s3.lifecycle.abort.incomplete
+ * knob: every upload that old is aborted) and the rules set here
+ * (PutBucketLifecycleConfiguration over HTTP).  A pass aborts each open upload
+ * whose key has a rule's prefix and whose age reached its
+ * DaysAfterInitiation, and expires each object whose age reached its Days or
+ * whose Date has come (versioning on: a delete marker).  The pass is armed at
+ * the earliest upload deadline, and, while an expiration rule exists, at
+ * least every lifecycle_day_us / 1440 (100 ms at the least): objects are not
+ * watched one by one.  AWS runs the rules once a day and rounds an object's
+ * deadline up to the next midnight UTC; this store does not round. */
+struct fs3_lc_rule {
+    const char *id;      /* ID ("" none) */
+    const char *prefix;  /* keys it applies to ("" all) */
+    bool enabled;        /* Status Enabled */
+    int expire_days;     /* Expiration Days (0 none) */
+    int64_t expire_at;   /* Expiration Date on the store's clock (ENV_TIME_NEVER none) */
+    int abort_days;      /* AbortIncompleteMultipartUpload DaysAfterInitiation (0 none) */
+};
+/* Replaces the rules set before (n 0: none left; the knob's rule stays).
+ * Copies them.  ERR_NOMEM (the old ones stay). */
+int fs3_lifecycle_set(struct fs3 *s, const struct fs3_lc_rule *rules, size_t n);
+/* The rules set by fs3_lifecycle_set (valid until the next call of it). */
+size_t fs3_lifecycle_get(const struct fs3 *s, const struct fs3_lc_rule **rules);
+
+/* ---- Multipart checksums (store_ck.c): computed over the kept bytes. ----- */
+
+/* The metadata lines of upload_id of key ("" when none).  ERR_NOTFOUND. */
+int fs3_upload_meta(struct fs3 *s, const char *key, const char *upload_id, const char **meta);
+/* The checksum (alg) of part number of an open upload.  ERR_NOTFOUND. */
+int fs3_upload_part_cksum(struct fs3 *s, const char *key, const char *upload_id, int number,
+                          enum s3_cksum alg, struct s3_checksum *out);
+/* The checksum of the listed parts' bytes, in order, as one object (a full-object CRC).
+ * ERR_NOTFOUND: no such upload or part; ERR_NOMEM. */
+int fs3_upload_cksum(struct fs3 *s, const char *key, const char *upload_id,
+                     const struct s3_part *parts, size_t n, enum s3_cksum alg,
+                     struct s3_checksum *out);
+/* The checksum of part number of key's current object (fs3_object_part's part). */
+int fs3_object_part_cksum(struct fs3 *s, const char *key, int number, enum s3_cksum alg,
+                          struct s3_checksum *out);
 
 uint64_t fs3_nkeys(const struct fs3 *s);    /* keys in the bucket */
 uint64_t fs3_nbytes(const struct fs3 *s);   /* sum of their sizes */

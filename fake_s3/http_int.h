@@ -191,6 +191,24 @@ int hr_ver_delete_vids(const char *xml, size_t len, size_t nkeys, char ***out);
 bool hr_ver_bucket_op(struct hr_req *r);
 bool hr_ver_object_op(struct hr_req *r);
 void hr_ver_bucket_created(struct hr_req *r);
+/* From http_life.c: ?lifecycle on a bucket (true: answered and finished). */
+bool hr_life_bucket_op(struct hr_req *r);
+
+/* From http_ck.c: multipart checksums (lock held).  hr_ck_create checks
+ * CreateMultipartUpload's x-amz-checksum-algorithm / -type and keeps them in
+ * r->meta, hr_ck_part_check an UploadPart's checksum against them,
+ * hr_ck_complete a Complete's part checksums, and puts the object's checksum
+ * in r->meta and r->sreq.meta (each false: answered and finished); the others
+ * add the checksum headers or XML elements to an answer. */
+bool hr_ck_create(struct hr_req *r);
+void hr_ck_create_done(struct hr_req *r);
+bool hr_ck_part_check(struct hr_req *r);
+void hr_ck_part_done(struct hr_req *r, const struct s3_result *res);
+bool hr_ck_complete(struct hr_req *r, const struct s3_part *parts, size_t n);
+void hr_ck_complete_xml(struct hr_req *r, struct base_buf *b);
+void hr_ck_list_parts_head(struct hr_req *r, struct base_buf *b, enum s3_cksum *alg);
+void hr_ck_part_xml(struct hr_req *r, struct base_buf *b, enum s3_cksum alg, int number,
+                    bool upload);
 
 /* From http_xml.c. */
 int hr_parse_complete(const char *xml, size_t len, struct s3_part **parts, size_t *nparts);

@@ -495,7 +495,7 @@ static const char *const hr_bucket_params[] = {
     "list-type", "prefix",     "delimiter",        "marker",     "max-keys",
     "encoding-type", "continuation-token", "start-after", "fetch-owner", "versions",
     "key-marker", "version-id-marker", "upload-id-marker", "max-uploads", "location",
-    "acl",       "uploads",    "versioning",       "delete",     "object-lock", NULL};
+    "acl",       "uploads",    "versioning",       "delete",     "object-lock", "lifecycle", NULL};
 
 void hr_bucket_op(struct hr_req *r)
 {

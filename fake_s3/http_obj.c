@@ -121,7 +121,7 @@ static int hr_meta_add_cksum(struct hr_req *r)
 static void hr_version_headers(struct hr_req *r, const struct s3_result *res, bool cksum)
 {
     char t[40];
-    bool typed = false;
+    bool typed = false, cktyped = strstr(res->meta, "x-amz-checksum-type:") != NULL;
     for (const char *p = res->meta; *p;) {
         const char *colon = strchr(p, ':'), *nl = strchr(p, '\n');
         if (!colon || !nl || colon > nl)
@@ -132,7 +132,9 @@ static void hr_version_headers(struct hr_req *r, const struct s3_result *res, bo
             /* Not hr_header: a name or value may be longer than its buffer. */
             base_buf_addf(&r->resp.hdrs, "%.*s: %.*s\n", (int)(colon - p), p,
                           (int)(nl - colon - 2), colon + 2);
-            if (strncmp(p, "x-amz-checksum-", 15) == 0)
+            /* A PutObject's checksum is of the full object; a multipart
+             * object's says its type (http_ck.c). */
+            if (strncmp(p, "x-amz-checksum-", 15) == 0 && !cktyped)
                 hr_header(r, "x-amz-checksum-type", "FULL_OBJECT");
         }
         p = nl + 1;
@@ -416,6 +418,8 @@ static void hr_put_done(struct s3_req *req, struct s3_result *res)
     struct hr_req *r = req->arg;
     r->in_flight = false;
     hr_ver_put_done(r, res);
+    if (r->sreq.op == S3_OP_MPU_PART)
+        hr_ck_part_done(r, res);
     if (!hr_result_failed(r, res)) {
         hr_put_etag(r, res);
         hr_echo_cksum(r, res);
@@ -673,6 +677,7 @@ static void hr_mpu_create_done(struct s3_req *req, struct s3_result *res)
     struct base_buf b = {0};
     r->in_flight = false;
     if (!hr_result_failed(r, res)) {
+        hr_ck_create_done(r);
         base_buf_adds(&b,
                       HR_XML_HEAD "<InitiateMultipartUploadResult xmlns=\"" HR_XMLNS "\"><Bucket>");
         hr_buf_add_xml(&b, r->bucket, false);
@@ -709,6 +714,8 @@ static void hr_mpu_part(struct hr_req *r)
     r->sreq.body = (const uint8_t *)(r->body.p ? r->body.p : "");
     r->sreq.body_len = r->body.len;
     hr_put_cksum(r);
+    if (!hr_ck_part_check(r))
+        return;
     hr_submit(r, r->b->ops, S3_OP_MPU_PART, hr_put_done);
 }
 
@@ -730,7 +737,9 @@ static void hr_complete_done(struct s3_req *req, struct s3_result *res)
         hr_buf_add_xml(&b, r->key, false);
         base_buf_adds(&b, "</Key><ETag>");
         hr_buf_add_xml(&b, res->etag, false);
-        base_buf_adds(&b, "</ETag></CompleteMultipartUploadResult>");
+        base_buf_adds(&b, "</ETag>");
+        hr_ck_complete_xml(r, &b);
+        base_buf_adds(&b, "</CompleteMultipartUploadResult>");
         hr_xml_body(r, 200, &b);
     }
     hr_finish(r);
@@ -755,6 +764,8 @@ static void hr_mpu_complete(struct hr_req *r)
     r->sreq.parts = parts;
     r->sreq.nparts = n;
     hr_conditions(r);
+    if (!hr_ck_complete(r, parts, n))
+        return;
     hr_submit(r, r->b->ops, S3_OP_MPU_COMPLETE, hr_complete_done);
 }
 
@@ -767,6 +778,8 @@ static void hr_post(struct hr_req *r)
             hr_meta_fail(r, mrc);
             return;
         }
+        if (!hr_ck_create(r))
+            return;
         r->sreq.meta = r->meta;
         hr_submit(r, r->b->ops, S3_OP_MPU_CREATE, hr_mpu_create_done);
     } else if (hr_has_q(r, "uploadId")) {
@@ -783,6 +796,8 @@ static void hr_post(struct hr_req *r)
 
 struct hr_parts {
     struct base_buf xml;
+    struct hr_req *r;
+    enum s3_cksum alg; /* the upload's checksum algorithm (http_ck.c), or NONE */
     long marker, max;
     int last;     /* the last part listed */
     size_t n;     /* parts listed */
@@ -806,7 +821,9 @@ static bool hr_part_xml(void *arg, int number, uint64_t size, const char *etag)
                   number, t);
     base_buf_adds(&p->xml, "<ETag>");
     hr_buf_add_xml(&p->xml, etag, false);
-    base_buf_addf(&p->xml, "</ETag><Size>%llu</Size></Part>", (unsigned long long)size);
+    base_buf_addf(&p->xml, "</ETag><Size>%llu</Size>", (unsigned long long)size);
+    hr_ck_part_xml(p->r, &p->xml, p->alg, number, true);
+    base_buf_adds(&p->xml, "</Part>");
     p->last = number;
     p->n++;
     return true;
@@ -816,7 +833,7 @@ static bool hr_part_xml(void *arg, int number, uint64_t size, const char *etag)
  * are read from the store (a bucket of the default factory). */
 static void hr_list_parts(struct hr_req *r)
 {
-    struct hr_parts p = {.max = 1000, .epoch_us = hr_epoch_us(r->srv)};
+    struct hr_parts p = {.max = 1000, .epoch_us = hr_epoch_us(r->srv), .r = r};
     struct base_buf b = {0};
     int rc;
     if (hr_q_int(r, "max-parts", 0, 1L << 30, &p.max) < 0 ||
@@ -831,6 +848,11 @@ static void hr_list_parts(struct hr_req *r)
         hr_error(r, 501, "NotImplemented", "ListParts is served on serve's own buckets only");
         hr_finish(r);
         return;
+    }
+    {
+        struct base_buf head = {0};
+        hr_ck_list_parts_head(r, &head, &p.alg);
+        base_buf_free(&head);
     }
     rc = fs3_each_part(r->b->store, r->key, r->upload, &p.created_us, hr_part_xml, &p);
     if (rc) {
@@ -853,6 +875,7 @@ static void hr_list_parts(struct hr_req *r)
                   "<StorageClass>STANDARD</StorageClass><PartNumberMarker>%ld</PartNumberMarker>"
                   "<MaxParts>%ld</MaxParts><IsTruncated>%s</IsTruncated>",
                   p.marker, p.max, p.more ? "true" : "false");
+    hr_ck_list_parts_head(r, &b, &p.alg);
     /* Only on a truncated page: the SDK v3's paginator goes on while there
      * is a marker (a string to it: "0" would start over, forever). */
     if (p.more)
@@ -895,6 +918,7 @@ static void hr_attributes_done(struct s3_req *req, struct s3_result *res)
         hr_finish(r);
         return;
     }
+    enum s3_cksum obj_alg = S3_CKSUM_NONE; /* the object's checksum algorithm, if any */
     base_buf_adds(&b, HR_XML_HEAD "<GetObjectAttributesResponse xmlns=\"" HR_XMLNS "\">");
     if (hr_attr_wanted(r, "ETag")) {
         /* Unquoted, as S3 gives it here. */
@@ -915,10 +939,13 @@ static void hr_attributes_done(struct s3_req *req, struct s3_result *res)
         }
         if (alg > S3_CKSUM_MD5) {
             const char *an = s3_cksum_name((enum s3_cksum)alg);
+            const char *ty = strstr(res->meta, "x-amz-checksum-type: COMPOSITE") ? "COMPOSITE"
+                                                                                 : "FULL_OBJECT";
             base_buf_addf(&b,
                           "<Checksum><Checksum%s>%.*s</Checksum%s>"
-                          "<ChecksumType>FULL_OBJECT</ChecksumType></Checksum>",
-                          an, (int)(nl - colon - 2), colon + 2, an);
+                          "<ChecksumType>%s</ChecksumType></Checksum>",
+                          an, (int)(nl - colon - 2), colon + 2, an, ty);
+            obj_alg = (enum s3_cksum)alg;
             break;
         }
         p = nl + 1;
@@ -939,8 +966,10 @@ static void hr_attributes_done(struct s3_req *req, struct s3_result *res)
                           nparts, marker, max);
             for (long i = marker + 1; i <= (long)nparts && n < max; i++, n++) {
                 fs3_object_part(r->b->store, r->key, (int)i, &start, &len, &nparts);
-                base_buf_addf(&b, "<Part><PartNumber>%ld</PartNumber><Size>%llu</Size></Part>", i,
+                base_buf_addf(&b, "<Part><PartNumber>%ld</PartNumber><Size>%llu</Size>", i,
                               (unsigned long long)len);
+                hr_ck_part_xml(r, &b, obj_alg, (int)i, false);
+                base_buf_adds(&b, "</Part>");
                 last = i;
             }
             base_buf_addf(&b, "<IsTruncated>%s</IsTruncated>",

@@ -719,8 +719,8 @@ bool hr_ver_bucket_op(struct hr_req *r)
 {
     const char *m = r->method;
     bool get = strcmp(m, "GET") == 0, put = strcmp(m, "PUT") == 0;
-    if (!r->b)
-        return false;
+    if (!r->b || hr_life_bucket_op(r))
+        return r->b != NULL;
     if (get && hr_has_q(r, "versioning"))
         hr_versioning_get(r);
     else if (put && hr_has_q(r, "versioning"))

@@ -984,6 +984,7 @@ void fs3_config_init(struct fs3_config *cfg)
     cfg->bandwidth = FS3_BANDWIDTH_DEFAULT;
     cfg->history_us = 0;
     cfg->lifecycle_abort_us = ENV_TIME_NEVER;
+    cfg->lifecycle_day_us = 86400 * ENV_USEC_PER_SEC;
     cfg->complete_repeat_ok = true;
 }
 
@@ -1023,6 +1024,7 @@ void fs3_free(struct fs3 *s)
     env_cancel(s->env, s->lifecycle_timer);
     fs3_calls_free(s);
     fs3_ver_free(s);
+    fs3_lifecycle_free(s);
     for (size_t i = 0; i < s->keys.cap; i++)
         if (s->keys.slots[i])
             fs3_ent_free((struct fs3_ent *)s->keys.slots[i]);

@@ -121,6 +121,7 @@ struct fs3 {
     size_t done_next;
     env_id lifecycle_timer;   /* the lifecycle rule's next pass (0: none armed) */
     int64_t lifecycle_at;     /* when it fires */
+    struct fs3_life *life;    /* rules set over HTTP (store_life.c), or NULL */
 
     struct fs3_verset *ver;   /* versioning and object lock (store_ver.c); NULL:
                                  never configured, the plain path */
@@ -188,6 +189,17 @@ void fs3_ver_free(struct fs3 *s);
 /* store_mpu.c */
 int fs3_exec_mpu(struct fs3 *s, const struct s3_req *req, struct s3_result *res);
 void fs3_upload_free(struct fs3_upload *u);
+void fs3_upload_drop(struct fs3 *s, struct fs3_upload *u); /* out of the table, freed */
+
+/* store_life.c: the bucket's lifecycle rules (the s3.lifecycle.abort.incomplete
+ * knob's rule and those set over HTTP): arms the next pass (after a new
+ * upload or a change of the rules); frees the rules. */
+struct fs3_life;
+void fs3_lifecycle_arm(struct fs3 *s);
+void fs3_lifecycle_free(struct fs3 *s);
+/* store_ver.c: a lifecycle expiration of key's current version (a delete
+ * marker when versioning is on, else the object goes). */
+int fs3_ver_expire(struct fs3 *s, const char *key);
 
 /* store_ops.c */
 void fs3_ops_init(struct fs3 *s);

@@ -53,53 +53,10 @@ static struct fs3_upload *fs3_upload_find(struct fs3 *s, const struct s3_req *re
     return u;
 }
 
-static void fs3_upload_drop(struct fs3 *s, struct fs3_upload *u)
+void fs3_upload_drop(struct fs3 *s, struct fs3_upload *u)
 {
     fs3_tab_del(&s->uploads, &u->h);
     fs3_upload_free(u);
-}
-
-/* ---- the bucket lifecycle rule (AbortIncompleteMultipartUpload) ------------- */
-
-static void fs3_lifecycle_fire(void *arg);
-
-/* Arms the rule's pass at the earliest moment an open upload reaches the age. */
-static void fs3_lifecycle_arm(struct fs3 *s)
-{
-    int64_t limit = s->cfg.lifecycle_abort_us, first = ENV_TIME_NEVER, now = env_now(s->env);
-    if (limit == ENV_TIME_NEVER || limit < 0)
-        return;
-    for (size_t i = 0; i < s->uploads.cap; i++) {
-        const struct fs3_upload *u = (const struct fs3_upload *)s->uploads.slots[i];
-        if (u && u->created_us + limit < first)
-            first = u->created_us + limit;
-    }
-    if (first == ENV_TIME_NEVER || (s->lifecycle_timer && s->lifecycle_at <= first))
-        return;
-    env_cancel(s->env, s->lifecycle_timer);
-    s->lifecycle_at = first > now ? first : now;
-    s->lifecycle_timer = env_timer(s->env, s->lifecycle_at - now, fs3_lifecycle_fire, s);
-}
-
-/* Aborts every upload at least the rule's age old (as the bucket does on its
- * own: no call, no fault shim), then re-arms for the next one. */
-static void fs3_lifecycle_fire(void *arg)
-{
-    struct fs3 *s = arg;
-    int64_t now = env_now(s->env);
-    size_t n = 0;
-    s->lifecycle_timer = 0;
-    for (size_t i = 0; i < s->uploads.cap; i++) {
-        struct fs3_upload *u = (struct fs3_upload *)s->uploads.slots[i];
-        if (u && now - u->created_us >= s->cfg.lifecycle_abort_us) {
-            fs3_upload_drop(s, u);
-            n++;
-            i = (size_t)-1; /* the table may have moved entries: scan again */
-        }
-    }
-    if (n)
-        env_tracef(s->env, "fs3 lifecycle rule aborted %zu incomplete multipart uploads", n);
-    fs3_lifecycle_arm(s);
 }
 
 static int fs3_mpu_create(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
@@ -384,8 +341,15 @@ static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_r
     }
     if (want_etag)
         fs3_complete_etag(u, req, o->etag);
-    o->meta = u->meta; /* the object takes the upload's metadata */
-    u->meta = NULL;
+    if (req->meta) { /* the caller's (the HTTP front adds the checksum) */
+        if (!(o->meta = strdup(req->meta))) {
+            fs3_obj_free(o);
+            return ERR_NOMEM;
+        }
+    } else {
+        o->meta = u->meta; /* the object takes the upload's metadata */
+        u->meta = NULL;
+    }
     memcpy(res->etag, o->etag, sizeof res->etag);
     if (fs3_set(s, req->key, strlen(req->key), o)) {
         memset(res->etag, 0, sizeof res->etag);

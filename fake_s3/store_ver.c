@@ -301,6 +301,14 @@ static int fs3_delete_current(struct fs3 *s, const char *key, struct fs3_del *d)
     return fs3_set(s, key, strlen(key), NULL);
 }
 
+int fs3_ver_expire(struct fs3 *s, const char *key)
+{
+    struct fs3_del d = {0};
+    if (!s->ver || s->ver->state == FS3_VER_OFF)
+        return fs3_set(s, key, strlen(key), NULL);
+    return fs3_delete_current(s, key, &d);
+}
+
 static int fs3_ver_delete(struct fs3 *s, const struct s3_req *req, struct s3_result *res)
 {
     struct fs3_del d = {0};

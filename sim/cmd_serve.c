@@ -5,10 +5,12 @@
  *               [--fault "FAULT LINE"]... [--scenario FILE]
  *               [--region R] [--threads N] [--bucket NAME]... [--latency-ms N]
  *               [--set KNOB=VALUE]... [--bind ADDR] [--max-memory SIZE]
- *               [--user AK:SK[:NAME]]... [--users FILE]
+ *               [--user AK:SK[:NAME]]... [--users FILE] [--lifecycle-day DURATION]
  *
  * --user, --users: more key pairs (docs/http.md "Users and access"; a bad
  * one is FILE:LINE:COL and exit 2).
+ * --lifecycle-day: how long a day of the lifecycle rules set over HTTP lasts
+ * (24h; shorter to watch Expiration and AbortIncompleteMultipartUpload act).
  * --bind: the IPv4 address to listen on (127.0.0.1; another one draws a
  * warning).  --max-memory: request bodies in memory at once (1GiB; over it
  * a request is answered 503 SlowDown).  The secret key is printed only when
@@ -57,6 +59,7 @@ struct serve_opts {
     struct fs3_http_user users[SERVE_MAX_USERS]; /* --user and --users (their strings in ustr) */
     char *ustr[SERVE_MAX_USERS];
     size_t nusers;
+    int64_t lifecycle_day_us; /* --lifecycle-day (0: 24 h) */
 };
 
 static void serve_free(struct serve_opts *o)
@@ -75,7 +78,8 @@ static int serve_usage(const char *msg)
             "                   [--fault \"FAULT LINE\"]... [--scenario FILE] [--region R]\n"
             "                   [--threads N] [--bucket NAME]... [--latency-ms N]\n"
             "                   [--set KNOB=VALUE]... [--bind ADDR] [--max-memory SIZE]\n"
-            "                   [--user AK:SK[:NAME]]... [--users FILE]\n");
+            "                   [--user AK:SK[:NAME]]... [--users FILE]\n"
+            "                   [--lifecycle-day DURATION]\n");
     return 2;
 }
 
@@ -262,6 +266,16 @@ static int serve_opt(struct serve_opts *o, const char *opt, const char *val)
             return 2;
         }
         o->cfg.max_memory = (uint64_t)b;
+    } else if (!strcmp(opt, "--lifecycle-day")) {
+        char msg[CONF_ERR_MAX];
+        int64_t d = 0;
+        int rc = conf_parse_duration(val, 0, &d, msg, sizeof msg);
+        if (rc != 0 || d <= 0) {
+            fprintf(stderr, "s3sim serve: --lifecycle-day %s: %s\n", val,
+                    rc ? msg : "expected a duration above 0 such as 2s");
+            return 2;
+        }
+        o->lifecycle_day_us = d;
     } else if (!strcmp(opt, "--region"))
         o->cfg.region = val;
     else if (!strcmp(opt, "--threads") && serve_num(val, 1, 256, &v))
@@ -330,6 +344,8 @@ static int serve_store_config(struct serve_opts *o)
     o->store.delete_missing_status = (int)conf_get(&o->conf, CONF_DELETE_MISSING);
     o->store.complete_repeat_ok = conf_get(&o->conf, CONF_COMPLETE_REPEAT) == 0;
     o->store.lifecycle_abort_us = conf_get(&o->conf, CONF_LIFECYCLE_ABORT);
+    if (o->lifecycle_day_us)
+        o->store.lifecycle_day_us = o->lifecycle_day_us;
     o->store.latency_us = o->cfg.latency_us;
     if (o->latency_set && o->cfg.latency_us == 0)
         o->store.latency_us = conf_get(&o->conf, CONF_LATENCY);

@@ -249,7 +249,8 @@ struct s3_req {
 
     /* put, mpu-create: the object's metadata lines (borrowed, NULL = none;
      * at most S3_META_MAX - 1 bytes, else 400 MetadataTooLarge), stored with
-     * the object (a Complete takes its upload's) and returned by get and head. */
+     * the object (a Complete takes its upload's, or these when given) and
+     * returned by get and head. */
     const char *meta;
 
     /* get, head, delete: the version (S3's versionId; borrowed, NULL = the

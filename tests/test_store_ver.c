@@ -257,6 +257,59 @@ START_TEST(store_ver_delete_many_by_version)
 }
 END_TEST
 
+static void step_to(int64_t until)
+{
+    while (tenv_step_until(&T, until))
+        ;
+    T.now = until;
+}
+
+/* The knob's rule and the rules set over HTTP act in one pass, on the
+ * world's clock: the knob aborts every upload 10 s old, a rule aborts b/
+ * uploads one (lifecycle) day old and expires t/ objects two days old. */
+START_TEST(store_life_rules_and_knob_in_one_pass)
+{
+    struct fs3_config cfg;
+    fs3_free(S);
+    fs3_config_init(&cfg);
+    cfg.latency_us = 0;
+    cfg.lifecycle_abort_us = 10 * ENV_USEC_PER_SEC;
+    cfg.lifecycle_day_us = ENV_USEC_PER_SEC;
+    S = fs3_new(&T.env, &cfg);
+    struct fs3_lc_rule rules[] = {
+        {"abort-b", "b/", true, 0, ENV_TIME_NEVER, 1},
+        {"expire-t", "t/", true, 2, ENV_TIME_NEVER, 0},
+        {"off", "", false, 1, ENV_TIME_NEVER, 1},
+    };
+    const struct fs3_lc_rule *got;
+    ck_assert_int_eq(fs3_lifecycle_set(S, rules, 3), 0);
+    ck_assert_uint_eq(fs3_lifecycle_get(S, &got), 3);
+    ck_assert_str_eq(got[1].prefix, "t/");
+    struct s3_req a = {.key = "a/x"}, b = {.key = "b/y"};
+    run(&a, S3_OP_MPU_CREATE);
+    run(&b, S3_OP_MPU_CREATE);
+    put("t/o", "expires");
+    put("u/o", "stays");
+    ck_assert_uint_eq(fs3_nuploads(S), 2);
+    step_to(1500 * ENV_USEC_PER_MS);
+    ck_assert_uint_eq(fs3_nuploads(S), 1); /* b/y: one day */
+    ck_assert(fs3_key_exists(S, "t/o", NULL));
+    step_to(2500 * ENV_USEC_PER_MS);
+    ck_assert(!fs3_key_exists(S, "t/o", NULL)); /* two days */
+    ck_assert(fs3_key_exists(S, "u/o", NULL));  /* the disabled rule never acts */
+    step_to(9 * ENV_USEC_PER_SEC);
+    ck_assert_uint_eq(fs3_nuploads(S), 1);
+    step_to(10500 * ENV_USEC_PER_MS);
+    ck_assert_uint_eq(fs3_nuploads(S), 0); /* a/x: the knob's 10 s */
+    /* Rules deleted: the knob's rule stays, expirations stop. */
+    ck_assert_int_eq(fs3_lifecycle_set(S, NULL, 0), 0);
+    ck_assert_uint_eq(fs3_lifecycle_get(S, &got), 0);
+    put("t/p", "stays now");
+    step_to(20 * ENV_USEC_PER_SEC);
+    ck_assert(fs3_key_exists(S, "t/p", NULL));
+}
+END_TEST
+
 static Suite *store_ver_suite(void)
 {
     Suite *s = suite_create("store_ver");
@@ -267,6 +320,7 @@ static Suite *store_ver_suite(void)
     tcase_add_test(tc, store_ver_suspended_replaces_null);
     tcase_add_test(tc, store_ver_lock_refuses_deletes);
     tcase_add_test(tc, store_ver_delete_many_by_version);
+    tcase_add_test(tc, store_life_rules_and_knob_in_one_pass);
     suite_add_tcase(s, tc);
     return s;
 }
