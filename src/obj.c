@@ -54,7 +54,7 @@ size_t obj_record_encode(uint8_t *out, const struct obj_record *r)
     obj_put_u64(out + 17, (uint64_t)r->base);
     obj_put_u32(out + 25, (uint32_t)r->count);
     obj_put_u32(out + 29, r->len);
-    if (r->len)
+    if (r->len && r->payload) /* NULL: the caller writes the payload (obj_builder_add_space) */
         memcpy(out + OBJ_RECORD_HEADER, r->payload, r->len);
     return OBJ_RECORD_HEADER + (size_t)r->len;
 }

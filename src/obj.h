@@ -228,6 +228,16 @@ void obj_builder_init(struct obj_builder *b, const struct obj_builder_conf *conf
  * (then the builder is unusable). */
 int obj_builder_add(struct obj_builder *b, const struct obj_record *r);
 
+/* As obj_builder_add, but r->payload is not read: *payload gets where the
+ * record's r->len payload bytes go, which the caller writes before the next
+ * call on b (one copy less when the payload is generated in place). */
+int obj_builder_add_space(struct obj_builder *b, const struct obj_record *r, uint8_t **payload);
+
+/* Allocates room for bytes bytes of object (blocks, index and footer) at
+ * once instead of doubling as records come.  ERR_NOMEM leaves the builder
+ * usable. */
+int obj_builder_reserve(struct obj_builder *b, size_t bytes);
+
 /* Appends the raw bytes of an index entry of another object (one or more
  * whole blocks, e.g. read for compaction).  The bytes are validated with
  * obj_group_parse and copied; the entry is re-positioned.  Same order rule. */

@@ -108,9 +108,33 @@ static bool must_cut(const struct obj_builder *b, const struct obj_record *r, si
     return false;
 }
 
+int obj_builder_reserve(struct obj_builder *b, size_t bytes)
+{
+    uint8_t *p;
+    if (b->failed)
+        return ERR_BADSTATE;
+    if (bytes <= b->cap)
+        return 0;
+    if (!(p = realloc(b->buf, bytes)))
+        return ERR_NOMEM; /* the builder stays usable: it grows as it goes */
+    b->buf = p;
+    b->cap = bytes;
+    return 0;
+}
+
 int obj_builder_add(struct obj_builder *b, const struct obj_record *r)
 {
+    uint8_t *payload;
+    int rc = obj_builder_add_space(b, r, &payload);
+    if (rc == 0 && r->len)
+        memcpy(payload, r->payload, r->len);
+    return rc;
+}
+
+int obj_builder_add_space(struct obj_builder *b, const struct obj_record *r, uint8_t **payload)
+{
     size_t rsize = OBJ_RECORD_HEADER + (size_t)r->len;
+    struct obj_record hdr = *r;
     int rc;
     if (b->failed)
         return ERR_BADSTATE;
@@ -134,7 +158,10 @@ int obj_builder_add(struct obj_builder *b, const struct obj_record *r)
     }
     if ((rc = grow(b, rsize)) != 0)
         goto fail;
-    b->len += obj_record_encode(b->buf + b->len, r);
+    hdr.payload = NULL; /* the header only: the caller writes the payload through *payload */
+    obj_record_encode(b->buf + b->len, &hdr);
+    *payload = b->buf + b->len + OBJ_RECORD_HEADER;
+    b->len += rsize;
     b->cur.size += (int32_t)rsize;
     b->cur_payload += r->len;
     b->cur_records++;

@@ -79,8 +79,6 @@ struct wal {
     uint64_t seq;
     env_id timer;
     env_id kick;      /* the size trigger's upload, due now */
-    uint8_t *scratch; /* one record's payload */
-    size_t scratch_cap;
     struct wal_stats stats;
     wal_halt_fn halt;
     void *halt_arg;
@@ -347,7 +345,8 @@ static int wal_prepare(struct wal_batch *b)
 
 /* ---- building and writing ----------------------------------------------- */
 
-/* Adds the records of runs[from .. from + n) to the builder. */
+/* Adds the records of runs[from .. from + n) to the builder, each payload
+ * generated in place. */
 static int wal_add_runs(struct wal *wal, struct obj_builder *bld, const struct wal_run *runs,
                         size_t n)
 {
@@ -355,22 +354,28 @@ static int wal_add_runs(struct wal *wal, struct obj_builder *bld, const struct w
         const struct wal_run *run = &runs[i];
         const struct meta_stream *ms = mdc_stream_own(wal->md, run->stream);
         int rc;
-        if (run->size > wal->scratch_cap) {
-            uint8_t *p = realloc(wal->scratch, run->size);
-            if (!p)
-                return ERR_NOMEM;
-            wal->scratch = p;
-            wal->scratch_cap = run->size;
-        }
         for (int64_t off = run->base; off < run->base + run->count; off++) {
-            struct obj_record rec = {run->stream, ms ? ms->epoch : 0, off,
-                                     1,           run->size,          wal->scratch};
-            wal->hooks.payload(wal->hooks.arg, run->stream, off, wal->scratch, run->size);
-            if ((rc = obj_builder_add(bld, &rec)) < 0)
+            struct obj_record rec = {run->stream, ms ? ms->epoch : 0, off, 1, run->size, NULL};
+            uint8_t *payload;
+            if ((rc = obj_builder_add_space(bld, &rec, &payload)) < 0)
                 return rc;
+            wal->hooks.payload(wal->hooks.arg, run->stream, off, payload, run->size);
         }
     }
     return 0;
+}
+
+/* An upper bound of the bytes of an object of runs[0 .. n): records, a block
+ * header per block, an index entry per block, the footer. */
+static size_t wal_runs_bytes(const struct wal *wal, const struct wal_run *runs, size_t n)
+{
+    size_t bytes = OBJ_FOOTER_SIZE, blocks = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t payload = (size_t)runs[i].count * runs[i].size;
+        bytes += (size_t)runs[i].count * OBJ_RECORD_HEADER + payload;
+        blocks += 1 + payload / (wal->conf.block_size ? wal->conf.block_size : OBJ_BLOCK_SIZE_DEFAULT);
+    }
+    return bytes + blocks * (OBJ_BLOCK_HEADER + OBJ_ENTRY_SIZE);
 }
 
 /* Builds an object's bytes: *out malloc'ed (counted in mem by the caller). */
@@ -382,9 +387,19 @@ static int wal_build(struct wal_batch *b, struct wal_obj *o, uint8_t **out, size
     int rc = 0;
     obj_builder_init(&bld, &bc);
     if (o->stream >= 0) {
+        obj_builder_reserve(&bld, wal_runs_bytes(wal, b->runs + o->first, o->n)); /* or grow */
         rc = wal_add_runs(wal, &bld, b->runs + o->first, o->n);
     } else {
         /* The SSO: every run of a stream that has no object of its own. */
+        size_t bytes = OBJ_FOOTER_SIZE;
+        for (size_t r = 0; r < b->nruns; r++) {
+            bool own = false;
+            for (size_t k = 1; k < b->nobjs; k++)
+                own |= b->objs[k].stream == b->runs[r].stream;
+            if (!own)
+                bytes += wal_runs_bytes(wal, &b->runs[r], 1) - OBJ_FOOTER_SIZE;
+        }
+        obj_builder_reserve(&bld, bytes);
         for (size_t r = 0; r < b->nruns && !rc; r++) {
             bool own = false;
             for (size_t k = 1; k < b->nobjs; k++)
@@ -756,6 +771,5 @@ void wal_free(struct wal *wal)
     for (size_t i = 0; i < wal->nsb; i++)
         free(wal->sb[i].runs);
     free(wal->sb);
-    free(wal->scratch);
     free(wal);
 }

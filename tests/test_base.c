@@ -193,6 +193,44 @@ START_TEST(heap_matches_a_model_under_random_operations)
 }
 END_TEST
 
+/* Cancelled events stay in the array until they reach the top; when they
+ * outnumber the live ones (plus 1024) a push compacts the array.  What comes
+ * out is unchanged: the live events by (time, push order). */
+START_TEST(heap_compacts_cancelled_nodes_in_order)
+{
+    enum { N = 6000 };
+    struct base_heap h;
+    static uint64_t ids[N];
+    base_heap_fn fn;
+    void *arg;
+    int64_t t, last_t = -1;
+    intptr_t last_i = -1;
+    int n = 0;
+    base_heap_init(&h);
+    for (int i = 0; i < N; i++)
+        ids[i] = base_heap_push(&h, (i * 7919) % 100, record_fire, (void *)(intptr_t)i);
+    for (int i = 0; i < N; i++)
+        if (i % 6)
+            ck_assert(base_heap_cancel(&h, ids[i]));
+    ck_assert_uint_eq(base_heap_len(&h), N / 6);
+    ck_assert_uint_eq(h.n, N); /* lazily: nothing removed yet */
+    ck_assert(!base_heap_cancel(&h, ids[1])); /* stale while its node is still there */
+    ck_assert_uint_ne(base_heap_push(&h, 1000, record_fire, (void *)(intptr_t)N), 0);
+    ck_assert_uint_eq(h.n, N / 6 + 1); /* compacted */
+    while (base_heap_pop(&h, &fn, &arg, &t)) {
+        intptr_t i = (intptr_t)arg;
+        ck_assert(i == N || i % 6 == 0);
+        ck_assert(t > last_t || (t == last_t && i > last_i));
+        last_t = t;
+        last_i = i;
+        n++;
+    }
+    ck_assert_int_eq(n, N / 6 + 1);
+    ck_assert_int_eq(t, 1000);
+    base_heap_free(&h);
+}
+END_TEST
+
 START_TEST(heap_free_drops_pending_and_reuses)
 {
     struct base_heap h;
@@ -472,6 +510,7 @@ int main(void)
     tcase_add_test(tc, heap_cancel_removes_only_that_event);
     tcase_add_test(tc, heap_callback_may_cancel_and_push);
     tcase_add_test(tc, heap_matches_a_model_under_random_operations);
+    tcase_add_test(tc, heap_compacts_cancelled_nodes_in_order);
     tcase_add_test(tc, heap_free_drops_pending_and_reuses);
     tcase_add_test(tc, heap_push_out_of_memory_changes_nothing);
     suite_add_tcase(s, tc);
