@@ -763,6 +763,7 @@ static void hr_mpu_complete(struct hr_req *r)
     r->sreq.upload_id = r->upload;
     r->sreq.parts = parts;
     r->sreq.nparts = n;
+    r->sreq.want_etag = true;
     hr_conditions(r);
     if (!hr_ck_complete(r, parts, n))
         return;

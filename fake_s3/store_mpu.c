@@ -308,7 +308,7 @@ static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_r
     struct fs3_upload *u;
     struct fs3_obj *o;
     uint64_t total = 0, off = 0;
-    bool want_etag = true;
+    bool want_etag = true; /* and see below */
     if (fs3_done_repeat(s, req, res))
         return 0;
     if (!(u = fs3_upload_find(s, req, res)))
@@ -323,13 +323,14 @@ static int fs3_mpu_complete(struct fs3 *s, const struct s3_req *req, struct s3_r
         return 0;
     for (size_t i = 0; i < req->nparts; i++) {
         total += u->parts[req->parts[i].number]->size;
-        /* The ETag now only when every part was named by its ETag (a client
-         * over HTTP, which got one for each part): the engine's UploadPartCopy
-         * parts carry none, and their MD5 would be the store's only MD5 pass
-         * over the copied bytes.  Left "", it is computed when asked
+        /* The ETag now only when every part was named by its ETag, or the
+         * caller asks (the HTTP front): the engine's UploadPartCopy parts
+         * carry none, and their MD5 would be the store's only MD5 pass over
+         * the copied bytes.  Left "", it is computed when asked
          * (fs3_obj_etag), as s3.h allows. */
         want_etag &= req->parts[i].etag[0] != 0;
     }
+    want_etag |= req->want_etag;
     if (!(o = fs3_obj_new(total)) || !(o->part_sizes = malloc(req->nparts * sizeof(uint64_t)))) {
         fs3_obj_free(o);
         return ERR_NOMEM;

@@ -266,6 +266,10 @@ struct s3_req {
     /* mpu-complete: the parts, in the order the caller lists them. */
     const struct s3_part *parts;
     size_t nparts;
+    /* mpu-complete: return the multipart ETag even when a part was listed
+     * without its ETag (the HTTP front, whose answer always carries one);
+     * otherwise the in-process fake may leave it "" (see "ETags" below). */
+    bool want_etag;
 
     s3_cb cb;                   /* completion callback */
     void *arg;                  /* the caller's context, untouched */
