@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""cov_cells.py - the fault coverage matrix over several runs' reports (docs/coverage.md).
+
+    python3 tools/cov_cells.py R1/coverage.json R2/coverage.json
+
+A cell is (effect, op, engine job).  The (op, job) pairs counted are those a fault hit in any of
+the reports (a pair no fault ever hit is invisible in coverage.json, which counts hits only);
+each pair has the effects that apply to its op (corrupt and stale: get only; partial: not on
+list-uploads).  Prints the cells hit and, per pair, the effects not hit yet.
+"""
+import json
+import sys
+
+EFFECTS = ["status", "timeout", "lost", "stall", "delay", "partial", "reset"]
+
+
+def effects(op):
+    if op == "get":
+        return EFFECTS + ["stale", "corrupt"]
+    if op == "list-uploads":
+        return [e for e in EFFECTS if e != "partial"]
+    return EFFECTS
+
+
+def main(paths):
+    hit = set()
+    for p in paths:
+        with open(p) as f:
+            d = json.load(f)
+        for eff, ops in d["matrix"].items():
+            for op, cell in ops.items():
+                for job, n in cell["by_job"].items():
+                    if n > 0:
+                        hit.add((eff, op, job))
+    pairs = sorted(set((op, job) for _, op, job in hit))
+    total = sum(len(effects(op)) for op, _ in pairs)
+    nhit = sum(1 for op, job in pairs for e in effects(op) if (e, op, job) in hit)
+    print("%d (op, job) pairs, %d cells, %d hit, %d not hit" % (len(pairs), total, nhit,
+                                                                 total - nhit))
+    for op, job in pairs:
+        miss = [e for e in effects(op) if (e, op, job) not in hit]
+        if miss:
+            print("  %s / %s: %s" % (op, job, ", ".join(miss)))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        print(__doc__.strip())
+        sys.exit(2)
+    sys.exit(main(sys.argv[1:]))
