@@ -546,6 +546,16 @@ static void snapshot_metrics(struct world *w)
     m[METRIC_S3_TIMEOUTS] = (int64_t)em->s3_timeouts;
     m[METRIC_MEMORY_PEAK] = (int64_t)em->memory_peak;
     m[METRIC_IMAGE_LAG_MAX] = (int64_t)em->image_lag_max_us;
+    m[METRIC_RPC_CALLS_PREPARE] = (int64_t)em->rpc_calls[MDC_OP_PREPARE];
+    m[METRIC_RPC_CALLS_COMMIT_SSO] = (int64_t)em->rpc_calls[MDC_OP_COMMIT_SSO];
+    m[METRIC_RPC_CALLS_COMMIT_STREAM] = (int64_t)em->rpc_calls[MDC_OP_COMMIT_STREAM];
+    m[METRIC_RPC_CALLS_TRIM] = (int64_t)em->rpc_calls[MDC_OP_TRIM];
+    m[METRIC_RPC_CALLS_DELETE_STREAM] = (int64_t)em->rpc_calls[MDC_OP_DELETE_STREAM];
+    m[METRIC_RPC_CALLS] = 0;
+    for (int i = 0; i < MDC_OP_COUNT; i++)
+        m[METRIC_RPC_CALLS] += (int64_t)em->rpc_calls[i];
+    m[METRIC_RPC_RETRIES] = (int64_t)em->rpc_retries;
+    m[METRIC_RPC_FENCED] = (int64_t)em->rpc_fenced;
     m[METRIC_OBJECTS_LIVE] = (int64_t)mc.committed;
     m[METRIC_OBJECTS_SSO] = (int64_t)mc.sso;
     m[METRIC_OBJECTS_STREAM] = (int64_t)mc.stream;

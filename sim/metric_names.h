@@ -52,6 +52,16 @@
     X(METRIC_MEMORY_PEAK, "memory.peak", "the engine's peak buffered bytes")                       \
     X(METRIC_IMAGE_LAG_MAX, "metadata.image.lag.max",                                              \
       "the largest lag (microseconds) of a log batch applied to a broker's metadata image")        \
+    X(METRIC_RPC_CALLS, "rpc.calls", "metadata requests the broker sent to the controller, retries " \
+      "included")                                                                                  \
+    X(METRIC_RPC_CALLS_PREPARE, "rpc.calls.prepare", "prepare-objects requests sent")              \
+    X(METRIC_RPC_CALLS_COMMIT_SSO, "rpc.calls.commit-sso", "commit-stream-set-object requests sent") \
+    X(METRIC_RPC_CALLS_COMMIT_STREAM, "rpc.calls.commit-stream", "commit-stream-object requests sent") \
+    X(METRIC_RPC_CALLS_TRIM, "rpc.calls.trim", "trim-stream requests sent")                        \
+    X(METRIC_RPC_CALLS_DELETE_STREAM, "rpc.calls.delete-stream", "delete-stream requests sent")    \
+    X(METRIC_RPC_RETRIES, "rpc.retries", "metadata requests sent again (timeout or a retriable answer)") \
+    X(METRIC_RPC_FENCED, "rpc.fenced", "metadata requests refused for an old node epoch "          \
+      "(NODE_EPOCH_EXPIRED, NODE_EPOCH_NOT_EXIST)")                                                \
     X(METRIC_LOG_ERROR, "log.error", "engine log lines at level error")                            \
     X(METRIC_LOG_WARN, "log.warn", "engine log lines at level warn")                               \
     X(METRIC_LOG_INFO, "log.info", "engine log lines at level info")

@@ -128,8 +128,10 @@ static struct meta_so *so_list(const struct cmp_job *j, size_t *n)
     return v;
 }
 
-static void committed(struct cmp_job *j, const struct meta_sso_commit *req)
+static void committed(struct cmp_job *j)
 {
+    struct meta_sso_commit r = {.id = j->cm_id, .nsos = j->cm_nsos, .ncompacted = j->cm_ncompacted};
+    const struct meta_sso_commit *req = &r;
     struct cmp *c = j->c;
     cmp__count(c, j->split ? 1 : 0);
     env_logf(c->env, ENV_LOG_INFO, CMP_LOGC,
@@ -161,6 +163,8 @@ static int64_t order_id(const struct cmp_job *j)
     return META_ID_NONE;
 }
 
+static void cmp_committed(void *arg, int rc, int64_t first);
+
 /* Sanity check, then one atomic commit; the job then ends (or, on the F15
  * field-bug path, waits for the closes still running). */
 void cmp__commit(struct cmp_job *j)
@@ -183,14 +187,27 @@ void cmp__commit(struct cmp_job *j)
         req.sos = sos;
         req.compacted = j->a.compacted;
         req.ncompacted = j->a.ncompacted;
-        rc = mdc_commit_sso(c->md, &req);
-        if (meta_ok(rc)) {
-            rc = 0;
-            committed(j, &req);
-        }
+        j->cm_id = req.id;
+        j->cm_nsos = req.nsos;
+        j->cm_ncompacted = req.ncompacted;
+        rc = mdc_commit_sso(c->md, &req, cmp_committed, j);
     }
     free(ranges);
     free(sos);
+    if (rc == 0)
+        return; /* cmp_committed goes on */
+    cmp_committed(j, rc, -1);
+}
+
+/* The controller's answer to the job's commit. */
+static void cmp_committed(void *arg, int rc, int64_t first)
+{
+    struct cmp_job *j = arg;
+    (void)first;
+    if (meta_ok(rc)) {
+        rc = 0;
+        committed(j);
+    }
     if (rc) {
         cmp__job_fail(j, rc, "%s (%s)",
                       rc == ERR_CORRUPT ? "Sanity check failed" : "commit stream set object failed",

@@ -74,6 +74,7 @@ void cmp__job_free(struct cmp_job *j)
 {
     if (!j)
         return;
+    mdc_cancel(j->c->md, j);
     plan_clear(j);
     wout_free(&j->sso_out);
     for (size_t i = 0; i < j->nsos; i++) {
@@ -675,21 +676,39 @@ static void job_step(struct cmp_job *j)
     cmp__job_wait(j);
 }
 
+static void cmp_job_prepared(void *arg, int rc, int64_t first);
+static void cmp_job_go(struct cmp_job *j);
+
 /* Prepares the job's ids (TTL 24 h) and starts its first plan. */
 void cmp__job_start(struct cmp_job *j)
 {
     struct cmp *c = j->c;
     size_t need = j->a.nsplit + (j->a.has_sso ? 1 : 0);
     if (need > 0) {
-        int64_t first;
-        int rc = mdc_prepare(c->md, (int)need, c->conf.prepared_ttl_us, &first);
-        if (rc) {
+        int rc = mdc_prepare(c->md, (int)need, c->conf.prepared_ttl_us, cmp_job_prepared, j);
+        if (rc)
             cmp__job_fail(j, rc, "prepare of %zu object ids failed (%s)", need, err_str(rc));
-            return;
-        }
-        j->next_id = first;
-        j->last_id = first + (int64_t)need - 1;
+        return; /* cmp_job_prepared goes on */
     }
+    cmp_job_go(j);
+}
+
+static void cmp_job_prepared(void *arg, int rc, int64_t first)
+{
+    struct cmp_job *j = arg;
+    size_t need = j->a.nsplit + (j->a.has_sso ? 1 : 0);
+    if (rc) {
+        cmp__job_fail(j, rc, "prepare of %zu object ids failed (%s)", need, err_str(rc));
+        return;
+    }
+    j->next_id = first;
+    j->last_id = first + (int64_t)need - 1;
+    cmp_job_go(j);
+}
+
+static void cmp_job_go(struct cmp_job *j)
+{
+    struct cmp *c = j->c;
     if (j->split)
         env_logf(c->env, ENV_LOG_INFO, CMP_LOGC,
                  "Force split object %lld into %zu stream objects (%zu plans)", (long long)j->sso,

@@ -93,6 +93,8 @@ struct cmp_job {
     struct cmp_analysis a;
     size_t plan;              /* plan running */
     int64_t next_id;          /* next prepared id to hand out; -1 none */
+    int64_t cm_id;            /* the commit in flight: its SSO id, stream objects, inputs */
+    size_t cm_nsos, cm_ncompacted;
     int64_t last_id;          /* last prepared id */
     struct cmp_wout sso_out;  /* the new SSO (compaction) */
     struct cmp_wout **sos;    /* stream objects of every plan; owned */

@@ -134,6 +134,17 @@
     X(CONF_IMAGE_SNAPSHOT_UPSERT, "metadata.image.snapshot.upsert", CONF_T_BOOL, "true",            \
       "F05: false = a snapshot loaded on a non-empty image appends its objects (#3369)",           \
       "a controller snapshot loaded on a broker's non-empty image upserts each object by id")      \
+    X(CONF_RPC_LATENCY, "controller.rpc.latency", CONF_T_DURATION, "2ms", NULL,                      \
+      "one way of a broker's metadata request to the controller, and of its answer: an "          \
+      "in-region network hop plus the KRaft commit of the request's records before the answer")  \
+    X(CONF_RPC_TIMEOUT, "controller.rpc.timeout", CONF_T_DURATION, "30s", NULL,                     \
+      "the broker's timeout of a request to the controller (Kafka's request.timeout.ms); then "   \
+      "it sends the same request again")                                                           \
+    X(CONF_RPC_RETRY_BASE, "s3.controller.request.retry.base.delay.ms", CONF_T_MILLIS, "500",      \
+      NULL, "first delay before a controller request is sent again, doubled at each send up to "  \
+      "10 s (ControllerRequestSender)")                                                            \
+    X(CONF_RPC_RETRY_MAX, "s3.controller.request.retry.max.count", CONF_T_INT, "2147483647", NULL, \
+      "most sends of one controller request (AutoMQ: Integer.MAX_VALUE)")                         \
     X(CONF_SNAPSHOT_RECORDS, "controller.snapshot.records", CONF_T_INT, "200000", NULL,              \
       "the controller snapshots its metadata at least every this many log records (KRaft: "         \
       "metadata.log.max.record.bytes.between.snapshots 20 MiB at about 100 bytes a record)")       \

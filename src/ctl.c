@@ -27,6 +27,7 @@ struct ctl {
         void *arg;
     } readers[CTL_READERS];
     struct ctl_stats stats;
+    int64_t node_epoch[CTL_NODES]; /* the registered epoch of each broker node (0: none) */
 };
 
 static int ctl_store_new(const struct ctl *c, struct meta **out)
@@ -196,6 +197,20 @@ static void ctl_append(struct ctl *c)
         ctl_append(c);                                                                             \
         return rc_;                                                                                \
     } while (0)
+
+int ctl_node_register(struct ctl *c, int64_t node)
+{
+    if (node < 0 || node >= CTL_NODES)
+        return ERR_INVAL;
+    return (int)++c->node_epoch[node];
+}
+
+int ctl_node_check(const struct ctl *c, int64_t node, int64_t epoch)
+{
+    if (node < 0 || node >= CTL_NODES || c->node_epoch[node] == 0)
+        return ERR_NOTFOUND;
+    return epoch < c->node_epoch[node] ? ERR_ABORTED : 0;
+}
 
 int ctl_stream_create(struct ctl *c, int64_t id) { CTL_OP(meta_stream_create(c->m, id)); }
 

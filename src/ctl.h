@@ -62,6 +62,15 @@ void ctl_free(struct ctl *c);
 const struct meta *ctl_store(const struct ctl *c);
 const struct ctl_stats *ctl_stats(const struct ctl *c);
 
+/* ---- Node epochs (AutoMQ: a broker registers at each start and gets a new epoch; requests
+ * carry it and the controller refuses an older one, NODE_EPOCH_EXPIRED). ---- */
+#define CTL_NODES 16
+/* Registers node: its new epoch (>= 1).  ERR_INVAL for a node id out of range. */
+int ctl_node_register(struct ctl *c, int64_t node);
+/* 0: epoch is the node's current one; ERR_ABORTED: an older epoch (NODE_EPOCH_EXPIRED);
+ * ERR_NOTFOUND: the node never registered (NODE_EPOCH_NOT_EXIST). */
+int ctl_node_check(const struct ctl *c, int64_t node, int64_t epoch);
+
 /* ---- Operations: the meta.h operation of the same name, then its records appended. ---- */
 int ctl_stream_create(struct ctl *c, int64_t id);
 int ctl_trim(struct ctl *c, int64_t stream, int64_t new_start);

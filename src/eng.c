@@ -237,8 +237,10 @@ static int eng_meta_new(struct eng *e, int nstreams)
         if ((rc = ctl_stream_create(e->ctl, s)) < 0)
             return rc;
     mdc_conf_from(&dc, e->conf);
-    if ((rc = mdc_new(e->env, e->ctl, &dc, &e->bmd)) < 0 ||
-        (rc = mdc_new(e->env, e->ctl, &dc, &e->rmd)) < 0)
+    if ((rc = mdc_new(e->env, e->ctl, &dc, &e->bmd)) < 0)
+        return rc;
+    dc.node = -1; /* the read path's client: no broker, no epoch */
+    if ((rc = mdc_new(e->env, e->ctl, &dc, &e->rmd)) < 0)
         return rc;
     return 0;
 }
@@ -291,6 +293,15 @@ int eng_append(struct eng *e, int64_t stream, int64_t count, uint32_t record_siz
     return wal_append(e->wal, stream, count, record_size, gap, NULL);
 }
 
+static void eng_trimmed(void *arg, int rc, int64_t first)
+{
+    struct eng *e = arg;
+    (void)first;
+    if (!meta_ok(rc))
+        env_logf(e->env, ENV_LOG_WARN, "stream", "trim refused: %s", err_str(rc));
+}
+
+/* The trim request is sent (0); the controller's answer comes later (eng_trimmed). */
 int eng_trim(struct eng *e, int64_t stream, int64_t offset)
 {
     const struct meta_stream *ms = mdc_stream_own(e->bmd, stream);
@@ -298,7 +309,7 @@ int eng_trim(struct eng *e, int64_t stream, int64_t offset)
         return ERR_NOTFOUND;
     if (offset > ms->end)
         offset = ms->end;
-    return mdc_trim(e->bmd, stream, offset);
+    return mdc_trim(e->bmd, stream, offset, eng_trimmed, e);
 }
 
 int64_t eng_stream_end(struct eng *e, int64_t stream)
@@ -307,12 +318,20 @@ int64_t eng_stream_end(struct eng *e, int64_t stream)
     return ms && ms->state != META_STREAM_DELETED ? ms->end : -1;
 }
 
-int eng_delete_stream(struct eng *e, int64_t stream)
+static void eng_deleted(void *arg, int rc, int64_t stream)
 {
-    int rc = mdc_stream_delete(e->bmd, stream);
+    struct eng *e = arg;
     if (rc == 0 && e->wal)
         wal_drop_stream(e->wal, stream);
-    return rc;
+    else if (rc)
+        env_logf(e->env, ENV_LOG_WARN, "stream", "delete of stream %lld refused: %s",
+                 (long long)stream, err_str(rc));
+}
+
+/* The delete request is sent (0); its answer drops the stream's buffered records. */
+int eng_delete_stream(struct eng *e, int64_t stream)
+{
+    return mdc_stream_delete(e->bmd, stream, eng_deleted, e);
 }
 
 int eng_compact_sso(struct eng *e, bool force)
@@ -369,7 +388,7 @@ bool eng_idle(struct eng *e)
         return false;
     if (e->ctrl_up && !cln_idle(e->cln))
         return false;
-    return true;
+    return !mdc_rpc_busy(e->bmd); /* a request on its way still changes the metadata */
 }
 
 /* Adds one client's retried and timed-out attempts (c may be NULL: crashed). */
@@ -422,6 +441,10 @@ const struct eng_metrics *eng_metrics(struct eng *e)
     e->metrics.image_lag_max_us = mdc_stats(e->bmd)->lag_max_us > mdc_stats(e->rmd)->lag_max_us
                                       ? mdc_stats(e->bmd)->lag_max_us
                                       : mdc_stats(e->rmd)->lag_max_us;
+    for (int i = 0; i < MDC_OP_COUNT; i++)
+        e->metrics.rpc_calls[i] = mdc_rpc_stats(e->bmd)->calls[i];
+    e->metrics.rpc_retries = mdc_rpc_stats(e->bmd)->retries;
+    e->metrics.rpc_fenced = mdc_rpc_stats(e->bmd)->fenced;
     return &e->metrics;
 }
 

@@ -67,6 +67,10 @@ struct eng_metrics {
     uint64_t memory_now;  /* bytes buffered right now (uploads + compaction) */
     uint64_t memory_peak; /* the most ever buffered at once */
     int64_t image_lag_max_us; /* the largest lag of a batch applied to a metadata image */
+    uint64_t rpc_calls[5];    /* the broker's metadata requests sent, by enum mdc_op (retries
+                                 too) */
+    uint64_t rpc_retries;     /* sends after a request's first */
+    uint64_t rpc_fenced;      /* answers NODE_EPOCH_EXPIRED or NODE_EPOCH_NOT_EXIST */
 };
 
 /* Creates an engine.  env, s3 and conf are borrowed and must outlive it.

@@ -1,5 +1,5 @@
 /* mdc.c - the broker's metadata client: the lagging image, the own streams, the requests (mdc.h). */
-#include "mdc.h"
+#include "mdc_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,41 +8,19 @@
 #include "conf.h"
 #include "err.h"
 
-/* A batch the controller appended, waiting for its turn in the image. */
-struct mdc_due {
-    int64_t end;      /* apply batches < end */
-    int64_t appended; /* when the controller appended it */
-    int64_t due;      /* when the image applies it */
-};
-
-struct mdc {
-    struct env *env;
-    struct ctl *ctl;
-    struct mdc_conf conf;
-    struct meta *img;      /* the image; NULL while crashed */
-    int64_t applied;       /* next log offset to apply */
-    bool registered;       /* a reader of ctl's log */
-    struct mdc_due *q;     /* pending batches, in log order: q[qhead..qn) */
-    size_t qhead, qn, qcap;
-    env_id timer;          /* at q[qhead].due */
-    struct mdc_waiter {
-        int64_t target;
-        mdc_ready_fn fn;
-        void *arg;
-    } *w;                  /* mdc_when_current waiters */
-    size_t nw, wcap;
-    struct meta_stream *own; /* by stream id: the broker's own view */
-    size_t nown;
-    struct mdc_stats stats;
-    uint64_t rs;           /* the lag draws' own stream, seeded from the run's PRNG */
-};
-
 void mdc_conf_from(struct mdc_conf *conf, const struct conf *c)
 {
     memset(conf, 0, sizeof *conf);
     conf->lag_us = conf_get(c, CONF_IMAGE_LAG);
+    conf->node = 0;
+    conf->rpc_latency_us = conf_get(c, CONF_RPC_LATENCY);
+    conf->rpc_timeout_us = conf_get(c, CONF_RPC_TIMEOUT);
+    conf->retry_base_us = conf_get(c, CONF_RPC_RETRY_BASE);
+    conf->retry_max = conf_get(c, CONF_RPC_RETRY_MAX);
     conf->snapshot_append = !conf_bool(c, CONF_IMAGE_SNAPSHOT_UPSERT);
 }
+
+static int mdc_image_load(struct mdc *d);
 
 /* ---- The lag. ---------------------------------------------------------------------------------- */
 
@@ -135,7 +113,7 @@ static void mdc_apply_to(struct mdc *d, int64_t end)
         if (!b || meta_apply(d->img, b->recs, b->n) != 0) {
             /* dropped behind a snapshot (cannot happen while registered) or out of memory:
              * the image starts over from the snapshot */
-            mdc_restart(d);
+            mdc_image_load(d);
             return;
         }
         d->applied++;
@@ -185,7 +163,7 @@ static void mdc_load_snapshot(struct mdc *d)
     d->qhead = d->qn = 0;
     meta_set_append_mode(d->img, d->conf.snapshot_append);
     if (meta_apply(d->img, r, n) != 0) {
-        mdc_restart(d);
+        mdc_image_load(d);
         return;
     }
     meta_set_append_mode(d->img, false);
@@ -240,7 +218,7 @@ void mdc_catch_up(struct mdc *d)
 
 /* ---- The own streams: copied from the controller's answers. ------------------------------------ */
 
-static void mdc_own_refresh(struct mdc *d, int64_t stream)
+void mdc__own_refresh(struct mdc *d, int64_t stream)
 {
     const struct meta_stream *s = meta_stream_get(ctl_store(d->ctl), stream);
     if (!s || stream < 0)
@@ -265,7 +243,7 @@ static void mdc_own_open(struct mdc *d)
 {
     int64_t n = meta_stream_limit(ctl_store(d->ctl));
     for (int64_t i = 0; i < n; i++)
-        mdc_own_refresh(d, i);
+        mdc__own_refresh(d, i);
 }
 
 const struct meta_stream *mdc_stream_own(struct mdc *d, int64_t id)
@@ -273,7 +251,7 @@ const struct meta_stream *mdc_stream_own(struct mdc *d, int64_t id)
     if (id < 0)
         return NULL;
     if ((size_t)id >= d->nown || d->own[id].id != id)
-        mdc_own_refresh(d, id); /* a stream it has not opened yet: opened now */
+        mdc__own_refresh(d, id); /* a stream it has not opened yet: opened now */
     if ((size_t)id >= d->nown || d->own[id].id != id)
         return NULL;
     return &d->own[id];
@@ -281,11 +259,24 @@ const struct meta_stream *mdc_stream_own(struct mdc *d, int64_t id)
 
 /* ---- Lifetime. --------------------------------------------------------------------------------- */
 
-int mdc_restart(struct mdc *d)
+static void mdc_image_drop(struct mdc *d)
+{
+    env_cancel(d->env, d->timer);
+    d->timer = 0;
+    d->qhead = d->qn = 0;
+    if (d->registered)
+        ctl_reader_remove(d->ctl, &d->applied);
+    d->registered = false;
+    meta_destroy(d->img);
+    d->img = NULL;
+}
+
+/* The image rebuilt from the controller's snapshot and log. */
+static int mdc_image_load(struct mdc *d)
 {
     struct meta *m;
     int rc;
-    mdc_crash(d);
+    mdc_image_drop(d);
     if ((rc = ctl_replay(d->ctl, &m, NULL)) < 0)
         return rc;
     d->img = m;
@@ -297,20 +288,26 @@ int mdc_restart(struct mdc *d)
         return rc;
     }
     d->registered = true;
+    return 0;
+}
+
+int mdc_restart(struct mdc *d)
+{
+    int rc;
+    mdc_crash(d);
+    if ((rc = mdc_image_load(d)) < 0)
+        return rc;
+    /* a broker's start registers it: a new node epoch (AutoMQ's broker registration) */
+    if (d->conf.node >= 0 && (rc = ctl_node_register(d->ctl, d->conf.node)) > 0)
+        d->epoch = rc;
     mdc_own_open(d);
     return 0;
 }
 
 void mdc_crash(struct mdc *d)
 {
-    env_cancel(d->env, d->timer);
-    d->timer = 0;
-    d->qhead = d->qn = 0;
-    if (d->registered)
-        ctl_reader_remove(d->ctl, &d->applied);
-    d->registered = false;
-    meta_destroy(d->img);
-    d->img = NULL;
+    mdc__rpc_crash(d);
+    mdc_image_drop(d);
 }
 
 int mdc_new(struct env *env, struct ctl *ctl, const struct mdc_conf *conf, struct mdc **out)
@@ -324,6 +321,10 @@ int mdc_new(struct env *env, struct ctl *ctl, const struct mdc_conf *conf, struc
     d->env = env;
     d->ctl = ctl;
     d->conf = *conf;
+    if (d->conf.rpc_timeout_us <= 0) /* a zeroed conf (tests): AutoMQ's values */
+        d->conf.rpc_timeout_us = 30 * ENV_USEC_PER_SEC;
+    if (d->conf.retry_base_us <= 0)
+        d->conf.retry_base_us = 500 * ENV_USEC_PER_MS;
     d->rs = conf->lag_us > 0 ? env_rand(env) : 0;
     if ((rc = mdc_restart(d)) < 0) {
         mdc_free(d);
@@ -339,6 +340,7 @@ void mdc_free(struct mdc *d)
     if (!d)
         return;
     mdc_crash(d);
+    mdc__rpc_free_all(d);
     free(d->q);
     free(d->w);
     free(d->own);
@@ -400,48 +402,12 @@ int mdc_stream_pieces(const struct mdc *d, int64_t stream, int64_t start, int64_
 const char *mdc_namespace(const struct mdc *d) { return ctl_namespace(d->ctl); }
 int64_t mdc_id_none(const struct mdc *d) { return meta_id_none(ctl_store(d->ctl)); }
 
-/* ---- Requests. --------------------------------------------------------------------------------- */
-
-int mdc_prepare(struct mdc *d, int count, int64_t ttl_us, int64_t *first)
-{
-    return ctl_prepare(d->ctl, count, ttl_us, env_now(d->env), first);
-}
-
-int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req)
-{
-    int rc = ctl_commit_sso(d->ctl, req, env_now(d->env));
-    if (meta_ok(rc)) {
-        for (size_t i = 0; i < req->nranges; i++)
-            mdc_own_refresh(d, req->ranges[i].stream);
-        for (size_t i = 0; i < req->nsos; i++)
-            mdc_own_refresh(d, req->sos[i].stream);
-    }
-    return rc;
-}
-
-int mdc_commit_stream(struct mdc *d, const struct meta_stream_commit *req)
-{
-    return ctl_commit_stream(d->ctl, req, env_now(d->env));
-}
-
 int mdc_mark(struct mdc *d, const int64_t *ids, const enum meta_op *ops, size_t n)
 {
     return ctl_mark(d->ctl, ids, ops, n, env_now(d->env));
 }
 
-int mdc_trim(struct mdc *d, int64_t stream, int64_t new_start)
-{
-    int rc = ctl_trim(d->ctl, stream, new_start);
-    mdc_own_refresh(d, stream);
-    return rc;
-}
-
-int mdc_stream_delete(struct mdc *d, int64_t stream)
-{
-    int rc = ctl_stream_delete(d->ctl, stream, env_now(d->env));
-    mdc_own_refresh(d, stream);
-    return rc;
-}
+int64_t mdc_epoch(const struct mdc *d) { return d->epoch; }
 
 int mdc_writer_guard(void *md, const char *key)
 {

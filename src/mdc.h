@@ -34,6 +34,12 @@ struct conf;
 
 struct mdc_conf {
     int64_t lag_us; /* metadata.image.lag: median lag of a log batch; 0: applied at once */
+    int64_t node;          /* the broker's node id; -1: the read path's client (no epoch) */
+    int64_t rpc_latency_us; /* controller.rpc.latency: one way */
+    int64_t rpc_timeout_us; /* controller.rpc.timeout: the broker's request timeout (0: 30 s) */
+    int64_t retry_base_us;  /* s3.controller.request.retry.base.delay.ms (0: 500 ms) */
+    int64_t retry_max;      /* s3.controller.request.retry.max.count: sends at most (0: no
+                               limit) */
     bool snapshot_append; /* F05 (#3369): !metadata.image.snapshot.upsert: a snapshot loaded on
                              a non-empty image appends its objects to the image's lists */
 };
@@ -92,13 +98,99 @@ int64_t mdc_id_none(const struct mdc *d);
 /* NULL: no such stream.  A stream the broker has not opened yet is opened (its state asked). */
 const struct meta_stream *mdc_stream_own(struct mdc *d, int64_t id);
 
-/* ---- Requests to the controller (meta.h's operations of the same names). ---- */
-int mdc_prepare(struct mdc *d, int count, int64_t ttl_us, int64_t *first);
-int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req);
-int mdc_commit_stream(struct mdc *d, const struct meta_stream_commit *req);
+/* ---- Requests to the controller: asynchronous RPCs (docs/controller.md "RPCs"). ----
+ *
+ * Each request gets a request id and is delivered to the controller controller.rpc.latency
+ * after it is sent; the controller's answer comes back after the same latency.  The request is
+ * retried with the same payload (the same request id) as AutoMQ's ControllerRequestSender
+ * does: after the broker's request timeout (controller.rpc.timeout: a lost request or answer)
+ * and after an answer that asks for a retry, waiting s3.controller.request.retry.base.delay.ms
+ * doubled at each send up to 10 s, at most s3.controller.request.retry.max.count sends.
+ * Which answers end the request (per op, as ControllerObjectManager and ControllerStreamManager
+ * handle them): prepare retries every error; the commits end on NODE_EPOCH_EXPIRED,
+ * NODE_EPOCH_NOT_EXIST (ERR_ABORTED), OBJECT_NOT_EXIST, COMPACTED_OBJECTS_NOT_FOUND,
+ * STREAM_NOT_EXIST (ERR_NOTFOUND), STREAM_FENCED (ERR_BADSTATE) and retry the rest; trim and
+ * delete end on the stream codes and retry the rest.
+ *
+ * done(arg, rc, first) runs once, from the event loop, never inside the call: rc 0 (or
+ * ERR_REDUNDANT) applied; first: prepare's first id, trim's and delete's stream (success).  A broker crash (mdc_crash) or
+ * mdc_cancel(d, arg) forgets the callbacks; requests already on their way to the controller
+ * are still applied there.  The calls return ERR_NOMEM or 0. */
+enum mdc_op {
+    MDC_OP_PREPARE = 0,
+    MDC_OP_COMMIT_SSO,
+    MDC_OP_COMMIT_STREAM,
+    MDC_OP_TRIM,
+    MDC_OP_DELETE_STREAM,
+    MDC_OP_COUNT
+};
+
+/* AutoMQ's error codes (Kafka's Errors) the controller answers these requests with. */
+enum mdc_code {
+    MDC_NONE = 0,
+    MDC_NODE_EPOCH_EXPIRED,
+    MDC_NODE_EPOCH_NOT_EXIST,
+    MDC_OBJECT_NOT_EXIST,
+    MDC_COMPACTED_OBJECTS_NOT_FOUND,
+    MDC_REDUNDANT_OPERATION,
+    MDC_STREAM_FENCED,
+    MDC_STREAM_NOT_EXIST,
+    MDC_UNKNOWN_SERVER_ERROR,
+    MDC_CODE_COUNT
+};
+
+/* "rpc-prepare", "rpc-commit-sso", ... and back (-1: unknown). */
+const char *mdc_op_name(enum mdc_op op);
+int mdc_op_parse(const char *name);
+/* "NODE_EPOCH_EXPIRED", ... and back (-1: unknown). */
+const char *mdc_code_name(enum mdc_code code);
+int mdc_code_parse(const char *name);
+/* True when AutoMQ's controller can answer op with code. */
+bool mdc_op_answers(enum mdc_op op, enum mdc_code code);
+
+/* A fault of one send of a request, decided by the fault hook (the scenario's rpc-* rules). */
+enum mdc_effect {
+    MDC_EFF_NONE = 0,
+    MDC_EFF_TIMEOUT, /* not delivered; the broker's timeout fires and it sends again */
+    MDC_EFF_LOST,    /* delivered and applied; the answer is lost (timeout, send again) */
+    MDC_EFF_STALL,   /* held at the controller past the broker's timeout, then applied (the
+                        broker has sent again by then: the late one meets the retry) */
+    MDC_EFF_DELAY,   /* delivered delay_us late, answered normally */
+    MDC_EFF_ERROR,   /* answered with code, not applied */
+};
+struct mdc_fault {
+    enum mdc_effect effect;
+    int64_t delay_us;
+    enum mdc_code code;
+};
+typedef void (*mdc_fault_fn)(void *arg, enum mdc_op op, struct mdc_fault *out);
+void mdc_set_fault_hook(struct mdc *d, mdc_fault_fn fn, void *arg);
+
+struct mdc_rpc_stats {
+    uint64_t calls[MDC_OP_COUNT]; /* sends (rpc.calls.OP), retries included */
+    uint64_t retries;             /* sends after the first (rpc.retries) */
+    uint64_t fenced;              /* answers NODE_EPOCH_EXPIRED / NOT_EXIST (rpc.fenced) */
+    uint64_t timeouts;            /* sends whose answer never came */
+};
+const struct mdc_rpc_stats *mdc_rpc_stats(const struct mdc *d);
+/* True while a request, or a delivery or answer of one, is on its way. */
+bool mdc_rpc_busy(const struct mdc *d);
+
+typedef void (*mdc_done_fn)(void *arg, int rc, int64_t first);
+int mdc_prepare(struct mdc *d, int count, int64_t ttl_us, mdc_done_fn done, void *arg);
+int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req, mdc_done_fn done, void *arg);
+int mdc_commit_stream(struct mdc *d, const struct meta_stream_commit *req, mdc_done_fn done,
+                      void *arg);
+int mdc_trim(struct mdc *d, int64_t stream, int64_t new_start, mdc_done_fn done, void *arg);
+int mdc_stream_delete(struct mdc *d, int64_t stream, mdc_done_fn done, void *arg);
+void mdc_cancel(struct mdc *d, void *arg);
+
+/* Marks objects for deletion at once (a guard of ours for a failed output: not an AutoMQ
+ * request, so no RPC). */
 int mdc_mark(struct mdc *d, const int64_t *ids, const enum meta_op *ops, size_t n);
-int mdc_trim(struct mdc *d, int64_t stream, int64_t new_start);
-int mdc_stream_delete(struct mdc *d, int64_t stream);
+
+/* The broker's node epoch (registered at each mdc_new / mdc_restart of a broker client). */
+int64_t mdc_epoch(const struct mdc *d);
 
 /* A writer guard (writer.h's wr_guard_fn; arg is the struct mdc): ERR_ABORTED when the
  * controller expired the object being written (its upload was aborted), as cln_writer_guard. */

@@ -91,6 +91,8 @@ static void scmp_drop(struct scmp *s)
     if (s->waiting)
         mdc_current_cancel(s->md, s);
     s->waiting = false;
+    scmp__cleanup_free(s->cl);
+    s->cl = NULL;
     if (s->run)
         s->run->w = NULL; /* freed with the context */
     wr_ctx_free(s->wr);   /* cancels the writers' calls */
@@ -235,15 +237,22 @@ static uint64_t scmp_req_id(struct scmp *s)
     return UINT64_C(0x8000000000000000) | (UINT64_C(0x5c) << 48) | ++s->req_seq;
 }
 
-/* Commits the group's output; sources and ops from the run.  Returns 0 or
- * the commit's error (the caller drops the step). */
+static void scmp_commit_failed(struct scmp *s, int64_t stream, int64_t out_id, size_t n, int rc)
+{
+    env_logf(s->env, ENV_LOG_WARN, SCMP_WHO, "[STREAM_OBJECT_COMPACT_FAIL],[UNEXPECTED] "
+             "stream %" PRId64 " commit of object %" PRId64 " with %zu sources: %s",
+             stream, out_id, n, err_str(rc));
+}
+
+/* Sends the commit of the group's output (sources and ops from the run); done(arg, rc, -1)
+ * hears the answer.  Returns 0 when sent, or the error that kept it from being sent (the
+ * caller drops the step). */
 static int scmp_commit_req(struct scmp_run *r, const int64_t *src, const enum meta_op *ops,
-                           size_t n)
+                           size_t n, mdc_done_fn done, void *arg)
 {
     struct scmp *s = r->s;
     struct meta_stream_commit c = {0};
     int64_t bad = -1;
-    int rc;
     if (s->conf.verify_inputs && !scmp_inputs_ok(s, src, n, &bad)) {
         s->stats.verify_drops++;
         env_logf(s->env, ENV_LOG_INFO, SCMP_WHO, "stream %" PRId64 ": input object %" PRId64
@@ -263,12 +272,16 @@ static int scmp_commit_req(struct scmp_run *r, const int64_t *src, const enum me
     c.nsources = n;
     c.links = r->links;
     c.nlinks = r->nlinks;
-    rc = mdc_commit_stream(s->md, &c);
+    return mdc_commit_stream(s->md, &c, done, arg);
+}
+
+static void scmp_group_answer(void *arg, int rc, int64_t first)
+{
+    struct scmp_run *r = arg;
+    (void)first;
     if (!meta_ok(rc))
-        env_logf(s->env, ENV_LOG_WARN, SCMP_WHO, "[STREAM_OBJECT_COMPACT_FAIL],[UNEXPECTED] "
-                 "stream %" PRId64 " commit of object %" PRId64 " with %zu sources: %s",
-                 r->stream, r->out_id, n, err_str(rc));
-    return meta_ok(rc) ? 0 : rc;
+        scmp_commit_failed(r->s, r->stream, r->out_id, r->n, rc);
+    scmp__committed(r, meta_ok(rc) ? 0 : rc);
 }
 
 int scmp__commit(struct scmp_run *r)
@@ -283,7 +296,7 @@ int scmp__commit(struct scmp_run *r)
                      : r->m[i].o.kind == META_KIND_COMPOSITE ? META_OP_DELETE
                                                               : META_OP_KEEP_DATA;
         }
-        rc = scmp_commit_req(r, src, ops, r->n);
+        rc = scmp_commit_req(r, src, ops, r->n, scmp_group_answer, r);
     }
     free(src);
     free(ops);
@@ -292,34 +305,110 @@ int scmp__commit(struct scmp_run *r)
 
 /* ---- cleanup of expired objects ----------------------------------------------------- */
 
-/* True when it committed anything. */
-static bool scmp_cleanup(struct scmp *s, int64_t stream, const struct scmp_image *img,
-                         int64_t start)
+/* The stream's expired objects, committed {id -1, DEEP_DELETE} <= SCMP_CLEANUP_STEP ids a
+ * request, one request after the other; then the stream's turn goes on (scmp_resume). */
+struct scmp_cleanup {
+    struct scmp *s;
+    int64_t stream;
+    enum scmp_type t;      /* the turn's type, planned after the cleanup */
+    int64_t *ids;
+    enum meta_op *ops;
+    size_t n, sent, k;     /* k: ids of the request in flight */
+    bool any;              /* a request committed */
+};
+
+void scmp__cleanup_free(struct scmp_cleanup *cl)
 {
-    bool any = false;
-    int64_t ids[SCMP_CLEANUP_STEP];
-    enum meta_op ops[SCMP_CLEANUP_STEP];
-    size_t k = 0;
-    for (size_t i = 0; i <= img->n; i++) {
-        if (i < img->n && img->v[i].end <= start) {
-            ids[k] = img->v[i].id;
-            ops[k++] = META_OP_DEEP_DELETE;
-        }
-        if (k && (k == SCMP_CLEANUP_STEP || i == img->n)) {
-            struct scmp_run r = {.s = s, .stream = stream, .out_id = META_ID_NONE};
-            if (scmp_commit_req(&r, ids, ops, k) == 0) {
-                any = true;
-                s->stats.cleanups++;
-                s->stats.commits++;
-                env_eventf(s->env, ENV_LANE_STREAM, ENV_EVENT_INSTANT, (uint64_t)stream, false,
-                           "scmp cleanup stream=%" PRId64 " expired=%zu", stream, k);
-            } else {
-                s->stats.failures++;
-            }
-            k = 0;
-        }
+    if (!cl)
+        return;
+    mdc_cancel(cl->s->md, cl);
+    free(cl->ids);
+    free(cl->ops);
+    free(cl);
+}
+
+static bool scmp_wait_image(struct scmp *s, int64_t stream, enum scmp_type t);
+static void scmp_resume(void *arg);
+static void scmp_cleanup_next(struct scmp_cleanup *cl);
+
+static void scmp_cleanup_answer(void *arg, int rc, int64_t first)
+{
+    struct scmp_cleanup *cl = arg;
+    struct scmp *s = cl->s;
+    (void)first;
+    if (meta_ok(rc)) {
+        cl->any = true;
+        s->stats.cleanups++;
+        s->stats.commits++;
+        env_eventf(s->env, ENV_LANE_STREAM, ENV_EVENT_INSTANT, (uint64_t)cl->stream, false,
+                   "scmp cleanup stream=%" PRId64 " expired=%zu", cl->stream, cl->k);
+    } else {
+        scmp_commit_failed(s, cl->stream, META_ID_NONE, cl->k, rc);
+        s->stats.failures++;
     }
-    return any;
+    scmp_cleanup_next(cl);
+}
+
+static void scmp_cleanup_next(struct scmp_cleanup *cl)
+{
+    struct scmp *s = cl->s;
+    while (cl->sent < cl->n) {
+        struct scmp_run r = {.s = s, .stream = cl->stream, .out_id = META_ID_NONE};
+        size_t k = cl->n - cl->sent < SCMP_CLEANUP_STEP ? cl->n - cl->sent : SCMP_CLEANUP_STEP;
+        int rc = scmp_commit_req(&r, cl->ids + cl->sent, cl->ops + cl->sent, k,
+                                 scmp_cleanup_answer, cl);
+        cl->sent += k;
+        cl->k = k;
+        if (rc == 0)
+            return; /* its answer goes on */
+        scmp_commit_failed(s, cl->stream, META_ID_NONE, k, rc);
+        s->stats.failures++;
+    }
+    s->cl = NULL;
+    {
+        int64_t stream = cl->stream;
+        enum scmp_type t = cl->t;
+        bool any = cl->any;
+        scmp__cleanup_free(cl);
+        if (any && scmp_wait_image(s, stream, t))
+            return;
+        s->waiting = true; /* scmp_resume's state */
+        s->wait_stream = stream;
+        s->wait_type = t;
+        scmp_resume(s);
+    }
+}
+
+/* Starts the cleanup of the stream's expired objects: true when it did (the turn goes on
+ * when it ends), false when there is none. */
+static bool scmp_cleanup(struct scmp *s, int64_t stream, const struct scmp_image *img,
+                         int64_t start, enum scmp_type t)
+{
+    struct scmp_cleanup *cl;
+    size_t n = 0;
+    for (size_t i = 0; i < img->n; i++)
+        n += img->v[i].end <= start;
+    if (!n || !(cl = calloc(1, sizeof *cl)))
+        return false;
+    cl->ids = malloc(n * sizeof *cl->ids);
+    cl->ops = malloc(n * sizeof *cl->ops);
+    if (!cl->ids || !cl->ops) {
+        free(cl->ids);
+        free(cl->ops);
+        free(cl);
+        return false;
+    }
+    cl->s = s;
+    cl->stream = stream;
+    cl->t = t;
+    for (size_t i = 0; i < img->n; i++)
+        if (img->v[i].end <= start) {
+            cl->ids[cl->n] = img->v[i].id;
+            cl->ops[cl->n++] = META_OP_DEEP_DELETE;
+        }
+    s->cl = cl;
+    scmp_cleanup_next(cl);
+    return true;
 }
 
 /* ---- planning ------------------------------------------------------------------------ */
@@ -512,7 +601,7 @@ static bool scmp_stream_turn(struct scmp *s, int64_t stream)
         sc->last_minor = now;
     if (scmp_refresh(s, stream, &sc->img) != 0)
         return false;
-    if (scmp_cleanup(s, stream, &sc->img, st->start) && scmp_wait_image(s, stream, t))
+    if (scmp_cleanup(s, stream, &sc->img, st->start, t))
         return true;
     if (s->conf.verify_inputs && scmp_refresh(s, stream, &sc->img) != 0)
         return false;
@@ -523,11 +612,11 @@ static bool scmp_stream_turn(struct scmp *s, int64_t stream)
 static void scmp_pass_continue(struct scmp *s)
 {
     int64_t limit = mdc_stream_limit(s->md);
-    while (!s->run && !s->waiting && s->pass_stream < limit) {
+    while (!s->run && !s->waiting && !s->cl && s->pass_stream < limit) {
         int64_t stream = s->pass_stream++;
         scmp_stream_turn(s, stream);
     }
-    if (!s->run && !s->waiting && s->pass_stream >= limit) {
+    if (!s->run && !s->waiting && !s->cl && s->pass_stream >= limit) {
         s->pass_running = false;
         s->pass_force = false;
     }

@@ -66,6 +66,8 @@ struct scmp_run {
     void *later_arg;
 };
 
+struct scmp_cleanup;
+
 struct scmp {
     struct env *env;
     struct s3_ops *inner;     /* below the client (borrowed) */
@@ -83,6 +85,7 @@ struct scmp {
     bool pass_running, pass_force;
     int64_t pass_stream;      /* next stream of the pass */
     struct scmp_run *run;     /* the group in flight, or NULL */
+    struct scmp_cleanup *cl;  /* the cleanup in flight, or NULL */
     bool waiting;             /* for its own commit to reach the image (mdc_when_current) */
     int64_t wait_stream;      /* then plans this stream's next group of wait_type */
     enum scmp_type wait_type;
@@ -93,9 +96,12 @@ struct scmp {
 /* scmp.c */
 void scmp__group_done(struct scmp_run *r, int rc, const char *why);
 int scmp__commit(struct scmp_run *r);
+struct scmp_cleanup;
+void scmp__cleanup_free(struct scmp_cleanup *cl);
 
 /* scmp_run.c */
 void scmp__run_start(struct scmp_run *r);
 void scmp__run_free(struct scmp_run *r);
+void scmp__committed(struct scmp_run *r, int rc);
 
 #endif /* S3SIM_SCMP_INT_H */

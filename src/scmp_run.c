@@ -33,6 +33,7 @@ void scmp__run_free(struct scmp_run *r)
             obj_index_free(&r->m[i].idx);
     }
     env_wait_end(r->s->env, r->wait);
+    mdc_cancel(r->s->md, r);
     cobj_writer_free(&r->cw);
     free(r->m);
     free(r->oe);
@@ -173,7 +174,13 @@ static void scmp_close_cb(void *arg, int rc)
     }
     wr_release(r->w, NULL, NULL);
     r->w = NULL;
-    rc = scmp__commit(r);
+    rc = scmp__commit(r); /* its answer ends the group (scmp__committed) */
+    if (rc)
+        scmp_end(r, rc, "the commit was refused");
+}
+
+void scmp__committed(struct scmp_run *r, int rc)
+{
     scmp_end(r, rc, rc ? "the commit was refused" : NULL);
 }
 
@@ -366,19 +373,36 @@ static int scmp_major(struct scmp_run *r, int64_t start)
     return scmp_expired_next(r);
 }
 
+static void scmp_prepared(void *arg, int rc, int64_t first);
+
 static void scmp_build(struct scmp_run *r)
 {
     struct scmp *s = r->s;
     const struct meta_stream *st = mdc_stream_get(s->md, r->stream);
-    char who[64];
     int rc;
     if (!st || st->state == META_STREAM_DELETED) {
         scmp_end(r, ERR_NOTFOUND, "the stream was deleted");
         return;
     }
-    rc = mdc_prepare(s->md, 1, SCMP_TTL_US, &r->out_id);
+    rc = mdc_prepare(s->md, 1, SCMP_TTL_US, scmp_prepared, r);
+    if (rc)
+        scmp_end(r, rc, "prepare failed");
+}
+
+/* The output's id came back: the output is built. */
+static void scmp_prepared(void *arg, int rc, int64_t first)
+{
+    struct scmp_run *r = arg;
+    struct scmp *s = r->s;
+    const struct meta_stream *st = mdc_stream_get(s->md, r->stream);
+    char who[64];
     if (rc) {
         scmp_end(r, rc, "prepare failed");
+        return;
+    }
+    r->out_id = first;
+    if (!st || st->state == META_STREAM_DELETED) {
+        scmp_end(r, ERR_NOTFOUND, "the stream was deleted");
         return;
     }
     obj_key(r->out_id, mdc_namespace(s->md), r->out_key, sizeof r->out_key);

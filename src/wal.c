@@ -57,6 +57,10 @@ struct wal_batch {
     bool has_sso;
     int writing; /* writers not yet closed */
     int rc;      /* first failure of this attempt */
+    int after;   /* what follows the prepare in flight (WAL_AFTER_*) */
+    int64_t commit_id; /* the commit in flight: its SSO id and stream objects */
+    size_t commit_nso;
+    int prc;     /* the failure that made it prepare again */
     int attempt;
     env_id retry_timer;
     env_id wait;
@@ -247,6 +251,7 @@ static void wal_batch_free(struct wal_batch *b)
         if (b->objs[i].w)
             wr_release(b->objs[i].w, NULL, NULL);
     env_cancel(wal->env, b->retry_timer);
+    mdc_cancel(wal->md, b);
     env_wait_end(wal->env, b->wait);
     free(b->runs);
     free(b->ranges);
@@ -324,23 +329,59 @@ static int wal_plan(struct wal_batch *b)
     return 0;
 }
 
-/* Gives the batch's objects fresh prepared ids and their keys. */
-static int wal_prepare(struct wal_batch *b)
+enum { WAL_AFTER_START = 0, WAL_AFTER_EXPIRED_COMMIT, WAL_AFTER_EXPIRED_WRITE };
+
+static void wal_start_attempt(struct wal_batch *b);
+static void wal_retry(struct wal_batch *b, int rc);
+static void wal_wait(struct wal_batch *b, const char *fmt, const char *detail);
+
+/* The prepare's answer: the batch's objects get the fresh ids and their keys, then the upload
+ * starts (or, after ids expired, is written again). */
+static void wal_prepared(void *arg, int rc, int64_t first)
 {
+    struct wal_batch *b = arg;
     struct wal *wal = b->wal;
-    int64_t first;
-    int rc = mdc_prepare(wal->md, (int)b->nobjs, wal->conf.prepared_ttl_us, &first);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < b->nobjs; i++) {
+    for (size_t i = 0; rc == 0 && i < b->nobjs; i++) {
         struct wal_obj *o = &b->objs[i];
         o->id = first + (int64_t)i;
         o->done = false;
         rc = obj_key(o->id, mdc_namespace(wal->md), o->key, sizeof o->key);
-        if (rc)
-            return rc;
     }
-    return 0;
+    switch (b->after) {
+    case WAL_AFTER_START:
+        if (rc) {
+            env_logf(wal->env, ENV_LOG_ERROR, "wal-upload", "%s: cannot start: %s", b->who,
+                     err_str(rc));
+            wal_batch_free(b);
+            wal_kick(wal);
+            return;
+        }
+        wal_start_attempt(b);
+        return;
+    case WAL_AFTER_EXPIRED_COMMIT:
+        if (rc == 0)
+            env_logf(wal->env, ENV_LOG_WARN, "wal-upload",
+                     "%s: prepared objects expired before the commit; writing new ones", b->who);
+        wal_retry(b, rc ? rc : b->prc);
+        return;
+    default:
+        if (rc == 0)
+            env_logf(wal->env, ENV_LOG_WARN, "wal-upload",
+                     "%s: prepared objects expired before their upload completed; writing new "
+                     "ones", b->who);
+        wal_retry(b, rc ? rc : b->prc);
+        return;
+    }
+}
+
+/* Asks fresh prepared ids for the batch's objects; wal_prepared goes on. */
+static int wal_prepare(struct wal_batch *b, int after, int prc)
+{
+    struct wal *wal = b->wal;
+    b->after = after;
+    b->prc = prc;
+    wal_wait(b, "%s", "waiting for the controller to prepare object ids");
+    return mdc_prepare(wal->md, (int)b->nobjs, wal->conf.prepared_ttl_us, wal_prepared, b);
 }
 
 /* ---- building and writing ----------------------------------------------- */
@@ -570,6 +611,8 @@ static void wal_ack(struct wal_batch *b)
     }
 }
 
+static void wal_committed(void *arg, int rc, int64_t first);
+
 /* The commit point: every object is durable. */
 static void wal_commit(struct wal_batch *b)
 {
@@ -609,9 +652,26 @@ static void wal_commit(struct wal_batch *b)
     c.nranges = nr;
     c.sos = sos;
     c.nsos = nso;
-    rc = mdc_commit_sso(wal->md, &c);
+    b->commit_id = c.id;
+    b->commit_nso = nso;
+    rc = mdc_commit_sso(wal->md, &c, wal_committed, b);
     free(sos);
     free(ranges);
+    if (rc == 0) {
+        wal_wait(b, "%s", "waiting for the controller's answer to the commit");
+        return;
+    }
+    wal_committed(b, rc, -1);
+}
+
+/* The controller's answer to the batch's commit. */
+static void wal_committed(void *arg, int rc, int64_t first)
+{
+    struct wal_batch *b = arg;
+    struct wal *wal = b->wal;
+    struct meta_sso_commit c = {.id = b->commit_id};
+    size_t nso = b->commit_nso;
+    (void)first;
     if (meta_ok(rc)) {
         wal->stats.uploads++;
         wal->stats.objects += b->nobjs;
@@ -633,12 +693,8 @@ static void wal_commit(struct wal_batch *b)
         wal_halt(b, exc);
         return;
     }
-    if (rc == ERR_NOTFOUND && wal_prepare(b) == 0) {
-        env_logf(wal->env, ENV_LOG_WARN, "wal-upload",
-                 "%s: prepared objects expired before the commit; writing new ones", b->who);
-        wal_retry(b, rc);
+    if (rc == ERR_NOTFOUND && wal_prepare(b, WAL_AFTER_EXPIRED_COMMIT, rc) == 0)
         return;
-    }
     wal->stats.dropped++;
     env_logf(wal->env, ENV_LOG_ERROR, "wal-upload",
              "%s: commit refused (%s); its records are not acknowledged", b->who, err_str(rc));
@@ -663,10 +719,8 @@ static void wal_obj_closed(void *arg, int rc)
         wal_wait(b, "%s object(s) still being written, then the metadata commit", n);
         return;
     }
-    if (b->rc == ERR_ABORTED && wal_prepare(b) == 0) /* the writer's guard: ids expired */
-        env_logf(b->wal->env, ENV_LOG_WARN, "wal-upload",
-                 "%s: prepared objects expired before their upload completed; writing new ones",
-                 b->who);
+    if (b->rc == ERR_ABORTED && wal_prepare(b, WAL_AFTER_EXPIRED_WRITE, b->rc) == 0)
+        return; /* the writer's guard: ids expired */
     if (b->rc)
         wal_retry(b, b->rc);
     else
@@ -718,13 +772,12 @@ int wal_upload_now(struct wal *wal)
         return 0;
     }
     wal->cur = b;
-    if ((rc = wal_plan(b)) < 0 || (rc = wal_prepare(b)) < 0) {
+    if ((rc = wal_plan(b)) < 0 || (rc = wal_prepare(b, WAL_AFTER_START, 0)) < 0) {
         env_logf(wal->env, ENV_LOG_ERROR, "wal-upload", "%s: cannot start: %s", b->who,
                  err_str(rc));
         wal_batch_free(b);
         return rc;
     }
-    wal_start_attempt(b);
     return 0;
 }
 

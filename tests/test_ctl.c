@@ -20,7 +20,7 @@ static struct mdc *D;
 static void setup_with(int64_t snapshot_records, int64_t lag_us)
 {
     struct ctl_conf cc;
-    struct mdc_conf dc = {lag_us, false};
+    struct mdc_conf dc = {.lag_us = lag_us};
     tenv_init(&T, 7);
     memset(&cc, 0, sizeof cc);
     cc.meta.ns = "_kafka_t";

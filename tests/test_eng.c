@@ -124,7 +124,9 @@ START_TEST(eng_append_ack_read_back)
     ck_assert_uint_eq(eng_metrics(G)->memory_now, 0);
     read_all(1, 0, 50);
     read_all(2, 10, 30);
-    ck_assert_int_eq(eng_trim(G, 1, 20), 0);
+    ck_assert_int_eq(eng_trim(G, 1, 20), 0); /* a request: applied on its delivery */
+    ck_assert_int_eq(meta_stream_get(eng_meta(G), 1)->start, 0);
+    clenv_run_until(&E, E.now + 10 * ENV_USEC_PER_MS);
     ck_assert_int_eq(meta_stream_get(eng_meta(G), 1)->start, 20);
     ck_assert_int_eq(E.waits.n, 0);
 }
@@ -232,6 +234,8 @@ START_TEST(eng_delete_stream_forgets_it)
     ck_assert_int_eq(eng_append(G, 3, 10, 100, 0), 0);
     clenv_run_until(&E, 3 * ENV_USEC_PER_SEC);
     ck_assert_int_eq(eng_delete_stream(G, 3), 0);
+    ck_assert_int_eq(eng_stream_end(G, 3), 10); /* until the controller's answer */
+    clenv_run_until(&E, E.now + 10 * ENV_USEC_PER_MS);
     ck_assert_int_eq(eng_stream_end(G, 3), -1);
     ck_assert_int_eq(eng_append(G, 3, 1, 100, 0), ERR_NOTFOUND);
 }

@@ -360,12 +360,20 @@ START_TEST(wal_gap_starts_at_committed_end)
 }
 END_TEST
 
+static void deleted(void *arg, int rc, int64_t stream)
+{
+    (void)arg;
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(stream, 2);
+}
+
 START_TEST(wal_deleted_stream_dropped)
 {
     start();
     ck_assert_int_eq(wal_append(W, 1, 5, 100, 0, NULL), 0);
     ck_assert_int_eq(wal_append(W, 2, 5, 100, 0, NULL), 0);
-    ck_assert_int_eq(mdc_stream_delete(MD, 2), 0); /* the broker asks the controller */
+    ck_assert_int_eq(mdc_stream_delete(MD, 2, deleted, NULL), 0); /* the broker asks the controller */
+    clenv_run_until(&E, E.now + 10 * ENV_USEC_PER_MS);
     wal_drop_stream(W, 2);
     ck_assert_int_eq(wal_append(W, 2, 5, 100, 0, NULL), ERR_NOTFOUND);
     clenv_run_until(&E, 3 * ENV_USEC_PER_SEC);
