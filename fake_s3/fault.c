@@ -39,6 +39,7 @@
  */
 #include "fault.h"
 
+#include "buf.h"
 #include "err.h"
 #include "fs3.h"
 
@@ -325,6 +326,15 @@ static int fs3f_corrupt(struct fs3_fault *f, const struct fs3f_call *c, const st
         at = at < -len ? 0 : len + at;
     if (at >= len)
         at = len - 1;
+    if (res->body_ref) { /* the store's bytes, shared: damage a copy */
+        uint8_t *copy = malloc(res->body_len);
+        if (!copy)
+            return ERR_NOMEM;
+        memcpy(copy, res->body, res->body_len);
+        buf_unref(res->body_ref);
+        res->body_ref = NULL;
+        res->body = copy;
+    }
     res->body[at] ^= 0xff;
     return 0;
 }

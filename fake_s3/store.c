@@ -706,10 +706,22 @@ int fs3_get_obj(const struct s3_req *req, struct fs3_obj *o, struct s3_result *r
             end = (uint64_t)req->range_end;
         res->status = 206;
     }
-    res->body = malloc(end - start ? end - start : 1);
-    if (!res->body)
+    if (req->body_by_ref && end > start) { /* within one segment: its bytes, shared */
+        uint64_t at = 0;
+        for (uint32_t i = 0; i < o->segs.n && at < end; i++) {
+            const struct fs3_seg *g = &o->segs.v[i];
+            if (g->b && start >= at && end <= at + g->len) {
+                res->body_ref = buf_ref(g->b);
+                res->body = (uint8_t *)(uintptr_t)(g->p + (start - at)); /* read-only */
+                break;
+            }
+            at += g->len;
+        }
+    }
+    if (!res->body && !(res->body = malloc(end - start ? end - start : 1)))
         return ERR_NOMEM;
-    fs3_segs_copy_out(&o->segs, start, end, res->body);
+    if (!res->body_ref)
+        fs3_segs_copy_out(&o->segs, start, end, res->body);
     res->body_len = end - start;
     res->object_size = o->size;
     memcpy(res->etag, o->etag, sizeof res->etag);

@@ -2,12 +2,25 @@
  * docs/engine.md "Execution and commit". */
 #include "cmp_int.h"
 
+#include "buf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "s3client.h"
+
+/* Lets go of a chunk's bytes: its own allocation or its share of the store's. */
+static void cmp_chunk_release(struct cmp_chunk *ch)
+{
+    if (ch->ref)
+        buf_unref(ch->ref);
+    else
+        free(ch->buf);
+    ch->buf = NULL;
+    ch->ref = NULL;
+}
 
 static void plan_start(struct cmp_job *j);
 static void plan_pump(struct cmp_job *j);
@@ -48,7 +61,7 @@ static void plan_clear(struct cmp_job *j)
         struct cmp_chunk *ch = &j->chunks[i];
         if (ch->counted)
             wr_mem_sub(c->mem, ch->len);
-        free(ch->buf);
+        cmp_chunk_release(ch);
     }
     free(j->chunks);
     free(j->reads);
@@ -301,6 +314,7 @@ static int plan_chunks(struct cmp_job *j, const struct cmp_plan *p)
 
 static void read_cb(struct s3_req *req, struct s3_result *res);
 
+
 static int read_submit(struct cmp_job *j, struct cmp_read *rd)
 {
     const struct cmp_srcinfo *s = cmp__src(j->c, rd->ch->obj);
@@ -312,6 +326,7 @@ static int read_submit(struct cmp_job *j, struct cmp_read *rd)
     rd->req.key = rd->key;
     rd->req.range_start = (int64_t)(rd->ch->start + rd->off);
     rd->req.range_end = (int64_t)(rd->ch->start + rd->off + rd->len);
+    rd->req.body_by_ref = rd->ch->reads_left == 1; /* one read: its answer is the chunk */
     int rc = s3_get(j->c->s3, &rd->req, read_cb, rd);
     if (rc == 0) {
         rd->inflight = true;
@@ -370,8 +385,10 @@ static void read_cb(struct s3_req *req, struct s3_result *res)
         return;
     }
     if (ch->reads_left == 1 && !ch->buf) {
-        ch->buf = res->body; /* take the body: no copy */
+        ch->buf = res->body; /* take the body (and its reference, if shared): no copy */
+        ch->ref = res->body_ref;
         res->body = NULL;
+        res->body_ref = NULL;
     } else {
         memcpy(ch->buf + rd->off, res->body, rd->len);
     }
@@ -507,8 +524,7 @@ static int lane_pump(struct cmp_job *j, struct cmp_lane *l)
             return rc;
         l->cursor++;
         if (--ch->refs == 0) {
-            free(ch->buf);
-            ch->buf = NULL;
+            cmp_chunk_release(ch);
             wr_mem_sub(j->c->mem, ch->len);
             ch->counted = false;
         }

@@ -54,7 +54,9 @@ struct cmp_wout {
 struct cmp_chunk {
     int64_t obj;
     uint64_t start, len;
-    uint8_t *buf;             /* owned; NULL until read (single GET) */
+    uint8_t *buf;             /* owned (or in ref); NULL until read (single GET) */
+    struct buf *ref;          /* a single GET's answer shared with the store (s3.h
+                                 body_ref): buf points into it, read-only */
     int reads_left;
     int refs;                 /* plan blocks still to be written from it */
     bool counted;             /* len is counted in the memory counter */

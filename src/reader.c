@@ -1,6 +1,7 @@
 /* reader.c - a stream range read through metadata and object indexes (see reader.h). */
 #include "reader.h"
 
+#include "buf.h"
 #include "composite.h"
 #include "err.h"
 
@@ -128,6 +129,7 @@ static void get(struct rd_read *r, const char *key, int64_t a, int64_t b, enum r
     r->req->key = k;
     r->req->range_start = a;
     r->req->range_end = b;
+    r->req->body_by_ref = true; /* on_get only reads the body */
     r->step = step;
     env_wait_updatef(r->conf.env, r->wait, "stream %lld at %lld: get %s [%lld, %lld)",
                      (long long)r->stream, (long long)r->cursor, k, (long long)a,
@@ -315,6 +317,7 @@ static void on_get(struct s3_req *req, struct s3_result *res)
 {
     struct rd_read *r = req->arg;
     uint8_t *body = res->body;
+    struct buf *ref = res->body_ref;
     size_t len = res->body_len;
     int rc;
     r->inflight = false;
@@ -331,13 +334,17 @@ static void on_get(struct s3_req *req, struct s3_result *res)
         return;
     }
     res->body = NULL; /* ours now: the handlers may free the result's owner */
+    res->body_ref = NULL;
     switch (r->step) {
     case RD_TAIL: on_tail(r, body, len, false); break;
     case RD_REREAD: on_tail(r, body, len, true); break;
     case RD_COMPOSITE: on_composite(r, body, len); break;
     case RD_DATA: on_data(r, body, len); break;
     }
-    free(body);
+    if (ref)
+        buf_unref(ref);
+    else
+        free(body);
 }
 
 /* ---- Start. ---------------------------------------------------------------------------------- */

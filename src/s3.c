@@ -251,8 +251,12 @@ void s3_etag_md5(const uint8_t *buf, size_t len, char out[S3_ETAG_MAX])
 
 void s3_result_cleanup(struct s3_result *res)
 {
-    free(res->body);
+    if (res->body_ref)
+        buf_unref(res->body_ref);
+    else
+        free(res->body);
     res->body = NULL;
+    res->body_ref = NULL;
     res->body_len = 0;
     for (size_t i = 0; i < res->nentries; i++) {
         free(res->entries[i].key);

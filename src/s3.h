@@ -23,7 +23,9 @@
  *    abandons the attempt.  Cancelling a completed request is a bug.
  *  - The result passed to the callback is valid only during the callback.  A
  *    callback may take ownership of res->body by setting res->body to NULL
- *    (then it must free() it); otherwise the implementation frees it.
+ *    (then it must free() it, or, when res->body_ref is set, take that
+ *    reference too, setting it NULL, and buf_unref() it instead); otherwise
+ *    the implementation frees it.  A body with a body_ref is read-only.
  */
 #ifndef S3SIM_S3_H
 #define S3SIM_S3_H
@@ -270,6 +272,9 @@ struct s3_req {
      * without its ETag (the HTTP front, whose answer always carries one);
      * otherwise the in-process fake may leave it "" (see "ETags" below). */
     bool want_etag;
+    /* get: the caller accepts an answer that shares the store's bytes
+     * (s3_result.body_ref) instead of a copy; others get a malloc'ed body. */
+    bool body_by_ref;
 
     s3_cb cb;                   /* completion callback */
     void *arg;                  /* the caller's context, untouched */
@@ -284,6 +289,9 @@ struct s3_result {
 
     uint8_t *body;              /* get: the bytes (malloc'ed, see above) */
     size_t body_len;
+    struct buf *body_ref;       /* get with s3_req.body_by_ref: when set, body points
+                                   into this shared buffer (the store's bytes, no
+                                   copy), read-only; the result holds one reference */
     uint64_t object_size;       /* get, head: the whole object's size */
     char etag[S3_ETAG_MAX];     /* put, mpu-part, mpu-copy, mpu-complete, head, get;
                                    may be "" when not computed (see below) */

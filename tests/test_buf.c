@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fault.h"
 #include "fs3.h"
 #include "s3.h"
 #include "testenv.h"
@@ -356,6 +357,98 @@ START_TEST(store_links_parts_and_shares_copies)
 }
 END_TEST
 
+/* A GET asked with body_by_ref answers a slice of the stored buffer itself
+ * (a reference, no copy) when the range lies in one segment, a copy when it
+ * spans two; the fault layer's corrupt damages a private copy, never the
+ * store's bytes. */
+static struct s3_result got;
+static int ngot;
+static void got_cb(struct s3_req *req, struct s3_result *res)
+{
+    (void)req;
+    got = *res; /* taken: body and body_ref are ours now */
+    res->body = NULL;
+    res->body_ref = NULL;
+    ngot++;
+}
+
+START_TEST(store_get_answers_a_shared_slice)
+{
+    store_open();
+    struct buf *b = filled(100000, 4), *p1 = filled(70000, 5), *p2 = filled(50000, 6);
+    struct s3_req req = {.key = "a", .body = b->p, .body_len = b->len, .body_buf = b};
+    struct s3_result res;
+    char id[S3_UPLOAD_ID_MAX];
+    ck_assert_int_eq(exec(&req, S3_OP_PUT, &res), 200);
+    s3_result_cleanup(&res);
+    req = (struct s3_req){.key = "a", .range_start = 1000, .range_end = 5000, .body_by_ref = true};
+    ck_assert_int_eq(exec(&req, S3_OP_GET, &res), 206);
+    ck_assert_ptr_eq(res.body_ref, b);
+    ck_assert_ptr_eq(res.body, b->p + 1000);
+    ck_assert_uint_eq(res.body_len, 4000);
+    ck_assert_uint_eq(b->refs, 3); /* ours, the store's, the answer's */
+    s3_result_cleanup(&res);
+    ck_assert_uint_eq(b->refs, 2);
+    ck_assert_ptr_null(res.body_ref);
+    /* Without body_by_ref: a copy, as before. */
+    req.body_by_ref = false;
+    ck_assert_int_eq(exec(&req, S3_OP_GET, &res), 206);
+    ck_assert_ptr_null(res.body_ref);
+    ck_assert(res.body != b->p + 1000 && memcmp(res.body, b->p + 1000, 4000) == 0);
+    s3_result_cleanup(&res);
+    /* Across the seam of two linked parts: a copy of both. */
+    req = (struct s3_req){.key = "m"};
+    ck_assert_int_eq(exec(&req, S3_OP_MPU_CREATE, &res), 200);
+    snprintf(id, sizeof id, "%s", res.upload_id);
+    s3_result_cleanup(&res);
+    struct buf *parts[2] = {p1, p2};
+    struct s3_part pl[2] = {{.number = 1}, {.number = 2}};
+    for (int i = 0; i < 2; i++) {
+        req = (struct s3_req){.key = "m", .upload_id = id, .part_number = i + 1,
+                              .body = parts[i]->p, .body_len = parts[i]->len,
+                              .body_buf = parts[i]};
+        ck_assert_int_eq(exec(&req, S3_OP_MPU_PART, &res), 200);
+        s3_result_cleanup(&res);
+    }
+    req = (struct s3_req){.key = "m", .upload_id = id, .parts = pl, .nparts = 2};
+    ck_assert_int_eq(exec(&req, S3_OP_MPU_COMPLETE, &res), 200);
+    s3_result_cleanup(&res);
+    req = (struct s3_req){.key = "m", .range_start = 69990, .range_end = 70010, .body_by_ref = true};
+    ck_assert_int_eq(exec(&req, S3_OP_GET, &res), 206);
+    ck_assert_ptr_null(res.body_ref);
+    ck_assert(memcmp(res.body, p1->p + 69990, 10) == 0 && memcmp(res.body + 10, p2->p, 10) == 0);
+    s3_result_cleanup(&res);
+    req.range_start = 70000; /* within the second part: its buffer */
+    ck_assert_int_eq(exec(&req, S3_OP_GET, &res), 206);
+    ck_assert_ptr_eq(res.body_ref, p2);
+    s3_result_cleanup(&res);
+    /* corrupt through the fault layer: the answer is damaged, the bucket not. */
+    struct fs3_fault *f = fs3_fault_new(&ST.env, SS, NULL, NULL);
+    struct fs3_rule r;
+    fs3_rule_init(&r);
+    r.op = S3_OP_GET;
+    r.effect = FS3_EFF_CORRUPT;
+    r.corrupt_at = 0;
+    ck_assert_int_eq(fs3_fault_add(f, &r), 0);
+    req = (struct s3_req){.key = "a", .range_start = 10, .range_end = 20, .body_by_ref = true};
+    ngot = 0;
+    ck_assert_int_eq(s3_submit_op(fs3_fault_ops(f), S3_OP_GET, &req, got_cb, NULL), 0);
+    tenv_run(&ST);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_ptr_null(got.body_ref);
+    ck_assert_int_eq(got.body[0], b->p[10] ^ 0xff);
+    ck_assert(memcmp(got.body + 1, b->p + 11, 9) == 0);
+    ck_assert_uint_eq(b->refs, 2);
+    s3_result_cleanup(&got);
+    fs3_fault_free(f);
+    get_equals("a", 10, 20, b->p + 10, 10); /* the stored bytes are intact */
+    buf_unref(b);
+    buf_unref(p1);
+    buf_unref(p2);
+    store_close();
+}
+END_TEST
+
 static Suite *buf_suite(void)
 {
     Suite *s = suite_create("buf");
@@ -369,6 +462,7 @@ static Suite *buf_suite(void)
     tcase_add_test(tc, store_refuses_a_recycled_body_with_a_cached_checksum);
     tcase_add_test(tc, store_keeps_a_put_body_by_reference);
     tcase_add_test(tc, store_links_parts_and_shares_copies);
+    tcase_add_test(tc, store_get_answers_a_shared_slice);
     suite_add_tcase(s, tc);
     return s;
 }
