@@ -45,4 +45,5 @@ run() {
 }
 run boto3 python3 tests/interop/boto3_test.py
 run awscli bash tests/interop/awscli.sh
+run access python3 tests/interop/access_test.py
 exit $status

@@ -25,6 +25,9 @@ AK3, SK3, NAME3 = "carolkey", "carol-secret", "carol"  # --users FILE
 try:
     import boto3
     from botocore import UNSIGNED
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
     from botocore.config import Config
     from botocore.exceptions import ClientError
 except ImportError as e:  # pragma: no cover
@@ -78,6 +81,13 @@ def raw(url, method="GET", body=None, headers=None):
             return f.status, f.headers, f.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
+
+
+def signed(ep, method, path, body=b"", headers=None):
+    """A raw SigV4-signed request of the server's own user (for bodies boto3 would not send)."""
+    req = AWSRequest(method=method, url=ep + path, data=body, headers=headers or {})
+    S3SigV4Auth(Credentials(AK, SK), "s3", "us-east-1").add_auth(req)
+    return raw(ep + path, method, body or None, dict(req.headers.items()))
 
 
 def grants(acl):
@@ -348,6 +358,52 @@ def test_cors(ep):
     expect_error("NoSuchCORSConfiguration", a.get_bucket_cors, Bucket="cors")
 
 
+def test_hostile(ep):
+    """Config bodies are bounded: size, depth, counts; malformed ones are 400."""
+    a = client(ep)
+    a.create_bucket(Bucket="hostile")
+    a.put_object(Bucket="hostile", Key="o", Body=b"o")
+    grant = ('<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+             'xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI>'
+             '</Grantee><Permission>READ</Permission></Grant>')
+    pol = ('<AccessControlPolicy><Owner><ID>s3sim</ID></Owner><AccessControlList>%s'
+           '</AccessControlList></AccessControlPolicy>')
+    st, _, body = signed(ep, "PUT", "/hostile/o?acl", (pol % (grant * 100)).encode())
+    check(st == 200, f"100 grants: {st} {body[:200]}")
+    st, _, body = signed(ep, "PUT", "/hostile/o?acl", (pol % (grant * 101)).encode())
+    check(st == 400 and b"MalformedACLError" in body, f"101 grants: {st} {body[:200]}")
+    st, _, body = signed(ep, "PUT", "/hostile?acl", (pol % (" " * 70000)).encode())
+    check(st == 400 and b"MalformedACLError" in body, f"70 KB ACL: {st} {body[:200]}")
+    deep = ("<a>" * 50 + "</a>" * 50).encode()
+    for path in ("/hostile?acl", "/hostile?tagging", "/hostile?cors", "/hostile/o?tagging"):
+        st, _, body = signed(ep, "PUT", path, deep)
+        check(st == 400, f"{path} deep XML: {st} {body[:200]}")
+        st, _, body = signed(ep, "PUT", path, b"<Tagging><TagSet><Tag><Key>")
+        check(st == 400, f"{path} truncated XML: {st} {body[:200]}")
+    rule = "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"
+    st, _, body = signed(ep, "PUT", "/hostile?cors",
+                         f"<CORSConfiguration>{rule * 101}</CORSConfiguration>".encode())
+    check(st == 400 and b"MalformedXML" in body, f"101 CORS rules: {st} {body[:200]}")
+    st, _, body = signed(ep, "PUT", "/hostile?cors", b"<CORSConfiguration><CORSRule>"
+                         b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+    check(st == 400 and b"MalformedXML" in body, f"a rule without an origin: {st} {body[:200]}")
+    st, _, body = signed(ep, "PUT", "/hostile/o?acl", b"", {"x-amz-acl": "private",
+                                                           "x-amz-grant-read": 'id="s3sim"'})
+    check(st == 400 and b"InvalidRequest" in body, f"canned and grants: {st} {body[:200]}")
+    st, _, body = signed(ep, "PUT", "/hostile/o?acl", b"")
+    check(st == 400 and b"MissingSecurityHeader" in body, f"no ACL at all: {st} {body[:200]}")
+    st, _, body = signed(ep, "PUT", "/hostile/o", b"x", {"x-amz-tagging": "k=%zz"})
+    check(st == 400 and b"InvalidArgument" in body, f"bad x-amz-tagging: {st} {body[:200]}")
+    # Anonymous PUT bodies over 64 KiB are refused before they are read, unless the bucket
+    # lets anyone write.
+    big = b"b" * (256 * 1024)
+    st, _, body = raw(f"{ep}/hostile/anon-big", "PUT", big)
+    check(st == 403 and b"AccessDenied" in body, f"anonymous big PUT: {st}")
+    a.put_bucket_acl(Bucket="hostile", ACL="public-read-write")
+    st, _, body = raw(f"{ep}/hostile/anon-big", "PUT", big)
+    check(st == 200, f"anonymous big PUT into a public-read-write bucket: {st} {body[:200]}")
+
+
 def test_bad_users(cmd):
     """Bad --user values and users files: FILE:LINE:COL and exit 2."""
     with tempfile.TemporaryDirectory() as d:
@@ -382,7 +438,8 @@ def main():
             f.write(f"# the third user\n{AK3}\t{SK3}  {NAME3}\n")
         p, ep = start(cmd, "--user", f"{AK2}:{SK2}:{NAME2}", "--users", users)
         try:
-            for t in (test_users, test_anonymous, test_sigv2, test_tagging, test_cors):
+            for t in (test_users, test_anonymous, test_sigv2, test_tagging, test_cors,
+                      test_hostile):
                 t(ep)
                 print(f"ok {t.__name__}")
         finally:
