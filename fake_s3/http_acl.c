@@ -1084,7 +1084,8 @@ static bool hr_object_allowed(struct hr_req *r, struct hr_bucket *b)
     struct hr_acl tmp;
     const char *m = r->method;
     int u = r->user;
-    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+    /* ListParts: whoever may upload (the object does not exist yet). */
+    if ((strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) && !hr_has_q(r, "uploadId"))
         return hr_allows(hr_obj_acl(b, r->key, &tmp), u, HR_P_READ);
     if (!hr_allows(hr_bucket_acl(b, &tmp), u, HR_P_WRITE))
         return false;

@@ -144,13 +144,16 @@ static int serve_add_user(struct serve_opts *o, const char *where, char *line, c
             return 2;
         }
     }
-    bool dup = o->cfg.access_key && strcmp(o->cfg.access_key, f[0]) == 0;
+    /* Names are canonical IDs: unique, and "s3sim" is the server's own pair. */
+    const char *name = nf == 3 ? f[2] : f[0];
+    bool dup = (o->cfg.access_key && strcmp(o->cfg.access_key, f[0]) == 0) ||
+               strcmp(name, "s3sim") == 0;
     for (size_t i = 0; i < o->nusers; i++)
         dup = dup || strcmp(o->users[i].access_key, f[0]) == 0 ||
-              (nf == 3 && o->users[i].name && strcmp(o->users[i].name, f[2]) == 0);
+              strcmp(o->users[i].name ? o->users[i].name : o->users[i].access_key, name) == 0;
     if (dup || o->nusers == SERVE_MAX_USERS) {
         fprintf(stderr, "s3sim serve: %s:%zu: %s\n", where, col[0],
-                dup ? "this access key (or name) is given twice"
+                dup ? "this access key or name is taken (\"s3sim\" is the server's own pair)"
                     : "too many users (at most 64)");
         free(line);
         return 2;

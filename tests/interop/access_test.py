@@ -198,6 +198,16 @@ def test_anonymous(ep):
     a.put_bucket_acl(Bucket="pub", ACL="public-read-write")
     anon.put_object(Bucket="pub", Key="w", Body=b"w", ACL="public-read")
     check(a.get_object(Bucket="pub", Key="w")["Body"].read() == b"w", "anon wrote")
+    # A second user uploads in parts into it (ListParts included).
+    b = client(ep, AK2, SK2)
+    up = b.create_multipart_upload(Bucket="pub", Key="bob-mp")
+    b.upload_part(Bucket="pub", Key="bob-mp", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
+    parts = b.list_parts(Bucket="pub", Key="bob-mp", UploadId=up["UploadId"])["Parts"]
+    check([p["PartNumber"] for p in parts] == [1], f"bob's ListParts: {parts}")
+    b.complete_multipart_upload(Bucket="pub", Key="bob-mp", UploadId=up["UploadId"],
+                                MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                            "ETag": parts[0]["ETag"]}]})
+    expect_error("AccessDenied", a.get_object, Bucket="pub", Key="bob-mp")
     # authenticated-read: any signed user, not anonymous.
     a.put_object(Bucket="pub", Key="auth", Body=b"t", ACL="authenticated-read")
     check(client(ep, AK2, SK2).get_object(Bucket="pub", Key="auth")["Body"].read() == b"t",
@@ -412,6 +422,8 @@ def test_bad_users(cmd):
                  ("ak1 sk1 name1\n  ak2 s\tn a\n", f"{path}:2:11:"),
                  ("ak1 sk1\nak1 sk2\n", f"{path}:2:1:"),
                  ("ak1 sk1 bad<name\n", f"{path}:1:12:"),
+                 ("ak1 sk1 s3sim\n", f"{path}:1:1:"),
+                 ("ak1 sk1\nak2 sk2 ak1\n", f"{path}:2:1:"),
                  ("a:k sk\n", f"{path}:1:2:")]
         for text, want in cases:
             with open(path, "w") as f:
