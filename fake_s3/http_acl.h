@@ -51,6 +51,8 @@ void hr_acl_finish(struct hr_req *r);
 bool hr_acl_lists_bucket(const struct hr_req *r, const struct hr_bucket *b);
 const char *hr_acl_requester(const struct hr_req *r);
 const char *hr_acl_obj_owner(const struct hr_req *r, const struct hr_bucket *b, const char *key);
+/* The initiator of upload in r's bucket (ListMultipartUploads, ListParts). */
+const char *hr_acl_upload_owner(const struct hr_req *r, const char *upload);
 
 /* A tiny DOM over expat for the small XML bodies (ACL, tagging, CORS):
  * element local names, text, and the xsi:type attribute.  Bounded: at most

@@ -14,7 +14,7 @@
 struct hr_cors_rule {
     char *id;
     char **origins, **methods, **headers, **expose; /* NULL-terminated */
-    long max_age; /* -1: none */
+    long max_age;                                   /* -1: none */
 };
 
 struct hr_cors {
@@ -126,9 +126,10 @@ struct hr_cors *hr_cors_parse(const char *xml, size_t len, const char **code, co
             for (const char *const *m = methods; *m; m++)
                 known = known || strcmp(*m, rule->methods[i]) == 0;
             if (!known) {
-                snprintf(bad_method, sizeof bad_method,
-                         "Found unsupported HTTP method in CORS config. Unsupported method is %.40s",
-                         rule->methods[i]);
+                snprintf(
+                    bad_method, sizeof bad_method,
+                    "Found unsupported HTTP method in CORS config. Unsupported method is %.40s",
+                    rule->methods[i]);
                 *code = "InvalidRequest";
                 *msg = bad_method;
                 ok = false;
@@ -183,8 +184,7 @@ static bool hr_wild(const char *pat, const char *s, size_t slen, bool nocase)
     if (!star)
         return strlen(pat) == slen && cmp(pat, s, slen) == 0;
     size_t pre = (size_t)(star - pat), post = strlen(star + 1);
-    return slen >= pre + post && cmp(pat, s, pre) == 0 &&
-           cmp(star + 1, s + slen - post, post) == 0;
+    return slen >= pre + post && cmp(pat, s, pre) == 0 && cmp(star + 1, s + slen - post, post) == 0;
 }
 
 static bool hr_any(char **v, const char *s, size_t len, bool nocase)

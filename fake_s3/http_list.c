@@ -335,9 +335,15 @@ static void hr_uploads_done(struct s3_req *req, struct s3_result *res)
         base_buf_adds(&b, "<Upload>");
         hr_tag(&b, "Key", e->key, false);
         hr_tag(&b, "UploadId", e->upload_id, false);
-        base_buf_adds(&b, "<Initiator><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Initiator>"
-                          "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
-                          "<StorageClass>STANDARD</StorageClass>");
+        const char *who = hr_acl_upload_owner(r, e->upload_id);
+        for (int k = 0; k < 2; k++) {
+            base_buf_adds(&b, k ? "<Owner><ID>" : "<Initiator><ID>");
+            hr_buf_add_xml(&b, who, false);
+            base_buf_adds(&b, "</ID><DisplayName>");
+            hr_buf_add_xml(&b, who, false);
+            base_buf_adds(&b, k ? "</DisplayName></Owner>" : "</DisplayName></Initiator>");
+        }
+        base_buf_adds(&b, "<StorageClass>STANDARD</StorageClass>");
         hr_iso_time((hr_epoch_us(r->srv) + e->mtime_us) / 1000000, t);
         base_buf_addf(&b, "<Initiated>%s</Initiated></Upload>", t);
         last = e;

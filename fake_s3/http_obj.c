@@ -2,6 +2,7 @@
  * put, copy, delete, delete-objects and multipart.  Lock held throughout. */
 #include "err.h"
 #include "fs3.h"
+#include "http_acl.h"
 #include "http_int.h"
 
 #include <stdio.h>
@@ -870,10 +871,16 @@ static void hr_list_parts(struct hr_req *r)
     hr_buf_add_xml(&b, r->key, false);
     base_buf_adds(&b, "</Key><UploadId>");
     hr_buf_add_xml(&b, r->upload, false);
+    const char *who = hr_acl_upload_owner(r, r->upload);
+    for (int k = 0; k < 2; k++) {
+        base_buf_adds(&b, k ? "</Initiator><Owner><ID>" : "</UploadId><Initiator><ID>");
+        hr_buf_add_xml(&b, who, false);
+        base_buf_adds(&b, "</ID><DisplayName>");
+        hr_buf_add_xml(&b, who, false);
+        base_buf_adds(&b, "</DisplayName>");
+    }
     base_buf_addf(&b,
-                  "</UploadId><Initiator><ID>s3sim</ID><DisplayName>s3sim</DisplayName>"
-                  "</Initiator><Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
-                  "<StorageClass>STANDARD</StorageClass><PartNumberMarker>%ld</PartNumberMarker>"
+                  "</Owner><StorageClass>STANDARD</StorageClass><PartNumberMarker>%ld</PartNumberMarker>"
                   "<MaxParts>%ld</MaxParts><IsTruncated>%s</IsTruncated>",
                   p.marker, p.max, p.more ? "true" : "false");
     hr_ck_list_parts_head(r, &b, &p.alg);

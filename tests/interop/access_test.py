@@ -204,6 +204,10 @@ def test_anonymous(ep):
     b.upload_part(Bucket="pub", Key="bob-mp", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
     parts = b.list_parts(Bucket="pub", Key="bob-mp", UploadId=up["UploadId"])["Parts"]
     check([p["PartNumber"] for p in parts] == [1], f"bob's ListParts: {parts}")
+    lp = b.list_parts(Bucket="pub", Key="bob-mp", UploadId=up["UploadId"])
+    check(lp["Initiator"]["ID"] == NAME2 and lp["Owner"]["ID"] == NAME2, f"ListParts: {lp}")
+    ups = a.list_multipart_uploads(Bucket="pub")["Uploads"]
+    check([(u["Key"], u["Initiator"]["ID"]) for u in ups] == [("bob-mp", NAME2)], f"uploads: {ups}")
     b.complete_multipart_upload(Bucket="pub", Key="bob-mp", UploadId=up["UploadId"],
                                 MultipartUpload={"Parts": [{"PartNumber": 1,
                                                             "ETag": parts[0]["ETag"]}]})
