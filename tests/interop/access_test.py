@@ -460,7 +460,11 @@ def main():
                 print(f"ok {t.__name__}")
         finally:
             p.terminate()
-            p.wait(timeout=30)
+            rc = p.wait(timeout=60)
+        # serve exits 0 on SIGTERM; a sanitizer's report (ASan builds) is a failure.
+        err = p.stderr.read()
+        check(rc == 0 and "Sanitizer" not in err and "runtime error" not in err,
+              f"the server's exit: {rc}: {err[-3000:]}")
     print(f"access_test: {CHECKS} checks passed")
 
 
