@@ -7,7 +7,8 @@ scratch copy of the tree (Release, incrementally: one file changes per mutant), 
 suite with `s3sim run` and, for the mutants it does not kill, the unit tests; a run that takes
 longer than --timeout has its whole process group killed and counts as a kill (a hang is a
 caught bug).  Mutants that do not build are drawn again and counted apart, never as kills.
-With --asan the survivors are run again under ASan + UBSan (leaks and overflows kill too).
+With --asan the scenario suite is Release and ASan: the mutants the Release scenarios miss run
+the scenarios again under ASan + UBSan (leaks, overflows and UB kill too) before the unit tests.
 
     python3 tools/mutate.py --seed 1 --n 60            # or: cmake --build build --target mutate
 
@@ -426,6 +427,8 @@ def main():
                     "e.g. 'src/wal.c:212 drop' or 'src/cln.c:551:13'); repeatable; with "
                     "--draw-at, as described on that commit's tree")
     a = ap.parse_args()
+    if a.draws and not a.draw_at:
+        ap.error("--draws goes with --draw-at (the draw order of that commit's sites)")
 
     scratch = a.scratch or "/tmp/s3sim-mutate"
     tree = os.path.join(scratch, "tree")
