@@ -7,6 +7,10 @@ hides (unsigned requests, OPTIONS preflights, response headers).
 Usage: access_test.py SERVE-COMMAND...   (e.g. build/bin/s3sim serve)
 Exit 77 (skipped) when boto3 is not importable.
 """
+import base64
+import email.utils
+import hashlib
+import hmac
 import os
 import re
 import subprocess
@@ -260,6 +264,51 @@ def test_sigv2(ep):
     check(v2.get_object(Bucket="sigv2", Key="pp")["Body"].read() == b"presigned put", "pp")
 
 
+V2_SUBRES = ("acl", "cors", "delete", "lifecycle", "location", "partNumber", "tagging",
+             "uploadId", "uploads", "versionId", "versioning", "versions")
+
+
+def v2_sign(secret, method, resource, date, headers=None, sub=None):
+    """AWS's SigV2 string to sign, written from its documentation (independent of botocore)."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    amz = "".join(f"{k}:{headers[k].strip()}\n" for k in sorted(headers) if k.startswith("x-amz-"))
+    subs = sorted((k, v) for k, v in (sub or {}).items() if k in V2_SUBRES)
+    res = resource + ("?" + "&".join(k + (f"={v}" if v else "") for k, v in subs) if subs else "")
+    sts = "\n".join([method, headers.get("content-md5", ""), headers.get("content-type", ""),
+                     "" if "x-amz-date" in headers else date]) + "\n" + amz + res
+    return base64.b64encode(hmac.new(secret.encode(), sts.encode(), hashlib.sha1).digest()).decode()
+
+
+def test_sigv2_documented(ep):
+    """The documented example, then raw SigV2 requests signed by v2_sign: virtual-host style
+    (Host: bucket.localhost), x-amz-* headers, x-amz-date, sub-resources."""
+    want = "qgk2+6Sv9/oM7G3qLEjTH1a1l1g="
+    got = v2_sign("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "GET",
+                  "/awsexamplebucket1/photos/puppy.jpg", "Tue, 27 Mar 2007 19:36:42 +0000")
+    check(got == want, f"AWS's example: {got} != {want}")
+    a = client(ep)
+    a.create_bucket(Bucket="docv2")
+    port = ep.rsplit(":", 1)[1]
+    date = email.utils.formatdate(usegmt=True)
+    hdrs = {"Date": date, "Content-Type": "text/plain", "x-amz-meta-b": "2", "X-Amz-Meta-A": " 1 "}
+    hdrs["Authorization"] = f"AWS {AK}:" + v2_sign(SK, "PUT", "/docv2/doc/key", date, hdrs)
+    st, _, body = raw(f"{ep}/docv2/doc/key", "PUT", b"doc", hdrs)
+    check(st == 200, f"documented v2 PUT: {st} {body[:300]}")
+    hdrs = {"Host": f"docv2.localhost:{port}", "x-amz-date": date}
+    hdrs["Authorization"] = f"AWS {AK}:" + v2_sign(SK, "GET", "/docv2/doc/key", date, hdrs,
+                                                   {"acl": ""})
+    st, _, body = raw(f"{ep}/doc/key?acl", headers=hdrs)
+    check(st == 200 and b"AccessControlPolicy" in body, f"virtual-host v2 ?acl: {st} {body[:300]}")
+    hdrs["Authorization"] = hdrs["Authorization"][:-2] + "A="
+    st, _, body = raw(f"{ep}/doc/key?acl", headers=hdrs)
+    check(st == 403 and b"SignatureDoesNotMatch" in body, f"a changed v2 signature: {st}")
+    old = email.utils.formatdate(time.time() - 3600, usegmt=True)
+    hdrs = {"Date": old}
+    hdrs["Authorization"] = f"AWS {AK}:" + v2_sign(SK, "GET", "/docv2/doc/key", old, hdrs)
+    st, _, body = raw(f"{ep}/docv2/doc/key", headers=hdrs)
+    check(st == 403 and b"RequestTimeTooSkewed" in body, f"a v2 Date an hour old: {st}")
+
+
 def test_tagging(ep):
     a = client(ep)
     a.create_bucket(Bucket="tags")
@@ -454,7 +503,8 @@ def main():
             f.write(f"# the third user\n{AK3}\t{SK3}  {NAME3}\n")
         p, ep = start(cmd, "--user", f"{AK2}:{SK2}:{NAME2}", "--users", users)
         try:
-            for t in (test_users, test_anonymous, test_sigv2, test_tagging, test_cors,
+            for t in (test_users, test_anonymous, test_sigv2, test_sigv2_documented, test_tagging,
+                      test_cors,
                       test_hostile):
                 t(ep)
                 print(f"ok {t.__name__}")
