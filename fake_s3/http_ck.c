@@ -284,3 +284,33 @@ void hr_ck_part_xml(struct hr_req *r, struct base_buf *b, enum s3_cksum alg, int
     hr_b64_encode(ck.value, ck.len, v, sizeof v);
     base_buf_addf(b, "<Checksum%s>%s</Checksum%s>", s3_cksum_name(alg), v, s3_cksum_name(alg));
 }
+
+enum s3_cksum hr_ck_object_alg(const char *meta)
+{
+    for (int a = S3_CKSUM_CRC32C; a <= S3_CKSUM_LAST; a++) {
+        char low[16], name[48], v[80];
+        hr_ck_lower((enum s3_cksum)a, low);
+        snprintf(name, sizeof name, "x-amz-checksum-%s: ", low);
+        if (hr_ck_line(meta, name, v, sizeof v))
+            return (enum s3_cksum)a;
+    }
+    return S3_CKSUM_NONE;
+}
+
+void hr_ck_by_part(struct hr_req *r, const struct s3_result *res)
+{
+    const char *m = hr_hdr(r, "x-amz-checksum-mode");
+    enum s3_cksum alg = hr_ck_object_alg(res->meta);
+    struct s3_checksum ck;
+    char low[16], name[48], v[64];
+    long n;
+    if (!r->by_part || !r->mp_parts || !m || strcasecmp(m, "ENABLED") != 0 ||
+        alg == S3_CKSUM_NONE || !r->b->store || !s3_result_ok(res) ||
+        hr_q_int(r, "partNumber", 1, S3_MAX_PARTS, &n) != 0 ||
+        fs3_object_part_cksum(r->b->store, r->key, (int)n, alg, &ck) != 0)
+        return;
+    hr_ck_lower(alg, low);
+    snprintf(name, sizeof name, "x-amz-checksum-%s", low);
+    hr_b64_encode(ck.value, ck.len, v, sizeof v);
+    hr_header(r, name, "%s", v);
+}

@@ -209,6 +209,11 @@ void hr_ck_complete_xml(struct hr_req *r, struct base_buf *b);
 void hr_ck_list_parts_head(struct hr_req *r, struct base_buf *b, enum s3_cksum *alg);
 void hr_ck_part_xml(struct hr_req *r, struct base_buf *b, enum s3_cksum alg, int number,
                     bool upload);
+/* The algorithm of an object's kept checksum (its metadata lines), or NONE. */
+enum s3_cksum hr_ck_object_alg(const char *meta);
+/* GET or HEAD ?partNumber=N of a multipart object with x-amz-checksum-mode:
+ * ENABLED: the part's checksum header. */
+void hr_ck_by_part(struct hr_req *r, const struct s3_result *res);
 
 /* From http_xml.c. */
 int hr_parse_complete(const char *xml, size_t len, struct s3_part **parts, size_t *nparts);

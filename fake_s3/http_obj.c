@@ -88,7 +88,7 @@ static int hr_meta_collect(struct hr_req *r)
 static bool hr_checksum_mode(const struct hr_req *r)
 {
     const char *m = hr_hdr(r, "x-amz-checksum-mode");
-    return m && strcasecmp(m, "ENABLED") == 0 && !r->ranged;
+    return m && strcasecmp(m, "ENABLED") == 0 && !r->ranged && !r->by_part;
 }
 
 /* Appends the client's checksum of a PutObject body (verified by
@@ -238,6 +238,7 @@ static void hr_get_done(struct s3_req *req, struct s3_result *res)
         hr_header(r, "Accept-Ranges", "bytes");
         if (r->mp_parts)
             hr_header(r, "x-amz-mp-parts-count", "%u", r->mp_parts);
+        hr_ck_by_part(r, res);
         if (ranged && res->body_len > 0)
             hr_header(r, "Content-Range", "bytes %lld-%lld/%llu", (long long)req->range_start,
                       (long long)req->range_start + (long long)res->body_len - 1,
@@ -408,6 +409,7 @@ static void hr_head_done(struct s3_req *req, struct s3_result *res)
         }
         if (r->mp_parts)
             hr_header(r, "x-amz-mp-parts-count", "%u", r->mp_parts);
+        hr_ck_by_part(r, res);
     }
     hr_finish(r);
 }
@@ -926,7 +928,7 @@ static void hr_attributes_done(struct s3_req *req, struct s3_result *res)
         hr_finish(r);
         return;
     }
-    enum s3_cksum obj_alg = S3_CKSUM_NONE; /* the object's checksum algorithm, if any */
+    enum s3_cksum obj_alg = hr_ck_object_alg(res->meta); /* for the parts' checksums */
     base_buf_adds(&b, HR_XML_HEAD "<GetObjectAttributesResponse xmlns=\"" HR_XMLNS "\">");
     if (hr_attr_wanted(r, "ETag")) {
         /* Unquoted, as S3 gives it here. */
@@ -953,7 +955,6 @@ static void hr_attributes_done(struct s3_req *req, struct s3_result *res)
                           "<Checksum><Checksum%s>%.*s</Checksum%s>"
                           "<ChecksumType>%s</ChecksumType></Checksum>",
                           an, (int)(nl - colon - 2), colon + 2, an, ty);
-            obj_alg = (enum s3_cksum)alg;
             break;
         }
         p = nl + 1;

@@ -71,6 +71,13 @@ def composite_crc32(s3):
     assert a["Checksum"] == {"ChecksumCRC32": want, "ChecksumType": "COMPOSITE"}, a
     assert [p["ChecksumCRC32"] for p in a["ObjectParts"]["Parts"]] == \
         [b64(crc32(P1)), b64(crc32(P2))], a
+    a = s3.get_object_attributes(Bucket=B, Key="comp", ObjectAttributes=["ObjectParts"])
+    assert a["ObjectParts"]["Parts"][1]["ChecksumCRC32"] == b64(crc32(P2)), a
+    # A part by number: its own checksum (botocore checks the body against it).
+    g = s3.get_object(Bucket=B, Key="comp", PartNumber=2, ChecksumMode="ENABLED")
+    assert g["Body"].read() == P2 and g["ChecksumCRC32"] == b64(crc32(P2)), g
+    h = s3.head_object(Bucket=B, Key="comp", PartNumber=1, ChecksumMode="ENABLED")
+    assert h["ChecksumCRC32"] == b64(crc32(P1)) and h["PartsCount"] == 2, h
 
 
 def full_object_crc32(s3):
