@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "mdc.h"
 #include "world_int.h"
 
 #define WORLD_LOAD_TICK_US (100 * ENV_USEC_PER_MS) /* a load appends every 100ms */
@@ -13,9 +14,70 @@
 
 static void world_act(struct world *w, const struct scn_action *a, int line);
 
+/* The metadata client's fault hook: the first rpc-* rule that fires for this send decides
+ * (counters as the fake S3's rules: times, from, until, nth, after, prob from the run's PRNG). */
+void world_rpc_fault(void *arg, enum mdc_op op, struct mdc_fault *out)
+{
+    struct world *w = arg;
+    for (size_t i = 0; i < w->nrpc; i++) {
+        struct world_rpc_rule *x = &w->rpc_rules[i];
+        const struct fs3_rule *r = &x->r;
+        bool fire = false;
+        if (x->healed || r->op != SCN_OP_RPC + (int)op || (r->times >= 0 && x->hits >= r->times) ||
+            w->now < r->from_us || w->now >= r->until_us)
+            continue;
+        x->seen++;
+        switch (r->match) {
+        case FS3_MATCH_ALL: fire = true; break;
+        case FS3_MATCH_NTH: fire = x->seen == r->n; break;
+        case FS3_MATCH_AFTER: fire = x->seen > r->n; break;
+        case FS3_MATCH_PROB: fire = env_rand_unit(&w->env) < r->prob; break;
+        }
+        if (!fire)
+            continue;
+        x->hits++;
+        world_note_fired(w, r->name);
+        world_tracef(w, "fault", "%s rule=%s line=%d", mdc_op_name(op), r->name[0] ? r->name : "-", r->line);
+        switch (r->effect) {
+        case FS3_EFF_TIMEOUT: out->effect = MDC_EFF_TIMEOUT; break;
+        case FS3_EFF_LOST: out->effect = MDC_EFF_LOST; break;
+        case FS3_EFF_STALL: out->effect = MDC_EFF_STALL; break;
+        case FS3_EFF_DELAY:
+            out->effect = MDC_EFF_DELAY;
+            out->delay_us = r->delay_us;
+            break;
+        default:
+            out->effect = MDC_EFF_ERROR;
+            out->code = (enum mdc_code)r->status;
+            break;
+        }
+        return;
+    }
+}
+
+void world_rpc_heal(struct world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nrpc; i++)
+        if (!name || strcmp(w->rpc_rules[i].r.name, name) == 0)
+            w->rpc_rules[i].healed = true;
+}
+
 int world_apply_fault(struct world *w, const struct fs3_rule *rule)
 {
-    int rc = w->fault ? fs3_fault_add(w->fault, rule) : ERR_UNSUPPORTED;
+    int rc;
+    if (rule->op >= SCN_OP_RPC) {
+        struct world_rpc_rule *v = realloc(w->rpc_rules, (w->nrpc + 1) * sizeof *v);
+        if (!v)
+            return ERR_NOMEM;
+        w->rpc_rules = v;
+        v[w->nrpc++] = (struct world_rpc_rule){*rule, 0, 0, false};
+        if (w->eng)
+            eng_set_rpc_fault(w->eng, world_rpc_fault, w);
+        world_tracef(w, "act", "fault add %s op=%s", rule->name[0] ? rule->name : "-",
+                     mdc_op_name((enum mdc_op)(rule->op - SCN_OP_RPC)));
+        return 0;
+    }
+    rc = w->fault ? fs3_fault_add(w->fault, rule) : ERR_UNSUPPORTED;
     world_tracef(w, "act", "fault add %s op=%s effect=%s rc=%d", rule->name[0] ? rule->name : "-",
                  rule->op == FS3_OP_ANY ? "any" : s3_op_name((enum s3_op)rule->op),
                  fs3_effect_name(rule->effect), rc);
@@ -332,6 +394,7 @@ static void world_act(struct world *w, const struct scn_action *a, int line)
         world_lock(w);
         if (w->fault)
             fs3_fault_heal(w->fault, a->heal_all ? NULL : a->heal);
+        world_rpc_heal(w, a->heal_all ? NULL : a->heal);
         world_unlock(w);
         break;
     }

@@ -509,6 +509,7 @@ void world_verify_data(struct world *w)
     world_lock(w);
     if (w->fault)
         fs3_fault_heal(w->fault, NULL);
+    world_rpc_heal(w, NULL);
     world_unlock(w);
     w->verify_pending = 1;
     w->stop = false;

@@ -39,6 +39,10 @@
 #include "env.h"
 #include "fault.h"
 
+/* A fault rule's op for the broker's requests to the controller: SCN_OP_RPC + enum mdc_op
+ * (rpc-prepare, ...); such a rule goes to the metadata client's fault hook, not the fake S3,
+ * and its error=CODE is kept as effect status with status = enum mdc_code. */
+#define SCN_OP_RPC 1000
 #define SCN_MAX_LINE 4096           /* bytes in one line, newline excluded */
 #define SCN_MAX_FILE (16 << 20)     /* bytes in one file */
 #define SCN_MAX_WORDS 64            /* words in one line */

@@ -2,6 +2,7 @@
 #include "scn_int.h"
 
 #include "err.h"
+#include "mdc.h"
 #include "metric_names.h"
 #include "s3.h"
 
@@ -10,9 +11,10 @@
 
 #define SCN_OPS_LIST                                                                               \
     "get, head, put, list, delete, delete-many, mpu-create, mpu-part, mpu-copy, mpu-complete, "    \
-    "mpu-abort, list-uploads, any"
+    "mpu-abort, list-uploads, any, rpc-prepare, rpc-commit-sso, rpc-commit-stream, rpc-trim, "     \
+    "rpc-delete-stream"
 #define SCN_EFFECTS_LIST \
-    "status=CODE, timeout, lost, stall, delay=D, partial, stale=D, reset, corrupt"
+    "status=CODE, timeout, lost, stall, delay=D, partial, stale=D, reset, corrupt, error=CODE"
 
 /* ---- small parts ------------------------------------------------------------------ */
 
@@ -318,7 +320,7 @@ int scn_parse_action(struct scn_ctx *cx, int from, int64_t at_us, struct scn_act
 /* ---- fault rules ------------------------------------------------------------------ */
 
 enum { RK_NAME, RK_KEY, RK_KIND, RK_NTH, RK_AFTER, RK_PROB, RK_TIMES, RK_FROM, RK_UNTIL,
-       RK_STATUS, RK_DELAY, RK_STALE, RK_BYTE, RK_JOB };
+       RK_STATUS, RK_DELAY, RK_STALE, RK_BYTE, RK_JOB, RK_ERROR };
 
 static void scn_rule_defaults(struct fs3_rule *r, int line)
 {
@@ -436,6 +438,20 @@ static int scn_rule_effect_value(struct scn_ctx *cx, int key, const struct scn_t
         r->effect = FS3_EFF_DELAY;
         return scn_val_duration(cx, t, &r->delay_us);
     }
+    if (key == RK_ERROR) {
+        /* an RPC's error answer: kept as a status effect whose status is the code
+         * (scn_rule_rpc checks the op can answer it) */
+        int code = mdc_code_parse(scn_vtext(t));
+        if (code < 0)
+            return scn_fail(cx, scn_vcol(t), "unknown error code '%s' (NODE_EPOCH_EXPIRED, "
+                            "NODE_EPOCH_NOT_EXIST, OBJECT_NOT_EXIST, COMPACTED_OBJECTS_NOT_FOUND, "
+                            "REDUNDANT_OPERATION, STREAM_FENCED, STREAM_NOT_EXIST, "
+                            "UNKNOWN_SERVER_ERROR)", scn_vtext(t));
+        r->effect = FS3_EFF_STATUS;
+        r->status = code;
+        r->code = S3E_NONE;
+        return 0;
+    }
     r->effect = FS3_EFF_STALE;
     if (scn_val_duration(cx, t, &r->stale_us))
         return ERR_PARSE;
@@ -465,11 +481,11 @@ static int scn_rule_positional(struct scn_ctx *cx, int from, const struct scn_ar
                                struct fs3_rule *r, const struct scn_tok **op_tok,
                                const struct scn_tok **eff)
 {
-    static const int effkeys[] = {RK_STATUS, RK_DELAY, RK_STALE};
+    static const int effkeys[] = {RK_STATUS, RK_DELAY, RK_STALE, RK_ERROR};
     for (int i = from; i < cx->ntok; i++) {
         const struct scn_tok *t = &cx->toks[i];
         int key = -1, e, op;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             if (g->named[effkeys[k]] == t)
                 key = effkeys[k];
         if (scn_is_named(t) && key < 0)
@@ -480,6 +496,8 @@ static int scn_rule_positional(struct scn_ctx *cx, int from, const struct scn_ar
         }
         e = key < 0 ? scn_rule_effect_word(t->text) : -1;
         op = strcmp(t->text, "any") == 0 ? FS3_OP_ANY : s3_op_parse(t->text);
+        if (op == -1 && mdc_op_parse(t->text) >= 0)
+            op = SCN_OP_RPC + mdc_op_parse(t->text);
         if (key < 0 && e < 0 && (op != -1 || strcmp(t->text, "any") == 0)) {
             if (*op_tok)
                 return scn_fail(cx, t->col, "a fault has one operation; the first is at column %d",
@@ -541,6 +559,38 @@ static int scn_rule_counters(struct scn_ctx *cx, const struct scn_args *g, struc
     return 0;
 }
 
+/* An RPC op's rule (docs/controller.md "RPC faults"): no key=, kind= or job= (a request has no
+ * S3 key), the effects timeout, lost, stall, delay= and error=CODE, and a code the op can be
+ * answered with. */
+static int scn_rule_rpc(struct scn_ctx *cx, const struct scn_args *g, const struct scn_tok *eff,
+                        const struct fs3_rule *r)
+{
+    enum mdc_op op = (enum mdc_op)(r->op - SCN_OP_RPC);
+    static const int nokeys[] = {RK_KEY, RK_KIND, RK_JOB};
+    static const char *const nonames[] = {"key=", "kind=", "job="};
+    for (int k = 0; k < 3; k++)
+        if (g->named[nokeys[k]])
+            return scn_fail(cx, g->named[nokeys[k]]->col, "%s does not apply to %s (a request "
+                            "to the controller has no S3 key)", nonames[k], mdc_op_name(op));
+    if (g->named[RK_STATUS] || (r->effect != FS3_EFF_STATUS && r->effect != FS3_EFF_TIMEOUT &&
+                                r->effect != FS3_EFF_LOST && r->effect != FS3_EFF_STALL &&
+                                r->effect != FS3_EFF_DELAY))
+        return scn_fail(cx, eff->col, "%s takes timeout, lost, stall, delay=D or error=CODE",
+                        mdc_op_name(op));
+    if (r->effect == FS3_EFF_STATUS && !mdc_op_answers(op, (enum mdc_code)r->status)) {
+        char list[256] = "";
+        size_t off = 0;
+        for (int c = 1; c < MDC_CODE_COUNT; c++)
+            if (mdc_op_answers(op, (enum mdc_code)c) && off < sizeof list)
+                off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "",
+                                        mdc_code_name((enum mdc_code)c));
+        return scn_fail(cx, scn_vcol(eff), "%s is never answered %s (AutoMQ's controller answers "
+                        "it with: %s)", mdc_op_name(op), mdc_code_name((enum mdc_code)r->status),
+                        list);
+    }
+    return 0;
+}
+
 /* Effects that only some ops have. */
 static int scn_rule_compat(struct scn_ctx *cx, const struct scn_tok *eff, struct fs3_rule *r)
 {
@@ -566,7 +616,7 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
 {
     static const char *const keys[] = {"name", "key",   "kind",  "nth",    "after", "prob",
                                        "times", "from", "until", "status", "delay", "stale",
-                                       "byte",  "job",   NULL};
+                                       "byte",  "job",   "error", NULL};
     struct scn_args g;
     const struct scn_tok *eff = NULL, *op = NULL;
     int rc;
@@ -580,6 +630,11 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
         return scn_fail(cx, cx->end_col, "expected an S3 operation (" SCN_OPS_LIST ")");
     if (!eff)
         return scn_fail(cx, cx->end_col, "expected an effect (" SCN_EFFECTS_LIST ")");
+    if (r->op >= SCN_OP_RPC && scn_rule_rpc(cx, &g, eff, r))
+        return ERR_PARSE;
+    if (r->op < SCN_OP_RPC && g.named[RK_ERROR])
+        return scn_fail(cx, g.named[RK_ERROR]->col,
+                        "error=CODE applies to the rpc-* operations only (S3 ops: status=CODE)");
     if (g.named[RK_NAME] && scn_rule_name(cx, g.named[RK_NAME], r))
         return ERR_PARSE;
     if (r->must_fire && !r->name[0])
@@ -601,5 +656,5 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
     if (g.named[RK_BYTE] &&
         scn_val_int(cx, g.named[RK_BYTE], INT64_MIN + 1, INT64_MAX, &r->corrupt_at))
         return ERR_PARSE;
-    return scn_rule_compat(cx, eff, r);
+    return r->op >= SCN_OP_RPC ? 0 : scn_rule_compat(cx, eff, r);
 }

@@ -1,6 +1,7 @@
 /* scn_fmt.c - fault rules back into scenario text (see scn.h). */
 #include "scn_int.h"
 
+#include "mdc.h"
 #include "s3.h"
 
 #include <inttypes.h>
@@ -55,6 +56,10 @@ static void scn_put_kind(char *buf, size_t bufsz, size_t *off, unsigned mask)
 static void scn_put_effect(char *buf, size_t bufsz, size_t *off, const struct fs3_rule *r)
 {
     char d[48];
+    if (r->op >= SCN_OP_RPC && r->effect == FS3_EFF_STATUS) {
+        scn_put(buf, bufsz, off, " error=%s", mdc_code_name((enum mdc_code)r->status));
+        return;
+    }
     switch (r->effect) {
     case FS3_EFF_STATUS:
         scn_put(buf, bufsz, off, " status=%d", r->status);
@@ -91,7 +96,9 @@ char *scn_rule_format(const struct fs3_rule *r, char *buf, size_t bufsz)
     scn_put(buf, bufsz, &off, "fault");
     if (r->name[0])
         scn_put(buf, bufsz, &off, " name=%s", r->name);
-    scn_put(buf, bufsz, &off, " %s", r->op == FS3_OP_ANY ? "any" : s3_op_name((enum s3_op)r->op));
+    scn_put(buf, bufsz, &off, " %s", r->op == FS3_OP_ANY    ? "any"
+                                     : r->op >= SCN_OP_RPC ? mdc_op_name((enum mdc_op)(r->op - SCN_OP_RPC))
+                                                           : s3_op_name((enum s3_op)r->op));
     if (strcmp(r->key_glob, "*") != 0)
         scn_put_glob(buf, bufsz, &off, r->key_glob);
     scn_put_kind(buf, bufsz, &off, r->kind_mask);

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "err.h"
+#include "mdc.h"
 #include "scn_write.h"
 #include "swarm.h"
 
@@ -50,6 +51,14 @@ static int sweep_one(const struct scn_spec *spec, const struct fs3_rule *rule,
 
 static uint64_t sweep_calls(const struct run_result *r, int op)
 {
+    if (op >= SCN_OP_RPC) { /* rpc.calls.OP: the metric names the op without its rpc- */
+        const char *name = mdc_op_name((enum mdc_op)(op - SCN_OP_RPC)) + strlen("rpc-");
+        for (size_t i = 0; i < r->nmetrics; i++)
+            if (strncmp(r->metrics[i].name, "rpc.calls.", 10) == 0 &&
+                strcmp(r->metrics[i].name + 10, name) == 0)
+                return (uint64_t)r->metrics[i].value;
+        return 0;
+    }
     return op == FS3_OP_ANY ? r->ops : r->calls_by_op[op];
 }
 

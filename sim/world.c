@@ -442,6 +442,8 @@ static int world_setup(struct world *w, const struct world_http_opts *hopts)
     w->eng = eng_new(&w->env, fs3_fault_ops(w->fault), c, &hooks, w->nstreams);
     if (!w->eng)
         return ERR_NOMEM;
+    if (w->nrpc)
+        eng_set_rpc_fault(w->eng, world_rpc_fault, w);
     world_schedule_events(w);
     return 0;
 }
@@ -467,6 +469,9 @@ static void world_teardown(struct world *w)
     free(w->fired);
     w->fired = NULL;
     w->nfired = 0;
+    free(w->rpc_rules);
+    w->rpc_rules = NULL;
+    w->nrpc = 0;
     for (size_t i = 0; w->moments && i < w->spec->nchecks; i++)
         free(w->moments[i].detail);
     free(w->moments);

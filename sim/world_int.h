@@ -8,6 +8,7 @@
 #include "base_heap.h"
 #include "base_prng.h"
 #include "eng.h"
+#include "mdc.h"
 #include "fs3.h"
 #include "meta.h"
 #include "metric_names.h"
@@ -65,6 +66,12 @@ struct world {
 
     struct fs3 *store;
     struct fs3_fault *fault;
+    struct world_rpc_rule {   /* the rpc-* fault rules (the metadata client's hook) */
+        struct fs3_rule r;
+        int64_t seen, hits;
+        bool healed;
+    } *rpc_rules;
+    size_t nrpc;
     struct eng *eng;
     bool broker_down, controller_down;
 
@@ -137,6 +144,9 @@ int world_apply_fault(struct world *w, const struct fs3_rule *rule);
 bool world_caught_up(struct world *w, int64_t t, char *detail, size_t dsz);
 bool world_vacuous(struct world *w, char *detail, size_t dsz);
 void world_note_fired(struct world *w, const char *rule);
+void world_rpc_heal(struct world *w, const char *name); /* NULL: every rpc-* rule */
+/* The metadata client's fault hook (mdc_fault_fn): the world's rpc-* rules. */
+void world_rpc_fault(void *arg, enum mdc_op op, struct mdc_fault *out);
 void world_note_log(struct world *w, enum env_level level, const char *component,
                     const char *line);
 

@@ -379,6 +379,11 @@ void eng_restart_controller(struct eng *e)
         env_logf(e->env, ENV_LOG_ERROR, "controller", "controller restart failed");
 }
 
+void eng_set_rpc_fault(struct eng *e, mdc_fault_fn fn, void *arg)
+{
+    mdc_set_fault_hook(e->bmd, fn, arg);
+}
+
 bool eng_idle(struct eng *e)
 {
     if (e->broker_up &&

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mdc.h"
 #include "env.h"
 #include "s3.h"
 
@@ -72,6 +73,9 @@ struct eng_metrics {
     uint64_t rpc_retries;     /* sends after a request's first */
     uint64_t rpc_fenced;      /* answers NODE_EPOCH_EXPIRED or NODE_EPOCH_NOT_EXIST */
 };
+
+/* The fault hook of the broker's requests to the controller (mdc.h mdc_set_fault_hook). */
+void eng_set_rpc_fault(struct eng *eng, mdc_fault_fn fn, void *arg);
 
 /* Creates an engine.  env, s3 and conf are borrowed and must outlive it.
  * Streams 1..nstreams exist (open, empty) at creation.  Returns NULL when out

@@ -246,6 +246,8 @@ static void mdc_own_open(struct mdc *d)
         mdc__own_refresh(d, i);
 }
 
+void mdc_stream_open(struct mdc *d, int64_t id) { mdc__own_refresh(d, id); }
+
 const struct meta_stream *mdc_stream_own(struct mdc *d, int64_t id)
 {
     if (id < 0)

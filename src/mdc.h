@@ -97,6 +97,9 @@ int64_t mdc_id_none(const struct mdc *d);
 /* ---- The broker's own streams (what its requests' answers said). ---- */
 /* NULL: no such stream.  A stream the broker has not opened yet is opened (its state asked). */
 const struct meta_stream *mdc_stream_own(struct mdc *d, int64_t id);
+/* (Re)opens a stream: its state asked from the controller again (AutoMQ's openStream; tests
+ * that commit behind the broker's back). */
+void mdc_stream_open(struct mdc *d, int64_t id);
 
 /* ---- Requests to the controller: asynchronous RPCs (docs/controller.md "RPCs"). ----
  *

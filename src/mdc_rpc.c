@@ -113,6 +113,7 @@ struct mdc_msg {
     struct mdc_msg *next; /* d->msgs */
     struct mdc_rpc *r;
     uint64_t gen;
+    int send;             /* which send of the request (for the trace) */
     env_id timer;
     bool answer;          /* false: the request to the controller */
     bool answer_lost;     /* deliver, apply, but the answer never comes */
@@ -328,9 +329,9 @@ static void mdc_on_msg(void *arg)
         if (code == MDC_NONE) {
             rc = mdc_rpc_apply(r, &first);
             code = rc <= -1000 ? (enum mdc_code)(-1000 - rc) : mdc_code_of(r->op, rc);
-            env_tracef(d->env, "rpc %s request=%llu send=%llu applied code=%s%s",
-                       mdc_op_name(r->op), (unsigned long long)r->id,
-                       (unsigned long long)m->gen, mdc_code_name(code), m->late ? " late" : "");
+            env_tracef(d->env, "rpc %s request=%llu send=%d applied code=%s%s",
+                       mdc_op_name(r->op), (unsigned long long)r->id, m->send,
+                       mdc_code_name(code), m->late ? " late" : "");
         }
         if (m->answer_lost || m->late || !r->done || m->gen != r->gen) {
             free(m);
@@ -370,6 +371,7 @@ static int mdc_msg_post(struct mdc_rpc *r, int64_t after, const struct mdc_msg *
     *m = *tmpl;
     m->r = r;
     m->gen = r->gen;
+    m->send = r->sends;
     r->pending++;
     m->next = r->d->msgs;
     r->d->msgs = m;

@@ -191,7 +191,10 @@ static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
 {
     struct meta_piece *p;
     size_t n;
-    int rc = mdc_stream_pieces(s->md, stream, 0, INT64_MAX, &p, &n);
+    /* [0, confirmOffset): what the broker knows committed (its own stream's end, from the
+     * answers to its requests), as AutoMQ's StreamObjectCompactor lists */
+    const struct meta_stream *own = mdc_stream_own(s->md, stream);
+    int rc = own ? mdc_stream_pieces(s->md, stream, 0, own->end, &p, &n) : ERR_NOTFOUND;
     if (rc)
         return rc;
     if (s->conf.verify_inputs)

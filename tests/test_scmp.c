@@ -117,6 +117,7 @@ static int64_t normal(int64_t a, int64_t e)
     free(buf);
     so = (struct meta_so){id, (int64_t)len, 1, a, e, 0};
     ck_assert_int_eq(meta_commit_sso(M, &c, env_now(&T.env)), 0);
+    mdc_stream_open(MD, 1); /* the broker knows it committed */
     return id;
 }
 
