@@ -352,6 +352,199 @@ START_TEST(ctl_f05_append_mode_duplicates)
 }
 END_TEST
 
+/* ---- RPCs: retries of the same request, node epochs. ---- */
+
+/* The fault hook of these tests: the next `lose` sends of op lose their answer, or each send
+ * is delayed by `delay`. */
+static struct {
+    enum mdc_op op;
+    int lose;
+    int64_t delay;
+} H;
+
+static void hook(void *arg, enum mdc_op op, struct mdc_fault *out)
+{
+    (void)arg;
+    if (op != H.op)
+        return;
+    if (H.lose > 0) {
+        H.lose--;
+        out->effect = MDC_EFF_LOST;
+    } else if (H.delay) {
+        out->effect = MDC_EFF_DELAY;
+        out->delay_us = H.delay;
+    }
+}
+
+static void hook_set(enum mdc_op op, int lose, int64_t delay)
+{
+    H.op = op;
+    H.lose = lose;
+    H.delay = delay;
+}
+
+static int ANS_RC, ANS_N;
+static int64_t ANS_FIRST;
+
+static void answered(void *arg, int rc, int64_t first)
+{
+    (void)arg;
+    ANS_RC = rc;
+    ANS_FIRST = first;
+    ANS_N++;
+}
+
+/* A committed stream object of stream 1 with offsets [a, e), made on the controller. */
+static int64_t stream_object(int64_t a, int64_t e)
+{
+    int64_t id;
+    struct meta_so so;
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = &so, .nsos = 1};
+    ck_assert_int_eq(ctl_prepare(C, 1, HOUR, env_now(&T.env), &id), 0);
+    so = (struct meta_so){id, 100, 1, a, e, META_ATTR_TYPE_NORMAL};
+    ck_assert_int_eq(ctl_commit_sso(C, &c, env_now(&T.env)), 0);
+    return id;
+}
+
+/* A lost answer: the broker sends the same request again after its timeout and the retry
+ * meets what the first send did: a new object already committed (REDUNDANT_OPERATION, a
+ * success), and an object id -1 request (a cleanup) whose request id the controller
+ * remembers.  Without the dedupe (F06's field bug) the retried -1 request is refused. */
+START_TEST(rpc_retries_are_idempotent)
+{
+    int64_t so1, so2, out, t0;
+    struct meta_stream_commit c = {0};
+    enum meta_op op = META_OP_DEEP_DELETE;
+    setup_with(1000000, 0);
+    mdc_set_fault_hook(D, hook, NULL);
+    so1 = stream_object(0, 10);
+    so2 = stream_object(10, 20);
+    /* prepare: its answer lost, the retry prepares again (the first ids wait for their TTL) */
+    hook_set(MDC_OP_PREPARE, 1, 0);
+    t0 = env_now(&T.env);
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_prepare(D, 1, HOUR, answered, NULL), 0);
+    ck_assert_int_eq(ANS_N, 0); /* never inside the call */
+    tenv_run_until(&T, t0 + 60 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert_int_eq(ANS_RC, 0);
+    out = ANS_FIRST;
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out - 1)->state, META_PREPARED); /* leaked */
+    ck_assert_uint_eq(mdc_rpc_stats(D)->calls[MDC_OP_PREPARE], 2);
+    ck_assert_uint_eq(mdc_rpc_stats(D)->retries, 1);
+    /* a commit with a new object id: the retry answers REDUNDANT_OPERATION */
+    hook_set(MDC_OP_COMMIT_STREAM, 1, 0);
+    c = (struct meta_stream_commit){.id = out, .size = 200, .stream = 1, .epoch = -1,
+                                    .start = 0, .end = 20, .attributes = META_ATTR_TYPE_NORMAL,
+                                    .sources = (int64_t[]){so1, so2},
+                                    .ops = (enum meta_op[]){META_OP_DELETE, META_OP_DELETE},
+                                    .nsources = 2};
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    tenv_run_until(&T, env_now(&T.env) + 60 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert(meta_ok(ANS_RC));
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_COMMITTED);
+    ck_assert_int_eq(meta_object_get(ctl_store(C), so1)->state, META_MARKED);
+    ck_assert_uint_eq(mdc_rpc_stats(D)->calls[MDC_OP_COMMIT_STREAM], 2);
+    /* an id -1 cleanup with a request id: its retry is a success too */
+    hook_set(MDC_OP_COMMIT_STREAM, 1, 0);
+    ck_assert_int_eq(meta_trim(ctl_store_mut(C), 1, 20), 0);
+    ctl_sync(C);
+    c = (struct meta_stream_commit){.req_id = 77, .id = -1, .stream = 1, .epoch = -1,
+                                    .sources = &out, .ops = &op, .nsources = 1};
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    tenv_run_until(&T, env_now(&T.env) + 60 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert(meta_ok(ANS_RC));
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_MARKED);
+    ck_assert_uint_eq(mdc_rpc_stats(D)->calls[MDC_OP_COMMIT_STREAM], 4);
+    ck_assert_uint_eq(mdc_rpc_stats(D)->retries, 3);
+    teardown();
+}
+END_TEST
+
+START_TEST(rpc_minus_one_retry_refused_without_dedupe)
+{
+    int64_t so1;
+    struct meta_stream_commit c = {0};
+    enum meta_op op = META_OP_DEEP_DELETE;
+    struct ctl_conf cc;
+    struct mdc_conf dc = {0};
+    tenv_init(&T, 7);
+    memset(&cc, 0, sizeof cc);
+    cc.meta.ns = "_kafka_t";
+    cc.meta.mark_not_idempotent = true; /* F06: AutoMQ's controller */
+    cc.snapshot_records = 1000000;
+    ck_assert_int_eq(ctl_new(&T.env, &cc, &C), 0);
+    ck_assert_int_eq(ctl_stream_create(C, 1), 0);
+    ck_assert_int_eq(mdc_new(&T.env, C, &dc, &D), 0);
+    mdc_set_fault_hook(D, hook, NULL);
+    so1 = stream_object(0, 10);
+    ck_assert_int_eq(meta_trim(ctl_store_mut(C), 1, 10), 0);
+    ctl_sync(C);
+    hook_set(MDC_OP_COMMIT_STREAM, 1, 0);
+    c = (struct meta_stream_commit){.req_id = 78, .id = -1, .stream = 1, .epoch = -1,
+                                    .sources = &so1, .ops = &op, .nsources = 1};
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    tenv_run_until(&T, env_now(&T.env) + 60 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert_int_eq(ANS_RC, ERR_NOTFOUND); /* COMPACTED_OBJECTS_NOT_FOUND although applied */
+    ck_assert_int_eq(meta_object_get(ctl_store(C), so1)->state, META_MARKED);
+    teardown();
+}
+END_TEST
+
+/* Node epochs: a restart registers a new epoch; a request of the old epoch still on its way
+ * is refused (NODE_EPOCH_EXPIRED) and changes nothing; the new epoch's requests go through. */
+START_TEST(rpc_old_epoch_fenced)
+{
+    int64_t so1, out, e1;
+    struct meta_stream_commit c = {0};
+    enum meta_op del = META_OP_DELETE;
+    setup_with(1000000, 0);
+    mdc_set_fault_hook(D, hook, NULL);
+    e1 = mdc_epoch(D);
+    ck_assert_int_ge(e1, 1);
+    so1 = stream_object(0, 10);
+    ck_assert_int_eq(ctl_prepare(C, 1, HOUR, env_now(&T.env), &out), 0);
+    c = (struct meta_stream_commit){.id = out, .size = 100, .stream = 1, .epoch = -1, .start = 0,
+                                    .end = 10, .attributes = META_ATTR_TYPE_NORMAL,
+                                    .sources = &so1, .ops = &del, .nsources = 1};
+    /* in flight across a restart: abandoned, refused at the controller */
+    hook_set(MDC_OP_COMMIT_STREAM, 0, 2 * ENV_USEC_PER_SEC);
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    mdc_crash(D);
+    ck_assert_int_eq(mdc_restart(D), 0);
+    ck_assert_int_eq(mdc_epoch(D), e1 + 1);
+    tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 0); /* the old epoch's callback is forgotten */
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_PREPARED); /* its TTL */
+    ck_assert_int_eq(meta_object_get(ctl_store(C), so1)->state, META_COMMITTED);
+    /* a live request overtaken by a new registration of its node: answered NODE_EPOCH_EXPIRED */
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    ck_assert_int_eq(ctl_node_register(C, 0), e1 + 2);
+    tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert_int_eq(ANS_RC, ERR_ABORTED);
+    ck_assert_uint_eq(mdc_rpc_stats(D)->fenced, 1);
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_PREPARED);
+    /* the current epoch's request goes through */
+    H.delay = 0;
+    ck_assert_int_eq(mdc_restart(D), 0);
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert_int_eq(ANS_RC, 0);
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_COMMITTED);
+    teardown();
+}
+END_TEST
+
 static Suite *ctl_suite(void)
 {
     Suite *s = suite_create("ctl");
@@ -364,6 +557,9 @@ static Suite *ctl_suite(void)
     tcase_add_test(c, ctl_image_lags);
     tcase_add_test(c, ctl_lag_distribution);
     tcase_add_test(c, ctl_f05_append_mode_duplicates);
+    tcase_add_test(c, rpc_retries_are_idempotent);
+    tcase_add_test(c, rpc_minus_one_retry_refused_without_dedupe);
+    tcase_add_test(c, rpc_old_epoch_fenced);
     suite_add_tcase(s, c);
     return s;
 }
