@@ -14,6 +14,7 @@
 #include "../tests/testenv.h"
 #include "fault.h"
 #include "fs3.h"
+#include "bench_ref.h"
 
 #define WAVE 256
 #define ROUNDS 4000 /* ROUNDS * WAVE * 3 ops */
@@ -69,6 +70,7 @@ int main(void)
     static char keys[WAVE][48];
     static uint8_t body[1024];
     tenv_init(&t, 1);
+    bench_ref_print("bench_fake");
     struct fs3 *s = fs3_new(&t.env, NULL);
     struct fs3_fault *f = fs3_fault_new(&t.env, s, NULL, NULL);
     if (!s || !f)

@@ -5,6 +5,7 @@
 
 #include "base_heap.h"
 #include "base_prng.h"
+#include "bench_ref.h"
 
 static unsigned long fired;
 static void on_fire(void *arg)
@@ -30,6 +31,7 @@ int main(void)
     int64_t t = 0;
     base_heap_init(&h);
     base_prng_seed(&p, 1);
+    bench_ref_print("bench_heap");
     /* A steady state of `depth` pending events, like a busy world: each fire
      * schedules one new event a random delay ahead. */
     for (unsigned long i = 0; i < depth; i++)

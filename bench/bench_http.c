@@ -11,6 +11,7 @@
  * moto_server comes with pip's moto[server] (the base image has it). */
 #include "http.h"
 #include "sigv4.h"
+#include "bench_ref.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -411,6 +412,7 @@ int main(void)
                          {.name = "s3rver", .ak = "S3RVER", .sk = "S3RVER"}};
     bool have_wrk = on_path("wrk");
     signal(SIGPIPE, SIG_IGN);
+    bench_ref_print("bench_http");
     curl_global_init(CURL_GLOBAL_ALL);
     if (!have_wrk)
         printf("bench_http: wrk not found (Debian package wrk): GET figures skipped\n");

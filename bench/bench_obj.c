@@ -14,6 +14,7 @@
 #include "err.h"
 #include "meta.h"
 #include "obj.h"
+#include "bench_ref.h"
 
 #define OBJ_BYTES (8u << 20)
 #define REC 1024u
@@ -122,6 +123,7 @@ static void bench_meta(void)
 
 int main(void)
 {
+    bench_ref_print("bench_obj");
     bench_format();
     bench_meta();
     return 0;

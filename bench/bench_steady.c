@@ -23,6 +23,7 @@
 #include "meta.h"
 #include "scn.h"
 #include "world.h"
+#include "bench_ref.h"
 
 static double wall_s(void)
 {
@@ -180,6 +181,7 @@ int main(int argc, char **argv)
     int rc = 0;
     mallopt(M_MMAP_THRESHOLD, 32 << 20); /* as s3sim does (sim/main.c) */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    bench_ref_print("bench_steady");
     rc |= bench_drain(100000);
     rc |= bench_steady(argc > 1 ? argv[1] : "scenarios/bench/steady-24h.scn");
     return rc;
