@@ -56,7 +56,8 @@ static inline void bench_ref_print(const char *who)
             load[0] = -1;
         fclose(f);
     }
-    printf("%s: memcpy %.0f MiB/s per CPU second (the reference of this run), load average %.1f\n",
+    printf("%s: memcpy %.0f MiB/s per CPU second (the reference of this run), "
+           "load average %.1f\n",
            who, bw / 1048576.0, load[0]);
 }
 
