@@ -167,12 +167,10 @@ void wr_part_free_buf(struct wr *w, struct wr_part *p)
  * memory (p->cap) grow by doubling from 64 KiB up to the part limit, then to
  * what is needed: AutoMQ's buffer growth, which memory.peak models.  The
  * allocation itself (p->b->cap) follows it for a proxy (most objects are
- * small), but a multipart writer's part, and a single PUT's buffer once it
- * passed a quarter of the limit (it may become the first part), is allocated
- * once, at the part limit plus WR_PART_SLACK: doubling copied each byte once
- * more, and the untouched rest of the allocation costs no memory (pages are
- * mapped when written; wr_submit_part and wr_submit_final trim it before the
- * upload). */
+ * small), but a multipart writer's part is allocated once, at the part limit
+ * plus WR_PART_SLACK: doubling copied each byte once more, and the untouched
+ * rest of the allocation costs no memory (pages are mapped when written;
+ * wr_submit_part trims it before the upload). */
 int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
 {
     size_t need = p->len + n, cap = p->cap, room;
@@ -190,8 +188,7 @@ int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
         return ERR_NOMEM;
     if (need > p->b->cap) {
         room = cap;
-        if ((w->mpu || cap >= limit / 4) && room < limit + WR_PART_SLACK &&
-            limit + WR_PART_SLACK > limit)
+        if (w->mpu && room < limit + WR_PART_SLACK && limit + WR_PART_SLACK > limit)
             room = limit + WR_PART_SLACK;
         if (buf_reserve(p->b, room))
             return ERR_NOMEM; /* a shared part is sealed and never grows: no memory */
