@@ -36,7 +36,8 @@ struct peer {
     int port;
     const char *ak, *sk;
     bool up;
-    double get_rps, put_rps;
+    double get_rps, put_rps;       /* requests per wall second */
+    double get_cpu, put_cpu;       /* requests per second of the server's CPU (user + system) */
 };
 
 static double bench_now(void)
@@ -347,6 +348,32 @@ static double run_puts(const struct peer *p, int secs, long *errors)
 
 /* --- main ---------------------------------------------------------------------------- */
 
+/* The server's CPU seconds so far (all its threads), from /proc/PID/stat; -1 if unreadable. */
+static double server_cpu(const struct peer *p)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *q = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long ut, st;
+    if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Requests per server CPU second over a measurement of rps requests a second for secs. */
+static double per_cpu(double rps, int secs, double cpu0, double cpu1)
+{
+    if (rps <= 0 || cpu0 < 0 || cpu1 <= cpu0)
+        return -1;
+    return rps * secs / (cpu1 - cpu0);
+}
+
 static void measure(struct peer *p, int secs, bool have_wrk)
 {
     static uint8_t obj[BENCH_OBJ];
@@ -364,11 +391,18 @@ static void measure(struct peer *p, int secs, bool have_wrk)
         p->up = false;
         return;
     }
+    double c0 = server_cpu(p);
     p->get_rps = have_wrk ? run_wrk(p, secs) : -1;
+    double c1 = server_cpu(p);
     p->put_rps = run_puts(p, secs, &errors);
+    double c2 = server_cpu(p);
+    p->get_cpu = per_cpu(p->get_rps, secs, c0, c1);
+    p->put_cpu = per_cpu(p->put_rps, secs, c1, c2);
     printf("bench_http: %-6s GET %9.0f/s   PUT %9.0f/s   (4 KiB, %d connections, %ld PUT "
            "errors)\n",
            p->name, p->get_rps, p->put_rps, BENCH_CONNS, errors);
+    printf("bench_http: %-6s GET %9.0f    PUT %9.0f    per server CPU second\n", p->name,
+           p->get_cpu, p->put_cpu);
     fflush(stdout);
 }
 
@@ -401,6 +435,21 @@ static void ratios(const struct peer *ps, size_t n)
                me->get_rps / best_get);
     if (best_put > 0)
         printf("bench_http: s3sim vs the fastest peer: PUT %.1fx\n", me->put_rps / best_put);
+    /* The same per server CPU second: on a shared machine the fairer figure. */
+    double cg = 0, cp = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (!ps[i].up)
+            continue;
+        cg = ps[i].get_cpu > cg ? ps[i].get_cpu : cg;
+        cp = ps[i].put_cpu > cp ? ps[i].put_cpu : cp;
+    }
+    if (cg > 0 && me->get_cpu > 0)
+        printf("bench_http: s3sim vs the fastest peer, per server CPU second: GET %.1fx (goal >= "
+               "20x)\n",
+               me->get_cpu / cg);
+    if (cp > 0 && me->put_cpu > 0)
+        printf("bench_http: s3sim vs the fastest peer, per server CPU second: PUT %.1fx\n",
+               me->put_cpu / cp);
 }
 
 int main(void)
