@@ -465,6 +465,18 @@ int mdc_prepare(struct mdc *d, int count, int64_t ttl_us, mdc_done_fn done, void
     return 0;
 }
 
+/* Sends a request whose arrays were copied, or drops it when a copy failed. */
+static int mdc_rpc_send_copied(struct mdc_rpc *r, bool fail)
+{
+    if (fail) {
+        r->done = NULL;
+        mdc_rpc_maybe_free(r);
+        return ERR_NOMEM;
+    }
+    mdc_rpc_send(r);
+    return 0;
+}
+
 int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req, mdc_done_fn done, void *arg)
 {
     struct mdc_rpc *r = mdc_rpc_new(d, MDC_OP_COMMIT_SSO, done, arg);
@@ -475,13 +487,7 @@ int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req, mdc_done_fn
     r->sso.ranges = mdc_dup(req->ranges, req->nranges, sizeof *req->ranges, &fail);
     r->sso.sos = mdc_dup(req->sos, req->nsos, sizeof *req->sos, &fail);
     r->sso.compacted = mdc_dup(req->compacted, req->ncompacted, sizeof *req->compacted, &fail);
-    if (fail) {
-        r->done = NULL;
-        mdc_rpc_maybe_free(r);
-        return ERR_NOMEM;
-    }
-    mdc_rpc_send(r);
-    return 0;
+    return mdc_rpc_send_copied(r, fail);
 }
 
 int mdc_commit_stream(struct mdc *d, const struct meta_stream_commit *req, mdc_done_fn done,
@@ -495,13 +501,7 @@ int mdc_commit_stream(struct mdc *d, const struct meta_stream_commit *req, mdc_d
     r->so.sources = mdc_dup(req->sources, req->nsources, sizeof *req->sources, &fail);
     r->so.ops = mdc_dup(req->ops, req->nsources, sizeof *req->ops, &fail);
     r->so.links = mdc_dup(req->links, req->nlinks, sizeof *req->links, &fail);
-    if (fail) {
-        r->done = NULL;
-        mdc_rpc_maybe_free(r);
-        return ERR_NOMEM;
-    }
-    mdc_rpc_send(r);
-    return 0;
+    return mdc_rpc_send_copied(r, fail);
 }
 
 int mdc_trim(struct mdc *d, int64_t stream, int64_t new_start, mdc_done_fn done, void *arg)
@@ -525,17 +525,22 @@ int mdc_stream_delete(struct mdc *d, int64_t stream, mdc_done_fn done, void *arg
     return 0;
 }
 
+/* Nobody waits for r any more: its timers stop; a message on its way still arrives. */
+static void mdc_rpc_abandon(struct mdc *d, struct mdc_rpc *r)
+{
+    r->done = NULL;
+    env_cancel(d->env, r->timeout);
+    env_cancel(d->env, r->retry);
+    r->timeout = r->retry = 0;
+    mdc_rpc_maybe_free(r);
+}
+
 void mdc_cancel(struct mdc *d, void *arg)
 {
     for (struct mdc_rpc *r = d->rpcs, *next; r; r = next) {
         next = r->next;
-        if (r->done && r->arg == arg) {
-            r->done = NULL;
-            env_cancel(d->env, r->timeout);
-            env_cancel(d->env, r->retry);
-            r->timeout = r->retry = 0;
-            mdc_rpc_maybe_free(r);
-        }
+        if (r->done && r->arg == arg)
+            mdc_rpc_abandon(d, r);
     }
 }
 
@@ -545,11 +550,7 @@ void mdc__rpc_crash(struct mdc *d)
 {
     for (struct mdc_rpc *r = d->rpcs, *next; r; r = next) {
         next = r->next;
-        r->done = NULL;
-        env_cancel(d->env, r->timeout);
-        env_cancel(d->env, r->retry);
-        r->timeout = r->retry = 0;
-        mdc_rpc_maybe_free(r);
+        mdc_rpc_abandon(d, r);
     }
 }
 
