@@ -265,6 +265,11 @@
     X(CONF_SSO_VERIFY_BLOCKS, "compaction.sso.verify.blocks", CONF_T_BOOL, "false", NULL,          \
       "SSO compaction parses every block it copies (magics, lengths, records against the index "   \
       "entry) and fails the run on a malformed one (AutoMQ copies the bytes it read unchecked)")   \
+    X(CONF_SCMP_VERIFY_COPY, "compaction.stream.verify.copy", CONF_T_BOOL, "false", NULL,         \
+      "stream object compaction checks what it copies: the blocks of every range it reads for a "  \
+      "copy-write are parsed against the source's index, and a minor output's size is checked by " \
+      "HeadObject before the commit (AutoMQ appends the bytes read unchecked and trusts "          \
+      "UploadPartCopy's 200)")                                                                     \
     X(CONF_CLN_TTL_ABORTS, "cleaner.ttl.abort.uploads", CONF_T_BOOL, "false", NULL,                \
       "TTL expiry of a prepared object lists the open uploads of its key and aborts them")         \
     X(CONF_CLN_RETRY_CAP, "cleaner.retry.cap", CONF_T_BOOL, "false", NULL,                         \
@@ -308,6 +313,7 @@
     Y(CONF_COMPLETE_ABSENT_FAILS, "true", "found/complete-retried-after-lifecycle-abort")          \
     Y(CONF_SCMP_MARK_FAILED, "true", "")                                                           \
     Y(CONF_SSO_VERIFY_BLOCKS, "true", "")                                                          \
+    Y(CONF_SCMP_VERIFY_COPY, "true", "compaction/corrupt-copy-write")                              \
     Y(CONF_CLN_TTL_ABORTS, "true", "expired-upload-left-open")                                     \
     Y(CONF_CLN_RETRY_CAP, "true", "clean-stuck-behind-one-key")                                    \
     Y(CONF_CLN_OBJ_BACKOFF, "true", "")                                                            \

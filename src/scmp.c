@@ -28,6 +28,7 @@ void scmp_conf_from(struct scmp_conf *conf, const struct conf *c)
     conf->verify_inputs = conf_bool(c, CONF_VERIFY_INPUTS);
     conf->int32_guard = conf_bool(c, CONF_INT32_GUARD);
     conf->mark_failed_output = conf_bool(c, CONF_SCMP_MARK_FAILED);
+    conf->verify_copy = conf_bool(c, CONF_SCMP_VERIFY_COPY);
     wr_conf_from(&conf->wr, c);
     s3c_conf_from(&conf->s3c, c);
 }

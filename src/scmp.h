@@ -73,6 +73,7 @@ struct scmp_conf {
     bool verify_inputs;        /* compaction.verify.inputs; false: F05/F06 */
     bool int32_guard;          /* index.group.int32.guard; false: F12 */
     bool mark_failed_output;   /* compaction.stream.failed.output.mark (guard of ours) */
+    bool verify_copy;          /* compaction.stream.verify.copy (guard of ours) */
     struct wr_conf wr;         /* the writers' knobs */
     struct s3c_conf s3c;       /* its own client layer (rebuilt at each restart) */
 };

@@ -64,6 +64,16 @@ struct scmp_run {
     int64_t out_start, out_end, out_size;
     env_id later;          /* a deferred end (scmp_fail_later) */
     void *later_arg;
+    struct scmp_cut *cuts; /* verify.copy: index entries cut by a read's edge */
+    size_t ncuts, capcuts;
+};
+
+/* compaction.stream.verify.copy: an index entry of member mi whose bytes came
+ * in more than one range read, gathered until whole. */
+struct scmp_cut {
+    size_t mi, k;
+    uint8_t *buf;
+    size_t got;
 };
 
 struct scmp_cleanup;

@@ -41,6 +41,9 @@ void scmp__run_free(struct scmp_run *r)
     free(r->links);
     free(r->xkeys);
     free(r->xkp);
+    for (size_t i = 0; i < r->ncuts; i++)
+        free(r->cuts[i].buf);
+    free(r->cuts);
     free(r);
 }
 
@@ -165,6 +168,112 @@ void scmp__run_start(struct scmp_run *r)
 
 /* ---- writing the output -------------------------------------------------------------- */
 
+/* ---- compaction.stream.verify.copy (a guard of ours) ------------------------------------ */
+
+/* AutoMQ's copy-write appends the bytes of a range read as they came
+ * (MultiPartWriter.ObjectPart.readAndWrite) and trusts UploadPartCopy's 200:
+ * a damaged answer or a short copy becomes a damaged compacted object whose
+ * sources are then deleted.  With the guard, every index entry of a source
+ * that a read brings is parsed against that entry (an entry cut by a read's
+ * edge is gathered until whole; a part of it copied by UploadPartCopy is left
+ * to the size check), and the output's size is checked by HeadObject before
+ * the commit. */
+static int scmp_cut_add(struct scmp_run *r, size_t mi, size_t k, const struct obj_index_entry *e,
+                        const uint8_t *bytes, uint64_t at, size_t len, unsigned flags)
+{
+    struct scmp_cut *c = NULL;
+    size_t i;
+    int rc = 0;
+    for (i = 0; i < r->ncuts && !c; i++)
+        if (r->cuts[i].mi == mi && r->cuts[i].k == k)
+            c = &r->cuts[i];
+    if (!c) {
+        if (r->ncuts == r->capcuts) {
+            size_t cap = r->capcuts ? r->capcuts * 2 : 8;
+            struct scmp_cut *v = realloc(r->cuts, cap * sizeof *v);
+            if (!v)
+                return ERR_NOMEM;
+            r->cuts = v;
+            r->capcuts = cap;
+        }
+        c = &r->cuts[r->ncuts];
+        *c = (struct scmp_cut){mi, k, malloc((size_t)(uint32_t)e->size), 0};
+        if (!c->buf)
+            return ERR_NOMEM;
+        r->ncuts++;
+    }
+    memcpy(c->buf + (at - (uint64_t)e->pos), bytes, len);
+    c->got += len;
+    if (c->got < (size_t)(uint32_t)e->size)
+        return 0;
+    rc = obj_group_parse(c->buf, c->got, e, flags, NULL, NULL);
+    free(c->buf);
+    *c = r->cuts[--r->ncuts];
+    return rc ? ERR_CORRUPT : 0;
+}
+
+static int scmp_copy_check(void *arg, const char *src, uint64_t start, const uint8_t *bytes,
+                           size_t len)
+{
+    struct scmp_run *r = arg;
+    unsigned flags = r->s->conf.int32_guard ? 0 : OBJ_PARSE_WRAP_OK;
+    uint64_t end = start + len;
+    for (size_t mi = 0; mi < r->n; mi++) {
+        const struct obj_index *x = &r->m[mi].idx;
+        if (r->m[mi].o.kind == META_KIND_COMPOSITE || strcmp(r->m[mi].key, src) != 0)
+            continue;
+        for (size_t k = 0; k < x->n; k++) {
+            const struct obj_index_entry *e = &x->e[k];
+            uint64_t a = (uint64_t)e->pos, b = a + (uint32_t)e->size;
+            uint64_t lo = a > start ? a : start, hi = b < end ? b : end;
+            int rc;
+            if (lo >= hi)
+                continue;
+            if (lo == a && hi == b)
+                rc = obj_group_parse(bytes + (a - start), (size_t)(b - a), e, flags, NULL, NULL)
+                         ? ERR_CORRUPT : 0;
+            else
+                rc = scmp_cut_add(r, mi, k, e, bytes + (lo - start), lo, (size_t)(hi - lo), flags);
+            if (rc) {
+                env_logf(r->s->env, ENV_LOG_WARN, SCMP_WHO, "stream %" PRId64 ": a range read "
+                         "of %s for the copy-write does not parse at bytes %" PRIu64 "..%" PRIu64
+                         " (compaction.stream.verify.copy): the compaction fails", r->stream,
+                         src, lo, hi);
+                return rc;
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
+static void scmp_commit_now(struct scmp_run *r)
+{
+    int rc = scmp__commit(r); /* its answer ends the group (scmp__committed) */
+    if (rc)
+        scmp_end(r, rc, "the commit was refused");
+}
+
+static void scmp_head_cb(struct s3_req *req, struct s3_result *res)
+{
+    struct scmp_run *r = req->arg;
+    int rc = s3c_result_err(res);
+    req->cb = NULL;
+    if (rc) {
+        scmp_end(r, rc, "checking the output's size failed");
+        return;
+    }
+    if (res->object_size != (uint64_t)r->out_size) {
+        env_logf(r->s->env, ENV_LOG_WARN, SCMP_WHO, "stream %" PRId64 ": output object %s is "
+                 "%" PRIu64 " bytes, not %" PRId64 ": a copied range is short "
+                 "(compaction.stream.verify.copy): the compaction fails", r->stream, r->out_key,
+                 res->object_size, r->out_size);
+        scmp_end(r, ERR_CORRUPT, "the output object is short");
+        return;
+    }
+    scmp_commit_now(r);
+}
+
 static void scmp_close_cb(void *arg, int rc)
 {
     struct scmp_run *r = arg;
@@ -174,9 +283,17 @@ static void scmp_close_cb(void *arg, int rc)
     }
     wr_release(r->w, NULL, NULL);
     r->w = NULL;
-    rc = scmp__commit(r); /* its answer ends the group (scmp__committed) */
-    if (rc)
-        scmp_end(r, rc, "the commit was refused");
+    if (r->s->conf.verify_copy && r->type == SCMP_MINOR) {
+        memset(&r->req, 0, sizeof r->req);
+        r->req.job = S3_JOB_STREAM_COMPACTION;
+        r->req.key = r->out_key;
+        env_wait_updatef(r->s->env, r->wait, "stream %" PRId64 ": check the size of output "
+                         "object %" PRId64, r->stream, r->out_id);
+        if (s3_head(r->s->s3, &r->req, scmp_head_cb, r) != 0)
+            scmp_fail_later(r, ERR_NOMEM, "could not submit a HEAD");
+        return;
+    }
+    scmp_commit_now(r);
 }
 
 void scmp__committed(struct scmp_run *r, int rc)
@@ -412,6 +529,8 @@ static void scmp_prepared(void *arg, int rc, int64_t first)
         scmp_end(r, ERR_NOMEM, "no writer");
         return;
     }
+    if (s->conf.verify_copy)
+        wr_set_read_check(r->w, scmp_copy_check, r);
     rc = r->type == SCMP_MINOR ? scmp_minor(r, st->start) : scmp_major(r, st->start);
     if (rc)
         scmp_end(r, rc, "building the output failed");

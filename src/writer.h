@@ -151,6 +151,14 @@ int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg);
  * or ERR_INVAL for start > end. */
 int wr_copy(struct wr *w, const char *src_key, uint64_t start, uint64_t end, wr_cb cb, void *arg);
 
+/* Called with the bytes of every range read of a copy source, [start, start +
+ * len) of src, before they go into a part; a nonzero return fails the writer
+ * with that code (a guard of the caller's: the writer itself hands the bytes
+ * on as AutoMQ's readAndWrite does).  NULL: none. */
+typedef int (*wr_read_check_fn)(void *arg, const char *src, uint64_t start, const uint8_t *bytes,
+                                size_t len);
+void wr_set_read_check(struct wr *w, wr_read_check_fn fn, void *arg);
+
 /* forceUpload: uploads the pending part if it may be uploaded now (at least
  * the minimum part size, multipart mode), else declares the parked writes
  * accepted (flush_each_batch).  cb fires when every write made before the

@@ -68,6 +68,8 @@ struct wr {
     struct wr_part *sq_head, *sq_tail; /* sealed, not yet submitted */
     struct wr_read *reads;
     int nreads;
+    wr_read_check_fn read_check; /* wr_set_read_check (NULL: none) */
+    void *read_check_arg;
     struct wr_waiter *waiters; /* outstanding */
     struct wr_waiter *ready, *ready_tail;
     int nwaiters;

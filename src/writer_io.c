@@ -57,6 +57,9 @@ static void wr_read_cb(struct s3_req *req, struct s3_result *res)
     wr_enter(w);
     if (!rc && res->body_len != r->len)
         rc = ERR_CORRUPT;
+    if (!rc && w->read_check)
+        rc = w->read_check(w->read_check_arg, r->src, (uint64_t)r->req.range_start, res->body,
+                           r->len);
     if (!rc)
         buf_write(p->b, r->off, res->body, r->len);
     p->reads--;
@@ -346,6 +349,12 @@ void wr_wait_refresh(struct wr *w)
 }
 
 /* ---- copy-write (docs/engine.md "Copy-write") ------------------------------------------------ */
+
+void wr_set_read_check(struct wr *w, wr_read_check_fn fn, void *arg)
+{
+    w->read_check = fn;
+    w->read_check_arg = arg;
+}
 
 /* Range-reads [s, e) of src into the end of part p. */
 static void wr_read_into(struct wr *w, struct wr_part *p, struct wr_waiter *wt, const char *src,
