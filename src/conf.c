@@ -371,6 +371,7 @@ const char *conf_type_name(enum conf_type type)
     case CONF_T_STATUS404: return "204|404";
     case CONF_T_NOTFOUND: return "success|error";
     case CONF_T_REPEAT: return "ok|nosuchupload";
+    case CONF_T_PARTCOPY: return "native|get-put";
     case CONF_T_STRING: return "string";
     case CONF_T_PROFILE: return "automq|hardened";
     }
@@ -448,6 +449,11 @@ static int conf_parse_typed(enum conf_type type, const char *v, int64_t *out, ch
         if (strcmp(v, "ok") != 0 && strcmp(v, "nosuchupload") != 0)
             return conf_fail(ERR_INVAL, err, errsz, "expected ok or nosuchupload, found '%s'", b);
         *out = v[0] == 'n';
+        return 0;
+    case CONF_T_PARTCOPY:
+        if (strcmp(v, "native") != 0 && strcmp(v, "get-put") != 0)
+            return conf_fail(ERR_INVAL, err, errsz, "expected native or get-put, found '%s'", b);
+        *out = v[0] == 'g';
         return 0;
     case CONF_T_PROFILE:
         for (int p = 0; p < CONF_PROFILE_COUNT; p++)
@@ -682,6 +688,7 @@ char *conf_format(const struct conf *c, enum conf_id id, char *buf, size_t bufsz
     case CONF_T_CKSUM: snprintf(buf, bufsz, "%s", s3_cksum_name((enum s3_cksum)v)); break;
     case CONF_T_NOTFOUND: snprintf(buf, bufsz, "%s", v ? "error" : "success"); break;
     case CONF_T_REPEAT: snprintf(buf, bufsz, "%s", v ? "nosuchupload" : "ok"); break;
+    case CONF_T_PARTCOPY: snprintf(buf, bufsz, "%s", v ? "get-put" : "native"); break;
     case CONF_T_STRING: snprintf(buf, bufsz, "%s", c->str[id]); break;
     case CONF_T_PROFILE: snprintf(buf, bufsz, "%s", conf_profile_name((enum conf_profile)v)); break;
     }

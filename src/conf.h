@@ -29,6 +29,7 @@
  *   CONF_T_STATUS404 the HTTP status itself: 204 or 404
  *   CONF_T_NOTFOUND  0 = `success`, 1 = `error`
  *   CONF_T_REPEAT    0 = `ok`, 1 = `nosuchupload`
+ *   CONF_T_PARTCOPY  0 = `native`, 1 = `get-put`
  *   CONF_T_STRING    0; the text is in conf_str() (at most CONF_STR_MAX-1 bytes)
  *   CONF_T_PROFILE   enum conf_profile (automq, hardened)
  *
@@ -99,6 +100,9 @@
       "attempt timeout of UploadPartCopy (doubled per retry up to s3.copy.timeout.max)")           \
     X(CONF_COPY_TIMEOUT_MAX, "s3.copy.timeout.max", CONF_T_TIMEOUT, "10m", NULL,                   \
       "cap of the doubled UploadPartCopy attempt timeout")                                         \
+    X(CONF_PART_COPY, "s3.part.copy", CONF_T_PARTCOPY, "native", NULL,                             \
+      "how the client copies a range into a multipart upload: native (UploadPartCopy, as AutoMQ) " \
+      "or get-put (GetObject of the range, then UploadPart: for servers without UploadPartCopy)")  \
     X(CONF_RETRY_MAX, "s3.retry.max", CONF_T_COUNT, "unlimited", NULL,                             \
       "attempts per S3 call for retryable errors")                                                 \
     X(CONF_RETRY_BACKOFF, "s3.retry.backoff", CONF_T_DURATION, "1s", NULL,                         \
@@ -346,6 +350,7 @@ enum conf_type {
     CONF_T_STATUS404,
     CONF_T_NOTFOUND,
     CONF_T_REPEAT,
+    CONF_T_PARTCOPY,
     CONF_T_STRING,
     CONF_T_PROFILE,
 };

@@ -62,6 +62,7 @@ void s3c_conf_from(struct s3c_conf *conf, const struct conf *c)
     conf->retry_same_call = conf_bool(c, CONF_RETRY_SAME_CALL);
     conf->delete_split = conf_bool(c, CONF_DELETE_SPLIT);
     conf->delete_per_key = conf_bool(c, CONF_DELETE_PER_KEY);
+    conf->part_copy_get_put = conf_get(c, CONF_PART_COPY) != 0;
     conf->sweep_strays = conf_bool(c, CONF_SWEEP_STRAYS);
     conf->complete_absent_fails = conf_bool(c, CONF_COMPLETE_ABSENT_FAILS);
 }
@@ -685,6 +686,8 @@ static int s3c_submit(struct s3_ops *ops, struct s3_req *req)
         return ERR_INVAL;
     if (req->op == S3_OP_DELETE_MANY)
         return s3c_del_submit(c, req);
+    if (req->op == S3_OP_MPU_COPY && c->conf.part_copy_get_put)
+        return s3c_gpc_submit(c, req);
     call = calloc(1, sizeof *call);
     if (!call)
         return ERR_NOMEM;
@@ -731,6 +734,8 @@ static void s3c_cancel_op(struct s3_ops *ops, struct s3_req *req)
         s3c_pump(c);
         return;
     }
+    if (s3c_gpc_cancel(c, req))
+        return;
     s3c_del_cancel(c, req);
 }
 

@@ -70,6 +70,10 @@
  *  - A 2xx GET whose body is shorter than its range (clamped to the object's
  *    size) is a transport failure (S3_TR_OTHER) and retried: a real client
  *    sees fewer bytes than the Content-Length.  The caller never gets it.
+ *  - conf.part_copy_get_put (s3.part.copy get-put, for servers without
+ *    UploadPartCopy; AutoMQ always sends it): an mpu-copy becomes a get of
+ *    the source range and an mpu-part of its bytes, two calls of this client
+ *    with their own retries (s3client_mpu.c); the caller sees one answer.
  *  - list-uploads retries as list does; its wait and trace name the prefix.
  *  - Stray uploads (s3client_mpu.c): an mpu-create that took more than one
  *    attempt, or failed, may have created uploads nobody has the id of (an
@@ -114,6 +118,7 @@ struct s3c_conf {
     bool retry_same_call;        /* false: field bug F22, a retry re-enters (true) */
     bool delete_split;           /* false: field bug F26, delete-many sent whole (true) */
     bool delete_per_key;         /* false: field bug F27, merged all-or-nothing deletes (true) */
+    bool part_copy_get_put;      /* s3.part.copy get-put: mpu-copy as get + mpu-part (false) */
     /* Guards of ours (s3c_conf_default: on; the automq profile: off). */
     bool sweep_strays;           /* upload.create.sweep.strays */
     bool complete_absent_fails;  /* upload.complete.absent.fails */

@@ -75,6 +75,7 @@ struct s3c_mpu_track {
 };
 
 struct s3c_sweep;
+struct s3c_gpc;
 
 struct s3c {
     struct env *env;
@@ -89,6 +90,7 @@ struct s3c {
     struct s3c_mpu_track *tracks; /* retried creates whose upload is still open */
     struct s3c_sweep *sweeps;     /* stray-upload sweeps in progress */
     int nsweeps;
+    struct s3c_gpc *gpcs;         /* s3.part.copy get-put: copies in progress */
     struct s3c_dsub *dq_head, *dq_tail; /* F27: the accumulator's queue */
     int dinflight;                      /* F27: merged calls in flight */
     struct s3c_stats stats;
@@ -108,6 +110,8 @@ bool s3c_get_short(const struct s3_req *req, const struct s3_result *res);
 void s3c_mpu_note(struct s3c *c, const struct s3_req *outer, const struct s3_result *res,
                   int attempts);
 void s3c_mpu_free_all(struct s3c *c);
+int s3c_gpc_submit(struct s3c *c, struct s3_req *req);
+bool s3c_gpc_cancel(struct s3c *c, struct s3_req *req);
 
 /* s3client_del.c */
 void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res);

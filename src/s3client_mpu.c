@@ -1,5 +1,6 @@
 /*
- * s3client_mpu.c - stray multipart uploads of retried creates (see
+ * s3client_mpu.c - stray multipart uploads of retried creates, and
+ * UploadPartCopy by GetObject + UploadPart (s3.part.copy get-put; see
  * s3client.h).
  *
  * Why here and not in the writer: only the client layer sees the attempts.
@@ -261,8 +262,146 @@ void s3c_mpu_note(struct s3c *c, const struct s3_req *outer, const struct s3_res
     }
 }
 
+/* ---- s3.part.copy get-put ------------------------------------------------
+ *
+ * For servers without UploadPartCopy (s3rver answers 501, which this client
+ * retries without end, as AutoMQ's does), a copy is a GET of the source range
+ * and an UploadPart of its bytes.  AutoMQ has the same two steps, but only
+ * for ranges below the minimum part size and across buckets
+ * (MultiPartWriter.ObjectPart.readAndWrite); it always sends UploadPartCopy
+ * otherwise, so the knob's default is native.  Both steps are calls of this
+ * client, under the copy's job (so with their retries, timeouts, permits,
+ * the part's checksum, and fault rules on get and mpu-part hit them); the
+ * caller sees one answer: the part's, or the GET's when it failed for good
+ * (a missing source: 404 NoSuchKey, as UploadPartCopy answers).  The range's
+ * bytes are held in memory between the two; they are copied as read (a
+ * damaged GET is copied damaged, as with readAndWrite). */
+
+struct s3c_gpc {
+    struct s3c *c;
+    struct s3c_gpc *next;
+    struct s3_req *outer; /* the caller's mpu-copy */
+    struct s3_req get;    /* step 1: the source range */
+    struct s3_req part;   /* step 2: its bytes as the part */
+    bool putting;         /* step 2 is in flight */
+    uint8_t *body;        /* the range's bytes (owned) */
+    env_id wait;
+};
+
+static void s3c_gpc_free(struct s3c_gpc *g)
+{
+    struct s3c *c = g->c;
+    struct s3c_gpc **pp = &c->gpcs;
+    while (*pp && *pp != g)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = g->next;
+    env_wait_end(c->env, g->wait);
+    free(g->body);
+    free(g);
+}
+
+/* Frees the copy, then answers its caller (who may free outer). */
+static void s3c_gpc_answer(struct s3c_gpc *g, struct s3_result *res)
+{
+    struct s3_req *outer = g->outer;
+    env_tracef(g->c->env, "s3c mpu-copy %s get-put %s", outer->key ? outer->key : "",
+               s3_result_ok(res) ? "ok" : "fail");
+    s3c_gpc_free(g);
+    outer->cb(outer, res);
+}
+
+static void s3c_gpc_fail(struct s3c_gpc *g, enum s3_transport tr, int status, enum s3_code code,
+                         const char *msg)
+{
+    struct s3_result r;
+    memset(&r, 0, sizeof r);
+    r.transport = tr;
+    r.status = status;
+    r.code = code;
+    snprintf(r.message, sizeof r.message, "%s", msg);
+    s3c_gpc_answer(g, &r);
+}
+
+static void s3c_gpc_part_cb(struct s3_req *req, struct s3_result *res)
+{
+    s3c_gpc_answer(req->arg, res);
+}
+
+static void s3c_gpc_get_cb(struct s3_req *req, struct s3_result *res)
+{
+    struct s3c_gpc *g = req->arg;
+    struct s3c *c = g->c;
+    const struct s3_req *o = g->outer;
+    int rc;
+    if (!s3_result_ok(res)) {
+        s3c_gpc_fail(g, res->transport, res->status, res->code, res->message);
+        return;
+    }
+    /* Take the bytes (a GET not asked by reference has a malloc'ed body). */
+    g->body = res->body;
+    res->body = NULL;
+    memset(&g->part, 0, sizeof g->part);
+    g->part.job = o->job;
+    g->part.key = o->key;
+    g->part.upload_id = o->upload_id;
+    g->part.part_number = o->part_number;
+    g->part.body = g->body;
+    g->part.body_len = res->body_len;
+    g->putting = true;
+    env_wait_updatef(c->env, g->wait, "mpu-copy of %s part %d by get-put: UploadPart of %zu bytes",
+                     o->key ? o->key : "", o->part_number, res->body_len);
+    rc = s3_mpu_part(&c->ops, &g->part, s3c_gpc_part_cb, g);
+    if (rc < 0)
+        s3c_gpc_fail(g, S3_TR_OTHER, 0, S3E_NONE, err_str(rc));
+}
+
+int s3c_gpc_submit(struct s3c *c, struct s3_req *req)
+{
+    struct s3c_gpc *g = calloc(1, sizeof *g);
+    int rc;
+    if (!g)
+        return ERR_NOMEM;
+    g->c = c;
+    g->outer = req;
+    g->get.job = req->job;
+    g->get.key = req->copy_source;
+    g->get.range_start = req->range_start;
+    g->get.range_end = req->range_end;
+    g->wait = env_wait_beginf(c->env, s3_job_name(req->job),
+                              "mpu-copy of %s part %d by get-put: GetObject of %s",
+                              req->key ? req->key : "", req->part_number,
+                              req->copy_source ? req->copy_source : "");
+    env_tracef(c->env, "s3c mpu-copy %s get-put from %s part=%d", req->key ? req->key : "",
+               req->copy_source ? req->copy_source : "", req->part_number);
+    rc = s3_get(&c->ops, &g->get, s3c_gpc_get_cb, g);
+    if (rc < 0) {
+        env_wait_end(c->env, g->wait);
+        free(g);
+        return rc;
+    }
+    g->next = c->gpcs;
+    c->gpcs = g;
+    c->stats.calls[S3_OP_MPU_COPY]++;
+    return 0;
+}
+
+bool s3c_gpc_cancel(struct s3c *c, struct s3_req *req)
+{
+    for (struct s3c_gpc *g = c->gpcs; g; g = g->next) {
+        if (g->outer == req) {
+            s3_cancel(&c->ops, g->putting ? &g->part : &g->get);
+            s3c_gpc_free(g);
+            return true;
+        }
+    }
+    return false;
+}
+
 void s3c_mpu_free_all(struct s3c *c)
 {
+    while (c->gpcs)
+        s3c_gpc_free(c->gpcs); /* their calls are freed by s3c_free */
     while (c->sweeps)
         s3c_sweep_free(c->sweeps);
     while (c->tracks) {

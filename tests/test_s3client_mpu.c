@@ -2,7 +2,8 @@
  * test_s3client_mpu.c - the client layer over the real fake store and its
  * fault shim: stray uploads of retried creates are aborted after the winner
  * ends (src/s3client_mpu.c), a 2xx GET with a truncated body is retried, and
- * list-uploads passes through with list's retries.  (test_s3client.c covers
+ * list-uploads passes through with list's retries; s3.part.copy get-put
+ * copies a range by GET + UploadPart into the same bytes as UploadPartCopy.  (test_s3client.c covers
  * the rest over a scripted mock.)
  */
 #include <check.h>
@@ -70,6 +71,8 @@ struct got {
     uint8_t body[256];
     size_t body_len;
     size_t nentries;
+    enum s3_code code;
+    char etag[S3_ETAG_MAX];
 };
 
 static void got_cb(struct s3_req *req, struct s3_result *res)
@@ -84,6 +87,8 @@ static void got_cb(struct s3_req *req, struct s3_result *res)
         g->body_len = res->body_len;
     }
     g->nentries = res->nentries;
+    g->code = res->code;
+    snprintf(g->etag, sizeof g->etag, "%s", res->etag);
 }
 
 static uint8_t BODY[100];
@@ -407,6 +412,174 @@ START_TEST(s3client_list_uploads_retries_like_list)
 }
 END_TEST
 
+/* ---- s3.part.copy get-put ---- */
+
+struct copied {
+    int ok;             /* every copy and the complete succeeded */
+    enum s3_code code;  /* the first failed copy's code */
+    char etag[2][S3_ETAG_MAX];
+    uint8_t bytes[sizeof BODY];
+    size_t len;
+};
+
+/* Copies [10, 60) and [60, 100) of "src" into key as parts 1 and 2 of a
+ * multipart upload, completes it and reads it back whole. */
+static void copy_two_parts(const char *key, struct copied *out)
+{
+    static const int64_t from[2] = {10, 60}, to[2] = {60, 100};
+    struct s3_part p[2];
+    struct s3_req r;
+    struct got g;
+    char id[S3_UPLOAD_ID_MAX];
+    memset(out, 0, sizeof *out);
+    create(key, &g);
+    ck_assert_int_eq(g.ok, 1);
+    snprintf(id, sizeof id, "%s", g.upload_id);
+    memset(p, 0, sizeof p);
+    for (int i = 0; i < 2; i++) {
+        memset(&r, 0, sizeof r);
+        r.key = key;
+        r.upload_id = id;
+        r.part_number = i + 1;
+        r.copy_source = "src";
+        r.range_start = from[i];
+        r.range_end = to[i];
+        call(S3_OP_MPU_COPY, &r, &g);
+        if (!g.ok) {
+            out->code = g.code;
+            return;
+        }
+        snprintf(out->etag[i], sizeof out->etag[i], "%s", g.etag);
+        p[i].number = i + 1;
+        snprintf(p[i].etag, sizeof p[i].etag, "%s", g.etag);
+    }
+    memset(&r, 0, sizeof r);
+    r.key = key;
+    r.upload_id = id;
+    r.parts = p;
+    r.nparts = 2;
+    call(S3_OP_MPU_COMPLETE, &r, &g);
+    ck_assert_int_eq(g.ok, 1);
+    memset(&r, 0, sizeof r);
+    r.key = key;
+    r.range_end = -1;
+    call(S3_OP_GET, &r, &g);
+    ck_assert_int_eq(g.ok, 1);
+    memcpy(out->bytes, g.body, g.body_len);
+    out->len = g.body_len;
+    out->ok = 1;
+}
+
+/* The same copies natively and by get-put (with a 500, a truncated body and
+ * an attempt timeout on its GETs, a 503 on its UploadPart): the same bytes,
+ * part ETags that are the bytes' MD5s, and no UploadPartCopy ever reaches the store. */
+START_TEST(s3client_part_copy_get_put_same_bytes)
+{
+    struct copied nat, gp;
+    client();
+    put_body("src");
+    copy_two_parts("native", &nat);
+    ck_assert_int_eq(nat.ok, 1);
+    ck_assert_uint_eq(nat.len, 90);
+    ck_assert_mem_eq(nat.bytes, BODY + 10, 90);
+    ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_MPU_COPY), 2);
+    s3c_free(C);
+    CONF.part_copy_get_put = true;
+    client();
+    fault(S3_OP_GET, 1, FS3_EFF_STATUS, 500);
+    fault(S3_OP_GET, 1, FS3_EFF_PARTIAL, 0);  /* the 2nd get: 200 with half the body */
+    fault(S3_OP_GET, 1, FS3_EFF_TIMEOUT, 0);  /* the 3rd: no answer */
+    fault(S3_OP_MPU_PART, 1, FS3_EFF_STATUS, 503);
+    copy_two_parts("getput", &gp);
+    ck_assert_int_eq(gp.ok, 1);
+    ck_assert_uint_eq(gp.len, nat.len);
+    ck_assert_mem_eq(gp.bytes, nat.bytes, nat.len);
+    /* The parts' ETags are the MD5s of their bytes (the in-process store
+     * leaves a native copy's "": it computes MD5 lazily, s3.h "ETags"). */
+    for (int i = 0; i < 2; i++) {
+        char md5[S3_ETAG_MAX];
+        s3_etag_md5(BODY + (i ? 60 : 10), i ? 40 : 50, md5);
+        ck_assert_str_eq(gp.etag[i], md5);
+    }
+    ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_MPU_COPY), 2); /* the native run's only */
+    ck_assert_uint_eq(s3c_stats(C)->calls[S3_OP_MPU_COPY], 2);
+    ck_assert_uint_eq(s3c_stats(C)->attempts[S3_OP_MPU_COPY], 0);
+    ck_assert_uint_eq(s3c_stats(C)->short_reads, 1);
+    ck_assert_uint_eq(s3c_stats(C)->timeouts, 1);
+    /* 2 copies + the read-back, plus the 500, the short one and the timeout. */
+    ck_assert_uint_eq(s3c_stats(C)->attempts[S3_OP_GET], 6);
+    ck_assert_uint_eq(s3c_stats(C)->attempts[S3_OP_MPU_PART], 3);
+    clenv_run(&E, 100000);
+    ck_assert_int_eq(s3c_pending(C), 0);
+    ck_assert_ptr_null(sim_waits_oldest(&E.waits));
+}
+END_TEST
+
+/* A source that is gone fails the copy as UploadPartCopy would (404
+ * NoSuchKey, not retried), and so does a GET failing for good. */
+START_TEST(s3client_part_copy_get_put_source_errors)
+{
+    struct copied gp;
+    CONF.part_copy_get_put = true;
+    CONF.retry_max = 3;
+    client();
+    copy_two_parts("nosrc", &gp);
+    ck_assert_int_eq(gp.ok, 0);
+    ck_assert_int_eq(gp.code, S3E_NO_SUCH_KEY);
+    ck_assert_uint_eq(s3c_stats(C)->attempts[S3_OP_GET], 1);
+    ck_assert_uint_eq(s3c_stats(C)->attempts[S3_OP_MPU_PART], 0);
+    put_body("src");
+    fault(S3_OP_GET, 1, FS3_EFF_STATUS, 500);
+    fault(S3_OP_GET, 1, FS3_EFF_STATUS, 500);
+    fault(S3_OP_GET, 1, FS3_EFF_STATUS, 500);
+    copy_two_parts("failing", &gp);
+    ck_assert_int_eq(gp.ok, 0);
+    ck_assert_int_eq(gp.code, S3E_INTERNAL_ERROR);
+    ck_assert_uint_eq(s3c_stats(C)->attempts[S3_OP_GET], 4);
+    ck_assert_uint_eq(s3c_stats(C)->attempts[S3_OP_MPU_PART], 0);
+    ck_assert_uint_eq(fs3_fault_calls(F, S3_OP_MPU_COPY), 0);
+    ck_assert_ptr_null(sim_waits_oldest(&E.waits));
+}
+END_TEST
+
+/* Cancelled while its GET or its UploadPart is in flight, or the client
+ * freed under it: no callback, nothing left (ASan). */
+START_TEST(s3client_part_copy_get_put_cancel)
+{
+    struct s3_req r;
+    struct got g, c;
+    CONF.part_copy_get_put = true;
+    client();
+    put_body("src");
+    create("dst", &c);
+    for (int step = 0; step < 3; step++) {
+        memset(&r, 0, sizeof r);
+        memset(&g, 0, sizeof g);
+        r.job = S3_JOB_STREAM_COMPACTION;
+        r.key = "dst";
+        r.upload_id = c.upload_id;
+        r.part_number = 1;
+        r.copy_source = "src";
+        r.range_end = -1;
+        ck_assert_int_eq(s3_mpu_copy(s3c_ops(C), &r, got_cb, &g), 0);
+        if (step >= 1) /* past the GET: the UploadPart is in flight */
+            while (fs3_fault_calls(F, S3_OP_MPU_PART) < (uint64_t)step && clenv_step(&E))
+                ;
+        ck_assert_int_eq(s3c_pending(C), 1);
+        if (step == 2) {
+            s3c_free(C);
+            C = NULL;
+        } else {
+            s3_cancel(s3c_ops(C), &r);
+            ck_assert_int_eq(s3c_pending(C), 0);
+            clenv_run(&E, 100000);
+        }
+        ck_assert_int_eq(g.n, 0);
+        ck_assert_ptr_null(sim_waits_oldest(&E.waits));
+    }
+}
+END_TEST
+
 static Suite *s3client_mpu_suite(void)
 {
     Suite *s = suite_create("s3client_mpu");
@@ -424,6 +597,9 @@ static Suite *s3client_mpu_suite(void)
     tcase_add_test(tc, s3client_truncated_get_exhausted_is_transport_error);
     tcase_add_test(tc, s3client_list_uploads_retries_like_list);
     tcase_add_test(tc, s3client_mpu_complete_takes_only_its_own_track);
+    tcase_add_test(tc, s3client_part_copy_get_put_same_bytes);
+    tcase_add_test(tc, s3client_part_copy_get_put_source_errors);
+    tcase_add_test(tc, s3client_part_copy_get_put_cancel);
     suite_add_tcase(s, tc);
     return s;
 }
