@@ -15,16 +15,21 @@
 static void world_act(struct world *w, const struct scn_action *a, int line);
 
 /* The metadata client's fault hook: the first rpc-* rule that fires for this send decides
- * (counters as the fake S3's rules: times, from, until, nth, after, prob from the run's PRNG). */
-void world_rpc_fault(void *arg, enum mdc_op op, struct mdc_fault *out)
+ * (counters as the fake S3's rules: kind= (the sender, in job_mask) picks the sends a rule
+ * counts, then times, from, until, nth, after, prob from the run's PRNG). */
+_Static_assert(METRIC_RPC_FAULTS_DELETE_STREAM - METRIC_RPC_FAULTS_PREPARE == MDC_OP_DELETE_STREAM,
+               "rpc.faults.OP follow enum mdc_op");
+
+void world_rpc_fault(void *arg, enum mdc_op op, enum mdc_kind kind, struct mdc_fault *out)
 {
     struct world *w = arg;
     for (size_t i = 0; i < w->nrpc; i++) {
         struct world_rpc_rule *x = &w->rpc_rules[i];
         const struct fs3_rule *r = &x->r;
         bool fire = false;
-        if (x->healed || r->op != SCN_OP_RPC + (int)op || (r->times >= 0 && x->hits >= r->times) ||
-            w->now < r->from_us || w->now >= r->until_us)
+        if (x->healed || r->op != SCN_OP_RPC + (int)op ||
+            (r->job_mask && !(r->job_mask >> kind & 1u)) ||
+            (r->times >= 0 && x->hits >= r->times) || w->now < r->from_us || w->now >= r->until_us)
             continue;
         x->seen++;
         switch (r->match) {
@@ -37,6 +42,14 @@ void world_rpc_fault(void *arg, enum mdc_op op, struct mdc_fault *out)
             continue;
         x->hits++;
         world_note_fired(w, r->name);
+        w->metrics[METRIC_RPC_FAULTS]++;
+        w->metrics[METRIC_RPC_FAULTS_PREPARE + (int)op]++;
+        if (w->res) {
+            int e = r->effect == FS3_EFF_STATUS || (unsigned)r->effect >= FS3_EFF_COUNT
+                        ? FS3_EFF_STATUS /* error=CODE */
+                        : (int)r->effect;
+            w->res->rpc_coverage[e][op][run_rpc_job(kind)]++;
+        }
         world_tracef(w, "fault", "%s rule=%s line=%d", mdc_op_name(op), r->name[0] ? r->name : "-", r->line);
         switch (r->effect) {
         case FS3_EFF_TIMEOUT: out->effect = MDC_EFF_TIMEOUT; break;

@@ -62,6 +62,15 @@
     X(METRIC_RPC_RETRIES, "rpc.retries", "metadata requests sent again (timeout or a retriable answer)") \
     X(METRIC_RPC_FENCED, "rpc.fenced", "metadata requests refused for an old node epoch "          \
       "(NODE_EPOCH_EXPIRED, NODE_EPOCH_NOT_EXIST)")                                                \
+    X(METRIC_RPC_FAULTS, "rpc.faults", "sends of metadata requests hit by an rpc-* fault rule")    \
+    X(METRIC_RPC_FAULTS_PREPARE, "rpc.faults.prepare", "prepare-objects sends hit by a fault")     \
+    X(METRIC_RPC_FAULTS_COMMIT_SSO, "rpc.faults.commit-sso", "commit-stream-set-object sends hit "  \
+      "by a fault")                                                                                \
+    X(METRIC_RPC_FAULTS_COMMIT_STREAM, "rpc.faults.commit-stream", "commit-stream-object sends "   \
+      "hit by a fault")                                                                            \
+    X(METRIC_RPC_FAULTS_TRIM, "rpc.faults.trim", "trim-stream sends hit by a fault")               \
+    X(METRIC_RPC_FAULTS_DELETE_STREAM, "rpc.faults.delete-stream", "delete-stream sends hit by a " \
+      "fault")                                                                                     \
     X(METRIC_LOG_ERROR, "log.error", "engine log lines at level error")                            \
     X(METRIC_LOG_WARN, "log.warn", "engine log lines at level warn")                               \
     X(METRIC_LOG_INFO, "log.info", "engine log lines at level info")

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "fault.h"
+#include "mdc.h"
 #include "s3.h"
 
 enum run_verdict {
@@ -103,6 +104,9 @@ struct run_result {
     double stored_byte_seconds;
     /* Coverage matrix: injected effect × op × engine job. */
     uint64_t coverage[FS3_EFF_COUNT][S3_OP_COUNT][S3_JOB_COUNT];
+    /* The same for the broker's requests to the controller (rpc-* ops, enum mdc_op): the job is
+     * the request's sender (its kind=, mdc_kind_job); FS3_EFF_STATUS stands for error=CODE. */
+    uint64_t rpc_coverage[FS3_EFF_COUNT][MDC_OP_COUNT][S3_JOB_COUNT];
 
     bool hang;              /* a hang was found */
     int64_t last_progress_us; /* -1 if none */
@@ -116,6 +120,20 @@ struct run_result {
 };
 
 void run_result_free(struct run_result *r);
+
+/* The coverage job of a request's sender: the stream object compactor's kinds are its job. */
+static inline enum s3_job run_rpc_job(enum mdc_kind kind)
+{
+    switch (kind) {
+    case MDC_KIND_WAL_UPLOAD: return S3_JOB_WAL_UPLOAD;
+    case MDC_KIND_SSO_COMPACTION: return S3_JOB_SSO_COMPACTION;
+    case MDC_KIND_FORCE_SPLIT: return S3_JOB_FORCE_SPLIT;
+    case MDC_KIND_MINOR:
+    case MDC_KIND_MAJOR:
+    case MDC_KIND_CLEANUP: return S3_JOB_STREAM_COMPACTION;
+    default: return S3_JOB_OTHER;
+    }
+}
 
 /* Appends a timeline event (label copied).  Returns 0 or ERR_NOMEM. */
 int run_result_event(struct run_result *r, int64_t t0, int64_t t1, enum run_lane lane, int op,

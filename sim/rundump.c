@@ -85,6 +85,12 @@ static void rd_run(FILE *f, const struct run_result *r, size_t idx)
             for (int j = 0; j < S3_JOB_COUNT; j++)
                 if (r->coverage[e][op][j])
                     fprintf(f, "cov %d %d %d %" PRIu64 "\n", e, op, j, r->coverage[e][op][j]);
+    for (int e = 0; e < FS3_EFF_COUNT; e++)
+        for (int op = 0; op < MDC_OP_COUNT; op++)
+            for (int j = 0; j < S3_JOB_COUNT; j++)
+                if (r->rpc_coverage[e][op][j])
+                    fprintf(f, "rcov %d %d %d %" PRIu64 "\n", e, op, j,
+                            r->rpc_coverage[e][op][j]);
     fputs("end\n", f);
 }
 
@@ -333,6 +339,12 @@ static int rd_field(struct rd_in *in, struct run_result *r, struct rd_caps *caps
         rd_int(in->tok[2], 0, S3_OP_COUNT, &b) && rd_int(in->tok[3], 0, S3_JOB_COUNT, &c) &&
         rd_u64(in->tok[4], &n)) {
         r->coverage[a][b][c] = n;
+        return 0;
+    }
+    if (strcmp(k, "rcov") == 0 && in->ntok == 5 && rd_int(in->tok[1], 0, FS3_EFF_COUNT, &a) &&
+        rd_int(in->tok[2], 0, MDC_OP_COUNT, &b) && rd_int(in->tok[3], 0, S3_JOB_COUNT, &c) &&
+        rd_u64(in->tok[4], &n)) {
+        r->rpc_coverage[a][b][c] = n;
         return 0;
     }
     return -1;

@@ -559,19 +559,80 @@ static int scn_rule_counters(struct scn_ctx *cx, const struct scn_args *g, struc
     return 0;
 }
 
-/* An RPC op's rule (docs/controller.md "RPC faults"): no key=, kind= or job= (a request has no
- * S3 key), the effects timeout, lost, stall, delay= and error=CODE, and a code the op can be
- * answered with. */
+/* The kinds an RPC op has, "a, b, c", into buf (with the group stream-compaction). */
+static const char *scn_rpc_kinds(enum mdc_op op, char *buf, size_t size)
+{
+    unsigned m = mdc_op_kinds(op);
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < MDC_KIND_COUNT && off < size; k++)
+        if (m >> k & 1u)
+            off += (size_t)snprintf(buf + off, size - off, "%s%s", off ? ", " : "",
+                                    mdc_kind_name((enum mdc_kind)k));
+    if (m >> MDC_KIND_MINOR & 1u && off < size)
+        snprintf(buf + off, size - off, ", stream-compaction");
+    return buf;
+}
+
+/* kind=KIND[,KIND...] of an RPC op: the sender of the request (mdc.h enum mdc_kind; the group
+ * stream-compaction is minor, major and cleanup; any), one the op can have; into r->job_mask,
+ * bit (1 << enum mdc_kind) each (0: any). */
+static int scn_rule_rpc_kind(struct scn_ctx *cx, const struct scn_tok *t, enum mdc_op op,
+                             struct fs3_rule *r)
+{
+    const unsigned stream = 1u << MDC_KIND_MINOR | 1u << MDC_KIND_MAJOR | 1u << MDC_KIND_CLEANUP;
+    const char *v = scn_vtext(t);
+    char list[160];
+    unsigned mask = 0;
+    if (!mdc_op_kinds(op))
+        return scn_fail(cx, t->col, "kind= does not apply to %s (only the stream's owner sends "
+                        "it: it has one kind)", mdc_op_name(op));
+    for (;;) {
+        size_t n = strcspn(v, ",");
+        char w[32];
+        int col = scn_vcol(t) + (int)(v - scn_vtext(t));
+        int k;
+        unsigned m;
+        if (n == 0 || n >= sizeof w)
+            return scn_fail(cx, col, "expected a kind of %s (%s or any)", mdc_op_name(op),
+                            scn_rpc_kinds(op, list, sizeof list));
+        memcpy(w, v, n);
+        w[n] = '\0';
+        k = mdc_kind_parse(w);
+        m = strcmp(w, "any") == 0                 ? mdc_op_kinds(op)
+            : strcmp(w, "stream-compaction") == 0 ? stream & mdc_op_kinds(op)
+            : k > MDC_KIND_OTHER                  ? 1u << k & mdc_op_kinds(op)
+                                                  : 0;
+        if (!m && (k > MDC_KIND_OTHER || strcmp(w, "stream-compaction") == 0))
+            return scn_fail(cx, col, "%s never sends %s (its kinds: %s)", w, mdc_op_name(op),
+                            scn_rpc_kinds(op, list, sizeof list));
+        if (!m)
+            return scn_fail(cx, col, "expected a kind of %s (%s or any), found '%s'",
+                            mdc_op_name(op), scn_rpc_kinds(op, list, sizeof list), w);
+        mask |= m;
+        if (!v[n])
+            break;
+        v += n + 1;
+    }
+    r->job_mask = mask == mdc_op_kinds(op) ? 0 : mask;
+    return 0;
+}
+
+/* An RPC op's rule (docs/controller.md "RPC faults"): kind= names the request's sender; no key=
+ * or job= (a request has no S3 key; its sender is its kind=), the effects timeout, lost, stall,
+ * delay= and error=CODE, and a code the op can be answered with. */
 static int scn_rule_rpc(struct scn_ctx *cx, const struct scn_args *g, const struct scn_tok *eff,
-                        const struct fs3_rule *r)
+                        struct fs3_rule *r)
 {
     enum mdc_op op = (enum mdc_op)(r->op - SCN_OP_RPC);
-    static const int nokeys[] = {RK_KEY, RK_KIND, RK_JOB};
-    static const char *const nonames[] = {"key=", "kind=", "job="};
-    for (int k = 0; k < 3; k++)
-        if (g->named[nokeys[k]])
-            return scn_fail(cx, g->named[nokeys[k]]->col, "%s does not apply to %s (a request "
-                            "to the controller has no S3 key)", nonames[k], mdc_op_name(op));
+    if (g->named[RK_KEY])
+        return scn_fail(cx, g->named[RK_KEY]->col, "key= does not apply to %s (a request to the "
+                        "controller has no S3 key)", mdc_op_name(op));
+    if (g->named[RK_JOB])
+        return scn_fail(cx, g->named[RK_JOB]->col, "job= does not apply to %s (the sender of a "
+                        "request is its kind=)", mdc_op_name(op));
+    if (g->named[RK_KIND] && scn_rule_rpc_kind(cx, g->named[RK_KIND], op, r))
+        return ERR_PARSE;
     if (g->named[RK_STATUS] || (r->effect != FS3_EFF_STATUS && r->effect != FS3_EFF_TIMEOUT &&
                                 r->effect != FS3_EFF_LOST && r->effect != FS3_EFF_STALL &&
                                 r->effect != FS3_EFF_DELAY))
@@ -645,7 +706,7 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
         return ERR_PARSE;
     if (g.named[RK_KEY] && !r->key_glob[0])
         return scn_fail(cx, scn_vcol(g.named[RK_KEY]), "key= needs a glob");
-    if (g.named[RK_KIND] && scn_rule_kind(cx, g.named[RK_KIND], r))
+    if (r->op < SCN_OP_RPC && g.named[RK_KIND] && scn_rule_kind(cx, g.named[RK_KIND], r))
         return ERR_PARSE;
     if (g.named[RK_JOB] && scn_rule_job(cx, g.named[RK_JOB], r))
         return ERR_PARSE;

@@ -101,8 +101,17 @@ char *scn_rule_format(const struct fs3_rule *r, char *buf, size_t bufsz)
                                                            : s3_op_name((enum s3_op)r->op));
     if (strcmp(r->key_glob, "*") != 0)
         scn_put_glob(buf, bufsz, &off, r->key_glob);
-    scn_put_kind(buf, bufsz, &off, r->kind_mask);
-    if (r->job_mask) {
+    if (r->op >= SCN_OP_RPC) {
+        const char *sep = " kind="; /* an RPC's kind= is its sender (scn_rule_rpc_kind) */
+        for (int k = 0; k < MDC_KIND_COUNT; k++)
+            if (r->job_mask >> k & 1u) {
+                scn_put(buf, bufsz, &off, "%s%s", sep, mdc_kind_name((enum mdc_kind)k));
+                sep = ",";
+            }
+    } else {
+        scn_put_kind(buf, bufsz, &off, r->kind_mask);
+    }
+    if (r->job_mask && r->op < SCN_OP_RPC) {
         const char *sep = " job=";
         for (int j = 0; j < S3_JOB_COUNT; j++)
             if (r->job_mask & (1u << (unsigned)j)) {

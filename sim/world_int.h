@@ -146,7 +146,7 @@ bool world_vacuous(struct world *w, char *detail, size_t dsz);
 void world_note_fired(struct world *w, const char *rule);
 void world_rpc_heal(struct world *w, const char *name); /* NULL: every rpc-* rule */
 /* The metadata client's fault hook (mdc_fault_fn): the world's rpc-* rules. */
-void world_rpc_fault(void *arg, enum mdc_op op, struct mdc_fault *out);
+void world_rpc_fault(void *arg, enum mdc_op op, enum mdc_kind kind, struct mdc_fault *out);
 void world_note_log(struct world *w, enum env_level level, const char *component,
                     const char *line);
 

@@ -190,6 +190,7 @@ void cmp__commit(struct cmp_job *j)
         j->cm_id = req.id;
         j->cm_nsos = req.nsos;
         j->cm_ncompacted = req.ncompacted;
+        mdc_next_kind(c->md, j->split ? MDC_KIND_FORCE_SPLIT : MDC_KIND_SSO_COMPACTION);
         rc = mdc_commit_sso(c->md, &req, cmp_committed, j);
     }
     free(ranges);

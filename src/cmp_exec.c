@@ -701,7 +701,9 @@ void cmp__job_start(struct cmp_job *j)
     struct cmp *c = j->c;
     size_t need = j->a.nsplit + (j->a.has_sso ? 1 : 0);
     if (need > 0) {
-        int rc = mdc_prepare(c->md, (int)need, c->conf.prepared_ttl_us, cmp_job_prepared, j);
+        int rc;
+        mdc_next_kind(c->md, j->split ? MDC_KIND_FORCE_SPLIT : MDC_KIND_SSO_COMPACTION);
+        rc = mdc_prepare(c->md, (int)need, c->conf.prepared_ttl_us, cmp_job_prepared, j);
         if (rc)
             cmp__job_fail(j, rc, "prepare of %zu object ids failed (%s)", need, err_str(rc));
         return; /* cmp_job_prepared goes on */

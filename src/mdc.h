@@ -151,6 +151,33 @@ int mdc_code_parse(const char *name);
 /* True when AutoMQ's controller can answer op with code. */
 bool mdc_op_answers(enum mdc_op op, enum mdc_code code);
 
+/* The kind of a request (the fault language's kind= on rpc-* ops, docs/controller.md "RPC
+ * faults"): the engine job that sent it and, for the stream object compactor, AutoMQ's
+ * compaction type (StreamObjectCompactor's MINOR: merged into a normal stream object; MAJOR:
+ * linked into a composite; CLEANUP: expired objects dropped, an object id -1 commit, or a
+ * composite with expired links rewritten).  trim and delete-stream are OTHER (the stream's
+ * owner). */
+enum mdc_kind {
+    MDC_KIND_OTHER = 0,
+    MDC_KIND_WAL_UPLOAD,
+    MDC_KIND_SSO_COMPACTION,
+    MDC_KIND_FORCE_SPLIT,
+    MDC_KIND_MINOR,
+    MDC_KIND_MAJOR,
+    MDC_KIND_CLEANUP,
+    MDC_KIND_COUNT
+};
+/* "wal-upload", ... "cleanup" and back (-1: unknown). */
+const char *mdc_kind_name(enum mdc_kind kind);
+int mdc_kind_parse(const char *name);
+/* The kinds op can have: bit (1 << enum mdc_kind) each; 0 for trim and delete-stream. */
+unsigned mdc_op_kinds(enum mdc_op op);
+/* The kind of the next request d sends (its caller's job).  Untagged requests take it from
+ * their payload: a commit-sso without compacted objects is a WAL upload's, with them an SSO
+ * compaction's; a commit-stream's by its new object (none: cleanup, composite: major, else
+ * minor); trim, delete-stream and an untagged prepare are OTHER. */
+void mdc_next_kind(struct mdc *d, enum mdc_kind kind);
+
 /* A fault of one send of a request, decided by the fault hook (the scenario's rpc-* rules). */
 enum mdc_effect {
     MDC_EFF_NONE = 0,
@@ -166,7 +193,8 @@ struct mdc_fault {
     int64_t delay_us;
     enum mdc_code code;
 };
-typedef void (*mdc_fault_fn)(void *arg, enum mdc_op op, struct mdc_fault *out);
+typedef void (*mdc_fault_fn)(void *arg, enum mdc_op op, enum mdc_kind kind,
+                             struct mdc_fault *out);
 void mdc_set_fault_hook(struct mdc *d, mdc_fault_fn fn, void *arg);
 
 struct mdc_rpc_stats {

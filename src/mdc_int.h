@@ -39,6 +39,7 @@ struct mdc {
     uint64_t rpc_seq;      /* request ids */
     struct mdc_rpc *rpcs;  /* requests in flight (a list) */
     struct mdc_msg *msgs;  /* their deliveries and answers on their way (a list) */
+    int next_kind;         /* mdc_next_kind: the next request's kind + 1; 0: untagged */
     mdc_fault_fn fault;
     void *fault_arg;
     struct mdc_rpc_stats rstats;

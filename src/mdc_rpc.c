@@ -28,7 +28,22 @@ static const char *const mdc_code_names[MDC_CODE_COUNT] = {
  * S3ObjectControlManager): a prepare fails only as a whole; the commits check the node epoch,
  * the objects and (stream object) the stream; trim and delete check the stream's epoch and
  * existence.  REDUNDANT_OPERATION is what a commit of an already committed object meets. */
+static const char *const mdc_kind_names[MDC_KIND_COUNT] = {
+    "other", "wal-upload", "sso-compaction", "force-split", "minor", "major", "cleanup",
+};
+
 #define B(c) (1u << (c))
+/* Who sends each request: the WAL upload, SSO compaction and force split prepare and commit
+ * stream set objects; the stream object compactor prepares and commits stream objects. */
+static const unsigned mdc_kinds[MDC_OP_COUNT] = {
+    [MDC_OP_PREPARE] = B(MDC_KIND_WAL_UPLOAD) | B(MDC_KIND_SSO_COMPACTION) |
+                       B(MDC_KIND_FORCE_SPLIT) | B(MDC_KIND_MINOR) | B(MDC_KIND_MAJOR) |
+                       B(MDC_KIND_CLEANUP),
+    [MDC_OP_COMMIT_SSO] =
+        B(MDC_KIND_WAL_UPLOAD) | B(MDC_KIND_SSO_COMPACTION) | B(MDC_KIND_FORCE_SPLIT),
+    [MDC_OP_COMMIT_STREAM] = B(MDC_KIND_MINOR) | B(MDC_KIND_MAJOR) | B(MDC_KIND_CLEANUP),
+};
+
 static const unsigned mdc_answers[MDC_OP_COUNT] = {
     [MDC_OP_PREPARE] = B(MDC_UNKNOWN_SERVER_ERROR),
     [MDC_OP_COMMIT_SSO] = B(MDC_NODE_EPOCH_EXPIRED) | B(MDC_NODE_EPOCH_NOT_EXIST) |
@@ -70,6 +85,23 @@ int mdc_code_parse(const char *name)
     return -1;
 }
 
+const char *mdc_kind_name(enum mdc_kind kind)
+{
+    return (unsigned)kind < MDC_KIND_COUNT ? mdc_kind_names[kind] : "?";
+}
+
+int mdc_kind_parse(const char *name)
+{
+    for (int i = 0; i < MDC_KIND_COUNT; i++)
+        if (strcmp(name, mdc_kind_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+unsigned mdc_op_kinds(enum mdc_op op) { return (unsigned)op < MDC_OP_COUNT ? mdc_kinds[op] : 0; }
+
+void mdc_next_kind(struct mdc *d, enum mdc_kind kind) { d->next_kind = (int)kind + 1; }
+
 bool mdc_op_answers(enum mdc_op op, enum mdc_code code)
 {
     return (unsigned)op < MDC_OP_COUNT && code > MDC_NONE && code < MDC_CODE_COUNT &&
@@ -92,6 +124,7 @@ struct mdc_rpc {
     struct mdc_rpc *next;
     struct mdc *d;
     enum mdc_op op;
+    enum mdc_kind kind;   /* who sent it (mdc_next_kind, or from the payload) */
     uint64_t id;          /* request id */
     int64_t epoch;        /* the node epoch it was sent under */
     int sends;
@@ -391,7 +424,7 @@ static void mdc_rpc_send(struct mdc_rpc *r)
     if (r->sends > 1)
         d->rstats.retries++;
     if (d->fault)
-        d->fault(d->fault_arg, r->op, &f);
+        d->fault(d->fault_arg, r->op, r->kind, &f);
     env_tracef(d->env, "rpc %s request=%llu send=%d%s%s", mdc_op_name(r->op),
                (unsigned long long)r->id, r->sends, f.effect ? " fault=" : "",
                f.effect == MDC_EFF_TIMEOUT ? "timeout"
@@ -432,6 +465,8 @@ static struct mdc_rpc *mdc_rpc_new(struct mdc *d, enum mdc_op op, mdc_done_fn do
         return NULL;
     r->d = d;
     r->op = op;
+    r->kind = d->next_kind ? (enum mdc_kind)(d->next_kind - 1) : MDC_KIND_OTHER;
+    d->next_kind = 0;
     r->id = ++d->rpc_seq;
     r->epoch = d->epoch;
     r->done = done;
@@ -487,6 +522,8 @@ int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req, mdc_done_fn
     r->sso.ranges = mdc_dup(req->ranges, req->nranges, sizeof *req->ranges, &fail);
     r->sso.sos = mdc_dup(req->sos, req->nsos, sizeof *req->sos, &fail);
     r->sso.compacted = mdc_dup(req->compacted, req->ncompacted, sizeof *req->compacted, &fail);
+    if (r->kind == MDC_KIND_OTHER)
+        r->kind = req->ncompacted ? MDC_KIND_SSO_COMPACTION : MDC_KIND_WAL_UPLOAD;
     return mdc_rpc_send_copied(r, fail);
 }
 
@@ -501,6 +538,11 @@ int mdc_commit_stream(struct mdc *d, const struct meta_stream_commit *req, mdc_d
     r->so.sources = mdc_dup(req->sources, req->nsources, sizeof *req->sources, &fail);
     r->so.ops = mdc_dup(req->ops, req->nsources, sizeof *req->ops, &fail);
     r->so.links = mdc_dup(req->links, req->nlinks, sizeof *req->links, &fail);
+    if (r->kind == MDC_KIND_OTHER)
+        r->kind = req->id == META_ID_NONE                       ? MDC_KIND_CLEANUP
+                  : (req->attributes & META_ATTR_TYPE_MASK) == META_ATTR_TYPE_COMPOSITE
+                      ? MDC_KIND_MAJOR
+                                                                : MDC_KIND_MINOR;
     return mdc_rpc_send_copied(r, fail);
 }
 

@@ -276,6 +276,9 @@ static int scmp_commit_req(struct scmp_run *r, const int64_t *src, const enum me
     c.nsources = n;
     c.links = r->links;
     c.nlinks = r->nlinks;
+    mdc_next_kind(s->md, r->type == SCMP_MAJOR ? MDC_KIND_MAJOR
+                         : r->type == SCMP_MINOR ? MDC_KIND_MINOR
+                                                 : MDC_KIND_CLEANUP);
     return mdc_commit_stream(s->md, &c, done, arg);
 }
 

@@ -501,6 +501,9 @@ static void scmp_build(struct scmp_run *r)
         scmp_end(r, ERR_NOTFOUND, "the stream was deleted");
         return;
     }
+    mdc_next_kind(s->md, r->type == SCMP_MAJOR ? MDC_KIND_MAJOR
+                         : r->type == SCMP_MINOR ? MDC_KIND_MINOR
+                                                 : MDC_KIND_CLEANUP);
     rc = mdc_prepare(s->md, 1, SCMP_TTL_US, scmp_prepared, r);
     if (rc)
         scmp_end(r, rc, "prepare failed");

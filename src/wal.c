@@ -381,6 +381,7 @@ static int wal_prepare(struct wal_batch *b, int after, int prc)
     b->after = after;
     b->prc = prc;
     wal_wait(b, "%s", "waiting for the controller to prepare object ids");
+    mdc_next_kind(wal->md, MDC_KIND_WAL_UPLOAD);
     return mdc_prepare(wal->md, (int)b->nobjs, wal->conf.prepared_ttl_us, wal_prepared, b);
 }
 

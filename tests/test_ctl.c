@@ -362,9 +362,10 @@ static struct {
     int64_t delay;
 } H;
 
-static void hook(void *arg, enum mdc_op op, struct mdc_fault *out)
+static void hook(void *arg, enum mdc_op op, enum mdc_kind kind, struct mdc_fault *out)
 {
     (void)arg;
+    (void)kind;
     if (op != H.op)
         return;
     if (H.lose > 0) {

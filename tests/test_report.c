@@ -127,6 +127,10 @@ static struct run_result *run_pass(void)
     run_check(r, "log", "error match=\"Delete composite object\" count == 0", false, true,
               "0 lines", 12);
     run_metric(r, "s3.calls", 3);
+    /* two sends of a commit of SSO compaction, one lost, one answered an error */
+    run_metric(r, "rpc.calls.commit-sso", 2);
+    r->rpc_coverage[FS3_EFF_LOST][MDC_OP_COMMIT_SSO][S3_JOB_SSO_COMPACTION] = 1;
+    r->rpc_coverage[FS3_EFF_STATUS][MDC_OP_COMMIT_SSO][S3_JOB_SSO_COMPACTION] = 1;
     run_call(r, 1000000, S3_OP_PUT, S3_JOB_WAL_UPLOAD, FS3_EFF_NONE, false, "wal/1");
     run_call(r, 2000000, S3_OP_GET, S3_JOB_READER, FS3_EFF_NONE, false, "wal/1");
     run_call(r, 3000000, S3_OP_DELETE, S3_JOB_CLEANER, FS3_EFF_STATUS, true, "wal/1");
@@ -426,7 +430,7 @@ static const char json_check_py[] =
     "assert p['verdict'] == 'PASS' and f['verdict'] == 'FAIL', (p['verdict'], f['verdict'])\n"
     "assert p['seed'] == 42 and p['vtime_us'] == 1800000000 and p['vtime'] == '30m00s'\n"
     "assert p['calls_by_op']['put'] == 1 and p['faults_by_op'] == {'delete': {'status': 1}}\n"
-    "assert p['calls_by_job']['cleaner'] == 1 and p['metrics'] == {'s3.calls': 3}\n"
+    "assert p['calls_by_job']['cleaner'] == 1 and p['metrics'] == {'s3.calls': 3, 'rpc.calls.commit-sso': 2}\n"
     "assert f['checks'][1] == {'name': 'log', 'args': 'error match=\"Delete composite object\" "
     "count == 0', 'expect_fail': False, 'held': False, 'ok': False, 'detail': '14 error lines "
     "match \"Delete composite object\" (want 0)', 'line': 12}, f['checks'][1]\n"
@@ -465,7 +469,13 @@ static const char cov_check_py[] =
     "import json, sys\n"
     "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
     "m = d['matrix']\n"
-    "assert d['runs'] == 4 and 'none' not in m and len(m) == 9, d['runs']\n"
+    "assert d['runs'] == 4 and 'none' not in m and len(m) == 10, d['runs']\n"
+    "assert m['lost']['rpc-commit-sso']['by_job']['sso-compaction'] == 1\n"
+    "assert m['error']['rpc-commit-sso']['total'] == 1 and m['status']['rpc-commit-sso']['total'] == 0\n"
+    "assert m['status']['rpc-trim']['applicable'] is False and m['error']['put']['applicable'] is False\n"
+    "assert m['partial']['rpc-prepare']['applicable'] is False\n"
+    "assert ['error', 'rpc-trim'] in d['unhit'] and ['error', 'rpc-commit-sso'] not in d['unhit']\n"
+    "assert d['calls']['rpc-commit-sso'] == 2, d['calls']\n"
     "assert m['status']['delete']['total'] == 11, m['status']['delete']\n"
     "assert m['status']['delete']['by_job']['cleaner'] == 11\n"
     "assert m['status']['delete-many']['total'] == 5\n"
@@ -476,7 +486,7 @@ static const char cov_check_py[] =
     "assert ['stale', 'put'] not in d['unhit']\n"
     "assert m['corrupt']['get']['applicable'] is True and ['corrupt', 'get'] in d['unhit']\n"
     "assert m['corrupt']['put']['applicable'] is False\n"
-    "assert d['cells']['hit'] == 4, d['cells']\n"
+    "assert d['cells']['hit'] == 6, d['cells']\n"
     "assert d['calls']['put'] == 1 and d['calls']['delete'] == 21, d['calls']\n"
     "print('ok')\n";
 

@@ -5,6 +5,7 @@
 #include "fault.h"
 #include "fs3.h"
 #include "metric_names.h"
+#include "mdc.h"
 #include "scn.h"
 
 #include <check.h>
@@ -433,6 +434,41 @@ START_TEST(scn_fault_counters)
     ck_assert_uint_eq(one_rule("fault get kind=stream stall").kind_mask, FS3_KIND_STREAM);
     ck_assert_uint_eq(one_rule("fault get kind=prepared stall").kind_mask, FS3_KIND_PREPARED);
     ck_assert_uint_eq(one_rule("fault get kind=any stall").kind_mask, FS3_KIND_ANY);
+}
+END_TEST
+
+START_TEST(scn_fault_rpc_kinds)
+{
+    /* kind= of an rpc op is its sender, a mask of enum mdc_kind in job_mask (0: any); a list
+     * that names every kind of the op is any; formatted, a rule parses back to itself. */
+    const char *forms[] = {"fault name=k rpc-commit-stream kind=minor,cleanup nth=2 lost",
+                           "fault rpc-prepare kind=wal-upload,major after=3 timeout",
+                           "fault rpc-commit-sso kind=force-split times=2 error=OBJECT_NOT_EXIST",
+                           "fault rpc-trim from=1m until=2m stall"};
+    char line[600];
+    struct fs3_rule r = one_rule(forms[0]), back;
+    struct scn_error err;
+    ck_assert_uint_eq(r.job_mask, 1u << MDC_KIND_MINOR | 1u << MDC_KIND_CLEANUP);
+    ck_assert_uint_eq(one_rule("fault rpc-commit-sso kind=sso-compaction lost").job_mask,
+                      1u << MDC_KIND_SSO_COMPACTION);
+    ck_assert_uint_eq(one_rule("fault rpc-prepare kind=stream-compaction lost").job_mask,
+                      1u << MDC_KIND_MINOR | 1u << MDC_KIND_MAJOR | 1u << MDC_KIND_CLEANUP);
+    ck_assert_uint_eq(one_rule("fault rpc-commit-stream kind=stream-compaction lost").job_mask, 0);
+    ck_assert_uint_eq(one_rule("fault rpc-commit-sso kind=any lost").job_mask, 0);
+    ck_assert_uint_eq(one_rule("fault rpc-commit-sso lost").job_mask, 0);
+    ck_assert_uint_eq(one_rule("fault rpc-commit-sso lost").kind_mask, FS3_KIND_ANY);
+    for (int i = 0; i < 4; i++) {
+        r = one_rule(forms[i]);
+        scn_rule_format(&r, line, sizeof line);
+        ck_assert_str_eq(line, forms[i]);
+        ck_assert_int_eq(scn_parse_fault("fmt", line, &back, &err), 0);
+        back.line = r.line;
+        ck_assert(memcmp(&back, &r, sizeof back) == 0);
+    }
+    ck_assert_int_eq(scn_parse_fault("f", "rpc-commit-sso kind=cleanup lost", &r, &err), ERR_PARSE);
+    ck_assert_int_eq(err.col, 21);
+    ck_assert_int_eq(scn_parse_fault("f", "rpc-trim kind=any lost", &r, &err), ERR_PARSE);
+    ck_assert_int_eq(scn_parse_fault("f", "rpc-prepare job=wal-upload lost", &r, &err), ERR_PARSE);
 }
 END_TEST
 
@@ -895,6 +931,7 @@ static Suite *scn_suite(void)
     tcase_add_test(tc, scn_fault_counters);
     tcase_add_test(tc, scn_fault_line_api);
     tcase_add_test(tc, scn_rule_format_round_trips);
+    tcase_add_test(tc, scn_fault_rpc_kinds);
     tcase_add_test(tc, scn_rules_accepted_by_the_shim);
     tcase_add_test(tc, scn_checks_every_kind);
     tcase_add_test(tc, scn_cmp_semantics);

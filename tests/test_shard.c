@@ -331,6 +331,7 @@ static void fill_run(struct run_result *r, int i)
     r->faults_by_op[S3_OP_PUT][FS3_EFF_STATUS] = 2;
     r->calls_by_job[S3_JOB_COUNT - 1] = 4;
     r->coverage[FS3_EFF_STATUS][S3_OP_PUT][0] = 2;
+    r->rpc_coverage[FS3_EFF_LOST][MDC_OP_COMMIT_STREAM][S3_JOB_STREAM_COMPACTION] = 3;
     r->calls_by_op_job[S3_OP_PUT][S3_JOB_COUNT - 1] = 11;
     r->stored_byte_seconds = 1234.5678901234567 * (i + 1);
 }
@@ -374,6 +375,8 @@ START_TEST(runs_file_round_trip)
         ck_assert_int_eq(y->events[0].effect, FS3_EFF_STATUS);
         ck_assert(y->events[0].failed);
         ck_assert_uint_eq(y->coverage[FS3_EFF_STATUS][S3_OP_PUT][0], 2);
+        ck_assert_uint_eq(
+            y->rpc_coverage[FS3_EFF_LOST][MDC_OP_COMMIT_STREAM][S3_JOB_STREAM_COMPACTION], 3);
         ck_assert_uint_eq(y->bytes_written, UINT64_MAX);
         ck_assert_str_eq(y->scenario, x->scenario);
     }

@@ -6,7 +6,9 @@
 A cell is (effect, op, engine job).  The (op, job) pairs counted are those a fault hit in any of
 the reports (a pair no fault ever hit is invisible in coverage.json, which counts hits only);
 each pair has the effects that apply to its op (corrupt and stale: get only; partial: not on
-list-uploads).  Prints the cells hit and, per pair, the effects not hit yet.
+list-uploads; the broker's requests to the controller, rpc-*: timeout, lost, stall, delay and
+error, their job being the request's sender).  Prints the cells hit and, per pair, the effects
+not hit yet.
 """
 import json
 import sys
@@ -14,7 +16,12 @@ import sys
 EFFECTS = ["status", "timeout", "lost", "stall", "delay", "partial", "reset"]
 
 
+RPC_EFFECTS = ["timeout", "lost", "stall", "delay", "error"]
+
+
 def effects(op):
+    if op.startswith("rpc-"):
+        return RPC_EFFECTS
     if op == "get":
         return EFFECTS + ["stale", "corrupt"]
     if op == "list-uploads":
