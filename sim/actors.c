@@ -17,8 +17,14 @@ static void world_act(struct world *w, const struct scn_action *a, int line);
 /* The metadata client's fault hook: the first rpc-* rule that fires for this send decides
  * (counters as the fake S3's rules: kind= (the sender, in job_mask) picks the sends a rule
  * counts, then times, from, until, nth, after, prob from the run's PRNG). */
-_Static_assert(METRIC_RPC_FAULTS_DELETE_STREAM - METRIC_RPC_FAULTS_PREPARE == MDC_OP_DELETE_STREAM,
-               "rpc.faults.OP follow enum mdc_op");
+/* rpc.faults.OP by enum mdc_op. */
+static const enum metric_id world_rpc_fault_metric[MDC_OP_COUNT] = {
+    [MDC_OP_PREPARE] = METRIC_RPC_FAULTS_PREPARE,
+    [MDC_OP_COMMIT_SSO] = METRIC_RPC_FAULTS_COMMIT_SSO,
+    [MDC_OP_COMMIT_STREAM] = METRIC_RPC_FAULTS_COMMIT_STREAM,
+    [MDC_OP_TRIM] = METRIC_RPC_FAULTS_TRIM,
+    [MDC_OP_DELETE_STREAM] = METRIC_RPC_FAULTS_DELETE_STREAM,
+};
 
 void world_rpc_fault(void *arg, enum mdc_op op, enum mdc_kind kind, struct mdc_fault *out)
 {
@@ -43,7 +49,7 @@ void world_rpc_fault(void *arg, enum mdc_op op, enum mdc_kind kind, struct mdc_f
         x->hits++;
         world_note_fired(w, r->name);
         w->metrics[METRIC_RPC_FAULTS]++;
-        w->metrics[METRIC_RPC_FAULTS_PREPARE + (int)op]++;
+        w->metrics[world_rpc_fault_metric[op]]++;
         if (w->res) {
             int e = r->effect == FS3_EFF_STATUS || (unsigned)r->effect >= FS3_EFF_COUNT
                         ? FS3_EFF_STATUS /* error=CODE */
