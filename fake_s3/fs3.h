@@ -245,6 +245,13 @@ typedef bool (*fs3_version_fn)(void *arg, const struct fs3_version_info *v);
 int fs3_each_version(struct fs3 *s, const char *prefix, const char *key_marker,
                      const char *vid_marker, fs3_version_fn fn, void *arg);
 uint64_t fs3_nversions_kept(const struct fs3 *s); /* versions and markers of a versioned bucket */
+/* Without changing anything: the id of key's newest version or marker
+ * ("null" for an object written without versioning) into out, and whether
+ * it is a marker; ERR_NOTFOUND when the key has none. */
+int fs3_version_current(struct fs3 *s, const char *key, char out[S3_VERSION_ID_MAX], bool *marker);
+/* Whether key's version vid ("null" included) holds an object (is not a
+ * delete marker, and was not deleted). */
+bool fs3_version_exists(struct fs3 *s, const char *key, const char *vid);
 
 /* ---- Lifecycle (store_life.c). -------------------------------------------
  *

@@ -76,25 +76,41 @@ static uint32_t hr_hash(const char *s)
     return h;
 }
 
-static struct hr_obj **hr_obj_slot(const struct hr_bacl *a, const char *key)
+const char *hr_vid_resolve(const struct hr_bucket *b, const char *key, const char *vid,
+                           char buf[S3_VERSION_ID_MAX])
+{
+    bool marker;
+    if (vid)
+        return *vid ? vid : "null";
+    if (!b->store || fs3_versioning(b->store) == FS3_VER_OFF ||
+        fs3_version_current(b->store, key, buf, &marker) != 0)
+        return "null";
+    return buf;
+}
+
+static struct hr_obj **hr_obj_slot(const struct hr_bacl *a, const char *key, const char *vid)
 {
     if (!a || !a->cap)
         return NULL;
     struct hr_obj **p = &a->tab[hr_hash(key) & (a->cap - 1)];
-    while (*p && strcmp((*p)->key, key) != 0)
+    while (*p && (strcmp((*p)->key, key) != 0 || strcmp((*p)->vid, vid) != 0))
         p = &(*p)->next;
     return p;
 }
 
-struct hr_obj *hr_obj_find(const struct hr_bucket *b, const char *key)
+struct hr_obj *hr_obj_find(const struct hr_bucket *b, const char *key, const char *vid)
 {
-    struct hr_obj **p = hr_obj_slot(b->acl, key);
+    char buf[S3_VERSION_ID_MAX];
+    struct hr_obj **p;
+    if (!b->acl || !b->acl->n)
+        return NULL; /* the common case: no entry at all, no version to look up */
+    p = hr_obj_slot(b->acl, key, hr_vid_resolve(b, key, vid, buf));
     return p ? *p : NULL;
 }
 
-void hr_obj_drop(struct hr_bacl *a, const char *key)
+void hr_obj_drop(struct hr_bacl *a, const char *key, const char *vid)
 {
-    struct hr_obj **p = hr_obj_slot(a, key);
+    struct hr_obj **p = hr_obj_slot(a, key, vid && *vid ? vid : "null");
     if (p && *p) {
         struct hr_obj *o = *p;
         *p = o->next;
@@ -103,10 +119,29 @@ void hr_obj_drop(struct hr_bacl *a, const char *key)
     }
 }
 
+void hr_obj_prune(struct hr_bucket *b, const char *key)
+{
+    struct hr_bacl *a = b->acl;
+    if (!a || !a->n)
+        return;
+    for (struct hr_obj **p = &a->tab[hr_hash(key) & (a->cap - 1)]; *p;) {
+        struct hr_obj *o = *p;
+        if (strcmp(o->key, key) == 0 && (!b->store || !fs3_version_exists(b->store, key, o->vid))) {
+            *p = o->next;
+            hr_obj_free(o);
+            a->n--;
+        } else {
+            p = &o->next;
+        }
+    }
+}
+
 /* Puts o (owned from here) in place of key's entry. */
 void hr_obj_set(struct hr_bacl *a, struct hr_obj *o)
 {
-    hr_obj_drop(a, o->key);
+    if (!o->vid[0])
+        snprintf(o->vid, sizeof o->vid, "null");
+    hr_obj_drop(a, o->key, o->vid);
     if (a->n + 1 > a->cap / 2) {
         size_t cap = a->cap ? a->cap * 2 : 64;
         struct hr_obj **tab = calloc(cap, sizeof *tab);
@@ -157,9 +192,10 @@ bool hr_allows(const struct hr_acl *a, int user, int perm)
     return false;
 }
 
-const struct hr_acl *hr_obj_acl(const struct hr_bucket *b, const char *key, struct hr_acl *tmp)
+const struct hr_acl *hr_obj_acl(const struct hr_bucket *b, const char *key, const char *vid,
+                                struct hr_acl *tmp)
 {
-    const struct hr_obj *o = hr_obj_find(b, key);
+    const struct hr_obj *o = hr_obj_find(b, key, vid);
     if (o)
         return &o->acl;
     tmp->owner = hr_bucket_owner(b);
@@ -206,9 +242,10 @@ bool hr_acl_lists_bucket(const struct hr_req *r, const struct hr_bucket *b)
     return hr_bucket_owner(b) == (r->user ? r->user : 1);
 }
 
-const char *hr_acl_obj_owner(const struct hr_req *r, const struct hr_bucket *b, const char *key)
+const char *hr_acl_obj_owner(const struct hr_req *r, const struct hr_bucket *b, const char *key,
+                             const char *vid)
 {
-    const struct hr_obj *o = b ? hr_obj_find(b, key) : NULL;
+    const struct hr_obj *o = b ? hr_obj_find(b, key, vid) : NULL;
     return hr_user_name(hr_config(r->srv), o ? o->acl.owner : b ? hr_bucket_owner(b) : 1);
 }
 
@@ -584,6 +621,20 @@ static bool hr_bucket_allowed(struct hr_req *r, struct hr_bucket *b)
     return r->user > 0 && r->user == a->owner;
 }
 
+/* The version an object request names (?versionId), or NULL: the current one. */
+static const char *hr_req_vid(const struct hr_req *r)
+{
+    const char *v = hr_q(r, "versionId");
+    return hr_has_q(r, "versionId") ? (v ? v : "") : NULL;
+}
+
+/* The version x-amz-copy-source names ("?versionId=V"), or NULL. */
+static const char *hr_src_vid(const char *src)
+{
+    const char *q = strstr(src, "?versionId=");
+    return q ? q + 11 : NULL;
+}
+
 static bool hr_object_allowed(struct hr_req *r, struct hr_bucket *b)
 {
     struct hr_acl tmp;
@@ -591,7 +642,7 @@ static bool hr_object_allowed(struct hr_req *r, struct hr_bucket *b)
     int u = r->user;
     /* ListParts: whoever may upload (the object does not exist yet). */
     if ((strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) && !hr_has_q(r, "uploadId"))
-        return hr_allows(hr_obj_acl(b, r->key, &tmp), u, HR_P_READ);
+        return hr_allows(hr_obj_acl(b, r->key, hr_req_vid(r), &tmp), u, HR_P_READ);
     if (!hr_allows(hr_bucket_acl(b, &tmp), u, HR_P_WRITE))
         return false;
     const char *src = hr_hdr(r, "x-amz-copy-source");
@@ -601,7 +652,7 @@ static bool hr_object_allowed(struct hr_req *r, struct hr_bucket *b)
         struct hr_bucket *s;
         bool ok = true;
         if (hr_copy_source(src, sb, sizeof sb, &sk) && (s = hr_bucket_find(r->srv, sb)) != NULL)
-            ok = hr_allows(hr_obj_acl(s, sk, &tmp), u, HR_P_READ);
+            ok = hr_allows(hr_obj_acl(s, sk, hr_src_vid(src), &tmp), u, HR_P_READ);
         free(sk);
         return ok; /* a malformed or missing source: the copy answers it */
     }
@@ -668,7 +719,7 @@ static bool hr_route_object(struct hr_req *r, struct hr_bucket *b)
     bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
     bool acl = hr_has_q(r, "acl"), tagging = hr_has_q(r, "tagging");
     if (acl || tagging) {
-        const struct hr_acl *oa = hr_obj_acl(b, r->key, &tmp);
+        const struct hr_acl *oa = hr_obj_acl(b, r->key, hr_req_vid(r), &tmp);
         bool ok = acl ? hr_allows(oa, r->user, get ? HR_P_READ_ACP : HR_P_WRITE_ACP)
                       : r->user > 0 && r->user == oa->owner;
         if (!ok)
@@ -685,7 +736,7 @@ static bool hr_route_object(struct hr_req *r, struct hr_bucket *b)
         return true;
     }
     if (get) {
-        const struct hr_obj *o = hr_obj_find(b, r->key);
+        const struct hr_obj *o = hr_obj_find(b, r->key, hr_req_vid(r));
         if (o && o->tags.n)
             hr_header(r, "x-amz-tagging-count", "%zu", o->tags.n);
     }

@@ -47,10 +47,11 @@ bool hr_acl_route(struct hr_req *r);
 void hr_acl_finish(struct hr_req *r);
 
 /* Listings: the owner's name of a bucket (ListBuckets shows the requester's
- * buckets only) and of an object (fetch-owner). */
+ * buckets only) and of an object version (fetch-owner, ListObjectVersions). */
 bool hr_acl_lists_bucket(const struct hr_req *r, const struct hr_bucket *b);
 const char *hr_acl_requester(const struct hr_req *r);
-const char *hr_acl_obj_owner(const struct hr_req *r, const struct hr_bucket *b, const char *key);
+const char *hr_acl_obj_owner(const struct hr_req *r, const struct hr_bucket *b, const char *key,
+                             const char *vid); /* vid NULL: the current version */
 /* The initiator of upload in r's bucket (ListMultipartUploads, ListParts). */
 const char *hr_acl_upload_owner(const struct hr_req *r, const char *upload);
 

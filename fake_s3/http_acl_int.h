@@ -45,10 +45,13 @@ struct hr_tags {
     char *blob;
 };
 
+/* One object version's owner, ACL and tags (a version without an entry has
+ * the default: the bucket owner's, private, no tags). */
 struct hr_obj {
     struct hr_obj *next;
     struct hr_acl acl; /* acl.owner: the object's owner */
     struct hr_tags tags;
+    char vid[S3_VERSION_ID_MAX]; /* its version: "null" for an object written unversioned */
     char key[];
 };
 
@@ -56,6 +59,7 @@ struct hr_pending {
     struct hr_pending *next;
     char upload[128];
     struct hr_obj *o;
+    struct hr_lockset lock; /* CreateMultipartUpload's lock headers, for the version made */
 };
 
 struct hr_bacl {
@@ -88,11 +92,20 @@ enum hr_sub { HR_SUB_ACL, HR_SUB_TAGGING };
 
 struct hr_bacl *hr_bacl_get(struct hr_bucket *b);
 int hr_bucket_owner(const struct hr_bucket *b);
-struct hr_obj *hr_obj_find(const struct hr_bucket *b, const char *key);
-void hr_obj_drop(struct hr_bacl *a, const char *key);
+/* Entries are kept by key and version.  vid: a version id ("" is "null"),
+ * or NULL for the key's current version (the store's newest; "null" in a
+ * bucket that never had versioning). */
+const char *hr_vid_resolve(const struct hr_bucket *b, const char *key, const char *vid,
+                           char buf[S3_VERSION_ID_MAX]);
+struct hr_obj *hr_obj_find(const struct hr_bucket *b, const char *key, const char *vid);
+void hr_obj_drop(struct hr_bacl *a, const char *key, const char *vid);
+/* Drops the entries of key's versions the store no longer has (every entry
+ * of key on a bucket without a store). */
+void hr_obj_prune(struct hr_bucket *b, const char *key);
 void hr_obj_set(struct hr_bacl *a, struct hr_obj *o);
 void hr_obj_free(struct hr_obj *o);
-const struct hr_acl *hr_obj_acl(const struct hr_bucket *b, const char *key, struct hr_acl *tmp);
+const struct hr_acl *hr_obj_acl(const struct hr_bucket *b, const char *key, const char *vid,
+                                struct hr_acl *tmp);
 void hr_acl_headers(struct hr_req *r, struct hr_acl_in *in, bool is_bucket, int bucket_owner,
                     bool *given);
 bool hr_acl_put_in(struct hr_req *r, struct hr_acl_in *in, bool is_bucket, int owner,

@@ -274,22 +274,25 @@ bool hr_copy_source(const char *v, char *bucket, size_t bsz, char **key)
 
 /* Key's entry, made as the default (the bucket owner's, private, no tags)
  * when there is none; NULL when out of memory. */
-static struct hr_obj *hr_obj_make(struct hr_bacl *a, struct hr_bucket *b, const char *key)
+static struct hr_obj *hr_obj_make(struct hr_bacl *a, struct hr_bucket *b, const char *key,
+                                  const char *vid)
 {
-    struct hr_obj *o = hr_obj_find(b, key);
+    struct hr_obj *o = hr_obj_find(b, key, vid);
     size_t kl = strlen(key) + 1;
     if (o || !(o = calloc(1, sizeof *o + kl)))
         return o;
     memcpy(o->key, key, kl);
+    snprintf(o->vid, sizeof o->vid, "%s", vid);
     o->acl.owner = hr_bucket_owner(b);
     hr_obj_set(a, o);
-    return hr_obj_find(b, key);
+    return hr_obj_find(b, key, vid);
 }
 
-/* PutObjectAcl, PutObjectTagging, DeleteObjectTagging on an existing object. */
+/* PutObjectAcl, PutObjectTagging, DeleteObjectTagging on an existing object
+ * version (r->done_vid: the one its HEAD found). */
 static void hr_obj_sub_change(struct hr_req *r, struct hr_bacl *a, enum hr_sub sub)
 {
-    const struct hr_obj *cur = hr_obj_find(r->b, r->key);
+    const struct hr_obj *cur = hr_obj_find(r->b, r->key, r->done_vid);
     struct hr_acl_in in = {0};
     struct hr_tags_in tin = {.max = HR_OBJ_TAGS};
     bool del = strcmp(r->method, "DELETE") == 0;
@@ -304,7 +307,7 @@ static void hr_obj_sub_change(struct hr_req *r, struct hr_bacl *a, enum hr_sub s
         hr_error(r, strcmp(tin.code, "InternalError") == 0 ? 500 : 400, tin.code, tin.msg);
         return;
     }
-    struct hr_obj *o = hr_obj_make(a, r->b, r->key);
+    struct hr_obj *o = hr_obj_make(a, r->b, r->key, r->done_vid);
     if (!o) {
         free(in.acl.g);
         hr_tags_free(&tin.t);
@@ -320,21 +323,21 @@ static void hr_obj_sub_change(struct hr_req *r, struct hr_bacl *a, enum hr_sub s
         o->tags = tin.t;
     }
     if (o->acl.owner == hr_bucket_owner(r->b) && !o->acl.g && !o->tags.n)
-        hr_obj_drop(a, r->key); /* the default again */
+        hr_obj_drop(a, r->key, r->done_vid); /* the default again */
     r->resp.status = del ? 204 : 200;
 }
 
 static void hr_obj_sub_act(struct hr_req *r, enum hr_sub sub)
 {
     struct hr_bacl *a = hr_bacl_get(r->b);
-    const struct hr_obj *o = hr_obj_find(r->b, r->key);
+    const struct hr_obj *o = hr_obj_find(r->b, r->key, r->done_vid);
     struct hr_acl tmp;
     struct hr_tags none = {0};
     const char *m = r->method;
     if (!a)
         hr_error(r, 500, "InternalError", "out of memory");
     else if (strcmp(m, "GET") == 0 && sub == HR_SUB_ACL)
-        hr_acl_answer(r, hr_obj_acl(r->b, r->key, &tmp));
+        hr_acl_answer(r, hr_obj_acl(r->b, r->key, r->done_vid, &tmp));
     else if (strcmp(m, "GET") == 0)
         hr_tags_answer(r, o ? &o->tags : &none);
     else if (strcmp(m, "PUT") == 0 || (sub == HR_SUB_TAGGING && strcmp(m, "DELETE") == 0))
@@ -347,18 +350,27 @@ static void hr_obj_sub_done(struct s3_req *req, struct s3_result *res)
 {
     struct hr_req *r = req->arg;
     r->in_flight = false;
-    if (!hr_result_failed(r, res))
+    if (!hr_result_failed(r, res)) {
+        /* The version found: ?versionId's, or the current one ("" unversioned). */
+        snprintf(r->done_vid, sizeof r->done_vid, "%s", res->version_id);
+        if (res->version_id[0] && (enum hr_sub)r->step == HR_SUB_TAGGING)
+            hr_header(r, "x-amz-version-id", "%s", res->version_id);
         hr_obj_sub_act(r, (enum hr_sub)r->step);
+    }
     hr_finish(r);
 }
 
-/* Object ?acl and ?tagging: the object must exist (a HEAD first). */
+/* Object ?acl and ?tagging, of ?versionId's version or the current one: the
+ * version must exist (a HEAD first: 404 NoSuchKey or NoSuchVersion, 405 for a
+ * delete marker). */
 void hr_obj_sub(struct hr_req *r, enum hr_sub sub)
 {
     r->step = (int)sub;
     memset(&r->sreq, 0, sizeof r->sreq);
     r->sreq.key = r->key;
     r->sreq.range_end = -1;
+    if (!hr_ver_query(r))
+        return;
     hr_submit(r, r->b->ops, S3_OP_HEAD, hr_obj_sub_done);
 }
 
@@ -442,7 +454,8 @@ void hr_bucket_cors(struct hr_req *r)
 
 /* --- after a successful write ------------------------------------------------------- */
 
-static void hr_pending_add(struct hr_bacl *a, const char *upload, struct hr_obj *o)
+static void hr_pending_add(struct hr_bacl *a, const char *upload, struct hr_obj *o,
+                           const struct hr_lockset *lock)
 {
     struct hr_pending *p = calloc(1, sizeof *p);
     if (!p || strlen(upload) >= sizeof p->upload) {
@@ -452,6 +465,7 @@ static void hr_pending_add(struct hr_bacl *a, const char *upload, struct hr_obj 
     }
     snprintf(p->upload, sizeof p->upload, "%s", upload);
     p->o = o;
+    p->lock = *lock;
     p->next = a->pend;
     a->pend = p;
     if (++a->npend > HR_MAX_PENDING) { /* forget the oldest */
@@ -507,29 +521,36 @@ static void hr_finish_object(struct hr_req *r, struct hr_bucket *b)
         struct hr_tags none = {0};
         if (src && !(dir && strcasecmp(dir, "REPLACE") == 0)) {
             const struct hr_obj *so = NULL;
+            const char *sv = strstr(src, "?versionId=");
             if (hr_copy_source(src, sb, sizeof sb, &sk) && (s = hr_bucket_find(r->srv, sb)))
-                so = hr_obj_find(s, sk);
+                so = hr_obj_find(s, sk, sv ? sv + 11 : NULL);
             copy = so ? &so->tags : &none;
         }
+        /* The new version's entry (an unversioned write replaces the null one). */
         struct hr_obj *o = hr_obj_from_req(r, b, r->key, copy);
         free(sk);
+        if (o)
+            snprintf(o->vid, sizeof o->vid, "%s", r->done_vid);
         if (o && (a = hr_bacl_get(b)) != NULL)
             hr_obj_set(a, o);
         else if (o)
             hr_obj_free(o);
         else
-            hr_obj_drop(a, r->key);
+            hr_obj_drop(a, r->key, r->done_vid);
     } else if (strcmp(m, "POST") == 0 && hr_has_q(r, "uploads")) {
         /* Every upload is remembered: its initiator is the listings' Owner. */
         char up[128];
+        struct hr_lockset lock;
         struct hr_obj *o = hr_obj_from_req(r, b, r->key, NULL);
         size_t kl = strlen(r->key) + 1;
         if (!o && (o = calloc(1, sizeof *o + kl)) != NULL) {
             memcpy(o->key, r->key, kl);
             o->acl.owner = r->user ? r->user : 1;
         }
+        if (!hr_ver_lock_read(r, &lock, true)) /* checked before the create */
+            lock.any = false;
         if (o && hr_resp_upload(r, up, sizeof up) && (a = hr_bacl_get(b)) != NULL)
-            hr_pending_add(a, up, o);
+            hr_pending_add(a, up, o, &lock);
         else
             hr_obj_free(o);
     } else if (strcmp(m, "POST") == 0 && hr_has_q(r, "uploadId")) {
@@ -537,13 +558,16 @@ static void hr_finish_object(struct hr_req *r, struct hr_bucket *b)
          * Complete (200 again), which changes nothing. */
         struct hr_pending *p = hr_pending_take(a, hr_q(r, "uploadId"));
         struct hr_obj *o = p ? p->o : NULL;
+        if (o && strcmp(o->key, r->key) == 0)
+            hr_ver_lock_apply(r, r->key, r->done_vid, &p->lock);
         if (o && strcmp(o->key, r->key) != 0) {
             hr_obj_free(o);
         } else if (o && (o->acl.owner != hr_bucket_owner(b) || o->acl.g || o->tags.n)) {
+            snprintf(o->vid, sizeof o->vid, "%s", r->done_vid);
             hr_obj_set(a, o);
         } else if (o) {
             hr_obj_free(o);
-            hr_obj_drop(a, r->key);
+            hr_obj_drop(a, r->key, r->done_vid);
         }
         free(p);
     } else if (strcmp(m, "DELETE") == 0 && hr_has_q(r, "uploadId")) {
@@ -551,8 +575,10 @@ static void hr_finish_object(struct hr_req *r, struct hr_bucket *b)
         if (p)
             hr_obj_free(p->o);
         free(p);
-    } else if (strcmp(m, "DELETE") == 0 && r->nq == 0) {
-        hr_obj_drop(a, r->key);
+    } else if (strcmp(m, "DELETE") == 0) {
+        /* DeleteObject, of a version or not: the entries of versions gone
+         * (not those a delete marker only hides). */
+        hr_obj_prune(b, r->key);
     }
 }
 
@@ -588,7 +614,7 @@ void hr_acl_finish(struct hr_req *r)
         bool quiet;
         if (hr_parse_delete(r->body.p ? r->body.p : "", r->body.len, &keys, &n, &quiet) == 0) {
             for (size_t i = 0; i < n; i++) {
-                hr_obj_drop(b->acl, keys[i]);
+                hr_obj_prune(b, keys[i]);
                 free(keys[i]);
             }
             free(keys);

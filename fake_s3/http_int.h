@@ -102,6 +102,10 @@ struct hr_req {
     void *op; /* per-operation state (malloc'ed) */
     void (*op_free)(void *op);
     char *meta; /* PutObject, CreateMultipartUpload, CopyObject: the metadata lines sent */
+    /* The version a write or a delete answered (hr_ver_headers): its id ("" when none) and
+     * whether it is a delete marker. */
+    char done_vid[S3_VERSION_ID_MAX];
+    bool done_marker;
 
     struct hr_resp resp;
 };
@@ -177,9 +181,23 @@ void hr_bucket_op(struct hr_req *r);
  * with its path ("Rule/Filter/Prefix").  hr_ver_query puts ?versionId on
  * r->sreq (false: answered, an empty one); hr_ver_headers adds
  * x-amz-version-id, x-amz-delete-marker and a read version's lock headers;
- * hr_ver_put_check checks a PutObject's lock headers before it (false:
+ * hr_ver_put_check checks the lock headers of a PutObject, CopyObject or
+ * CreateMultipartUpload before it (false:
  * answered and finished), hr_ver_put_done applies them after; the *_op
  * functions return true when they answered and finished r. */
+/* The object lock headers of a write: x-amz-object-lock-mode and -retain-until-date
+ * (both or neither), x-amz-object-lock-legal-hold.  hr_ver_lock_read parses and checks them
+ * (false: they are wrong; r is answered 400 unless quiet); hr_ver_lock_apply sets them on
+ * key's version vid after the write. */
+struct hr_lockset {
+    bool any;              /* one of them was sent */
+    int mode;              /* enum fs3_lock_mode */
+    int64_t until_unix_us; /* -retain-until-date */
+    int hold;              /* -1 not sent, 0 OFF, 1 ON */
+};
+bool hr_ver_lock_read(struct hr_req *r, struct hr_lockset *out, bool quiet);
+void hr_ver_lock_apply(struct hr_req *r, const char *key, const char *vid,
+                       const struct hr_lockset *l);
 typedef void (*hr_walk_fn)(void *arg, const char *path, const char *text);
 int hr_walk_xml(const char *xml, size_t len, const char *root, hr_walk_fn fn, void *arg);
 bool hr_ver_query(struct hr_req *r);

@@ -73,7 +73,7 @@ static void hr_entry_xml(struct base_buf *b, struct hr_req *r, const struct hr_l
     base_buf_addf(b, "<Size>%llu</Size><StorageClass>STANDARD</StorageClass>",
                   (unsigned long long)e->size);
     if (l->owner) {
-        const char *o = hr_acl_obj_owner(r, hr_bucket_find(r->srv, r->bucket), e->key);
+        const char *o = hr_acl_obj_owner(r, hr_bucket_find(r->srv, r->bucket), e->key, NULL);
         base_buf_adds(b, "<Owner><ID>");
         hr_buf_add_xml(b, o, false);
         base_buf_adds(b, "</ID><DisplayName>");

@@ -490,7 +490,7 @@ static void hr_copy_put_done(struct s3_req *req, struct s3_result *res)
     char t[32], etag[S3_ETAG_MAX];
     r->in_flight = false;
     if (!c->part)
-        hr_ver_headers(r, res);
+        hr_ver_put_done(r, res);
     if (c->got_vid[0])
         hr_header(r, "x-amz-copy-source-version-id", "%s", c->got_vid);
     if (!hr_result_failed(r, res)) {
@@ -621,6 +621,8 @@ static void hr_copy(struct hr_req *r, bool part)
     r->op_free = hr_copy_free;
     c->part = part;
     c->dst_ops = r->b->ops;
+    if (!part && !hr_ver_put_check(r))
+        return;
     src = hr_copy_source(r, c);
     if (!src) {
         hr_error(r, 400, "InvalidArgument",
@@ -782,7 +784,7 @@ static void hr_post(struct hr_req *r)
             hr_meta_fail(r, mrc);
             return;
         }
-        if (!hr_ck_create(r))
+        if (!hr_ck_create(r) || !hr_ver_put_check(r))
             return;
         r->sreq.meta = r->meta;
         hr_submit(r, r->b->ops, S3_OP_MPU_CREATE, hr_mpu_create_done);

@@ -9,6 +9,7 @@
  * through the bucket's s3_ops (fault shim included).  Lock held throughout. */
 #include "err.h"
 #include "fs3.h"
+#include "http_acl.h"
 #include "http_int.h"
 
 #include <expat.h>
@@ -20,7 +21,6 @@
 
 #define HR_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define HR_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-#define HR_OWNER "<Owner><ID>s3sim</ID><DisplayName>s3sim</DisplayName></Owner>"
 
 /* --- a small XML walker: each element's path below the root and its text ---- */
 
@@ -153,6 +153,15 @@ static void hr_iso_us(int64_t unix_us, char out[40])
     snprintf(out + strlen(out), 40 - strlen(out), ".%03dZ", (int)(unix_us % 1000000 / 1000));
 }
 
+static void hr_owner_xml(struct base_buf *b, const char *who)
+{
+    base_buf_adds(b, "<Owner><ID>");
+    hr_buf_add_xml(b, who, false);
+    base_buf_adds(b, "</ID><DisplayName>");
+    hr_buf_add_xml(b, who, false);
+    base_buf_adds(b, "</DisplayName></Owner>");
+}
+
 static const char *hr_mode_name(enum fs3_lock_mode m)
 {
     return m == FS3_LOCK_COMPLIANCE ? "COMPLIANCE" : m == FS3_LOCK_GOVERNANCE ? "GOVERNANCE" : "";
@@ -197,6 +206,8 @@ void hr_ver_headers(struct hr_req *r, const struct s3_result *res)
     struct fs3_version_lock lk;
     if (res->transport != S3_TR_OK)
         return;
+    snprintf(r->done_vid, sizeof r->done_vid, "%s", res->version_id);
+    r->done_marker = res->delete_marker;
     if (res->version_id[0])
         hr_header(r, "x-amz-version-id", "%s", res->version_id);
     if (res->delete_marker)
@@ -221,46 +232,34 @@ void hr_ver_headers(struct hr_req *r, const struct s3_result *res)
     }
 }
 
-/* The lock headers of a PutObject: checked before it, applied after. */
-struct hr_putlock {
-    bool any;
-    int mode;
-    int64_t until_unix_us;
-    int hold; /* -1 not sent, 0 OFF, 1 ON */
-};
-
-static bool hr_putlock_read(struct hr_req *r, struct hr_putlock *pl)
+bool hr_ver_lock_read(struct hr_req *r, struct hr_lockset *pl, bool quiet)
 {
     const char *m = hr_hdr(r, "x-amz-object-lock-mode");
     const char *d = hr_hdr(r, "x-amz-object-lock-retain-until-date");
     const char *h = hr_hdr(r, "x-amz-object-lock-legal-hold");
-    *pl = (struct hr_putlock){m || d || h, FS3_LOCK_NONE, 0, -1};
+    int status = 400;
+    const char *code = "InvalidArgument", *msg = NULL;
+    *pl = (struct hr_lockset){m || d || h, FS3_LOCK_NONE, 0, -1};
     if (!pl->any)
         return true;
-    if (!r->b->store || !fs3_lock_enabled(r->b->store)) {
-        hr_error(r, 400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration");
-        return false;
+    if (!r->b || !r->b->store || !fs3_lock_enabled(r->b->store)) {
+        code = "InvalidRequest";
+        msg = "Bucket is missing ObjectLockConfiguration";
+    } else if (!m != !d) {
+        msg = "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be "
+              "supplied";
+    } else if (m && (pl->mode = hr_mode_parse(m)) < 0) {
+        msg = "Unknown wormMode directive.";
+    } else if (d && !hr_iso_parse(d, &pl->until_unix_us)) {
+        msg = "The retain until date is not a valid date";
+    } else if (d && pl->until_unix_us <= hr_epoch_us(r->srv) + hr_store_now_us(r->srv)) {
+        msg = "The retain until date must be in the future!";
+    } else if (h && strcmp(h, "ON") != 0 && strcmp(h, "OFF") != 0) {
+        msg = "Legal Hold must be either of 'ON' or 'OFF'";
     }
-    if (!m != !d) {
-        hr_error(r, 400, "InvalidArgument",
-                 "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be "
-                 "supplied");
-        return false;
-    }
-    if (m && (pl->mode = hr_mode_parse(m)) < 0) {
-        hr_error(r, 400, "InvalidArgument", "Unknown wormMode directive.");
-        return false;
-    }
-    if (d && !hr_iso_parse(d, &pl->until_unix_us)) {
-        hr_error(r, 400, "InvalidArgument", "The retain until date is not a valid date");
-        return false;
-    }
-    if (d && pl->until_unix_us <= hr_epoch_us(r->srv) + hr_store_now_us(r->srv)) {
-        hr_error(r, 400, "InvalidArgument", "The retain until date must be in the future!");
-        return false;
-    }
-    if (h && strcmp(h, "ON") != 0 && strcmp(h, "OFF") != 0) {
-        hr_error(r, 400, "InvalidArgument", "Legal Hold must be either of 'ON' or 'OFF'");
+    if (msg) {
+        if (!quiet)
+            hr_error(r, status, code, msg);
         return false;
     }
     pl->hold = h ? strcmp(h, "ON") == 0 : -1;
@@ -269,29 +268,33 @@ static bool hr_putlock_read(struct hr_req *r, struct hr_putlock *pl)
 
 bool hr_ver_put_check(struct hr_req *r)
 {
-    struct hr_putlock pl;
-    if (hr_putlock_read(r, &pl))
+    struct hr_lockset pl;
+    if (hr_ver_lock_read(r, &pl, false))
         return true;
     hr_finish(r);
     return false;
 }
 
+void hr_ver_lock_apply(struct hr_req *r, const char *key, const char *vid,
+                       const struct hr_lockset *l)
+{
+    if (!l->any || !vid || !vid[0] || !r->b || !r->b->store)
+        return;
+    if (l->mode != FS3_LOCK_NONE)
+        fs3_version_set_retention(r->b->store, key, vid, (enum fs3_lock_mode)l->mode,
+                                  l->until_unix_us - hr_epoch_us(r->srv), true);
+    if (l->hold >= 0)
+        fs3_version_set_legal_hold(r->b->store, key, vid, l->hold == 1);
+}
+
+/* PutObject and CopyObject: the version's lock headers, applied to the new version (checked
+ * before the write: they hold unless the date passed since). */
 void hr_ver_put_done(struct hr_req *r, const struct s3_result *res)
 {
-    struct hr_putlock pl;
+    struct hr_lockset pl;
     hr_ver_headers(r, res);
-    if (!s3_result_ok(res) || !res->version_id[0] || !r->b->store)
-        return;
-    if (!hr_putlock_read(r, &pl)) {
-        /* Checked before the put: cannot fail now unless time passed. */
-        return;
-    }
-    if (pl.mode != FS3_LOCK_NONE)
-        fs3_version_set_retention(r->b->store, r->key, res->version_id,
-                                  (enum fs3_lock_mode)pl.mode,
-                                  pl.until_unix_us - hr_epoch_us(r->srv), true);
-    if (pl.hold >= 0)
-        fs3_version_set_legal_hold(r->b->store, r->key, res->version_id, pl.hold == 1);
+    if (s3_result_ok(res) && hr_ver_lock_read(r, &pl, true))
+        hr_ver_lock_apply(r, r->key, res->version_id, &pl);
 }
 
 /* --- DeleteObjects' version ids ------------------------------------------------ */
@@ -438,14 +441,16 @@ static bool hr_vlist_one(void *arg, const struct fs3_version_info *v)
                              "<LastModified>%s</LastModified>",
                   v->version_id, v->latest ? "true" : "false", t);
     if (v->delete_marker) {
-        base_buf_adds(&l->items, HR_OWNER "</DeleteMarker>");
+        /* A marker's owner: whoever deleted (not kept; the bucket's). */
+        hr_owner_xml(&l->items, hr_acl_obj_owner(l->r, l->r->b, v->key, v->version_id));
+        base_buf_adds(&l->items, "</DeleteMarker>");
     } else {
         base_buf_adds(&l->items, "<ETag>");
         hr_buf_add_xml(&l->items, v->etag, false);
-        base_buf_addf(&l->items,
-                      "</ETag><Size>%llu</Size><StorageClass>STANDARD</StorageClass>" HR_OWNER
-                      "</Version>",
+        base_buf_addf(&l->items, "</ETag><Size>%llu</Size><StorageClass>STANDARD</StorageClass>",
                       (unsigned long long)v->size);
+        hr_owner_xml(&l->items, hr_acl_obj_owner(l->r, l->r->b, v->key, v->version_id));
+        base_buf_adds(&l->items, "</Version>");
     }
     snprintf(l->next_key, sizeof l->next_key, "%s", v->key);
     snprintf(l->next_vid, sizeof l->next_vid, "%s", v->version_id);

@@ -676,3 +676,27 @@ int fs3_each_version(struct fs3 *s, const char *prefix, const char *key_marker,
 }
 
 uint64_t fs3_nversions_kept(const struct fs3 *s) { return s->ver ? s->ver->nversions : 0; }
+
+int fs3_version_current(struct fs3 *s, const char *key, char out[S3_VERSION_ID_MAX], bool *marker)
+{
+    struct fs3_vkey *k = fs3_vkey_find(s, key);
+    *marker = false;
+    if (k && k->head) {
+        snprintf(out, S3_VERSION_ID_MAX, "%s", k->head->id);
+        *marker = !k->head->obj;
+        return 0;
+    }
+    if (!fs3_lookup(s, key, FS3_AS_OF_NOW))
+        return ERR_NOTFOUND;
+    snprintf(out, S3_VERSION_ID_MAX, "null");
+    return 0;
+}
+
+bool fs3_version_exists(struct fs3 *s, const char *key, const char *vid)
+{
+    struct fs3_vkey *k = fs3_vkey_find(s, key);
+    struct fs3_version *v;
+    if (k)
+        return (v = fs3_version_find(k, vid)) != NULL && v->obj;
+    return strcmp(vid, "null") == 0 && fs3_lookup(s, key, FS3_AS_OF_NOW) != NULL;
+}

@@ -495,6 +495,93 @@ def test_bad_users(cmd):
         check(p.returncode == 2 and "cannot open" in p.stderr, f"missing file: {p.stderr}")
 
 
+def test_per_version(ep):
+    """ACLs and tags belong to one object version, as in S3: Get/PutObjectAcl and
+    Get/Put/DeleteObjectTagging with VersionId, the access decision of a GET by
+    version, a new version starting without an older one's, a delete marker
+    keeping the hidden versions' own, each version's owner in ListObjectVersions."""
+    a, b = client(ep), client(ep, AK2, SK2)
+    a.create_bucket(Bucket="pvers")
+    a.put_object(Bucket="pvers", Key="k", Body=b"null", Tagging="v=null")  # the null version
+    a.put_bucket_versioning(Bucket="pvers", VersioningConfiguration={"Status": "Enabled"})
+    v1 = a.put_object(Bucket="pvers", Key="k", Body=b"one", ACL="public-read",
+                      Tagging="v=1")["VersionId"]
+    v2 = a.put_object(Bucket="pvers", Key="k", Body=b"two")["VersionId"]
+
+    def tags(**kw):
+        r = a.get_object_tagging(Bucket="pvers", Key="k", **kw)
+        return {t["Key"]: t["Value"] for t in r["TagSet"]}
+
+    check(tags() == {}, f"the current version (v2) has no tags: {tags()}")
+    check(tags(VersionId=v1) == {"v": "1"}, f"v1's tags: {tags(VersionId=v1)}")
+    check(tags(VersionId="null") == {"v": "null"}, "the null version's tags")
+    check(a.get_object_tagging(Bucket="pvers", Key="k", VersionId=v1)["VersionId"] == v1,
+          "GetObjectTagging answers x-amz-version-id")
+    check(a.get_object_tagging(Bucket="pvers", Key="k")["VersionId"] == v2, "the current one's id")
+    # Each version's ACL: v1 public-read, v2 private (the default).
+    check(("AllUsers", "READ") in grants(a.get_object_acl(Bucket="pvers", Key="k", VersionId=v1)),
+          "v1 is public-read")
+    check(("AllUsers", "READ") not in grants(a.get_object_acl(Bucket="pvers", Key="k")),
+          "v2 is private")
+    check(b.get_object(Bucket="pvers", Key="k", VersionId=v1)["Body"].read() == b"one",
+          "bob reads the public version")
+    expect_error("AccessDenied", b.get_object, Bucket="pvers", Key="k")
+    expect_error("403", b.head_object, Bucket="pvers", Key="k", VersionId="null")
+    # Changing one version's ACL or tags leaves the others'.
+    a.put_object_acl(Bucket="pvers", Key="k", VersionId=v2, ACL="public-read")
+    a.put_object_acl(Bucket="pvers", Key="k", VersionId=v1, ACL="private")
+    check(b.get_object(Bucket="pvers", Key="k")["Body"].read() == b"two", "v2 made public")
+    expect_error("AccessDenied", b.get_object, Bucket="pvers", Key="k", VersionId=v1)
+    r = a.put_object_tagging(Bucket="pvers", Key="k", VersionId=v2,
+                             Tagging={"TagSet": [{"Key": "v", "Value": "2"}]})
+    check(r["VersionId"] == v2, f"PutObjectTagging's version: {r}")
+    check(tags() == {"v": "2"} and tags(VersionId=v1) == {"v": "1"}, "tags of v2 only")
+    r = a.delete_object_tagging(Bucket="pvers", Key="k", VersionId=v1)
+    check(r["VersionId"] == v1, f"DeleteObjectTagging's version: {r}")
+    check(tags(VersionId=v1) == {} and tags() == {"v": "2"}, "tags of v1 deleted only")
+    # x-amz-tagging-count of the version read.
+    h = a.head_object(Bucket="pvers", Key="k", VersionId="null")["ResponseMetadata"]["HTTPHeaders"]
+    check(h.get("x-amz-tagging-count") == "1", f"the null version's tag count: {h}")
+    h = a.head_object(Bucket="pvers", Key="k", VersionId=v1)["ResponseMetadata"]["HTTPHeaders"]
+    check("x-amz-tagging-count" not in h, f"v1 has no tags now: {h}")
+    expect_error("NoSuchVersion", a.get_object_tagging, Bucket="pvers", Key="k", VersionId="0" * 32)
+    expect_error("NoSuchVersion", a.put_object_acl, Bucket="pvers", Key="k", VersionId="0" * 32,
+                 ACL="private")
+    # A delete marker hides the versions and keeps theirs.
+    m = a.delete_object(Bucket="pvers", Key="k")["VersionId"]
+    expect_error("NoSuchKey", a.get_object_tagging, Bucket="pvers", Key="k")
+    expect_error("MethodNotAllowed", a.get_object_acl, Bucket="pvers", Key="k", VersionId=m)
+    a.delete_object(Bucket="pvers", Key="k", VersionId=m)
+    check(tags() == {"v": "2"}, "v2's tags back with it")
+    check(b.get_object(Bucket="pvers", Key="k")["Body"].read() == b"two", "v2's ACL back with it")
+    # A version deleted for good takes its own along: v1 is current, private, untagged.
+    a.delete_object(Bucket="pvers", Key="k", VersionId=v2)
+    check(tags() == {}, "v1 current, no tags")
+    expect_error("AccessDenied", b.get_object, Bucket="pvers", Key="k")
+    # CopyObject from a version takes that version's tags (tagging directive COPY).
+    a.copy_object(Bucket="pvers", Key="c", CopySource={"Bucket": "pvers", "Key": "k",
+                                                    "VersionId": "null"})
+    got = a.get_object_tagging(Bucket="pvers", Key="c")["TagSet"]
+    check(got == [{"Key": "v", "Value": "null"}], f"the copy's tags: {got}")
+    # Another user's version: its owner in ListObjectVersions and GetObjectAcl.
+    a.put_bucket_acl(Bucket="pvers", GrantFullControl=f'id="{NAME1}"', GrantWrite=f'id="{NAME2}"')
+    vb = b.put_object(Bucket="pvers", Key="k", Body=b"bob's")["VersionId"]
+    owners = {v["VersionId"]: v["Owner"]["ID"]
+              for v in a.list_object_versions(Bucket="pvers", Prefix="k")["Versions"]}
+    check(owners == {vb: NAME2, v1: NAME1, "null": NAME1}, f"version owners: {owners}")
+    check(b.get_object_acl(Bucket="pvers", Key="k")["Owner"]["ID"] == NAME2, "bob owns the current")
+    check(a.get_object_acl(Bucket="pvers", Key="k", VersionId=v1)["Owner"]["ID"] == NAME1,
+          "alice owns v1")
+    expect_error("AccessDenied", a.get_object, Bucket="pvers", Key="k")
+    check(a.get_object(Bucket="pvers", Key="k", VersionId=v1)["Body"].read() == b"one", "v1 hers")
+    # Suspended: a write replaces the null version, and its tags and ACL with it.
+    a.put_bucket_versioning(Bucket="pvers", VersioningConfiguration={"Status": "Suspended"})
+    a.put_object(Bucket="pvers", Key="k", Body=b"new null")
+    check(tags(VersionId="null") == {}, "the new null version has no tags")
+    check(tags(VersionId=v1) == {} and b.get_object_acl(
+        Bucket="pvers", Key="k", VersionId=vb)["Owner"]["ID"] == NAME2, "the others kept")
+
+
 def main():
     cmd = sys.argv[1:]
     if not cmd:
@@ -507,7 +594,7 @@ def main():
         p, ep = start(cmd, "--user", f"{AK2}:{SK2}:{NAME2}", "--users", users)
         try:
             for t in (test_users, test_anonymous, test_sigv2, test_sigv2_documented, test_tagging,
-                      test_cors,
+                      test_per_version, test_cors,
                       test_hostile):
                 t(ep)
                 print(f"ok {t.__name__}")

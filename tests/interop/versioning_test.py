@@ -5,7 +5,7 @@ version ids, delete markers, GET/HEAD/DELETE by versionId, ListObjectVersions
 with paging, CopyObject from a version, the null version, DeleteObjects with
 version ids; object lock: a bucket made with the lock, default retention,
 retention and legal hold per version, the governance bypass, deletes refused
-with AccessDenied.
+with AccessDenied; the lock headers of CreateMultipartUpload and CopyObject.
 
 Usage: versioning_test.py SERVE-COMMAND...
 Exit 77 (skipped) when boto3 is not importable.
@@ -224,6 +224,70 @@ def object_lock(s3, bucket):
                  ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=future(-1))
 
 
+def lock_on_mpu_and_copy(s3, bucket):
+    """The lock headers of CreateMultipartUpload and CopyObject lock the version
+    made (the completed upload's, the copy's); a copy does not take the
+    source's lock; wrong headers are refused before anything is made."""
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mpl", ObjectLockMode="GOVERNANCE",
+                                    ObjectLockRetainUntilDate=future(2),
+                                    ObjectLockLegalHoldStatus="ON")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="mpl", UploadId=up, PartNumber=1,
+                          Body=b"p" * 100)["ETag"]
+    v = s3.complete_multipart_upload(Bucket=bucket, Key="mpl", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": etag}]})["VersionId"]
+    h = s3.head_object(Bucket=bucket, Key="mpl", VersionId=v)
+    assert h["ObjectLockMode"] == "GOVERNANCE" and h["ObjectLockLegalHoldStatus"] == "ON", h
+    left = h["ObjectLockRetainUntilDate"] - datetime.datetime.now(datetime.timezone.utc)
+    assert datetime.timedelta(days=1.9) < left < datetime.timedelta(days=2.1), left
+    e = expect_error("AccessDenied", s3.delete_object, Bucket=bucket, Key="mpl", VersionId=v,
+                     BypassGovernanceRetention=True)  # the legal hold
+    s3.put_object_legal_hold(Bucket=bucket, Key="mpl", VersionId=v, LegalHold={"Status": "OFF"})
+    expect_error("AccessDenied", s3.delete_object, Bucket=bucket, Key="mpl", VersionId=v)
+    s3.delete_object(Bucket=bucket, Key="mpl", VersionId=v, BypassGovernanceRetention=True)
+    # An upload without the headers: nothing (the bucket has no default retention now).
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mpf")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="mpf", UploadId=up, PartNumber=1,
+                          Body=b"f")["ETag"]
+    v = s3.complete_multipart_upload(Bucket=bucket, Key="mpf", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": etag}]})["VersionId"]
+    expect_error("NoSuchObjectLockConfiguration", s3.get_object_retention, Bucket=bucket,
+                 Key="mpf", VersionId=v)
+    s3.delete_object(Bucket=bucket, Key="mpf", VersionId=v)
+
+    # CopyObject: the request's lock, never the source's.
+    s3.put_object(Bucket=bucket, Key="csrc", Body=b"s", ObjectLockMode="COMPLIANCE",
+                  ObjectLockRetainUntilDate=future(1))
+    c = s3.copy_object(Bucket=bucket, Key="cdst", CopySource={"Bucket": bucket, "Key": "csrc"},
+                       ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=future(3),
+                       ObjectLockLegalHoldStatus="ON")
+    vd = c["VersionId"]
+    ret = s3.get_object_retention(Bucket=bucket, Key="cdst", VersionId=vd)["Retention"]
+    left = ret["RetainUntilDate"] - datetime.datetime.now(datetime.timezone.utc)
+    assert ret["Mode"] == "GOVERNANCE" and datetime.timedelta(days=2.9) < left, ret
+    hold = s3.get_object_legal_hold(Bucket=bucket, Key="cdst", VersionId=vd)["LegalHold"]
+    assert hold["Status"] == "ON", hold
+    c2 = s3.copy_object(Bucket=bucket, Key="cdst2", CopySource={"Bucket": bucket, "Key": "csrc"})
+    expect_error("NoSuchObjectLockConfiguration", s3.get_object_retention, Bucket=bucket,
+                 Key="cdst2", VersionId=c2["VersionId"])
+    s3.delete_object(Bucket=bucket, Key="cdst2", VersionId=c2["VersionId"])
+    # Wrong lock headers: refused before the upload or the copy is made.
+    expect_error("InvalidRequest", s3.create_multipart_upload, Bucket="plain-lock", Key="x",
+                 ObjectLockLegalHoldStatus="ON")
+    assert not s3.list_multipart_uploads(Bucket="plain-lock").get("Uploads"), "no upload made"
+    expect_error("InvalidArgument", s3.create_multipart_upload, Bucket=bucket, Key="x",
+                 ObjectLockMode="GOVERNANCE")
+    expect_error("InvalidArgument", s3.create_multipart_upload, Bucket=bucket, Key="x",
+                 ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=future(-1))
+    assert not [u for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+                if u["Key"] == "x"], "no upload made"
+    expect_error("InvalidRequest", s3.copy_object, Bucket="plain-lock", Key="y",
+                 CopySource={"Bucket": bucket, "Key": "csrc"}, ObjectLockLegalHoldStatus="ON")
+    expect_error("InvalidArgument", s3.copy_object, Bucket=bucket, Key="y",
+                 CopySource={"Bucket": bucket, "Key": "csrc"}, ObjectLockLegalHoldStatus="MAYBE")
+    expect_error("404", s3.head_object, Bucket="plain-lock", Key="y")
+    expect_error("404", s3.head_object, Bucket=bucket, Key="y")
+
+
 def main():
     cmd = sys.argv[1:]
     if not cmd:
@@ -233,6 +297,7 @@ def main():
         s3 = client(ep)
         versioning(s3, "ver")
         object_lock(s3, "locked")
+        lock_on_mpu_and_copy(s3, "locked")
     except ClientError as e:
         raise SystemExit(f"FAIL: {e}")
     finally:
