@@ -162,6 +162,7 @@ void wr_part_free_buf(struct wr *w, struct wr_part *p)
  * that the append which seals it (the part is uploaded once it exceeds the
  * limit) fits without moving the part. */
 #define WR_PART_SLACK ((size_t)8 << 20)
+#define WR_MAP_MIN ((size_t)1 << 20)
 
 /* Makes room for n more bytes in p.  The bytes counted in the context's
  * memory (p->cap) grow by doubling from 64 KiB up to the part limit, then to
@@ -184,16 +185,28 @@ int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
         if (cap < need)
             cap = need;
     }
-    if (!p->b && !(p->b = buf_new(0)))
+    room = cap;
+    if (w->mpu && room < limit + WR_PART_SLACK && limit + WR_PART_SLACK > limit)
+        room = limit + WR_PART_SLACK;
+    /* A part of WR_MAP_MIN bytes or more lives in a mapping of buf.h's
+     * (buf_take): one from its pool, whose pages are mapped already, when
+     * there is one, and grown by mremap, never copied.  A smaller one is
+     * malloc'ed and doubles; it moves to a mapping once (one copy of less
+     * than WR_MAP_MIN) when it grows past. */
+    if (!p->b && !(p->b = room >= WR_MAP_MIN ? buf_take(room) : buf_new(0)))
         return ERR_NOMEM;
-    if (need > p->b->cap) {
-        room = cap;
-        if (w->mpu && room < limit + WR_PART_SLACK && limit + WR_PART_SLACK > limit)
-            room = limit + WR_PART_SLACK;
-        if (buf_reserve(p->b, room))
-            return ERR_NOMEM; /* a shared part is sealed and never grows: no memory */
-        p->buf = p->b->p;
+    if (need > p->b->cap && room >= WR_MAP_MIN && !p->b->mapped) {
+        struct buf *m = buf_take(room);
+        if (!m || buf_write(m, 0, p->b->p, p->b->len)) {
+            buf_unref(m);
+            return ERR_NOMEM;
+        }
+        buf_unref(p->b);
+        p->b = m;
     }
+    if (need > p->b->cap && buf_reserve(p->b, room))
+        return ERR_NOMEM; /* a shared part is sealed and never grows: no memory */
+    p->buf = p->b->p;
     wr_mem_add(w->ctx->mem, cap - p->cap);
     p->cap = cap;
     return 0;

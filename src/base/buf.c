@@ -1,8 +1,112 @@
 /* buf.c - shared, reference-counted byte buffers (buf.h). */
 #include "buf.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BUF_POOL_ON 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUF_POOL_ON 0
+#endif
+#endif
+#ifndef BUF_POOL_ON
+#define BUF_POOL_ON 1
+#endif
+
+/* The pool of freed mappings (buf.h). */
+static struct {
+    pthread_mutex_t mu;
+    struct buf *v[BUF_POOL_N];
+    unsigned n;
+    uint64_t hits;
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static atomic_size_t mapped_bytes; /* bytes of every mapping, pooled or held */
+
+static size_t page_round(size_t n)
+{
+    static size_t pg;
+    if (!pg)
+        pg = (size_t)sysconf(_SC_PAGESIZE);
+    return n + pg - 1 < n ? 0 : (n + pg - 1) / pg * pg;
+}
+
+/* A mapping of at least n bytes (its length in *len), or NULL. */
+static uint8_t *map_new(size_t n, size_t *len)
+{
+    void *p;
+    size_t m = page_round(n);
+    if (!m || (p = mmap(NULL, m, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) ==
+                  MAP_FAILED)
+        return NULL;
+    atomic_fetch_add(&mapped_bytes, m);
+    *len = m;
+    return p;
+}
+
+/* Resizes b's mapping to hold n bytes (mremap: pages kept, none copied). */
+static int map_resize(struct buf *b, size_t n)
+{
+    void *p;
+    size_t m = page_round(n);
+    if (!m)
+        return -2;
+    if (m == b->cap)
+        return 0;
+    if ((p = mremap(b->p, b->cap, m, MREMAP_MAYMOVE)) == MAP_FAILED)
+        return -2;
+    if (m > b->cap)
+        atomic_fetch_add(&mapped_bytes, m - b->cap);
+    else
+        atomic_fetch_sub(&mapped_bytes, b->cap - m);
+    b->p = p;
+    b->cap = m;
+    return 0;
+}
+
+static void buf_free(struct buf *b)
+{
+    if (b->mapped) {
+        munmap(b->p, b->cap);
+        atomic_fetch_sub(&mapped_bytes, b->cap);
+    } else {
+        free(b->p);
+    }
+    free(b);
+}
+
+/* Keeps b (its last reference just dropped) in the pool; false when full. */
+static bool pool_put(struct buf *b)
+{
+    bool kept = false;
+    if (!BUF_POOL_ON || !b->mapped || b->cap < BUF_POOL_KEEP)
+        return false;
+    pthread_mutex_lock(&pool.mu);
+    if (pool.n < BUF_POOL_N) {
+        pool.v[pool.n++] = b;
+        kept = true;
+    }
+    pthread_mutex_unlock(&pool.mu);
+    return kept;
+}
+
+static struct buf *pool_get(void)
+{
+    struct buf *b = NULL;
+    pthread_mutex_lock(&pool.mu);
+    if (pool.n > 0) {
+        b = pool.v[--pool.n];
+        pool.hits++;
+    }
+    pthread_mutex_unlock(&pool.mu);
+    return b;
+}
 
 struct buf *buf_new(size_t cap)
 {
@@ -16,6 +120,71 @@ struct buf *buf_new(size_t cap)
     b->cap = cap;
     b->refs = 1;
     return b;
+}
+
+struct buf *buf_take(size_t cap)
+{
+    struct buf *b = pool_get();
+    uint64_t gen;
+    uint8_t *p;
+    size_t m;
+    if (b) {
+        if (b->cap < cap && map_resize(b, cap)) {
+            buf_free(b);
+            b = NULL;
+        } else {
+            gen = b->gen;
+            p = b->p;
+            m = b->cap;
+            memset(b, 0, sizeof *b);
+            b->p = p;
+            b->cap = m;
+            b->gen = gen + 1; /* never a generation a memo of the old bytes was taken at */
+            b->refs = 1;
+            b->mapped = true;
+            return b;
+        }
+    }
+    if (!(b = calloc(1, sizeof *b)))
+        return NULL;
+    if (cap && !(b->p = map_new(cap, &b->cap))) {
+        free(b);
+        return NULL;
+    }
+    b->refs = 1;
+    b->mapped = cap > 0;
+    return b;
+}
+
+void buf_pool_drain(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    while (pool.n > 0)
+        buf_free(pool.v[--pool.n]);
+    pthread_mutex_unlock(&pool.mu);
+}
+
+unsigned buf_pool_len(void)
+{
+    unsigned n;
+    pthread_mutex_lock(&pool.mu);
+    n = pool.n;
+    pthread_mutex_unlock(&pool.mu);
+    return n;
+}
+
+uint64_t buf_pool_hits(void)
+{
+    uint64_t n;
+    pthread_mutex_lock(&pool.mu);
+    n = pool.hits;
+    pthread_mutex_unlock(&pool.mu);
+    return n;
+}
+
+size_t buf_mapped_bytes(void)
+{
+    return atomic_load(&mapped_bytes);
 }
 
 struct buf *buf_adopt(uint8_t *p, size_t len, size_t cap)
@@ -40,8 +209,8 @@ void buf_unref(struct buf *b)
 {
     if (!b || --b->refs > 0)
         return;
-    free(b->p);
-    free(b);
+    if (!pool_put(b))
+        buf_free(b);
 }
 
 int buf_reserve(struct buf *b, size_t n)
@@ -51,6 +220,8 @@ int buf_reserve(struct buf *b, size_t n)
         return 0;
     if (buf_shared(b))
         return -1;
+    if (b->mapped)
+        return map_resize(b, n);
     if (!(p = realloc(b->p, n)))
         return -2;
     b->p = p;
@@ -61,7 +232,13 @@ int buf_reserve(struct buf *b, size_t n)
 void buf_trim(struct buf *b)
 {
     uint8_t *p;
-    if (buf_shared(b) || b->len == 0 || b->len >= b->cap || !(p = realloc(b->p, b->len)))
+    if (buf_shared(b) || b->len == 0 || b->len >= b->cap)
+        return;
+    if (b->mapped) {
+        (void)map_resize(b, b->len);
+        return;
+    }
+    if (!(p = realloc(b->p, b->len)))
         return;
     b->p = p;
     b->cap = b->len;

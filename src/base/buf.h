@@ -37,7 +37,22 @@
  * bumps gen when it hands out the pointer; the writer finishes writing before
  * anybody computes a memo over the buffer again (one thread).
  *
- * Threading: none; a buffer is used by one thread at a time.
+ * Mappings and the pool.  buf_take() is for large buffers filled once and
+ * kept (the writer's parts): it gives a mapping of its own (mmap), which
+ * buf_reserve and buf_trim resize with mremap (pages moved, never copied),
+ * and whose allocation goes back to a small pool when the last reference is
+ * dropped (up to BUF_POOL_N mappings of BUF_POOL_KEEP bytes or more, their
+ * pages still mapped).  Why: a fresh mapping costs a page fault for every
+ * page written, and malloc'ed buffers past its mmap threshold (32 MiB) are
+ * fresh mappings: a third of scenarios/bench/steady-24h.scn's CPU was those
+ * faults, every writer part being one.  A buffer from the pool is like a new
+ * one: len 0, no memo, a gen never used before; its bytes are garbage to be
+ * overwritten.  The pool is shared by every thread (a mutex); it changes
+ * where bytes live, never what a run does.  Under AddressSanitizer it is
+ * off, so that a use after the last unref is caught.  buf_mapped_bytes()
+ * counts every mapping (held or pooled): malloc's statistics do not see them.
+ *
+ * Threading: a buffer is used by one thread at a time; the pool is locked.
  */
 #ifndef S3SIM_BUF_H
 #define S3SIM_BUF_H
@@ -48,6 +63,8 @@
 
 #define BUF_MEMO_MAX 32 /* bytes of a memo value (a SHA-256) */
 #define BUF_MEMO_N 2    /* memo entries kept per buffer (the oldest is replaced) */
+#define BUF_POOL_KEEP ((size_t)1 << 20) /* smallest mapping worth keeping (trimmed parts) */
+#define BUF_POOL_N 3                    /* mappings the pool keeps */
 
 struct buf_memo {
     uint64_t gen;   /* the buffer's gen when the value was taken */
@@ -64,11 +81,26 @@ struct buf {
     uint32_t refs;  /* holders */
     uint64_t gen;   /* write generation: bumped by every write */
     unsigned memo_next; /* the entry buf_memo_put replaces next */
+    bool mapped;    /* p is a mapping of buf_take's (cap bytes, page-rounded) */
     struct buf_memo memo[BUF_MEMO_N];
 };
 
 /* A buffer of cap bytes (len 0, one reference), or NULL when out of memory. */
 struct buf *buf_new(size_t cap);
+
+/* A buffer of cap bytes at least, from the pool when it holds one (see
+ * above), else new; len 0, one reference; NULL when out of memory. */
+struct buf *buf_take(size_t cap);
+
+/* Frees the pool's buffers (tests; a program need not call it). */
+void buf_pool_drain(void);
+
+/* Buffers in the pool now, and buf_take calls it served since the start. */
+unsigned buf_pool_len(void);
+uint64_t buf_pool_hits(void);
+
+/* Bytes of every mapping buf_take made, in use or pooled (all threads). */
+size_t buf_mapped_bytes(void);
 
 /* A buffer owning p (malloc'ed, cap bytes, the first len written), one
  * reference.  On NULL (out of memory) p is still the caller's. */
