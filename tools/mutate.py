@@ -8,7 +8,8 @@ suite with `s3sim run` and, for the mutants it does not kill, the unit tests; a 
 longer than --timeout has its whole process group killed and counts as a kill (a hang is a
 caught bug).  Mutants that do not build are drawn again and counted apart, never as kills.
 With --asan the scenario suite is Release and ASan: the mutants the Release scenarios miss run
-the scenarios again under ASan + UBSan (leaks, overflows and UB kill too) before the unit tests.
+the scenarios again under ASan + UBSan (leaks, overflows and UB kill too) before the unit tests,
+and the unit tests that Release misses run again under ASan (a leak on a unit test's path kills).
 
     python3 tools/mutate.py --seed 1 --n 60            # or: cmake --build build --target mutate
 
@@ -361,6 +362,7 @@ class Asan:
         self.bin = os.path.join(self.dir, "bin")
         self.t = a.timeout * a.asan_slowdown
         self.on = False
+        self.units_on = False
         self.t0 = None
         rc, out = run(["cmake", "-S", tree, "-B", self.dir, "-DCMAKE_BUILD_TYPE=Debug",
                        "-DS3SIM_SANITIZE=ON"], None, 600)
@@ -372,6 +374,19 @@ class Asan:
             print("mutate: the unmutated tree fails under ASan; no ASan pass")
             return
         self.on = True
+        # The unit tests under ASan too (a leak or a memory error on a unit test's path kills,
+        # counted as the unit tests'): the unmutated tree must pass them there first.
+        self.units_on = False
+        if a.no_units:
+            return
+        if not build(self.dir, ["all"], 3600):
+            print("mutate: the ASan build of the unit tests failed; unit tests in Release only")
+            return
+        why = baselines.judge("asan-units", lambda: units(tree, self.dir, a.jobs, self.t))
+        if why:
+            print("mutate: the unmutated tree's unit tests fail under ASan; Release only")
+            return
+        self.units_on = True
 
     def judge(self, site):
         """Under the mutation (already applied): what killed it under ASan, None if nothing,
@@ -386,9 +401,19 @@ class Asan:
             return False
         return scenarios(self.tree, self.bin, self.a.jobs, self.t)
 
+    def judge_units(self, site):
+        """Under the mutation: the unit tests under ASan + UBSan; what killed it, or None."""
+        if not self.on or not self.units_on or \
+                (self.t0 is not None and time.time() - self.t0 > self.a.asan_budget):
+            return None
+        if not build(self.dir, ["all"], 1800):
+            return None
+        why = units(self.tree, self.dir, self.a.jobs, self.t)
+        return ("ASan " + why) if why else None
+
     def restore(self):
         if self.on:
-            build(self.dir, ["s3sim"], 1800)
+            build(self.dir, ["all" if self.units_on else "s3sim"], 1800)
 
 
 def main():
@@ -535,6 +560,9 @@ def main():
             if not why and not a.no_units:
                 if build(bdir, ["all"], 1800):
                     why = units(tree, bdir, a.jobs, a.timeout)
+                    verdict = "unit" if why else None
+                if not why and asan:
+                    why = asan.judge_units(site)
                     verdict = "unit" if why else None
         results.append((site, verdict or "survived", why or ""))
         print("  [%2d] %-9s %s%s" % (len(results), verdict or "SURVIVED", describe(site),
