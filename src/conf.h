@@ -86,6 +86,9 @@
       "period of stream object major compaction (composite objects)")                              \
     X(CONF_MINOR_SIZE, "stream.compaction.minor.size", CONF_T_SIZE, "4MiB", NULL,                  \
       "minor compaction's (soft) group size; major compaction leaves out smaller normal objects")  \
+    X(CONF_DIRTY_MAX, "stream.compaction.cleanup.dirty.bytes", CONF_T_SIZE, "512MiB", NULL,      \
+      "CLEANUP_V1: the first living composite is rewritten alone once its estimated bytes below "  \
+      "the stream's start pass this (AutoMQ's MAX_DIRTY_BYTES, a constant; smaller in scenarios)") \
     X(CONF_MULTIPART_THRESHOLD, "s3.object.multipart.threshold", CONF_T_SIZE, "32MiB", NULL,       \
       "one PUT up to this size, multipart above; a pending part is uploaded past max(this, min "   \
       "part)")                                                                                     \

@@ -24,7 +24,7 @@ void scmp_conf_from(struct scmp_conf *conf, const struct conf *c)
     conf->major_interval_us = conf_get(c, CONF_MAJOR_INTERVAL);
     conf->minor_size = (uint64_t)conf_get(c, CONF_MINOR_SIZE);
     conf->max_size = (uint64_t)conf_get(c, CONF_SO_MAX_SIZE);
-    conf->dirty_max = SCMP_DIRTY_MAX;
+    conf->dirty_max = (uint64_t)conf_get(c, CONF_DIRTY_MAX);
     conf->verify_inputs = conf_bool(c, CONF_VERIFY_INPUTS);
     conf->int32_guard = conf_bool(c, CONF_INT32_GUARD);
     conf->mark_failed_output = conf_bool(c, CONF_SCMP_MARK_FAILED);
