@@ -64,6 +64,7 @@ struct scmp_run {
     int64_t out_start, out_end, out_size;
     env_id later;          /* a deferred end (scmp_fail_later) */
     void *later_arg;
+    bool committing;       /* the commit was sent */
     struct scmp_cut *cuts; /* verify.copy: index entries cut by a read's edge */
     size_t ncuts, capcuts;
 };

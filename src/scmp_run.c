@@ -49,14 +49,18 @@ void scmp__run_free(struct scmp_run *r)
 
 /* Ends the group.  A guard of ours (compaction.stream.failed.output.mark): a
  * failed output is marked for deletion at once (it was never committed, so
- * nothing reads it); AutoMQ leaves it prepared until its TTL expires. */
+ * nothing reads it); AutoMQ leaves it prepared until its TTL expires.  The
+ * broker's image may not show the prepare yet (metadata.image.lag: the group
+ * can fail a few milliseconds after it): an output the image does not know,
+ * of a group that never sent its commit, is one it prepared and never
+ * committed, and is marked too. */
 static void scmp_end(struct scmp_run *r, int rc, const char *why)
 {
     struct scmp *s = r->s;
     if (rc && r->out_id != META_ID_NONE) {
         const struct meta_object *o = mdc_object_get(s->md, r->out_id);
         enum meta_op op = META_OP_DELETE;
-        if (o && o->state == META_PREPARED && s->conf.mark_failed_output)
+        if ((o ? o->state == META_PREPARED : !r->committing) && s->conf.mark_failed_output)
             mdc_mark(s->md, &r->out_id, &op, 1);
     }
     scmp__group_done(r, rc, why);
@@ -249,7 +253,9 @@ static int scmp_copy_check(void *arg, const char *src, uint64_t start, const uin
 
 static void scmp_commit_now(struct scmp_run *r)
 {
-    int rc = scmp__commit(r); /* its answer ends the group (scmp__committed) */
+    int rc;
+    r->committing = true;
+    rc = scmp__commit(r); /* its answer ends the group (scmp__committed) */
     if (rc)
         scmp_end(r, rc, "the commit was refused");
 }
