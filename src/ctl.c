@@ -27,7 +27,6 @@ struct ctl {
         void *arg;
     } readers[CTL_READERS];
     struct ctl_stats stats;
-    int64_t node_epoch[CTL_NODES]; /* the registered epoch of each broker node (0: none) */
 };
 
 static int ctl_store_new(const struct ctl *c, struct meta **out)
@@ -198,18 +197,33 @@ static void ctl_append(struct ctl *c)
         return rc_;                                                                                \
     } while (0)
 
+/* The epoch is state of the store, written to the log as a node record (AutoMQ's
+ * NodeWALMetadataRecord, written by getOpeningStreams at the broker's start): a new controller
+ * replays it and goes on fencing the older epochs. */
 int ctl_node_register(struct ctl *c, int64_t node)
 {
-    if (node < 0 || node >= CTL_NODES)
-        return ERR_INVAL;
-    return (int)++c->node_epoch[node];
+    int64_t old = meta_node_epoch(c->m, node);
+    int rc = meta_node_register(c->m, node);
+    ctl_append(c);
+    if (rc > 0 && c->env) {
+        if (old == 0)
+            env_logf(c->env, ENV_LOG_INFO, "controller",
+                     "[GetOpeningStreams]: create new node metadata. nodeId=%lld, nodeEpoch=%d, "
+                     "failoverMode=false", (long long)node, rc);
+        else
+            env_logf(c->env, ENV_LOG_INFO, "controller",
+                     "[GetOpeningStreams]: update node epoch. nodeId=%lld, oldNodeEpoch=%lld, "
+                     "newNodeEpoch=%d, failoverMode=false", (long long)node, (long long)old, rc);
+    }
+    return rc;
 }
 
 int ctl_node_check(const struct ctl *c, int64_t node, int64_t epoch)
 {
-    if (node < 0 || node >= CTL_NODES || c->node_epoch[node] == 0)
+    int64_t cur = meta_node_epoch(c->m, node);
+    if (cur == 0)
         return ERR_NOTFOUND;
-    return epoch < c->node_epoch[node] ? ERR_ABORTED : 0;
+    return epoch < cur ? ERR_ABORTED : 0;
 }
 
 int ctl_stream_create(struct ctl *c, int64_t id) { CTL_OP(meta_stream_create(c->m, id)); }

@@ -64,8 +64,9 @@ const struct ctl_stats *ctl_stats(const struct ctl *c);
 
 /* ---- Node epochs (AutoMQ: a broker registers at each start and gets a new epoch; requests
  * carry it and the controller refuses an older one, NODE_EPOCH_EXPIRED). ---- */
-#define CTL_NODES 16
-/* Registers node: its new epoch (>= 1).  ERR_INVAL for a node id out of range. */
+#define CTL_NODES META_NODES
+/* Registers node: its new epoch (>= 1), written to the log (a node record), so a failover keeps
+ * it.  ERR_INVAL for a node id out of range. */
 int ctl_node_register(struct ctl *c, int64_t node);
 /* 0: epoch is the node's current one; ERR_ABORTED: an older epoch (NODE_EPOCH_EXPIRED);
  * ERR_NOTFOUND: the node never registered (NODE_EPOCH_NOT_EXIST). */

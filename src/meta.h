@@ -361,6 +361,7 @@ enum meta_rec_kind {
     META_REC_REMOVE,      /* object id removed (RemoveS3ObjectRecord) */
     META_REC_LINK,        /* linked object id now owned by owner (-1: by none) */
     META_REC_REQ,         /* request id req answered rc (our request-id dedupe) */
+    META_REC_NODE,        /* node id registered with epoch owner (NodeWALMetadataRecord) */
 };
 
 struct meta_rec {
@@ -368,7 +369,7 @@ struct meta_rec {
     int64_t id;
     struct meta_object *obj;  /* OBJECT */
     struct meta_stream stream; /* STREAM */
-    int64_t owner;            /* LINK */
+    int64_t owner;            /* LINK: the owner; NODE: the node's epoch */
     uint64_t req;             /* REQ */
     int rc;                   /* REQ */
 };
@@ -388,6 +389,15 @@ void meta_replayed(struct meta *m);
 /* F05 (before #3370): an image that appends every record to its lists instead of upserting,
  * so a snapshot loaded on a non-empty image lists its objects twice. */
 void meta_set_append_mode(struct meta *m, bool on);
+/* ---- Node epochs (AutoMQ's NodeWALMetadataRecord: a broker's start writes its new epoch to the
+ * metadata log, so a new controller rebuilds the epochs with the rest of the state). ---- */
+#define META_NODES 16
+/* Registers node's next epoch (journaled): the new epoch (>= 1), or ERR_INVAL (node id out of
+ * range). */
+int meta_node_register(struct meta *m, int64_t node);
+/* The node's registered epoch, 0 when it never registered (or out of range). */
+int64_t meta_node_epoch(const struct meta *m, int64_t node);
+
 /* Committed stream objects listed more than once under their stream (F05's duplicates). */
 size_t meta_listed_dups(const struct meta *m);
 /* 0 when both hold the same objects, streams and links; else 1 and why (the first difference). */

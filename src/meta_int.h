@@ -57,6 +57,8 @@ struct meta {
     bool jreq;                     /* a request outcome was remembered */
     uint64_t jreq_id;
     int jreq_rc;
+    int64_t node_epoch[META_NODES]; /* each broker node's registered epoch (0: none) */
+    bool jnode[META_NODES];        /* journal: node epochs registered */
     bool append_mode;              /* F05: snapshot records appended, not upserted (meta_log.c) */
 };
 

@@ -34,7 +34,24 @@ void meta_journal(struct meta *m, bool on)
     m->jobjs.n = m->jstreams.n = m->jlinks.n = 0;
     m->jnext = m->next_id;
     m->jreq = false;
+    memset(m->jnode, 0, sizeof m->jnode);
 }
+
+int meta_node_register(struct meta *m, int64_t node)
+{
+    if (node < 0 || node >= META_NODES)
+        return ERR_INVAL;
+    m->node_epoch[node]++;
+    if (m->journal)
+        m->jnode[node] = true;
+    return (int)m->node_epoch[node];
+}
+
+int64_t meta_node_epoch(const struct meta *m, int64_t node)
+{
+    return node >= 0 && node < META_NODES ? m->node_epoch[node] : 0;
+}
+
 
 /* ---- Records. ----------------------------------------------------------------------------- */
 
@@ -120,6 +137,13 @@ static void rb_link(struct recbuf *b, const struct meta *m, int64_t id)
         r->owner = id >= 0 && id < m->next_id ? m->link_owner[id] : META_ID_NONE;
 }
 
+static void rb_node(struct recbuf *b, const struct meta *m, int64_t node)
+{
+    struct meta_rec *r = rb_add(b, META_REC_NODE, node);
+    if (r)
+        r->owner = m->node_epoch[node];
+}
+
 static int rb_done(struct recbuf *b, struct meta_rec **out, size_t *n)
 {
     if (b->rc) {
@@ -162,6 +186,9 @@ int meta_snapshot(const struct meta *m, struct meta_rec **out, size_t *n)
     for (int64_t id = 0; id < m->next_id; id++)
         if (m->link_owner[id] != META_ID_NONE)
             rb_link(&b, m, id);
+    for (int64_t node = 0; node < META_NODES; node++)
+        if (m->node_epoch[node])
+            rb_node(&b, m, node);
     for (size_t i = 0; i < m->reqs.cap; i++) {
         if (m->reqs.keys[i] && (r = rb_add(&b, META_REC_REQ, 0))) {
             r->req = m->reqs.keys[i];
@@ -218,6 +245,9 @@ int meta_journal_take(struct meta *m, struct meta_rec **out, size_t *n)
     for (size_t i = 0; i < m->jlinks.n; i++)
         if (!seen_before(&m->jlinks, i))
             rb_link(&b, m, m->jlinks.v[i]);
+    for (int64_t node = 0; node < META_NODES; node++)
+        if (m->jnode[node])
+            rb_node(&b, m, node);
     if (m->jreq) {
         struct meta_rec *r = rb_add(&b, META_REC_REQ, 0);
         if (r) {
@@ -319,6 +349,12 @@ int meta_apply(struct meta *m, const struct meta_rec *r, size_t n)
                 m->link_owner[r[i].id] = r[i].owner;
             break;
         case META_REC_REQ: meta__req_put(m, r[i].req, r[i].rc); break;
+        case META_REC_NODE:
+            if (r[i].id < 0 || r[i].id >= META_NODES)
+                rc = ERR_INVAL;
+            else
+                m->node_epoch[r[i].id] = r[i].owner;
+            break;
         default: rc = ERR_INVAL;
         }
     }
@@ -414,6 +450,13 @@ int meta_diff(const struct meta *a, const struct meta *b, char *why, size_t len)
         snprintf(why, len, "next object id %lld != %lld", (long long)a->next_id,
                  (long long)b->next_id);
         return 1;
+    }
+    for (int node = 0; node < META_NODES; node++) {
+        if (a->node_epoch[node] != b->node_epoch[node]) {
+            snprintf(why, len, "node %d: epoch %lld != %lld", node,
+                     (long long)a->node_epoch[node], (long long)b->node_epoch[node]);
+            return 1;
+        }
     }
     for (size_t i = 0; i < ns; i++) {
         const struct meta_stream *x = meta_stream_get(a, (int64_t)i);

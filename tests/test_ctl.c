@@ -546,6 +546,65 @@ START_TEST(rpc_old_epoch_fenced)
 }
 END_TEST
 
+/* Node epochs are metadata: a broker's registration is a node record in the log (AutoMQ's
+ * NodeWALMetadataRecord), so a controller failover (the store rebuilt from snapshot + log) goes
+ * on refusing the broker's previous epoch with NODE_EPOCH_EXPIRED. */
+START_TEST(rpc_epoch_fencing_survives_failover)
+{
+    int64_t so1, out, e1;
+    struct meta_stream_commit c = {0};
+    enum meta_op del = META_OP_DELETE;
+    struct meta *r;
+    setup_with(5, 0); /* a snapshot every 5 records: the replay is snapshot + log */
+    mdc_set_fault_hook(D, hook, NULL);
+    e1 = mdc_epoch(D);
+    so1 = stream_object(0, 10);
+    ck_assert_int_eq(ctl_prepare(C, 1, HOUR, env_now(&T.env), &out), 0);
+    c = (struct meta_stream_commit){.id = out, .size = 100, .stream = 1, .epoch = -1, .start = 0,
+                                    .end = 10, .attributes = META_ATTR_TYPE_NORMAL,
+                                    .sources = &so1, .ops = &del, .nsources = 1};
+    /* sent under e1, still on its way when the broker restarts and the controller fails over */
+    hook_set(MDC_OP_COMMIT_STREAM, 0, 2 * ENV_USEC_PER_SEC);
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    mdc_crash(D);
+    ck_assert_int_eq(mdc_restart(D), 0);
+    ck_assert_int_eq(mdc_epoch(D), e1 + 1);
+    ck_assert_int_eq(ctl_replay(C, &r, NULL), 0); /* the registration is in snapshot + log */
+    ck_assert_int_eq(meta_node_epoch(r, 0), e1 + 1);
+    meta_destroy(r);
+    ck_assert_int_eq(ctl_failover(C), 0);
+    ck_assert_ptr_null(strstr(T.last_log, "differs"));
+    ck_assert_int_eq(meta_node_epoch(ctl_store(C), 0), e1 + 1);
+    ck_assert_int_eq(ctl_node_check(C, 0, e1), ERR_ABORTED);
+    ck_assert_int_eq(ctl_node_check(C, 0, e1 + 1), 0);
+    ck_assert_int_eq(ctl_node_check(C, 1, 1), ERR_NOTFOUND); /* never registered */
+    tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 0); /* the old epoch's callback is forgotten */
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_PREPARED); /* refused */
+    ck_assert_int_eq(meta_object_get(ctl_store(C), so1)->state, META_COMMITTED);
+    /* a live request overtaken by a new registration, then a failover: still refused */
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    ck_assert_int_eq(ctl_node_register(C, 0), e1 + 2);
+    ck_assert_int_eq(ctl_failover(C), 0);
+    tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert_int_eq(ANS_RC, ERR_ABORTED);
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_PREPARED);
+    /* the broker's current epoch goes through on the replayed controller */
+    H.delay = 0;
+    ck_assert_int_eq(mdc_restart(D), 0);
+    ck_assert_int_eq(ctl_failover(C), 0);
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
+    tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert_int_eq(ANS_RC, 0);
+    ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_COMMITTED);
+    teardown();
+}
+END_TEST
+
 static Suite *ctl_suite(void)
 {
     Suite *s = suite_create("ctl");
@@ -561,6 +620,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(c, rpc_retries_are_idempotent);
     tcase_add_test(c, rpc_minus_one_retry_refused_without_dedupe);
     tcase_add_test(c, rpc_old_epoch_fenced);
+    tcase_add_test(c, rpc_epoch_fencing_survives_failover);
     suite_add_tcase(s, c);
     return s;
 }
