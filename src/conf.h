@@ -84,6 +84,16 @@
       "period of stream object minor compaction (physical merge)")                                 \
     X(CONF_MAJOR_INTERVAL, "stream.compaction.major.interval", CONF_T_DURATION, "60m", NULL,       \
       "period of stream object major compaction (composite objects)")                              \
+    X(CONF_SCMP_PRESSURE_OBJECTS, "stream.compaction.major.v1.max.object.threshold", CONF_T_INT,   \
+      "400000", NULL,                                                                              \
+      "object-count pressure of stream object compaction (AutoMQ's "                               \
+      "AUTOMQ_STREAM_COMPACTION_MAJOR_V1_MAX_OBJECT_THRESHOLD): at 90 % of it in the broker's "     \
+      "image a stream's turn runs MAJOR_V1 right after its scheduled type")                        \
+    X(CONF_SCMP_TYPE_PAUSE, "stream.compaction.metadata.replay.delay", CONF_T_DURATION, "1s",      \
+      "F06: 0s = the pressure MAJOR_V1 is planned at once after the first type (before #3483), "    \
+      "from an image that may not hold that type's commits yet",                                   \
+      "pause between two compaction types of a stream's turn, for the image to replay the first "  \
+      "one's commits (AutoMQ's COMPACTION_METADATA_REPLAY_DELAY_MS, #3483)")                       \
     X(CONF_MINOR_SIZE, "stream.compaction.minor.size", CONF_T_SIZE, "4MiB", NULL,                  \
       "minor compaction's (soft) group size; major compaction leaves out smaller normal objects")  \
     X(CONF_DIRTY_MAX, "stream.compaction.cleanup.dirty.bytes", CONF_T_SIZE, "512MiB", NULL,      \
@@ -180,8 +190,18 @@
       "F04: error = a 404 while deleting fails the delete forever",                                \
       "a 404 met while deleting means the object is gone (success), or an error")                  \
     X(CONF_VERIFY_INPUTS, "compaction.verify.inputs", CONF_T_BOOL, "true",                         \
-      "F05/F06: false = compaction trusts duplicate or stale input metadata",                      \
-      "compaction dedupes its inputs and checks they are still live right before committing")      \
+      "F06: false = the stream object compactor's own list of a stream is appended to at each "    \
+      "listing (destroyed objects stay in it: a stand-in for a stale image), its inputs are not "  \
+      "checked at commit, and the controller has no request-id dedupe (a retried id -1 request "   \
+      "meets its own inputs destroyed)",                                                           \
+      "guards of ours: the stream object compactor lists a stream afresh at each type and checks " \
+      "its inputs distinct and still live in the image right before committing; the controller "   \
+      "remembers request ids, so a retried request answers as the first")                         \
+    X(CONF_SCMP_DEDUPE, "compaction.inputs.dedupe", CONF_T_BOOL, "true",                            \
+      "F05: false = the listing of a stream's objects is compacted as it is, duplicates included "  \
+      "(before #3370)",                                                                            \
+      "stream object compaction drops repeated object ids from its listing, with a warning "       \
+      "(#3370's defensive dedupe)")                                                                \
     X(CONF_CLEANER_DEDUP, "cleaner.dedup.inflight", CONF_T_BOOL, "true",                           \
       "F10: false = each lifecycle round re-deletes objects whose delete is in flight",            \
       "one clean in flight: a round skips objects whose deletion is still running")                \

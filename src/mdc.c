@@ -148,10 +148,13 @@ static void mdc_arm(struct mdc *d)
     d->timer = env_timer(d->env, d->q[d->qhead].due - env_now(d->env), mdc_on_due, d);
 }
 
-/* A new controller's snapshot: loaded on the image as it is (KRaft hands a snapshot to a
- * broker whose log position the new leader does not serve), then the image goes on from the
- * snapshot's offset.  Each record is an upsert, so the image does not change, except under
- * F05's append mode, where every object the image already listed is listed again. */
+/* A new controller's snapshot, loaded on the image (KRaft hands a snapshot to a broker whose log
+ * position the new leader does not serve), then the image goes on from the snapshot's offset.
+ * Fixed (#3370, the image deltas' finishSnapshot): the image becomes the snapshot's state, each
+ * object upserted by id and whatever the snapshot does not hold removed.  F05 (before #3370,
+ * !metadata.image.snapshot.upsert): the snapshot's records are replayed on top of the image in
+ * append mode, so every object the image already listed is listed again, and the entries the
+ * snapshot no longer holds stay. */
 static void mdc_load_snapshot(struct mdc *d)
 {
     const struct meta_rec *r;
@@ -161,12 +164,24 @@ static void mdc_load_snapshot(struct mdc *d)
     env_cancel(d->env, d->timer);
     d->timer = 0;
     d->qhead = d->qn = 0;
-    meta_set_append_mode(d->img, d->conf.snapshot_append);
-    if (meta_apply(d->img, r, n) != 0) {
-        mdc_image_load(d);
-        return;
+    if (d->conf.snapshot_append) {
+        meta_set_append_mode(d->img, true);
+        if (meta_apply(d->img, r, n) != 0) {
+            mdc_image_load(d);
+            return;
+        }
+        meta_set_append_mode(d->img, false);
+    } else {
+        struct meta *m = NULL;
+        if (meta_create_like(d->img, &m) != 0 || meta_apply(m, r, n) != 0) {
+            meta_destroy(m);
+            mdc_image_load(d);
+            return;
+        }
+        meta_replayed(m);
+        meta_destroy(d->img);
+        d->img = m;
     }
-    meta_set_append_mode(d->img, false);
     d->applied = off;
     d->stats.snapshots++;
     env_tracef(d->env, "mdc snapshot loaded offset=%lld records=%zu", (long long)off, n);
@@ -402,6 +417,16 @@ int mdc_stream_pieces(const struct mdc *d, int64_t stream, int64_t start, int64_
 }
 
 const char *mdc_namespace(const struct mdc *d) { return ctl_namespace(d->ctl); }
+
+int64_t mdc_objects_count(const struct mdc *d, int64_t at_least)
+{
+    const struct meta *m = mdc_img(d);
+    struct meta_counts c;
+    if (!m || meta_next_id(m) < at_least)
+        return 0;
+    meta_count(m, &c);
+    return (int64_t)c.committed;
+}
 int64_t mdc_id_none(const struct mdc *d) { return meta_id_none(ctl_store(d->ctl)); }
 
 int mdc_mark(struct mdc *d, const int64_t *ids, const enum meta_op *ops, size_t n)

@@ -92,6 +92,9 @@ int mdc_foreach(const struct mdc *d, meta_object_fn fn, void *arg);
 int mdc_stream_pieces(const struct mdc *d, int64_t stream, int64_t start, int64_t end,
                       struct meta_piece **out, size_t *n);
 const char *mdc_namespace(const struct mdc *d);
+/* The committed objects of the image (AutoMQ's ObjectManager.getObjectsCount), or 0 when the
+ * image has handed out fewer than at_least ids (the count is not needed then). */
+int64_t mdc_objects_count(const struct mdc *d, int64_t at_least);
 int64_t mdc_id_none(const struct mdc *d);
 
 /* ---- The broker's own streams (what its requests' answers said). ---- */

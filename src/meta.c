@@ -114,6 +114,17 @@ int meta_create(const struct meta_conf *conf, struct meta **out)
     return 0;
 }
 
+int meta_create_like(const struct meta *m, struct meta **out)
+{
+    struct meta_conf c = {.ns = m->ns,
+                          .env = m->env,
+                          .id_zero_is_none = m->id_zero_is_none,
+                          .mark_not_idempotent = m->mark_not_idempotent,
+                          .ttl_timer_late = m->ttl_timer_late,
+                          .deleted_stream_so_leak = m->deleted_stream_so_leak};
+    return meta_create(&c, out);
+}
+
 void meta__free_object(struct meta_object *o)
 {
     if (!o)

@@ -164,6 +164,8 @@ struct meta;
 /* Creates an empty store.  ERR_INVAL (namespace), ERR_NOMEM. */
 int meta_create(const struct meta_conf *conf, struct meta **out);
 void meta_destroy(struct meta *m);
+/* An empty store with m's namespace and switches.  ERR_NOMEM. */
+int meta_create_like(const struct meta *m, struct meta **out);
 
 const char *meta_namespace(const struct meta *m);
 

@@ -26,6 +26,9 @@ void scmp_conf_from(struct scmp_conf *conf, const struct conf *c)
     conf->max_size = (uint64_t)conf_get(c, CONF_SO_MAX_SIZE);
     conf->dirty_max = (uint64_t)conf_get(c, CONF_DIRTY_MAX);
     conf->verify_inputs = conf_bool(c, CONF_VERIFY_INPUTS);
+    conf->dedupe = conf_bool(c, CONF_SCMP_DEDUPE);
+    conf->type_pause_us = conf_get(c, CONF_SCMP_TYPE_PAUSE);
+    conf->pressure_objects = conf_get(c, CONF_SCMP_PRESSURE_OBJECTS);
     conf->int32_guard = conf_bool(c, CONF_INT32_GUARD);
     conf->mark_failed_output = conf_bool(c, CONF_SCMP_MARK_FAILED);
     conf->verify_copy = conf_bool(c, CONF_SCMP_VERIFY_COPY);
@@ -89,9 +92,9 @@ static void scmp_drop(struct scmp *s)
 {
     env_cancel(s->env, s->tick);
     s->tick = 0;
-    if (s->waiting)
-        mdc_current_cancel(s->md, s);
-    s->waiting = false;
+    env_cancel(s->env, s->pause);
+    s->pause = 0;
+    s->turn_major = false;
     scmp__cleanup_free(s->cl);
     s->cl = NULL;
     if (s->run)
@@ -185,9 +188,27 @@ static int scmp_obj_cmp(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* #3370's defensive dedupe (StreamObjectCompactor.deduplicateObjectsById): a listing that
+ * holds an object id twice (an image that appended a snapshot's entries, F05) keeps the first
+ * of each, with AutoMQ's warning.  The pieces come sorted by (start, id): a repeated id is next
+ * to its first. */
+static void scmp_dedupe(struct scmp *s, struct meta_piece *p, size_t *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (k == 0 || p[i].id != p[k - 1].id)
+            p[k++] = p[i];
+    if (k == *n)
+        return;
+    env_logf(s->env, ENV_LOG_WARN, SCMP_WHO,
+             "Detected %zu duplicate object ids in stream object compaction input, "
+             "deduplicated %zu objects to %zu objects", *n - k, *n, k);
+    *n = k;
+}
+
 /* Loads the stream's committed stream objects and composites from the
- * metadata: replacing the image (fixed), or appended to it (F05/F06: the
- * snapshot is replayed on top of a non-empty image). */
+ * broker's image: replacing the compactor's list (fixed), or appended to it
+ * (F06's stand-in: destroyed objects stay in it). */
 static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
 {
     struct meta_piece *p;
@@ -198,6 +219,8 @@ static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
     int rc = own ? mdc_stream_pieces(s->md, stream, 0, own->end, &p, &n) : ERR_NOTFOUND;
     if (rc)
         return rc;
+    if (s->conf.dedupe)
+        scmp_dedupe(s, p, &n);
     if (s->conf.verify_inputs)
         img->n = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -313,7 +336,7 @@ int scmp__commit(struct scmp_run *r)
 /* ---- cleanup of expired objects ----------------------------------------------------- */
 
 /* The stream's expired objects, committed {id -1, DEEP_DELETE} <= SCMP_CLEANUP_STEP ids a
- * request, one request after the other; then the stream's turn goes on (scmp_resume). */
+ * request, one request after the other; then the type's groups (scmp_turn_next). */
 struct scmp_cleanup {
     struct scmp *s;
     int64_t stream;
@@ -334,8 +357,7 @@ void scmp__cleanup_free(struct scmp_cleanup *cl)
     free(cl);
 }
 
-static bool scmp_wait_image(struct scmp *s, int64_t stream, enum scmp_type t);
-static void scmp_resume(void *arg);
+static bool scmp_turn_next(struct scmp *s);
 static void scmp_cleanup_next(struct scmp_cleanup *cl);
 
 static void scmp_cleanup_answer(void *arg, int rc, int64_t first)
@@ -372,18 +394,10 @@ static void scmp_cleanup_next(struct scmp_cleanup *cl)
         s->stats.failures++;
     }
     s->cl = NULL;
-    {
-        int64_t stream = cl->stream;
-        enum scmp_type t = cl->t;
-        bool any = cl->any;
-        scmp__cleanup_free(cl);
-        if (any && scmp_wait_image(s, stream, t))
-            return;
-        s->waiting = true; /* scmp_resume's state */
-        s->wait_stream = stream;
-        s->wait_type = t;
-        scmp_resume(s);
-    }
+    scmp__cleanup_free(cl);
+    /* the groups come from the same listing (its living objects), as in compact0 */
+    if (!scmp_turn_next(s))
+        scmp_pass_continue(s);
 }
 
 /* Starts the cleanup of the stream's expired objects: true when it did (the turn goes on
@@ -433,19 +447,20 @@ static bool scmp_takes(const struct scmp *s, enum scmp_type t, const struct scmp
     const struct scmp_obj *o = &img->v[j];
     if (t == SCMP_MINOR)
         return o->kind == META_KIND_STREAM;
-    if (o->kind == META_KIND_COMPOSITE || (uint64_t)o->size >= s->conf.minor_size)
+    /* under object-count pressure at the threshold itself, small normal objects too */
+    if (o->kind == META_KIND_COMPOSITE || (uint64_t)o->size >= s->conf.minor_size ||
+        s->pressure_full)
         return true;
     return j > 0 && j + 1 < img->n && img->v[j - 1].kind == META_KIND_COMPOSITE &&
            img->v[j + 1].kind == META_KIND_COMPOSITE && img->v[j - 1].end == o->start &&
            o->end == img->v[j + 1].start;
 }
 
-/* The first group of at least two living objects of type t in img:
+/* The first group of at least two living objects of type t in img from index i on:
  * [*from, *from + *n).  False when none. */
 static bool scmp_plan(const struct scmp *s, enum scmp_type t, const struct scmp_image *img,
-                      int64_t start, size_t *from, size_t *n)
+                      int64_t start, size_t i, size_t *from, size_t *n)
 {
-    size_t i = 0;
     while (i < img->n) {
         size_t k = 0, j = i;
         uint64_t size = 0, parts = 0;
@@ -519,19 +534,21 @@ static enum scmp_type scmp_due(struct scmp *s, const struct scmp_sched *sc, int6
     return SCMP_CLEANUP;
 }
 
-/* Starts a group of stream, or returns false when there is none. */
+/* Starts the next group of the turn's listing, or returns false when there is none. */
 static bool scmp_group(struct scmp *s, int64_t stream, enum scmp_type t,
                        const struct scmp_image *img, int64_t start)
 {
     size_t from = 0, n = 1;
     struct scmp_run *r;
     if (t == SCMP_CLEANUP) {
-        if (!scmp_plan_rewrite(s, img, start, &from))
+        /* CLEANUP_V1 rewrites at most the first living object: one group a listing */
+        if (s->turn_pos > 0 || !scmp_plan_rewrite(s, img, start, &from))
             return false;
         t = SCMP_REWRITE;
-    } else if (!scmp_plan(s, t, img, start, &from, &n)) {
+    } else if (s->turn_pos >= img->n || !scmp_plan(s, t, img, start, s->turn_pos, &from, &n)) {
         return false;
     }
+    s->turn_pos = from + n;
     r = calloc(1, sizeof *r);
     if (r)
         r->m = calloc(n, sizeof *r->m);
@@ -553,43 +570,60 @@ static bool scmp_group(struct scmp *s, int64_t stream, enum scmp_type t,
     return true;
 }
 
-/* The image applied the compactor's own commits: the stream's next group is
- * planned from it. */
-static void scmp_resume(void *arg)
+/* One compaction type of a stream's turn, as AutoMQ's StreamObjectCompactor.compact0: one
+ * listing of the stream's objects from the broker's image; its expired objects cleaned up,
+ * then the groups of its living objects planned from that same listing and run one after the
+ * other.  True when something runs (the turn goes on from its callbacks). */
+static bool scmp_type_start(struct scmp *s, int64_t stream, enum scmp_type t)
+{
+    const struct meta_stream *st = mdc_stream_get(s->md, stream);
+    struct scmp_sched *sc = scmp_sched(s, stream);
+    if (!st || st->state == META_STREAM_DELETED || !sc)
+        return false;
+    if (scmp_refresh(s, stream, &sc->img) != 0)
+        return false;
+    s->turn_stream = stream;
+    s->turn_type = t;
+    s->turn_pos = 0;
+    if (scmp_cleanup(s, stream, &sc->img, st->start, t))
+        return true;
+    return scmp_turn_next(s);
+}
+
+/* The pause before the pressure MAJOR_V1 ended: it lists the stream again. */
+static void scmp_pause_done(void *arg)
 {
     struct scmp *s = arg;
-    int64_t stream = s->wait_stream;
+    s->pause = 0;
+    if (!scmp_type_start(s, s->turn_stream, SCMP_MAJOR))
+        scmp_pass_continue(s);
+}
+
+/* The turn's next group; when its listing has none left, the pressure MAJOR_V1 after the
+ * scheduled type (AutoMQ's v1CompactionTypes), after stream.compaction.metadata.replay.delay
+ * (#3483: for the image to replay the first type's commits; 0 before it: planned at once).
+ * False when the turn is over. */
+static bool scmp_turn_next(struct scmp *s)
+{
+    int64_t stream = s->turn_stream;
     struct scmp_sched *sc = scmp_sched(s, stream);
     const struct meta_stream *st = mdc_stream_get(s->md, stream);
-    s->waiting = false;
     if (sc && st && st->state != META_STREAM_DELETED &&
-        (!s->conf.verify_inputs || scmp_refresh(s, stream, &sc->img) == 0) &&
-        scmp_group(s, stream, s->wait_type, &sc->img, st->start))
-        return;
-    scmp_pass_continue(s);
-}
-
-/* After a commit, the next plan of the stream waits until the image holds
- * that commit: planned from an image without it, the step would take the
- * inputs just compacted again.  AutoMQ plans every group of a pass from one
- * listing (disjoint groups) and pauses between compaction types so that the
- * image replays the first one's commits (#3483).  True when it waits (the
- * pass goes on in scmp_resume); false when the image is already current. */
-static bool scmp_wait_image(struct scmp *s, int64_t stream, enum scmp_type t)
-{
-    if (mdc_is_current(s->md))
+        scmp_group(s, stream, s->turn_type, &sc->img, st->start))
+        return true;
+    if (!s->turn_major)
         return false;
-    s->waiting = true;
-    s->wait_stream = stream;
-    s->wait_type = t;
-    if (mdc_when_current(s->md, scmp_resume, s) != 0) {
-        s->waiting = false;
-        return false;
+    s->turn_major = false;
+    if (sc)
+        sc->last_major = env_now(s->env);
+    if (s->conf.type_pause_us > 0) {
+        s->pause = env_timer(s->env, s->conf.type_pause_us, scmp_pause_done, s);
+        return true;
     }
-    return true;
+    return scmp_type_start(s, stream, SCMP_MAJOR);
 }
 
-/* One stream's turn: refresh, cleanup, then its compaction type. */
+/* One stream's turn: its due compaction type (and the pressure MAJOR_V1 after it). */
 static bool scmp_stream_turn(struct scmp *s, int64_t stream)
 {
     const struct meta_stream *st = mdc_stream_get(s->md, stream);
@@ -606,38 +640,30 @@ static bool scmp_stream_turn(struct scmp *s, int64_t stream)
         sc->last_major = now;
     if (t == SCMP_MINOR)
         sc->last_minor = now;
-    if (scmp_refresh(s, stream, &sc->img) != 0)
-        return false;
-    if (scmp_cleanup(s, stream, &sc->img, st->start, t))
-        return true;
-    if (s->conf.verify_inputs && scmp_refresh(s, stream, &sc->img) != 0)
-        return false;
-    return scmp_group(s, stream, t, &sc->img, st->start);
+    s->turn_major = s->pressure && t != SCMP_MAJOR;
+    return scmp_type_start(s, stream, t);
 }
 
 /* Runs streams until one has a group in flight, or the pass ends. */
 static void scmp_pass_continue(struct scmp *s)
 {
     int64_t limit = mdc_stream_limit(s->md);
-    while (!s->run && !s->waiting && !s->cl && s->pass_stream < limit) {
+    while (!s->run && !s->pause && !s->cl && s->pass_stream < limit) {
         int64_t stream = s->pass_stream++;
         scmp_stream_turn(s, stream);
     }
-    if (!s->run && !s->waiting && !s->cl && s->pass_stream >= limit) {
+    if (!s->run && !s->pause && !s->cl && s->pass_stream >= limit) {
         s->pass_running = false;
         s->pass_force = false;
     }
 }
 
-/* A group finished (rc 0: committed).  The same stream and type go on with
- * their next group after a success; a failure ends the stream's turn. */
+/* A group finished (rc 0: committed).  The turn goes on with the next group of its listing
+ * after a success; a failure ends the type (compact0 throws). */
 void scmp__group_done(struct scmp_run *r, int rc, const char *why)
 {
     struct scmp *s = r->s;
     int64_t stream = r->stream;
-    enum scmp_type t = r->type == SCMP_REWRITE ? SCMP_CLEANUP : r->type;
-    struct scmp_sched *sc = scmp_sched(s, stream);
-    const struct meta_stream *st = mdc_stream_get(s->md, stream);
     if (rc == 0) {
         s->stats.commits++;
         s->stats.composites += r->nlinks > 0;
@@ -650,21 +676,21 @@ void scmp__group_done(struct scmp_run *r, int rc, const char *why)
                  " %s compaction of %zu objects failed: %s (%s)", stream,
                  r->type == SCMP_MINOR ? "minor" : r->type == SCMP_MAJOR ? "major" : "rewrite",
                  r->n, err_str(rc), why ? why : "");
+        s->turn_pos = SIZE_MAX;
     }
     scmp__run_free(r);
     s->run = NULL;
-    if (rc == 0 && t != SCMP_CLEANUP && sc && st && st->state != META_STREAM_DELETED &&
-        scmp_wait_image(s, stream, t))
-        return;
-    if (rc == 0 && t != SCMP_CLEANUP && sc && st && st->state != META_STREAM_DELETED &&
-        (!s->conf.verify_inputs || scmp_refresh(s, stream, &sc->img) == 0) &&
-        scmp_group(s, stream, t, &sc->img, st->start))
-        return;
-    scmp_pass_continue(s);
+    if (!scmp_turn_next(s))
+        scmp_pass_continue(s);
 }
 
 static void scmp_pass_start(struct scmp *s, bool force)
 {
+    /* AutoMQ's CompactionHint: the objects count at the start of the pass */
+    int64_t th = s->conf.pressure_objects;
+    int64_t count = th > 0 ? mdc_objects_count(s->md, (th * 9 + 9) / 10) : 0;
+    s->pressure = th > 0 && count * 10 >= th * 9; /* ceil(0.9 x threshold) */
+    s->pressure_full = th > 0 && count >= th;
     s->pass_running = true;
     s->pass_force = force;
     s->pass_stream = 0;

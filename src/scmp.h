@@ -21,21 +21,31 @@
  *              wholly below the start offset deleted from S3 at once; a
  *              normal object smaller than the minor size joins only when it
  *              bridges two contiguous composites (#3476)
- *   Not modelled: V0 types, the pressure MAJOR at 90 % of 400 000 objects,
- *   the initial jitter.
+ *   Object-count pressure (the image holds at least 90 % of
+ *   stream.compaction.major.v1.max.object.threshold committed objects): a
+ *   stream's turn runs MAJOR_V1 after its scheduled type, small normal objects
+ *   included when the count passes the threshold itself, after a pause of
+ *   stream.compaction.metadata.replay.delay (1 s, #3483; 0 s: F06's second
+ *   trigger, the MAJOR_V1 planned from an image without the first type's
+ *   commits).  Not modelled: V0 types, the initial jitter.
+ *   Each type of a turn lists the stream once (from the broker's image, up to
+ *   the end offset the broker knows committed, repeated ids dropped with a
+ *   warning unless compaction.inputs.dedupe is false: F05), cleans up the
+ *   expired objects, then plans its groups from that one listing and runs them
+ *   one after the other, as AutoMQ's compact0; a failed group ends the type.
  *   Groups stop at a gap, at the size limit, at 5000 objects, at 10000 parts
  *   (ceil(size / 5 GiB) per object) and when end - group start would pass
  *   INT32_MAX.  Single-object groups are skipped.
  *
  * Each output is prepared (TTL 60 min), written, and committed with one
  * meta_commit_stream() carrying a request id, so a retried commit is
- * idempotent.  Right before the commit the inputs are verified: deduplicated
- * by id and still committed in the metadata, else the output is marked for
- * deletion and the step is dropped (fix of F05/F06).  With
- * conf.verify_inputs false (field bugs F05/F06) the broker's image of the
- * stream is refreshed only once per pass and by appending (duplicates and
- * destroyed objects stay), and the commit is sent as planned; a failed
- * commit leaves the output prepared until its TTL.
+ * idempotent.  With conf.verify_inputs (a guard of ours) the inputs are
+ * checked right before the commit: distinct and still committed in the
+ * image, else the step is dropped.  With it false (F06's stand-in) the
+ * compactor's list of a stream is appended to at each listing (destroyed
+ * objects stay in it) and the commit is sent as planned.  A failed step
+ * leaves its output prepared until its TTL (unless
+ * compaction.stream.failed.output.mark).
  *
  * Broker crash: scmp_crash() drops the runs, their writers and S3 calls;
  * scmp_restart() starts the schedule again (intervals count from the
@@ -70,7 +80,11 @@ struct scmp_conf {
     uint64_t minor_size;       /* stream.compaction.minor.size (4 MiB) */
     uint64_t max_size;         /* s3.stream.object.compaction.max.size.bytes (10 GiB) */
     uint64_t dirty_max;        /* CLEANUP_V1 rewrite threshold (512 MiB) */
-    bool verify_inputs;        /* compaction.verify.inputs; false: F05/F06 */
+    bool verify_inputs;        /* compaction.verify.inputs (a guard of ours; false: F06's
+                                  stand-in) */
+    bool dedupe;               /* compaction.inputs.dedupe (#3370); false: F05 */
+    int64_t type_pause_us;     /* stream.compaction.metadata.replay.delay (#3483); 0: F06 */
+    int64_t pressure_objects;  /* stream.compaction.major.v1.max.object.threshold */
     bool int32_guard;          /* index.group.int32.guard; false: F12 */
     bool mark_failed_output;   /* compaction.stream.failed.output.mark (guard of ours) */
     bool verify_copy;          /* compaction.stream.verify.copy (guard of ours) */

@@ -97,9 +97,15 @@ struct scmp {
     int64_t pass_stream;      /* next stream of the pass */
     struct scmp_run *run;     /* the group in flight, or NULL */
     struct scmp_cleanup *cl;  /* the cleanup in flight, or NULL */
-    bool waiting;             /* for its own commit to reach the image (mdc_when_current) */
-    int64_t wait_stream;      /* then plans this stream's next group of wait_type */
-    enum scmp_type wait_type;
+    /* The type of a stream's turn in progress (AutoMQ's StreamObjectCompactor.compact0): one
+     * listing of the stream (sched[turn_stream].img), its groups run one after the other. */
+    int64_t turn_stream;
+    enum scmp_type turn_type;
+    size_t turn_pos;          /* where the next group is planned from in the listing */
+    bool turn_major;          /* object-count pressure: MAJOR_V1 after this type */
+    env_id pause;             /* the pause before that MAJOR_V1 (#3483), or 0 */
+    bool pressure;            /* this pass runs under object-count pressure (>= 90 %) */
+    bool pressure_full;       /* at the threshold itself: MAJOR_V1 takes small objects too */
     uint64_t req_seq;         /* request ids */
     struct scmp_stats stats;
 };

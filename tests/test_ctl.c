@@ -605,6 +605,51 @@ START_TEST(rpc_epoch_fencing_survives_failover)
 }
 END_TEST
 
+/* F05 (#3369) through the client: a controller failover hands each image a snapshot.  Fixed
+ * (#3370's finishSnapshot) the image becomes the snapshot's state; before #3370
+ * (snapshot_append) the records are replayed on the non-empty image by appending, so its stream
+ * objects are listed twice and an object removed while the image lagged stays. */
+START_TEST(ctl_f05_snapshot_load_on_image)
+{
+    struct mdc *app;
+    struct mdc_conf dc = {.lag_us = HOUR, .node = 1, .snapshot_append = true};
+    enum meta_op del = META_OP_DELETE;
+    int64_t gone;
+    size_t removed = 0;
+    setup_with(1000000, HOUR); /* the images lag an hour: nothing reaches them on its own */
+    ck_assert_int_eq(mdc_new(&T.env, C, &dc, &app), 0);
+    workload(150, false);
+    mdc_catch_up(D);
+    mdc_catch_up(app);
+    ck_assert_uint_eq(meta_listed_dups(mdc_image(app)), 0);
+    /* an object removed while the images lag behind */
+    {
+        int64_t end = meta_stream_get(ctl_store(C), 1)->end;
+        gone = stream_object(end, end + 10);
+    }
+    mdc_catch_up(D);
+    mdc_catch_up(app);
+    ck_assert_int_eq(ctl_mark(C, &gone, &del, 1, env_now(&T.env)), 0);
+    ck_assert_int_eq(ctl_remove(C, &gone, 1, &removed), 0);
+    ck_assert_uint_eq(removed, 1);
+    ck_assert_ptr_nonnull(mdc_object_get(D, gone));
+    ck_assert_int_eq(ctl_failover(C), 0);
+    /* fixed: the snapshot's state, nothing twice, the removed object gone */
+    same(ctl_store(C), mdc_image(D));
+    ck_assert_uint_eq(meta_listed_dups(mdc_image(D)), 0);
+    ck_assert_ptr_null(mdc_object_get(D, gone));
+    /* before #3370: every committed stream object listed twice, the removed one still there */
+    ck_assert_uint_gt(meta_listed_dups(mdc_image(app)), 0);
+    ck_assert_ptr_nonnull(mdc_object_get(app, gone));
+    {
+        char why[200];
+        ck_assert_int_ne(meta_diff(ctl_store(C), mdc_image(app), why, sizeof why), 0);
+    }
+    mdc_free(app);
+    teardown();
+}
+END_TEST
+
 static Suite *ctl_suite(void)
 {
     Suite *s = suite_create("ctl");
@@ -621,6 +666,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(c, rpc_minus_one_retry_refused_without_dedupe);
     tcase_add_test(c, rpc_old_epoch_fenced);
     tcase_add_test(c, rpc_epoch_fencing_survives_failover);
+    tcase_add_test(c, ctl_f05_snapshot_load_on_image);
     suite_add_tcase(s, c);
     return s;
 }

@@ -337,7 +337,12 @@ START_TEST(scmp_major_bridge)
     normal(21, 30);
     normal(30, 40);
     /* [21, 40) is linked first (small is left out: its neighbour is not a
-     * composite yet); the next group of the same pass has small bridging. */
+     * composite in this pass's listing); the next pass lists small between
+     * two composites and links it with them. */
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->composites, 2);
+    ck_assert_ptr_nonnull(meta_object_get(M, small));
     ck_assert_int_eq(scmp_compact_now(C, true), 0);
     settle();
     ck_assert_uint_eq(scmp_stats(C)->composites, 3);

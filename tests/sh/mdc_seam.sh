@@ -2,7 +2,8 @@
 # mdc_seam.sh SRC_DIR - the controller boundary (docs/controller.md): only the metadata store
 # (src/meta*.c), the controller (src/ctl*.c) and the broker's metadata client (src/mdc*.c) call
 # the store's functions (meta.h); the broker side (WAL upload, compactions, reader, writers)
-# calls no function of the controller (ctl.h) either: it goes through the client.
+# calls no function of the controller (ctl.h) either: it goes through the client (only the
+# cleaner, the controller's own job, and eng.c, the wiring, do).
 # Prints each offending line and exits 1.
 src=${1:?usage: mdc_seam.sh SRC_DIR}/src
 bad=0
@@ -18,7 +19,10 @@ for f in "$src"/*.c; do
         bad=1
     fi
 done
-for f in "$src"/wal*.c "$src"/cmp*.c "$src"/scmp*.c "$src"/reader*.c "$src"/writer*.c; do
+# Only the controller's own jobs (the object cleaner, cln*.c), the engine's wiring (eng.c) and
+# the metadata client call the controller: every other file (the broker side, new ones too).
+for f in "$src"/*.c; do
+    case $(basename "$f") in ctl*.c|mdc*.c|cln*.c|eng.c) continue ;; esac
     hits=$(grep -nE '\bctl_[a-z_]+\(' "$f" | grep -vE '^[0-9]+:\s*(/?\*|//)')
     if [ -n "$hits" ]; then
         echo "$f (broker side) calls the controller directly (go through mdc.h):"
