@@ -30,8 +30,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXCLUDE = re.compile(r"^(s3_curl.*|sigv4\.c|env_real\.c)$")
 
 
+SUITE = None  # --scenarios: the paths judged instead of the whole suite
+
+
 def suite(tree):
-    """The scenario suite: every directory of scenarios/ that ctest runs (all but bench/)."""
+    """The scenario suite: every directory of scenarios/ that ctest runs (all but bench/), or
+    the paths of --scenarios."""
+    if SUITE:
+        return SUITE
     d = os.path.join(tree, "scenarios")
     return ["scenarios/" + n for n in sorted(os.listdir(d))
             if n != "bench" and os.path.isdir(os.path.join(d, n))]
@@ -369,7 +375,10 @@ class Asan:
         if rc != 0 or not build(self.dir, ["s3sim"], 3600):
             print("mutate: the ASan build of the unmutated tree failed; no ASan pass")
             return
-        why = baselines.judge("asan-scenarios", lambda: scenarios(tree, self.bin, a.jobs, self.t))
+        why = None
+        if not a.no_scenarios:
+            why = baselines.judge("asan-scenarios" + a.suite_tag,
+                                  lambda: scenarios(tree, self.bin, a.jobs, self.t))
         if why:
             print("mutate: the unmutated tree fails under ASan; no ASan pass")
             return
@@ -451,7 +460,19 @@ def main():
                     help="run only the sites whose description starts with SITE (as printed, "
                     "e.g. 'src/wal.c:212 drop' or 'src/cln.c:551:13'); repeatable; with "
                     "--draw-at, as described on that commit's tree")
+    ap.add_argument("--scenarios", action="append", default=[], metavar="PATH",
+                    help="judge with these scenario files or directories (repeatable) instead "
+                    "of the whole suite: a partial rejudge, e.g. of the scenarios written since "
+                    "a full run; its verdicts are not the suite's score")
+    ap.add_argument("--no-scenarios", action="store_true",
+                    help="unit tests only (Release, and under ASan with --asan)")
     a = ap.parse_args()
+    global SUITE
+    SUITE = a.scenarios or None
+    a.suite_tag = ""
+    if SUITE:
+        import hashlib
+        a.suite_tag = "-" + hashlib.sha256("\0".join(SUITE).encode()).hexdigest()[:8]
     if a.draws and not a.draw_at:
         ap.error("--draws goes with --draw-at (the draw order of that commit's sites)")
 
@@ -529,8 +550,10 @@ def main():
         return 2
     bindir = os.path.join(bdir, "bin")
     if not a.no_baseline:
-        base = baselines.judge("release-scenarios",
-                               lambda: scenarios(tree, bindir, a.jobs, a.timeout))
+        base = None
+        if not a.no_scenarios:
+            base = baselines.judge("release-scenarios" + a.suite_tag,
+                                   lambda: scenarios(tree, bindir, a.jobs, a.timeout))
         if not base and not a.no_units:
             base = baselines.judge("units", lambda: units(tree, bdir, a.jobs, a.timeout))
         if base:
@@ -549,9 +572,9 @@ def main():
                 nobuild += 1
                 print("  [--] does not build: %s" % describe(site), flush=True)
                 continue
-            why = scenarios(tree, bindir, a.jobs, a.timeout)
+            why = None if a.no_scenarios else scenarios(tree, bindir, a.jobs, a.timeout)
             verdict = "scenario" if why else None
-            if not why and asan:
+            if not why and asan and not a.no_scenarios:
                 r = asan_verdict(site, asan.judge(site))
                 if r[1] == "asan":
                     why, verdict = r[2], "asan"
@@ -591,6 +614,10 @@ def report(a, results, nobuild, t0):
         what += " drawn at " + a.draw_at
     print("\nmutate: %s: %d mutants built (%d did not build, not counted), %.0f s" %
           (what, n, nobuild, time.time() - t0))
+    if SUITE:
+        print("  (a partial rejudge: the scenario suite was only %s)" % " ".join(SUITE))
+    if a.no_scenarios:
+        print("  (unit tests only: no scenario was run, the scenario score below is 0 by design)")
     if n:
         if a.asan or a.asan_only:
             print("  scenario suite (Release %d + ASan %d) kills %d/%d = %.0f%% (target >= 80%%)" %
