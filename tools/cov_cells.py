@@ -5,10 +5,10 @@
 
 A cell is (effect, op, engine job).  The (op, job) pairs counted are those a fault hit in any of
 the reports (a pair no fault ever hit is invisible in coverage.json, which counts hits only);
-each pair has the effects that apply to its op (corrupt and stale: get only; partial: not on
-list-uploads; the broker's requests to the controller, rpc-*: timeout, lost, stall, delay and
-error, their job being the request's sender).  Prints the cells hit and, per pair, the effects
-not hit yet.
+each pair has the effects that apply to its op (corrupt: get only; stale: get, head, list;
+partial: not on head, list, list-uploads; the broker's requests to the controller, rpc-*: timeout,
+lost, stall, delay and error, their job being the request's sender).  Prints the cells hit and, per
+pair, the effects not hit yet.
 """
 import json
 import sys
@@ -24,6 +24,8 @@ def effects(op):
         return RPC_EFFECTS
     if op == "get":
         return EFFECTS + ["stale", "corrupt"]
+    if op in ("head", "list"):
+        return [e for e in EFFECTS if e != "partial"] + ["stale"]
     if op == "list-uploads":
         return [e for e in EFFECTS if e != "partial"]
     return EFFECTS
