@@ -416,8 +416,8 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Checks that ids are known, not marked, and distinct; logs AutoMQ's line
- * on the first missing one. */
+/* Checks that ids are known, not marked, and distinct; logs AutoMQ's line on the first missing
+ * one, at AutoMQ's level (S3ObjectControlManager.markDestroyObjects: log.error). */
 int meta__check_sources(struct meta *m, const int64_t *ids, size_t n, const char *what)
 {
     int64_t *s;
@@ -426,7 +426,7 @@ int meta__check_sources(struct meta *m, const int64_t *ids, size_t n, const char
         const struct meta_object *o = meta__obj(m, ids[i]);
         if (!o || o->state == META_MARKED) {
             if (m->env)
-                env_logf(m->env, ENV_LOG_WARN, "controller", "object %lld not exist when %s",
+                env_logf(m->env, ENV_LOG_ERROR, "controller", "object %lld not exist when %s",
                          (long long)ids[i], what);
             return ERR_NOTFOUND;
         }

@@ -37,7 +37,7 @@ static void log_hook(struct env *env, enum env_level level, const char *componen
     (void)component;
     if (getenv("SCMP_DEBUG"))
         fprintf(stderr, "%s %s: %s\n", env_level_name(level), component, line);
-    if (level == ENV_LOG_WARN && strstr(line, "not exist when mark destroy object"))
+    if (level == ENV_LOG_ERROR && strstr(line, "not exist when mark destroy object"))
         WARN_NOT_EXIST++;
 }
 
