@@ -43,8 +43,10 @@
  * output uses meta_id_none() (0 under meta.id.zero.is.none, field bug F20).
  *
  * Memory: every byte read for a plan is counted in the shared struct wr_mem
- * from the moment its read is issued until it is handed to a writer (which
- * copies it and counts its own copy); a plan reads at most cache.size.
+ * from the moment its read is issued until its block is handed to a writer,
+ * which counts it from then on (each byte once: AutoMQ's DataBlockWriter
+ * takes the block's buffer itself into its part); a plan reads at most
+ * cache.size.
  *
  * Waits: a run holds one wait in the env wait registry per step, in words a
  * user can act on ("compaction run 3, plan 2" / "waiting for 2 blocks of

@@ -59,8 +59,7 @@ static void plan_clear(struct cmp_job *j)
         }
     for (size_t i = 0; i < j->nchunks; i++) {
         struct cmp_chunk *ch = &j->chunks[i];
-        if (ch->counted)
-            wr_mem_sub(c->mem, ch->len);
+        wr_mem_sub(c->mem, ch->counted);
         cmp_chunk_release(ch);
     }
     free(j->chunks);
@@ -357,7 +356,7 @@ static int plan_reads(struct cmp_job *j)
         if (ch->reads_left > 1 && !(ch->buf = malloc(ch->len)))
             return ERR_NOMEM;
         wr_mem_add(j->c->mem, ch->len);
-        ch->counted = true;
+        ch->counted = ch->len;
     }
     for (size_t i = 0; i < j->nreads; i++) {
         int rc = read_submit(j, &j->reads[i]);
@@ -519,14 +518,19 @@ static int lane_pump(struct cmp_job *j, struct cmp_lane *l)
         if (ch->reads_left > 0)
             return 0;
         const struct cmp_block *b = &p->b[bi];
+        /* The block's bytes are the writer's from here (counted by its part):
+         * AutoMQ's DataBlockWriter takes the block's buffer itself. */
+        uint64_t sz = (uint32_t)b->e.size < ch->counted ? (uint32_t)b->e.size : ch->counted;
+        ch->counted -= sz;
+        wr_mem_sub(j->c->mem, sz);
         int rc = write_block(j, l->wo, b, ch->buf + ((uint64_t)b->e.pos - ch->start));
         if (rc)
             return rc;
         l->cursor++;
         if (--ch->refs == 0) {
             cmp_chunk_release(ch);
-            wr_mem_sub(j->c->mem, ch->len);
-            ch->counted = false;
+            wr_mem_sub(j->c->mem, ch->counted);
+            ch->counted = 0;
         }
     }
     if (!l->done && l->po->split) {

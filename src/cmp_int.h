@@ -59,7 +59,8 @@ struct cmp_chunk {
                                  body_ref): buf points into it, read-only */
     int reads_left;
     int refs;                 /* plan blocks still to be written from it */
-    bool counted;             /* len is counted in the memory counter */
+    uint64_t counted;         /* bytes of it counted in the memory counter: len from
+                                 the read's submit, less each block handed to a writer */
 };
 
 struct cmp_read {

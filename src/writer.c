@@ -165,27 +165,28 @@ void wr_part_free_buf(struct wr *w, struct wr_part *p)
 #define WR_MAP_MIN ((size_t)1 << 20)
 
 /* Makes room for n more bytes in p.  The bytes counted in the context's
- * memory (p->cap) grow by doubling from 64 KiB up to the part limit, then to
- * what is needed: AutoMQ's buffer growth, which memory.peak models.  The
- * allocation itself (p->b->cap) follows it for a proxy (most objects are
- * small), but a multipart writer's part is allocated once, at the part limit
- * plus WR_PART_SLACK: doubling copied each byte once more, and the untouched
- * rest of the allocation costs no memory (pages are mapped when written;
- * wr_submit_part trims it before the upload). */
+ * memory (p->cap) are the part's bytes, exactly: AutoMQ's parts
+ * (MultiPartWriter.ObjectPart, ProxyWriter's pending writes) are
+ * CompositeByteBufs of the written buffers themselves, which never grow by
+ * doubling, and memory.peak models AutoMQ's memory.  The allocation
+ * (p->b->cap) is ours: see below. */
 int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
 {
-    size_t need = p->len + n, cap = p->cap, room;
+    size_t need = p->len + n, room = p->b ? p->b->cap : 0;
     size_t limit = (size_t)wr_upload_limit(w);
     if (need < p->len)
         return ERR_LIMIT;
-    if (need > cap) {
-        cap = cap ? 2 * cap : 64 * 1024;
-        if (cap > limit)
-            cap = limit;
-        if (cap < need)
-            cap = need;
+    if (need > room) { /* a proxy's allocation doubles from 64 KiB to the limit */
+        room = room ? 2 * room : 64 * 1024;
+        if (room > limit)
+            room = limit;
+        if (room < need)
+            room = need;
     }
-    room = cap;
+    /* A multipart writer's part is allocated once, at the part limit plus
+     * WR_PART_SLACK: doubling copied each byte once more, and the untouched
+     * rest of the allocation costs no memory (pages are mapped when written;
+     * wr_submit_part trims it before the upload). */
     if (w->mpu && room < limit + WR_PART_SLACK && limit + WR_PART_SLACK > limit)
         room = limit + WR_PART_SLACK;
     /* A part of WR_MAP_MIN bytes or more lives in a mapping of buf.h's
@@ -207,8 +208,8 @@ int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
     if (need > p->b->cap && buf_reserve(p->b, room))
         return ERR_NOMEM; /* a shared part is sealed and never grows: no memory */
     p->buf = p->b->p;
-    wr_mem_add(w->ctx->mem, cap - p->cap);
-    p->cap = cap;
+    wr_mem_add(w->ctx->mem, need - p->cap);
+    p->cap = need;
     return 0;
 }
 

@@ -36,7 +36,8 @@ struct wr_part {
     struct buf *b; /* data part: owns the bytes (counted in mem), shared with
                       the S3 request while one is in flight */
     uint8_t *buf;  /* b->p, or NULL */
-    size_t len, cap; /* bytes of the part (pending range reads included), b->cap */
+    size_t len, cap; /* bytes of the part (pending range reads included); bytes
+                        counted in the memory counter (len, but 0 once freed) */
     char *src; /* copy part: source key (owned) */
     uint64_t src_start, src_end;
     int reads;             /* range reads still filling buf */
