@@ -1,6 +1,7 @@
 /* obj_builder.c - the in-memory object builder of obj.h: records -> blocks -> index -> footer. */
 #include "obj.h"
 
+#include "buf.h"
 #include "err.h"
 
 #include <stdlib.h>
@@ -19,8 +20,12 @@ void obj_builder_init(struct obj_builder *b, const struct obj_builder_conf *conf
 
 void obj_builder_free(struct obj_builder *b)
 {
-    free(b->buf);
+    if (b->mb)
+        buf_unref(b->mb);
+    else
+        free(b->buf);
     free(b->e);
+    b->mb = NULL;
     b->buf = NULL;
     b->e = NULL;
     b->len = b->cap = b->n = b->ecap = 0;
@@ -38,6 +43,13 @@ static int grow(struct obj_builder *b, size_t extra)
         return 0;
     while (cap < b->len + extra)
         cap *= 2;
+    if (b->mb) {
+        if (buf_reserve(b->mb, cap))
+            return ERR_NOMEM;
+        b->buf = b->mb->p;
+        b->cap = b->mb->cap;
+        return 0;
+    }
     p = realloc(b->buf, cap);
     if (!p)
         return ERR_NOMEM;
@@ -115,10 +127,32 @@ int obj_builder_reserve(struct obj_builder *b, size_t bytes)
         return ERR_BADSTATE;
     if (bytes <= b->cap)
         return 0;
+    if (b->mb) {
+        if (buf_reserve(b->mb, bytes))
+            return ERR_NOMEM;
+        b->buf = b->mb->p;
+        b->cap = b->mb->cap;
+        return 0;
+    }
     if (!(p = realloc(b->buf, bytes)))
         return ERR_NOMEM; /* the builder stays usable: it grows as it goes */
     b->buf = p;
     b->cap = bytes;
+    return 0;
+}
+
+int obj_builder_reserve_map(struct obj_builder *b, size_t bytes)
+{
+    struct buf *m;
+    if (b->failed)
+        return ERR_BADSTATE;
+    if (b->buf || b->mb)
+        return obj_builder_reserve(b, bytes);
+    if (!(m = buf_take(bytes)))
+        return ERR_NOMEM;
+    b->mb = m;
+    b->buf = m->p;
+    b->cap = m->cap;
     return 0;
 }
 
@@ -201,36 +235,76 @@ size_t obj_builder_size(const struct obj_builder *b)
     return b->len + (b->n + (b->open ? 1 : 0)) * OBJ_ENTRY_SIZE + OBJ_FOOTER_SIZE;
 }
 
-int obj_builder_finish(struct obj_builder *b, uint8_t **out, size_t *out_len)
+/* Closes the open block, regroups, writes index and footer. */
+static int finish0(struct obj_builder *b)
 {
     size_t ilen;
     int64_t ipos;
     int rc = b->failed ? ERR_BADSTATE : close_block(b);
     if (rc)
-        goto out;
+        return rc;
     if (b->conf.group_limit)
         b->n = obj_index_regroup(b->e, b->n, b->conf.group_limit, b->conf.int32_guard);
-    if (b->n > UINT32_MAX / OBJ_ENTRY_SIZE) {
-        rc = ERR_LIMIT;
-        goto out;
-    }
+    if (b->n > UINT32_MAX / OBJ_ENTRY_SIZE)
+        return ERR_LIMIT;
     ilen = b->n * OBJ_ENTRY_SIZE;
     if ((rc = grow(b, ilen + OBJ_FOOTER_SIZE)) != 0)
-        goto out;
+        return rc;
     ipos = (int64_t)b->len;
     for (size_t i = 0; i < b->n; i++)
         obj_entry_encode(b->buf + b->len + i * OBJ_ENTRY_SIZE, &b->e[i]);
     b->len += ilen;
     obj_footer_encode(b->buf + b->len, ipos, (uint32_t)ilen, false);
     b->len += OBJ_FOOTER_SIZE;
-    *out = b->buf;
-    *out_len = b->len;
-    b->buf = NULL;
-out:
-    {
-        struct obj_builder_conf conf = b->conf;
-        obj_builder_free(b);
-        obj_builder_init(b, &conf);
+    return 0;
+}
+
+static void reset(struct obj_builder *b)
+{
+    struct obj_builder_conf conf = b->conf;
+    obj_builder_free(b);
+    obj_builder_init(b, &conf);
+}
+
+int obj_builder_finish(struct obj_builder *b, uint8_t **out, size_t *out_len)
+{
+    int rc = finish0(b);
+    if (rc == 0 && b->mb) { /* a mapping is not malloc's: a copy */
+        if (!(*out = malloc(b->len ? b->len : 1)))
+            rc = ERR_NOMEM;
+        else
+            memcpy(*out, b->buf, b->len);
+        *out_len = b->len;
+    } else if (rc == 0) {
+        *out = b->buf;
+        *out_len = b->len;
+        b->buf = NULL;
     }
+    reset(b);
+    return rc;
+}
+
+int obj_builder_finish_buf(struct obj_builder *b, struct buf **out)
+{
+    int rc = finish0(b);
+    *out = NULL;
+    if (rc == 0 && b->mb) {
+        /* The bytes were written through b->buf: tell the buffer (its gen
+         * moves, len becomes the object's size). */
+        if (!buf_wbytes(b->mb, 0, b->len))
+            rc = ERR_INTERNAL;
+        else {
+            b->mb->len = b->len;
+            *out = b->mb;
+            b->mb = NULL;
+            b->buf = NULL;
+        }
+    } else if (rc == 0) {
+        if (!(*out = buf_adopt(b->buf, b->len, b->cap)))
+            rc = ERR_NOMEM;
+        else
+            b->buf = NULL;
+    }
+    reset(b);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "err.h"
 #include "mdc.h"
@@ -420,8 +421,23 @@ static size_t wal_runs_bytes(const struct wal *wal, const struct wal_run *runs, 
     return bytes + blocks * (OBJ_BLOCK_HEADER + OBJ_ENTRY_SIZE);
 }
 
-/* Builds an object's bytes: *out malloc'ed (counted in mem by the caller). */
-static int wal_build(struct wal_batch *b, struct wal_obj *o, uint8_t **out, size_t *len)
+/* An object of this many bytes or more is built in a mapping of buf.h's
+ * (its pool's pages are mapped already: no page faults while the payload is
+ * generated into it). */
+#define WAL_MAP_MIN ((size_t)1 << 20)
+
+/* Reserves the object's bytes at once (or the builder grows as it goes). */
+static void wal_reserve(struct obj_builder *bld, size_t bytes)
+{
+    if (bytes >= WAL_MAP_MIN)
+        obj_builder_reserve_map(bld, bytes);
+    else
+        obj_builder_reserve(bld, bytes);
+}
+
+/* Builds an object's bytes: *out one reference, the caller's (counted in mem
+ * by the caller). */
+static int wal_build(struct wal_batch *b, struct wal_obj *o, struct buf **out)
 {
     struct wal *wal = b->wal;
     struct obj_builder_conf bc = {wal->conf.block_size, 0, wal->conf.int32_guard};
@@ -429,7 +445,7 @@ static int wal_build(struct wal_batch *b, struct wal_obj *o, uint8_t **out, size
     int rc = 0;
     obj_builder_init(&bld, &bc);
     if (o->stream >= 0) {
-        obj_builder_reserve(&bld, wal_runs_bytes(wal, b->runs + o->first, o->n)); /* or grow */
+        wal_reserve(&bld, wal_runs_bytes(wal, b->runs + o->first, o->n));
         rc = wal_add_runs(wal, &bld, b->runs + o->first, o->n);
     } else {
         /* The SSO: every run of a stream that has no object of its own. */
@@ -441,7 +457,7 @@ static int wal_build(struct wal_batch *b, struct wal_obj *o, uint8_t **out, size
             if (!own)
                 bytes += wal_runs_bytes(wal, &b->runs[r], 1) - OBJ_FOOTER_SIZE;
         }
-        obj_builder_reserve(&bld, bytes);
+        wal_reserve(&bld, bytes);
         for (size_t r = 0; r < b->nruns && !rc; r++) {
             bool own = false;
             for (size_t k = 1; k < b->nobjs; k++)
@@ -450,8 +466,9 @@ static int wal_build(struct wal_batch *b, struct wal_obj *o, uint8_t **out, size
                 rc = wal_add_runs(wal, &bld, &b->runs[r], 1);
         }
     }
+    *out = NULL;
     if (!rc)
-        rc = obj_builder_finish(&bld, out, len);
+        rc = obj_builder_finish_buf(&bld, out);
     obj_builder_free(&bld);
     return rc;
 }
@@ -480,8 +497,10 @@ static int wal_u64_cmp(const void *a, const void *b)
  * the blocks with the index and footer at close.  The writer below batches
  * those writes into parts as MultiPartWriter does.  An object no larger than
  * the threshold is one write (the writer takes the buffer, no copy). */
-static int wal_feed(struct wal *wal, struct wr *w, uint8_t *bytes, size_t len)
+static int wal_feed(struct wal *wal, struct wr *w, struct buf *ob)
 {
+    const uint8_t *bytes = ob->p;
+    size_t len = ob->len;
     uint64_t thr = wal->conf.part_size > wal->conf.min_part_size ? wal->conf.part_size
                                                                  : wal->conf.min_part_size;
     struct obj_footer f;
@@ -493,7 +512,7 @@ static int wal_feed(struct wal *wal, struct wr *w, uint8_t *bytes, size_t len)
         obj_index_decode(bytes + f.index_pos, f.index_len, f.index_pos, 0, &idx) != 0 ||
         idx.n == 0 || !(ends = malloc(idx.n * sizeof *ends))) {
         obj_index_free(&idx);
-        return wr_write_take(w, bytes, len, NULL, NULL); /* the writer owns bytes now */
+        return wr_write_buf(w, ob, NULL, NULL); /* the writer's now (no copy) */
     }
     for (size_t i = 0; i < idx.n; i++)
         ends[i] = (uint64_t)idx.e[i].pos + (uint64_t)idx.e[i].size;
@@ -508,7 +527,7 @@ static int wal_feed(struct wal *wal, struct wr *w, uint8_t *bytes, size_t len)
         rc = wr_write(w, bytes + start, len - (size_t)start, NULL, NULL);
     free(ends);
     obj_index_free(&idx);
-    free(bytes);
+    buf_unref(ob); /* a mapping goes back to buf.h's pool */
     return rc;
 }
 
@@ -516,17 +535,16 @@ static int wal_feed(struct wal *wal, struct wr *w, uint8_t *bytes, size_t len)
 static int wal_write_obj(struct wal_batch *b, struct wal_obj *o)
 {
     struct wal *wal = b->wal;
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    int rc = wal_build(b, o, &bytes, &len);
+    struct buf *ob = NULL;
+    int rc = wal_build(b, o, &ob);
     if (rc)
         return rc;
-    o->size = (int64_t)len;
+    o->size = (int64_t)ob->len;
     o->w = wr_open(wal->writers, o->key, S3_JOB_WAL_UPLOAD, b->who);
     if (o->w) {
-        rc = wal_feed(wal, o->w, bytes, len); /* bytes are the writer's or freed now */
+        rc = wal_feed(wal, o->w, ob); /* ob is the writer's or dropped now */
     } else {
-        free(bytes);
+        buf_unref(ob);
         rc = ERR_NOMEM;
     }
     if (!rc)

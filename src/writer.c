@@ -418,51 +418,55 @@ int wr_api_done(struct wr *w)
     return 0;
 }
 
-/* Appends len bytes: copied, or (own) taken over as the pending part's
- * buffer when no part is pending. */
-static int wr_append(struct wr *w, uint8_t *own, const uint8_t *buf, size_t len, wr_cb cb,
+/* Appends len bytes: copied, or (own, whose reference is the writer's in
+ * every case: kept or dropped) taken over as the pending part's buffer when
+ * no part is pending. */
+static int wr_append(struct wr *w, struct buf *own, const uint8_t *buf, size_t len, wr_cb cb,
                      void *arg)
 {
     struct wr_waiter *wt = NULL;
     struct wr_part *p;
     int rc;
     if ((rc = wr_usable(w)))
-        return rc;
+        goto drop;
     if (len == 0) {
+        buf_unref(own);
         if (cb && !(wt = wr_waiter_new(w, WR_W_WRITE, cb, arg)))
             return ERR_NOMEM;
         if (wt)
             wr_waiter_ready(w, wt, 0);
         return wr_api_done(w);
     }
+    rc = ERR_LIMIT;
     if (w->mpu && !w->pending && w->nparts >= S3_MAX_PARTS)
-        return ERR_LIMIT;
+        goto drop;
+    rc = ERR_NOMEM;
     if (!(p = wr_pending(w)))
-        return ERR_NOMEM;
+        goto drop;
     if (own && !p->buf) {
-        if (!(p->b = buf_adopt(own, len, len)))
-            return ERR_NOMEM;
-        p->buf = own;
+        p->b = own; /* the caller's reference */
+        p->buf = own->p;
         p->cap = len;
         wr_mem_add(w->ctx->mem, len);
     } else if ((rc = wr_part_grow(w, p, len)) < 0) {
-        return rc;
+        goto drop;
     }
     if (cb && (!(wt = wr_waiter_new(w, WR_W_WRITE, cb, arg)) || wr_attach(p, wt) < 0)) {
         if (wt)
             wr_waiter_ready(w, wt, ERR_NOMEM);
-        if (p->buf == own) {
-            p->b->p = NULL; /* still the caller's: wr_write_take frees it */
-            buf_unref(p->b);
+        if (p->b == own) {
             p->b = NULL;
             p->buf = NULL;
             p->cap = 0;
             wr_mem_sub(w->ctx->mem, len);
         }
+        buf_unref(own);
         return wr_api_done(w);
     }
-    if (p->buf != own)
+    if (p->b != own) {
         buf_write(p->b, p->len, buf, len);
+        buf_unref(own);
+    }
     p->len += len;
     w->size += len;
     if (!w->mpu && w->size > w->ctx->conf.multipart_threshold)
@@ -470,6 +474,9 @@ static int wr_append(struct wr *w, uint8_t *own, const uint8_t *buf, size_t len,
     if (w->mpu && p->len > wr_upload_limit(w))
         wr_seal(w, p);
     return wr_api_done(w);
+drop:
+    buf_unref(own);
+    return rc;
 }
 
 int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg)
@@ -479,13 +486,17 @@ int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg)
 
 int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg)
 {
-    int rc = wr_append(w, buf, buf, len, cb, arg);
-    bool kept = false;
-    for (struct wr_part *q = w->head; q && !kept; q = q->next)
-        kept = q->buf == buf;
-    if (!kept)
+    struct buf *b = buf_adopt(buf, len, len);
+    if (!b) {
         free(buf);
-    return rc;
+        return ERR_NOMEM;
+    }
+    return wr_append(w, b, buf, len, cb, arg);
+}
+
+int wr_write_buf(struct wr *w, struct buf *b, wr_cb cb, void *arg)
+{
+    return wr_append(w, b, b->p, b->len, cb, arg);
 }
 
 /* ---- flush, close, release ------------------------------------------------ */

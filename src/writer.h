@@ -146,6 +146,14 @@ int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg);
  * is the writer's in every case, also on error (then it is freed). */
 int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg);
 
+/* As wr_write_take for the b->len bytes of a shared buffer (buf.h): the
+ * caller's reference is the writer's in every case.  When no part is pending
+ * the buffer becomes the pending part's (no copy; it must have no other
+ * holder, or the part could not grow); otherwise it is copied and the
+ * reference dropped. */
+struct buf;
+int wr_write_buf(struct wr *w, struct buf *b, wr_cb cb, void *arg);
+
 /* Appends bytes [start, end) of the object src_key (same bucket), by range
  * reads or UploadPartCopy (docs/engine.md "Copy-write").  cb as for wr_write.  Returns as wr_write,
  * or ERR_INVAL for start > end. */
