@@ -165,7 +165,47 @@ struct verdict {
     char *detail;
 };
 
+/* With match= (expect-fail only): the first wait pending whose "who: what" contains the
+ * text, or NULL. */
+static const struct sim_wait *hang_match(const struct world *w, const char *text)
+{
+    for (size_t i = 0; i < w->waits.n; i++) {
+        const struct sim_wait *x = &w->waits.v[i];
+        char *line = fmtdup("%s: %s", x->who, x->what);
+        bool hit = line && strstr(line, text);
+        free(line);
+        if (hit)
+            return x;
+    }
+    return NULL;
+}
+
+static struct verdict judge_no_hang_raw(struct world *w, const struct scn_check *c);
+
 static struct verdict judge_no_hang(struct world *w, const struct scn_check *c)
+{
+    struct verdict v = judge_no_hang_raw(w, c);
+    const struct sim_wait *x;
+    char b1[32];
+    if (!c->has_match || v.held)
+        return v;
+    /* A hang: it counts (the check fails) only when a pending wait says the text. */
+    x = hang_match(w, c->match);
+    if (x) {
+        char *d = fmtdup("%s; the wait matching \"%s\": %s: %s (since %s)", v.detail, c->match,
+                         x->who, x->what, dur(x->since, b1));
+        free(v.detail);
+        v.detail = d;
+        return v;
+    }
+    {
+        char *d = fmtdup("a hang, but no wait pending says \"%s\" (%s)", c->match, v.detail);
+        free(v.detail);
+        return (struct verdict){true, d};
+    }
+}
+
+static struct verdict judge_no_hang_raw(struct world *w, const struct scn_check *c)
 {
     char b1[32], b2[32], b3[32];
     int64_t thr = conf_get(&w->spec->conf, CONF_HANG_THRESHOLD);
@@ -627,6 +667,8 @@ static char *check_args_plain(const struct scn_check *c)
                       c->has_match ? "\"" : "", scn_cmp_name(c->cmp), c->value);
     case SCN_CHK_METRIC:
         return fmtdup("%s %s %" PRId64, metric_name(c->metric), scn_cmp_name(c->cmp), c->value);
+    case SCN_CHK_NO_HANG:
+        return c->has_match ? fmtdup("match=\"%s\"", c->match) : strdup("");
     default: return strdup("");
     }
 }

@@ -100,6 +100,10 @@ static void cmd_fmt_check(const struct scn_check *c, char *buf, size_t sz)
         snprintf(buf + n, sz - (size_t)n, " %s %s %lld", metric_name(c->metric),
                  scn_cmp_name(c->cmp), (long long)c->value);
         break;
+    case SCN_CHK_NO_HANG:
+        if (c->has_match)
+            snprintf(buf + n, sz - (size_t)n, " match=\"%s\"", c->match);
+        break;
     default: break;
     }
 }

@@ -190,9 +190,9 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
     c->kind = (enum scn_check_kind)kind;
     c->col = t->col;
     if (scn_args_split(cx, from + 1,
-                       kind == SCN_CHK_CONVERGED ? conv_keys
-                       : kind == SCN_CHK_LOG     ? log_keys
-                                                 : no_keys,
+                       kind == SCN_CHK_CONVERGED                         ? conv_keys
+                       : kind == SCN_CHK_LOG || kind == SCN_CHK_NO_HANG ? log_keys
+                                                                         : no_keys,
                        t->text, &g))
         return ERR_PARSE;
     switch (c->kind) {
@@ -202,6 +202,18 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
     case SCN_CHK_CONVERGED:
         if (g.named[0] && scn_val_duration(cx, g.named[0], &c->within_us))
             return ERR_PARSE;
+        return scn_no_more_pos(cx, &g, 0);
+    case SCN_CHK_NO_HANG:
+        /* expect-fail no-hang match="TEXT": the run hangs, and a wait pending then says
+         * TEXT (the hang report names what the engine waits for). */
+        if (g.named[0]) {
+            if (!expect_fail)
+                return scn_fail(cx, g.named[0]->col, "match= goes with expect-fail no-hang (the "
+                                "text of a wait pending at the hang)");
+            c->has_match = true;
+            if (scn_val_text(cx, g.named[0], c->match, sizeof c->match, "match="))
+                return ERR_PARSE;
+        }
         return scn_no_more_pos(cx, &g, 0);
     default: return scn_no_more_pos(cx, &g, 0);
     }

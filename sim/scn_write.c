@@ -250,6 +250,12 @@ static void scnw_check(struct scnw_buf *b, const struct scn_check *c)
     case SCN_CHK_METRIC:
         scnw_put(b, " %s %s %" PRId64, metric_name(c->metric), scn_cmp_name(c->cmp), c->value);
         break;
+    case SCN_CHK_NO_HANG:
+        if (c->has_match) {
+            scnw_put(b, " match=");
+            scnw_quoted(b, c->match);
+        }
+        break;
     default: break;
     }
     scnw_put(b, "\n");

@@ -256,6 +256,49 @@ START_TEST(check_no_hang_reports_an_empty_heap)
 }
 END_TEST
 
+/* expect-fail no-hang match="TEXT": a hang counts only when a wait pending then says TEXT,
+ * so a file can assert what the engine was waiting for (the hang report's words). */
+START_TEST(check_no_hang_match_needs_the_waits_text)
+{
+    struct fx f;
+    fx_start(&f, "expect-fail no-hang match=\"never comes (42)\"\n", ENV_USEC_PER_MIN);
+    env_wait_beginf(&f.w->env, "test waiter", "an outcome that never comes (%d)", 42);
+    fx_finish(&f);
+    ck_assert(!fx_check(&f, "no-hang")->held); /* a hang whose wait says the text */
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "no-hang")->detail, "the wait matching"));
+    fx_free(&f);
+
+    /* The same hang, another text: the check holds, so expect-fail fails the run. */
+    fx_start(&f, "expect-fail no-hang match=\"an answer that came\"\n", ENV_USEC_PER_MIN);
+    env_wait_beginf(&f.w->env, "test waiter", "an outcome that never comes (%d)", 42);
+    fx_finish(&f);
+    ck_assert(fx_check(&f, "no-hang")->held);
+    ck_assert_ptr_nonnull(strstr(fx_check(&f, "no-hang")->detail, "no wait pending says"));
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    fx_free(&f);
+
+    /* No hang at all: the check holds, expect-fail fails the run. */
+    fx_start(&f, "expect-fail no-hang match=\"never comes\"\n", 19 * ENV_USEC_PER_MIN);
+    fx_finish(&f);
+    ck_assert(fx_check(&f, "no-hang")->held);
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(check_no_hang_match_only_with_expect_fail)
+{
+    struct scn_file *file = NULL;
+    struct scn_error e;
+    const char *text = "scenario x\nseed 1\ndeadline 10m\nstreams 1\n"
+                       "at 0s load rate=1KiB/s until=1m\nexpect no-hang match=\"x\"\n";
+    ck_assert_int_ne(scn_parse_buf("m.scn", text, strlen(text), &file, &e), 0);
+    ck_assert_int_eq(e.line, 6);
+    ck_assert_ptr_nonnull(strstr(e.msg, "expect-fail no-hang"));
+    scn_free(file);
+}
+END_TEST
+
 START_TEST(check_log_counts_matching_lines)
 {
     struct fx f;
@@ -661,6 +704,8 @@ static Suite *check_suite(void)
     tcase_add_test(tc, check_no_hang_reports_an_old_wait);
     tcase_add_test(tc, check_no_hang_tolerates_a_young_wait);
     tcase_add_test(tc, check_no_hang_reports_an_empty_heap);
+    tcase_add_test(tc, check_no_hang_match_needs_the_waits_text);
+    tcase_add_test(tc, check_no_hang_match_only_with_expect_fail);
     tcase_add_test(tc, check_log_counts_matching_lines);
     tcase_add_test(tc, check_metric_and_memory_compare);
     tcase_add_test(tc, check_expect_fail_turns_a_held_check_into_a_failure);
