@@ -191,12 +191,10 @@
       "a 404 met while deleting means the object is gone (success), or an error")                  \
     X(CONF_VERIFY_INPUTS, "compaction.verify.inputs", CONF_T_BOOL, "true",                         \
       "F06: false = the stream object compactor's own list of a stream is appended to at each "    \
-      "listing (destroyed objects stay in it: a stand-in for a stale image), its inputs are not "  \
-      "checked at commit, and the controller has no request-id dedupe (a retried id -1 request "   \
-      "meets its own inputs destroyed)",                                                           \
-      "guards of ours: the stream object compactor lists a stream afresh at each type and checks " \
-      "its inputs distinct and still live in the image right before committing; the controller "   \
-      "remembers request ids, so a retried request answers as the first")                         \
+      "listing (destroyed objects stay in it: a stand-in for a stale image) and the controller "   \
+      "has no request-id dedupe (a retried id -1 request meets its own inputs destroyed)",         \
+      "the stream object compactor lists a stream afresh at each type; the controller remembers "  \
+      "request ids, so a retried request answers as the first")                                    \
     X(CONF_SCMP_DEDUPE, "compaction.inputs.dedupe", CONF_T_BOOL, "true",                            \
       "F05: false = the listing of a stream's objects is compacted as it is, duplicates included "  \
       "(before #3370)",                                                                            \
@@ -286,6 +284,10 @@
     X(CONF_COMPLETE_ABSENT_FAILS, "upload.complete.absent.fails", CONF_T_BOOL, "false", NULL,      \
       "a CompleteMultipartUpload answered NoSuchUpload whose object is not readable fails the "    \
       "call (AutoMQ retries it)")                                                                  \
+    X(CONF_SCMP_RECHECK, "compaction.stream.inputs.recheck", CONF_T_BOOL, "false", NULL,          \
+      "right before a stream object compaction's commit, its inputs are checked distinct and "     \
+      "still committed in the broker's image, else the step is dropped (AutoMQ sends the commit "  \
+      "and the controller refuses it)")                                                            \
     X(CONF_SCMP_MARK_FAILED, "compaction.stream.failed.output.mark", CONF_T_BOOL, "false", NULL,   \
       "a failed stream-object compaction marks its prepared output for deletion at once (AutoMQ "  \
       "waits for its TTL)")                                                                        \
@@ -339,6 +341,7 @@
     Y(CONF_SWEEP_STRAYS, "true", "retried-create-strays")                                          \
     Y(CONF_COMPLETE_ABSENT_FAILS, "true", "found/complete-retried-after-lifecycle-abort")          \
     Y(CONF_SCMP_MARK_FAILED, "true", "")                                                           \
+    Y(CONF_SCMP_RECHECK, "true", "")                                                               \
     Y(CONF_SSO_VERIFY_BLOCKS, "true", "")                                                          \
     Y(CONF_SCMP_VERIFY_COPY, "true", "compaction/corrupt-copy-write")                              \
     Y(CONF_CLN_TTL_ABORTS, "true", "expired-upload-left-open")                                     \

@@ -26,6 +26,7 @@ void scmp_conf_from(struct scmp_conf *conf, const struct conf *c)
     conf->max_size = (uint64_t)conf_get(c, CONF_SO_MAX_SIZE);
     conf->dirty_max = (uint64_t)conf_get(c, CONF_DIRTY_MAX);
     conf->verify_inputs = conf_bool(c, CONF_VERIFY_INPUTS);
+    conf->recheck = conf_bool(c, CONF_SCMP_RECHECK);
     conf->dedupe = conf_bool(c, CONF_SCMP_DEDUPE);
     conf->type_pause_us = conf_get(c, CONF_SCMP_TYPE_PAUSE);
     conf->pressure_objects = conf_get(c, CONF_SCMP_PRESSURE_OBJECTS);
@@ -280,7 +281,7 @@ static int scmp_commit_req(struct scmp_run *r, const int64_t *src, const enum me
     struct scmp *s = r->s;
     struct meta_stream_commit c = {0};
     int64_t bad = -1;
-    if (s->conf.verify_inputs && !scmp_inputs_ok(s, src, n, &bad)) {
+    if (s->conf.recheck && !scmp_inputs_ok(s, src, n, &bad)) {
         s->stats.verify_drops++;
         env_logf(s->env, ENV_LOG_INFO, SCMP_WHO, "stream %" PRId64 ": input object %" PRId64
                  " is no longer live, compaction dropped before commit", r->stream, bad);

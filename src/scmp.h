@@ -39,11 +39,11 @@
  *
  * Each output is prepared (TTL 60 min), written, and committed with one
  * meta_commit_stream() carrying a request id, so a retried commit is
- * idempotent.  With conf.verify_inputs (a guard of ours) the inputs are
+ * idempotent.  With conf.recheck (a guard of ours, hardened) the inputs are
  * checked right before the commit: distinct and still committed in the
- * image, else the step is dropped.  With it false (F06's stand-in) the
- * compactor's list of a stream is appended to at each listing (destroyed
- * objects stay in it) and the commit is sent as planned.  A failed step
+ * image, else the step is dropped.  With conf.verify_inputs false (F06's
+ * stand-in) the compactor's list of a stream is appended to at each listing
+ * (destroyed objects stay in it).  A failed step
  * leaves its output prepared until its TTL (unless
  * compaction.stream.failed.output.mark).
  *
@@ -80,8 +80,8 @@ struct scmp_conf {
     uint64_t minor_size;       /* stream.compaction.minor.size (4 MiB) */
     uint64_t max_size;         /* s3.stream.object.compaction.max.size.bytes (10 GiB) */
     uint64_t dirty_max;        /* CLEANUP_V1 rewrite threshold (512 MiB) */
-    bool verify_inputs;        /* compaction.verify.inputs (a guard of ours; false: F06's
-                                  stand-in) */
+    bool verify_inputs;        /* compaction.verify.inputs (false: F06's stand-in) */
+    bool recheck;              /* compaction.stream.inputs.recheck (a guard of ours) */
     bool dedupe;               /* compaction.inputs.dedupe (#3370); false: F05 */
     int64_t type_pause_us;     /* stream.compaction.metadata.replay.delay (#3483); 0: F06 */
     int64_t pressure_objects;  /* stream.compaction.major.v1.max.object.threshold */
