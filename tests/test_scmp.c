@@ -529,6 +529,57 @@ START_TEST(scmp_read_failure_then_retry)
 }
 END_TEST
 
+/* F06's second trigger (#3473, #3483): under object-count pressure a stream's turn runs MAJOR_V1
+ * right after its MINOR_V1.  With no pause (before #3483) MAJOR_V1 lists the stream from an image
+ * that does not hold MINOR_V1's commit yet, takes the objects MINOR_V1 just compacted, and the
+ * controller refuses its commit ("not exist when mark destroy object"); with the pause the image
+ * has replayed that commit and MAJOR_V1 finds nothing to link. */
+#define SCMP_TEST_PAUSE ENV_USEC_PER_SEC /* AutoMQ's COMPACTION_METADATA_REPLAY_DELAY_MS */
+
+static void pressure_run(int64_t pause_us, struct scmp_stats *st)
+{
+    struct mdc *lagging;
+    struct mdc_conf dc = {.lag_us = 50 * ENV_USEC_PER_MS, .node = 1};
+    for (int64_t o = 0; o < 4; o++)
+        normal(o * 10, o * 10 + 10);
+    ctl_sync(CTL);
+    ck_assert_int_eq(mdc_new(&T.env, CTL, &dc, &lagging), 0);
+    CONF.minor_size = UINT64_C(1) << 20; /* MINOR_V1 merges the four objects in one group */
+    CONF.minor_interval_us = 30 * ENV_USEC_PER_SEC; /* the first pass (1 min) is a MINOR_V1 */
+    CONF.pressure_objects = 4;           /* the 4 objects: pressure, small objects taken */
+    CONF.type_pause_us = pause_us;
+    CONF.recheck = false;                /* AutoMQ: the commit is sent as planned */
+    ck_assert_int_eq(scmp_new(&T.env, fs3_fault_ops(F), lagging, &MEM, &CONF, &C), 0);
+    tenv_run_until(&T, env_now(&T.env) + MIN + 30 * ENV_USEC_PER_SEC);
+    settle();
+    *st = *scmp_stats(C);
+    scmp_free(C);
+    C = NULL;
+    mdc_free(lagging);
+}
+
+START_TEST(scmp_pressure_major_without_pause_meets_stale_image)
+{
+    struct scmp_stats st;
+    pressure_run(0, &st);
+    ck_assert_uint_eq(st.commits, 1);   /* MINOR_V1 */
+    ck_assert_uint_eq(st.failures, 1);  /* MAJOR_V1 over the compacted objects */
+    ck_assert_int_ge(WARN_NOT_EXIST, 1);
+    ck_assert_uint_eq(counts().composite, 0);
+}
+END_TEST
+
+START_TEST(scmp_pressure_major_after_pause)
+{
+    struct scmp_stats st;
+    pressure_run(SCMP_TEST_PAUSE, &st);
+    ck_assert_uint_eq(st.commits, 1);   /* MINOR_V1; MAJOR_V1 lists its one output: no group */
+    ck_assert_uint_eq(st.failures, 0);
+    ck_assert_int_eq(WARN_NOT_EXIST, 0);
+    ck_assert_uint_eq(counts().stream, 1);
+}
+END_TEST
+
 static Suite *scmp_suite(void)
 {
     Suite *s = suite_create("scmp");
@@ -551,6 +602,8 @@ static Suite *scmp_suite(void)
     tcase_add_test(tc, scmp_int32_span_guard_boundary);
     tcase_add_test(tc, scmp_crash_mid_run);
     tcase_add_test(tc, scmp_read_failure_then_retry);
+    tcase_add_test(tc, scmp_pressure_major_without_pause_meets_stale_image);
+    tcase_add_test(tc, scmp_pressure_major_after_pause);
     suite_add_tcase(s, tc);
     return s;
 }
