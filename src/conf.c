@@ -3,6 +3,7 @@
 
 #include "env.h"
 #include "err.h"
+#include "obj.h"
 #include "s3.h"
 
 #include <inttypes.h>
@@ -528,6 +529,12 @@ int conf_parse_value(enum conf_id id, const char *value, int64_t *out, char *err
     if (len == 0 || len >= CONF_STR_MAX)
         return conf_fail(ERR_INVAL, err, errsz, "expected a string of 1 to %d bytes",
                          CONF_STR_MAX - 1);
+    /* Every object key is HEX/_kafka_CLUSTER/ID: a cluster id the engine cannot make a
+     * namespace of would fail the world's setup (and used to be reported as out of memory). */
+    if (id == CONF_CLUSTER_ID && (len + 7 > OBJ_NS_MAX || strchr(value, '/')))
+        return conf_fail(ERR_INVAL, err, errsz, "expected a cluster id of 1 to %d bytes without "
+                         "'/' (object keys hold \"_kafka_\" + it, at most %d bytes)",
+                         OBJ_NS_MAX - 7, OBJ_NS_MAX);
     if (id == CONF_BUCKET && !conf_bucket_name_ok(value))
         return conf_fail(ERR_INVAL, err, errsz,
                          "expected a bucket name: 3 to 63 of a-z 0-9 . -, starting and "

@@ -150,6 +150,23 @@ START_TEST(conf_duration_forms)
 }
 END_TEST
 
+/* A cluster id the engine cannot make a key namespace of (over 89 bytes, or with '/') is
+ * refused as a knob value, not met as a failed world setup. */
+START_TEST(conf_cluster_id_must_make_a_namespace)
+{
+    char err[CONF_ERR_MAX], id[100];
+    int64_t v;
+    memset(id, 'a', 89);
+    id[89] = 0;
+    ck_assert_int_eq(conf_parse_value(CONF_CLUSTER_ID, id, &v, err, sizeof err), 0);
+    id[89] = 'a';
+    id[90] = 0;
+    ck_assert_int_eq(conf_parse_value(CONF_CLUSTER_ID, id, &v, err, sizeof err), ERR_INVAL);
+    ck_assert_ptr_nonnull(strstr(err, "cluster id of 1 to 89 bytes"));
+    ck_assert_int_eq(conf_parse_value(CONF_CLUSTER_ID, "a/b", &v, err, sizeof err), ERR_INVAL);
+}
+END_TEST
+
 START_TEST(conf_duration_errors)
 {
     char err[CONF_ERR_MAX];
@@ -460,6 +477,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, conf_profile_set_order);
     tcase_add_test(tc, conf_duration_forms);
     tcase_add_test(tc, conf_duration_errors);
+    tcase_add_test(tc, conf_cluster_id_must_make_a_namespace);
     tcase_add_test(tc, conf_size_forms);
     tcase_add_test(tc, conf_size_errors);
     tcase_add_test(tc, conf_rate_forms);
