@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
 #include "alloc.h"
 #include "conf.h"
 #include "err.h"
@@ -295,8 +294,7 @@ static void world_ack(void *arg, int64_t stream, int64_t base, int64_t count, ui
 static void world_memory_check(struct world *w)
 {
     struct mallinfo2 mi = mallinfo2();
-    /* buf.h's mappings (writer parts, pooled ones too) are not malloc's. */
-    uint64_t used = (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd + buf_mapped_bytes();
+    uint64_t used = (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
     char a[32], b[32], c[32];
     if (!w->max_memory || used <= w->max_memory)
         return;

@@ -205,7 +205,7 @@ struct obj_builder_conf {
 struct obj_builder {
     struct obj_builder_conf conf; /* copied at init */
     uint8_t *buf;                 /* data blocks written so far (owned; mb->p with mb) */
-    struct buf *mb;               /* the mapping buf is in (obj_builder_reserve_map), or NULL */
+    struct buf *mb;               /* the buffer buf is in (obj_builder_reserve_map), or NULL */
     size_t len, cap;              /* used and allocated bytes of buf */
     struct obj_index_entry *e;    /* one entry per finished block (owned) */
     size_t n, ecap;               /* entries used and allocated */
@@ -239,10 +239,10 @@ int obj_builder_add_space(struct obj_builder *b, const struct obj_record *r, uin
  * usable. */
 int obj_builder_reserve(struct obj_builder *b, size_t bytes);
 
-/* As obj_builder_reserve on an empty builder, the bytes in a mapping of
- * buf.h's (buf_take: pages already mapped when one comes from its pool, grown
- * by mremap); then finish with obj_builder_finish_buf.  ERR_NOMEM leaves the
- * builder usable (as before the call). */
+/* As obj_builder_reserve on an empty builder, the bytes in a buffer of
+ * buf.h's buf_take (pages already mapped when it comes from its pool); then
+ * finish with obj_builder_finish_buf.  ERR_NOMEM leaves the builder usable
+ * (as before the call). */
 int obj_builder_reserve_map(struct obj_builder *b, size_t bytes);
 
 /* Appends the raw bytes of an index entry of another object (one or more
@@ -261,8 +261,8 @@ size_t obj_builder_size(const struct obj_builder *b);
 int obj_builder_finish(struct obj_builder *b, uint8_t **out, size_t *out_len);
 
 /* As obj_builder_finish, the object handed over as a shared buffer (one
- * reference, the caller's; len = the object's size): the mapping of
- * obj_builder_reserve_map, or a buffer adopting the malloc'ed bytes. */
+ * reference, the caller's; len = the object's size): the buffer of
+ * obj_builder_reserve_map, or one adopting the malloc'ed bytes. */
 struct buf;
 int obj_builder_finish_buf(struct obj_builder *b, struct buf **out);
 

@@ -269,7 +269,7 @@ static void reset(struct obj_builder *b)
 int obj_builder_finish(struct obj_builder *b, uint8_t **out, size_t *out_len)
 {
     int rc = finish0(b);
-    if (rc == 0 && b->mb) { /* a mapping is not malloc's: a copy */
+    if (rc == 0 && b->mb) { /* the buffer stays buf.h's: a copy */
         if (!(*out = malloc(b->len ? b->len : 1)))
             rc = ERR_NOMEM;
         else

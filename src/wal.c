@@ -421,9 +421,9 @@ static size_t wal_runs_bytes(const struct wal *wal, const struct wal_run *runs, 
     return bytes + blocks * (OBJ_BLOCK_HEADER + OBJ_ENTRY_SIZE);
 }
 
-/* An object of this many bytes or more is built in a mapping of buf.h's
- * (its pool's pages are mapped already: no page faults while the payload is
- * generated into it). */
+/* An object of this many bytes or more is built in a buffer of buf.h's
+ * buf_take (its pool's pages are mapped already: no page faults while the
+ * payload is generated into it). */
 #define WAL_MAP_MIN ((size_t)1 << 20)
 
 /* Reserves the object's bytes at once (or the builder grows as it goes). */
@@ -527,7 +527,7 @@ static int wal_feed(struct wal *wal, struct wr *w, struct buf *ob)
         rc = wr_write(w, bytes + start, len - (size_t)start, NULL, NULL);
     free(ends);
     obj_index_free(&idx);
-    buf_unref(ob); /* a mapping goes back to buf.h's pool */
+    buf_unref(ob); /* its allocation goes back to buf.h's pool */
     return rc;
 }
 

@@ -189,14 +189,13 @@ int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
      * wr_submit_part trims it before the upload). */
     if (w->mpu && room < limit + WR_PART_SLACK && limit + WR_PART_SLACK > limit)
         room = limit + WR_PART_SLACK;
-    /* A part of WR_MAP_MIN bytes or more lives in a mapping of buf.h's
-     * (buf_take): one from its pool, whose pages are mapped already, when
-     * there is one, and grown by mremap, never copied.  A smaller one is
-     * malloc'ed and doubles; it moves to a mapping once (one copy of less
-     * than WR_MAP_MIN) when it grows past. */
+    /* A part of WR_MAP_MIN bytes or more is a buffer of buf.h's buf_take:
+     * one from its pool, whose pages are mapped already, when there is one.
+     * A smaller one is malloc'ed and doubles; it moves to a buf_take buffer
+     * once (one copy of less than WR_MAP_MIN) when it grows past. */
     if (!p->b && !(p->b = room >= WR_MAP_MIN ? buf_take(room) : buf_new(0)))
         return ERR_NOMEM;
-    if (need > p->b->cap && room >= WR_MAP_MIN && !p->b->mapped) {
+    if (need > p->b->cap && room >= WR_MAP_MIN && !p->b->pooled) {
         struct buf *m = buf_take(room);
         if (!m || buf_write(m, 0, p->b->p, p->b->len)) {
             buf_unref(m);

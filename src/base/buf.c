@@ -2,11 +2,8 @@
 #include "buf.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define BUF_POOL_ON 0
@@ -19,7 +16,7 @@
 #define BUF_POOL_ON 1
 #endif
 
-/* The pool of freed mappings (buf.h). */
+/* The pool of freed buf_take buffers (buf.h). */
 static struct {
     pthread_mutex_t mu;
     struct buf *v[BUF_POOL_N];
@@ -27,57 +24,9 @@ static struct {
     uint64_t hits;
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static atomic_size_t mapped_bytes; /* bytes of every mapping, pooled or held */
-
-static size_t page_round(size_t n)
-{
-    static size_t pg;
-    if (!pg)
-        pg = (size_t)sysconf(_SC_PAGESIZE);
-    return n + pg - 1 < n ? 0 : (n + pg - 1) / pg * pg;
-}
-
-/* A mapping of at least n bytes (its length in *len), or NULL. */
-static uint8_t *map_new(size_t n, size_t *len)
-{
-    void *p;
-    size_t m = page_round(n);
-    if (!m || (p = mmap(NULL, m, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) ==
-                  MAP_FAILED)
-        return NULL;
-    atomic_fetch_add(&mapped_bytes, m);
-    *len = m;
-    return p;
-}
-
-/* Resizes b's mapping to hold n bytes (mremap: pages kept, none copied). */
-static int map_resize(struct buf *b, size_t n)
-{
-    void *p;
-    size_t m = page_round(n);
-    if (!m)
-        return -2;
-    if (m == b->cap)
-        return 0;
-    if ((p = mremap(b->p, b->cap, m, MREMAP_MAYMOVE)) == MAP_FAILED)
-        return -2;
-    if (m > b->cap)
-        atomic_fetch_add(&mapped_bytes, m - b->cap);
-    else
-        atomic_fetch_sub(&mapped_bytes, b->cap - m);
-    b->p = p;
-    b->cap = m;
-    return 0;
-}
-
 static void buf_free(struct buf *b)
 {
-    if (b->mapped) {
-        munmap(b->p, b->cap);
-        atomic_fetch_sub(&mapped_bytes, b->cap);
-    } else {
-        free(b->p);
-    }
+    free(b->p);
     free(b);
 }
 
@@ -85,7 +34,7 @@ static void buf_free(struct buf *b)
 static bool pool_put(struct buf *b)
 {
     bool kept = false;
-    if (!BUF_POOL_ON || !b->mapped || b->cap < BUF_POOL_KEEP)
+    if (!BUF_POOL_ON || !b->pooled || b->cap < BUF_POOL_KEEP)
         return false;
     pthread_mutex_lock(&pool.mu);
     if (pool.n < BUF_POOL_N) {
@@ -128,31 +77,39 @@ struct buf *buf_take(size_t cap)
     uint64_t gen;
     uint8_t *p;
     size_t m;
-    if (b) {
-        if (b->cap < cap && map_resize(b, cap)) {
+    if (!b) {
+        if ((b = buf_new(cap)))
+            b->pooled = true;
+        return b;
+    }
+    if (b->cap < cap / 2) { /* too small to be worth growing: a new one */
+        buf_free(b);
+        if ((b = buf_new(cap)))
+            b->pooled = true;
+        return b;
+    }
+    if (b->cap < cap) {
+        /* Its bytes are garbage, but realloc keeps the pages: a mapping of
+         * malloc's grows by mremap, a heap block in place when it can (or,
+         * at worst, is copied). */
+        if (!(p = realloc(b->p, cap))) {
             buf_free(b);
-            b = NULL;
-        } else {
-            gen = b->gen;
-            p = b->p;
-            m = b->cap;
-            memset(b, 0, sizeof *b);
-            b->p = p;
-            b->cap = m;
-            b->gen = gen + 1; /* never a generation a memo of the old bytes was taken at */
-            b->refs = 1;
-            b->mapped = true;
+            if ((b = buf_new(cap)))
+                b->pooled = true;
             return b;
         }
+        b->p = p;
+        b->cap = cap;
     }
-    if (!(b = calloc(1, sizeof *b)))
-        return NULL;
-    if (cap && !(b->p = map_new(cap, &b->cap))) {
-        free(b);
-        return NULL;
-    }
+    gen = b->gen;
+    p = b->p;
+    m = b->cap;
+    memset(b, 0, sizeof *b);
+    b->p = p;
+    b->cap = m;
+    b->gen = gen + 1; /* never a generation a memo of the old bytes was taken at */
     b->refs = 1;
-    b->mapped = cap > 0;
+    b->pooled = true;
     return b;
 }
 
@@ -180,11 +137,6 @@ uint64_t buf_pool_hits(void)
     n = pool.hits;
     pthread_mutex_unlock(&pool.mu);
     return n;
-}
-
-size_t buf_mapped_bytes(void)
-{
-    return atomic_load(&mapped_bytes);
 }
 
 struct buf *buf_adopt(uint8_t *p, size_t len, size_t cap)
@@ -220,8 +172,6 @@ int buf_reserve(struct buf *b, size_t n)
         return 0;
     if (buf_shared(b))
         return -1;
-    if (b->mapped)
-        return map_resize(b, n);
     if (!(p = realloc(b->p, n)))
         return -2;
     b->p = p;
@@ -234,10 +184,6 @@ void buf_trim(struct buf *b)
     uint8_t *p;
     if (buf_shared(b) || b->len == 0 || b->len >= b->cap)
         return;
-    if (b->mapped) {
-        (void)map_resize(b, b->len);
-        return;
-    }
     if (!(p = realloc(b->p, b->len)))
         return;
     b->p = p;

@@ -37,20 +37,21 @@
  * bumps gen when it hands out the pointer; the writer finishes writing before
  * anybody computes a memo over the buffer again (one thread).
  *
- * Mappings and the pool.  buf_take() is for large buffers filled once and
- * kept (the writer's parts): it gives a mapping of its own (mmap), which
- * buf_reserve and buf_trim resize with mremap (pages moved, never copied),
- * and whose allocation goes back to a small pool when the last reference is
- * dropped (up to BUF_POOL_N mappings of BUF_POOL_KEEP bytes or more, their
- * pages still mapped).  Why: a fresh mapping costs a page fault for every
- * page written, and malloc'ed buffers past its mmap threshold (32 MiB) are
- * fresh mappings: a third of scenarios/bench/steady-24h.scn's CPU was those
- * faults, every writer part being one.  A buffer from the pool is like a new
+ * The pool.  buf_take() is for large buffers filled once and kept (the
+ * writer's parts, the WAL's objects).  When the last reference to such a
+ * buffer is dropped its allocation goes to a small pool (up to BUF_POOL_N of
+ * BUF_POOL_KEEP bytes or more, their pages still mapped) and the next
+ * buf_take reuses it (grown by realloc: malloc's mappings grow by mremap,
+ * nothing copied but, at worst, a heap block's old bytes).  Why: a buffer past
+ * malloc's mmap threshold (32 MiB) is a fresh mapping costing a page fault
+ * for every page written: a third of scenarios/bench/steady-24h.scn's CPU
+ * when every writer part was one.  With the pool empty buf_take is malloc, so
+ * free heap memory is reused as before.  A buffer from the pool is like a new
  * one: len 0, no memo, a gen never used before; its bytes are garbage to be
  * overwritten.  The pool is shared by every thread (a mutex); it changes
- * where bytes live, never what a run does.  Under AddressSanitizer it is
- * off, so that a use after the last unref is caught.  buf_mapped_bytes()
- * counts every mapping (held or pooled): malloc's statistics do not see them.
+ * where bytes live, never what a run does; malloc's statistics still count
+ * its buffers.  Under AddressSanitizer it is off, so that a use after the
+ * last unref is caught.
  *
  * Threading: a buffer is used by one thread at a time; the pool is locked.
  */
@@ -81,7 +82,7 @@ struct buf {
     uint32_t refs;  /* holders */
     uint64_t gen;   /* write generation: bumped by every write */
     unsigned memo_next; /* the entry buf_memo_put replaces next */
-    bool mapped;    /* p is a mapping of buf_take's (cap bytes, page-rounded) */
+    bool pooled;    /* from buf_take: its allocation may go to the pool */
     struct buf_memo memo[BUF_MEMO_N];
 };
 
@@ -98,9 +99,6 @@ void buf_pool_drain(void);
 /* Buffers in the pool now, and buf_take calls it served since the start. */
 unsigned buf_pool_len(void);
 uint64_t buf_pool_hits(void);
-
-/* Bytes of every mapping buf_take made, in use or pooled (all threads). */
-size_t buf_mapped_bytes(void);
 
 /* A buffer owning p (malloc'ed, cap bytes, the first len written), one
  * reference.  On NULL (out of memory) p is still the caller's. */
