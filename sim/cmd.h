@@ -12,6 +12,15 @@
  * Returns 0 when all parse, 2 otherwise (or on a usage error). */
 int cmd_check(int argc, char **argv);
 
+/* s3sim bench [--list] [NAME...]: runs the benchmark programs built next to
+ * s3sim (all, or those named: bench_heap or heap), one after the other, each
+ * in its own process, from the source tree; each prints its figures next to
+ * their targets and the memcpy reference of the same run, per CPU second,
+ * and this adds the CPU each took.  Never judges a figure.  Returns 0, 2 (a
+ * usage error, not in the source tree) or 3 (a benchmark could not start or
+ * died) (sim/cmd_bench.c). */
+int cmd_bench(int argc, char **argv);
+
 /* s3sim knobs [--metrics | --markdown]: prints every knob (name, type,
  * default, meaning, and the field bug a field-bug knob restores), or every
  * metric, or both tables as the Markdown page docs/knobs.md.  Returns 0, or 2

@@ -22,6 +22,7 @@ static int usage(void)
             "       s3sim campaign DIR|FILE... --for DURATION --out BUGDIR [--jobs N] [--swarm]\n"
             "                      [--seed-start N] [--set KNOB=VALUE]...\n"
             "       s3sim knobs [--metrics | --markdown]\n"
+            "       s3sim bench [--list] [NAME...]   (from the source tree)\n"
             "       s3sim check FILE...\n");
     return 2;
 }
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
         return cmd_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "campaign") == 0)
         return cmd_campaign(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
