@@ -203,7 +203,8 @@ void mdc_set_fault_hook(struct mdc *d, mdc_fault_fn fn, void *arg);
 struct mdc_rpc_stats {
     uint64_t calls[MDC_OP_COUNT]; /* sends (rpc.calls.OP), retries included */
     uint64_t retries;             /* sends after the first (rpc.retries) */
-    uint64_t fenced;              /* answers NODE_EPOCH_EXPIRED / NOT_EXIST (rpc.fenced) */
+    uint64_t fenced;              /* refusals NODE_EPOCH_EXPIRED / NOT_EXIST at the
+                                     controller, heard or not (rpc.fenced) */
     uint64_t timeouts;            /* sends whose answer never came */
 };
 const struct mdc_rpc_stats *mdc_rpc_stats(const struct mdc *d);

@@ -302,7 +302,6 @@ static void mdc_rpc_answer(struct mdc_rpc *r, enum mdc_code code, int rc, int64_
         return;
     case MDC_NODE_EPOCH_EXPIRED:
     case MDC_NODE_EPOCH_NOT_EXIST:
-        d->rstats.fenced++;
         if (r->op == MDC_OP_PREPARE)
             break;
         env_logf(d->env, ENV_LOG_ERROR, "controller-request",
@@ -366,6 +365,10 @@ static void mdc_on_msg(void *arg)
                        mdc_op_name(r->op), (unsigned long long)r->id, m->send,
                        mdc_code_name(code), m->late ? " late" : "");
         }
+        /* rpc.fenced counts the refusals at the controller: the requests of an epoch that a
+         * broker restart ended find nobody to hear their answer */
+        if (code == MDC_NODE_EPOCH_EXPIRED || code == MDC_NODE_EPOCH_NOT_EXIST)
+            d->rstats.fenced++;
         if (m->answer_lost || m->late || !r->done || m->gen != r->gen) {
             free(m);
             mdc_rpc_maybe_free(r);

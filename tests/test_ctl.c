@@ -523,6 +523,7 @@ START_TEST(rpc_old_epoch_fenced)
     ck_assert_int_eq(mdc_epoch(D), e1 + 1);
     tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
     ck_assert_int_eq(ANS_N, 0); /* the old epoch's callback is forgotten */
+    ck_assert_uint_eq(mdc_rpc_stats(D)->fenced, 1); /* refused all the same */
     ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_PREPARED); /* its TTL */
     ck_assert_int_eq(meta_object_get(ctl_store(C), so1)->state, META_COMMITTED);
     /* a live request overtaken by a new registration of its node: answered NODE_EPOCH_EXPIRED */
@@ -531,7 +532,8 @@ START_TEST(rpc_old_epoch_fenced)
     tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
     ck_assert_int_eq(ANS_N, 1);
     ck_assert_int_eq(ANS_RC, ERR_ABORTED);
-    ck_assert_uint_eq(mdc_rpc_stats(D)->fenced, 1);
+    /* both refusals count, the abandoned request's too (rpc.fenced counts at the controller) */
+    ck_assert_uint_eq(mdc_rpc_stats(D)->fenced, 2);
     ck_assert_int_eq(meta_object_get(ctl_store(C), out)->state, META_PREPARED);
     /* the current epoch's request goes through */
     H.delay = 0;
