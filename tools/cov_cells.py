@@ -7,8 +7,9 @@ A cell is (effect, op, engine job).  The (op, job) pairs counted are those a fau
 the reports (a pair no fault ever hit is invisible in coverage.json, which counts hits only);
 each pair has the effects that apply to its op (corrupt: get only; stale: get, head, list;
 partial: not on head, list, list-uploads; the broker's requests to the controller, rpc-*: timeout,
-lost, stall, delay and error, their job being the request's sender).  Prints the cells hit and, per
-pair, the effects not hit yet.
+lost, stall, delay and error, their job being the request's sender; their reachable pairs are
+counted even when no fault hit them, RPC_PAIRS).  Prints the cells hit and, per pair, the effects
+not hit yet.
 """
 import json
 import sys
@@ -17,6 +18,11 @@ EFFECTS = ["status", "timeout", "lost", "stall", "delay", "partial", "reset"]
 
 
 RPC_EFFECTS = ["timeout", "lost", "stall", "delay", "error"]
+# Who sends each request (docs/controller.md "RPC faults"); the cleaner and the reader send none.
+RPC_PAIRS = [(op, job) for op in ("rpc-prepare", "rpc-commit-sso")
+             for job in ("wal-upload", "sso-compaction", "force-split")] + [
+    ("rpc-prepare", "stream-compaction"), ("rpc-commit-stream", "stream-compaction"),
+    ("rpc-trim", "other"), ("rpc-delete-stream", "other")]
 
 
 def effects(op):
@@ -33,15 +39,17 @@ def effects(op):
 
 def main(paths):
     hit = set()
+    rpc = False
     for p in paths:
         with open(p) as f:
             d = json.load(f)
+        rpc = rpc or "rpc-prepare" in d.get("ops", [])
         for eff, ops in d["matrix"].items():
             for op, cell in ops.items():
                 for job, n in cell["by_job"].items():
                     if n > 0:
                         hit.add((eff, op, job))
-    pairs = sorted(set((op, job) for _, op, job in hit))
+    pairs = sorted(set((op, job) for _, op, job in hit) | set(RPC_PAIRS if rpc else []))
     total = sum(len(effects(op)) for op, _ in pairs)
     nhit = sum(1 for op, job in pairs for e in effects(op) if (e, op, job) in hit)
     print("%d (op, job) pairs, %d cells, %d hit, %d not hit" % (len(pairs), total, nhit,
