@@ -105,6 +105,16 @@ bool s3_result_ok(const struct s3_result *res)
            res->code == S3E_NONE;
 }
 
+void s3_result_synth(struct s3_result *res, enum s3_transport tr, int status, enum s3_code code,
+                     const char *msg)
+{
+    memset(res, 0, sizeof *res);
+    res->transport = tr;
+    res->status = status;
+    res->code = code;
+    snprintf(res->message, sizeof res->message, "%s", msg);
+}
+
 static void s3_put_be32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);

@@ -358,6 +358,12 @@ enum s3_code s3_default_code(enum s3_op op, int status);
 /* True when res is a success for its op (transport OK, 2xx, code NONE). */
 bool s3_result_ok(const struct s3_result *res);
 
+/* Zeroes res and fills in an answer made by the caller rather than a server
+ * (a transport failure, a refusal before any request): transport, status,
+ * code and message; nothing to clean up afterwards. */
+void s3_result_synth(struct s3_result *res, enum s3_transport tr, int status, enum s3_code code,
+                     const char *msg);
+
 /* Computes the checksum of buf with alg into out (alg NONE: out->len = 0). */
 void s3_checksum_compute(enum s3_cksum alg, const uint8_t *buf, size_t len,
                          struct s3_checksum *out);

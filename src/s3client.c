@@ -231,11 +231,7 @@ static void s3c_finish_synth(struct s3c_call *call, enum s3_transport tr, int st
                              enum s3_code code, const char *msg)
 {
     struct s3_result res;
-    memset(&res, 0, sizeof res);
-    res.transport = tr;
-    res.status = status;
-    res.code = code;
-    snprintf(res.message, sizeof res.message, "%s", msg);
+    s3_result_synth(&res, tr, status, code, msg);
     s3c_finish(call, &res);
     s3_result_cleanup(&res);
 }

@@ -315,11 +315,7 @@ static void s3c_gpc_fail(struct s3c_gpc *g, enum s3_transport tr, int status, en
                          const char *msg)
 {
     struct s3_result r;
-    memset(&r, 0, sizeof r);
-    r.transport = tr;
-    r.status = status;
-    r.code = code;
-    snprintf(r.message, sizeof r.message, "%s", msg);
+    s3_result_synth(&r, tr, status, code, msg);
     s3c_gpc_answer(g, &r);
 }
 
