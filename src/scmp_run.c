@@ -210,7 +210,7 @@ static int scmp_cut_add(struct scmp_run *r, size_t mi, size_t k, const struct ob
     c->got += len;
     if (c->got < (size_t)(uint32_t)e->size)
         return 0;
-    rc = obj_group_parse(c->buf, c->got, e, flags, NULL, NULL);
+    rc = obj_group_parse(c->buf, (size_t)(uint32_t)e->size, e, flags, NULL, NULL);
     free(c->buf);
     *c = r->cuts[--r->ncuts];
     return rc ? ERR_CORRUPT : 0;

@@ -498,6 +498,25 @@ START_TEST(rpc_minus_one_retry_refused_without_dedupe)
 }
 END_TEST
 
+/* The node-epoch tests' start: a stream object so1 of stream 1 and a prepared
+ * object out to replace it; the commit c is sent under epoch e1 with a 2 s
+ * delay, and the broker restarts (epoch e1 + 1) while it is on its way. */
+static void epoch_commit_across_restart(int64_t *so1, int64_t *out, struct meta_stream_commit *c,
+                                        enum meta_op *del, int64_t e1)
+{
+    *so1 = stream_object(0, 10);
+    ck_assert_int_eq(ctl_prepare(C, 1, HOUR, env_now(&T.env), out), 0);
+    *c = (struct meta_stream_commit){.id = *out, .size = 100, .stream = 1, .epoch = -1, .start = 0,
+                                     .end = 10, .attributes = META_ATTR_TYPE_NORMAL,
+                                     .sources = so1, .ops = del, .nsources = 1};
+    hook_set(MDC_OP_COMMIT_STREAM, 0, 2 * ENV_USEC_PER_SEC);
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_stream(D, c, answered, NULL), 0);
+    mdc_crash(D);
+    ck_assert_int_eq(mdc_restart(D), 0);
+    ck_assert_int_eq(mdc_epoch(D), e1 + 1);
+}
+
 /* Node epochs: a restart registers a new epoch; a request of the old epoch still on its way
  * is refused (NODE_EPOCH_EXPIRED) and changes nothing; the new epoch's requests go through. */
 START_TEST(rpc_old_epoch_fenced)
@@ -509,18 +528,8 @@ START_TEST(rpc_old_epoch_fenced)
     mdc_set_fault_hook(D, hook, NULL);
     e1 = mdc_epoch(D);
     ck_assert_int_ge(e1, 1);
-    so1 = stream_object(0, 10);
-    ck_assert_int_eq(ctl_prepare(C, 1, HOUR, env_now(&T.env), &out), 0);
-    c = (struct meta_stream_commit){.id = out, .size = 100, .stream = 1, .epoch = -1, .start = 0,
-                                    .end = 10, .attributes = META_ATTR_TYPE_NORMAL,
-                                    .sources = &so1, .ops = &del, .nsources = 1};
     /* in flight across a restart: abandoned, refused at the controller */
-    hook_set(MDC_OP_COMMIT_STREAM, 0, 2 * ENV_USEC_PER_SEC);
-    ANS_N = 0;
-    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
-    mdc_crash(D);
-    ck_assert_int_eq(mdc_restart(D), 0);
-    ck_assert_int_eq(mdc_epoch(D), e1 + 1);
+    epoch_commit_across_restart(&so1, &out, &c, &del, e1);
     tenv_run_until(&T, env_now(&T.env) + 5 * ENV_USEC_PER_SEC);
     ck_assert_int_eq(ANS_N, 0); /* the old epoch's callback is forgotten */
     ck_assert_uint_eq(mdc_rpc_stats(D)->fenced, 1); /* refused all the same */
@@ -560,18 +569,8 @@ START_TEST(rpc_epoch_fencing_survives_failover)
     setup_with(5, 0); /* a snapshot every 5 records: the replay is snapshot + log */
     mdc_set_fault_hook(D, hook, NULL);
     e1 = mdc_epoch(D);
-    so1 = stream_object(0, 10);
-    ck_assert_int_eq(ctl_prepare(C, 1, HOUR, env_now(&T.env), &out), 0);
-    c = (struct meta_stream_commit){.id = out, .size = 100, .stream = 1, .epoch = -1, .start = 0,
-                                    .end = 10, .attributes = META_ATTR_TYPE_NORMAL,
-                                    .sources = &so1, .ops = &del, .nsources = 1};
     /* sent under e1, still on its way when the broker restarts and the controller fails over */
-    hook_set(MDC_OP_COMMIT_STREAM, 0, 2 * ENV_USEC_PER_SEC);
-    ANS_N = 0;
-    ck_assert_int_eq(mdc_commit_stream(D, &c, answered, NULL), 0);
-    mdc_crash(D);
-    ck_assert_int_eq(mdc_restart(D), 0);
-    ck_assert_int_eq(mdc_epoch(D), e1 + 1);
+    epoch_commit_across_restart(&so1, &out, &c, &del, e1);
     ck_assert_int_eq(ctl_replay(C, &r, NULL), 0); /* the registration is in snapshot + log */
     ck_assert_int_eq(meta_node_epoch(r, 0), e1 + 1);
     meta_destroy(r);
