@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@ char *__wrap_strdup(const char *s);
 char *__wrap_strndup(const char *s, size_t n);
 
 #define ALLOC_MAX_SITES 2048
+/* A bound on malloc's bookkeeping and rounding per allocation (a chunk's
+ * header and its alignment to 16 bytes on 64-bit glibc). */
+#define ALLOC_SLOP 32
 
 enum alloc_mode { ALLOC_OFF, ALLOC_NTH, ALLOC_SITE, ALLOC_RATE };
 
@@ -27,6 +31,7 @@ enum alloc_mode { ALLOC_OFF, ALLOC_NTH, ALLOC_SITE, ALLOC_RATE };
 struct alloc_thread {
     enum alloc_mode mode;          /* what fails */
     uint64_t calls;                /* allocations made by this thread */
+    uint64_t bytes;                /* bytes they asked for, plus ALLOC_SLOP each */
     uint64_t countdown;            /* ALLOC_NTH/ALLOC_SITE: fail when it reaches 0 */
     const void *site;              /* ALLOC_SITE: the call site */
     uint64_t rng;                  /* ALLOC_RATE: splitmix64 state */
@@ -95,6 +100,7 @@ static void *alloc_failed_now(void)
 static void *alloc_malloc(size_t n, const void *site)
 {
     void *p;
+    alloc_t.bytes += n + ALLOC_SLOP;
     if (alloc_inject(site))
         return alloc_failed_now();
     p = __real_malloc(n);
@@ -106,6 +112,7 @@ void *__wrap_malloc(size_t n) { return alloc_malloc(n, __builtin_return_address(
 void *__wrap_calloc(size_t n, size_t size)
 {
     void *p;
+    alloc_t.bytes += (size && n > (SIZE_MAX >> 8) / size ? SIZE_MAX >> 8 : n * size) + ALLOC_SLOP;
     if (alloc_inject(__builtin_return_address(0)))
         return alloc_failed_now();
     p = __real_calloc(n, size);
@@ -116,6 +123,7 @@ void *__wrap_calloc(size_t n, size_t size)
 void *__wrap_realloc(void *old, size_t n)
 {
     void *p;
+    alloc_t.bytes += n + ALLOC_SLOP;
     if (alloc_inject(__builtin_return_address(0)))
         return alloc_failed_now();
     p = __real_realloc(old, n);
@@ -146,6 +154,7 @@ uint64_t sim_alloc_failures(void)
 }
 
 uint64_t sim_alloc_calls(void) { return alloc_t.calls; }
+uint64_t sim_alloc_bytes(void) { return alloc_t.bytes; }
 
 void sim_alloc_fail_nth(uint64_t n)
 {

@@ -40,6 +40,9 @@ void sim_alloc_threads_ready(void);
 
 /* Allocations made by the calling thread so far (successful or not). */
 uint64_t sim_alloc_calls(void);
+/* The bytes those allocations asked for (realloc: the new size), plus a bound
+ * on malloc's overhead for each: what they can have added to the heap. */
+uint64_t sim_alloc_bytes(void);
 
 /* Injection, calling thread only.  sim_alloc_fail_nth(n): the nth allocation
  * from now fails (n >= 1), the others succeed; 0 turns it off.

@@ -344,17 +344,18 @@ void world_run_loop(struct world *w, int64_t until)
             return;
         /* mallinfo2() walks every free chunk of every arena: in a run of
          * sparse events it was half the CPU when taken every 100 ms of
-         * virtual time.  It is read when the heap may have grown: every 4096
-         * allocation calls of this thread, or when a cheap gauge (the fake
-         * S3's bytes plus the program break) moved 8 MiB up since the last
-         * reading (a few large buffers grow the heap as much as many small
-         * ones), and every 64 Ki events (a program without the allocation
-         * seam). */
+         * virtual time, and still 2.5 % of the field runs when taken every
+         * 4096 allocations.  It is read when the heap may have grown 8 MiB:
+         * when this thread's allocations asked for 8 MiB since the last
+         * reading (sim_alloc_bytes: an upper bound of what they can add), or
+         * a cheap gauge (the fake S3's bytes plus the program break) moved
+         * 8 MiB up, and every 64 Ki events (allocations outside the seam:
+         * the C library's, OpenSSL's). */
         if (w->max_memory) {
             uint64_t gauge = (w->store ? fs3_nbytes(w->store) : 0) + (uint64_t)(uintptr_t)sbrk(0);
-            if (sim_alloc_calls() - w->mem_checked_calls >= 4096 ||
+            if (sim_alloc_bytes() - w->mem_checked_bytes >= (8u << 20) ||
                 gauge >= w->mem_gauge + (8u << 20) || (++w->nevents_fired & 65535) == 0) {
-                w->mem_checked_calls = sim_alloc_calls();
+                w->mem_checked_bytes = sim_alloc_bytes();
                 w->mem_gauge = gauge;
                 world_memory_check(w);
                 if (w->stop)

@@ -92,7 +92,7 @@ struct world {
     bool stop;                 /* end the event loop */
     uint64_t max_memory;       /* world_opts.max_memory */
     uint64_t nevents_fired;    /* events fired */
-    uint64_t mem_checked_calls; /* sim_alloc_calls() when the budget was last read */
+    uint64_t mem_checked_bytes; /* sim_alloc_bytes() when the budget was last read */
     uint64_t mem_gauge;        /* store bytes + program break then (world_run_loop) */
     char mem_over[300];        /* the budget was exceeded: what grew, "" if not */
     uint64_t alloc_failed0;    /* sim_alloc_failures() when the world was created */
