@@ -745,7 +745,8 @@ int fs3_head_obj(const struct s3_req *req, struct fs3_obj *o, struct s3_result *
         return 0;
     res->status = 200;
     res->object_size = o->size;
-    snprintf(res->etag, sizeof res->etag, "%s", fs3_obj_etag(o));
+    snprintf(res->etag, sizeof res->etag, "%s",
+             req->skip_etag && !o->etag[0] ? "" : fs3_obj_etag(o));
     fs3_res_meta(res, o);
     return 0;
 }

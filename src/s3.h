@@ -272,6 +272,10 @@ struct s3_req {
      * without its ETag (the HTTP front, whose answer always carries one);
      * otherwise the in-process fake may leave it "" (see "ETags" below). */
     bool want_etag;
+    /* head: the caller does not read the ETag (it asks for the size): the
+     * in-process fake may leave it "" instead of computing a multipart
+     * object's ETag, an MD5 pass over its parts, for nobody.  S3 ignores it. */
+    bool skip_etag;
     /* get: the caller accepts an answer that shares the store's bytes
      * (s3_result.body_ref) instead of a copy; others get a malloc'ed body. */
     bool body_by_ref;

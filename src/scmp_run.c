@@ -293,6 +293,7 @@ static void scmp_close_cb(void *arg, int rc)
         memset(&r->req, 0, sizeof r->req);
         r->req.job = S3_JOB_STREAM_COMPACTION;
         r->req.key = r->out_key;
+        r->req.skip_etag = true;
         env_wait_updatef(r->s->env, r->wait, "stream %" PRId64 ": check the size of output "
                          "object %" PRId64, r->stream, r->out_id);
         if (s3_head(r->s->s3, &r->req, scmp_head_cb, r) != 0)
