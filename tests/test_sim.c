@@ -81,6 +81,62 @@ START_TEST(payload_is_pure_and_detects_changes)
 }
 END_TEST
 
+/* The payload as session 6 generated it, word by word: the fast paths
+ * (sim/payload.c, eight words per step where the CPU has AVX-512) must give
+ * these same bytes, or every run's records would change. */
+static uint64_t ref_splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static void ref_payload_fill(uint64_t seed, int64_t stream, int64_t offset, uint8_t *buf,
+                             size_t len)
+{
+    uint64_t st = seed ^ ((uint64_t)stream * UINT64_C(0x9e3779b97f4a7c15));
+    uint64_t a = ref_splitmix64(&st);
+    st = a ^ (uint64_t)offset;
+    uint64_t h = ref_splitmix64(&st);
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t z = h + (i / 8) * UINT64_C(0x9e3779b97f4a7c15);
+        z = (z ^ (z >> 31)) * UINT64_C(0xbf58476d1ce4e5b9);
+        z ^= z >> 29;
+        memcpy(buf + i, &z, len - i < 8 ? len - i : 8);
+    }
+}
+
+START_TEST(payload_matches_the_reference_on_many_offsets)
+{
+    static const size_t lens[] = {0, 1, 7, 8, 9, 63, 64, 65, 71, 127, 128, 1000, 4096, 4109};
+    static uint8_t want[4200], got[4200 + 8];
+    uint64_t r = 12345;
+    for (int n = 0; n < 400; n++) {
+        uint64_t seed = ref_splitmix64(&r) % 1000, x = ref_splitmix64(&r);
+        int64_t stream = (int64_t)(x % 64), offset = (int64_t)(ref_splitmix64(&r) >> 20);
+        size_t len = lens[n % (sizeof lens / sizeof lens[0])], align = (size_t)(x >> 40) % 8;
+        ref_payload_fill(seed, stream, offset, want, len);
+        memset(got, 0xa5, sizeof got);
+        sim_payload_fill(seed, stream, offset, got + align, len);
+        ck_assert_mem_eq(got + align, want, len);
+        ck_assert_int_eq(got[align + len], 0xa5); /* nothing written past len */
+        ck_assert_int_eq(sim_payload_check(seed, stream, offset, got + align, len), -1);
+        if (len) {
+            /* Each damaged byte is the one reported, wherever it lies: in a
+             * group of eight words, a lone word or the tail. */
+            size_t at[3] = {0, len - 1, (size_t)(x >> 8) % len};
+            for (int k = 0; k < 3; k++) {
+                got[align + at[k]] ^= 0x10;
+                ck_assert_int_eq(sim_payload_check(seed, stream, offset, got + align, len),
+                                 (long)at[k]);
+                got[align + at[k]] ^= 0x10;
+            }
+        }
+    }
+}
+END_TEST
+
 /* ---- timeline ---- */
 
 /* Feeds the same typed events, with the texts of one wording or another, and
@@ -186,6 +242,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, trace_empty_is_sha256_of_nothing);
     tcase_add_test(tc, waits_track_pending_and_progress);
     tcase_add_test(tc, payload_is_pure_and_detects_changes);
+    tcase_add_test(tc, payload_matches_the_reference_on_many_offsets);
     tcase_add_test(tc, timeline_ignores_the_wording_of_lines);
     tcase_add_test(tc, timeline_bars_are_keyed_by_lane_and_id);
     suite_add_tcase(s, tc);
