@@ -189,6 +189,32 @@ static int scmp_obj_cmp(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Sorts img->v by (start, id), its first old entries sorted already.  The
+ * pieces come sorted by start: the new ones need sorting only when two start
+ * together; appended to an earlier listing (F05/F06) they are merged into it
+ * instead of sorting the whole image again.  Keys are unique up to identical
+ * entries, so the order is the one a full sort gives. */
+static void scmp_img_sort(struct scmp_image *img, size_t old)
+{
+    size_t m = img->n - old;
+    struct scmp_obj *v = img->v, *t;
+    for (size_t i = old + 1; i < img->n; i++)
+        if (scmp_obj_cmp(&v[i - 1], &v[i]) > 0) {
+            qsort(v + old, m, sizeof *v, scmp_obj_cmp);
+            break;
+        }
+    if (old == 0 || m == 0 || scmp_obj_cmp(&v[old - 1], &v[old]) <= 0)
+        return;
+    if (!(t = malloc(m * sizeof *t))) {
+        qsort(v, img->n, sizeof *v, scmp_obj_cmp); /* the same order, without the room */
+        return;
+    }
+    memcpy(t, v + old, m * sizeof *t);
+    for (size_t i = old, j = m, k = img->n; j > 0;) /* from the back, into the free tail */
+        v[--k] = i > 0 && scmp_obj_cmp(&v[i - 1], &t[j - 1]) > 0 ? v[--i] : t[--j];
+    free(t);
+}
+
 /* #3370's defensive dedupe (StreamObjectCompactor.deduplicateObjectsById): a listing that
  * holds an object id twice (an image that appended a snapshot's entries, F05) keeps the first
  * of each, with AutoMQ's warning.  The pieces come sorted by (start, id): a repeated id is next
@@ -224,20 +250,14 @@ static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
         scmp_dedupe(s, p, &n);
     if (s->conf.verify_inputs)
         img->n = 0;
+    size_t old = img->n; /* sorted: what earlier listings left (F05/F06's appended image) */
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct scmp_obj o = {p[i].id, p[i].kind, p[i].start, p[i].end, p[i].size};
         if (p[i].kind == META_KIND_STREAM || p[i].kind == META_KIND_COMPOSITE)
             rc = scmp_img_push(img, &o);
     }
     free(p);
-    /* The pieces come sorted by start: the image needs sorting only when
-     * appended to (F05/F06) or when two pieces start together.  Keys are
-     * unique up to identical entries, so skipping a sort changes nothing. */
-    for (size_t i = 1; i < img->n; i++)
-        if (scmp_obj_cmp(&img->v[i - 1], &img->v[i]) > 0) {
-            qsort(img->v, img->n, sizeof *img->v, scmp_obj_cmp);
-            break;
-        }
+    scmp_img_sort(img, old);
     return rc;
 }
 
