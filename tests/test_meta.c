@@ -495,6 +495,27 @@ START_TEST(meta_stream_composite_relink)
 }
 END_TEST
 
+/* A stream object holds at least one offset: a commit whose range is empty
+ * (end == start) or reversed is refused and changes nothing. */
+START_TEST(meta_stream_object_needs_offsets)
+{
+    struct meta *m = mk(false, false);
+    int64_t s1 = mk_so(m, 3, 0, 10), n = prep(m, 1, 0);
+    enum meta_op op = META_OP_DELETE;
+    struct meta_stream_commit c = {.id = n, .size = 100, .stream = 3, .epoch = -1, .start = 10,
+                                   .end = 10, .sources = &s1, .ops = &op, .nsources = 1};
+    ck_assert_int_eq(meta_commit_stream(m, &c, 5), ERR_INVAL); /* end == start */
+    c.start = 11;
+    ck_assert_int_eq(meta_commit_stream(m, &c, 5), ERR_INVAL); /* end < start */
+    ck_assert_int_eq(state_of(m, s1), META_COMMITTED);
+    ck_assert_int_eq(state_of(m, n), META_PREPARED);
+    c.start = 0;
+    ck_assert_int_eq(meta_commit_stream(m, &c, 5), 0); /* [0, 10) is one */
+    ck_assert_int_eq(state_of(m, s1), META_MARKED);
+    meta_destroy(m);
+}
+END_TEST
+
 START_TEST(meta_stream_keep_data_rules)
 {
     struct meta *m = mk(false, false);
@@ -974,6 +995,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_stream_composite_links);
     tcase_add_test(tc, meta_stream_composite_relink);
     tcase_add_test(tc, meta_stream_keep_data_rules);
+    tcase_add_test(tc, meta_stream_object_needs_offsets);
     tcase_add_test(tc, meta_stream_cleanup_retry);
     tcase_add_test(tc, meta_mark_all_or_nothing);
     tcase_add_test(tc, meta_remove_only_marked);

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "s3.h"
 #include "s3client.h"
+#include "alloc.h"
 
 /* ---- fixture: a scripted mock s3_ops ---------------------------------- */
 
@@ -680,6 +681,52 @@ START_TEST(s3client_f22_retry_reenters_and_loses_caller)
 }
 END_TEST
 
+/* Out of memory in the F22 re-entry (in the spirit of SQLite's malloc
+ * tests): each allocation of a failed attempt's handling fails in turn.
+ * When the call repeating the request cannot be allocated, the client falls
+ * back to retrying the caller's own call: the caller is answered (never a call
+ * that nobody repeats and nobody answers). */
+START_TEST(s3client_f22_reentry_out_of_memory_retries_same_call)
+{
+    int fell_back = 0;
+    for (uint64_t n = 1; n <= 16; n++) {
+        struct s3_req req;
+        struct got g;
+        uint64_t injected;
+        teardown();
+        setup();
+        CONF.retry_same_call = false;
+        client();
+        script((struct mans){.status = 500, .code = S3E_INTERNAL_ERROR});
+        ck_assert_int_eq(do_op(&req, S3_OP_PUT, "a", &g), 0);
+        while (M.nrec < 1 && clenv_step(&E))
+            ;
+        /* The 500 is on its way: fail the nth allocation from its delivery on. */
+        sim_alloc_fail_nth(n);
+        clenv_run(&E, 1000);
+        injected = sim_alloc_injected();
+        sim_alloc_fail_off();
+        if (!injected)
+            break; /* no nth allocation: every one was failed once */
+        if (s3c_stats(C)->reentries == 1) {
+            /* The re-entry was allocated (another allocation failed): the
+             * caller is lost by design (F22) and the retry reached the store. */
+            ck_assert_int_eq(M.nrec, 2);
+            ck_assert_int_eq(g.n, 0);
+            s3_cancel(s3c_ops(C), &req);
+            continue;
+        }
+        fell_back++;
+        ck_assert_int_eq(M.nrec, 2); /* the caller's own call was retried */
+        ck_assert_int_eq(g.n, 1);
+        ck_assert_int_eq(g.status, 200);
+        ck_assert_int_eq(s3c_stats(C)->inflight, 0);
+        ck_assert_int_eq(s3c_pending(C), 0);
+    }
+    ck_assert_int_ge(fell_back, 1); /* the re-entry's own allocation was failed */
+}
+END_TEST
+
 /* A call repeating a lost one is cancelled with it, even in its backoff, and
  * re-enters again on its own failure. */
 START_TEST(s3client_f22_cancel_frees_repeating_calls)
@@ -1188,6 +1235,7 @@ static Suite *s3client_suite(void)
     tcase_add_test(tc, s3client_f22_retry_answers_caller);
     tcase_add_test(tc, s3client_f22_retry_reenters_and_loses_caller);
     tcase_add_test(tc, s3client_f22_cancel_frees_repeating_calls);
+    tcase_add_test(tc, s3client_f22_reentry_out_of_memory_retries_same_call);
     tcase_add_test(tc, s3client_delete_many_batches_and_per_key);
     tcase_add_test(tc, s3client_delete_many_whole_call_failures);
     tcase_add_test(tc, s3client_f26_delete_many_split_or_whole);

@@ -1,5 +1,6 @@
 /* test_scmp.c - stream object compaction (scmp.h) over the fake S3: cleanup, minor
  * copy-write merge, major composites, verified commits, grouping limits, crashes. */
+#include "alloc.h"
 #include "composite.h"
 #include "err.h"
 #include "fault.h"
@@ -529,6 +530,42 @@ START_TEST(scmp_read_failure_then_retry)
 }
 END_TEST
 
+/* Out of memory in a major pass (in the spirit of SQLite's malloc tests): the
+ * nth allocation after the pass starts fails, for each n in turn.  The pass
+ * ends (a failure, never a wait for an answer that no request will bring: a
+ * GET that could not be submitted ends it too), it leaves no S3 call in flight
+ * and nothing leaks (ASan).  What the controller makes of its own allocation
+ * failures is not judged here (a simulated run ends at the first one). */
+START_TEST(scmp_out_of_memory_ends_the_pass)
+{
+    uint64_t n, failed = 0;
+    for (n = 1; n <= 4000; n++) {
+        uint64_t injected;
+        int rc;
+        teardown();
+        setup();
+        normal(0, 10);
+        normal(10, 20);
+        start();
+        sim_alloc_fail_nth(n);
+        rc = scmp_compact_now(C, true);
+        for (int i = 0; i < 100000 && !scmp_idle(C) && tenv_step_until(&T, ENV_TIME_NEVER); i++)
+            ;
+        injected = sim_alloc_injected();
+        sim_alloc_fail_off();
+        ck_assert_msg(scmp_idle(C), "allocation %llu failed: the pass never ends",
+                      (unsigned long long)n);
+        ck_assert(rc == 0 || rc == ERR_NOMEM);
+        ck_assert_uint_eq(fs3_inflight(S), 0);
+        if (!injected)
+            break;
+        failed++;
+    }
+    ck_assert_uint_lt(n, 4000);
+    ck_assert_uint_ge(failed, 20); /* a pass allocates (and so was failed) many times */
+}
+END_TEST
+
 /* F06's second trigger (#3473, #3483): under object-count pressure a stream's turn runs MAJOR_V1
  * right after its MINOR_V1.  With no pause (before #3483) MAJOR_V1 lists the stream from an image
  * that does not hold MINOR_V1's commit yet, takes the objects MINOR_V1 just compacted, and the
@@ -602,6 +639,7 @@ static Suite *scmp_suite(void)
     tcase_add_test(tc, scmp_int32_span_guard_boundary);
     tcase_add_test(tc, scmp_crash_mid_run);
     tcase_add_test(tc, scmp_read_failure_then_retry);
+    tcase_add_test(tc, scmp_out_of_memory_ends_the_pass);
     tcase_add_test(tc, scmp_pressure_major_without_pause_meets_stale_image);
     tcase_add_test(tc, scmp_pressure_major_after_pause);
     suite_add_tcase(s, tc);
