@@ -292,10 +292,12 @@ START_TEST(cln_deletes_after_retention)
 END_TEST
 
 /* Out of memory in a cleaning round (in the spirit of SQLite's malloc tests):
- * the nth allocation after the marks fails, for each n in turn.  The cleaner
- * skips what it could not track this round (its per-object table could not
- * grow) and tries again later: once memory is back, every marked object is
- * deleted, nothing crashes, nothing leaks (ASan). */
+ * the nth allocation of the cleaner's first round fails, for each n in turn.
+ * The cleaner starts after the marks' retention ended (a restarted
+ * controller), so its first round tracks old marks at once.  It skips what it
+ * could not track this round (its per-object table could not grow) and tries
+ * again later: once memory is back, every marked object is deleted, nothing
+ * crashes, nothing leaks (ASan). */
 START_TEST(cln_out_of_memory_round_recovers)
 {
     uint64_t n, failed = 0;
@@ -305,11 +307,11 @@ START_TEST(cln_out_of_memory_round_recovers)
         teardown();
         setup();
         first = objects(10);
-        start();
         mark(first, 10, META_OP_DELETE);
-        tenv_run_until(&T, MIN); /* just before the retention ends */
+        tenv_run_until(&T, 2 * MIN); /* the retention has ended */
+        start();
         sim_alloc_fail_nth(n);
-        tenv_run_until(&T, MIN + 10 * SEC);
+        tenv_run_until(&T, 2 * MIN + 10 * SEC);
         injected = sim_alloc_injected();
         sim_alloc_fail_off();
         tenv_run_until(&T, 10 * MIN);
