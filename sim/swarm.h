@@ -9,9 +9,13 @@
  * knobs, seed, --swarm), and the world's draws are the same as without
  * --swarm up to the first call the added rules see.
  *
- * What is drawn: 2 to 5 distinct (op, effect) pairs; effects among
- * status=500, status=503, timeout, lost, stall, delay=1s..30s, partial (put,
- * get, mpu-part, mpu-complete, delete-many), stale=1s..60s (get, head, list);
+ * What is drawn: 2 to 5 distinct (op, effect) pairs, the op among the S3 ops
+ * and the broker's requests to the controller (rpc-prepare ... rpc-delete-stream);
+ * effects among status=500, status=503, timeout, lost, stall, delay=1s..30s,
+ * partial (put, get, mpu-part, mpu-complete, delete-many), stale=1s..60s (get,
+ * head, list), and on an rpc-* op only timeout, lost, stall, delay= and
+ * error=CODE, a code the controller can answer that op with (as `s3sim check`
+ * allows: mdc_op_answers);
  * each rule fires with prob= 1%..20% and only until= 60% of the deadline
  * (whole seconds, at least 1s), so that a scenario that converges once its
  * faults stop can still converge.  The rules are unnamed: `heal all` heals

@@ -189,12 +189,12 @@
     X(CONF_NOT_FOUND, "deletion.not.found", CONF_T_NOTFOUND, "success",                            \
       "F04: error = a 404 while deleting fails the delete forever",                                \
       "a 404 met while deleting means the object is gone (success), or an error")                  \
-    X(CONF_VERIFY_INPUTS, "compaction.verify.inputs", CONF_T_BOOL, "true",                         \
-      "F06: false = the stream object compactor's own list of a stream is appended to at each "    \
-      "listing (destroyed objects stay in it: a stand-in for a stale image) and the controller "   \
-      "has no request-id dedupe (a retried id -1 request meets its own inputs destroyed)",         \
-      "the stream object compactor lists a stream afresh at each type; the controller remembers "  \
-      "request ids, so a retried request answers as the first")                                    \
+    X(CONF_SCMP_TRIM_CLEANUP, "compaction.stream.cleanup.on.trim", CONF_T_BOOL, "false",           \
+      "F06: true = each answered trim queues a cleanup of the stream's expired stream objects, "  \
+      "run back to back with no spacing: a cleanup right after another lists from an image that " \
+      "lacks the first's commit and is refused (before #952)",                                    \
+      "a trim triggers a cleanup of the stream's expired stream objects (AutoMQ since #952: "     \
+      "no, only the schedule compacts, a stream at most once a minute)")                          \
     X(CONF_SCMP_DEDUPE, "compaction.inputs.dedupe", CONF_T_BOOL, "true",                            \
       "F05: false = the listing of a stream's objects is compacted as it is, duplicates included "  \
       "(before #3370)",                                                                            \
@@ -288,6 +288,11 @@
       "right before a stream object compaction's commit, its inputs are checked distinct and "     \
       "still committed in the broker's image, else the step is dropped (AutoMQ sends the commit "  \
       "and the controller refuses it)")                                                            \
+    X(CONF_CTL_REQ_DEDUPE, "controller.request.dedupe", CONF_T_BOOL, "false", NULL,              \
+      "the controller makes a retried request answer as its first send: it remembers each "       \
+      "request id's answer, and a commit with object id -1 whose inputs are already marked is "   \
+      "REDUNDANT_OPERATION (AutoMQ's StreamControlManager answers a retried id -1 commit "         \
+      "COMPACTED_OBJECTS_NOT_FOUND)")                                                              \
     X(CONF_SCMP_MARK_FAILED, "compaction.stream.failed.output.mark", CONF_T_BOOL, "false", NULL,   \
       "a failed stream-object compaction marks its prepared output for deletion at once (AutoMQ "  \
       "waits for its TTL)")                                                                        \
@@ -342,6 +347,7 @@
     Y(CONF_COMPLETE_ABSENT_FAILS, "true", "found/complete-retried-after-lifecycle-abort")          \
     Y(CONF_SCMP_MARK_FAILED, "true", "")                                                           \
     Y(CONF_SCMP_RECHECK, "true", "")                                                               \
+    Y(CONF_CTL_REQ_DEDUPE, "true", "retried-commit-not-found")                                     \
     Y(CONF_SSO_VERIFY_BLOCKS, "true", "")                                                          \
     Y(CONF_SCMP_VERIFY_COPY, "true", "compaction/corrupt-copy-write")                              \
     Y(CONF_CLN_TTL_ABORTS, "true", "expired-upload-left-open")                                     \

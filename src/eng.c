@@ -225,7 +225,7 @@ static int eng_meta_new(struct eng *e, int nstreams)
     cc.meta.ns = ns;
     cc.meta.env = e->env;
     cc.meta.id_zero_is_none = conf_bool(e->conf, CONF_ID_ZERO_NONE);
-    cc.meta.mark_not_idempotent = !conf_bool(e->conf, CONF_VERIFY_INPUTS);
+    cc.meta.mark_not_idempotent = !conf_bool(e->conf, CONF_CTL_REQ_DEDUPE);
     cc.meta.ttl_timer_late = !conf_bool(e->conf, CONF_TTL_AT_DEADLINE);
     cc.meta.deleted_stream_so_leak = !conf_bool(e->conf, CONF_DELETED_STREAM_SO_MARK);
     cc.snapshot_records = conf_get(e->conf, CONF_SNAPSHOT_RECORDS);
@@ -296,9 +296,10 @@ int eng_append(struct eng *e, int64_t stream, int64_t count, uint32_t record_siz
 static void eng_trimmed(void *arg, int rc, int64_t first)
 {
     struct eng *e = arg;
-    (void)first;
     if (!meta_ok(rc))
         env_logf(e->env, ENV_LOG_WARN, "stream", "trim refused: %s", err_str(rc));
+    else if (e->broker_up && e->scmp)
+        scmp_trimmed(e->scmp, first); /* first: the trimmed stream */
 }
 
 /* The trim request is sent (0); the controller's answer comes later (eng_trimmed). */

@@ -515,6 +515,16 @@ static int mdc_rpc_send_copied(struct mdc_rpc *r, bool fail)
     return 0;
 }
 
+/* The request id a commit carries: unique across the brokers and their epochs (bit 62 set, the
+ * node, the epoch, the request's sequence number), never clashing with the stream object
+ * compactor's own ids (bit 63).  AutoMQ's requests carry none; only the controller's
+ * request-id dedupe (controller.request.dedupe, a guard of ours) reads it. */
+static uint64_t mdc_req_id(const struct mdc *d, const struct mdc_rpc *r)
+{
+    return UINT64_C(0x4000000000000000) | ((uint64_t)(d->conf.node + 1) & 0xff) << 52 |
+           ((uint64_t)d->epoch & 0xfffff) << 32 | (r->id & 0xffffffff);
+}
+
 int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req, mdc_done_fn done, void *arg)
 {
     struct mdc_rpc *r = mdc_rpc_new(d, MDC_OP_COMMIT_SSO, done, arg);
@@ -522,6 +532,8 @@ int mdc_commit_sso(struct mdc *d, const struct meta_sso_commit *req, mdc_done_fn
     if (!r)
         return ERR_NOMEM;
     r->sso = *req;
+    if (!r->sso.req_id) /* remembered by the controller under controller.request.dedupe */
+        r->sso.req_id = mdc_req_id(d, r);
     r->sso.ranges = mdc_dup(req->ranges, req->nranges, sizeof *req->ranges, &fail);
     r->sso.sos = mdc_dup(req->sos, req->nsos, sizeof *req->sos, &fail);
     r->sso.compacted = mdc_dup(req->compacted, req->ncompacted, sizeof *req->compacted, &fail);

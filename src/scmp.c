@@ -14,6 +14,7 @@
 #define SCMP_WHO "stream-compaction"
 
 static void scmp_pass_continue(struct scmp *s);
+static void scmp_trim_next(struct scmp *s);
 
 /* ---- conf and lifetime ------------------------------------------------------------- */
 
@@ -25,7 +26,7 @@ void scmp_conf_from(struct scmp_conf *conf, const struct conf *c)
     conf->minor_size = (uint64_t)conf_get(c, CONF_MINOR_SIZE);
     conf->max_size = (uint64_t)conf_get(c, CONF_SO_MAX_SIZE);
     conf->dirty_max = (uint64_t)conf_get(c, CONF_DIRTY_MAX);
-    conf->verify_inputs = conf_bool(c, CONF_VERIFY_INPUTS);
+    conf->trim_cleanup = conf_bool(c, CONF_SCMP_TRIM_CLEANUP);
     conf->recheck = conf_bool(c, CONF_SCMP_RECHECK);
     conf->dedupe = conf_bool(c, CONF_SCMP_DEDUPE);
     conf->type_pause_us = conf_get(c, CONF_SCMP_TYPE_PAUSE);
@@ -98,6 +99,10 @@ static void scmp_drop(struct scmp *s)
     s->turn_major = false;
     scmp__cleanup_free(s->cl);
     s->cl = NULL;
+    s->trim_cl = false;
+    s->ntrimq = 0; /* the scheduler's queued tasks die with the broker */
+    env_cancel(s->env, s->trim_kick);
+    s->trim_kick = 0;
     if (s->run)
         s->run->w = NULL; /* freed with the context */
     wr_ctx_free(s->wr);   /* cancels the writers' calls */
@@ -122,6 +127,7 @@ void scmp_free(struct scmp *s)
     for (size_t i = 0; i < s->nsched; i++)
         free(s->sched[i].img.v);
     free(s->sched);
+    free(s->trimq);
     free(s);
 }
 
@@ -141,7 +147,7 @@ void scmp_restart(struct scmp *s)
         env_logf(s->env, ENV_LOG_ERROR, SCMP_WHO, "restart failed: out of memory");
 }
 
-bool scmp_idle(const struct scmp *s) { return !s->pass_running; }
+bool scmp_idle(const struct scmp *s) { return !s->pass_running && !s->cl && !s->ntrimq; }
 
 const struct scmp_stats *scmp_stats(const struct scmp *s) { return &s->stats; }
 
@@ -189,32 +195,6 @@ static int scmp_obj_cmp(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Sorts img->v by (start, id), its first old entries sorted already.  The
- * pieces come sorted by start: the new ones need sorting only when two start
- * together; appended to an earlier listing (F05/F06) they are merged into it
- * instead of sorting the whole image again.  Keys are unique up to identical
- * entries, so the order is the one a full sort gives. */
-static void scmp_img_sort(struct scmp_image *img, size_t old)
-{
-    size_t m = img->n - old;
-    struct scmp_obj *v = img->v, *t;
-    for (size_t i = old + 1; i < img->n; i++)
-        if (scmp_obj_cmp(&v[i - 1], &v[i]) > 0) {
-            qsort(v + old, m, sizeof *v, scmp_obj_cmp);
-            break;
-        }
-    if (old == 0 || m == 0 || scmp_obj_cmp(&v[old - 1], &v[old]) <= 0)
-        return;
-    if (!(t = malloc(m * sizeof *t))) {
-        qsort(v, img->n, sizeof *v, scmp_obj_cmp); /* the same order, without the room */
-        return;
-    }
-    memcpy(t, v + old, m * sizeof *t);
-    for (size_t i = old, j = m, k = img->n; j > 0;) /* from the back, into the free tail */
-        v[--k] = i > 0 && scmp_obj_cmp(&v[i - 1], &t[j - 1]) > 0 ? v[--i] : t[--j];
-    free(t);
-}
-
 /* #3370's defensive dedupe (StreamObjectCompactor.deduplicateObjectsById): a listing that
  * holds an object id twice (an image that appended a snapshot's entries, F05) keeps the first
  * of each, with AutoMQ's warning.  The pieces come sorted by (start, id): a repeated id is next
@@ -233,9 +213,8 @@ static void scmp_dedupe(struct scmp *s, struct meta_piece *p, size_t *n)
     *n = k;
 }
 
-/* Loads the stream's committed stream objects and composites from the
- * broker's image: replacing the compactor's list (fixed), or appended to it
- * (F06's stand-in: destroyed objects stay in it). */
+/* Loads the stream's committed stream objects and composites from the broker's image into
+ * the compactor's list of the stream. */
 static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
 {
     struct meta_piece *p;
@@ -248,16 +227,21 @@ static int scmp_refresh(struct scmp *s, int64_t stream, struct scmp_image *img)
         return rc;
     if (s->conf.dedupe)
         scmp_dedupe(s, p, &n);
-    if (s->conf.verify_inputs)
-        img->n = 0;
-    size_t old = img->n; /* sorted: what earlier listings left (F05/F06's appended image) */
+    img->n = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct scmp_obj o = {p[i].id, p[i].kind, p[i].start, p[i].end, p[i].size};
         if (p[i].kind == META_KIND_STREAM || p[i].kind == META_KIND_COMPOSITE)
             rc = scmp_img_push(img, &o);
     }
     free(p);
-    scmp_img_sort(img, old);
+    /* The pieces come sorted by start: the list needs sorting only when two
+     * pieces start together.  Keys are unique up to identical entries, so
+     * skipping a sort changes nothing. */
+    for (size_t i = 1; i < img->n; i++)
+        if (scmp_obj_cmp(&img->v[i - 1], &img->v[i]) > 0) {
+            qsort(img->v, img->n, sizeof *img->v, scmp_obj_cmp);
+            break;
+        }
     return rc;
 }
 
@@ -416,6 +400,11 @@ static void scmp_cleanup_next(struct scmp_cleanup *cl)
     }
     s->cl = NULL;
     scmp__cleanup_free(cl);
+    if (s->trim_cl) { /* a trim's cleanup: no groups after it */
+        s->trim_cl = false;
+        scmp_pass_continue(s);
+        return;
+    }
     /* the groups come from the same listing (its living objects), as in compact0 */
     if (!scmp_turn_next(s))
         scmp_pass_continue(s);
@@ -544,6 +533,67 @@ static bool scmp_plan_rewrite(const struct scmp *s, const struct scmp_image *img
     return false;
 }
 
+/* ---- the cleanup after a trim (F06, before #952) ---------------------------------------- */
+
+/* AutoMQ before #952 (S3StreamClient.StreamWrapper.trim, git show 4e81bd3683^): each trim's
+ * completion hands `cleanupStreamObject` to the single-thread compaction scheduler, skipped
+ * only if a compaction is running at that moment; queued tasks then run back to back with no
+ * spacing, each listing the stream from the image as it is when it starts.  A cleanup right
+ * after another lists the objects the first one just marked (the image has not replayed its
+ * commit yet) and its id -1 commit is refused: "object N not exist when mark destroy object".
+ * #952 ("add 1min interval between stream object compaction", kafka issue 871) dropped the
+ * trim's cleanup: only the schedule compacts, a stream at most once a minute. */
+static void scmp_trim_next(struct scmp *s)
+{
+    while (s->ntrimq && !s->pass_running && !s->run && !s->pause && !s->cl && !s->down) {
+        int64_t stream = s->trimq[0];
+        struct scmp_sched *sc = scmp_sched(s, stream);
+        const struct meta_stream *own = mdc_stream_own(s->md, stream);
+        memmove(s->trimq, s->trimq + 1, --s->ntrimq * sizeof *s->trimq);
+        if (!sc || !own || own->state == META_STREAM_DELETED ||
+            scmp_refresh(s, stream, &sc->img) != 0)
+            continue;
+        s->turn_stream = stream;
+        s->turn_type = SCMP_CLEANUP;
+        s->turn_pos = 1; /* no group after it */
+        s->turn_major = false;
+        s->trim_cl = true;
+        /* the broker's own start offset (S3Stream.startOffset()), the trim just answered */
+        if (scmp_cleanup(s, stream, &sc->img, own->start, SCMP_CLEANUP))
+            return;
+        s->trim_cl = false;
+    }
+}
+
+static void scmp_trim_kick(void *arg)
+{
+    struct scmp *s = arg;
+    s->trim_kick = 0;
+    scmp_trim_next(s);
+}
+
+void scmp_trimmed(struct scmp *s, int64_t stream)
+{
+    if (!s || !s->conf.trim_cleanup || s->down)
+        return;
+    /* skipped while a compaction of the stream runs (the `compacting` flag) */
+    if ((s->run && s->run->stream == stream) || (s->cl && s->turn_stream == stream))
+        return;
+    if (s->ntrimq == s->trimq_cap) {
+        size_t n = s->trimq_cap ? 2 * s->trimq_cap : 8;
+        int64_t *q = realloc(s->trimq, n * sizeof *q);
+        if (!q)
+            return; /* out of memory: this trim's cleanup is not run (the schedule's will) */
+        s->trimq = q;
+        s->trimq_cap = n;
+    }
+    s->trimq[s->ntrimq++] = stream;
+    /* handed to the scheduler's thread: the trims answered at the same moment are all queued
+     * before the first cleanup starts (none of them sees it running) */
+    if (!s->trim_kick)
+        s->trim_kick = env_timer(s->env, 0, scmp_trim_kick, s);
+}
+
 /* ---- the pass ------------------------------------------------------------------------ */
 
 static enum scmp_type scmp_due(struct scmp *s, const struct scmp_sched *sc, int64_t now)
@@ -669,7 +719,7 @@ static bool scmp_stream_turn(struct scmp *s, int64_t stream)
 static void scmp_pass_continue(struct scmp *s)
 {
     int64_t limit = mdc_stream_limit(s->md);
-    while (!s->run && !s->pause && !s->cl && s->pass_stream < limit) {
+    while (s->pass_running && !s->run && !s->pause && !s->cl && s->pass_stream < limit) {
         int64_t stream = s->pass_stream++;
         scmp_stream_turn(s, stream);
     }
@@ -677,6 +727,7 @@ static void scmp_pass_continue(struct scmp *s)
         s->pass_running = false;
         s->pass_force = false;
     }
+    scmp_trim_next(s);
 }
 
 /* A group finished (rc 0: committed).  The turn goes on with the next group of its listing

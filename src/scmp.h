@@ -41,9 +41,11 @@
  * meta_commit_stream() carrying a request id, so a retried commit is
  * idempotent.  With conf.recheck (a guard of ours, hardened) the inputs are
  * checked right before the commit: distinct and still committed in the
- * image, else the step is dropped.  With conf.verify_inputs false (F06's
- * stand-in) the compactor's list of a stream is appended to at each listing
- * (destroyed objects stay in it).  A failed step
+ * image, else the step is dropped.  With conf.trim_cleanup (F06, AutoMQ
+ * before #952) each answered trim queues a cleanup of the stream's expired
+ * objects, run as soon as nothing else runs, with no spacing: two trims in a
+ * row clean up twice, the second from an image that does not hold the
+ * first's commit yet.  A failed step
  * leaves its output prepared until its TTL (unless
  * compaction.stream.failed.output.mark).
  *
@@ -80,7 +82,7 @@ struct scmp_conf {
     uint64_t minor_size;       /* stream.compaction.minor.size (4 MiB) */
     uint64_t max_size;         /* s3.stream.object.compaction.max.size.bytes (10 GiB) */
     uint64_t dirty_max;        /* CLEANUP_V1 rewrite threshold (512 MiB) */
-    bool verify_inputs;        /* compaction.verify.inputs (false: F06's stand-in) */
+    bool trim_cleanup;         /* compaction.stream.cleanup.on.trim (true: F06, before #952) */
     bool recheck;              /* compaction.stream.inputs.recheck (a guard of ours) */
     bool dedupe;               /* compaction.inputs.dedupe (#3370); false: F05 */
     int64_t type_pause_us;     /* stream.compaction.metadata.replay.delay (#3483); 0: F06 */
@@ -123,7 +125,11 @@ int scmp_compact_now(struct scmp *s, bool force);
 void scmp_crash(struct scmp *s);
 void scmp_restart(struct scmp *s);
 
-/* True when no pass is running. */
+/* The stream's trim was answered: with conf.trim_cleanup, a cleanup of its expired objects is
+ * queued (AutoMQ's S3StreamClient before #952: StreamWrapper.trim's whenComplete). */
+void scmp_trimmed(struct scmp *s, int64_t stream);
+
+/* True when no pass and no trim's cleanup is running or waiting. */
 bool scmp_idle(const struct scmp *s);
 
 const struct scmp_stats *scmp_stats(const struct scmp *s);

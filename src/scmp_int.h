@@ -107,6 +107,12 @@ struct scmp {
     bool pressure;            /* this pass runs under object-count pressure (>= 90 %) */
     bool pressure_full;       /* at the threshold itself: MAJOR_V1 takes small objects too */
     uint64_t req_seq;         /* request ids */
+    /* compaction.stream.cleanup.on.trim (F06, before #952): streams whose trim was answered,
+     * each waiting for a cleanup of its own, run one after the other when no pass runs */
+    int64_t *trimq;
+    size_t ntrimq, trimq_cap;
+    bool trim_cl;             /* the cleanup in flight (cl) is such a trim's */
+    env_id trim_kick;         /* the hand-off to the scheduler (a zero-delay timer), or 0 */
     struct scmp_stats stats;
 };
 

@@ -126,7 +126,8 @@ START_TEST(conf_field_bug_knobs_default_fixed)
     ck_assert(!conf_bool(&c, CONF_ID_ZERO_NONE));
     ck_assert(conf_bool(&c, CONF_CLEANER_DEDUP));
     ck_assert(conf_bool(&c, CONF_COPY_BACKOFF));
-    ck_assert(conf_bool(&c, CONF_VERIFY_INPUTS));
+    ck_assert(!conf_bool(&c, CONF_SCMP_TRIM_CLEANUP));
+    ck_assert(!conf_bool(&c, CONF_CTL_REQ_DEDUPE));
 }
 END_TEST
 

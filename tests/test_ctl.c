@@ -498,6 +498,60 @@ START_TEST(rpc_minus_one_retry_refused_without_dedupe)
 }
 END_TEST
 
+/* A WAL upload whose data all went to one stream object commits with object id -1; its answer
+ * is lost and, before the retry, a compaction on the controller marks that stream object.  AutoMQ's
+ * controller answers the retry by the state it meets (the stream object is no longer prepared:
+ * OBJECT_NOT_EXIST, the broker's upload fails); with controller.request.dedupe the metadata
+ * client's request id brings back the first answer. */
+static void wal_retry_after_compaction(bool dedupe)
+{
+    int64_t so, out;
+    struct meta_so m;
+    struct meta_sso_commit c = {.id = -1, .order_id = 1, .sos = &m, .nsos = 1};
+    struct meta_stream_commit k = {0};
+    enum meta_op del = META_OP_DELETE;
+    struct ctl_conf cc;
+    struct mdc_conf dc = {0};
+    tenv_init(&T, 7);
+    memset(&cc, 0, sizeof cc);
+    cc.meta.ns = "_kafka_t";
+    cc.meta.mark_not_idempotent = !dedupe;
+    cc.snapshot_records = 1000000;
+    ck_assert_int_eq(ctl_new(&T.env, &cc, &C), 0);
+    ck_assert_int_eq(ctl_stream_create(C, 1), 0);
+    ck_assert_int_eq(mdc_new(&T.env, C, &dc, &D), 0);
+    mdc_set_fault_hook(D, hook, NULL);
+    ck_assert_int_eq(ctl_prepare(C, 2, HOUR, env_now(&T.env), &so), 0);
+    out = so + 1;
+    m = (struct meta_so){so, 100, 1, 0, 10, META_ATTR_TYPE_NORMAL};
+    hook_set(MDC_OP_COMMIT_SSO, 1, 0);
+    ANS_N = 0;
+    ck_assert_int_eq(mdc_commit_sso(D, &c, answered, NULL), 0);
+    tenv_run_until(&T, env_now(&T.env) + 10 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 0); /* applied, its answer lost */
+    ck_assert_int_eq(meta_object_get(ctl_store(C), so)->state, META_COMMITTED);
+    k = (struct meta_stream_commit){.id = out, .size = 100, .stream = 1, .epoch = -1, .start = 0,
+                                    .end = 10, .attributes = META_ATTR_TYPE_NORMAL,
+                                    .sources = &so, .ops = &del, .nsources = 1};
+    ck_assert_int_eq(ctl_commit_stream(C, &k, env_now(&T.env)), 0);
+    tenv_run_until(&T, env_now(&T.env) + 60 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ANS_N, 1);
+    ck_assert_uint_eq(mdc_rpc_stats(D)->calls[MDC_OP_COMMIT_SSO], 2);
+    if (dedupe)
+        ck_assert_int_eq(ANS_RC, 0);
+    else
+        ck_assert_int_eq(ANS_RC, ERR_NOTFOUND);
+    ck_assert_int_eq(meta_stream_get(ctl_store(C), 1)->end, 10); /* committed once either way */
+    teardown();
+}
+
+START_TEST(rpc_wal_retry_after_compaction)
+{
+    wal_retry_after_compaction(false);
+    wal_retry_after_compaction(true);
+}
+END_TEST
+
 /* The node-epoch tests' start: a stream object so1 of stream 1 and a prepared
  * object out to replace it; the commit c is sent under epoch e1 with a 2 s
  * delay, and the broker restarts (epoch e1 + 1) while it is on its way. */
@@ -665,6 +719,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(c, ctl_f05_append_mode_duplicates);
     tcase_add_test(c, rpc_retries_are_idempotent);
     tcase_add_test(c, rpc_minus_one_retry_refused_without_dedupe);
+    tcase_add_test(c, rpc_wal_retry_after_compaction);
     tcase_add_test(c, rpc_old_epoch_fenced);
     tcase_add_test(c, rpc_epoch_fencing_survives_failover);
     tcase_add_test(c, ctl_f05_snapshot_load_on_image);

@@ -63,7 +63,6 @@ static void setup(void)
     CONF.minor_size = 1;
     CONF.max_size = UINT64_C(10) << 30;
     CONF.dirty_max = SCMP_DIRTY_MAX;
-    CONF.verify_inputs = true;
     CONF.recheck = true;
     CONF.int32_guard = true;
     CONF.mark_failed_output = true;

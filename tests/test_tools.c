@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "err.h"
+#include "mdc.h"
 #include "scn.h"
 #include "scn_write.h"
 #include "swarm.h"
@@ -212,6 +213,46 @@ START_TEST(tools_swarm_rules_are_bounded_and_printed)
         scn_spec_free(&sp);
     }
     ck_assert_int_ge(distinct, 45);
+    scn_free(f);
+}
+END_TEST
+
+/* The swarm draws rules on the broker's requests to the controller too, each with an effect and
+ * an error= code that `s3sim check` accepts for its op, and they fire in a run. */
+START_TEST(tools_swarm_draws_rpc_rules)
+{
+    struct scn_file *f = parse_text(SWARM_FILE);
+    int rpc = 0, errors = 0, ops[MDC_OP_COUNT] = {0};
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        struct scn_spec sp;
+        char desc[512];
+        resolve_ok(f, NULL, &sp);
+        ck_assert_int_eq(swarm_draw(seed, &sp, desc, sizeof desc), 0);
+        for (size_t i = 1; i < sp.nfaults; i++) {
+            const struct fs3_rule *r = &sp.faults[i];
+            enum mdc_op op;
+            if (r->op < SCN_OP_RPC)
+                continue;
+            op = (enum mdc_op)(r->op - SCN_OP_RPC);
+            ck_assert_int_lt(op, MDC_OP_COUNT);
+            ck_assert_msg(r->effect == FS3_EFF_TIMEOUT || r->effect == FS3_EFF_LOST ||
+                          r->effect == FS3_EFF_STALL || r->effect == FS3_EFF_DELAY ||
+                          r->effect == FS3_EFF_STATUS, "seed %llu: %s", (unsigned long long)seed,
+                          desc);
+            if (r->effect == FS3_EFF_STATUS) {
+                ck_assert_msg(mdc_op_answers(op, (enum mdc_code)r->status), "%s", desc);
+                errors++;
+            }
+            ck_assert_ptr_nonnull(strstr(desc, mdc_op_name(op)));
+            ops[op]++;
+            rpc++;
+        }
+        scn_spec_free(&sp);
+    }
+    ck_assert_int_ge(rpc, 50);
+    ck_assert_int_ge(errors, 5);
+    for (int op = 0; op < MDC_OP_COUNT; op++)
+        ck_assert_msg(ops[op] > 0, "%s never drawn", mdc_op_name((enum mdc_op)op));
     scn_free(f);
 }
 END_TEST
@@ -501,6 +542,7 @@ static Suite *tools_suite(void)
     tcase_add_test(tc, tools_write_reparse_refuses_a_bad_spec);
     tcase_add_test(tc, tools_swarm_same_seed_same_subset);
     tcase_add_test(tc, tools_swarm_rules_are_bounded_and_printed);
+    tcase_add_test(tc, tools_swarm_draws_rpc_rules);
     tcase_add_test(tc, tools_sweep_stops_when_call_k_never_comes);
     tcase_add_test(tc, tools_sweep_failures_carry_a_replay_line);
     tcase_add_test(tc, tools_sweep_refuses_a_bad_op_or_effect);
