@@ -17,6 +17,7 @@
 #include "s3.h"
 #include "s3client.h"
 #include "writer.h"
+#include "writer_int.h" /* the part count, for the part limit */
 
 /* ---- fixture ------------------------------------------------------------- */
 
@@ -334,6 +335,40 @@ START_TEST(writer_copy_rejects_bad_arguments)
     clenv_run(&E, 10000);
     ck_assert_int_eq(c.rc, 0);
     ck_assert(fs3_key_exists(S, "obj/bad", NULL));
+}
+END_TEST
+
+/* S3 allows 10000 parts (part numbers 1..10000).  A copy needs, at most, two
+ * parts per 5 GiB chunk of its range plus the final part: one that can bring
+ * the writer to exactly 10000 is taken; once it cannot, a copy is refused
+ * (ERR_LIMIT) before anything is sent, and the writer completes what it took. */
+START_TEST(writer_copy_up_to_the_part_limit)
+{
+    uint8_t b[MINP];
+    struct cbrec c = {0};
+    struct wr *wr;
+    start();
+    put_src();
+    fill(b, sizeof b, 0, 5);
+    wr = wr_open(X, "obj/limit", S3_JOB_STREAM_COMPACTION, NULL);
+    /* Parts of the minimum size until 9997 are numbered and none is pending. */
+    for (int i = 0; wr->nparts < S3_MAX_PARTS - 3 || wr->pending; i++) {
+        ck_assert_int_eq(wr_write(wr, b, sizeof b, NULL, NULL), 0);
+        ck_assert_int_le(wr->nparts, S3_MAX_PARTS - 3);
+        if (i % 64 == 0)
+            clenv_run(&E, 1000);
+    }
+    /* 9997 + 2 (a range below 5 GiB) + 1 = 10000: taken. */
+    ck_assert_int_eq(wr_copy(wr, "src", 0, 100, NULL, NULL), 0);
+    /* Now at least 9997 numbered parts and a pending one: 3 more would pass 10000. */
+    ck_assert_int_eq(wr_copy(wr, "src", 100, 200, NULL, NULL), ERR_LIMIT);
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 1000000);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert(fs3_key_exists(S, "obj/limit", NULL));
+    ck_assert_int_le(wr->nparts, S3_MAX_PARTS);
+    wr_release(wr, NULL, NULL);
 }
 END_TEST
 
@@ -1076,6 +1111,12 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_guard_refuses_put);
     tcase_add_test(tc, writer_guard_refuses_complete_and_aborts);
     tcase_add_test(tc, writer_guard_passes_or_is_off);
+    suite_add_tcase(s, tc);
+    /* 10000 parts through the fake S3: about a second, several under ASan. */
+    tc = tcase_create("part-limit");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, writer_copy_up_to_the_part_limit);
     suite_add_tcase(s, tc);
     return s;
 }
