@@ -22,13 +22,11 @@
 
 void world_tracef(struct world *w, const char *actor, const char *fmt, ...)
 {
-    char line[768];
     va_list ap;
     world_clock(w);
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    sim_trace_vfmt(&w->trace, w->now, actor, 768, fmt, ap);
     va_end(ap);
-    sim_trace_line(&w->trace, w->now, actor, line);
 }
 
 void world_event(struct world *w, enum run_lane lane, int64_t t0, bool failed, const char *fmt,
@@ -139,6 +137,13 @@ static void world_env_trace(struct env *env, const char *line)
     sim_trace_line(&w->trace, w->now, "eng", line);
 }
 
+/* The same line, hashed from its format and arguments (sim/trace.h). */
+static void world_env_trace_fmt(struct env *env, const char *fmt, va_list ap)
+{
+    struct world *w = env->impl;
+    sim_trace_vfmt(&w->trace, w->now, "eng", 512, fmt, ap);
+}
+
 /* Typed engine events (job starts, ends, marks) draw the engine lanes of the
  * timeline; their text was hashed by world_env_trace just before. */
 static void world_env_event(struct env *env, const struct env_event *ev)
@@ -160,6 +165,7 @@ static void world_env_init(struct world *w)
         .wait_update = world_env_wait_update,
         .wait_end = world_env_wait_end,
         .trace = world_env_trace,
+        .trace_fmt = world_env_trace_fmt,
         .event = world_env_event,
     };
 }

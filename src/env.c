@@ -71,6 +71,12 @@ void env_tracef(struct env *env, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
+    if (env->trace_fmt) {
+        va_start(ap, fmt);
+        env->trace_fmt(env, fmt, ap);
+        va_end(ap);
+        return;
+    }
     if (!env->trace)
         return;
     va_start(ap, fmt);
@@ -84,12 +90,19 @@ void env_eventf(struct env *env, enum env_lane lane, enum env_event_kind kind, u
 {
     char line[512];
     va_list ap;
-    if (!env->trace && !env->event)
+    if (!env->trace && !env->trace_fmt && !env->event)
+        return;
+    if (env->trace_fmt) {
+        va_start(ap, fmt);
+        env->trace_fmt(env, fmt, ap);
+        va_end(ap);
+    }
+    if (!env->event && (env->trace_fmt || !env->trace))
         return;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (env->trace)
+    if (env->trace && !env->trace_fmt)
         env->trace(env, line);
     if (env->event)
         env->event(env, &(struct env_event){lane, kind, id, failed, line});

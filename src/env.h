@@ -110,6 +110,12 @@ struct env {
     /* Optional (may be NULL): one canonical trace line of an engine event
      * ("wal-upload commit sso=12 streams=3"), fed to the run's trace hash. */
     void (*trace)(struct env *env, const char *line);
+    /* Optional (may be NULL): the same line as its format and arguments, for
+     * a sink that hashes them without formatting the text (the simulator:
+     * sim/trace.h).  When set, env_tracef() and env_eventf() use it instead
+     * of trace; the line it stands for is vsnprintf(fmt, ap) cut at 511
+     * bytes, as trace would get it. */
+    void (*trace_fmt)(struct env *env, const char *fmt, va_list ap);
 
     /* Optional (may be NULL): a typed engine event, for observers (the
      * timeline).  env_eventf() sends the event's line to trace first, then

@@ -1,6 +1,9 @@
 /* test_sim.c - the simulator core: trace, wait registry, payload (the event heap
  * and the PRNG are the base library's: test_base.c). */
 #include <check.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +29,58 @@ START_TEST(trace_hash_depends_on_every_line)
     sim_trace_free(&a);
     sim_trace_free(&b);
     sim_trace_free(&c);
+}
+END_TEST
+
+/* The hash takes a line's format and arguments, not its text: each argument
+ * counts, where one string ends counts, a string counts up to its precision
+ * only, and --trace still prints the formatted text. */
+static const char *trace_of(struct sim_trace *t, const char *fmt, ...)
+{
+    va_list ap;
+    sim_trace_init(t, NULL);
+    va_start(ap, fmt);
+    sim_trace_vfmt(t, 5, "eng", 512, fmt, ap);
+    va_end(ap);
+    return sim_trace_finish(t);
+}
+
+START_TEST(trace_hashes_format_and_arguments)
+{
+    struct sim_trace a, b;
+    char out[256] = {0};
+    FILE *f;
+    ck_assert_str_eq(trace_of(&a, "put %s n=%d", "k1", 7), trace_of(&b, "put %s n=%d", "k1", 7));
+    sim_trace_free(&a);
+    sim_trace_free(&b);
+    ck_assert_str_ne(trace_of(&a, "put %s n=%d", "k1", 7), trace_of(&b, "put %s n=%d", "k1", 8));
+    sim_trace_free(&a);
+    sim_trace_free(&b);
+    ck_assert_str_ne(trace_of(&a, "%s%s", "ab", "c"), trace_of(&b, "%s%s", "a", "bc"));
+    sim_trace_free(&a);
+    sim_trace_free(&b);
+    ck_assert_str_eq(trace_of(&a, "%.2s %zu", "abc", (size_t)3),
+                     trace_of(&b, "%.2s %zu", "abd", (size_t)3));
+    sim_trace_free(&a);
+    sim_trace_free(&b);
+    ck_assert_str_ne(trace_of(&a, "%.*s %.3f", 2, "abc", 1.5),
+                     trace_of(&b, "%.*s %.3f", 3, "abc", 1.5));
+    sim_trace_free(&a);
+    sim_trace_free(&b);
+    ck_assert_str_ne(trace_of(&a, "x %" PRId64, INT64_C(1) << 40),
+                     trace_of(&b, "x %" PRId64, (INT64_C(1) << 40) + 1));
+    sim_trace_free(&a);
+    sim_trace_free(&b);
+    /* the printed line: the text, as before */
+    f = fmemopen(out, sizeof out - 1, "w");
+    ck_assert_ptr_nonnull(f);
+    sim_trace_init(&a, f);
+    sim_trace_fmt(&a, 12, "s3", 768, "put %s %d%%", "k/1", 200);
+    sim_trace_line(&a, 13, "act", "crash node=1");
+    fclose(f);
+    ck_assert_str_eq(out, "12 s3 put k/1 200%\n13 act crash node=1\n");
+    ck_assert_int_eq(a.lines, 2);
+    sim_trace_free(&a);
 }
 END_TEST
 
@@ -240,6 +295,7 @@ static Suite *sim_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, trace_hash_depends_on_every_line);
     tcase_add_test(tc, trace_empty_is_sha256_of_nothing);
+    tcase_add_test(tc, trace_hashes_format_and_arguments);
     tcase_add_test(tc, waits_track_pending_and_progress);
     tcase_add_test(tc, payload_is_pure_and_detects_changes);
     tcase_add_test(tc, payload_matches_the_reference_on_many_offsets);
