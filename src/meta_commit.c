@@ -18,9 +18,13 @@ static int check_new(struct meta *m, int64_t id, const char *what)
         return 0;
     if (o && o->state == META_COMMITTED)
         return ERR_REDUNDANT;
-    if (m->env)
-        env_logf(m->env, ENV_LOG_WARN, "controller", "object %lld not exist when %s",
-                 (long long)id, what);
+    /* AutoMQ's S3ObjectControlManager.commitObject logs both at error */
+    if (m->env && !o)
+        env_logf(m->env, ENV_LOG_ERROR, "controller", "object %lld not exist when commit object "
+                 "(%s)", (long long)id, what);
+    else if (m->env)
+        env_logf(m->env, ENV_LOG_ERROR, "controller", "object %lld is not prepared but try to "
+                 "commit (%s)", (long long)id, what);
     return ERR_NOTFOUND;
 }
 
