@@ -596,6 +596,12 @@ START_TEST(obj_key_format)
     ck_assert_int_eq(obj_key(-1, ns, k, sizeof k), ERR_INVAL);
     ck_assert_int_eq(obj_key(1, "", k, sizeof k), ERR_INVAL);
     ck_assert_int_eq(obj_key(1, ns, k, 10), ERR_RANGE);
+    /* "00000000/_kafka_abc/1" and its NUL fit 22 bytes exactly, not 21. */
+    ck_assert_int_eq(obj_key(1, ns, k, 21), ERR_RANGE);
+    ck_assert_int_eq(obj_key(1, ns, k, 22), 0);
+    ck_assert_str_eq(k, "10000000/_kafka_abc/1");
+    ck_assert_int_eq(obj_key(INT64_MAX, ns, k, sizeof k), 0);
+    ck_assert_str_eq(k, "fffffffffffffff7/_kafka_abc/9223372036854775807");
 }
 END_TEST
 
