@@ -60,6 +60,8 @@ void sim_waits_update(struct sim_waits *w, uint64_t id, const char *what)
 {
     struct sim_wait *e = sim_waits_find(w, id);
     char *copy;
+    if (e && what && strcmp(e->what, what) == 0)
+        return; /* the same text again (most refreshes of a writer's wait) */
     if (!e || !(copy = strdup(what ? what : "?")))
         return;
     free(e->what);

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *env_level_name(enum env_level level)
 {
@@ -62,6 +63,15 @@ void env_wait_updatef(struct env *env, env_id id, const char *fmt, ...)
     if (!id || !env->wait_update)
         return;
     va_start(ap, fmt);
+    if (fmt[0] == '%' && fmt[1] == 's' && !fmt[2]) { /* a text built already: no copy */
+        const char *text = va_arg(ap, const char *);
+        va_end(ap);
+        if (text && strnlen(text, sizeof what) < sizeof what) {
+            env->wait_update(env, id, text);
+            return;
+        }
+        va_start(ap, fmt);
+    }
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     env->wait_update(env, id, what);
