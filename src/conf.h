@@ -345,7 +345,7 @@
     Y(CONF_WR_ABORT_ON_RELEASE, "true", "failed-upload-left-open")                                 \
     Y(CONF_SWEEP_STRAYS, "true", "retried-create-strays")                                          \
     Y(CONF_COMPLETE_ABSENT_FAILS, "true", "found/complete-retried-after-lifecycle-abort")          \
-    Y(CONF_SCMP_MARK_FAILED, "true", "")                                                           \
+    Y(CONF_SCMP_MARK_FAILED, "true", "deleted-stream-compaction-waits-ttl")                        \
     Y(CONF_SCMP_RECHECK, "true", "")                                                               \
     Y(CONF_CTL_REQ_DEDUPE, "true", "retried-commit-not-found")                                     \
     Y(CONF_SSO_VERIFY_BLOCKS, "true", "")                                                          \
