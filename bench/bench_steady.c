@@ -114,7 +114,7 @@ static int bench_drain(int n)
     struct meta_so *so = calloc((size_t)n, sizeof *so);
     int64_t *ids = calloc((size_t)n, sizeof *ids);
     struct meta_sso_commit c = {.id = -1, .order_id = -1};
-    struct s3_ops count = {NULL, "count", count_submit, count_cancel};
+    struct s3_ops count = {NULL, "count", count_submit, count_cancel, false};
     struct cln_conf cc;
     struct cln *cl;
     struct meta_counts cnt;

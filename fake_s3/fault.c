@@ -280,7 +280,25 @@ static int fs3f_partial_part(struct fs3_fault *f, const struct s3_req *req, stru
 {
     struct s3_req sub = *req;
     uint64_t size, end;
-    if (req->op == S3_OP_MPU_PART) {
+    struct s3_seg *segs = NULL;
+    int rc;
+    if (req->op == S3_OP_MPU_PART && req->nsegs) { /* the first half of the pieces */
+        size_t left = req->body_len / 2, n = 0;
+        if (!(segs = malloc(req->nsegs * sizeof *segs)))
+            return ERR_NOMEM;
+        for (size_t i = 0; i < req->nsegs && left > 0; i++, n++) {
+            segs[n] = req->segs[i];
+            if (segs[n].len > left)
+                segs[n].len = left;
+            left -= segs[n].len;
+        }
+        sub.segs = segs;
+        sub.nsegs = n;
+        sub.body_len = req->body_len / 2;
+        sub.segs_memo.alg = S3_CKSUM_NONE; /* taken over all of them */
+        if (req->cksum.alg != S3_CKSUM_NONE)
+            s3_checksum_segs(req->cksum.alg, segs, n, &sub.cksum);
+    } else if (req->op == S3_OP_MPU_PART) {
         sub.body_len = req->body_len / 2;
         if (req->cksum.alg != S3_CKSUM_NONE)
             s3_checksum_compute(req->cksum.alg, req->body, sub.body_len, &sub.cksum);
@@ -290,7 +308,9 @@ static int fs3f_partial_part(struct fs3_fault *f, const struct s3_req *req, stru
         if (end <= size && end - (uint64_t)req->range_start >= 2)
             sub.range_end = req->range_start + (int64_t)((end - (uint64_t)req->range_start) / 2);
     }
-    return fs3_exec(f->store, &sub, FS3_AS_OF_NOW, res);
+    rc = fs3_exec(f->store, &sub, FS3_AS_OF_NOW, res);
+    free(segs);
+    return rc;
 }
 
 static int fs3f_partial(struct fs3_fault *f, const struct s3_req *req, struct s3_result *res)
@@ -306,6 +326,8 @@ static int fs3f_partial(struct fs3_fault *f, const struct s3_req *req, struct s3
     }
     if ((rc = fs3_exec(f->store, req, FS3_AS_OF_NOW, res)) || !s3_result_ok(res))
         return rc;
+    if (req->op == S3_OP_GET && s3_result_flatten(res))
+        return ERR_NOMEM;
     if (req->op == S3_OP_GET)
         res->body_len /= 2;
     else
@@ -318,6 +340,8 @@ static int fs3f_corrupt(struct fs3_fault *f, const struct fs3f_call *c, const st
                         struct s3_result *res)
 {
     int rc = fs3_exec(f->store, req, FS3_AS_OF_NOW, res);
+    if (!rc && s3_result_flatten(res)) /* pieces: damage one copy */
+        return ERR_NOMEM;
     int64_t at = c->corrupt_at, len;
     if (rc || !s3_result_ok(res) || !res->body || res->body_len == 0)
         return rc;
@@ -481,6 +505,7 @@ struct fs3_fault *fs3_fault_new(struct env *env, struct fs3 *store, fs3_classify
     f->ops.name = "fault";
     f->ops.submit = fs3f_submit;
     f->ops.cancel = fs3f_cancel;
+    f->ops.segs_ok = true; /* the store's, passed on */
     return f;
 }
 

@@ -138,18 +138,27 @@ static int fs3_segs_push(struct fs3_segs *s, struct buf *b, const uint8_t *p, ui
         s->cap = cap;
     }
     s->v[s->n++] = (struct fs3_seg){b, p, len};
+    b->stored = true;
     return 0;
 }
 
-int fs3_segs_take(struct fs3_segs *dst, struct buf *b, const uint8_t *p, size_t len)
+/* As fs3_segs_take, where the body holds held bytes of b in all (len, or
+ * more for a body of several pieces of b). */
+static int fs3_segs_take_held(struct fs3_segs *dst, struct buf *b, const uint8_t *p, size_t len,
+                              size_t held)
 {
     size_t off;
     if (len == 0)
         return 0;
-    /* By reference when the bytes are in b and keeping b costs at most a
-     * quarter more than the bytes (a small body in a large buffer is copied,
-     * so that the bucket's memory stays its bytes). */
-    if (b && buf_holds(b, p, len, &off) && b->cap - len <= len / 4 + 4096) {
+    /* By reference when the bytes are in b and the body holds a quarter of
+     * b at least (a small body in a large buffer is copied, so that the
+     * bucket's memory stays about its bytes: a part of an object built in
+     * one buffer is kept, the object's other parts follow), or when the
+     * bucket keeps b already (a slice of stored bytes a GET shared, sent
+     * back as a piece of a body: sharing it adds no buffer, as
+     * UploadPartCopy shares its source's). */
+    if (b && buf_holds(b, p, len, &off) &&
+        (b->stored || (held <= b->cap && (held >= b->cap / 4 || b->cap - held <= 4096)))) {
         if (fs3_segs_push(dst, b, p, len))
             return ERR_NOMEM;
         buf_ref(b);
@@ -159,6 +168,39 @@ int fs3_segs_take(struct fs3_segs *dst, struct buf *b, const uint8_t *p, size_t 
     if (!c || buf_append(c, p, len) || fs3_segs_push(dst, c, c->p, len)) {
         buf_unref(c);
         return ERR_NOMEM;
+    }
+    return 0;
+}
+
+int fs3_segs_take(struct fs3_segs *dst, struct buf *b, const uint8_t *p, size_t len)
+{
+    return fs3_segs_take_held(dst, b, p, len, len);
+}
+
+int fs3_segs_take_req(struct fs3_segs *dst, const struct s3_req *req)
+{
+    uint32_t n0 = dst->n;
+    struct buf *hb = NULL; /* the last buffer whose pieces were summed, and their bytes */
+    size_t held = 0;
+    if (!req->nsegs)
+        return fs3_segs_take(dst, req->body_buf, req->body, req->body_len);
+    for (size_t i = 0; i < req->nsegs; i++) {
+        struct buf *b = req->segs[i].b;
+        /* A buffer the bucket does not keep yet (the sender's own bytes,
+         * between its references) is kept when the body's pieces of it
+         * cover it (the quarter rule over all of them). */
+        if (b && !b->stored && b != hb) {
+            hb = b;
+            held = 0;
+            for (size_t k = 0; k < req->nsegs; k++)
+                held += req->segs[k].b == b ? req->segs[k].len : 0;
+        }
+        if (fs3_segs_take_held(dst, b, req->segs[i].p, req->segs[i].len,
+                               b == hb ? held : req->segs[i].len)) {
+            while (dst->n > n0)
+                buf_unref(dst->v[--dst->n].b);
+            return ERR_NOMEM;
+        }
     }
     return 0;
 }
@@ -330,8 +372,12 @@ int fs3_verify_cksum(const struct s3_req *req, const uint8_t *buf, size_t len,
         return 1;
     }
     /* Reused when the client computed it over the same, unchanged bytes of
-     * the same shared buffer (s3_checksum_buf): a write since recomputes. */
-    s3_checksum_buf(req->cksum.alg, req->body_buf, buf, len, &res->cksum);
+     * the same shared buffer (s3_checksum_buf), or of the same segments
+     * (s3_checksum_req_segs): a write since recomputes. */
+    if (req->nsegs)
+        s3_checksum_req_segs(req->cksum.alg, req, &res->cksum);
+    else
+        s3_checksum_buf(req->cksum.alg, req->body_buf, buf, len, &res->cksum);
     if (!s3_checksum_equal(&res->cksum, &req->cksum)) {
         memset(&res->cksum, 0, sizeof res->cksum);
         fs3_res_error(res, 400, S3E_BAD_DIGEST,
@@ -663,7 +709,7 @@ static int fs3_exec_put(struct fs3 *s, const struct s3_req *req, struct s3_resul
         return ERR_NOMEM;
     }
     o->meta = meta;
-    if (fs3_segs_take(&o->segs, req->body_buf, req->body, req->body_len)) {
+    if (fs3_segs_take_req(&o->segs, req)) {
         fs3_obj_free(o);
         return ERR_NOMEM;
     }
@@ -680,6 +726,30 @@ static int fs3_exec_get(struct fs3 *s, const struct s3_req *req, int64_t as_of,
                         struct s3_result *res)
 {
     return fs3_get_obj(req, fs3_lookup(s, req->key, as_of), res);
+}
+
+/* [start, end) of an object as pieces of its segments, each a reference
+ * (s3_result.segs); nothing when a segment has no buffer.  0 or -1. */
+static int fs3_get_segs(const struct fs3_segs *s, uint64_t start, uint64_t end,
+                        struct s3_result *res)
+{
+    struct fs3_segs v = {0};
+    if (fs3_segs_slice(&v, s, start, end))
+        return -1;
+    for (uint32_t i = 0; i < v.n; i++)
+        if (!v.v[i].b) {
+            fs3_segs_free(&v);
+            return 0;
+        }
+    if (!(res->segs = malloc(v.n * sizeof *res->segs))) {
+        fs3_segs_free(&v);
+        return -1;
+    }
+    for (uint32_t i = 0; i < v.n; i++) /* the slice's references become the result's */
+        res->segs[i] = (struct s3_seg){v.v[i].b, v.v[i].p, (size_t)v.v[i].len, 0};
+    res->nsegs = v.n;
+    free(v.v);
+    return 0;
 }
 
 int fs3_get_obj(const struct s3_req *req, struct fs3_obj *o, struct s3_result *res)
@@ -716,6 +786,15 @@ int fs3_get_obj(const struct s3_req *req, struct fs3_obj *o, struct s3_result *r
                 break;
             }
             at += g->len;
+        }
+        if (!res->body_ref && req->body_segs && fs3_get_segs(&o->segs, start, end, res) < 0)
+            return ERR_NOMEM;
+        if (res->segs) {
+            res->body_len = end - start;
+            res->object_size = o->size;
+            memcpy(res->etag, o->etag, sizeof res->etag);
+            fs3_res_meta(res, o);
+            return 0;
         }
     }
     if (!res->body && !(res->body = malloc(end - start ? end - start : 1)))
@@ -904,7 +983,8 @@ int fs3_validate(const struct s3_req *req)
     }
     if (!req->key || !req->key[0])
         return ERR_INVAL;
-    if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->body_len && !req->body)
+    if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->body_len && !req->body &&
+        !req->nsegs)
         return ERR_INVAL;
     if ((req->op == S3_OP_GET || req->op == S3_OP_MPU_COPY) && req->range_start < 0)
         return ERR_INVAL;

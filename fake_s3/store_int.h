@@ -145,6 +145,9 @@ struct fs3_obj *fs3_obj_new(uint64_t size); /* segs empty: the caller fills them
  * [start, end) into dst.  cksum: the checksum of [start, end), reused from
  * the buffer's memo when the range is one segment (s3_checksum_buf). */
 int fs3_segs_take(struct fs3_segs *dst, struct buf *b, const uint8_t *p, size_t len);
+/* A put's or a part's body (req->segs, or req->body), as fs3_segs_take
+ * takes each piece; on failure dst is as it was. */
+int fs3_segs_take_req(struct fs3_segs *dst, const struct s3_req *req);
 int fs3_segs_slice(struct fs3_segs *dst, const struct fs3_segs *src, uint64_t start,
                    uint64_t end);
 void fs3_segs_copy_out(const struct fs3_segs *s, uint64_t start, uint64_t end, uint8_t *dst);

@@ -102,7 +102,7 @@ static bool fs3_part_number_bad(int number, struct s3_result *res)
 /* Stores the bytes as part number of u (replacing an earlier one): a body
  * [data, data+len) in the request's buffer b, or (src != NULL) the range
  * [start, start+len) of src's segments. */
-static int fs3_part_store(struct fs3_upload *u, int number, struct buf *b, const uint8_t *data,
+static int fs3_part_store(struct fs3_upload *u, int number, const struct s3_req *body,
                           const struct fs3_segs *src, uint64_t start, size_t len,
                           const uint8_t *md5)
 {
@@ -127,7 +127,7 @@ static int fs3_part_store(struct fs3_upload *u, int number, struct buf *b, const
     if (md5)
         memcpy(p->md5, md5, 16);
     if (src ? fs3_segs_slice(&p->segs, src, start, start + len)
-            : fs3_segs_take(&p->segs, b, data, len)) {
+            : fs3_segs_take_req(&p->segs, body)) {
         free(p);
         return ERR_NOMEM;
     }
@@ -144,7 +144,7 @@ static int fs3_mpu_part(struct fs3 *s, const struct s3_req *req, struct s3_resul
     if (fs3_part_number_bad(req->part_number, res) || !(u = fs3_upload_find(s, req, res)) ||
         fs3_verify_cksum(req, req->body, req->body_len, res, md5, &md5_known))
         return 0;
-    if (fs3_part_store(u, req->part_number, req->body_buf, req->body, NULL, 0, req->body_len,
+    if (fs3_part_store(u, req->part_number, req, NULL, 0, req->body_len,
                        md5_known ? md5 : NULL))
         return ERR_NOMEM;
     res->status = 200;
@@ -174,7 +174,7 @@ static int fs3_mpu_copy(struct fs3 *s, const struct s3_req *req, struct s3_resul
             return 0;
         }
     }
-    if (fs3_part_store(u, req->part_number, NULL, NULL, &src->segs, start, end - start, NULL))
+    if (fs3_part_store(u, req->part_number, NULL, &src->segs, start, end - start, NULL))
         return ERR_NOMEM;
     res->status = 200;
     return 0;

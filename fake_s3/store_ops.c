@@ -119,6 +119,7 @@ void fs3_ops_init(struct fs3 *s)
     s->ops.name = "fake";
     s->ops.submit = fs3_ops_submit;
     s->ops.cancel = fs3_ops_cancel;
+    s->ops.segs_ok = true;
 }
 
 struct s3_ops *fs3_ops(struct fs3 *s) { return &s->ops; }

@@ -307,7 +307,7 @@ int world_http_setup(struct world *w, const struct world_http_opts *o, const str
     if (o && o->endpoint) {
         if ((rc = wh_client_endpoint(wh, o)))
             return rc;
-        wh->counted = (struct s3_ops){wh, "counted", wh_counted_submit, wh_counted_cancel};
+        wh->counted = (struct s3_ops){wh, "counted", wh_counted_submit, wh_counted_cancel, false};
         *ops = &wh->counted;
         return 0;
     }

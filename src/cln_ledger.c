@@ -140,7 +140,7 @@ int cln_ledger_new(struct s3_ops *inner, struct cln_ledger **out)
     if (!l)
         return ERR_NOMEM;
     l->inner = inner;
-    l->ops = (struct s3_ops){l, "ledger", cln_ledger_submit, cln_ledger_cancel};
+    l->ops = (struct s3_ops){l, "ledger", cln_ledger_submit, cln_ledger_cancel, inner->segs_ok};
     *out = l;
     return 0;
 }

@@ -18,6 +18,11 @@ static void cmp_chunk_release(struct cmp_chunk *ch)
         buf_unref(ch->ref);
     else
         free(ch->buf);
+    for (size_t i = 0; i < ch->nsegs; i++)
+        buf_unref(ch->segs[i].b);
+    free(ch->segs);
+    ch->segs = NULL;
+    ch->nsegs = 0;
     ch->buf = NULL;
     ch->ref = NULL;
 }
@@ -326,6 +331,7 @@ static int read_submit(struct cmp_job *j, struct cmp_read *rd)
     rd->req.range_start = (int64_t)(rd->ch->start + rd->off);
     rd->req.range_end = (int64_t)(rd->ch->start + rd->off + rd->len);
     rd->req.body_by_ref = rd->ch->reads_left == 1; /* one read: its answer is the chunk */
+    rd->req.body_segs = rd->req.body_by_ref;
     int rc = s3_get(j->c->s3, &rd->req, read_cb, rd);
     if (rc == 0) {
         rd->inflight = true;
@@ -383,7 +389,12 @@ static void read_cb(struct s3_req *req, struct s3_result *res)
                       rc == ERR_CORRUPT ? ": short body" : "");
         return;
     }
-    if (ch->reads_left == 1 && !ch->buf) {
+    if (ch->reads_left == 1 && !ch->buf && res->segs) {
+        ch->segs = res->segs; /* the pieces and their references: no copy */
+        ch->nsegs = res->nsegs;
+        res->segs = NULL;
+        res->nsegs = 0;
+    } else if (ch->reads_left == 1 && !ch->buf) {
         ch->buf = res->body; /* take the body (and its reference, if shared): no copy */
         ch->ref = res->body_ref;
         res->body = NULL;
@@ -431,7 +442,7 @@ static int wout_open(struct cmp_job *j, struct cmp_wout *o)
  * they are, so a damaged answer becomes a damaged compacted object; with
  * compaction.sso.verify.blocks (a guard of ours) the block is parsed first. */
 static int write_block(struct cmp_job *j, struct cmp_wout *o, const struct cmp_block *b,
-                       const uint8_t *bytes)
+                       struct buf *ref, const uint8_t *bytes)
 {
     size_t len = (uint32_t)b->e.size;
     unsigned flags = j->c->conf.int32_guard ? 0 : OBJ_PARSE_WRAP_OK;
@@ -449,7 +460,8 @@ static int write_block(struct cmp_job *j, struct cmp_wout *o, const struct cmp_b
         o->cap = cap;
     }
     bool sso = o == &j->sso_out;
-    rc = wr_write(o->w, bytes, len, sso ? write_cb : NULL, sso ? j : NULL);
+    /* A block of a chunk the store shared goes to the part by reference. */
+    rc = wr_write_ref(o->w, ref, bytes, len, sso ? write_cb : NULL, sso ? j : NULL);
     if (rc)
         return rc;
     j->writes_pending += sso;
@@ -457,6 +469,38 @@ static int write_block(struct cmp_job *j, struct cmp_wout *o, const struct cmp_b
     o->e[o->ne++].pos = (int64_t)o->data;
     o->data += len;
     return 0;
+}
+
+/* Writes block b of chunk ch: by reference when its bytes lie in one
+ * buffer of the store's, else copied (a block across two pieces is
+ * gathered first). */
+static int chunk_write(struct cmp_job *j, struct cmp_wout *o, const struct cmp_block *b,
+                       struct cmp_chunk *ch)
+{
+    uint64_t off = (uint64_t)b->e.pos - ch->start, len = (uint32_t)b->e.size, at = 0;
+    uint8_t *tmp;
+    int rc;
+    if (!ch->segs)
+        return write_block(j, o, b, ch->ref, ch->buf + off);
+    for (size_t i = 0; i < ch->nsegs; i++) {
+        const struct s3_seg *g = &ch->segs[i];
+        if (off >= at && off + len <= at + g->len)
+            return write_block(j, o, b, g->b, g->p + (off - at));
+        at += g->len;
+    }
+    if (!(tmp = malloc(len ? len : 1)))
+        return ERR_NOMEM;
+    at = 0;
+    for (size_t i = 0; i < ch->nsegs; i++) {
+        const struct s3_seg *g = &ch->segs[i];
+        uint64_t s = off > at ? off - at : 0, e = off + len - at < g->len ? off + len - at : g->len;
+        if (off + len > at && s < e)
+            memcpy(tmp + (at + s - off), g->p + s, e - s);
+        at += g->len;
+    }
+    rc = write_block(j, o, b, NULL, tmp);
+    free(tmp);
+    return rc;
 }
 
 static void close_cb(void *arg, int rc)
@@ -523,7 +567,7 @@ static int lane_pump(struct cmp_job *j, struct cmp_lane *l)
         uint64_t sz = (uint32_t)b->e.size < ch->counted ? (uint32_t)b->e.size : ch->counted;
         ch->counted -= sz;
         wr_mem_sub(j->c->mem, sz);
-        int rc = write_block(j, l->wo, b, ch->buf + ((uint64_t)b->e.pos - ch->start));
+        int rc = chunk_write(j, l->wo, b, ch);
         if (rc)
             return rc;
         l->cursor++;

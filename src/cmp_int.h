@@ -57,6 +57,9 @@ struct cmp_chunk {
     uint8_t *buf;             /* owned (or in ref); NULL until read (single GET) */
     struct buf *ref;          /* a single GET's answer shared with the store (s3.h
                                  body_ref): buf points into it, read-only */
+    struct s3_seg *segs;      /* or that answer in pieces of the store's buffers (s3.h
+                                 s3_result.segs, each a reference): buf is NULL */
+    size_t nsegs;
     int reads_left;
     int refs;                 /* plan blocks still to be written from it */
     uint64_t counted;         /* bytes of it counted in the memory counter: len from

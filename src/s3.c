@@ -243,6 +243,89 @@ void s3_checksum_buf(enum s3_cksum alg, struct buf *b, const uint8_t *p, size_t 
     buf_memo_put(b, (int)alg, off, len, out->value, out->len);
 }
 
+void s3_checksum_segs(enum s3_cksum alg, struct s3_seg *v, size_t n, struct s3_checksum *out)
+{
+    EVP_MD_CTX *x = NULL;
+    uint64_t c64 = ~UINT64_C(0);
+    uint32_t crc = 0;
+    unsigned int dn = 0;
+    bool md = alg == S3_CKSUM_MD5 || alg == S3_CKSUM_SHA256 || alg == S3_CKSUM_SHA1;
+    for (size_t i = 0; i < n; i++)
+        v[i].gen = v[i].b ? v[i].b->gen : 0;
+    if (n == 1 || alg == S3_CKSUM_NONE) {
+        s3_checksum_compute(alg, n ? v[0].p : NULL, n ? v[0].len : 0, out);
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    out->alg = alg;
+    if (md && (!(x = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(x, s3_md(alg), NULL))) {
+        EVP_MD_CTX_free(x);
+        out->alg = S3_CKSUM_NONE; /* out of memory: no checksum, never a wrong one */
+        return;
+    }
+    if (alg == S3_CKSUM_CRC64NVME)
+        pthread_once(&s3_crc64_once, s3_crc64nvme_init);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = v[i].p;
+        size_t len = v[i].len;
+        if (md) {
+            EVP_DigestUpdate(x, p, len);
+            continue;
+        }
+        if (alg == S3_CKSUM_CRC64NVME) {
+            for (size_t k = 0; k < len; k++)
+                c64 = s3_crc64nvme_table[(c64 ^ p[k]) & 0xff] ^ (c64 >> 8);
+            continue;
+        }
+        while (len > 0) {
+            int m = len > (1u << 30) ? (1 << 30) : (int)len;
+            if (alg == S3_CKSUM_CRC32C)
+                crc = ~crc32_iscsi((unsigned char *)p, m, ~crc);
+            else
+                crc = crc32_gzip_refl(crc, (unsigned char *)p, (uint64_t)m);
+            p += m;
+            len -= (size_t)m;
+        }
+    }
+    if (md) {
+        EVP_DigestFinal_ex(x, out->value, &dn);
+        EVP_MD_CTX_free(x);
+        out->len = (uint8_t)dn;
+    } else if (alg == S3_CKSUM_CRC64NVME) {
+        c64 = ~c64;
+        for (int i = 0; i < 8; i++)
+            out->value[i] = (uint8_t)(c64 >> (56 - 8 * i));
+        out->len = 8;
+    } else {
+        s3_put_be32(out->value, crc);
+        out->len = 4;
+    }
+}
+
+void s3_checksum_req_segs(enum s3_cksum alg, const struct s3_req *req, struct s3_checksum *out)
+{
+    bool same = req->segs_memo.alg == alg && alg != S3_CKSUM_NONE;
+    for (size_t i = 0; same && i < req->nsegs; i++)
+        same = req->segs[i].b && req->segs[i].b->gen == req->segs[i].gen;
+    if (same) {
+        *out = req->segs_memo;
+        return;
+    }
+    /* A segment's bytes changed (or no memo): compute over what is there
+     * now, on a copy of the list (the request's is borrowed). */
+    struct s3_seg one, *v = req->nsegs <= 1 ? &one : malloc(req->nsegs * sizeof *v);
+    if (!v) {
+        memset(out, 0, sizeof *out); /* out of memory: a checksum that matches nothing */
+        out->alg = alg;
+        return;
+    }
+    if (req->nsegs)
+        memcpy(v, req->segs, req->nsegs * sizeof *v);
+    s3_checksum_segs(alg, v, req->nsegs, out);
+    if (v != &one)
+        free(v);
+}
+
 bool s3_checksum_equal(const struct s3_checksum *a, const struct s3_checksum *b)
 {
     return a->alg == b->alg && a->len == b->len && memcmp(a->value, b->value, a->len) == 0;
@@ -259,8 +342,33 @@ void s3_etag_md5(const uint8_t *buf, size_t len, char out[S3_ETAG_MAX])
     out[34] = 0;
 }
 
+int s3_result_flatten(struct s3_result *res)
+{
+    uint8_t *p;
+    size_t at = 0;
+    if (!res->segs)
+        return 0;
+    if (!(p = malloc(res->body_len ? res->body_len : 1)))
+        return -1;
+    for (size_t i = 0; i < res->nsegs; i++) {
+        memcpy(p + at, res->segs[i].p, res->segs[i].len);
+        at += res->segs[i].len;
+        buf_unref(res->segs[i].b);
+    }
+    free(res->segs);
+    res->segs = NULL;
+    res->nsegs = 0;
+    res->body = p;
+    return 0;
+}
+
 void s3_result_cleanup(struct s3_result *res)
 {
+    for (size_t i = 0; i < res->nsegs; i++)
+        buf_unref(res->segs[i].b);
+    free(res->segs);
+    res->segs = NULL;
+    res->nsegs = 0;
     if (res->body_ref)
         buf_unref(res->body_ref);
     else

@@ -192,6 +192,16 @@ struct s3_result;
 typedef void (*s3_cb)(struct s3_req *req, struct s3_result *res);
 
 /* A request.  Fields not used by the op are ignored. */
+/* A piece of a body (s3_req.segs): len bytes at p, inside buffer b
+ * (buf.h), which the request borrows; gen is b->gen when the sender took
+ * its checksum over the pieces (s3_checksum_segs sets it). */
+struct s3_seg {
+    struct buf *b;
+    const uint8_t *p;
+    size_t len;
+    uint64_t gen;
+};
+
 struct s3_req {
     enum s3_op op;              /* set by the s3_*() wrappers */
     enum s3_job job;            /* who issued it (accounting only) */
@@ -211,6 +221,16 @@ struct s3_req {
      * like body, or NULL.  With it a checksum computed over the same
      * unchanged bytes is reused (s3_checksum_buf) instead of recomputed. */
     struct buf *body_buf;
+    /* put, mpu-part: the body as pieces of shared buffers, in order
+     * (borrowed, like body), instead of body: then body is NULL and body_len
+     * is their total.  Only to an s3_ops whose segs_ok is set (s3client
+     * gathers them into one copy for the others).  segs_memo: the checksum
+     * the sender computed over them (alg NONE: none), valid only while every
+     * segment's buffer is still at the gen the segment records: the store
+     * may reuse it then instead of recomputing, as with a buffer's memo. */
+    const struct s3_seg *segs;
+    size_t nsegs;
+    struct s3_checksum segs_memo;
 
     /* list, list-uploads: prefix, continuation token ("" or NULL = first
      * page), page size (0 = 1000).  list-uploads (ListMultipartUploads) pages
@@ -279,6 +299,9 @@ struct s3_req {
     /* get: the caller accepts an answer that shares the store's bytes
      * (s3_result.body_ref) instead of a copy; others get a malloc'ed body. */
     bool body_by_ref;
+    /* get with body_by_ref: the caller also takes an answer in pieces
+     * (s3_result.segs) when the range spans several of the store's buffers. */
+    bool body_segs;
 
     s3_cb cb;                   /* completion callback */
     void *arg;                  /* the caller's context, untouched */
@@ -296,6 +319,11 @@ struct s3_result {
     struct buf *body_ref;       /* get with s3_req.body_by_ref: when set, body points
                                    into this shared buffer (the store's bytes, no
                                    copy), read-only; the result holds one reference */
+    struct s3_seg *segs;        /* get with s3_req.body_segs: when set, the body as
+                                   pieces of the store's buffers (read-only), each
+                                   holding one reference, owned by the result like
+                                   body_ref; body is NULL, body_len their total */
+    size_t nsegs;
     uint64_t object_size;       /* get, head: the whole object's size */
     char etag[S3_ETAG_MAX];     /* put, mpu-part, mpu-copy, mpu-complete, head, get;
                                    may be "" when not computed (see below) */
@@ -341,6 +369,9 @@ struct s3_ops {
 
     /* Abandons req; its callback will not run.  See the contract at the top. */
     void (*cancel)(struct s3_ops *ops, struct s3_req *req);
+
+    /* Takes put and mpu-part bodies as segments (s3_req.segs). */
+    bool segs_ok;
 };
 
 /* Names and parsing of the tables above.  *_name never returns NULL; *_parse
@@ -381,8 +412,22 @@ bool s3_checksum_equal(const struct s3_checksum *a, const struct s3_checksum *b)
 void s3_checksum_buf(enum s3_cksum alg, struct buf *b, const uint8_t *p, size_t len,
                      struct s3_checksum *out);
 
+/* The checksum of the concatenation of v[0..n), computed (never a memo);
+ * records each segment's buffer gen in v[i].gen (NULL b: 0). */
+void s3_checksum_segs(enum s3_cksum alg, struct s3_seg *v, size_t n, struct s3_checksum *out);
+
+/* The checksum of req's segments for the store: req->segs_memo when its
+ * algorithm is alg and no segment's buffer was written since it was taken
+ * (each b->gen still the segment's gen), else computed. */
+void s3_checksum_req_segs(enum s3_cksum alg, const struct s3_req *req, struct s3_checksum *out);
+
 /* The quoted MD5 ETag of a single-part object: "\"<32 hex>\"". */
 void s3_etag_md5(const uint8_t *buf, size_t len, char out[S3_ETAG_MAX]);
+
+/* A result answered in pieces (segs) as one malloc'ed body (a copy), for
+ * code that changes or keeps the body whole.  0, or -1 out of memory (res
+ * unchanged). */
+int s3_result_flatten(struct s3_result *res);
 
 /* Frees what a result owns (body, entries, deleted) and zeroes those fields.
  * Implementations call it after the callback returns. */

@@ -692,7 +692,7 @@ int s3_curl_new(struct env_real *er, const struct s3_curl_config *cfg, struct s3
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxc);
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, maxc);
-    c->ops = (struct s3_ops){c, "curl", sc_submit, sc_cancel};
+    c->ops = (struct s3_ops){c, "curl", sc_submit, sc_cancel, false};
     *out = c;
     return 0;
 }

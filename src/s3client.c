@@ -203,7 +203,47 @@ void s3c_call_free(struct s3c_call *call)
         s3c_dacc_call_freed(call);
     free(call->keys);
     free(call->pos);
+    free(call->segs);
+    buf_unref(call->gather);
     free(call);
+}
+
+/* A put or mpu-part given as segments (s3_req.segs): the call's own copy of
+ * the list, or, when the backend takes no segments, one buffer gathering
+ * them (the copy the caller's segments saved, made here instead). */
+static int s3c_segs_take(struct s3c *c, struct s3c_call *call)
+{
+    struct s3_req *r = &call->ireq;
+    if (c->inner->segs_ok) {
+        if (!(call->segs = malloc(r->nsegs * sizeof *call->segs)))
+            return ERR_NOMEM;
+        memcpy(call->segs, r->segs, r->nsegs * sizeof *call->segs);
+        r->segs = call->segs;
+        return 0;
+    }
+    if (!(call->gather = buf_new(r->body_len)))
+        return ERR_NOMEM;
+    for (size_t i = 0; i < r->nsegs; i++)
+        buf_append(call->gather, r->segs[i].p, r->segs[i].len);
+    r->body = call->gather->p;
+    r->body_buf = call->gather;
+    r->segs = NULL;
+    r->nsegs = 0;
+    return 0;
+}
+
+/* A call repeating another's request (F22) keeps the body it owns alive. */
+static int s3c_segs_share(struct s3c_call *n, const struct s3c_call *call)
+{
+    if (call->gather)
+        n->gather = buf_ref(call->gather);
+    if (call->segs) {
+        if (!(n->segs = malloc(n->ireq.nsegs * sizeof *n->segs)))
+            return ERR_NOMEM;
+        memcpy(n->segs, call->segs, n->ireq.nsegs * sizeof *n->segs);
+        n->ireq.segs = n->segs;
+    }
+    return 0;
 }
 
 /* Answers the caller with res and frees the call.  The queue is pumped
@@ -440,6 +480,11 @@ static bool s3c_reenter(struct s3c_call *call, const char *why, int64_t delay)
     n->c = c;
     n->origin = call->outer ? call->outer : call->origin;
     n->ireq = call->ireq;
+    if (s3c_segs_share(n, call) < 0) {
+        buf_unref(n->gather);
+        free(n);
+        return false;
+    }
     s3c_link(c, n);
     n->backoff_timer = env_timer(c->env, delay, s3c_on_backoff, n);
     s3c_reenter_log(call, why);
@@ -690,12 +735,22 @@ static int s3c_submit(struct s3_ops *ops, struct s3_req *req)
     call->c = c;
     call->outer = req;
     call->ireq = *req;
+    call->ireq.segs_memo.alg = S3_CKSUM_NONE;
+    if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->nsegs &&
+        s3c_segs_take(c, call) < 0) {
+        free(call);
+        return ERR_NOMEM;
+    }
     /* Once per call, before any attempt: a stale attempt can never send
      * bytes that do not match (field bug F13). */
     if (!c->conf.cksum_precompute)
         call->ireq.cksum.alg = S3_CKSUM_NONE;
-    else if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->cksum.alg == S3_CKSUM_NONE)
-        s3_checksum_buf(c->conf.cksum, req->body_buf, req->body, req->body_len,
+    else if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->cksum.alg == S3_CKSUM_NONE &&
+             call->ireq.nsegs) {
+        s3_checksum_segs(c->conf.cksum, call->segs, call->ireq.nsegs, &call->ireq.cksum);
+        call->ireq.segs_memo = call->ireq.cksum; /* the store's reuse, while no gen moves */
+    } else if ((req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART) && req->cksum.alg == S3_CKSUM_NONE)
+        s3_checksum_buf(c->conf.cksum, call->ireq.body_buf, call->ireq.body, call->ireq.body_len,
                         &call->ireq.cksum);
     s3c_link(c, call);
     call->wait = env_wait_beginf(c->env, s3_job_name(req->job), "%s of %s starting",
@@ -752,6 +807,7 @@ int s3c_new(struct env *env, struct s3_ops *inner, const struct s3c_conf *conf, 
     c->ops.impl = c;
     c->ops.name = "client";
     c->ops.submit = s3c_submit;
+    c->ops.segs_ok = true; /* passed on, or gathered for a backend without */
     c->ops.cancel = s3c_cancel_op;
     *out = c;
     return ERR_OK;

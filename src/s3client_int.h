@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "env.h"
+#include "buf.h"
 #include "s3.h"
 #include "s3client.h"
 
@@ -45,6 +46,11 @@ struct s3c_call {
     bool merged;
     struct s3c_dsub *subs; /* the key batches it carries, in key order (owned) */
     char *kbuf;            /* its own copies of the keys (owned) */
+    /* put, mpu-part with segments: ireq.segs points to segs (owned: the
+     * caller's list with the gens of its checksum), or, for a backend that
+     * takes no segments, ireq.body into gather (a reference: one copy). */
+    struct s3_seg *segs;
+    struct buf *gather;
 };
 
 /* F27: one caller's key batch (<= 1000 keys) in the accumulator: queued, or

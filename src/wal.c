@@ -520,11 +520,11 @@ static int wal_feed(struct wal *wal, struct wr *w, struct buf *ob)
     for (size_t i = 0; i < idx.n && !rc; i++) {
         if (ends[i] - start < thr || ends[i] > (uint64_t)f.index_pos)
             continue;
-        rc = wr_write(w, bytes + start, (size_t)(ends[i] - start), NULL, NULL);
+        rc = wr_write_ref(w, ob, bytes + start, (size_t)(ends[i] - start), NULL, NULL);
         start = ends[i];
     }
-    if (!rc)
-        rc = wr_write(w, bytes + start, len - (size_t)start, NULL, NULL);
+    if (!rc) /* each part a piece of the object's buffer, kept by the store (no copy) */
+        rc = wr_write_ref(w, ob, bytes + start, len - (size_t)start, NULL, NULL);
     free(ends);
     obj_index_free(&idx);
     buf_unref(ob); /* its allocation goes back to buf.h's pool */

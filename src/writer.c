@@ -156,6 +156,56 @@ void wr_part_free_buf(struct wr *w, struct wr_part *p)
     p->b = NULL;
     p->buf = NULL;
     p->cap = 0;
+    for (size_t i = 0; i < p->nsegs; i++)
+        buf_unref(p->segs[i].ref);
+    free(p->segs);
+    free(p->sv);
+    p->segs = NULL;
+    p->sv = NULL;
+    p->nsegs = p->capsegs = 0;
+}
+
+static int wr_seg_push(struct wr_part *p, struct buf *ref, size_t off, size_t len)
+{
+    if (p->nsegs == p->capsegs) {
+        size_t n = p->capsegs ? 2 * p->capsegs : 16;
+        struct wr_seg *v = realloc(p->segs, n * sizeof *v);
+        if (!v)
+            return ERR_NOMEM;
+        p->segs = v;
+        p->capsegs = n;
+    }
+    p->segs[p->nsegs++] = (struct wr_seg){ref, off, len};
+    return 0;
+}
+
+/* n bytes were placed at p->own of the part's own buffer (written, or a
+ * range read's room): a segmented part lists them as a piece. */
+int wr_part_placed(struct wr_part *p, size_t n)
+{
+    if (p->nsegs) {
+        struct wr_seg *g = &p->segs[p->nsegs - 1];
+        if (!g->ref && g->off + g->len == p->own)
+            g->len += n;
+        else if (wr_seg_push(p, NULL, p->own, n))
+            return ERR_NOMEM;
+    }
+    p->own += n;
+    return 0;
+}
+
+/* A segmented part's pieces as the request's segments (p->sv). */
+int wr_part_segs(struct wr_part *p)
+{
+    struct s3_seg *v = realloc(p->sv, p->nsegs * sizeof *v);
+    if (!v)
+        return ERR_NOMEM;
+    p->sv = v;
+    for (size_t i = 0; i < p->nsegs; i++) {
+        struct buf *b = p->segs[i].ref ? p->segs[i].ref : p->b;
+        v[i] = (struct s3_seg){b, b->p + p->segs[i].off, p->segs[i].len, 0};
+    }
+    return 0;
 }
 
 /* Bytes allocated past the part limit for a multipart writer's part, so
@@ -172,30 +222,30 @@ void wr_part_free_buf(struct wr *w, struct wr_part *p)
  * (p->b->cap) is ours: see below. */
 int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
 {
-    size_t need = p->len + n, room = p->b ? p->b->cap : 0;
+    size_t need = p->len + n, room = p->b ? p->b->cap : 0, own = p->own + n;
     size_t limit = (size_t)wr_upload_limit(w);
-    if (need < p->len)
+    if (need < p->len || own < p->own)
         return ERR_LIMIT;
-    if (need > room) { /* a proxy's allocation doubles from 64 KiB to the limit */
+    if (own > room) { /* a proxy's allocation doubles from 64 KiB to the limit */
         room = room ? 2 * room : 64 * 1024;
         if (room > limit)
             room = limit;
-        if (room < need)
-            room = need;
+        if (room < own)
+            room = own;
     }
     /* A multipart writer's part is allocated once, at the part limit plus
      * WR_PART_SLACK: doubling copied each byte once more, and the untouched
      * rest of the allocation costs no memory (pages are mapped when written;
      * wr_submit_part trims it before the upload). */
-    if (w->mpu && room < limit + WR_PART_SLACK && limit + WR_PART_SLACK > limit)
-        room = limit + WR_PART_SLACK;
+    if (w->mpu && !p->nsegs && room < limit + WR_PART_SLACK && limit + WR_PART_SLACK > limit)
+        room = limit + WR_PART_SLACK; /* (a segmented part's own bytes are few: they double) */
     /* A part of WR_MAP_MIN bytes or more is a buffer of buf.h's buf_take:
      * one from its pool, whose pages are mapped already, when there is one.
      * A smaller one is malloc'ed and doubles; it moves to a buf_take buffer
      * once (one copy of less than WR_MAP_MIN) when it grows past. */
     if (!p->b && !(p->b = room >= WR_MAP_MIN ? buf_take(room) : buf_new(0)))
         return ERR_NOMEM;
-    if (need > p->b->cap && room >= WR_MAP_MIN && !p->b->pooled) {
+    if (own > p->b->cap && room >= WR_MAP_MIN && !p->b->pooled) {
         struct buf *m = buf_take(room);
         if (!m || buf_write(m, 0, p->b->p, p->b->len)) {
             buf_unref(m);
@@ -204,7 +254,7 @@ int wr_part_grow(struct wr *w, struct wr_part *p, size_t n)
         buf_unref(p->b);
         p->b = m;
     }
-    if (need > p->b->cap && buf_reserve(p->b, room))
+    if (own > p->b->cap && buf_reserve(p->b, room))
         return ERR_NOMEM; /* a shared part is sealed and never grows: no memory */
     p->buf = p->b->p;
     wr_mem_add(w->ctx->mem, need - p->cap);
@@ -442,10 +492,11 @@ static int wr_append(struct wr *w, struct buf *own, const uint8_t *buf, size_t l
     rc = ERR_NOMEM;
     if (!(p = wr_pending(w)))
         goto drop;
-    if (own && !p->buf) {
+    if (own && !p->buf && !p->nsegs) {
         p->b = own; /* the caller's reference */
         p->buf = own->p;
         p->cap = len;
+        p->own = len;
         wr_mem_add(w->ctx->mem, len);
     } else if ((rc = wr_part_grow(w, p, len)) < 0) {
         goto drop;
@@ -463,8 +514,12 @@ static int wr_append(struct wr *w, struct buf *own, const uint8_t *buf, size_t l
         return wr_api_done(w);
     }
     if (p->b != own) {
-        buf_write(p->b, p->len, buf, len);
+        buf_write(p->b, p->own, buf, len);
         buf_unref(own);
+        if (wr_part_placed(p, len)) {
+            wr_fail(w, ERR_NOMEM, "part bookkeeping");
+            return wr_api_done(w);
+        }
     }
     p->len += len;
     w->size += len;
@@ -481,6 +536,71 @@ drop:
 int wr_write(struct wr *w, const uint8_t *buf, size_t len, wr_cb cb, void *arg)
 {
     return wr_append(w, NULL, buf, len, cb, arg);
+}
+
+int wr_write_ref(struct wr *w, struct buf *ref, const uint8_t *ptr, size_t len, wr_cb cb,
+                 void *arg)
+{
+    struct wr_waiter *wt = NULL;
+    struct wr_part *p;
+    size_t off;
+    int rc;
+    if (!ref || len < WR_REF_MIN || !w->ctx->s3->segs_ok || !buf_holds(ref, ptr, len, &off) ||
+        (w->pending && w->pending->reads))
+        return wr_append(w, NULL, ptr, len, cb, arg);
+    if ((rc = wr_usable(w)))
+        return rc;
+    if (w->mpu && !w->pending && w->nparts >= S3_MAX_PARTS)
+        return ERR_LIMIT;
+    if (!(p = wr_pending(w)))
+        return ERR_NOMEM;
+    if (p->nsegs && p->segs[p->nsegs - 1].ref == ref &&
+        p->segs[p->nsegs - 1].off + p->segs[p->nsegs - 1].len == off) {
+        /* The bytes right after the last piece's: one piece (blocks of a
+         * chunk written in order). */
+        p->segs[p->nsegs - 1].len += len;
+        wr_mem_add(w->ctx->mem, len);
+        p->cap += len;
+        if (cb && (!(wt = wr_waiter_new(w, WR_W_WRITE, cb, arg)) || wr_attach(p, wt) < 0)) {
+            if (wt)
+                wr_waiter_ready(w, wt, ERR_NOMEM); /* as wr_write: not appended */
+            p->segs[p->nsegs - 1].len -= len;
+            wr_mem_sub(w->ctx->mem, len);
+            p->cap -= len;
+            return wr_api_done(w);
+        }
+        goto appended;
+    }
+    /* The part becomes a list of pieces: its own bytes so far first. */
+    bool conv = !p->nsegs && p->own;
+    if (conv && wr_seg_push(p, NULL, 0, p->own))
+        return ERR_NOMEM;
+    if (wr_seg_push(p, ref, off, len)) {
+        if (conv)
+            p->nsegs = 0; /* its own bytes only: not segmented after all */
+        return ERR_NOMEM;
+    }
+    buf_ref(ref);
+    wr_mem_add(w->ctx->mem, len);
+    p->cap += len;
+    if (cb && (!(wt = wr_waiter_new(w, WR_W_WRITE, cb, arg)) || wr_attach(p, wt) < 0)) {
+        if (wt)
+            wr_waiter_ready(w, wt, ERR_NOMEM); /* as wr_write: not appended */
+        buf_unref(p->segs[--p->nsegs].ref);
+        if (conv)
+            p->nsegs = 0;
+        wr_mem_sub(w->ctx->mem, len);
+        p->cap -= len;
+        return wr_api_done(w);
+    }
+appended:
+    p->len += len;
+    w->size += len;
+    if (!w->mpu && w->size > w->ctx->conf.multipart_threshold)
+        wr_switch(w);
+    if (w->mpu && p->len > wr_upload_limit(w))
+        wr_seal(w, p);
+    return wr_api_done(w);
 }
 
 int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg)

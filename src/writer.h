@@ -154,6 +154,17 @@ int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg);
 struct buf;
 int wr_write_buf(struct wr *w, struct buf *b, wr_cb cb, void *arg);
 
+/* As wr_write for len bytes at p inside the shared buffer ref (buf.h), which
+ * must not change while referenced (another holder keeps it, or nobody
+ * writes it): the part keeps a piece of ref by reference instead of a copy
+ * (AutoMQ's parts are CompositeByteBufs of the written buffers), and sends
+ * its pieces as the body's segments (s3.h s3_req.segs).  The caller's
+ * reference stays the caller's; the part takes its own.  Copied instead when
+ * the S3 backend takes no segments, or for a piece under WR_REF_MIN bytes. */
+#define WR_REF_MIN ((size_t)16 << 10)
+int wr_write_ref(struct wr *w, struct buf *ref, const uint8_t *p, size_t len, wr_cb cb,
+                 void *arg);
+
 /* Appends bytes [start, end) of the object src_key (same bucket), by range
  * reads or UploadPartCopy (docs/engine.md "Copy-write").  cb as for wr_write.  Returns as wr_write,
  * or ERR_INVAL for start > end. */

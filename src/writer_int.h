@@ -27,6 +27,13 @@ struct wr_waiter {
     int rc;     /* the result, once ready */
 };
 
+/* A piece of a segmented part: len bytes at off of ref, or of the part's
+ * own buffer b when ref is NULL. */
+struct wr_seg {
+    struct buf *ref; /* a reference of the part's, or NULL */
+    size_t off, len;
+};
+
 struct wr_part {
     struct wr_part *next;  /* the writer's parts, in number order */
     struct wr_part *qnext; /* the sealed queue */
@@ -38,6 +45,11 @@ struct wr_part {
     uint8_t *buf;  /* b->p, or NULL */
     size_t len, cap; /* bytes of the part (pending range reads included); bytes
                         counted in the memory counter (len, but 0 once freed) */
+    size_t own;      /* bytes of b in use (len, unless the part is segmented) */
+    struct wr_seg *segs; /* segmented part (wr_write_ref): its pieces in order, or
+                            NULL: the part is b's own bytes */
+    size_t nsegs, capsegs;
+    struct s3_seg *sv;   /* the pieces as the request's segments, once submitted */
     char *src; /* copy part: source key (owned) */
     uint64_t src_start, src_end;
     int reads;             /* range reads still filling buf */
@@ -113,6 +125,8 @@ void wr_schedule_deliver(struct wr *w);
 struct wr_part *wr_part_new(struct wr *w);
 void wr_part_free_buf(struct wr *w, struct wr_part *p);
 int wr_part_grow(struct wr *w, struct wr_part *p, size_t n);
+int wr_part_placed(struct wr_part *p, size_t n);
+int wr_part_segs(struct wr_part *p);
 void wr_seal(struct wr *w, struct wr_part *p);
 struct wr_part *wr_pending(struct wr *w);
 void wr_cancel_io(struct wr *w, bool final_too);

@@ -160,8 +160,16 @@ static int wr_submit_part(struct wr *w, struct wr_part *p)
         buf_trim(p->b);
         p->buf = p->b->p;
     }
-    r->body = p->buf;
     r->body_len = p->len;
+    if (p->nsegs) { /* pieces: its own bytes and references (wr_write_ref) */
+        int rc = wr_part_segs(p);
+        if (rc)
+            return rc;
+        r->segs = p->sv;
+        r->nsegs = p->nsegs;
+        return s3_mpu_part(w->ctx->s3, r, wr_part_cb, p);
+    }
+    r->body = p->buf;
     r->body_buf = p->b;
     return s3_mpu_part(w->ctx->s3, r, wr_part_cb, p);
 }
@@ -194,8 +202,16 @@ static int wr_submit_final(struct wr *w)
             buf_trim(w->head->b);
             w->head->buf = w->head->b->p;
         }
-        r->body = w->head ? w->head->buf : NULL;
         r->body_len = w->head ? w->head->len : 0;
+        if (w->head && w->head->nsegs) {
+            int rc = wr_part_segs(w->head);
+            if (rc)
+                return rc;
+            r->segs = w->head->sv;
+            r->nsegs = w->head->nsegs;
+            return s3_put(w->ctx->s3, r, wr_final_cb, w);
+        }
+        r->body = w->head ? w->head->buf : NULL;
         r->body_buf = w->head ? w->head->b : NULL;
         return s3_put(w->ctx->s3, r, wr_final_cb, w);
     }
@@ -378,8 +394,14 @@ static void wr_read_into(struct wr *w, struct wr_part *p, struct wr_waiter *wt, 
         return;
     }
     r->part = p;
-    r->off = p->len;
+    r->off = p->own;
     r->len = (size_t)(e - s);
+    if (wr_part_placed(p, r->len)) {
+        free(r->src);
+        free(r);
+        wr_fail(w, ERR_NOMEM, "copy bookkeeping");
+        return;
+    }
     r->req.job = w->job;
     r->req.key = r->src;
     r->req.range_start = (int64_t)s;

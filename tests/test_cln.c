@@ -103,7 +103,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(S);
     F = fs3_fault_new(&T.env, S, classify, NULL);
     ck_assert_ptr_nonnull(F);
-    COUNT = (struct s3_ops){NULL, "count", count_submit, count_cancel};
+    COUNT = (struct s3_ops){NULL, "count", count_submit, count_cancel, false};
     DEL_MANY = DEL_ONE = GETS = ABORTS = 0;
     MAX_KEYS = 0;
     ctltest_new(&T.env, &mc);

@@ -45,7 +45,7 @@ static void setup(void)
     S = fs3_new(&T.env, &cfg);
     ck_assert_ptr_nonnull(S);
     BACK = fs3_ops(S);
-    COUNT = (struct s3_ops){NULL, "count", count_submit, count_cancel};
+    COUNT = (struct s3_ops){NULL, "count", count_submit, count_cancel, false};
     GETS = 0;
     ctltest_new(&T.env, &mc);
     for (int s = 1; s <= 3; s++)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "clenv.h"
 #include "err.h"
 #include "fault.h"
@@ -281,6 +282,78 @@ START_TEST(writer_switches_to_multipart)
     wr_release(wr, NULL, NULL);
     ck_assert_int_eq(wr_ctx_live(X), 0);
     ck_assert_uint_eq(MEM.now, 0);
+}
+END_TEST
+
+/* wr_write_ref: a piece of a buffer the store keeps goes into the part by
+ * reference and is sent as one of the body's segments (the store keeps it,
+ * no copy); behind a backend that takes no segments the client gathers
+ * them into one copy.  The object's bytes are the same either way. */
+static void ref_pieces(bool segs)
+{
+    struct buf *src = buf_new(40000);
+    struct s3_ops plain;
+    uint8_t want[1000 + 17000 + 2000];
+    struct cbrec c = {0};
+    struct s3_req req;
+    struct s3_result res;
+    struct wr *wr;
+    fill(buf_wbytes(src, 0, 40000), 40000, 0, 5);
+    if (segs) {
+        start();
+    } else { /* the same stack, its bottom declaring no segments */
+        struct fs3_config cfg;
+        fs3_config_init(&cfg);
+        cfg.min_part_size = MINP;
+        S = fs3_new(&E.env, &cfg);
+        F = fs3_fault_new(&E.env, S, NULL, NULL);
+        plain = *fs3_fault_ops(F);
+        plain.segs_ok = false;
+        ck_assert_int_eq(s3c_new(&E.env, &plain, &CC, &C), 0);
+        ck_assert_int_eq(wr_ctx_new(&E.env, s3c_ops(C), &WC, &MEM, &X), 0);
+    }
+    memset(&req, 0, sizeof req);
+    memset(&res, 0, sizeof res);
+    req.op = S3_OP_PUT;
+    req.key = "src";
+    req.body = src->p;
+    req.body_len = src->len;
+    req.body_buf = src;
+    ck_assert_int_eq(fs3_exec(S, &req, FS3_AS_OF_NOW, &res), 0);
+    s3_result_cleanup(&res);
+    ck_assert_uint_eq(src->refs, 2);
+    fill(want, 1000, 0, 6);
+    memcpy(want + 1000, src->p + 3000, 17000);
+    fill(want + 18000, 2000, 0, 7);
+    wr = wr_open(X, "obj/r", S3_JOB_SSO_COMPACTION, "sso compaction r");
+    ck_assert_int_eq(wr_write(wr, want, 1000, NULL, NULL), 0);
+    ck_assert_int_eq(wr_write_ref(wr, src, src->p + 3000, 17000, NULL, NULL), 0);
+    ck_assert_uint_eq(src->refs, 3); /* the part's */
+    ck_assert_int_eq(wr_write(wr, want + 18000, 2000, NULL, NULL), 0);
+    ck_assert(wr_is_multipart(wr));
+    ck_assert_uint_eq(MEM.now, sizeof want); /* each byte counted once */
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_MPU_PART), 2);
+    expect_object("obj/r", want, sizeof want);
+    wr_release(wr, NULL, NULL);
+    clenv_run(&E, 10000);
+    ck_assert_uint_eq(MEM.now, 0);
+    /* The object's piece of src: a reference of the store's, or a copy. */
+    ck_assert_uint_eq(src->refs, segs ? 3 : 2);
+    buf_unref(src);
+}
+
+START_TEST(writer_ref_pieces_are_sent_by_reference)
+{
+    ref_pieces(true);
+}
+END_TEST
+
+START_TEST(writer_ref_pieces_gathered_for_a_backend_without_segments)
+{
+    ref_pieces(false);
 }
 END_TEST
 
@@ -1081,6 +1154,8 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_zero_length_write_completes);
     tcase_add_test(tc, writer_switches_to_multipart);
     tcase_add_test(tc, writer_large_object_many_parts);
+    tcase_add_test(tc, writer_ref_pieces_are_sent_by_reference);
+    tcase_add_test(tc, writer_ref_pieces_gathered_for_a_backend_without_segments);
     tcase_add_test(tc, writer_copy_rejects_bad_arguments);
     tcase_add_test(tc, writer_copy_in_proxy_is_read);
     tcase_add_test(tc, writer_copy_large_range_is_upload_part_copy);

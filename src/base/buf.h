@@ -41,8 +41,9 @@
  * writer's parts, the WAL's objects).  When the last reference to such a
  * buffer is dropped its allocation goes to a small pool (up to BUF_POOL_N of
  * BUF_POOL_KEEP bytes or more, their pages still mapped) and the next
- * buf_take reuses it (grown by realloc: malloc's mappings grow by mremap,
- * nothing copied but, at worst, a heap block's old bytes).  Why: a buffer past
+ * buf_take reuses it (a mapping of malloc's grown by mremap, nothing copied;
+ * a heap block too small is freed and a new one malloc'ed, since realloc
+ * would copy its garbage bytes when it cannot grow in place).  Why: a buffer past
  * malloc's mmap threshold (32 MiB) is a fresh mapping costing a page fault
  * for every page written: a third of scenarios/bench/steady-24h.scn's CPU
  * when every writer part was one.  With the pool empty buf_take is malloc, so
@@ -52,6 +53,11 @@
  * where bytes live, never what a run does; malloc's statistics still count
  * its buffers.  Under AddressSanitizer it is off, so that a use after the
  * last unref is caught.
+ *
+ * Pieces.  A holder may keep a piece of a buffer (a reference and a range):
+ * a writer's part made of the blocks a GET shared (s3.h s3_req.segs), the
+ * fake S3 keeping them.  stored says a store keeps a piece already, so that
+ * keeping another piece of it holds no buffer more (fake_s3/store.c).
  *
  * Threading: a buffer is used by one thread at a time; the pool is locked.
  */
@@ -83,6 +89,8 @@ struct buf {
     uint64_t gen;   /* write generation: bumped by every write */
     unsigned memo_next; /* the entry buf_memo_put replaces next */
     bool pooled;    /* from buf_take: its allocation may go to the pool */
+    bool stored;    /* a store (the fake S3) keeps a slice of it: a holder of
+                       another slice adds no buffer to what it holds */
     struct buf_memo memo[BUF_MEMO_N];
 };
 
