@@ -10,12 +10,13 @@
  * Two shapes: every stream into the new SSO (one multipart writer across
  * plans), and every stream split out into stream objects.  Checksums NONE and
  * CRC32C (the client computes them before sending; MD5 would dominate).
- * Every compacted byte is copied twice here: the fake S3's GET body (out of
- * its stored segments) and the writer's part; the fake S3 keeps the part by
- * reference and links it at CompleteMultipartUpload (fake_s3/store_int.h),
- * and the compactor copies nothing (it takes the GET body).  Half of memcpy
- * is about the ceiling of this set-up; a GET answering a slice of the
- * stored buffers would remove the first copy.
+ * No compacted byte is copied here since session 7: a chunk's GET shares
+ * the stored bytes (one segment or several), the compactor hands each block
+ * to the writer's part by reference (wr_write_ref), the part goes to the
+ * fake S3 as the body's segments, which it keeps by reference and links at
+ * CompleteMultipartUpload.  What is left is CRC32C over each part (once, by
+ * the client) and the bookkeeping: with no checksum the figure is many
+ * times memcpy's, a measure of the bookkeeping only.
  */
 #include <inttypes.h>
 #include <malloc.h>
