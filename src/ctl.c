@@ -158,21 +158,19 @@ static void ctl_append(struct ctl *c)
     struct meta_rec *r;
     size_t n;
     int64_t off;
+    if (c->nlog == c->cap) { /* room first: records once taken have no way back */
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct ctl_batch *p = realloc(c->log, cap * sizeof *p);
+        if (!p)
+            return;
+        c->log = p;
+        c->cap = cap;
+    }
     if (meta_journal_take(c->m, &r, &n) != 0)
         return;
     if (n == 0) {
         free(r);
         return;
-    }
-    if (c->nlog == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        struct ctl_batch *p = realloc(c->log, cap * sizeof *p);
-        if (!p) {
-            meta_recs_free(r, n);
-            return;
-        }
-        c->log = p;
-        c->cap = cap;
     }
     c->log[c->nlog++] = (struct ctl_batch){r, n};
     off = ctl_log_end(c) - 1;

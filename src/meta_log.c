@@ -204,7 +204,8 @@ int meta_journal_take(struct meta *m, struct meta_rec **out, size_t *n)
     int rc;
     if (m->jlost) {
         rc = meta_snapshot(m, out, n);
-        meta_journal(m, m->journal);
+        if (rc == 0)
+            meta_journal(m, m->journal);
         return rc;
     }
     if (m->next_id != m->jnext)
@@ -255,8 +256,12 @@ int meta_journal_take(struct meta *m, struct meta_rec **out, size_t *n)
             r->rc = m->jreq_rc;
         }
     }
+    if ((rc = rb_done(&b, out, n)) != 0) {
+        m->jlost = true; /* out of memory: the next take writes the whole state */
+        return rc;
+    }
     meta_journal(m, m->journal);
-    return rb_done(&b, out, n);
+    return 0;
 }
 
 /* ---- Applying records. ------------------------------------------------------------------------ */

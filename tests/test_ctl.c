@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "ctl.h"
 #include "err.h"
 #include "mdc.h"
@@ -227,6 +228,37 @@ START_TEST(ctl_replay_log_only_and_snapshot_only)
     meta_destroy(a);
     meta_destroy(b);
     teardown();
+}
+END_TEST
+
+/* Out of memory in the operation that brings the log to its first growth (64 batches): each
+ * allocation of it fails in turn.  Whatever failed, the records of what the store changed are
+ * never lost: after the next operation the log replays to the controller's state and the
+ * image equals it (the journal keeps them, or writes the whole state, until a take succeeds). */
+START_TEST(ctl_append_out_of_memory_keeps_records)
+{
+    for (uint64_t nth = 1;; nth++) {
+        int64_t id;
+        uint64_t injected;
+        struct meta *r;
+        setup_with(1000000, 0);
+        while (ctl_log_end(C) < 64)
+            ck_assert_int_eq(ctl_prepare(C, 1, HOUR, env_now(&T.env), &id), 0);
+        ck_assert_int_eq(ctl_log_end(C), 64);
+        sim_alloc_fail_nth(nth);
+        (void)ctl_prepare(C, 2, HOUR, env_now(&T.env), &id);
+        injected = sim_alloc_injected();
+        sim_alloc_fail_off();
+        ck_assert_int_eq(ctl_prepare(C, 3, HOUR, env_now(&T.env), &id), 0);
+        ctl_sync(C);
+        ck_assert_int_eq(ctl_replay(C, &r, NULL), 0);
+        same(ctl_store(C), r);
+        same(ctl_store(C), mdc_image(D));
+        meta_destroy(r);
+        teardown();
+        if (injected == 0)
+            break; /* the operation made fewer than nth allocations: all were failed once */
+    }
 }
 END_TEST
 
@@ -714,6 +746,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(c, ctl_snapshot_and_log_replay);
     tcase_add_test(c, ctl_replay_log_only_and_snapshot_only);
     tcase_add_test(c, ctl_diff_sees_divergence);
+    tcase_add_test(c, ctl_append_out_of_memory_keeps_records);
     tcase_add_test(c, ctl_image_lags);
     tcase_add_test(c, ctl_lag_distribution);
     tcase_add_test(c, ctl_f05_append_mode_duplicates);
