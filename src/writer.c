@@ -467,6 +467,19 @@ int wr_api_done(struct wr *w)
     return 0;
 }
 
+/* Counts len bytes just added to the pending part p: past the threshold the writer turns
+ * multipart, past the part limit p is sealed.  Ends the API call. */
+static int wr_appended(struct wr *w, struct wr_part *p, size_t len)
+{
+    p->len += len;
+    w->size += len;
+    if (!w->mpu && w->size > w->ctx->conf.multipart_threshold)
+        wr_switch(w);
+    if (w->mpu && p->len > wr_upload_limit(w))
+        wr_seal(w, p);
+    return wr_api_done(w);
+}
+
 /* Appends len bytes: copied, or (own, whose reference is the writer's in
  * every case: kept or dropped) taken over as the pending part's buffer when
  * no part is pending. */
@@ -521,13 +534,7 @@ static int wr_append(struct wr *w, struct buf *own, const uint8_t *buf, size_t l
             return wr_api_done(w);
         }
     }
-    p->len += len;
-    w->size += len;
-    if (!w->mpu && w->size > w->ctx->conf.multipart_threshold)
-        wr_switch(w);
-    if (w->mpu && p->len > wr_upload_limit(w))
-        wr_seal(w, p);
-    return wr_api_done(w);
+    return wr_appended(w, p, len);
 drop:
     buf_unref(own);
     return rc;
@@ -594,13 +601,7 @@ int wr_write_ref(struct wr *w, struct buf *ref, const uint8_t *ptr, size_t len, 
         return wr_api_done(w);
     }
 appended:
-    p->len += len;
-    w->size += len;
-    if (!w->mpu && w->size > w->ctx->conf.multipart_threshold)
-        wr_switch(w);
-    if (w->mpu && p->len > wr_upload_limit(w))
-        wr_seal(w, p);
-    return wr_api_done(w);
+    return wr_appended(w, p, len);
 }
 
 int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg)
