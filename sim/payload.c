@@ -1,6 +1,7 @@
 /* payload.c - see payload.h. */
 #include "payload.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "base_prng.h"
@@ -81,10 +82,15 @@ SIM_AVX512 static size_t sim_payload_check8(uint64_t h, const uint8_t *buf, size
 
 static int sim_payload_avx512(void)
 {
-    static int has = -1; /* the same answer in every thread: a benign race */
-    if (has < 0)
-        has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-    return has;
+    /* Worker threads may ask first at once: each computes the same answer, and the atomic
+     * (relaxed: nothing else is published with it) keeps that a defined, TSan-clean race. */
+    static _Atomic int has = -1;
+    int v = atomic_load_explicit(&has, memory_order_relaxed);
+    if (v < 0) {
+        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+        atomic_store_explicit(&has, v, memory_order_relaxed);
+    }
+    return v;
 }
 #endif
 
