@@ -1,6 +1,7 @@
 /* buf.c - shared, reference-counted byte buffers (buf.h). */
 #include "buf.h"
 
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,10 +85,14 @@ struct buf *buf_new(size_t cap)
 static bool alloc_mapped(void *p)
 {
 #if defined(__GLIBC__)
-    static size_t page;
+    /* Worlds on several threads may ask first at once: the same value each time, kept in a
+     * relaxed atomic so that the race is defined (and TSan-clean). */
+    static _Atomic size_t page_size;
+    size_t page = atomic_load_explicit(&page_size, memory_order_relaxed);
     if (!page) {
         long n = sysconf(_SC_PAGESIZE);
         page = n > 0 ? (size_t)n : 4096;
+        atomic_store_explicit(&page_size, page, memory_order_relaxed);
     }
     return (malloc_usable_size(p) + 2 * sizeof(size_t)) % page == 0;
 #else
