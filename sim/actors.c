@@ -7,12 +7,14 @@
 
 #include "err.h"
 #include "mdc.h"
+#include "reads.h"
 #include "world_int.h"
 
 #define WORLD_LOAD_TICK_US (100 * ENV_USEC_PER_MS) /* a load appends every 100ms */
 
 
-static void world_act(struct world *w, const struct scn_action *a, int line);
+static void world_act(struct world *w, const struct scn_action *a, int line,
+                      struct world_timed *t);
 
 /* The metadata client's fault hook: the first rpc-* rule that fires for this send decides
  * (counters as the fake S3's rules: kind= (the sender, in job_mask) picks the sends a rule
@@ -385,7 +387,8 @@ static void world_do_race(struct world *w, const struct scn_action *a)
 
 /* ---- dispatch and scheduling -------------------------------------------------------- */
 
-static void world_act(struct world *w, const struct scn_action *a, int line)
+static void world_act(struct world *w, const struct scn_action *a, int line,
+                      struct world_timed *t)
 {
     world_tracef(w, "act", "line %d %s", line, scn_act_name(a->kind));
     switch (a->kind) {
@@ -404,6 +407,11 @@ static void world_act(struct world *w, const struct scn_action *a, int line)
         break;
     case SCN_ACT_CRASH: world_do_crash(w, a); break;
     case SCN_ACT_RACE_DELETE: world_do_race(w, a); break;
+    case SCN_ACT_RACE_PUT: world_do_race_put(w, a); break;
+    case SCN_ACT_READ:
+        if (t)
+            world_do_read(w, t);
+        break;
     case SCN_ACT_FAULT:
         world_lock(w);
         world_apply_fault(w, &a->rule);
@@ -425,7 +433,7 @@ static void world_timed_fire(void *arg)
     struct world *w = t->w;
     const struct scn_event *ev = t->ev;
     world_clock(w);
-    world_act(w, &ev->act, ev->line);
+    world_act(w, &ev->act, ev->line, t);
     if (ev->period_us > 0 && w->now + ev->period_us < ev->until_us &&
         w->now + ev->period_us <= w->spec->deadline_us) {
         env_timer(&w->env, ev->period_us, world_timed_fire, t);

@@ -230,7 +230,12 @@ static int metric_subject(int id)
     case METRIC_WAL_UPLOADS:
     case METRIC_MEMORY_PEAK: return METRIC_RECORDS_ACKED;
     case METRIC_BROKER_HALTS: return METRIC_S3_CALLS_JOB + S3_JOB_WAL_UPLOAD;
-    case METRIC_RECORDS_ACKED: return -1;
+    case METRIC_RECORDS_ACKED:
+    case METRIC_READS: return -1;
+    case METRIC_READS_FAILED:
+    case METRIC_READS_BYTES:
+    case METRIC_READS_NOT_FOUND:
+    case METRIC_READS_GET_MAX: return METRIC_READS;
     case METRIC_SSO_COMMITS:
     case METRIC_SSO_FAILURES:
     case METRIC_FORCE_SPLITS: return METRIC_SSO_RUNS;
@@ -244,7 +249,8 @@ static int metric_subject(int id)
     case METRIC_OBJECTS_STREAM:
     case METRIC_OBJECTS_COMPOSITE:
     case METRIC_OBJECTS_PREPARED:
-    case METRIC_OBJECTS_MARKED: return METRIC_WAL_UPLOADS;
+    case METRIC_OBJECTS_MARKED:
+    case METRIC_OBJECTS_IDS: return METRIC_WAL_UPLOADS;
     default: return METRIC_S3_CALLS; /* a counter added later: the engine ran at all */
     }
 }
@@ -271,6 +277,16 @@ bool world_vacuous(struct world *w, char *detail, size_t dsz)
     detail[0] = '\0';
     for (size_t i = 0; i < s->nchecks; i++) {
         const struct scn_check *c = &s->checks[i];
+        /* reads-correct, implicit (a file with a read action) or not */
+        if (c->kind == SCN_CHK_READS_CORRECT && !c->expect_fail &&
+            w->metrics[METRIC_READS_BYTES] == 0) {
+            if (c->line)
+                vac_add(&v, "reads-correct (line %d) judged no byte: %" PRId64 " reads, none "
+                        "returned a record", c->line, w->metrics[METRIC_READS]);
+            else
+                vac_add(&v, "reads-correct judged no byte: %" PRId64 " reads, none returned a "
+                        "record", w->metrics[METRIC_READS]);
+        }
         if (c->expect_fail || c->line == 0)
             continue;
         if (c->kind == SCN_CHK_NO_DATA_LOSS && w->metrics[METRIC_RECORDS_ACKED] == 0)

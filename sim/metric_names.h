@@ -73,7 +73,16 @@
       "fault")                                                                                     \
     X(METRIC_LOG_ERROR, "log.error", "engine log lines at level error")                            \
     X(METRIC_LOG_WARN, "log.warn", "engine log lines at level warn")                               \
-    X(METRIC_LOG_INFO, "log.info", "engine log lines at level info")
+    X(METRIC_LOG_INFO, "log.info", "engine log lines at level info")                               \
+    X(METRIC_OBJECTS_IDS, "objects.ids", "object ids the controller handed out: the next id " \
+      "(race-put id=next, extension)")                                                            \
+    X(METRIC_READS, "reads", "reads of the scenario's read actions started (extension)")           \
+    X(METRIC_READS_FAILED, "reads.failed", "reads that ended with an error (extension)")           \
+    X(METRIC_READS_BYTES, "reads.bytes", "payload bytes the reads returned and compared (extension)") \
+    X(METRIC_READS_NOT_FOUND, "reads.not.found", "GETs of the reads answered 404 or NoSuchKey: an " \
+      "object gone under a reader (extension)")                                                   \
+    X(METRIC_READS_GET_MAX, "reads.get.max", "the largest GET body of the reads, in bytes "       \
+      "(extension)")
 
 enum metric_id {
 #define METRIC_ENUM_(id, name, help) id,

@@ -412,8 +412,8 @@ static int run_expand(const struct run_opts *o, struct scn_file **files, size_t 
     return 0;
 }
 
-/* --endpoint: fault lines (and race-delete, which removes keys from the
- * fake store) need the fake S3.  Returns 0, or 2 after saying which job. */
+/* --endpoint: fault lines (and race-delete and race-put, which change the
+ * fake store behind the engine's back) need the fake S3.  Returns 0, or 2 after saying which job. */
 static int run_refuse_faults(const struct run_opts *o, struct run_job *jobs, size_t njobs)
 {
     for (size_t i = 0; o->endpoint && i < njobs; i++) {
@@ -426,12 +426,13 @@ static int run_refuse_faults(const struct run_opts *o, struct run_job *jobs, siz
             line = sp.faults[0].line ? sp.faults[0].line : -1;
         for (size_t k = 0; !line && k < sp.nevents; k++) {
             enum scn_act_kind kd = sp.events[k].act.kind;
-            if (kd == SCN_ACT_FAULT || kd == SCN_ACT_HEAL || kd == SCN_ACT_RACE_DELETE)
+            if (kd == SCN_ACT_FAULT || kd == SCN_ACT_HEAL || kd == SCN_ACT_RACE_DELETE ||
+                kd == SCN_ACT_RACE_PUT)
                 line = sp.events[k].line;
         }
         scn_spec_free(&sp);
         if (line) {
-            fprintf(stderr, "%s:%d: variant %s: fault lines (and race-delete) need the fake S3; "
+            fprintf(stderr, "%s:%d: variant %s: fault lines (and race-delete, race-put) need the fake S3; "
                     "they cannot run with --endpoint %s\n", jobs[i].file->path, line > 0 ? line : 0,
                     jobs[i].variant, o->endpoint);
             return 2;

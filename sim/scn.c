@@ -232,11 +232,13 @@ static int scn_dir_at_expect(struct scn_parser *p, struct scn_line *l, int i)
     case SCN_CHK_METRIC:
     case SCN_CHK_NO_ERROR_LOG:
     case SCN_CHK_CAUGHT_UP:
-    case SCN_CHK_IMAGE_CONSISTENT: return 0;
+    case SCN_CHK_IMAGE_CONSISTENT:
+    case SCN_CHK_READS_CORRECT: return 0;
     default:
         return scn_fail(cx, l->check.col, "%s is judged over the whole run, not at a moment "
                         "(at TIME expect takes no-orphans, no-missing, no-dangling-uploads, "
-                        "memory, log, metric, no-error-log, caught-up, image-consistent)",
+                        "memory, log, metric, no-error-log, caught-up, image-consistent, "
+                        "reads-correct)",
                         scn_check_name(l->check.kind));
     }
 }

@@ -77,6 +77,8 @@ enum scn_act_kind {
     SCN_ACT_RACE_DELETE,   /* race-delete target=KIND [key=GLOB] [count=N] */
     SCN_ACT_FAULT,         /* fault ... : add a rule */
     SCN_ACT_HEAL,          /* heal NAME|all : remove rules */
+    SCN_ACT_READ,          /* read stream=ID|all [from=OFFSET|P%] [bytes=SIZE] (extension) */
+    SCN_ACT_RACE_PUT,      /* race-put id=next[+N]|N|key=KEY [bytes=SIZE] (extension) */
 };
 
 enum scn_compact { SCN_COMPACT_SSO, SCN_COMPACT_STREAM };
@@ -123,6 +125,16 @@ struct scn_action {
     char key[256];            /* race-delete: key glob ("*") */
     int64_t count;            /* race-delete: up to this many objects (1) */
 
+    int64_t from_offset;      /* read: the first offset, or -1 (from_ppm, or the start) */
+    int32_t from_ppm;         /* read: from=P% of the acknowledged end, as ppm, or -1 */
+                              /* read: bytes = the most payload bytes a read returns
+                                 (0: up to the acknowledged end) */
+
+    int64_t put_id;           /* race-put: the object id, or -1 with put_next / a key= */
+    bool put_next;            /* race-put: id=next[+put_id]: the next id the controller hands
+                                 out (+put_id), resolved when the action fires */
+                              /* race-put: key (key= given, else ""), bytes (the body size) */
+
     struct fs3_rule rule;     /* fault: the rule (rule.line = the source line) */
 
     char heal[SCN_NAME_MAX];  /* heal: the rule name; "" with heal_all */
@@ -156,7 +168,8 @@ struct scn_event {
     X(SCN_CHK_NO_ERROR_LOG, "no-error-log")                                    \
     X(SCN_CHK_CAUGHT_UP, "caught-up")                                          \
     X(SCN_CHK_IMAGE_CONSISTENT, "image-consistent")                            \
-    X(SCN_CHK_VACUOUS, "vacuous")
+    X(SCN_CHK_VACUOUS, "vacuous")                                              \
+    X(SCN_CHK_READS_CORRECT, "reads-correct")
 
 enum scn_check_kind {
 #define SCN_CHK_ENUM_(e, s) e,

@@ -134,13 +134,28 @@ static int scn_act_load(struct scn_ctx *cx, int from, int64_t at_us, struct scn_
     return rc;
 }
 
+/* OFFSET|P% of trim's to= and read's from=: *offset or *ppm is set, the other stays -1. */
+static int scn_offset_or_pct(struct scn_ctx *cx, const struct scn_tok *t, int64_t *offset,
+                             int32_t *ppm)
+{
+    const char *v = scn_vtext(t);
+    size_t n = strlen(v);
+    if (n > 0 && v[n - 1] == '%') {
+        double p;
+        char msg[CONF_ERR_MAX];
+        if (conf_parse_prob(v, &p, msg, sizeof msg) != 0)
+            return scn_fail(cx, scn_vcol(t), "expected an offset or P%%: %s", msg);
+        *ppm = (int32_t)(p * 1e6 + 0.5);
+        return 0;
+    }
+    return scn_val_int(cx, t, 0, INT64_MAX, offset);
+}
+
 static int scn_act_trim(struct scn_ctx *cx, int from, struct scn_action *a)
 {
     static const char *const keys[] = {"stream", "to", NULL};
     struct scn_args g;
     int rc = scn_args_split(cx, from, keys, "trim", &g);
-    const char *v;
-    size_t n;
     if (!rc)
         rc = scn_no_more(cx, &g, 0, "trim");
     if (!rc)
@@ -151,17 +166,7 @@ static int scn_act_trim(struct scn_ctx *cx, int from, struct scn_action *a)
         a->stream_col = g.named[0]->col;
     if (rc)
         return rc;
-    v = scn_vtext(g.named[1]);
-    n = strlen(v);
-    if (n > 0 && v[n - 1] == '%') {
-        double p;
-        char msg[CONF_ERR_MAX];
-        if (conf_parse_prob(v, &p, msg, sizeof msg) != 0)
-            return scn_fail(cx, scn_vcol(g.named[1]), "expected an offset or P%%: %s", msg);
-        a->to_ppm = (int32_t)(p * 1e6 + 0.5);
-        return 0;
-    }
-    return scn_val_int(cx, g.named[1], 0, INT64_MAX, &a->to_offset);
+    return scn_offset_or_pct(cx, g.named[1], &a->to_offset, &a->to_ppm);
 }
 
 static int scn_act_delete_stream(struct scn_ctx *cx, int from, struct scn_action *a)
@@ -256,6 +261,77 @@ static int scn_act_race(struct scn_ctx *cx, int from, struct scn_action *a)
     return rc;
 }
 
+/* read stream=ID|all [from=OFFSET|P%] [bytes=SIZE] (extension): a consumer's fetch through
+ * the engine's read path. */
+static int scn_act_read(struct scn_ctx *cx, int from, struct scn_action *a)
+{
+    static const char *const keys[] = {"stream", "from", "bytes", NULL};
+    struct scn_args g;
+    int rc = scn_args_split(cx, from, keys, "read", &g);
+    if (!rc)
+        rc = scn_no_more(cx, &g, 0, "read");
+    if (!rc)
+        rc = scn_need(cx, g.named[0], "stream", "read");
+    if (!rc && (rc = scn_stream_arg(cx, g.named[0], true, &a->stream)) == 0)
+        a->stream_col = g.named[0]->col;
+    if (!rc && g.named[1])
+        rc = scn_offset_or_pct(cx, g.named[1], &a->from_offset, &a->from_ppm);
+    if (!rc && g.named[2] && (rc = scn_val_size(cx, g.named[2], &a->bytes)) == 0) {
+        a->val_col = scn_vcol(g.named[2]);
+        if (a->bytes == 0)
+            rc = scn_fail(cx, a->val_col, "bytes= must be above 0 (leave it out to read up to "
+                          "the acknowledged end)");
+    }
+    return rc;
+}
+
+/* race-put id=next|next+N|N | key=KEY [bytes=SIZE] (extension): an out-of-band writer puts an
+ * object into the bucket behind the engine's back. */
+static int scn_act_race_put(struct scn_ctx *cx, int from, struct scn_action *a)
+{
+    static const char *const keys[] = {"id", "key", "bytes", NULL};
+    struct scn_args g;
+    int rc = scn_args_split(cx, from, keys, "race-put", &g);
+    a->key[0] = '\0';
+    a->bytes = 1024;
+    if (!rc)
+        rc = scn_no_more(cx, &g, 0, "race-put");
+    if (rc)
+        return rc;
+    if (!g.named[0] == !g.named[1])
+        return scn_fail(cx, g.named[1] ? g.named[1]->col : cx->end_col,
+                        "race-put needs one of id=next|next+N|N or key=KEY");
+    if (g.named[0]) {
+        const char *v = scn_vtext(g.named[0]);
+        if (strncmp(v, "next", 4) == 0) {
+            a->put_next = true;
+            a->put_id = 0;
+            if (v[4] == '+') {
+                char msg[CONF_ERR_MAX];
+                if (conf_parse_int(v + 5, &a->put_id, msg, sizeof msg) != 0 || a->put_id < 0 ||
+                    a->put_id > 1000000)
+                    return scn_fail(cx, scn_vcol(g.named[0]) + 5,
+                                    "expected next+N with N from 0 to 1000000, found '%s'", v);
+            } else if (v[4]) {
+                return scn_fail(cx, scn_vcol(g.named[0]),
+                                "expected next, next+N or an object id, found '%s'", v);
+            }
+        } else if ((rc = scn_val_int(cx, g.named[0], 0, INT64_C(1) << 48, &a->put_id)) != 0) {
+            return rc;
+        }
+    } else {
+        if ((rc = scn_val_text(cx, g.named[1], a->key, sizeof a->key, "key=")) != 0)
+            return rc;
+        if (!a->key[0])
+            return scn_fail(cx, scn_vcol(g.named[1]), "key= needs a key");
+    }
+    if (g.named[2])
+        rc = scn_val_size(cx, g.named[2], &a->bytes);
+    if (!rc && a->bytes > (INT64_C(64) << 20))
+        rc = scn_fail(cx, scn_vcol(g.named[2]), "race-put bytes= is at most 64MiB");
+    return rc;
+}
+
 static int scn_act_heal(struct scn_ctx *cx, int from, struct scn_action *a)
 {
     if (from >= cx->ntok)
@@ -283,6 +359,9 @@ static void scn_action_defaults(struct scn_action *a)
     a->race = SCN_RACE_ANY;
     snprintf(a->key, sizeof a->key, "*");
     a->count = 1;
+    a->from_offset = -1;
+    a->from_ppm = -1;
+    a->put_id = -1;
 }
 
 int scn_parse_action(struct scn_ctx *cx, int from, int64_t at_us, struct scn_action *a)
@@ -291,7 +370,7 @@ int scn_parse_action(struct scn_ctx *cx, int from, int64_t at_us, struct scn_act
     scn_action_defaults(a);
     if (from >= cx->ntok)
         return scn_fail(cx, cx->end_col, "expected an action (append, load, trim, delete-stream, "
-                                         "compact, crash, race-delete, fault, heal)");
+                                         "compact, crash, race-delete, race-put, read, fault, heal)");
     w = cx->toks[from].text;
     a->col = cx->toks[from].col;
     if (strcmp(w, "append") == 0)
@@ -308,13 +387,17 @@ int scn_parse_action(struct scn_ctx *cx, int from, int64_t at_us, struct scn_act
         return a->kind = SCN_ACT_CRASH, scn_act_crash(cx, from + 1, a);
     if (strcmp(w, "race-delete") == 0)
         return a->kind = SCN_ACT_RACE_DELETE, scn_act_race(cx, from + 1, a);
+    if (strcmp(w, "race-put") == 0)
+        return a->kind = SCN_ACT_RACE_PUT, scn_act_race_put(cx, from + 1, a);
+    if (strcmp(w, "read") == 0)
+        return a->kind = SCN_ACT_READ, scn_act_read(cx, from + 1, a);
     if (strcmp(w, "fault") == 0)
         return a->kind = SCN_ACT_FAULT, scn_parse_rule(cx, from + 1, &a->rule);
     if (strcmp(w, "heal") == 0)
         return a->kind = SCN_ACT_HEAL, scn_act_heal(cx, from + 1, a);
     return scn_fail(cx, a->col,
                     "unknown action '%s' (expected append, load, trim, delete-stream, compact, "
-                    "crash, race-delete, fault or heal)", w);
+                    "crash, race-delete, race-put, read, fault or heal)", w);
 }
 
 /* ---- fault rules ------------------------------------------------------------------ */

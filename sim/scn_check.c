@@ -17,7 +17,7 @@ static const char *const scn_cmp_names[] = {"==", "<=", ">=", "<", ">"};
 
 static const char *const scn_act_names[] = {"append",  "load",  "trim",        "delete-stream",
                                             "compact", "crash", "race-delete", "fault",
-                                            "heal"};
+                                            "heal",    "read",  "race-put"};
 
 const char *scn_check_name(enum scn_check_kind kind)
 {
@@ -31,7 +31,7 @@ const char *scn_cmp_name(enum scn_cmp cmp)
 
 const char *scn_act_name(enum scn_act_kind kind)
 {
-    return (unsigned)kind <= SCN_ACT_HEAL ? scn_act_names[kind] : "?";
+    return (unsigned)kind <= SCN_ACT_RACE_PUT ? scn_act_names[kind] : "?";
 }
 
 bool scn_cmp_holds(enum scn_cmp cmp, int64_t value, int64_t limit)
@@ -183,7 +183,7 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
         return scn_fail(cx, t->col, "unknown check '%s' (expected no-hang, converged, "
                                     "no-orphans, no-missing, no-dangling-uploads, no-data-loss, "
                                     "memory, log, metric, no-error-log, caught-up, "
-                                    "image-consistent)", t->text);
+                                    "image-consistent, reads-correct)", t->text);
     if (kind == SCN_CHK_VACUOUS)
         return scn_fail(cx, t->col, "vacuous is a gate the bench always applies, not a check a "
                                     "file can expect");

@@ -313,12 +313,16 @@ static int scn_add_implicit_kind(struct scn_build *b, enum scn_check_kind kind)
 /* The checks every run has unless the file says otherwise (docs/checks.md):
  * no-hang; no-error-log unless the file has a `log error` line (it then says
  * how many error lines it wants) or its own no-error-log line; caught-up
- * when the file expects converged and has no caught-up line of its own; the
- * vacuous gate always, last. */
+ * when the file expects converged and has no caught-up line of its own;
+ * reads-correct when the file has a read action and no reads-correct line of its own
+ * (extension); the vacuous gate always, last. */
 static int scn_add_implicit(struct scn_build *b)
 {
-    bool hang = false, errlog = false, conv = false, caught = false;
+    bool hang = false, errlog = false, conv = false, caught = false, reads = false;
+    bool reads_chk = false;
     int rc = 0;
+    for (size_t i = 0; i < b->s->nevents; i++)
+        reads |= b->s->events[i].act.kind == SCN_ACT_READ;
     for (size_t i = 0; i < b->s->nchecks; i++) {
         const struct scn_check *c = &b->s->checks[i];
         if (b->origin[i] == SCN_FROM_DROPPED)
@@ -328,6 +332,7 @@ static int scn_add_implicit(struct scn_build *b)
                   (c->kind == SCN_CHK_NO_ERROR_LOG && c->at_us == ENV_TIME_NEVER);
         conv |= c->kind == SCN_CHK_CONVERGED && !c->expect_fail;
         caught |= c->kind == SCN_CHK_CAUGHT_UP && c->at_us == ENV_TIME_NEVER;
+        reads_chk |= c->kind == SCN_CHK_READS_CORRECT && c->at_us == ENV_TIME_NEVER;
     }
     if (!hang)
         rc = scn_add_implicit_kind(b, SCN_CHK_NO_HANG);
@@ -335,6 +340,8 @@ static int scn_add_implicit(struct scn_build *b)
         rc = scn_add_implicit_kind(b, SCN_CHK_NO_ERROR_LOG);
     if (!rc && conv && !caught)
         rc = scn_add_implicit_kind(b, SCN_CHK_CAUGHT_UP);
+    if (!rc && reads && !reads_chk)
+        rc = scn_add_implicit_kind(b, SCN_CHK_READS_CORRECT);
     if (!rc)
         rc = scn_add_implicit_kind(b, SCN_CHK_VACUOUS);
     return rc;

@@ -137,19 +137,52 @@ static void scnw_load(struct scnw_buf *b, const struct scn_action *a)
         scnw_put(b, " until=%s", dur(a->until_us, t));
 }
 
-static void scnw_trim(struct scnw_buf *b, const struct scn_action *a)
+/* " KEY=OFFSET" or " KEY=P%" of trim's to= and read's from=. */
+static void scnw_offset(struct scnw_buf *b, const char *key, int64_t offset, int32_t ppm)
 {
-    scnw_stream(b, "stream", a->stream);
-    if (a->to_ppm < 0) {
-        scnw_put(b, " to=%" PRId64, a->to_offset);
+    if (ppm < 0) {
+        scnw_put(b, " %s=%" PRId64, key, offset);
         return;
     }
     /* ppm / 10^4 is the percentage; up to 4 decimals, trailing zeros cut. */
     char frac[8];
-    int n = snprintf(frac, sizeof frac, "%04d", (int)(a->to_ppm % 10000));
+    int n = snprintf(frac, sizeof frac, "%04d", (int)(ppm % 10000));
     while (n > 0 && frac[n - 1] == '0')
         frac[--n] = '\0';
-    scnw_put(b, " to=%d%s%s%%", (int)(a->to_ppm / 10000), n ? "." : "", frac);
+    scnw_put(b, " %s=%d%s%s%%", key, (int)(ppm / 10000), n ? "." : "", frac);
+}
+
+static void scnw_trim(struct scnw_buf *b, const struct scn_action *a)
+{
+    scnw_stream(b, "stream", a->stream);
+    scnw_offset(b, "to", a->to_offset, a->to_ppm);
+}
+
+static void scnw_read(struct scnw_buf *b, const struct scn_action *a)
+{
+    char t[48];
+    scnw_stream(b, "stream", a->stream);
+    if (a->from_offset >= 0 || a->from_ppm >= 0)
+        scnw_offset(b, "from", a->from_offset, a->from_ppm);
+    if (a->bytes > 0)
+        scnw_put(b, " bytes=%s", size(a->bytes, t));
+}
+
+static void scnw_race_put(struct scnw_buf *b, const struct scn_action *a)
+{
+    char t[48];
+    if (a->key[0]) {
+        scnw_put(b, " key=");
+        scnw_word(b, a->key);
+    } else if (a->put_next && a->put_id > 0) {
+        scnw_put(b, " id=next+%" PRId64, a->put_id);
+    } else if (a->put_next) {
+        scnw_put(b, " id=next");
+    } else {
+        scnw_put(b, " id=%" PRId64, a->put_id);
+    }
+    if (a->bytes != 1024)
+        scnw_put(b, " bytes=%s", size(a->bytes, t));
 }
 
 static void scnw_race(struct scnw_buf *b, const struct scn_action *a)
@@ -197,6 +230,8 @@ static void scnw_action(struct scnw_buf *b, const struct scn_action *a)
             scnw_put(b, " restart_after=%s", dur(a->restart_after_us, t));
         break;
     case SCN_ACT_RACE_DELETE: scnw_race(b, a); break;
+    case SCN_ACT_READ: scnw_read(b, a); break;
+    case SCN_ACT_RACE_PUT: scnw_race_put(b, a); break;
     case SCN_ACT_HEAL:
         scnw_put(b, " ");
         if (a->heal_all)

@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "err.h"
 #include "payload.h"
+#include "reads.h"
 
 #define WORLD_MAX_EVENTS 400000 /* timeline marks kept per run */
 
@@ -202,6 +203,14 @@ void world_observe(void *arg, const struct fs3_call_info *ci)
     w->metrics[METRIC_S3_BYTES_WRITTEN] += (int64_t)ci->bytes_sent;
     if (ci->op == S3_OP_DELETE_MANY && (int64_t)ci->nkeys > w->metrics[METRIC_S3_MAX_KEYS_PER_DELETE])
         w->metrics[METRIC_S3_MAX_KEYS_PER_DELETE] = (int64_t)ci->nkeys;
+    if (ci->job == S3_JOB_READER && ci->op == S3_OP_GET && !w->reads_closed &&
+        w->metrics[METRIC_READS] > 0) {
+        /* the scenario's reads (the no-data-loss read-back comes after reads_closed) */
+        if (ci->status == 404 || ci->code == S3E_NO_SUCH_KEY)
+            w->metrics[METRIC_READS_NOT_FOUND]++;
+        if ((int64_t)ci->bytes_received > w->metrics[METRIC_READS_GET_MAX])
+            w->metrics[METRIC_READS_GET_MAX] = (int64_t)ci->bytes_received;
+    }
     r->calls_by_op[op]++;
     r->calls_by_job[job]++;
     r->calls_by_op_job[op][job]++;
@@ -485,6 +494,7 @@ static void world_teardown(struct world *w)
 {
     if (w->eng)
         eng_free(w->eng);
+    world_reads_free(w); /* after the engine: no read is left to call back */
     world_http_teardown(w);
     fs3_fault_free(w->fault);
     fs3_free(w->store);

@@ -32,10 +32,19 @@ struct world_stream {
 };
 
 /* One scheduled `at`/`every` line: the event and its world. */
+struct world_reader; /* reads.c */
+
 struct world_timed {
     struct world *w;
     const struct scn_event *ev;
     int64_t next;
+    struct world_reader *readers; /* a read line: its consumers, [1..nstreams] (reads.c) */
+};
+
+/* An object race-put wrote (reads.c). */
+struct world_foreign {
+    char key[256];
+    uint64_t size;
 };
 
 /* A running `load` producer. */
@@ -118,6 +127,13 @@ struct world {
     bool caught_done;          /* caught-up judged at the quiescent moment */
     bool caught_held;
     char caught_detail[400];
+
+    /* read and race-put (reads.c) */
+    bool reads_closed;         /* judging began: reads are no longer judged */
+    uint64_t reads_bad;        /* reads-correct findings */
+    char reads_first[400];     /* the first of them */
+    struct world_foreign *foreign; /* the keys race-put wrote */
+    size_t nforeign, capforeign;
 
     /* `at TIME expect` checks: their verdicts, one per check (NULL detail: not yet) */
     struct world_moment *moments;
