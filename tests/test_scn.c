@@ -281,6 +281,74 @@ START_TEST(scn_action_crash_race)
 }
 END_TEST
 
+START_TEST(scn_action_read_race_put)
+{
+    struct scn_event e = one_event(HDR "streams 2\nat 1m read stream=all\n");
+    ck_assert_int_eq(e.act.kind, SCN_ACT_READ);
+    ck_assert_int_eq(e.act.stream, 0);
+    ck_assert_int_eq(e.act.from_offset, -1);
+    ck_assert_int_eq(e.act.from_ppm, -1);
+    ck_assert_int_eq(e.act.bytes, 0);
+    e = one_event(HDR "streams 2\nat 1m read bytes=64KiB from=12 stream=2\n");
+    ck_assert_int_eq(e.act.stream, 2);
+    ck_assert_int_eq(e.act.from_offset, 12);
+    ck_assert_int_eq(e.act.bytes, 65536);
+    e = one_event(HDR "streams 2\nevery 10s from=1m read stream=1 from=100%\n");
+    ck_assert_int_eq(e.period_us, 10 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(e.act.from_ppm, 1000000);
+    ck_assert_int_eq(e.act.from_offset, -1);
+    ck_assert_str_eq(scn_act_name(SCN_ACT_READ), "read");
+    e = one_event(HDR "at 1m race-put id=next\n");
+    ck_assert_int_eq(e.act.kind, SCN_ACT_RACE_PUT);
+    ck_assert(e.act.put_next);
+    ck_assert_int_eq(e.act.put_id, 0);
+    ck_assert_str_eq(e.act.key, "");
+    ck_assert_int_eq(e.act.bytes, 1024);
+    e = one_event(HDR "at 1m race-put id=next+3 bytes=2KiB\n");
+    ck_assert(e.act.put_next);
+    ck_assert_int_eq(e.act.put_id, 3);
+    ck_assert_int_eq(e.act.bytes, 2048);
+    e = one_event(HDR "at 1m race-put id=42\n");
+    ck_assert(!e.act.put_next);
+    ck_assert_int_eq(e.act.put_id, 42);
+    e = one_event(HDR "at 1m race-put key=\"a/_kafka_x/7\" bytes=0B\n");
+    ck_assert_str_eq(e.act.key, "a/_kafka_x/7");
+    ck_assert_int_eq(e.act.put_id, -1);
+    ck_assert_int_eq(e.act.bytes, 0);
+    ck_assert_str_eq(scn_act_name(SCN_ACT_RACE_PUT), "race-put");
+}
+END_TEST
+
+/* A read line brings reads-correct with it (before the vacuous gate); a file's own line
+ * replaces it. */
+START_TEST(scn_read_implies_reads_correct)
+{
+    struct scn_file *f = parse_ok(HDR "streams 1\nat 1m read stream=1\n");
+    struct scn_spec s;
+    size_t n = 0;
+    resolve_ok(f, NULL, &s);
+    ck_assert_uint_ge(s.nchecks, 2);
+    ck_assert_int_eq(s.checks[s.nchecks - 2].kind, SCN_CHK_READS_CORRECT);
+    ck_assert_int_eq(s.checks[s.nchecks - 2].line, 0);
+    ck_assert_int_eq(s.checks[s.nchecks - 1].kind, SCN_CHK_VACUOUS);
+    scn_spec_free(&s);
+    scn_free(f);
+    f = parse_ok(HDR "streams 1\nat 1m read stream=1\nexpect-fail reads-correct\n");
+    resolve_ok(f, NULL, &s);
+    for (size_t i = 0; i < s.nchecks; i++)
+        n += s.checks[i].kind == SCN_CHK_READS_CORRECT;
+    ck_assert_uint_eq(n, 1);
+    scn_spec_free(&s);
+    scn_free(f);
+    f = parse_ok(HDR "streams 1\nat 1m append stream=1 bytes=1KiB\n");
+    resolve_ok(f, NULL, &s);
+    for (size_t i = 0; i < s.nchecks; i++)
+        ck_assert_int_ne(s.checks[i].kind, SCN_CHK_READS_CORRECT);
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
 START_TEST(scn_action_fault_heal)
 {
     struct scn_file *f = parse_ok(HDR "at 20m fault name=x get status=500 until=30m\n"
@@ -869,6 +937,11 @@ START_TEST(scn_section2_forms)
         "set compaction.flush.each.batch true",
         "set compaction.flush.each.batch false",
         "at 0s race-delete target=any key=*/_kafka_*/12*",
+        "at 0s read stream=all",
+        "at 0s read stream=1 from=50% bytes=1MiB",
+        "every 10s read stream=1 from=100%",
+        "at 0s race-put id=next",
+        "at 0s race-put key=x/_kafka_y/3 bytes=4KiB",
         "fault get prob=0.25 timeout",
         "fault get prob=25% timeout",
         "at 20m heal all",
@@ -931,6 +1004,8 @@ static Suite *scn_suite(void)
     tcase_add_test(tc, scn_fault_counters);
     tcase_add_test(tc, scn_fault_line_api);
     tcase_add_test(tc, scn_rule_format_round_trips);
+    tcase_add_test(tc, scn_action_read_race_put);
+    tcase_add_test(tc, scn_read_implies_reads_correct);
     tcase_add_test(tc, scn_fault_rpc_kinds);
     tcase_add_test(tc, scn_rules_accepted_by_the_shim);
     tcase_add_test(tc, scn_checks_every_kind);
