@@ -474,11 +474,18 @@ static void cln_log_failed_keys(struct cln *c, const struct cln_batch *b,
         if (len >= sizeof keys)
             len = sizeof keys - 1;
     }
-    env_logf(c->env, ENV_LOG_WARN, CLN_WHO,
-             "Failed to delete the S3Object from S3, objectKeys: [%s]%s (%zu keys): %s %d %s",
-             keys, nfail > 10 ? "..." : "", nfail,
-             res->transport != S3_TR_OK ? "transport" : "status", res->status,
-             res->code ? s3_code_name(res->code) : err_str(s3c_result_err(res)));
+    /* res: S3's answer to the call (a whole call's 404 or 403 as such; 200 when the keys
+     * failed one by one), or a transport failure. */
+    if (res->transport != S3_TR_OK)
+        env_logf(c->env, ENV_LOG_WARN, CLN_WHO,
+                 "Failed to delete the S3Object from S3, objectKeys: [%s]%s (%zu keys): "
+                 "transport failure (%s) %s", keys, nfail > 10 ? "..." : "", nfail,
+                 err_str(s3c_result_err(res)), res->code ? s3_code_name(res->code) : "");
+    else
+        env_logf(c->env, ENV_LOG_WARN, CLN_WHO,
+                 "Failed to delete the S3Object from S3, objectKeys: [%s]%s (%zu keys): "
+                 "status %d %s", keys, nfail > 10 ? "..." : "", nfail, res->status,
+                 res->code ? s3_code_name(res->code) : err_str(s3c_result_err(res)));
 }
 
 static void cln_batch_cb(struct s3_req *req, struct s3_result *res)

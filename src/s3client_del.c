@@ -63,6 +63,12 @@ static void s3c_batch_answer(struct s3c_batch *b)
     memset(&res, 0, sizeof res);
     res.transport = S3_TR_OK;
     res.status = 200;
+    if (b->wfailed && !b->answered) {
+        /* Every call of its keys failed whole: the caller hears S3's answer,
+         * e.g. a 404 to the whole call (not 200 with NoSuchKey per key). */
+        res.transport = b->wtransport;
+        res.status = b->wstatus;
+    }
     res.deleted = b->res;
     res.ndeleted = outer->nkeys;
     b->res = NULL;
@@ -134,6 +140,18 @@ static void s3c_del_child_retry(struct s3c_call *call, const char *why)
     call->backoff_timer = env_timer(c->env, delay, s3c_del_on_backoff, call);
 }
 
+/* Records how S3 answered a call carrying keys of b (see struct s3c_batch). */
+static void s3c_batch_heard(struct s3c_batch *b, const struct s3_result *res, bool whole)
+{
+    if (!whole) {
+        b->answered = true;
+        return;
+    }
+    b->wfailed = true;
+    b->wtransport = res->transport;
+    b->wstatus = res->transport == S3_TR_OK ? res->status : 0;
+}
+
 /* Sets the code of every remaining key of the child. */
 static void s3c_del_mark_all(struct s3c_call *call, enum s3_code code)
 {
@@ -156,6 +174,7 @@ void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res)
                                 : s3_default_code(S3_OP_DELETE_MANY, res->status);
         if (code == S3E_NONE)
             code = S3E_OTHER;
+        s3c_batch_heard(b, res, true);
         s3c_del_mark_all(call, code);
         s3c_trace(call, res, retriable && s3c_attempts_left(call) ? "retry" : "fail");
         if (retriable)
@@ -164,6 +183,7 @@ void s3c_del_child_answer(struct s3c_call *call, struct s3_result *res)
             s3c_del_child_done(call);
         return;
     }
+    s3c_batch_heard(b, res, false);
     for (size_t i = 0; i < call->ireq.nkeys; i++) {
         enum s3_code code = res->deleted[i].code;
         if (code == S3E_NO_SUCH_KEY)
@@ -391,6 +411,8 @@ void s3c_dacc_answer(struct s3c_call *call, struct s3_result *res)
             if (sub->b)
                 sub->b->res[sub->from + i].code = code;
         }
+        if (sub->b)
+            s3c_batch_heard(sub->b, res, whole);
     }
     s3c_call_free(call);
     /* The callers hear from a timer: a callback may cancel another batch. */

@@ -70,6 +70,14 @@ struct s3c_batch {
     env_id wait;
     env_id done_timer; /* a batch with no keys answers from a timer */
     enum s3_code failed; /* F27: a merged call carrying its keys failed */
+    /* How S3 answered its calls: a call got a 2xx answer with per-key
+     * results (answered), and the last call that failed whole (wfailed:
+     * its transport and status).  A batch no 2xx answer settled answers its
+     * caller with that failure's transport and status, not 200. */
+    bool answered;
+    bool wfailed;
+    enum s3_transport wtransport;
+    int wstatus;
 };
 
 /* A retried mpu-create that won: sweep its key's strays once it ends. */
