@@ -119,7 +119,7 @@ void mdc_stream_open(struct mdc *d, int64_t id);
  * delete end on the stream codes and retry the rest.
  *
  * done(arg, rc, first) runs once, from the event loop, never inside the call: rc 0 (or
- * ERR_REDUNDANT) applied; first: prepare's first id, trim's and delete's stream (success).  A broker crash (mdc_crash) or
+ * ERR_REDUNDANT) applied; first: prepare's first id, trim's and delete's stream (also when refused).  A broker crash (mdc_crash) or
  * mdc_cancel(d, arg) forgets the callbacks; requests already on their way to the controller
  * are still applied there.  The calls return ERR_NOMEM or 0. */
 enum mdc_op {

@@ -308,7 +308,8 @@ static void mdc_rpc_answer(struct mdc_rpc *r, enum mdc_code code, int rc, int64_
                  "Node epoch expired or not exist: %s request %llu epoch %lld, code: %s",
                  mdc_op_name(r->op), (unsigned long long)r->id, (long long)r->epoch,
                  mdc_code_name(code));
-        mdc_rpc_finish(r, ERR_ABORTED, -1);
+        mdc_rpc_finish(r, ERR_ABORTED,
+                       r->op == MDC_OP_TRIM || r->op == MDC_OP_DELETE_STREAM ? r->stream : -1);
         return;
     case MDC_OBJECT_NOT_EXIST:
     case MDC_COMPACTED_OBJECTS_NOT_FOUND:
@@ -320,12 +321,20 @@ static void mdc_rpc_answer(struct mdc_rpc *r, enum mdc_code code, int rc, int64_
     case MDC_STREAM_FENCED:
         if (r->op == MDC_OP_PREPARE || r->op == MDC_OP_COMMIT_SSO)
             break;
-        env_logf(d->env, ENV_LOG_WARN, "controller-request",
-                 "Stream fenced or not exist: %s request %llu stream %lld, code: %s",
-                 mdc_op_name(r->op), (unsigned long long)r->id,
-                 (long long)(r->op == MDC_OP_COMMIT_STREAM ? r->so.stream : r->stream),
-                 mdc_code_name(code));
-        mdc_rpc_finish(r, code == MDC_STREAM_FENCED ? ERR_BADSTATE : ERR_NOTFOUND, -1);
+        /* The caller hears which (the exception's type in AutoMQ: StreamFencedException or
+         * StreamNotExistException); nothing else differs. */
+        if (r->op == MDC_OP_COMMIT_STREAM)
+            env_logf(d->env, ENV_LOG_WARN, "controller-request",
+                     "Stream fenced or not exist: %s request %llu stream %lld, code: %s",
+                     mdc_op_name(r->op), (unsigned long long)r->id, (long long)r->so.stream,
+                     mdc_code_name(code));
+        else /* ControllerStreamManager.trimStream / deleteStream log these at error */
+            env_logf(d->env, ENV_LOG_ERROR, "controller-request",
+                     "Unexpected error while %s stream: request %llu stream %lld, code: %s",
+                     r->op == MDC_OP_TRIM ? "trimming" : "deleting", (unsigned long long)r->id,
+                     (long long)r->stream, mdc_code_name(code));
+        mdc_rpc_finish(r, code == MDC_STREAM_FENCED ? ERR_BADSTATE : ERR_NOTFOUND,
+                       r->op == MDC_OP_COMMIT_STREAM ? -1 : r->stream);
         return;
     default:
         break;
