@@ -66,7 +66,10 @@
  *    call failing with a transport error or 408/429/500/502/503/504 retries
  *    all its keys; any other status fails them.  The caller's result has
  *    deleted[] with one entry per request key, same order, and code S3E_NONE
- *    when every key is gone, else the code of the first failed key.
+ *    when every key is gone, else the code of the first failed key.  Its
+ *    status is 200 when any call of its keys got a 2xx answer; when every
+ *    call failed whole, the transport and status of the last one (a 404 to
+ *    the whole call is 404, never 200 with NoSuchKey per key).
  *  - A 2xx GET whose body is shorter than its range (clamped to the object's
  *    size) is a transport failure (S3_TR_OTHER) and retried: a real client
  *    sees fewer bytes than the Content-Length.  The caller never gets it.
