@@ -9,6 +9,9 @@
  *   corrupt, lost                              answer (or apply) after the latency
  *   delay=D                                    after the latency + D
  *   timeout, stall                             never: swallowed at submit
+ *   late=D                                     swallowed at submit, applied
+ *                                              (never answered) after the
+ *                                              latency + D
  *
  * When its timer fires the call is applied on the store (fs3_exec) and
  * answered, except: status= and reset answer without touching the store;
@@ -30,6 +33,20 @@
  *   head, list    not applied (nothing to half-do), answered 500
  * When the honest call itself fails (NoSuchKey, InvalidPart...), that real
  * answer is given instead.
+ *
+ * late (put and mpu-part only; a rule never fires on another op): an attempt
+ * the client gave up on while its HTTP write was still running, which the
+ * store receives later (field bug F13).  At submit the call copies what it
+ * will send (key, upload id, part number, checksum, metadata, conditions)
+ * and pins the buffers its body lies in (buf.h "Pins"), since the caller may
+ * reuse its request once its attempt timed out and may recycle the buffers
+ * once a retry succeeded; it reads the body's bytes when it lands, as they
+ * are then (recycled bytes, when the owner reused the buffer).  A body not
+ * in a buffer is copied at submit.  When it lands the store applies it like
+ * any put or part (a checksum sent with it is verified over the bytes read
+ * then: BadDigest keeps the bucket as it was); the observer hears LANDED with
+ * the store's answer; nobody else does.  Cancelling it before it lands
+ * detaches it from the caller's request; freeing the shim drops it unlanded.
  *
  * corrupt (get only; a rule never fires on another op): the store's answer
  * with one byte of the body inverted (XOR 0xff), at corrupt_at.  The bucket
@@ -53,10 +70,29 @@ struct fs3f_rule {
     int64_t hits;      /* calls it fired on */
 };
 
+/* A piece of a late call's body: bytes of a pinned buffer, read when it
+ * lands, or (no buffer) a copy taken at submit. */
+struct fs3f_piece {
+    struct buf *b; /* pinned, or NULL */
+    size_t off, len;
+    uint8_t *copy; /* b NULL: the bytes */
+};
+
+/* What a late call sends when it lands: a put or mpu-part request whose
+ * strings and pieces are its own. */
+struct fs3f_late {
+    struct s3_req req; /* body, body_buf, segs unset until it lands */
+    char *key, *upload_id, *meta, *if_match, *if_none_match;
+    struct fs3f_piece *pieces;
+    size_t npieces;
+};
+
 struct fs3f_call {
     struct fs3f_call *prev, *next; /* pending list; free list uses next */
     struct fs3_fault *f;
-    struct s3_req *req;            /* the caller's request (borrowed) */
+    struct s3_req *req;            /* the caller's request (borrowed); NULL once a
+                                      late call was cancelled (detached) */
+    struct fs3f_late *late;        /* late=: what it sends, until it lands */
     env_id timer;                  /* 0: none (swallowed) */
     int64_t submit_us;
     bool swallowed;                /* the observer was told; awaits cancel */
@@ -87,6 +123,7 @@ struct fs3_fault {
 
 static const char *const fs3_effect_names[FS3_EFF_COUNT] = {
     "none", "status", "timeout", "lost", "stall", "delay", "partial", "stale", "reset", "corrupt",
+    "late",
 };
 
 const char *fs3_effect_name(enum fs3_effect eff)
@@ -170,7 +207,9 @@ static bool fs3f_rule_fires(struct fs3_fault *f, struct fs3f_rule *fr, const str
     bool fire = false;
     if ((r->times >= 0 && fr->hits >= r->times) || (r->op != FS3_OP_ANY && r->op != (int)req->op) ||
         (r->job_mask && !(r->job_mask & (1u << (unsigned)req->job))) ||
-        (r->effect == FS3_EFF_CORRUPT && req->op != S3_OP_GET) || now < r->from_us || now >= r->until_us || !fs3f_keys_match(f, r, req))
+        (r->effect == FS3_EFF_CORRUPT && req->op != S3_OP_GET) ||
+        (r->effect == FS3_EFF_LATE && req->op != S3_OP_PUT && req->op != S3_OP_MPU_PART) ||
+        now < r->from_us || now >= r->until_us || !fs3f_keys_match(f, r, req))
         return false;
     fr->seen++;
     switch (r->match) {
@@ -189,7 +228,7 @@ static bool fs3f_rule_fires(struct fs3_fault *f, struct fs3f_rule *fr, const str
 static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outcome out,
                         const struct s3_result *res)
 {
-    const struct s3_req *req = c->req;
+    const struct s3_req *req = c->late ? &c->late->req : c->req;
     struct fs3_call_info in;
     if (!f->observe)
         return;
@@ -210,7 +249,7 @@ static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outco
     if (res) {
         in.status = res->status;
         in.code = res->code;
-        if (out == FS3_OUT_ANSWERED) {
+        if (out == FS3_OUT_ANSWERED || out == FS3_OUT_LANDED) {
             in.transport = res->transport;
             in.bytes_received = res->body_len;
         }
@@ -221,6 +260,120 @@ static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outco
     in.submit_us = c->submit_us;
     in.answer_us = env_now(f->env);
     f->observe(f->observe_arg, &in);
+}
+
+/* ---- late=. ----------------------------------------------------------------- */
+
+static void fs3f_late_free(struct fs3f_late *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->npieces; i++) {
+        buf_unpin(l->pieces[i].b);
+        free(l->pieces[i].copy);
+    }
+    free(l->pieces);
+    free(l->key);
+    free(l->upload_id);
+    free(l->meta);
+    free(l->if_match);
+    free(l->if_none_match);
+    free(l);
+}
+
+static int fs3f_dup(const char *s, char **out)
+{
+    *out = NULL;
+    return s && !(*out = strdup(s)) ? ERR_NOMEM : 0;
+}
+
+/* Keeps bytes [p, p+len) of b (NULL: not in a buffer) for the landing. */
+static int fs3f_late_piece(struct fs3f_late *l, struct buf *b, const uint8_t *p, size_t len)
+{
+    struct fs3f_piece *pc = &l->pieces[l->npieces];
+    size_t off;
+    memset(pc, 0, sizeof *pc);
+    pc->len = len;
+    if (b && buf_holds(b, p, len, &off)) {
+        pc->b = b;
+        pc->off = off;
+        buf_pin(b);
+    } else if (len && !(pc->copy = malloc(len))) {
+        return ERR_NOMEM;
+    } else if (len) {
+        memcpy(pc->copy, p, len);
+    }
+    l->npieces++;
+    return 0;
+}
+
+/* Copies what req will send when it lands (fs3f_late). */
+static int fs3f_late_new(const struct s3_req *req, struct fs3f_late **out)
+{
+    struct fs3f_late *l = calloc(1, sizeof *l);
+    size_t n = req->nsegs ? req->nsegs : 1;
+    int rc;
+    *out = NULL;
+    if (!l || !(l->pieces = calloc(n, sizeof *l->pieces))) {
+        free(l);
+        return ERR_NOMEM;
+    }
+    l->req.op = req->op;
+    l->req.job = req->job;
+    l->req.body_len = req->body_len;
+    l->req.cksum = req->cksum;
+    l->req.part_number = req->part_number;
+    if ((rc = fs3f_dup(req->key, &l->key)) || (rc = fs3f_dup(req->upload_id, &l->upload_id)) ||
+        (rc = fs3f_dup(req->meta, &l->meta)) || (rc = fs3f_dup(req->if_match, &l->if_match)) ||
+        (rc = fs3f_dup(req->if_none_match, &l->if_none_match)))
+        goto fail;
+    for (size_t i = 0; i < req->nsegs; i++)
+        if ((rc = fs3f_late_piece(l, req->segs[i].b, req->segs[i].p, req->segs[i].len)))
+            goto fail;
+    if (!req->nsegs && (rc = fs3f_late_piece(l, req->body_buf, req->body, req->body_len)))
+        goto fail;
+    l->req.key = l->key;
+    l->req.upload_id = l->upload_id;
+    l->req.meta = l->meta;
+    l->req.if_match = l->if_match;
+    l->req.if_none_match = l->if_none_match;
+    *out = l;
+    return 0;
+fail:
+    fs3f_late_free(l);
+    return rc;
+}
+
+/* The late call lands: its body read now, applied on the store, the observer
+ * told; the caller hears nothing. */
+static void fs3f_land(struct fs3_fault *f, struct fs3f_call *c)
+{
+    struct fs3f_late *l = c->late;
+    struct s3_req sub = l->req;
+    struct s3_result res;
+    uint8_t *body = malloc(l->req.body_len ? l->req.body_len : 1);
+    size_t at = 0;
+    memset(&res, 0, sizeof res);
+    if (!body) {
+        res.transport = S3_TR_OTHER;
+    } else {
+        for (size_t i = 0; i < l->npieces; i++) {
+            const struct fs3f_piece *pc = &l->pieces[i];
+            if (pc->b)
+                buf_read_now(pc->b, pc->off, pc->len, body + at);
+            else if (pc->len)
+                memcpy(body + at, pc->copy, pc->len);
+            at += pc->len;
+        }
+        sub.body = body;
+        if (fs3_exec(f->store, &sub, FS3_AS_OF_NOW, &res))
+            res.transport = S3_TR_OTHER;
+    }
+    fs3f_notify(f, c, FS3_OUT_LANDED, &res);
+    s3_result_cleanup(&res);
+    free(body);
+    c->late = NULL;
+    fs3f_late_free(l);
 }
 
 static void fs3f_unlink(struct fs3_fault *f, struct fs3f_call *c)
@@ -388,6 +541,12 @@ static void fs3f_fire(void *arg)
     struct s3_result res;
     memset(&res, 0, sizeof res);
     c->timer = 0;
+    if (c->eff == FS3_EFF_LATE) {
+        fs3f_land(f, c);
+        if (!c->req) /* the caller gave up already */
+            fs3f_unlink(f, c);
+        return; /* else it stays swallowed, awaiting the caller's cancel */
+    }
     if (c->eff == FS3_EFF_LOST) {
         /* The observer learns what the store did; the caller hears nothing. */
         if (fs3_exec(f->store, req, FS3_AS_OF_NOW, &res))
@@ -445,10 +604,16 @@ static int fs3f_submit(struct s3_ops *ops, struct s3_req *req)
         return ERR_NOMEM;
     c->f = f;
     c->req = req;
+    c->late = NULL;
     c->timer = 0;
     c->swallowed = false;
     c->submit_us = env_now(f->env);
     fs3f_match(f, c, req);
+    if (c->eff == FS3_EFF_LATE && (rc = fs3f_late_new(req, &c->late))) {
+        c->next = f->free_calls;
+        f->free_calls = c;
+        return rc;
+    }
     delay = fs3_draw_latency(f->store, req);
     c->prev = NULL;
     c->next = f->calls;
@@ -458,10 +623,13 @@ static int fs3f_submit(struct s3_ops *ops, struct s3_req *req)
     if (c->eff == FS3_EFF_TIMEOUT || c->eff == FS3_EFF_STALL) {
         c->swallowed = true;
     } else {
-        if (c->eff == FS3_EFF_DELAY)
+        if (c->eff == FS3_EFF_DELAY || c->eff == FS3_EFF_LATE)
             delay += c->delay_us;
+        c->swallowed = c->eff == FS3_EFF_LATE;
         c->timer = env_timer(f->env, delay, fs3f_fire, c);
         if (!c->timer) {
+            fs3f_late_free(c->late);
+            c->late = NULL;
             fs3f_unlink(f, c);
             return ERR_NOMEM;
         }
@@ -480,6 +648,11 @@ static void fs3f_cancel(struct s3_ops *ops, struct s3_req *req)
     for (struct fs3f_call *c = f->calls; c; c = c->next) {
         if (c->req != req)
             continue;
+        if (c->late) { /* still travelling: it lands later, without the caller */
+            c->req = NULL;
+            fs3_inflight_add(f->store, -1);
+            return;
+        }
         env_cancel(f->env, c->timer);
         if (!c->swallowed)
             fs3f_notify(f, c, FS3_OUT_CANCELLED, NULL);
@@ -517,7 +690,9 @@ void fs3_fault_free(struct fs3_fault *f)
     for (c = f->calls; c; c = next) {
         next = c->next;
         env_cancel(f->env, c->timer);
-        fs3_inflight_add(f->store, -1);
+        if (c->req) /* (a detached late call left the count at its cancel) */
+            fs3_inflight_add(f->store, -1);
+        fs3f_late_free(c->late); /* unlanded: its pins go */
         free(c);
     }
     for (c = f->free_calls; c; c = next) {
@@ -543,6 +718,9 @@ static bool fs3f_rule_valid(const struct fs3_rule *r)
     if (r->effect == FS3_EFF_STATUS && (r->status < 100 || r->status > 599))
         return false;
     if (r->effect == FS3_EFF_CORRUPT && r->op != FS3_OP_ANY && r->op != S3_OP_GET)
+        return false;
+    if (r->effect == FS3_EFF_LATE && r->op != FS3_OP_ANY && r->op != S3_OP_PUT &&
+        r->op != S3_OP_MPU_PART)
         return false;
     if ((unsigned)r->code >= S3E_COUNT || r->times < -1 || r->delay_us < 0 || r->stale_us < 0)
         return false;

@@ -40,6 +40,9 @@ enum fs3_effect {
     FS3_EFF_STALE,     /* list/get/head see the bucket as of stale_us ago */
     FS3_EFF_RESET,     /* --mode http only: connection reset mid-response */
     FS3_EFF_CORRUPT,   /* get only: answer success with one byte of the body flipped */
+    FS3_EFF_LATE,      /* put, mpu-part only: never answer (the caller's attempt times
+                          out); applied when it lands, delay_us after its latency,
+                          with the body's bytes as they are then */
     FS3_EFF_COUNT
 };
 
@@ -69,7 +72,7 @@ struct fs3_rule {
     enum fs3_effect effect;
     int status;               /* FS3_EFF_STATUS: HTTP status */
     enum s3_code code;        /* FS3_EFF_STATUS: S3 code (S3E_NONE = default for status/op) */
-    int64_t delay_us;         /* FS3_EFF_DELAY */
+    int64_t delay_us;         /* FS3_EFF_DELAY; FS3_EFF_LATE: how late it lands */
     int64_t stale_us;         /* FS3_EFF_STALE */
     int64_t corrupt_at;       /* FS3_EFF_CORRUPT: the flipped byte's position in the
                                  answered body; negative counts from its end (-1, the
@@ -96,6 +99,8 @@ enum fs3_outcome {
     FS3_OUT_ANSWERED = 0, /* its callback ran (with the result below) */
     FS3_OUT_SWALLOWED,    /* timeout, lost, stall: it will never be answered */
     FS3_OUT_CANCELLED,    /* the caller cancelled it before it was answered */
+    FS3_OUT_LANDED,       /* late: swallowed at submit, now applied by the store
+                             (status and code: the store's answer, unseen) */
 };
 
 /* One call as the observer sees it.  Pointers are valid during the hook only. */
@@ -122,8 +127,9 @@ struct fs3_call_info {
 };
 
 /* Called once per call that submit() accepted, when it is answered (just
- * before its callback), swallowed (timeout and stall at submit, lost when it
- * is applied) or cancelled while still pending (not after a swallow). */
+ * before its callback), swallowed (timeout, stall and late at submit, lost
+ * when it is applied) or cancelled while still pending (not after a
+ * swallow); a late call is reported once more when it lands (LANDED). */
 typedef void (*fs3_observe_fn)(void *arg, const struct fs3_call_info *info);
 
 /* Creates a shim over store.  env and store are borrowed and must outlive it;

@@ -156,8 +156,10 @@ static int fs3_segs_take_held(struct fs3_segs *dst, struct buf *b, const uint8_t
      * one buffer is kept, the object's other parts follow), or when the
      * bucket keeps b already (a slice of stored bytes a GET shared, sent
      * back as a piece of a body: sharing it adds no buffer, as
-     * UploadPartCopy shares its source's). */
-    if (b && buf_holds(b, p, len, &off) &&
+     * UploadPartCopy shares its source's).  Never a pinned buffer: a late
+     * attempt still reads it, so its owner may recycle its bytes (buf.h
+     * "Pins"), which a bucket keeping them would see change. */
+    if (b && !b->pins && buf_holds(b, p, len, &off) &&
         (b->stored || (held <= b->cap && (held >= b->cap / 4 || b->cap - held <= 4096)))) {
         if (fs3_segs_push(dst, b, p, len))
             return ERR_NOMEM;

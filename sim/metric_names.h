@@ -26,6 +26,10 @@
       "body bytes the fake S3 received (put, mpu-part, mpu-copy source range)")                    \
     X(METRIC_S3_RETRIES, "s3.retries", "attempts the engine's client retried")                     \
     X(METRIC_S3_TIMEOUTS, "s3.timeouts", "attempts the engine's client abandoned after a timeout") \
+    X(METRIC_S3_LATE_LANDED, "s3.late.landed",                                                     \
+      "late= attempts the fake S3 applied after the client gave up on them")                       \
+    X(METRIC_S3_LATE_STORED, "s3.late.stored",                                                     \
+      "late= attempts the fake S3 accepted (2xx) when they landed, bytes read then")               \
     X(METRIC_RECORDS_ACKED, "records.acked", "records acknowledged to the producer")               \
     X(METRIC_WAL_UPLOADS, "wal.uploads", "committed WAL uploads")                                  \
     X(METRIC_BROKER_HALTS, "broker.halts",                                                         \

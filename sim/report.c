@@ -17,6 +17,7 @@
  * without the fault shim.  The static assert keeps it in step with the enum. */
 static const char *const rpt_effect_names[] = {
     "none", "status", "timeout", "lost", "stall", "delay", "partial", "stale", "reset", "corrupt",
+    "late",
 };
 _Static_assert(sizeof rpt_effect_names / sizeof rpt_effect_names[0] == FS3_EFF_COUNT,
                "rpt_effect_names must follow enum fs3_effect");
@@ -66,6 +67,8 @@ bool rpt_effect_applies(int effect, int op)
         return op == S3_OP_GET || op == S3_OP_HEAD || op == S3_OP_LIST;
     if (effect == FS3_EFF_CORRUPT)
         return op == S3_OP_GET;
+    if (effect == FS3_EFF_LATE)
+        return op == S3_OP_PUT || op == S3_OP_MPU_PART;
     if (effect == FS3_EFF_PARTIAL)
         return op == S3_OP_PUT || op == S3_OP_GET || op == S3_OP_MPU_PART ||
                op == S3_OP_MPU_COMPLETE || op == S3_OP_DELETE_MANY;

@@ -441,6 +441,44 @@ static int run_refuse_faults(const struct run_opts *o, struct run_job *jobs, siz
     return 0;
 }
 
+/* --mode http: a late= fault (the in-process fake reads a late attempt's body
+ * from the client's buffer when it lands; over HTTP the body went over the
+ * wire before the attempt timed out).  Returns 0, or 2 after saying where. */
+static int run_refuse_late(const struct run_opts *o, struct run_job *jobs, size_t njobs)
+{
+    static const char why[] = "late= needs --mode sim: the in-process fake reads a late attempt's "
+                              "body from the engine's buffer when it lands, which a body sent over "
+                              "HTTP cannot model";
+    if (strcmp(o->mode, "http") != 0)
+        return 0;
+    for (size_t i = 0; i < o->nfaults; i++)
+        if (o->rules[i].effect == FS3_EFF_LATE) {
+            fprintf(stderr, "--fault \"%s\": %s\n", o->faults[i], why);
+            return 2;
+        }
+    for (size_t i = 0; i < njobs; i++) {
+        struct scn_spec sp;
+        struct scn_error e;
+        int line = 0;
+        if (scn_resolve(jobs[i].file, jobs[i].variant, o->sets, o->nsets, &sp, &e) != 0)
+            continue;
+        for (size_t k = 0; !line && k < sp.nfaults; k++)
+            if (sp.faults[k].effect == FS3_EFF_LATE)
+                line = sp.faults[k].line;
+        for (size_t k = 0; !line && k < sp.nevents; k++)
+            if (sp.events[k].act.kind == SCN_ACT_FAULT &&
+                sp.events[k].act.rule.effect == FS3_EFF_LATE)
+                line = sp.events[k].line;
+        scn_spec_free(&sp);
+        if (line) {
+            fprintf(stderr, "%s:%d: variant %s: %s\n", jobs[i].file->path, line,
+                    jobs[i].variant, why);
+            return 2;
+        }
+    }
+    return 0;
+}
+
 /* Does a --set name engine.profile? */
 static bool run_sets_profile(const struct run_opts *o)
 {
@@ -746,6 +784,8 @@ int cmd_run(int argc, char **argv)
         rc = run_expand(&o, files, pl.n, &jobs, &njobs);
     if (rc == 0)
         rc = run_refuse_faults(&o, jobs, njobs);
+    if (rc == 0)
+        rc = run_refuse_late(&o, jobs, njobs);
     o.total = njobs;
     if (rc == 0)
         rc = run_shard(&o, jobs, &njobs);

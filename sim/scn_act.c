@@ -14,7 +14,8 @@
     "mpu-abort, list-uploads, any, rpc-prepare, rpc-commit-sso, rpc-commit-stream, rpc-trim, "     \
     "rpc-delete-stream"
 #define SCN_EFFECTS_LIST \
-    "status=CODE, timeout, lost, stall, delay=D, partial, stale=D, reset, corrupt, error=CODE"
+    "status=CODE, timeout, lost, stall, delay=D, partial, stale=D, reset, corrupt, late=D, " \
+    "error=CODE"
 
 /* ---- small parts ------------------------------------------------------------------ */
 
@@ -403,7 +404,7 @@ int scn_parse_action(struct scn_ctx *cx, int from, int64_t at_us, struct scn_act
 /* ---- fault rules ------------------------------------------------------------------ */
 
 enum { RK_NAME, RK_KEY, RK_KIND, RK_NTH, RK_AFTER, RK_PROB, RK_TIMES, RK_FROM, RK_UNTIL,
-       RK_STATUS, RK_DELAY, RK_STALE, RK_BYTE, RK_JOB, RK_ERROR };
+       RK_STATUS, RK_DELAY, RK_STALE, RK_BYTE, RK_JOB, RK_ERROR, RK_LATE };
 
 static void scn_rule_defaults(struct fs3_rule *r, int line)
 {
@@ -511,7 +512,7 @@ static int scn_rule_status(struct scn_ctx *cx, const struct scn_tok *t, struct f
     return 0;
 }
 
-/* The effects that are named values (status=, delay=, stale=). */
+/* The effects that are named values (status=, delay=, stale=, late=). */
 static int scn_rule_effect_value(struct scn_ctx *cx, int key, const struct scn_tok *t,
                                  struct fs3_rule *r)
 {
@@ -519,6 +520,10 @@ static int scn_rule_effect_value(struct scn_ctx *cx, int key, const struct scn_t
         return scn_rule_status(cx, t, r);
     if (key == RK_DELAY) {
         r->effect = FS3_EFF_DELAY;
+        return scn_val_duration(cx, t, &r->delay_us);
+    }
+    if (key == RK_LATE) { /* (extension) lands that long after its normal latency */
+        r->effect = FS3_EFF_LATE;
         return scn_val_duration(cx, t, &r->delay_us);
     }
     if (key == RK_ERROR) {
@@ -564,11 +569,11 @@ static int scn_rule_positional(struct scn_ctx *cx, int from, const struct scn_ar
                                struct fs3_rule *r, const struct scn_tok **op_tok,
                                const struct scn_tok **eff)
 {
-    static const int effkeys[] = {RK_STATUS, RK_DELAY, RK_STALE, RK_ERROR};
+    static const int effkeys[] = {RK_STATUS, RK_DELAY, RK_STALE, RK_ERROR, RK_LATE};
     for (int i = from; i < cx->ntok; i++) {
         const struct scn_tok *t = &cx->toks[i];
         int key = -1, e, op;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             if (g->named[effkeys[k]] == t)
                 key = effkeys[k];
         if (scn_is_named(t) && key < 0)
@@ -753,6 +758,9 @@ static int scn_rule_compat(struct scn_ctx *cx, const struct scn_tok *eff, struct
                                       "only");
     if (r->effect == FS3_EFF_CORRUPT && op != FS3_OP_ANY && op != S3_OP_GET)
         return scn_fail(cx, eff->col, "corrupt applies to get only (the body of an answer)");
+    if (r->effect == FS3_EFF_LATE && op != FS3_OP_ANY && op != S3_OP_PUT && op != S3_OP_MPU_PART)
+        return scn_fail(cx, eff->col, "late= applies to put and mpu-part only (an attempt still "
+                                      "sending its body after the client gave up)");
     return 0;
 }
 
@@ -760,7 +768,7 @@ int scn_parse_rule(struct scn_ctx *cx, int from, struct fs3_rule *r)
 {
     static const char *const keys[] = {"name", "key",   "kind",  "nth",    "after", "prob",
                                        "times", "from", "until", "status", "delay", "stale",
-                                       "byte",  "job",   "error", NULL};
+                                       "byte",  "job",   "error", "late",  NULL};
     struct scn_args g;
     const struct scn_tok *eff = NULL, *op = NULL;
     int rc;

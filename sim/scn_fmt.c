@@ -82,6 +82,9 @@ static void scn_put_effect(char *buf, size_t bufsz, size_t *off, const struct fs
     case FS3_EFF_STALE:
         scn_put(buf, bufsz, off, " stale=%s", conf_format_duration(r->stale_us, d, sizeof d));
         break;
+    case FS3_EFF_LATE:
+        scn_put(buf, bufsz, off, " late=%s", conf_format_duration(r->delay_us, d, sizeof d));
+        break;
     default: break;
     }
 }

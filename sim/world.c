@@ -186,6 +186,29 @@ static void world_stored_sample(struct world *w)
     w->stored_bytes = w->store ? fs3_nbytes(w->store) : 0;
 }
 
+/* A late= call lands (fake_s3/fault.c): the store applied it, after the
+ * caller gave up; its answer (a 2xx, or BadDigest for recycled bytes under a
+ * precomputed checksum) went nowhere. */
+static void world_observe_landed(struct world *w, const struct fs3_call_info *ci)
+{
+    bool stored = ci->transport == S3_TR_OK && ci->status >= 200 && ci->status < 300 &&
+                  ci->code == S3E_NONE;
+    w->metrics[METRIC_S3_LATE_LANDED]++;
+    w->metrics[METRIC_S3_LATE_STORED] += stored;
+    world_stored_sample(w);
+    world_tracef(w, "s3", "%s %s job=%s landed %d%s%s fault=late%s%s", s3_op_name(ci->op),
+                 ci->key ? ci->key : "", s3_job_name(ci->job), ci->status, ci->code ? " " : "",
+                 ci->code ? s3_code_name(ci->code) : "", ci->rule && *ci->rule ? " rule=" : "",
+                 ci->rule ? ci->rule : "");
+    if (w->res->nevents < WORLD_MAX_EVENTS) {
+        char label[300];
+        snprintf(label, sizeof label, "%s %s landed late", s3_op_name(ci->op),
+                 ci->key ? ci->key : "");
+        run_result_event(w->res, ci->submit_us, ci->answer_us, RUN_LANE_S3, (int)ci->op,
+                         (int)ci->job, (int)ci->effect, !stored, label);
+    }
+}
+
 void world_observe(void *arg, const struct fs3_call_info *ci)
 {
     struct world *w = arg;
@@ -196,6 +219,10 @@ void world_observe(void *arg, const struct fs3_call_info *ci)
     unsigned op = (unsigned)ci->op < S3_OP_COUNT ? (unsigned)ci->op : 0;
     unsigned job = (unsigned)ci->job < S3_JOB_COUNT ? (unsigned)ci->job : 0;
 
+    if (ci->outcome == FS3_OUT_LANDED) { /* a late= call, counted at its submit */
+        world_observe_landed(w, ci);
+        return;
+    }
     w->metrics[METRIC_S3_CALLS]++;
     w->metrics[METRIC_S3_CALLS_OP + op]++;
     w->metrics[METRIC_S3_CALLS_JOB + job]++;

@@ -244,6 +244,9 @@ int obj_builder_reserve(struct obj_builder *b, size_t bytes);
  * finish with obj_builder_finish_buf.  ERR_NOMEM leaves the builder usable
  * (as before the call). */
 int obj_builder_reserve_map(struct obj_builder *b, size_t bytes);
+/* As obj_builder_reserve_map, in m (one reference, given to the builder even
+ * on error; a recycled buffer, buf.h) instead of one of buf_take's. */
+int obj_builder_reserve_in(struct obj_builder *b, struct buf *m, size_t bytes);
 
 /* Appends the raw bytes of an index entry of another object (one or more
  * whole blocks, e.g. read for compaction).  The bytes are validated with

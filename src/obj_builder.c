@@ -156,6 +156,18 @@ int obj_builder_reserve_map(struct obj_builder *b, size_t bytes)
     return 0;
 }
 
+int obj_builder_reserve_in(struct obj_builder *b, struct buf *m, size_t bytes)
+{
+    if (b->failed || b->buf || b->mb) {
+        buf_unref(m);
+        return ERR_BADSTATE;
+    }
+    b->mb = m;
+    b->buf = m->p;
+    b->cap = m->cap;
+    return obj_builder_reserve(b, bytes);
+}
+
 int obj_builder_add(struct obj_builder *b, const struct obj_record *r)
 {
     uint8_t *payload;

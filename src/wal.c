@@ -426,10 +426,16 @@ static size_t wal_runs_bytes(const struct wal *wal, const struct wal_run *runs, 
  * payload is generated into it). */
 #define WAL_MAP_MIN ((size_t)1 << 20)
 
-/* Reserves the object's bytes at once (or the builder grows as it goes). */
-static void wal_reserve(struct obj_builder *bld, size_t bytes)
+/* Reserves the object's bytes at once (or the builder grows as it goes), in
+ * the buffer a finished upload released when there is one (writer.h
+ * wr_ctx_recycler: AutoMQ builds each object in a pooled ByteBuf, whose
+ * memory a released upload's buffer gave back). */
+static void wal_reserve(struct wal *wal, struct obj_builder *bld, size_t bytes)
 {
-    if (bytes >= WAL_MAP_MIN)
+    struct buf *m = buf_recycled(wr_ctx_recycler(wal->writers));
+    if (m)
+        obj_builder_reserve_in(bld, m, bytes);
+    else if (bytes >= WAL_MAP_MIN)
         obj_builder_reserve_map(bld, bytes);
     else
         obj_builder_reserve(bld, bytes);
@@ -445,7 +451,7 @@ static int wal_build(struct wal_batch *b, struct wal_obj *o, struct buf **out)
     int rc = 0;
     obj_builder_init(&bld, &bc);
     if (o->stream >= 0) {
-        wal_reserve(&bld, wal_runs_bytes(wal, b->runs + o->first, o->n));
+        wal_reserve(wal, &bld, wal_runs_bytes(wal, b->runs + o->first, o->n));
         rc = wal_add_runs(wal, &bld, b->runs + o->first, o->n);
     } else {
         /* The SSO: every run of a stream that has no object of its own. */
@@ -457,7 +463,7 @@ static int wal_build(struct wal_batch *b, struct wal_obj *o, struct buf **out)
             if (!own)
                 bytes += wal_runs_bytes(wal, &b->runs[r], 1) - OBJ_FOOTER_SIZE;
         }
-        wal_reserve(&bld, bytes);
+        wal_reserve(wal, &bld, bytes);
         for (size_t r = 0; r < b->nruns && !rc; r++) {
             bool own = false;
             for (size_t k = 1; k < b->nobjs; k++)

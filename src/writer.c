@@ -152,7 +152,7 @@ struct wr_part *wr_part_new(struct wr *w)
 void wr_part_free_buf(struct wr *w, struct wr_part *p)
 {
     wr_mem_sub(w->ctx->mem, p->cap);
-    buf_unref(p->b);
+    buf_recycle(&w->ctx->recycler, p->b); /* released to the pool, as AutoMQ's ByteBuf */
     p->b = NULL;
     p->buf = NULL;
     p->cap = 0;
@@ -414,7 +414,13 @@ void wr_ctx_free(struct wr_ctx *ctx)
             s3_cancel(ctx->s3, &w->abort_req);
         wr_destroy(w);
     }
+    buf_recycler_drain(&ctx->recycler);
     free(ctx);
+}
+
+struct buf_recycler *wr_ctx_recycler(struct wr_ctx *ctx)
+{
+    return &ctx->recycler;
 }
 
 int wr_ctx_live(const struct wr_ctx *ctx)

@@ -131,6 +131,13 @@ void wr_ctx_set_guard(struct wr_ctx *ctx, wr_guard_fn fn, void *arg);
  * such as an abort still running). */
 int wr_ctx_live(const struct wr_ctx *ctx);
 
+/* The writers' recycler (buf.h): a part's buffer goes there when the part is
+ * done (or dropped) and its writer held it alone, as AutoMQ releases an
+ * upload's pooled ByteBuf once the call completes; the WAL builds its next
+ * object in it (field bug F13: a late attempt then reads the new bytes). */
+struct buf_recycler;
+struct buf_recycler *wr_ctx_recycler(struct wr_ctx *ctx);
+
 /* Opens a writer of key (copied).  job tags its S3 calls; who (copied) names
  * it in the wait registry ("wal upload 12", "sso compaction 3").  NULL when
  * out of memory.  Nothing is sent before the first write. */

@@ -109,6 +109,7 @@ struct wr_ctx {
     int nwriters;
     wr_guard_fn guard; /* before the final write (NULL: none) */
     void *guard_arg;
+    struct buf_recycler recycler; /* the parts' released buffers (wr_ctx_recycler) */
 };
 
 #define WR_MAX_CHUNK (UINT64_C(5) << 30) /* UploadPartCopy range limit (5 GiB) */

@@ -178,6 +178,91 @@ START_TEST(buf_take_pools_freed_buffers)
 }
 END_TEST
 
+/* A pin keeps the memory past the last reference, does not make the buffer
+ * shared (its owner still writes, grows, trims), and a pinned reader sees
+ * the bytes of the moment it reads, zeros past what the owner wrote. */
+START_TEST(buf_pin_keeps_memory_but_not_bytes)
+{
+    struct buf *b = buf_new(8);
+    uint8_t out[8];
+    ck_assert_int_eq(buf_append(b, "good", 4), 0);
+    buf_pin(b);
+    ck_assert_uint_eq(b->pins, 1);
+    ck_assert(!buf_shared(b));
+    uint64_t g = b->gen;
+    uint8_t v = 7, m[BUF_MEMO_MAX];
+    buf_memo_put(b, 1, 0, 4, &v, 1);
+    ck_assert_int_eq(buf_write(b, 0, "evil", 4), 0); /* the owner recycles it */
+    ck_assert_uint_gt(b->gen, g);
+    ck_assert_uint_eq(buf_memo_get(b, 1, 0, 4, m, sizeof m), 0);
+    ck_assert_int_eq(buf_reserve(b, 1 << 16), 0); /* p may move */
+    buf_read_now(b, 2, 4, out);
+    ck_assert_int_eq(memcmp(out, "il\0\0", 4), 0);
+    buf_unref(b); /* the owner's last reference: the pin keeps the memory */
+    ck_assert_uint_eq(b->refs, 0);
+    buf_read_now(b, 0, 4, out);
+    ck_assert_int_eq(memcmp(out, "evil", 4), 0);
+    buf_pin(b);
+    buf_unpin(b);
+    ck_assert_uint_eq(b->pins, 1);
+    buf_unpin(b); /* the last pin of a buffer nobody holds frees it (ASan: no leak) */
+    buf_unpin(NULL);
+
+    /* Unpinned while still held: nothing freed. */
+    b = buf_new(4);
+    buf_pin(b);
+    buf_unpin(b);
+    ck_assert_uint_eq(b->refs, 1);
+    ck_assert_int_eq(buf_append(b, "x", 1), 0);
+    buf_unref(b);
+}
+END_TEST
+
+/* The recycler keeps a buffer its caller held alone and hands it back as a
+ * new one (same memory, len 0, a new gen, no memo); a shared buffer or one
+ * past its room is only unreferenced. */
+START_TEST(buf_recycler_reuses_sole_buffers)
+{
+    struct buf_recycler r = {0};
+    struct buf *b = buf_new(16), *c = buf_new(16), *d = buf_new(16), *e = buf_new(16);
+    uint8_t v = 7, m[BUF_MEMO_MAX];
+    ck_assert_ptr_null(buf_recycled(&r));
+    ck_assert_int_eq(buf_append(b, "abc", 3), 0);
+    buf_memo_put(b, 1, 0, 3, &v, 1);
+    uint64_t g = b->gen;
+    uint8_t *p = b->p;
+    buf_pin(b);
+    buf_recycle(&r, b);
+    ck_assert_uint_eq(r.n, 1);
+    struct buf *x = buf_recycled(&r);
+    ck_assert_ptr_eq(x, b);
+    ck_assert_ptr_eq(x->p, p);
+    ck_assert_uint_eq(x->len, 0);
+    ck_assert_uint_eq(x->refs, 1);
+    ck_assert_uint_eq(x->pins, 1); /* a late reader still sees it */
+    ck_assert_uint_gt(x->gen, g);
+    ck_assert_uint_eq(buf_memo_get(x, 1, 0, 3, m, sizeof m), 0);
+    ck_assert_uint_eq(r.reused, 1);
+    buf_unpin(x);
+    /* shared: not kept, the caller's reference dropped */
+    buf_ref(c);
+    buf_recycle(&r, c);
+    ck_assert_uint_eq(r.n, 0);
+    ck_assert_uint_eq(c->refs, 1);
+    /* full: the extra one dropped (freed) */
+    buf_recycle(&r, x);
+    buf_recycle(&r, d);
+    buf_recycle(&r, e);
+    ck_assert_uint_eq(r.n, BUF_RECYCLE_N);
+    ck_assert_ptr_eq(buf_recycled(&r), d); /* the newest first */
+    buf_unref(d);
+    buf_recycle(&r, NULL);
+    buf_recycler_drain(&r);
+    ck_assert_uint_eq(r.n, 0);
+    buf_unref(c);
+}
+END_TEST
+
 START_TEST(cksum_buf_reuses_and_refuses)
 {
     struct buf *b = buf_new(4096);
@@ -309,6 +394,29 @@ static void get_equals(const char *key, int64_t start, int64_t end, const uint8_
     ck_assert(memcmp(res.body, want, n) == 0);
     s3_result_cleanup(&res);
 }
+
+/* A pinned body is copied, never kept by reference: its owner may recycle
+ * the bytes while a late attempt still reads them (field bug F13). */
+START_TEST(store_copies_a_pinned_body)
+{
+    store_open();
+    struct buf *b = filled(100000, 1);
+    buf_pin(b);
+    struct s3_req req = {.key = "a", .body = b->p, .body_len = b->len, .body_buf = b};
+    struct s3_result res;
+    ck_assert_int_eq(exec(&req, S3_OP_PUT, &res), 200);
+    s3_result_cleanup(&res);
+    ck_assert_uint_eq(b->refs, 1); /* a copy: the owner holds it alone */
+    uint8_t *want = malloc(b->len);
+    memcpy(want, b->p, b->len);
+    ck_assert_int_eq(buf_write(b, 0, "xyz", 3), 0);
+    get_equals("a", 0, -1, want, b->len);
+    free(want);
+    buf_unpin(b);
+    buf_unref(b);
+    store_close();
+}
+END_TEST
 
 START_TEST(store_keeps_a_put_body_by_reference)
 {
@@ -635,9 +743,12 @@ static Suite *buf_suite(void)
     tcase_add_test(tc, buf_every_write_moves_the_generation);
     tcase_add_test(tc, buf_memo_refuses_a_changed_buffer);
     tcase_add_test(tc, buf_take_pools_freed_buffers);
+    tcase_add_test(tc, buf_pin_keeps_memory_but_not_bytes);
+    tcase_add_test(tc, buf_recycler_reuses_sole_buffers);
     tcase_add_test(tc, cksum_buf_reuses_and_refuses);
     tcase_add_test(tc, store_refuses_a_recycled_body_with_a_cached_checksum);
     tcase_add_test(tc, store_keeps_a_put_body_by_reference);
+    tcase_add_test(tc, store_copies_a_pinned_body);
     tcase_add_test(tc, store_links_parts_and_shares_copies);
     tcase_add_test(tc, store_get_answers_a_shared_slice);
     tcase_add_test(tc, store_refuses_a_recycled_piece_with_a_cached_checksum);

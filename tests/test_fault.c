@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "fault.h"
 #include "fs3.h"
@@ -676,6 +677,196 @@ START_TEST(fault_corrupt_gets_only_errors_passed_on)
 }
 END_TEST
 
+/* ---- late= (field bug F13). ------------------------------------------------- */
+
+/* Reads key back through the shim (no rule matches a get here). */
+static bool get_is(const char *key, const char *want)
+{
+    return get(key) && R.status == 200 && R.body_len == strlen(want) &&
+           memcmp(R.body, want, R.body_len) == 0;
+}
+
+static struct fs3_rule late_rule(int op, int64_t late_us)
+{
+    struct fs3_rule r = rule(op, FS3_EFF_LATE);
+    r.delay_us = late_us;
+    r.times = 1;
+    return r;
+}
+
+/* F13's flow: the attempt is swallowed, the caller's timeout cancels it, a
+ * retry stores the good bytes, the owner reuses the buffer, and the stale
+ * attempt lands 30 s after its latency, bytes read then.  cksum: sent with
+ * both attempts (the checksum precomputed before the first). */
+static void late_put_flow(bool cksum)
+{
+    struct fs3_rule r = late_rule(S3_OP_PUT, 30000000);
+    add(&r);
+    struct buf *b = buf_new(8);
+    ck_assert_int_eq(buf_append(b, "good", 4), 0);
+    struct s3_req p = {.key = "k", .body = b->p, .body_len = 4, .body_buf = b};
+    if (cksum)
+        s3_checksum_compute(S3_CKSUM_MD5, b->p, 4, &p.cksum);
+    ck_assert_int_eq(s3_put(OPS, &p, capture, NULL), 0);
+    ck_assert_int_eq(nseen, 1);
+    ck_assert_int_eq(seen[0].outcome, FS3_OUT_SWALLOWED);
+    ck_assert_int_eq(seen[0].effect, FS3_EFF_LATE);
+    ck_assert_uint_eq(b->pins, 1);
+    ck_assert_uint_eq(b->refs, 1); /* a pin is no reference */
+    tenv_run_until(&T, 10000000);  /* the client's attempt timeout */
+    ck_assert_int_eq(ncb, 0);
+    ck_assert(!fs3_key_exists(S, "k", NULL));
+    s3_cancel(OPS, &p); /* the caller gives up; the attempt still travels */
+    ck_assert_uint_eq(fs3_inflight(S), 0);
+    ck_assert_int_eq(nseen, 1);
+    struct s3_req q = p;
+    ck_assert_int_eq(s3_put(OPS, &q, capture, NULL), 0);
+    tenv_run_until(&T, 11000000);
+    ck_assert_int_eq(ncb, 1);
+    ck_assert_int_eq(R.status, 200);
+    ck_assert_uint_eq(b->refs, 1); /* the store copied the pinned body */
+    /* the retry succeeded: the owner recycles the buffer for its next upload */
+    ck_assert_int_eq(buf_write(b, 0, "evil", 4), 0);
+    ck_assert(get_is("k", "good"));
+    int ncb0 = ncb;
+    tenv_run_until(&T, 40100000);
+    ck_assert_int_eq(ncb, ncb0); /* the landing answers nobody */
+    ck_assert_uint_eq(b->pins, 0);
+    ck_assert_int_eq(nseen, 4); /* swallowed, retry answered, get answered, landed */
+    ck_assert_int_eq(seen[3].outcome, FS3_OUT_LANDED);
+    ck_assert_int_eq(seen[3].effect, FS3_EFF_LATE);
+    ck_assert_int_eq(seen[3].op, S3_OP_PUT);
+    ck_assert_int_ge(seen[3].answer_us, 30000000);
+    ck_assert_int_eq(seen[3].submit_us, 0);
+    if (cksum) { /* the precomputed checksum refuses the recycled bytes */
+        ck_assert_int_eq(seen[3].status, 400);
+        ck_assert_int_eq(seen[3].code, S3E_BAD_DIGEST);
+        ck_assert(get_is("k", "good"));
+    } else { /* F13: the good object is overwritten */
+        ck_assert_int_eq(seen[3].status, 200);
+        ck_assert_int_eq(seen[3].code, S3E_NONE);
+        ck_assert(get_is("k", "evil"));
+    }
+    ck_assert_uint_eq(fs3_fault_hits(F, S3_OP_PUT, FS3_EFF_LATE), 1);
+    buf_unref(b);
+}
+
+START_TEST(fault_late_put_lands_with_the_bytes_of_then)
+{
+    late_put_flow(false);
+}
+END_TEST
+
+START_TEST(fault_late_put_checksum_refuses_recycled_bytes)
+{
+    late_put_flow(true);
+}
+END_TEST
+
+static bool part_etag(void *arg, int number, uint64_t size, const char *etag)
+{
+    (void)size;
+    if (number == 1)
+        snprintf(arg, 64, "%s", etag);
+    return true;
+}
+
+/* UploadPart: the late part (pieces of two buffers) replaces the retry's. */
+START_TEST(fault_late_mpu_part_replaces_the_part)
+{
+    struct s3_req c = {.key = "obj"};
+    ck_assert(call(&c, S3_OP_MPU_CREATE));
+    char id[S3_UPLOAD_ID_MAX], e1[64] = "", e2[64] = "";
+    int64_t created;
+    strcpy(id, R.upload_id);
+    struct fs3_rule r = late_rule(S3_OP_MPU_PART, 5000000);
+    add(&r);
+    struct buf *a = buf_new(8), *b = buf_new(8);
+    ck_assert_int_eq(buf_append(a, "abcd", 4), 0);
+    ck_assert_int_eq(buf_append(b, "efgh", 4), 0);
+    struct s3_seg segs[2] = {{a, a->p + 2, 2, 0}, {b, b->p, 3, 0}};
+    struct s3_req p = {.key = "obj", .upload_id = id, .part_number = 1, .segs = segs,
+                       .nsegs = 2, .body_len = 5};
+    ck_assert_int_eq(s3_mpu_part(OPS, &p, capture, NULL), 0);
+    ck_assert_uint_eq(a->pins + b->pins, 2);
+    s3_cancel(OPS, &p);
+    int before = ncb;
+    struct s3_req q = p;
+    ck_assert_int_eq(s3_mpu_part(OPS, &q, capture, NULL), 0);
+    tenv_run_until(&T, 1000000);
+    ck_assert_int_eq(ncb, before + 1);
+    ck_assert_int_eq(R.status, 200);
+    ck_assert_int_eq(fs3_each_part(S, "obj", id, &created, part_etag, e1), 0);
+    ck_assert_int_eq(buf_write(a, 2, "XY", 2), 0);
+    ck_assert_int_eq(buf_write(b, 0, "Z", 1), 0);
+    tenv_run(&T);
+    ck_assert_int_eq(ncb, before + 1);
+    ck_assert_uint_eq(a->pins + b->pins, 0);
+    ck_assert_int_eq(seen[nseen - 1].outcome, FS3_OUT_LANDED);
+    ck_assert_int_eq(seen[nseen - 1].op, S3_OP_MPU_PART);
+    ck_assert_int_eq(seen[nseen - 1].status, 200);
+    ck_assert_int_eq(fs3_each_part(S, "obj", id, &created, part_etag, e2), 0);
+    ck_assert_str_ne(e1, e2);
+    struct s3_part part = {.number = 1};
+    struct s3_req done = {.key = "obj", .upload_id = id, .parts = &part, .nparts = 1};
+    ck_assert(call(&done, S3_OP_MPU_COMPLETE));
+    ck_assert_int_eq(R.status, 200);
+    ck_assert(get_is("obj", "XYZfg"));
+    buf_unref(a);
+    buf_unref(b);
+}
+END_TEST
+
+/* late= hits put and mpu-part only; a landing before the caller's cancel
+ * keeps the call until the cancel; a body in no buffer is copied at submit. */
+START_TEST(fault_late_other_ops_early_landing_and_copies)
+{
+    struct fs3_rule r = late_rule(S3_OP_GET, 1000);
+    ck_assert_int_eq(fs3_fault_add(F, &r), ERR_INVAL);
+    r = late_rule(FS3_OP_ANY, 1000);
+    add(&r);
+    ck_assert(get("none")); /* answered (404): a get is never late */
+    ck_assert_int_eq(R.status, 404);
+    ck_assert_uint_eq(fs3_fault_hits(F, FS3_OP_ANY, FS3_EFF_LATE), 0);
+    char body[5] = "old!";
+    struct s3_req p = {.key = "c", .body = (const uint8_t *)body, .body_len = 4};
+    int before = ncb, seen0 = nseen;
+    ck_assert_int_eq(s3_put(OPS, &p, capture, NULL), 0);
+    memcpy(body, "new!", 4);
+    tenv_run(&T); /* lands 1 ms after its latency, before any timeout */
+    ck_assert_int_eq(ncb, before);
+    ck_assert_int_eq(nseen, seen0 + 2);
+    ck_assert_int_eq(seen[seen0].outcome, FS3_OUT_SWALLOWED);
+    ck_assert_int_eq(seen[seen0 + 1].outcome, FS3_OUT_LANDED);
+    ck_assert_uint_eq(fs3_inflight(S), 1); /* swallowed, awaiting the cancel */
+    s3_cancel(OPS, &p);
+    ck_assert_uint_eq(fs3_inflight(S), 0);
+    ck_assert_int_eq(nseen, seen0 + 2);
+    ck_assert(get_is("c", "old!"));
+}
+END_TEST
+
+/* The shim freed while a late call still travels: its pin goes, and a buffer
+ * whose owner let go of it already is freed then (ASan: no leak, no use
+ * after free). */
+START_TEST(fault_late_free_unlanded_releases_the_pin)
+{
+    struct fs3_rule r = late_rule(S3_OP_PUT, 60000000);
+    add(&r);
+    struct buf *b = buf_new(8);
+    ck_assert_int_eq(buf_append(b, "data", 4), 0);
+    struct s3_req p = {.key = "k", .body = b->p, .body_len = 4, .body_buf = b};
+    ck_assert_int_eq(s3_put(OPS, &p, capture, NULL), 0);
+    tenv_run_until(&T, 10000000);
+    s3_cancel(OPS, &p);
+    buf_unref(b); /* the owner is done; the pin keeps the memory */
+    ck_assert_uint_eq(b->pins, 1);
+    ck_assert_uint_eq(b->refs, 0);
+    ck_assert_int_eq(memcmp(b->p, "data", 4), 0);
+    /* teardown frees the shim before the landing */
+}
+END_TEST
+
 /* ---- Matchers. ------------------------------------------------------------ */
 
 START_TEST(fault_key_glob_matcher)
@@ -1051,6 +1242,11 @@ static Suite *fault_suite(void)
     tcase_add_test(tc, fault_partial_get_truncated_body);
     tcase_add_test(tc, fault_corrupt_flips_one_byte_of_the_answer);
     tcase_add_test(tc, fault_corrupt_gets_only_errors_passed_on);
+    tcase_add_test(tc, fault_late_put_lands_with_the_bytes_of_then);
+    tcase_add_test(tc, fault_late_put_checksum_refuses_recycled_bytes);
+    tcase_add_test(tc, fault_late_mpu_part_replaces_the_part);
+    tcase_add_test(tc, fault_late_other_ops_early_landing_and_copies);
+    tcase_add_test(tc, fault_late_free_unlanded_releases_the_pin);
     tcase_add_test(tc, fault_partial_other_ops);
     tcase_add_test(tc, fault_key_glob_matcher);
     tcase_add_test(tc, fault_op_matcher_and_any);

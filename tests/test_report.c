@@ -469,7 +469,7 @@ static const char cov_check_py[] =
     "import json, sys\n"
     "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
     "m = d['matrix']\n"
-    "assert d['runs'] == 4 and 'none' not in m and len(m) == 10, d['runs']\n"
+    "assert d['runs'] == 4 and 'none' not in m and len(m) == 11, d['runs']\n"
     "assert m['lost']['rpc-commit-sso']['by_job']['sso-compaction'] == 1\n"
     "assert m['error']['rpc-commit-sso']['total'] == 1 and m['status']['rpc-commit-sso']['total'] == 0\n"
     "assert m['status']['rpc-trim']['applicable'] is False and m['error']['put']['applicable'] is False\n"

@@ -101,12 +101,28 @@ static bool alloc_mapped(void *p)
 #endif
 }
 
+/* Resets b as a new buffer of its allocation: len 0, one reference, no memo,
+ * a generation no memo was taken at. */
+static void buf_reset(struct buf *b)
+{
+    uint64_t gen = b->gen;
+    uint32_t pins = b->pins;
+    bool pooled = b->pooled;
+    uint8_t *p = b->p;
+    size_t m = b->cap;
+    memset(b, 0, sizeof *b);
+    b->p = p;
+    b->cap = m;
+    b->gen = gen + 1;
+    b->refs = 1;
+    b->pins = pins;
+    b->pooled = pooled;
+}
+
 struct buf *buf_take(size_t cap)
 {
     struct buf *b = pool_get();
-    uint64_t gen;
     uint8_t *p;
-    size_t m;
     if (!b) {
         if ((b = buf_new(cap)))
             b->pooled = true;
@@ -144,15 +160,7 @@ struct buf *buf_take(size_t cap)
         b->p = p;
         b->cap = cap;
     }
-    gen = b->gen;
-    p = b->p;
-    m = b->cap;
-    memset(b, 0, sizeof *b);
-    b->p = p;
-    b->cap = m;
-    b->gen = gen + 1; /* never a generation a memo of the old bytes was taken at */
-    b->refs = 1;
-    b->pooled = true;
+    buf_reset(b); /* never a generation a memo of the old bytes was taken at */
     return b;
 }
 
@@ -202,10 +210,61 @@ struct buf *buf_ref(struct buf *b)
 
 void buf_unref(struct buf *b)
 {
-    if (!b || --b->refs > 0)
+    if (!b || --b->refs > 0 || b->pins > 0) /* pinned: buf_unpin frees it */
         return;
     if (!pool_put(b))
         buf_free(b);
+}
+
+void buf_pin(struct buf *b)
+{
+    b->pins++;
+}
+
+void buf_unpin(struct buf *b)
+{
+    if (!b || --b->pins > 0 || b->refs > 0)
+        return;
+    if (!pool_put(b))
+        buf_free(b);
+}
+
+void buf_read_now(const struct buf *b, size_t off, size_t n, uint8_t *dst)
+{
+    size_t have = off < b->len ? b->len - off : 0;
+    if (have > n)
+        have = n;
+    if (have)
+        memcpy(dst, b->p + off, have);
+    memset(dst + have, 0, n - have);
+}
+
+void buf_recycle(struct buf_recycler *r, struct buf *b)
+{
+    if (!b)
+        return;
+    if (b->refs != 1 || r->n == BUF_RECYCLE_N) {
+        buf_unref(b);
+        return;
+    }
+    r->v[r->n++] = b;
+}
+
+struct buf *buf_recycled(struct buf_recycler *r)
+{
+    struct buf *b;
+    if (r->n == 0)
+        return NULL;
+    b = r->v[--r->n];
+    buf_reset(b);
+    r->reused++;
+    return b;
+}
+
+void buf_recycler_drain(struct buf_recycler *r)
+{
+    while (r->n > 0)
+        buf_unref(r->v[--r->n]);
 }
 
 int buf_reserve(struct buf *b, size_t n)

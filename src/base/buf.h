@@ -59,6 +59,29 @@
  * fake S3 keeping them.  stored says a store keeps a piece already, so that
  * keeping another piece of it holds no buffer more (fake_s3/store.c).
  *
+ * Pins (borrowed, pinned).  A request borrows its body without a reference,
+ * so that its owner may reuse the bytes once the call is answered, as
+ * AutoMQ's pooled ByteBuf is released and recycled after a successful
+ * retry.  An attempt the client gave up on may still be travelling (the
+ * fake's late= fault, field bug F13): it reads the body when it lands, after
+ * the owner may have reused the buffer.  buf_pin() keeps the buffer's memory
+ * (the struct and an allocation at p) from being freed until buf_unpin():
+ * the last buf_unref of a pinned buffer frees nothing (nor pools it) and
+ * buf_unpin frees it then.  A pin is not a reference: the owner still holds
+ * the only one, may write, grow or trim (p may move: a pinned reader keeps
+ * an offset and reads through b->p when it lands, within b->len), and may
+ * recycle it.  A store keeping a body copies a pinned buffer instead of
+ * sharing it (fake_s3/store.c), since its owner may still rewrite it.
+ *
+ * The recycler.  struct buf_recycler is one owner's pool of its released
+ * buffers (the engine's writers: docs/engine.md "Buffers"), as a pooled
+ * allocator hands a released buffer's memory to the next allocation.
+ * buf_recycle() keeps a buffer its caller holds alone (refs == 1), else
+ * drops the caller's reference; buf_recycled() hands the newest one back
+ * like buf_take (len 0, no memo, a new gen) or NULL.  Unlike the process
+ * pool above it belongs to one world, so which buffer is reused is part of
+ * the run (deterministic), and it works under AddressSanitizer too.
+ *
  * Threading: a buffer is used by one thread at a time; the pool is locked.
  */
 #ifndef S3SIM_BUF_H
@@ -86,6 +109,7 @@ struct buf {
     size_t len;     /* bytes written so far */
     size_t cap;     /* bytes allocated at p */
     uint32_t refs;  /* holders */
+    uint32_t pins;  /* late readers keeping the memory alive (buf_pin) */
     uint64_t gen;   /* write generation: bumped by every write */
     unsigned memo_next; /* the entry buf_memo_put replaces next */
     bool pooled;    /* from buf_take: its allocation may go to the pool */
@@ -123,6 +147,37 @@ static inline bool buf_shared(const struct buf *b)
 {
     return b->refs > 1;
 }
+
+/* A pin: b's memory stays allocated until the matching buf_unpin, even
+ * past its last buf_unref (see "Pins" above).  Not a reference. */
+void buf_pin(struct buf *b);
+
+/* Drops a pin; the last one frees a buffer whose references are all gone.
+ * NULL is a no-op. */
+void buf_unpin(struct buf *b);
+
+/* Copies [off, off+n) of b's bytes as they are now into dst; bytes past
+ * b->len (the owner wrote fewer since) are zeros.  For a pinned reader. */
+void buf_read_now(const struct buf *b, size_t off, size_t n, uint8_t *dst);
+
+#define BUF_RECYCLE_N 2 /* buffers a recycler keeps */
+
+struct buf_recycler {
+    struct buf *v[BUF_RECYCLE_N];
+    unsigned n;
+    uint64_t reused; /* buffers buf_recycled handed back */
+};
+
+/* Keeps b (the caller's reference) for reuse when the caller is its only
+ * holder and r has room, else drops the reference.  NULL b is a no-op. */
+void buf_recycle(struct buf_recycler *r, struct buf *b);
+
+/* The newest kept buffer, reset as buf_take's (len 0, one reference, no
+ * memo, a gen never used before, pooled), or NULL when r keeps none. */
+struct buf *buf_recycled(struct buf_recycler *r);
+
+/* Drops every kept buffer. */
+void buf_recycler_drain(struct buf_recycler *r);
 
 /* Makes cap at least n (exactly n when it grows).  Sole holder only.
  * Returns 0, -1 when shared, -2 when out of memory (b unchanged). */
