@@ -156,8 +156,8 @@ void wr_part_free_buf(struct wr *w, struct wr_part *p)
     p->b = NULL;
     p->buf = NULL;
     p->cap = 0;
-    for (size_t i = 0; i < p->nsegs; i++)
-        buf_unref(p->segs[i].ref);
+    for (size_t i = 0; i < p->nsegs; i++) /* a piece's buffer, when this was its last holder */
+        buf_recycle(&w->ctx->recycler, p->segs[i].ref);
     free(p->segs);
     free(p->sv);
     p->segs = NULL;
