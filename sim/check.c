@@ -40,6 +40,7 @@ struct key_walk {
     uint64_t bad;
     char first[300];
     bool need_owned; /* converged: keys must be committed (not prepared/unknown) */
+    uint64_t strangers; /* keys race-put wrote, still holding its bytes */
 };
 
 static bool walk_orphan(void *arg, const char *key, uint64_t size)
@@ -48,8 +49,10 @@ static bool walk_orphan(void *arg, const char *key, uint64_t size)
     enum meta_key_kind kind = meta_classify_key(eng_meta(k->w->eng), key);
     bool bad = kind == META_KEY_NONE || (k->need_owned && kind == META_KEY_PREPARED);
     /* An object race-put wrote that the engine never took over is not the engine's orphan. */
-    if (kind == META_KEY_NONE && world_foreign_key(k->w, key, size))
+    if (kind == META_KEY_NONE && world_foreign_key(k->w, key, size)) {
         bad = false;
+        k->strangers++;
+    }
     if (bad && k->bad++ == 0)
         snprintf(k->first, sizeof k->first, "%s (%s)", key, meta_key_kind_name(kind));
     return true;
@@ -107,7 +110,7 @@ static bool walk_upload(void *arg, const char *key, const char *upload_id, int64
 static bool quiescent_locked(struct world *w, char *why, size_t whysz)
 {
     struct meta_counts mc;
-    struct key_walk kw = {w, 0, "", true};
+    struct key_walk kw = {w, 0, "", true, 0};
     struct obj_walk ow = {w, 0, 0, ""};
     /* http mode: the client's view (the front may still hold a request
      * whose client gave up on it). */
@@ -255,7 +258,7 @@ static struct verdict not_judged(void)
 
 static struct verdict judge_no_orphans(struct world *w, const struct scn_check *c)
 {
-    struct key_walk kw = {w, 0, "", false};
+    struct key_walk kw = {w, 0, "", false, 0};
     uint64_t nkeys;
     (void)c;
     if (!w->store)
@@ -267,6 +270,9 @@ static struct verdict judge_no_orphans(struct world *w, const struct scn_check *
     if (kw.bad)
         return (struct verdict){false, fmtdup("%" PRIu64 " orphan keys, first %s", kw.bad,
                                               kw.first)};
+    if (kw.strangers)
+        return (struct verdict){true, fmtdup("%" PRIu64 " keys, all owned but %" PRIu64 " that "
+                                             "race-put wrote", nkeys, kw.strangers)};
     return (struct verdict){true, fmtdup("%" PRIu64 " keys, all owned", nkeys)};
 }
 
