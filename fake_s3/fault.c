@@ -745,6 +745,23 @@ int fs3_fault_add(struct fs3_fault *f, const struct fs3_rule *rule)
     return 0;
 }
 
+size_t fs3_fault_cut_late(struct fs3_fault *f)
+{
+    struct fs3f_call *c = f->calls, *next;
+    size_t n = 0;
+    for (; c; c = next) {
+        next = c->next;
+        if (!c->late || c->req)
+            continue;
+        env_cancel(f->env, c->timer);
+        fs3f_late_free(c->late);
+        c->late = NULL;
+        fs3f_unlink(f, c);
+        n++;
+    }
+    return n;
+}
+
 int fs3_fault_heal(struct fs3_fault *f, const char *name)
 {
     size_t j = 0;

@@ -153,6 +153,11 @@ struct s3_ops *fs3_fault_ops(struct fs3_fault *f);
  * negative delay...), or ERR_NOMEM. */
 int fs3_fault_add(struct fs3_fault *f, const struct fs3_rule *rule);
 
+/* Drops every late= call its caller gave up on that has not landed yet (a
+ * broker crash: the process sending it is gone, so is the rest of its body).
+ * Returns how many. */
+size_t fs3_fault_cut_late(struct fs3_fault *f);
+
 /* Removes the rules named name (NULL or "all": every rule).  Returns how many
  * were removed.  Calls already hit keep their effect. */
 int fs3_fault_heal(struct fs3_fault *f, const char *name);

@@ -226,8 +226,15 @@ static void world_do_crash(struct world *w, const struct scn_action *a)
         r = NULL;
     }
     if (a->node != SCN_NODE_CONTROLLER && !w->broker_down) {
+        size_t cut = 0;
         eng_crash_broker(w->eng);
         w->broker_down = true;
+        world_lock(w); /* the broker's late= attempts die with it (its calls were cancelled) */
+        if (w->fault)
+            cut = fs3_fault_cut_late(w->fault);
+        world_unlock(w);
+        if (cut)
+            world_tracef(w, "s3", "crash: %zu late attempt%s cut", cut, cut > 1 ? "s" : "");
     }
     if (a->node != SCN_NODE_BROKER && !w->controller_down) {
         eng_crash_controller(w->eng);

@@ -35,7 +35,11 @@ printf 'scenario week\ndeadline 169h\n' >"$T/week.scn"
 expect 2 "week.scn:2:10: deadline 169h00m00s is above the limit of 168h00m00s" \
     "$S3SIM" run "$T/week.scn"
 expect 0 "" "$S3SIM" run "$T/week.scn" --set scenario.max.deadline=170h --quiet
+# late= reads a late attempt's body from the engine's buffer: in-process only
+printf 'scenario late\nstreams 1\ndeadline 1m\nfault put late=30s\n' >"$T/late.scn"
+expect 2 "late.scn:4: variant base: late= needs --mode sim" "$S3SIM" run "$T/late.scn" --mode http
 printf 'scenario ok\ndeadline 1m\n' >"$T/ok.scn"
+expect 2 "late= needs --mode sim" "$S3SIM" run "$T/ok.scn" --mode http --fault "put late=1s"
 expect 2 "--quiet and --trace" "$S3SIM" run "$T/ok.scn" --quiet --trace
 # --report into a place that cannot be written: exit 2 before any run
 expect 2 "--report /proc/s3sim-no/x" "$S3SIM" run "$T/ok.scn" --report /proc/s3sim-no/x

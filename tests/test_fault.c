@@ -846,6 +846,35 @@ START_TEST(fault_late_other_ops_early_landing_and_copies)
 }
 END_TEST
 
+/* A broker crash cuts the late calls its client gave up on: they never land,
+ * their pins go; one still attached to its caller's request stays. */
+START_TEST(fault_late_cut_drops_detached_calls)
+{
+    struct fs3_rule r = late_rule(S3_OP_PUT, 30000000);
+    r.times = 2;
+    add(&r);
+    struct buf *b = buf_new(8);
+    ck_assert_int_eq(buf_append(b, "data", 4), 0);
+    struct s3_req p = {.key = "k", .body = b->p, .body_len = 4, .body_buf = b};
+    struct s3_req q = {.key = "q", .body = b->p, .body_len = 4, .body_buf = b};
+    ck_assert_int_eq(s3_put(OPS, &p, capture, NULL), 0);
+    ck_assert_int_eq(s3_put(OPS, &q, capture, NULL), 0);
+    ck_assert_uint_eq(b->pins, 2);
+    s3_cancel(OPS, &p);
+    ck_assert_uint_eq(fs3_fault_cut_late(F), 1);
+    ck_assert_uint_eq(b->pins, 1);
+    ck_assert_uint_eq(fs3_fault_cut_late(F), 0);
+    tenv_run(&T);
+    ck_assert(!fs3_key_exists(S, "k", NULL)); /* cut: never landed */
+    ck_assert(fs3_key_exists(S, "q", NULL));  /* attached: landed */
+    ck_assert_uint_eq(fs3_inflight(S), 1);
+    s3_cancel(OPS, &q);
+    ck_assert_uint_eq(fs3_inflight(S), 0);
+    ck_assert_uint_eq(b->pins, 0);
+    buf_unref(b);
+}
+END_TEST
+
 /* The shim freed while a late call still travels: its pin goes, and a buffer
  * whose owner let go of it already is freed then (ASan: no leak, no use
  * after free). */
@@ -1247,6 +1276,7 @@ static Suite *fault_suite(void)
     tcase_add_test(tc, fault_late_mpu_part_replaces_the_part);
     tcase_add_test(tc, fault_late_other_ops_early_landing_and_copies);
     tcase_add_test(tc, fault_late_free_unlanded_releases_the_pin);
+    tcase_add_test(tc, fault_late_cut_drops_detached_calls);
     tcase_add_test(tc, fault_partial_other_ops);
     tcase_add_test(tc, fault_key_glob_matcher);
     tcase_add_test(tc, fault_op_matcher_and_any);
