@@ -24,6 +24,8 @@ void cmp_conf_from(struct cmp_conf *cc, const struct conf *c)
     cmp_limits_default(&cc->lim);
     cc->lim.cache_size = (uint64_t)conf_get(c, CONF_SSO_CACHE_SIZE);
     cc->lim.split_size = (uint64_t)conf_get(c, CONF_SSO_STREAM_SPLIT_SIZE);
+    cc->lim.max_streams_per_sso = (size_t)conf_get(c, CONF_SSO_MAX_STREAMS);
+    cc->lim.max_so_per_commit = (size_t)conf_get(c, CONF_SSO_MAX_SO_PER_COMMIT);
     cc->int32_guard = conf_bool(c, CONF_INT32_GUARD);
     cc->verify_blocks = conf_bool(c, CONF_SSO_VERIFY_BLOCKS);
     cc->force_split_wait = conf_bool(c, CONF_FORCE_SPLIT_WAIT);

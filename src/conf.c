@@ -476,6 +476,8 @@ static bool conf_positive(enum conf_id id)
     case CONF_SSO_INTERVAL:
     case CONF_SSO_CACHE_SIZE:
     case CONF_SSO_MAX_NUM:
+    case CONF_SSO_MAX_STREAMS:
+    case CONF_SSO_MAX_SO_PER_COMMIT:
     case CONF_SO_MAX_SIZE:
     case CONF_BLOCK_SIZE:
     case CONF_PART_SIZE:

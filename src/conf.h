@@ -66,6 +66,10 @@
       CONF_T_MINUTES, "120", NULL, "SSOs older than this are split completely")                    \
     X(CONF_SSO_MAX_NUM, "s3.stream.set.object.compaction.max.num", CONF_T_INT, "500", NULL,        \
       "most SSOs taken by one compaction")                                                         \
+    X(CONF_SSO_MAX_STREAMS, "s3.max.stream.num.per.stream.set.object", CONF_T_INT, "20000", NULL,  \
+      "most streams one SSO compaction writes into its new SSO")                                   \
+    X(CONF_SSO_MAX_SO_PER_COMMIT, "s3.max.stream.object.num.per.commit", CONF_T_INT, "10000",      \
+      NULL, "most stream objects one SSO compaction commits")                                      \
     X(CONF_SO_MAX_SIZE, "s3.stream.object.compaction.max.size.bytes", CONF_T_SIZE, "10GiB", NULL,  \
       "largest stream object compaction group")                                                    \
     X(CONF_SO_SPLIT_SIZE, "s3.stream.object.split.size", CONF_T_SIZE, "8MiB", NULL,                \

@@ -75,6 +75,8 @@ START_TEST(conf_contract_defaults)
     ck_assert_int_eq(conf_get(&c, CONF_SSO_STREAM_SPLIT_SIZE), 8LL << 20);
     ck_assert_int_eq(conf_get(&c, CONF_SSO_FORCE_SPLIT_AGE), 120 * ENV_USEC_PER_MIN);
     ck_assert_int_eq(conf_get(&c, CONF_SSO_MAX_NUM), 500);
+    ck_assert_int_eq(conf_get(&c, CONF_SSO_MAX_STREAMS), 20000);
+    ck_assert_int_eq(conf_get(&c, CONF_SSO_MAX_SO_PER_COMMIT), 10000);
     ck_assert_int_eq(conf_get(&c, CONF_SO_MAX_SIZE), 10LL << 30);
     ck_assert_int_eq(conf_get(&c, CONF_SO_SPLIT_SIZE), 8LL << 20);
     ck_assert_int_eq(conf_get(&c, CONF_BLOCK_SIZE), 512LL << 10);
