@@ -140,6 +140,8 @@ START_TEST(reads_error_is_not_a_wrong_byte)
     ck_assert_int_eq(fx_metric(&f, METRIC_READS), 3);
     ck_assert_int_eq(fx_metric(&f, METRIC_READS_FAILED), 2);
     ck_assert_int_eq(fx_metric(&f, METRIC_READS_BYTES), 8192);
+    /* each failed fetch: its first GET and the reader's two plans again (AutoMQ's retries) */
+    ck_assert_int_eq(fx_metric(&f, METRIC_READS_NOT_FOUND), 6);
     fx_finish(&f);
     ck_assert(fx_check(&f, "reads-correct")->held);
     ck_assert_ptr_nonnull(strstr(fx_check(&f, "reads-correct")->detail, "2 reads failed"));
