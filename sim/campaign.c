@@ -353,7 +353,8 @@ static int cp_spec(const struct cp *c, size_t t, uint64_t seed, struct scn_spec 
     if (rc)
         return rc;
     sp->seed = seed;
-    if (c->o.swarm && (rc = swarm_draw(seed, sp, desc, descsz)) != 0)
+    sp->have_seeds = false; /* a kept file is about its one seed */
+    if ((rc = swarm_apply(seed, sp, c->o.swarm, desc, descsz)) != 0)
         scn_spec_free(sp);
     return rc;
 }

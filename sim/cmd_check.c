@@ -7,6 +7,7 @@
 #include "scn.h"
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,9 +140,12 @@ static void cmd_explain(const struct scn_file *f)
         char t[32];
         if (scn_resolve(f, f->sections[i].name, NULL, 0, &spec, &err) != 0)
             continue;
-        printf("  variant %s: deadline %s, %zu actions, %zu fault rules from the start\n",
+        printf("  variant %s: deadline %s, %zu actions, %zu fault rules from the start%s\n",
                spec.variant, env_fmt_duration(spec.deadline_us, t, sizeof t), spec.nevents,
-               spec.nfaults);
+               spec.nfaults, spec.swarm ? ", swarm: each seed adds 2..5 drawn fault rules" : "");
+        if (spec.have_seeds)
+            printf("    seeds %" PRIu64 "..%" PRIu64 " (run without --seed/--seeds)\n",
+                   spec.seeds_lo, spec.seeds_hi);
         for (size_t k = 0; k < spec.nchecks; k++) {
             char line[1400], origin[96];
             cmd_fmt_check(&spec.checks[k], line, sizeof line);

@@ -363,17 +363,18 @@ static int job_add(struct run_job **jobs, size_t *n, size_t *cap, struct scn_fil
     return 0;
 }
 
-/* The seed of the file: resolve the base once to read it. */
-static uint64_t file_seed(const struct scn_file *f)
+/* The seeds of the file without --seed/--seeds: its `seeds A..B` range, else its
+ * seed N (resolve the base once to read them). */
+static void file_seeds(const struct scn_file *f, uint64_t *lo, uint64_t *hi)
 {
     struct scn_spec sp;
     struct scn_error e;
-    uint64_t seed = 1;
+    *lo = *hi = 1;
     if (scn_resolve(f, NULL, NULL, 0, &sp, &e) == 0) {
-        seed = sp.seed;
+        *lo = sp.have_seeds ? sp.seeds_lo : sp.seed;
+        *hi = sp.have_seeds ? sp.seeds_hi : sp.seed;
         scn_spec_free(&sp);
     }
-    return seed;
 }
 
 static int run_expand(const struct run_opts *o, struct scn_file **files, size_t nfiles,
@@ -383,8 +384,12 @@ static int run_expand(const struct run_opts *o, struct scn_file **files, size_t 
     bool all = !o->variant || strcmp(o->variant, "all") == 0;
     for (size_t i = 0; i < nfiles; i++) {
         struct scn_file *f = files[i];
-        uint64_t lo = o->have_seeds ? o->seed_lo : o->have_seed ? o->seed : file_seed(f);
-        uint64_t hi = o->have_seeds ? o->seed_hi : lo;
+        uint64_t lo, hi;
+        file_seeds(f, &lo, &hi);
+        if (o->have_seeds || o->have_seed) {
+            lo = o->have_seeds ? o->seed_lo : o->seed;
+            hi = o->have_seeds ? o->seed_hi : lo;
+        }
         size_t nv = scn_variant_count(f);
         bool found = all || strcmp(o->variant, "base") == 0;
         for (size_t k = 0; !found && k < nv; k++)
@@ -541,9 +546,9 @@ static void job_execute(struct run_job *j, const struct run_opts *o, FILE *trace
     sp.seed = j->seed;
     for (size_t i = o->nfaults; i-- > 0;)
         tools_add_fault(&sp, &o->rules[i], true);
-    if (o->swarm) {
+    if (o->swarm || sp.swarm) { /* --swarm, or the file's `swarm` directive */
         char desc[1024];
-        if (swarm_draw(j->seed, &sp, desc, sizeof desc) == 0)
+        if (swarm_apply(j->seed, &sp, o->swarm, desc, sizeof desc) == 0)
             j->res.swarm = strdup(desc);
     }
     snprintf(label, sizeof label, "%s %s seed=%" PRIu64, j->file->name, j->variant, j->seed);

@@ -144,6 +144,41 @@ static int scn_dir_scalar(struct scn_parser *p, const char *w)
     return 0;
 }
 
+/* swarm; seeds A..B (extensions, docs/scenarios.md). */
+static int scn_dir_swarm_seeds(struct scn_parser *p, bool seeds)
+{
+    struct scn_ctx *cx = &p->cx;
+    struct scn_line *l;
+    char msg[CONF_ERR_MAX], lo[32];
+    const char *t, *dots;
+    if (!seeds) {
+        if (scn_nargs(cx, 0, "swarm (no argument)"))
+            return ERR_PARSE;
+        return scn_line_add(p, SCN_L_SWARM, cx->toks[0].col) ? 0 : ERR_NOMEM;
+    }
+    if (scn_nargs(cx, 1, "seeds A..B"))
+        return ERR_PARSE;
+    if (p->f->nsections > 1)
+        return scn_fail(cx, cx->toks[0].col, "seeds belongs to the base scenario, before the "
+                                             "first variant (every variant runs the same seeds)");
+    if (!(l = scn_line_add(p, SCN_L_SEEDS, cx->toks[1].col)))
+        return ERR_NOMEM;
+    t = cx->toks[1].text;
+    dots = strstr(t, "..");
+    if (!dots || (size_t)(dots - t) >= sizeof lo)
+        return scn_fail(cx, cx->toks[1].col, "expected seeds A..B (such as 1..8), found '%s'", t);
+    memcpy(lo, t, (size_t)(dots - t));
+    lo[dots - t] = '\0';
+    if (conf_parse_u64(lo, &l->seed, msg, sizeof msg) != 0)
+        return scn_fail(cx, cx->toks[1].col, "seeds A..B: A: %s", msg);
+    if (conf_parse_u64(dots + 2, &l->seed_hi, msg, sizeof msg) != 0)
+        return scn_fail(cx, cx->toks[1].col + (int)(dots - t) + 2, "seeds A..B: B: %s", msg);
+    if (l->seed_hi < l->seed || l->seed_hi - l->seed >= SCN_MAX_SEEDS)
+        return scn_fail(cx, cx->toks[1].col, "seeds A..B wants A <= B and at most %d seeds",
+                        SCN_MAX_SEEDS);
+    return 0;
+}
+
 /* Splits the words of a set line into knob name and value.  Accepted, as in
  * a Java properties file: K V, K=V, K = V, K= V, K =V. */
 static int scn_set_split(struct scn_ctx *cx, char *name, size_t namesz, const char **value,
@@ -323,6 +358,8 @@ static int scn_directive(struct scn_parser *p)
         return scn_dir_scalar(p, w);
     if (strcmp(w, "set") == 0)
         return scn_dir_set(p);
+    if (strcmp(w, "swarm") == 0 || strcmp(w, "seeds") == 0)
+        return scn_dir_swarm_seeds(p, w[1] == 'e');
     if (strcmp(w, "at") == 0 || strcmp(w, "every") == 0)
         return scn_dir_event(p, w[0] == 'e');
     if (strcmp(w, "fault") == 0 || strcmp(w, "heal") == 0)
@@ -330,8 +367,8 @@ static int scn_directive(struct scn_parser *p)
     if (strcmp(w, "expect") == 0 || strcmp(w, "expect-fail") == 0)
         return scn_dir_expect(p, w[6] == '-');
     return scn_fail(cx, cx->toks[0].col,
-                    "unknown directive '%s' (expected scenario, description, seed, deadline, "
-                    "set, streams, at, every, fault, heal, expect, expect-fail or variant)", w);
+                    "unknown directive '%s' (expected scenario, description, seed, seeds, "
+                    "deadline, set, streams, swarm, at, every, fault, heal, expect, expect-fail or variant)", w);
 }
 
 /* ---- files --------------------------------------------------------------------------- */

@@ -52,6 +52,7 @@
 #define SCN_MAX_LIST 128            /* ids in a load's streams= list */
 #define SCN_MAX_DIRECTIVES 5000     /* directives in one file (bounds memory and time) */
 #define SCN_MAX_VARIANTS 64         /* variants in one file */
+#define SCN_MAX_SEEDS 1000000       /* seeds in a `seeds A..B` range (as run --seeds) */
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -208,6 +209,8 @@ enum scn_line_kind {
     SCN_L_FAULT,     /* top-level fault: active from 0 (or its from=) */
     SCN_L_HEAL,      /* top-level heal: removes the rules defined so far */
     SCN_L_CHECK,     /* expect / expect-fail */
+    SCN_L_SWARM,     /* swarm (extension): each seed draws its fault rules (sim/swarm.h) */
+    SCN_L_SEEDS,     /* seeds A..B (extension, base only): the file's default seed range */
 };
 
 /* One directive.  Only the field of its kind is meaningful. */
@@ -215,7 +218,8 @@ struct scn_line {
     enum scn_line_kind kind;
     int line;                 /* source line */
     int col;                  /* column of the directive's first argument */
-    uint64_t seed;            /* SCN_L_SEED */
+    uint64_t seed;            /* SCN_L_SEED; SCN_L_SEEDS: A */
+    uint64_t seed_hi;         /* SCN_L_SEEDS: B */
     int64_t deadline_us;      /* SCN_L_DEADLINE */
     int streams;              /* SCN_L_STREAMS */
     int knob;                 /* SCN_L_SET: enum conf_id */
@@ -250,6 +254,11 @@ struct scn_spec {
     char variant[SCN_NAME_MAX];        /* "base" or the variant name */
     char description[SCN_TEXT_MAX];
     uint64_t seed;                     /* default 1 (the caller applies --seed) */
+    bool swarm;                        /* `swarm`: each seed adds its drawn fault rules, as
+                                          under --swarm (swarm_apply, sim/swarm.h) */
+    bool have_seeds;                   /* `seeds A..B`: the range `s3sim run FILE` runs */
+    uint64_t seeds_lo, seeds_hi;       /*   without --seed/--seeds (seed N stays the seed of
+                                          one run) */
     int64_t deadline_us;               /* default 1h */
     int streams;                       /* streams 1..streams exist at time 0 (default 0) */
     struct conf conf;                  /* defaults, then set lines, then overrides */

@@ -77,6 +77,12 @@ static int scn_apply_line(struct scn_build *b, const struct scn_line *l, bool va
     switch (l->kind) {
     case SCN_L_SEED: s->seed = l->seed; return 0;
     case SCN_L_DEADLINE: s->deadline_us = l->deadline_us; return 0;
+    case SCN_L_SWARM: s->swarm = true; return 0;
+    case SCN_L_SEEDS:
+        s->have_seeds = true;
+        s->seeds_lo = l->seed;
+        s->seeds_hi = l->seed_hi;
+        return 0;
     case SCN_L_STREAMS: s->streams = l->streams; return 0;
     case SCN_L_SET:
         /* conf_put: a profile line re-applies its defaults to the knobs no line set. */

@@ -307,6 +307,10 @@ char *scnw_text(const struct scn_spec *s)
         scnw_put(&b, "\n");
     }
     scnw_put(&b, "seed %" PRIu64 "\n", s->seed);
+    if (s->have_seeds)
+        scnw_put(&b, "seeds %" PRIu64 "..%" PRIu64 "\n", s->seeds_lo, s->seeds_hi);
+    if (s->swarm)
+        scnw_put(&b, "swarm\n");
     scnw_put(&b, "deadline %s\n", dur(s->deadline_us, t));
     scnw_knobs(&b, &s->conf);
     scnw_put(&b, "streams %d\n", s->streams);
@@ -396,6 +400,9 @@ bool scnw_same(const struct scn_spec *a, const struct scn_spec *b, char *why, si
         return scnw_differ(why, whysz, "scenario name or description differs");
     if (a->seed != b->seed || a->deadline_us != b->deadline_us || a->streams != b->streams)
         return scnw_differ(why, whysz, "seed, deadline or streams differs");
+    if (a->swarm != b->swarm || a->have_seeds != b->have_seeds || a->seeds_lo != b->seeds_lo ||
+        a->seeds_hi != b->seeds_hi)
+        return scnw_differ(why, whysz, "swarm or seeds differs");
     if (a->last_action_us != b->last_action_us)
         return scnw_differ(why, whysz, "last action time differs");
     if (!scnw_conf_same(&a->conf, &b->conf, why, whysz))

@@ -515,7 +515,10 @@ int cmd_shrink(int argc, char **argv)
         goto out;
     }
     spec.seed = a.seed;
-    if (a.swarm && swarm_draw(a.seed, &spec, msg, sizeof msg) != 0) {
+    spec.have_seeds = false; /* the shrunk file is about its one seed */
+    if (spec.swarm)
+        a.swarm = true; /* the file's `swarm`: its drawn rules become fault lines */
+    if (swarm_apply(a.seed, &spec, a.swarm, msg, sizeof msg) != 0) {
         rc = 3;
         goto out;
     }

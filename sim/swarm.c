@@ -121,3 +121,12 @@ int swarm_draw(uint64_t seed, struct scn_spec *spec, char *desc, size_t descsz)
     }
     return 0;
 }
+
+int swarm_apply(uint64_t seed, struct scn_spec *spec, bool cli, char *desc, size_t descsz)
+{
+    bool draw = cli || spec->swarm;
+    if (descsz)
+        desc[0] = '\0';
+    spec->swarm = false;
+    return draw ? swarm_draw(seed, spec, desc, descsz) : 0;
+}

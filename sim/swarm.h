@@ -24,6 +24,7 @@
 #ifndef S3SIM_SWARM_H
 #define S3SIM_SWARM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,12 @@
  * Depends only on seed and spec->deadline_us.  Returns 0 or ERR_NOMEM (then
  * spec is unchanged). */
 int swarm_draw(uint64_t seed, struct scn_spec *spec, char *desc, size_t descsz);
+
+/* The draw of a run: when cli (--swarm) or the file's `swarm` directive
+ * (spec->swarm) asks for it, swarm_draw once (both at once draw once) and
+ * clear spec->swarm, so that a spec written back (scnw_text: shrink, campaign)
+ * carries the drawn rules as its own fault lines and does not draw again.
+ * desc is "" when nothing was drawn.  Returns 0 or ERR_NOMEM. */
+int swarm_apply(uint64_t seed, struct scn_spec *spec, bool cli, char *desc, size_t descsz);
 
 #endif /* S3SIM_SWARM_H */

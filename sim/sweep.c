@@ -235,7 +235,9 @@ int cmd_sweep(int argc, char **argv)
     }
     if (a.have_seed)
         spec.seed = a.seed;
-    if (a.o.swarm && swarm_draw(spec.seed, &spec, msg, sizeof msg) != 0) {
+    if (spec.swarm)
+        a.o.swarm = true; /* the file's `swarm` directive */
+    if (swarm_apply(spec.seed, &spec, a.o.swarm, msg, sizeof msg) != 0) {
         rc = 3;
         goto out;
     }

@@ -147,6 +147,37 @@ START_TEST(scn_scalar_directives)
 }
 END_TEST
 
+/* swarm and seeds A..B (extensions): a variant may add swarm; seeds is the base's. */
+START_TEST(scn_swarm_and_seeds)
+{
+    struct scn_file *f = parse_ok("scenario x\nseed 7\nseeds 3..12\nvariant plain\n"
+                                  "variant sw\nswarm\n");
+    struct scn_spec s;
+    resolve_ok(f, NULL, &s);
+    ck_assert(!s.swarm);
+    ck_assert(s.have_seeds);
+    ck_assert(s.seeds_lo == 3 && s.seeds_hi == 12);
+    ck_assert(s.seed == 7); /* seed N stays the seed of one run */
+    scn_spec_free(&s);
+    resolve_ok(f, "sw", &s);
+    ck_assert(s.swarm);
+    ck_assert(s.have_seeds && s.seeds_lo == 3 && s.seeds_hi == 12);
+    scn_spec_free(&s);
+    scn_free(f);
+    f = parse_ok("scenario x\nswarm\nseeds 4..4\nvariant v\nstreams 1\n");
+    resolve_ok(f, "v", &s);
+    ck_assert(s.swarm); /* inherited from the base */
+    ck_assert(s.seeds_lo == 4 && s.seeds_hi == 4);
+    scn_spec_free(&s);
+    scn_free(f);
+    f = parse_ok("scenario x\n");
+    resolve_ok(f, NULL, &s);
+    ck_assert(!s.swarm && !s.have_seeds && s.seed == 1);
+    scn_spec_free(&s);
+    scn_free(f);
+}
+END_TEST
+
 START_TEST(scn_set_automq_forms)
 {
     /* Lines pasted from server.properties, in both forms. */
@@ -990,6 +1021,7 @@ static Suite *scn_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, scn_minimal_defaults);
     tcase_add_test(tc, scn_scalar_directives);
+    tcase_add_test(tc, scn_swarm_and_seeds);
     tcase_add_test(tc, scn_set_automq_forms);
     tcase_add_test(tc, scn_at_and_every);
     tcase_add_test(tc, scn_action_append);

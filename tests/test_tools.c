@@ -217,6 +217,51 @@ START_TEST(tools_swarm_rules_are_bounded_and_printed)
 }
 END_TEST
 
+/* The file's `swarm` directive draws as --swarm does, once even with both, and the spec it
+ * leaves writes back without `swarm` (its drawn rules are its own fault lines now). */
+START_TEST(tools_swarm_directive_draws_once)
+{
+    struct scn_file *f = parse_text("scenario sw\ndeadline 10m\nstreams 1\nseeds 1..3\nswarm\n"
+                                    "fault name=own put nth=1 status=503\n");
+    struct scn_file *g = parse_text(SWARM_FILE);
+    struct scn_spec a, b, c, r;
+    char da[512], db[512], dc[512], why[256] = "";
+    struct scn_error e;
+    char *text;
+    resolve_ok(f, NULL, &a);
+    resolve_ok(g, NULL, &b);
+    resolve_ok(g, NULL, &c);
+    ck_assert(a.swarm && !b.swarm);
+    ck_assert_int_eq(swarm_apply(9, &a, false, da, sizeof da), 0);
+    ck_assert_int_eq(swarm_apply(9, &b, true, db, sizeof db), 0);
+    ck_assert_str_eq(da, db);
+    ck_assert(!a.swarm);
+    ck_assert_uint_eq(a.nfaults, b.nfaults);
+    ck_assert_uint_ge(a.nfaults, 1 + SWARM_MIN_RULES);
+    /* without either: nothing drawn */
+    ck_assert_int_eq(swarm_apply(9, &c, false, dc, sizeof dc), 0);
+    ck_assert_str_eq(dc, "");
+    ck_assert_uint_eq(c.nfaults, 1);
+    /* both: one draw */
+    scn_spec_free(&a);
+    resolve_ok(f, NULL, &a);
+    ck_assert_int_eq(swarm_apply(9, &a, true, da, sizeof da), 0);
+    ck_assert_uint_eq(a.nfaults, b.nfaults);
+    text = scnw_text(&a);
+    ck_assert_ptr_null(strstr(text, "swarm"));
+    ck_assert_ptr_nonnull(strstr(text, "seeds 1..3\n"));
+    ck_assert_int_eq(scnw_reparse(&a, "t.scn", &r, &e), 0);
+    ck_assert_msg(scnw_same(&a, &r, why, sizeof why), "%s", why);
+    free(text);
+    scn_spec_free(&r);
+    scn_spec_free(&a);
+    scn_spec_free(&b);
+    scn_spec_free(&c);
+    scn_free(f);
+    scn_free(g);
+}
+END_TEST
+
 /* The swarm draws rules on the broker's requests to the controller too, each with an effect and
  * an error= code that `s3sim check` accepts for its op, and they fire in a run. */
 START_TEST(tools_swarm_draws_rpc_rules)
@@ -543,6 +588,7 @@ static Suite *tools_suite(void)
     tcase_add_test(tc, tools_swarm_same_seed_same_subset);
     tcase_add_test(tc, tools_swarm_rules_are_bounded_and_printed);
     tcase_add_test(tc, tools_swarm_draws_rpc_rules);
+    tcase_add_test(tc, tools_swarm_directive_draws_once);
     tcase_add_test(tc, tools_sweep_stops_when_call_k_never_comes);
     tcase_add_test(tc, tools_sweep_failures_carry_a_replay_line);
     tcase_add_test(tc, tools_sweep_refuses_a_bad_op_or_effect);
