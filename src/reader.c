@@ -142,14 +142,18 @@ static void get(struct rd_read *r, const char *key, int64_t a, int64_t b, enum r
     r->inflight = true;
 }
 
-/* Maps a failed GET to the reader's error; -1 means "missing: re-plan". */
+/* Maps a failed GET to the reader's error; -1 means "missing: re-plan".
+ * Only the NoSuchKey code means missing, whatever the status, as in AutoMQ:
+ * its StreamReader recovers from NoSuchKeyException (the SDK's exception
+ * for that code) and fails the read on any other S3 error, a 404 with
+ * another code (NoSuchBucket, a proxy's bare 404) included. */
 static int get_error(const struct s3_result *res)
 {
     if (res->transport == S3_TR_TIMEOUT)
         return ERR_TIMEOUT;
     if (res->transport != S3_TR_OK)
         return ERR_IO;
-    if (res->status == 404 || res->code == S3E_NO_SUCH_KEY)
+    if (res->code == S3E_NO_SUCH_KEY)
         return -1;
     return ERR_S3;
 }

@@ -326,14 +326,21 @@ END_TEST
 /* A GET answered 404 (whatever its code) or NoSuchKey (whatever its status)
  * means the object is missing: the reader plans again and reads it on the
  * next try. */
-START_TEST(reader_404_status_or_code_is_missing)
+/* NoSuchKey means "gone, plan again" whatever the status; a 404 with
+ * another code is an S3 error that fails the read at once (AutoMQ's
+ * StreamReader recovers from NoSuchKeyException only). */
+START_TEST(reader_only_nosuchkey_is_missing)
 {
     static const struct {
         int status;
         enum s3_code code;
-    } cases[] = {{404, S3E_OTHER}, {500, S3E_NO_SUCH_KEY}};
+        int rc, n;
+    } cases[] = {{500, S3E_NO_SUCH_KEY, 0, 10},
+                 {404, S3E_NO_SUCH_KEY, 0, 10},
+                 {404, S3E_NO_SUCH_BUCKET, ERR_S3, 0},
+                 {404, S3E_OTHER, ERR_S3, 0}};
     sobj(3, 0, 10, 100);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         struct fs3_fault *f = fs3_fault_new(&T.env, S, NULL, NULL);
         struct fs3_rule rule;
         struct got g;
@@ -345,8 +352,8 @@ START_TEST(reader_404_status_or_code_is_missing)
         rule.times = 1;
         ck_assert_int_eq(fs3_fault_add(f, &rule), 0);
         g = read_range(fs3_fault_ops(f), 0, 3, 0, 10);
-        ck_assert_msg(g.rc == 0, "case %d: rc %d", i, g.rc);
-        ck_assert_int_eq(g.n, 10);
+        ck_assert_msg(g.rc == cases[i].rc, "case %d: rc %d, want %d", i, g.rc, cases[i].rc);
+        ck_assert_int_eq(g.n, cases[i].n);
         ck_assert_uint_eq(fs3_fault_hits(f, S3_OP_GET, FS3_EFF_STATUS), 1);
         fs3_fault_free(f);
     }
@@ -653,7 +660,7 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, reader_sparse_offsets);
     tcase_add_test(tc, reader_sparse_wrap_hides_records);
     tcase_add_test(tc, reader_replans_after_compaction);
-    tcase_add_test(tc, reader_404_status_or_code_is_missing);
+    tcase_add_test(tc, reader_only_nosuchkey_is_missing);
     tcase_add_test(tc, reader_metadata_hole);
     tcase_add_test(tc, reader_async_contract_and_cancel);
     suite_add_tcase(s, tc);
