@@ -7,7 +7,7 @@
 #include "ctl.h"
 #include "mdc.h"
 #include "err.h"
-#include "world_int.h"
+#include "world_fx.h"
 
 /* ---- fixture ---------------------------------------------------------------------- */
 
@@ -28,59 +28,20 @@ static const char *const base_text =
     "expect log error count == 0\n"
     "expect metric wal.uploads >= 1\n";
 
-struct fx {
-    struct scn_file *file;
-    struct scn_spec spec;
-    struct run_result res;
-    struct world *w;
-};
-
 /* Parses base plus extra lines, creates the world, runs it to at_us. */
 static void fx_start_on(struct fx *f, const char *base, const char *extra, int64_t at_us)
 {
-    struct scn_error e;
     char text[4096];
-    int rc;
     /* Extra lines go in a variant, so that they replace the base's line for
      * the same check, as a user's variant would. */
     snprintf(text, sizeof text, "%s%s%s", base, extra ? "variant v\n" : "",
              extra ? extra : "");
-    memset(f, 0, sizeof *f);
-    rc = scn_parse_buf("fixture.scn", text, strlen(text), &f->file, &e);
-    ck_assert_msg(rc == 0, "parse: %d:%d: %s", e.line, e.col, e.msg);
-    rc = scn_resolve(f->file, extra ? "v" : NULL, NULL, 0, &f->spec, &e);
-    ck_assert_msg(rc == 0, "resolve: %s", e.msg);
-    f->w = world_create(&f->spec, "fixture.scn", NULL, &f->res, &rc);
-    ck_assert_ptr_nonnull(f->w);
-    world_run_loop(f->w, at_us);
+    fx_run_text(f, "fixture.scn", text, extra ? "v" : NULL, at_us);
 }
 
 static void fx_start(struct fx *f, const char *extra, int64_t at_us)
 {
     fx_start_on(f, base_text, extra, at_us);
-}
-
-static void fx_finish(struct fx *f)
-{
-    world_finish(f->w);
-    world_destroy(f->w);
-    f->w = NULL;
-}
-
-static void fx_free(struct fx *f)
-{
-    run_result_free(&f->res);
-    scn_spec_free(&f->spec);
-    scn_free(f->file);
-}
-
-static const struct run_check *fx_check(const struct fx *f, const char *name)
-{
-    for (size_t i = 0; i < f->res.nchecks; i++)
-        if (strcmp(f->res.checks[i].name, name) == 0)
-            return &f->res.checks[i];
-    ck_abort_msg("no check %s in the result", name);
-    return NULL;
 }
 
 static void fx_put(struct fx *f, const char *key, size_t len)
@@ -96,14 +57,6 @@ static void fx_put(struct fx *f, const char *key, size_t len)
 }
 
 /* The key of the first committed object. */
-static int first_committed(void *arg, const struct meta_object *o)
-{
-    char *key = arg;
-    if (o->state == META_COMMITTED && !key[0])
-        snprintf(key, OBJ_KEY_MAX, "%s", o->key);
-    return 0;
-}
-
 /* ---- the untouched world: every check holds ---------------------------------------- */
 
 START_TEST(check_all_hold_on_a_healthy_world)

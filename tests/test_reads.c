@@ -11,65 +11,14 @@
 #include "meta.h"
 #include "obj.h"
 #include "scn.h"
-#include "world_int.h"
+#include "world_fx.h"
 
 #define MIN (60 * ENV_USEC_PER_SEC)
-
-struct fx {
-    struct scn_file *file;
-    struct scn_spec spec;
-    struct run_result res;
-    struct world *w;
-};
 
 /* Parses text, creates the world and runs it to until. */
 static void fx_start(struct fx *f, const char *text, int64_t until)
 {
-    struct scn_error e;
-    int rc;
-    memset(f, 0, sizeof *f);
-    rc = scn_parse_buf("reads.scn", text, strlen(text), &f->file, &e);
-    ck_assert_msg(rc == 0, "parse: %d:%d: %s", e.line, e.col, e.msg);
-    ck_assert_int_eq(scn_resolve(f->file, NULL, NULL, 0, &f->spec, &e), 0);
-    f->w = world_create(&f->spec, "reads.scn", NULL, &f->res, &rc);
-    ck_assert_ptr_nonnull(f->w);
-    world_run_loop(f->w, until);
-}
-
-static void fx_finish(struct fx *f)
-{
-    world_finish(f->w);
-    world_destroy(f->w);
-    f->w = NULL;
-}
-
-static void fx_free(struct fx *f)
-{
-    run_result_free(&f->res);
-    scn_spec_free(&f->spec);
-    scn_free(f->file);
-}
-
-static const struct run_check *fx_check(const struct fx *f, const char *name)
-{
-    for (size_t i = 0; i < f->res.nchecks; i++)
-        if (strcmp(f->res.checks[i].name, name) == 0)
-            return &f->res.checks[i];
-    ck_abort_msg("no check %s in the result", name);
-    return NULL;
-}
-
-static int64_t fx_metric(const struct fx *f, enum metric_id id)
-{
-    return f->w ? f->w->metrics[id] : -1;
-}
-
-static int first_committed(void *arg, const struct meta_object *o)
-{
-    char *key = arg;
-    if (o->state == META_COMMITTED && !key[0])
-        snprintf(key, OBJ_KEY_MAX, "%s", o->key);
-    return 0;
+    fx_run_text(f, "reads.scn", text, NULL, until);
 }
 
 /* Rewrites key with one byte of its first record's payload flipped (headers, index and
