@@ -122,9 +122,15 @@ def sites_of(path, rel):
     return sites
 
 
+FILES = None  # --files: fnmatch patterns over "src/NAME.c"; None = every file
+
+
 def all_sites(src):
+    import fnmatch
     out = []
     for name in sorted(os.listdir(src)):
+        if FILES and not any(fnmatch.fnmatch("src/" + name, p) for p in FILES):
+            continue
         if name.endswith(".c") and not EXCLUDE.match(name):
             out += sites_of(os.path.join(src, name), "src/" + name)
     return out
@@ -466,8 +472,13 @@ def main():
                     "a full run; its verdicts are not the suite's score")
     ap.add_argument("--no-scenarios", action="store_true",
                     help="unit tests only (Release, and under ASan with --asan)")
+    ap.add_argument("--files", action="append", default=[], metavar="GLOB",
+                    help="draw only in these files of src/ (repeatable, e.g. 'src/scmp*.c'): "
+                    "a draw over one part of the engine, to measure how well the scenarios "
+                    "written for it judge it; not the suite's score")
     a = ap.parse_args()
-    global SUITE
+    global SUITE, FILES
+    FILES = a.files or None
     SUITE = a.scenarios or None
     a.suite_tag = ""
     if SUITE:
