@@ -189,7 +189,11 @@ static void cln_deep_get_cb(struct s3_req *req, struct s3_result *res)
     struct cobj co;
     char cause[320];
     int rc = s3c_result_err(res);
-    if (rc == ERR_NOTFOUND) {
+    /* Gone only when S3 says NoSuchKey, as in AutoMQ: only NoSuchKeyException on
+     * GetObject becomes ObjectNotExistException, which CompositeObject.delete
+     * takes as "already deleted"; a 404 with another code (NoSuchBucket, a
+     * proxy's 404) fails the deep delete, retried later. */
+    if (rc == ERR_NOTFOUND && res->code == S3E_NO_SUCH_KEY) {
         if (c->conf.not_found_error)
             cln_deep_finish(d, rc, CLN_EXC_NOT_FOUND);
         else
