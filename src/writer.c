@@ -530,7 +530,8 @@ static int wr_append(struct wr *w, struct buf *own, const uint8_t *buf, size_t l
             wr_mem_sub(w->ctx->mem, len);
         }
         buf_unref(own);
-        return wr_api_done(w);
+        wr_api_done(w);
+        return wt ? 0 : ERR_NOMEM; /* no waiter: the caller hears it here */
     }
     if (p->b != own) {
         buf_write(p->b, p->own, buf, len);
@@ -580,7 +581,8 @@ int wr_write_ref(struct wr *w, struct buf *ref, const uint8_t *ptr, size_t len, 
             p->segs[p->nsegs - 1].len -= len;
             wr_mem_sub(w->ctx->mem, len);
             p->cap -= len;
-            return wr_api_done(w);
+            wr_api_done(w);
+            return wt ? 0 : ERR_NOMEM;
         }
         goto appended;
     }
@@ -604,7 +606,8 @@ int wr_write_ref(struct wr *w, struct buf *ref, const uint8_t *ptr, size_t len, 
             p->nsegs = 0;
         wr_mem_sub(w->ctx->mem, len);
         p->cap -= len;
-        return wr_api_done(w);
+        wr_api_done(w);
+        return wt ? 0 : ERR_NOMEM;
     }
 appended:
     return wr_appended(w, p, len);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "clenv.h"
 #include "err.h"
@@ -182,6 +183,60 @@ START_TEST(writer_zero_length_write_completes)
     ck_assert_int_eq(c.n, 1);
     ck_assert_int_eq(c.rc, 0);
     expect_object("obj/0", b, sizeof b);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
+START_TEST(writer_write_out_of_memory_keeps_its_word)
+{
+    /* A write with a callback whose bookkeeping cannot be allocated (the
+     * waiter, or its place on the part) is not appended, and its caller
+     * hears so exactly once: ERR_NOMEM returned (no callback), or 0
+     * returned and the callback run with ERR_NOMEM.  Never 0 and silence
+     * (the caller would wait for ever), never a crash.  Each allocation of
+     * a write fails in turn (a failed delivery timer only delays the
+     * callbacks: they are all heard by the close); the object holds the
+     * accepted writes, in order. */
+    enum { N = 12, LEN = 100 };
+    uint8_t b[N * LEN], want[N * LEN];
+    size_t nwant = 0;
+    int rcs[N], nomem = 0;
+    struct cbrec w[N], c = {0};
+    struct wr *wr;
+    memset(w, 0, sizeof w);
+    start();
+    fill(b, sizeof b, 0, 9);
+    wr = wr_open(X, "obj/oom", S3_JOB_WAL_UPLOAD, "wal upload oom");
+    ck_assert_ptr_nonnull(wr);
+    for (int i = 0; i < N; i++) {
+        sim_alloc_fail_nth((uint64_t)i + 1);
+        rcs[i] = wr_write(wr, b + i * LEN, LEN, rec_cb, &w[i]);
+        sim_alloc_fail_off();
+        clenv_run(&E, 1000);
+    }
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    for (int i = 0; i < N; i++) {
+        if (rcs[i] != 0) {
+            ck_assert_int_eq(rcs[i], ERR_NOMEM);
+            ck_assert_int_eq(w[i].n, 0);
+            nomem++;
+            continue;
+        }
+        ck_assert_msg(w[i].n == 1, "write %d (allocation %d failed): 0 returned, callback "
+                      "run %d times", i, i + 1, w[i].n);
+        if (w[i].rc == 0) {
+            memcpy(want + nwant, b + i * LEN, LEN);
+            nwant += LEN;
+        } else {
+            ck_assert_int_eq(w[i].rc, ERR_NOMEM);
+            nomem++;
+        }
+    }
+    ck_assert_int_ge(nomem, 2); /* both ways of failing were reached */
+    expect_object("obj/oom", want, nwant);
     wr_release(wr, NULL, NULL);
 }
 END_TEST
@@ -1152,6 +1207,7 @@ static Suite *writer_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, writer_proxy_single_put);
     tcase_add_test(tc, writer_zero_length_write_completes);
+    tcase_add_test(tc, writer_write_out_of_memory_keeps_its_word);
     tcase_add_test(tc, writer_switches_to_multipart);
     tcase_add_test(tc, writer_large_object_many_parts);
     tcase_add_test(tc, writer_ref_pieces_are_sent_by_reference);
