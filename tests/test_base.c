@@ -1,9 +1,12 @@
 /* test_base.c - the base library (src/base/): the (time, seq) timer heap, the
  * PRNG, the byte buffer with a cap; and the three event loops that use the
  * heap (the world's is covered by every scenario; env_real and the fake S3's
- * HTTP loop here). */
+ * HTTP loop here); the texts the env helpers (src/env.c) give the log, trace
+ * and event sinks. */
 #include <check.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -438,6 +441,63 @@ START_TEST(buf_take_of_nothing_is_an_empty_string)
 }
 END_TEST
 
+/* ---- the env helpers' texts ---- */
+
+/* What each sink of struct env got from the env_*f helpers. */
+static struct {
+    char log[128], trace[128], trace_fmt[128], event[128];
+} sunk;
+
+static void sink_log(struct env *env, enum env_level level, const char *component,
+                     const char *line)
+{
+    (void)env, (void)level;
+    snprintf(sunk.log, sizeof sunk.log, "%s: %s", component, line);
+}
+
+static void sink_trace(struct env *env, const char *line)
+{
+    (void)env;
+    snprintf(sunk.trace, sizeof sunk.trace, "%s", line);
+}
+
+static void sink_trace_fmt(struct env *env, const char *fmt, va_list ap)
+{
+    (void)env;
+    vsnprintf(sunk.trace_fmt, sizeof sunk.trace_fmt, fmt, ap);
+}
+
+static void sink_event(struct env *env, const struct env_event *ev)
+{
+    (void)env;
+    snprintf(sunk.event, sizeof sunk.event, "%s", ev->text);
+}
+
+/* The log line a `log ... match=` expectation searches, and the label the report's timeline
+ * draws for a typed event, are the formatted words, whichever trace sink is set: the
+ * simulator's (trace_fmt: the trace hashes format and arguments, so only the event needs the
+ * formatted text) and a plain one (trace). */
+START_TEST(env_helpers_give_each_sink_the_formatted_text)
+{
+    struct env env = {.log = sink_log, .trace_fmt = sink_trace_fmt, .event = sink_event};
+    memset(&sunk, 0, sizeof sunk);
+    env_logf(&env, ENV_LOG_WARN, "controller", "object %d not exist when %s", 42, "mark");
+    ck_assert_str_eq(sunk.log, "controller: object 42 not exist when mark");
+    env_eventf(&env, ENV_LANE_SSO, ENV_EVENT_END, 7, false, "sso-compaction run=%d end %s", 7,
+               "ok");
+    ck_assert_str_eq(sunk.trace_fmt, "sso-compaction run=7 end ok");
+    ck_assert_str_eq(sunk.event, "sso-compaction run=7 end ok");
+    /* A plain trace sink, and the event: both get the line. */
+    memset(&sunk, 0, sizeof sunk);
+    env = (struct env){.trace = sink_trace, .event = sink_event};
+    env_eventf(&env, ENV_LANE_WAL, ENV_EVENT_INSTANT, 3, false, "wal-upload commit sso=%d", 3);
+    ck_assert_str_eq(sunk.trace, "wal-upload commit sso=3");
+    ck_assert_str_eq(sunk.event, "wal-upload commit sso=3");
+    env_tracef(&env, "cleaner clean %s", "7");
+    ck_assert_str_eq(sunk.trace, "cleaner clean 7");
+}
+END_TEST
+
 /* ---- the loops that use the heap ---- */
 
 START_TEST(env_real_timers_tie_in_start_order_and_cancel_by_id)
@@ -527,6 +587,7 @@ int main(void)
     tcase_add_test(tc, buf_out_of_memory_fails_and_keeps_the_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("users");
+    tcase_add_test(tc, env_helpers_give_each_sink_the_formatted_text);
     tcase_add_test(tc, env_real_timers_tie_in_start_order_and_cancel_by_id);
     tcase_add_test(tc, http_loop_timers_tie_in_start_order_and_cancel_by_id);
     suite_add_tcase(s, tc);
