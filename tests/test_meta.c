@@ -470,6 +470,46 @@ START_TEST(meta_stream_composite_links)
 }
 END_TEST
 
+/* meta_diff (the image-consistent check) sees a composite whose link differs in any one field
+ * from the controller's: its id, either offset, its size, its key. */
+START_TEST(meta_diff_sees_each_field_of_a_link)
+{
+    struct meta *a = mk(false, false), *b = mk(false, false);
+    int64_t l1, l2, comp = mk_composite(a, &l1, &l2);
+    char why[200];
+    ck_assert_int_eq(mk_composite(b, &l1, &l2), comp);
+    ck_assert_int_eq(meta_diff(a, b, why, sizeof why), 0);
+    for (int field = 0; field < 5; field++) {
+        struct meta_rec *recs;
+        size_t n, i;
+        struct meta_link *x;
+        ck_assert_int_eq(meta_snapshot(a, &recs, &n), 0);
+        for (i = 0; i < n && !(recs[i].kind == META_REC_OBJECT && recs[i].id == comp); i++)
+            ;
+        ck_assert_uint_lt(i, n);
+        x = &recs[i].obj->links[1];
+        switch (field) {
+        case 0: x->id = l1; break;
+        case 1: x->start++; break;
+        case 2: x->end++; break;
+        case 3: x->size++; break;
+        default: x->key[0] = x->key[0] == 'a' ? 'b' : 'a'; break;
+        }
+        ck_assert_int_eq(meta_apply(b, &recs[i], 1), 0);
+        ck_assert_int_eq(meta_diff(a, b, why, sizeof why), 1);
+        ck_assert_msg(strstr(why, "link 1 differs") != NULL, "field %d: %s", field, why);
+        meta_recs_free(recs, n);
+        /* the controller's record again: the same stores */
+        ck_assert_int_eq(meta_snapshot(a, &recs, &n), 0);
+        ck_assert_int_eq(meta_apply(b, recs, n), 0);
+        meta_recs_free(recs, n);
+        ck_assert_int_eq(meta_diff(a, b, why, sizeof why), 0);
+    }
+    meta_destroy(a);
+    meta_destroy(b);
+}
+END_TEST
+
 START_TEST(meta_stream_composite_relink)
 {
     /* A newer composite takes over the links of the old one (old: DELETE). */
@@ -994,6 +1034,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_classify_key_unallocated_id);
     tcase_add_test(tc, meta_stream_composite_links);
     tcase_add_test(tc, meta_stream_composite_relink);
+    tcase_add_test(tc, meta_diff_sees_each_field_of_a_link);
     tcase_add_test(tc, meta_stream_keep_data_rules);
     tcase_add_test(tc, meta_stream_object_needs_offsets);
     tcase_add_test(tc, meta_stream_cleanup_retry);
