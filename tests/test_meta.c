@@ -199,6 +199,12 @@ START_TEST(meta_commit_idempotent_by_request_id)
     ck_assert_int_eq(upload(m, 43, 1, 10, 10, 4), ERR_NOTFOUND);
     ck_assert_int_eq(state_of(m, 1), META_PREPARED);
     ck_assert_int_eq(upload(m, 44, 1, 10, 10, 5), 0);
+    /* A request without an id (0) is judged, never answered from the remembered ones: applied
+     * once, then REDUNDANT. */
+    ck_assert_int_eq(prep(m, 1, 0), 2);
+    ck_assert_int_eq(upload(m, 0, 2, 20, 10, 6), 0);
+    ck_assert_int_eq(state_of(m, 2), META_COMMITTED);
+    ck_assert_int_eq(upload(m, 0, 2, 20, 10, 7), ERR_REDUNDANT);
     /* Field-bug mode: no request-id dedupe. */
     a = prep(f, 1, 0);
     ck_assert_int_eq(upload(f, 42, a, 0, 10, 1), 0);
