@@ -377,8 +377,12 @@ static void scmp_cleanup_answer(void *arg, int rc, int64_t first)
         env_eventf(s->env, ENV_LANE_STREAM, ENV_EVENT_INSTANT, (uint64_t)cl->stream, false,
                    "scmp cleanup stream=%" PRId64 " expired=%zu", cl->stream, cl->k);
     } else {
+        /* compact0 throws out of cleanupExpiredObject: the type ends here, its later steps
+         * and its groups are not run (the pressure MAJOR_V1 after it still is) */
         scmp_commit_failed(s, cl->stream, META_ID_NONE, cl->k, rc);
         s->stats.failures++;
+        cl->sent = cl->n;
+        s->turn_pos = SIZE_MAX;
     }
     scmp_cleanup_next(cl);
 }
