@@ -2,6 +2,7 @@
  * layer, writers, metadata store): commits, multi-plan runs, every failure path
  * (buffers released, waiters completed, uploads aborted, nothing committed), the
  * field-bug knobs F01-F03, F15, F20, trims, deletions, a crash, the schedule (cmp.h). */
+#include "alloc.h"
 #include "cmp.h"
 #include "err.h"
 
@@ -790,6 +791,44 @@ START_TEST(cmp_exec_schedule)
 END_TEST
 
 
+/* Out of memory in a force split (in the spirit of SQLite's malloc tests): the nth allocation
+ * after the run starts fails, for each n in turn.  The run ends (a job whose prepare could not
+ * even be sent fails, never waits for an answer no request will bring), it leaves no S3 call in
+ * flight and no buffer counted.  What the controller and the fake make of their own allocation
+ * failures is not judged here.  A compaction job is left out: a writer whose 0-delay delivery
+ * timer cannot be allocated never delivers its ready waiters (writer.c wr_schedule_deliver),
+ * and the plan then waits for its flush for ever. */
+START_TEST(cmp_exec_out_of_memory_ends_the_run)
+{
+    uint64_t n, failed = 0;
+    for (n = 1; n <= 20000; n++) {
+        uint64_t injected;
+        int rc;
+        teardown();
+        setup();
+        sso2(10, 10);
+        sso2(10, 10);
+        start();
+        sim_alloc_fail_nth(n);
+        rc = cmp_compact_now(C, true);
+        run_for(30 * MIN);
+        injected = sim_alloc_injected();
+        sim_alloc_fail_off();
+        ck_assert_msg(cmp_idle(C), "allocation %llu failed: the run never ends (%s)",
+                      (unsigned long long)n, E.waits.n ? E.waits.v[0].what : "no wait");
+        ck_assert(rc == 0 || rc == ERR_NOMEM);
+        ck_assert_uint_eq(fs3_inflight(S), 0);
+        ck_assert_uint_eq(MEM.now, 0);
+        if (!injected)
+            break;
+        failed++;
+    }
+    ck_assert_uint_lt(n, 20000);
+    ck_assert_uint_ge(failed, 20); /* a run allocates (and so was failed) many times */
+}
+END_TEST
+
+
 /* ---- Suite. ----------------------------------------------------------------------------------- */
 
 static Suite *cmp_exec_suite(void)
@@ -823,6 +862,7 @@ static Suite *cmp_exec_suite(void)
     tcase_add_test(te, cmp_exec_commit_rejected_commits_nothing);
     tcase_add_test(te, cmp_exec_failed_split_does_not_stop_others);
     tcase_add_test(te, cmp_exec_schedule);
+    tcase_add_test(te, cmp_exec_out_of_memory_ends_the_run);
     suite_add_tcase(s, te);
     return s;
 }

@@ -30,6 +30,7 @@ static struct wr_mem MEM;
 static struct scmp_conf CONF;
 static struct scmp *C;
 static int WARN_NOT_EXIST; /* "not exist when mark destroy object" lines */
+static int ERR_RESTART;    /* "restart failed: out of memory" error lines */
 
 static void log_hook(struct env *env, enum env_level level, const char *component,
                      const char *line)
@@ -40,6 +41,8 @@ static void log_hook(struct env *env, enum env_level level, const char *componen
         fprintf(stderr, "%s %s: %s\n", env_level_name(level), component, line);
     if (level == ENV_LOG_ERROR && strstr(line, "not exist when mark destroy object"))
         WARN_NOT_EXIST++;
+    if (level == ENV_LOG_ERROR && strstr(line, "restart failed: out of memory"))
+        ERR_RESTART++;
 }
 
 static void setup(void)
@@ -49,6 +52,7 @@ static void setup(void)
     tenv_init(&T, 1);
     T.env.log = log_hook;
     WARN_NOT_EXIST = 0;
+    ERR_RESTART = 0;
     fs3_config_init(&cfg);
     S = fs3_new(&T.env, &cfg);
     F = fs3_fault_new(&T.env, S, NULL, NULL);
@@ -507,6 +511,28 @@ START_TEST(scmp_crash_mid_run)
 }
 END_TEST
 
+/* A restart that runs out of memory says so at error level (the broker would run without
+ * stream object compaction), stays down, and the next restart brings the compactor back. */
+START_TEST(scmp_restart_out_of_memory_logged)
+{
+    normal(0, 10);
+    normal(10, 20);
+    start();
+    scmp_crash(C);
+    sim_alloc_fail_nth(1); /* its S3 client */
+    scmp_restart(C);
+    sim_alloc_fail_off();
+    ck_assert_int_eq(ERR_RESTART, 1);
+    ck_assert_int_eq(scmp_compact_now(C, true), ERR_BADSTATE);
+    scmp_restart(C);
+    ck_assert_int_eq(ERR_RESTART, 1);
+    ck_assert_int_eq(scmp_compact_now(C, true), 0);
+    settle();
+    ck_assert_uint_eq(scmp_stats(C)->composites, 1);
+    read_back(0, 20);
+}
+END_TEST
+
 /* A read failing for good fails the step; the next pass succeeds. */
 START_TEST(scmp_read_failure_then_retry)
 {
@@ -637,6 +663,7 @@ static Suite *scmp_suite(void)
     tcase_add_test(tc, scmp_int32_span_guard);
     tcase_add_test(tc, scmp_int32_span_guard_boundary);
     tcase_add_test(tc, scmp_crash_mid_run);
+    tcase_add_test(tc, scmp_restart_out_of_memory_logged);
     tcase_add_test(tc, scmp_read_failure_then_retry);
     tcase_add_test(tc, scmp_out_of_memory_ends_the_pass);
     tcase_add_test(tc, scmp_pressure_major_without_pause_meets_stale_image);
