@@ -348,6 +348,25 @@ START_TEST(cmp_plan_force_split_runs)
 }
 END_TEST
 
+/* cmp_split_plans sorts the blocks it is given: the engine hands it one parsed index, which the
+ * parser accepts only in (stream, start) order, so the sort is a guard for other callers. */
+START_TEST(cmp_plan_force_split_blocks_out_of_order)
+{
+    struct cmp_block a[] = {blk(7, 2, 0, 5, 100, 300), blk(7, 1, 30, 40, 100, 200),
+                            blk(7, 1, 0, 10, 100, 0), blk(7, 1, 10, 20, 100, 100)};
+    struct cmp_src src = {7, a, 4};
+    struct cmp_limits l = lim_of(1000, 8 * MB);
+    struct cmp_analysis an;
+    ck_assert_int_eq(cmp_split_plans(&src, &l, &an), 0);
+    ck_assert_uint_eq(an.nplans, 1);
+    ck_assert_uint_eq(an.nsplit, 3);
+    ck_assert_uint_eq(check_plans(&an, l.cache_size), 4);
+    ck_assert_int_eq(an.plans[0].b[0].e.stream, 1);
+    ck_assert_int_eq(an.plans[0].b[0].e.start, 0);
+    cmp_analysis_free(&an);
+}
+END_TEST
+
 START_TEST(cmp_plan_many_candidates)
 {
     /* 300 SSOs x 100 streams (30000 blocks): every block planned exactly once,
@@ -392,6 +411,7 @@ static Suite *cmp_suite(void)
     tcase_add_test(tp, cmp_plan_limit_stream_objects);
     tcase_add_test(tp, cmp_plan_limit_streams_per_sso);
     tcase_add_test(tp, cmp_plan_force_split_runs);
+    tcase_add_test(tp, cmp_plan_force_split_blocks_out_of_order);
     tcase_add_test(tp, cmp_plan_many_candidates);
     suite_add_tcase(s, tp);
     return s;
