@@ -412,6 +412,39 @@ START_TEST(writer_ref_pieces_gathered_for_a_backend_without_segments)
 }
 END_TEST
 
+START_TEST(writer_ref_piece_ending_where_own_bytes_end)
+{
+    /* A part of copied bytes, then a piece of a shared buffer, then copied
+     * bytes again: the last bytes are the part's own, even when the piece
+     * ends, in its buffer, at the offset where the part's own bytes end
+     * (20000 here): only an own piece right before them is extended. */
+    struct buf *src = buf_new(40000);
+    uint8_t want[20000 + 17000 + 2000];
+    struct cbrec c = {0};
+    struct wr *wr;
+    WC.multipart_threshold = 64 << 10; /* one part (a PutObject) holds all three */
+    start();
+    fill(buf_wbytes(src, 0, 40000), 40000, 0, 5);
+    fill(want, 20000, 0, 6);
+    memcpy(want + 20000, src->p + 3000, 17000);
+    fill(want + 37000, 2000, 0, 7);
+    wr = wr_open(X, "obj/r2", S3_JOB_SSO_COMPACTION, "sso compaction r2");
+    ck_assert_int_eq(wr_write(wr, want, 20000, NULL, NULL), 0);
+    ck_assert_int_eq(wr_write_ref(wr, src, src->p + 3000, 17000, NULL, NULL), 0);
+    ck_assert_int_eq(wr_write(wr, want + 37000, 2000, NULL, NULL), 0);
+    ck_assert_uint_eq(src->refs, 2); /* ours and the part's piece */
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_uint_eq(calls(S3_OP_PUT), 1);
+    expect_object("obj/r2", want, sizeof want);
+    wr_release(wr, NULL, NULL);
+    clenv_run(&E, 10000);
+    buf_unref(src);
+}
+END_TEST
+
 START_TEST(writer_large_object_many_parts)
 {
     enum { N = 50 * 1000 };
@@ -1211,6 +1244,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_switches_to_multipart);
     tcase_add_test(tc, writer_large_object_many_parts);
     tcase_add_test(tc, writer_ref_pieces_are_sent_by_reference);
+    tcase_add_test(tc, writer_ref_piece_ending_where_own_bytes_end);
     tcase_add_test(tc, writer_ref_pieces_gathered_for_a_backend_without_segments);
     tcase_add_test(tc, writer_copy_rejects_bad_arguments);
     tcase_add_test(tc, writer_copy_in_proxy_is_read);
