@@ -1,4 +1,5 @@
 /* test_obj.c - the object format (obj.h) and composite objects (composite.h). */
+#include "buf.h"
 #include "composite.h"
 #include "err.h"
 #include "obj.h"
@@ -133,6 +134,39 @@ START_TEST(obj_builder_roundtrip)
     }
     obj_index_free(&idx);
     free(buf);
+}
+END_TEST
+
+/* Reserving in a buffer already the builder's (a recycled upload's buffer, or buf_take's): the
+ * buffer grows and the call says so (the WAL builds every object this way). */
+START_TEST(obj_builder_reserve_grows_its_buffer)
+{
+    struct obj_builder_conf conf = {250, 0, true};
+    struct obj_builder b;
+    struct buf *m = buf_new(64), *out = NULL;
+    struct obj_index idx;
+    obj_builder_init(&b, &conf);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(obj_builder_reserve_in(&b, m, 16384), 0);
+    ck_assert_uint_ge(b.cap, 16384);
+    ck_assert_int_eq(obj_builder_reserve(&b, 32768), 0);
+    ck_assert_uint_ge(b.cap, 32768);
+    ck_assert_int_eq(obj_builder_reserve(&b, 100), 0); /* already room */
+    for (int o = 0; o < 20; o++)
+        ck_assert_int_eq(add_rec(&b, 1, 1000 + o, 1, 100), 0);
+    ck_assert_int_eq(obj_builder_finish_buf(&b, &out), 0);
+    ck_assert_int_eq(read_index(out->p, out->len, 0, &idx), 0);
+    ck_assert_uint_eq(idx.n, 7);
+    ck_assert_int_eq(obj_entry_end(&idx.e[6]), 1020);
+    obj_index_free(&idx);
+    buf_unref(out);
+    obj_builder_free(&b);
+    /* From buf_take's pool: the map, then a larger reserve. */
+    obj_builder_init(&b, &conf);
+    ck_assert_int_eq(obj_builder_reserve_map(&b, 4096), 0);
+    ck_assert_int_eq(obj_builder_reserve_map(&b, 3u << 20), 0);
+    ck_assert_uint_ge(b.cap, 3u << 20);
+    obj_builder_free(&b);
 }
 END_TEST
 
@@ -816,6 +850,7 @@ static Suite *obj_suite(void)
     tcase_add_test(tc, obj_record_roundtrip);
     tcase_add_test(tc, obj_builder_roundtrip);
     tcase_add_test(tc, obj_builder_groups);
+    tcase_add_test(tc, obj_builder_reserve_grows_its_buffer);
     tcase_add_test(tc, obj_builder_order_rules);
     tcase_add_test(tc, obj_builder_add_raw_copies_blocks);
     tcase_add_test(tc, obj_tail_start_formula);
