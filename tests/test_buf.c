@@ -263,6 +263,23 @@ START_TEST(buf_recycler_reuses_sole_buffers)
 }
 END_TEST
 
+/* s3.h's contract: compute writes the whole result over whatever out held (alg NONE: len 0), so a
+ * caller may compute into a reused struct, and the bytes past len are zero. */
+START_TEST(cksum_compute_overwrites_out)
+{
+    static const enum s3_cksum algs[] = {S3_CKSUM_NONE, S3_CKSUM_CRC32C, S3_CKSUM_MD5};
+    for (unsigned i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+        struct s3_checksum ck;
+        memset(&ck, 0xA5, sizeof ck);
+        s3_checksum_compute(algs[i], (const uint8_t *)"abc", 3, &ck);
+        ck_assert_int_eq(ck.alg, algs[i]);
+        ck_assert_int_eq(ck.len, algs[i] == S3_CKSUM_NONE ? 0 : algs[i] == S3_CKSUM_MD5 ? 16 : 4);
+        for (size_t j = ck.len; j < sizeof ck.value; j++)
+            ck_assert_int_eq(ck.value[j], 0);
+    }
+}
+END_TEST
+
 START_TEST(cksum_buf_reuses_and_refuses)
 {
     struct buf *b = buf_new(4096);
@@ -746,6 +763,7 @@ static Suite *buf_suite(void)
     tcase_add_test(tc, buf_pin_keeps_memory_but_not_bytes);
     tcase_add_test(tc, buf_recycler_reuses_sole_buffers);
     tcase_add_test(tc, cksum_buf_reuses_and_refuses);
+    tcase_add_test(tc, cksum_compute_overwrites_out);
     tcase_add_test(tc, store_refuses_a_recycled_body_with_a_cached_checksum);
     tcase_add_test(tc, store_keeps_a_put_body_by_reference);
     tcase_add_test(tc, store_copies_a_pinned_body);
