@@ -124,11 +124,34 @@ static void wr_on_deliver(void *arg)
     wr_deliver(w);
 }
 
-/* After an API call: ready waiters are delivered from a 0-delay timer. */
-void wr_schedule_deliver(struct wr *w)
+/* After an API call: ready waiters are delivered from a 0-delay timer.
+ * ERR_NOMEM when one is needed and cannot be started. */
+int wr_schedule_deliver(struct wr *w)
 {
-    if ((w->ready || w->close_pending) && !w->deliver_timer && w->depth == 0)
-        w->deliver_timer = env_timer(w->ctx->env, 0, wr_on_deliver, w);
+    if ((w->ready || w->close_pending) && !w->deliver_timer && w->depth == 0 &&
+        !(w->deliver_timer = env_timer(w->ctx->env, 0, wr_on_deliver, w)))
+        return ERR_NOMEM;
+    return 0;
+}
+
+/* Takes wt back out of the ready queue, undelivered (freed): true when it
+ * was there. */
+static bool wr_waiter_unready(struct wr *w, struct wr_waiter *wt)
+{
+    struct wr_waiter *prev = NULL;
+    for (struct wr_waiter *q = w->ready; q; prev = q, q = q->next) {
+        if (q != wt)
+            continue;
+        if (prev)
+            prev->next = q->next;
+        else
+            w->ready = q->next;
+        if (w->ready_tail == q)
+            w->ready_tail = prev;
+        free(q);
+        return true;
+    }
+    return false;
 }
 
 /* ---- parts and memory ---------------------------------------------------- */
@@ -465,17 +488,27 @@ void wr_switch(struct wr *w)
     env_tracef(w->ctx->env, "wr multipart %s size=%llu", w->key, (unsigned long long)w->size);
 }
 
-/* Ends an API call: start what can start, deliver from a timer. */
-int wr_api_done(struct wr *w)
+/* Ends an API call whose waiter is own (NULL: none): starts what can start,
+ * delivers from a timer.  Callbacks never run inside the call that registered
+ * them (writer.h), so when that timer cannot be started (out of memory) and
+ * own is ready already, nothing could ever deliver it: own is taken back and
+ * the call returns ERR_NOMEM (no callback, as for any ERR_NOMEM).  Other ready
+ * waiters (writes a flush declared accepted, or a close's answer) stay queued
+ * for the writer's next event: an S3 completion, its next call, at the latest
+ * its release, which delivers them. */
+int wr_api_done(struct wr *w, struct wr_waiter *own)
 {
     wr_kick(w);
-    wr_schedule_deliver(w);
-    return 0;
+    if (wr_schedule_deliver(w) == 0)
+        return 0;
+    env_logf(w->ctx->env, ENV_LOG_WARN, "writer", "writer for %s (%s): delivery timer: %s",
+             w->key, w->who, err_str(ERR_NOMEM));
+    return own && wr_waiter_unready(w, own) ? ERR_NOMEM : 0;
 }
 
 /* Counts len bytes just added to the pending part p: past the threshold the writer turns
  * multipart, past the part limit p is sealed.  Ends the API call. */
-static int wr_appended(struct wr *w, struct wr_part *p, size_t len)
+static int wr_appended(struct wr *w, struct wr_part *p, size_t len, struct wr_waiter *wt)
 {
     p->len += len;
     w->size += len;
@@ -483,7 +516,7 @@ static int wr_appended(struct wr *w, struct wr_part *p, size_t len)
         wr_switch(w);
     if (w->mpu && p->len > wr_upload_limit(w))
         wr_seal(w, p);
-    return wr_api_done(w);
+    return wr_api_done(w, wt);
 }
 
 /* Appends len bytes: copied, or (own, whose reference is the writer's in
@@ -503,7 +536,7 @@ static int wr_append(struct wr *w, struct buf *own, const uint8_t *buf, size_t l
             return ERR_NOMEM;
         if (wt)
             wr_waiter_ready(w, wt, 0);
-        return wr_api_done(w);
+        return wr_api_done(w, wt);
     }
     rc = ERR_LIMIT;
     if (w->mpu && !w->pending && w->nparts >= S3_MAX_PARTS)
@@ -530,18 +563,18 @@ static int wr_append(struct wr *w, struct buf *own, const uint8_t *buf, size_t l
             wr_mem_sub(w->ctx->mem, len);
         }
         buf_unref(own);
-        wr_api_done(w);
-        return wt ? 0 : ERR_NOMEM; /* no waiter: the caller hears it here */
+        /* no waiter, or no way to deliver it: the caller hears it here */
+        return wt && wr_api_done(w, wt) == 0 ? 0 : ERR_NOMEM;
     }
     if (p->b != own) {
         buf_write(p->b, p->own, buf, len);
         buf_unref(own);
         if (wr_part_placed(p, len)) {
             wr_fail(w, ERR_NOMEM, "part bookkeeping");
-            return wr_api_done(w);
+            return wr_api_done(w, wt);
         }
     }
-    return wr_appended(w, p, len);
+    return wr_appended(w, p, len, wt);
 drop:
     buf_unref(own);
     return rc;
@@ -581,8 +614,7 @@ int wr_write_ref(struct wr *w, struct buf *ref, const uint8_t *ptr, size_t len, 
             p->segs[p->nsegs - 1].len -= len;
             wr_mem_sub(w->ctx->mem, len);
             p->cap -= len;
-            wr_api_done(w);
-            return wt ? 0 : ERR_NOMEM;
+            return wt && wr_api_done(w, wt) == 0 ? 0 : ERR_NOMEM;
         }
         goto appended;
     }
@@ -606,11 +638,10 @@ int wr_write_ref(struct wr *w, struct buf *ref, const uint8_t *ptr, size_t len, 
             p->nsegs = 0;
         wr_mem_sub(w->ctx->mem, len);
         p->cap -= len;
-        wr_api_done(w);
-        return wt ? 0 : ERR_NOMEM;
+        return wt && wr_api_done(w, wt) == 0 ? 0 : ERR_NOMEM;
     }
 appended:
-    return wr_appended(w, p, len);
+    return wr_appended(w, p, len, wt);
 }
 
 int wr_write_take(struct wr *w, uint8_t *buf, size_t len, wr_cb cb, void *arg)
@@ -649,14 +680,14 @@ int wr_flush(struct wr *w, wr_cb cb, void *arg)
             continue;
         if (wr_attach(q, wt) < 0) {
             wr_fail(w, ERR_NOMEM, "flush bookkeeping");
-            return wr_api_done(w);
+            return wr_api_done(w, wt);
         }
     }
     if (wt->nparts == 0)
         wr_waiter_ready(w, wt, 0);
     env_tracef(w->ctx->env, "wr flush %s parked=%llu", w->key,
                (unsigned long long)wr_parked_bytes(w));
-    return wr_api_done(w);
+    return wr_api_done(w, wt);
 }
 
 int wr_close(struct wr *w, wr_cb cb, void *arg)
@@ -670,7 +701,11 @@ int wr_close(struct wr *w, wr_cb cb, void *arg)
     w->close_arg = arg;
     if (w->mpu && w->pending)
         wr_seal(w, w->pending);
-    return wr_api_done(w);
+    if (wr_api_done(w, NULL) && (w->closed || w->err)) {
+        w->close_pending = false; /* its answer is here already, with no way to deliver it */
+        return ERR_NOMEM;
+    }
+    return 0;
 }
 
 static void wr_on_released(void *arg)

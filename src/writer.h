@@ -208,7 +208,8 @@ int wr_error(const struct wr *w);
 
 /* Completes the object: PutObject, or the last part then
  * CompleteMultipartUpload.  cb fires once, rc 0 when the object is durable.
- * Returns 0, ERR_BADSTATE (already closing/closed, failed, released). */
+ * Returns 0, ERR_BADSTATE (already closing/closed, failed, released), ERR_NOMEM
+ * (the close failed at once and its answer could not be scheduled: no callback). */
 int wr_close(struct wr *w, wr_cb cb, void *arg);
 
 /* Ends the writer (see the header comment).  cb (may be NULL) fires from the

@@ -122,7 +122,7 @@ struct wr_waiter *wr_waiter_new(struct wr *w, enum wr_kind kind, wr_cb cb, void 
 void wr_waiter_ready(struct wr *w, struct wr_waiter *wt, int rc);
 int wr_attach(struct wr_part *p, struct wr_waiter *wt);
 void wr_part_accept(struct wr *w, struct wr_part *p);
-void wr_schedule_deliver(struct wr *w);
+int wr_schedule_deliver(struct wr *w);
 struct wr_part *wr_part_new(struct wr *w);
 void wr_part_free_buf(struct wr *w, struct wr_part *p);
 int wr_part_grow(struct wr *w, struct wr_part *p, size_t n);
@@ -135,7 +135,7 @@ void wr_fail(struct wr *w, int rc, const char *what);
 void wr_try_destroy(struct wr *w);
 void wr_switch(struct wr *w);
 int wr_usable(const struct wr *w);
-int wr_api_done(struct wr *w);
+int wr_api_done(struct wr *w, struct wr_waiter *own);
 
 /* writer_io.c */
 void wr_kick(struct wr *w);

@@ -499,5 +499,5 @@ int wr_copy(struct wr *w, const char *src_key, uint64_t start, uint64_t end, wr_
     }
     if (wt && wt->nparts == 0 && !w->err)
         wr_waiter_ready(w, wt, 0);
-    return wr_api_done(w);
+    return wr_api_done(w, wt);
 }

@@ -187,6 +187,61 @@ START_TEST(writer_zero_length_write_completes)
 }
 END_TEST
 
+/* The env's timers, failing while NO_TIMER is set (a timer that cannot be
+ * allocated: env_timer returns 0). */
+static bool NO_TIMER;
+static env_id failing_timer(struct env *env, int64_t delay, env_timer_cb cb, void *arg)
+{
+    return NO_TIMER ? 0 : clenv_timer(env, delay, cb, arg);
+}
+
+START_TEST(writer_deliver_timer_failure_keeps_its_word)
+{
+    /* A call whose waiter is ready before it returns (a write of nothing, a
+     * flush with nothing in flight) is heard from a 0-delay timer.  When that
+     * timer cannot be started, the caller still hears it exactly once, with
+     * nothing else happening on the writer: ERR_NOMEM returned (no callback),
+     * or the callback.  Never 0 and silence.  The writes a failed flush had
+     * declared accepted are heard by the writer's next event (here its
+     * close), once each. */
+    struct cbrec z = {0}, w = {0}, f = {0}, c = {0};
+    struct wr *wr;
+    uint8_t b[100];
+    int rc;
+    start();
+    E.env.timer_start = failing_timer;
+    fill(b, sizeof b, 0, 4);
+    wr = wr_open(X, "obj/notimer", S3_JOB_WAL_UPLOAD, "wal upload notimer");
+    ck_assert_ptr_nonnull(wr);
+
+    NO_TIMER = true;
+    rc = wr_write(wr, b, 0, rec_cb, &z);
+    NO_TIMER = false;
+    clenv_run(&E, 10000);
+    ck_assert_msg(rc == ERR_NOMEM ? z.n == 0 : rc == 0 && z.n == 1 && z.rc == 0,
+                  "write of nothing: returned %d, callback run %d times", rc, z.n);
+
+    ck_assert_int_eq(wr_write(wr, b, sizeof b, rec_cb, &w), 0); /* parked */
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(w.n, 0);
+    NO_TIMER = true;
+    rc = wr_flush(wr, rec_cb, &f);
+    NO_TIMER = false;
+    clenv_run(&E, 10000);
+    ck_assert_msg(rc == ERR_NOMEM ? f.n == 0 : rc == 0 && f.n == 1 && f.rc == 0,
+                  "flush: returned %d, callback run %d times", rc, f.n);
+
+    ck_assert_int_eq(wr_close(wr, rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(w.n, 1);
+    ck_assert_int_eq(w.rc, 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.rc, 0);
+    expect_object("obj/notimer", b, sizeof b);
+    wr_release(wr, NULL, NULL);
+}
+END_TEST
+
 START_TEST(writer_write_out_of_memory_keeps_its_word)
 {
     /* A write with a callback whose bookkeeping cannot be allocated (the
@@ -1241,6 +1296,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_proxy_single_put);
     tcase_add_test(tc, writer_zero_length_write_completes);
     tcase_add_test(tc, writer_write_out_of_memory_keeps_its_word);
+    tcase_add_test(tc, writer_deliver_timer_failure_keeps_its_word);
     tcase_add_test(tc, writer_switches_to_multipart);
     tcase_add_test(tc, writer_large_object_many_parts);
     tcase_add_test(tc, writer_ref_pieces_are_sent_by_reference);
