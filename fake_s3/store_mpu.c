@@ -128,7 +128,7 @@ static int fs3_part_store(struct fs3_upload *u, int number, const struct s3_req 
         memcpy(p->md5, md5, 16);
     if (src ? fs3_segs_slice(&p->segs, src, start, start + len)
             : fs3_segs_take_req(&p->segs, body)) {
-        free(p);
+        fs3_part_free(p); /* the pieces taken before the failure, and their array */
         return ERR_NOMEM;
     }
     fs3_part_free(u->parts[number]);

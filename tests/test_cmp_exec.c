@@ -109,6 +109,8 @@ static void teardown(void)
     clenv_fini(&E);
 }
 
+static uint32_t BLOCK = 4096; /* the SSOs' block size (mk_sso) */
+
 static uint8_t pay(int64_t s, int64_t off, size_t i) { return (uint8_t)(s * 31 + off * 7 + (int64_t)i); }
 
 /* A WAL upload: an SSO holding nrec[i] records of streams[i] (ascending),
@@ -116,7 +118,7 @@ static uint8_t pay(int64_t s, int64_t off, size_t i) { return (uint8_t)(s * 31 +
 static int64_t mk_sso(const int64_t *streams, const int *nrec, size_t n, int64_t data_time)
 {
     struct obj_builder b;
-    struct obj_builder_conf bc = {4096, 0, true};
+    struct obj_builder_conf bc = {BLOCK, 0, true};
     struct meta_range r[8];
     uint8_t payload[REC], *buf;
     size_t len;
@@ -828,6 +830,51 @@ START_TEST(cmp_exec_out_of_memory_ends_the_run)
 }
 END_TEST
 
+START_TEST(cmp_exec_out_of_memory_commits_what_it_built)
+{
+    /* A compaction run (force split, then SSO compaction) under the nth
+     * allocation failing, each n: the run ends, and whatever it committed
+     * reads back: every stream from its start to its end, byte for byte (an
+     * index entry of a committed object points at the block's bytes).
+     * write_block indexes a block once the writer returned 0, also a write
+     * the writer then refuses by its callback (ERR_NOMEM: not appended): that
+     * callback must fail the job before anything is committed.  Blocks above
+     * WR_REF_MIN take the writer's by-reference path too.  Under ASan every
+     * failure path frees what it took (the fake S3's UploadPart too). */
+    for (int force = 1; force >= 0; force--) {
+        uint64_t n, failed = 0;
+        for (n = 1; n <= 20000; n++) {
+            uint64_t injected;
+            int rc;
+            teardown();
+            setup();
+            BLOCK = 20000; /* blocks of 20 records: above WR_REF_MIN, written by reference */
+            sso2(20, 1);
+            sso3(40, 20, 20);
+            BLOCK = 4096;
+            knob("s3.object.multipart.threshold", "64KiB"); /* the SSO is uploaded in parts */
+            start();
+            sim_alloc_fail_nth(n);
+            rc = cmp_compact_now(C, force);
+            run_for(30 * MIN);
+            injected = sim_alloc_injected();
+            sim_alloc_fail_off();
+            ck_assert_msg(cmp_idle(C), "%s, allocation %llu failed: the run never ends (%s)",
+                          force ? "split" : "compaction", (unsigned long long)n,
+                          E.waits.n ? E.waits.v[0].what : "no wait");
+            ck_assert(rc == 0 || rc == ERR_NOMEM);
+            verify();
+            ck_assert_uint_eq(fs3_inflight(S), 0);
+            if (!injected)
+                break;
+            failed++;
+        }
+        ck_assert_uint_lt(n, 20000);
+        ck_assert_uint_ge(failed, 20);
+    }
+}
+END_TEST
+
 
 /* ---- Suite. ----------------------------------------------------------------------------------- */
 
@@ -863,6 +910,7 @@ static Suite *cmp_exec_suite(void)
     tcase_add_test(te, cmp_exec_failed_split_does_not_stop_others);
     tcase_add_test(te, cmp_exec_schedule);
     tcase_add_test(te, cmp_exec_out_of_memory_ends_the_run);
+    tcase_add_test(te, cmp_exec_out_of_memory_commits_what_it_built);
     suite_add_tcase(s, te);
     return s;
 }
