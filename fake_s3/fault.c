@@ -252,6 +252,8 @@ static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outco
         if (out == FS3_OUT_ANSWERED || out == FS3_OUT_LANDED) {
             in.transport = res->transport;
             in.bytes_received = res->body_len;
+            for (size_t i = 0; req->op == S3_OP_DELETE_MANY && i < res->ndeleted; i++)
+                in.nkey_errors += res->deleted[i].code != S3E_NONE;
         }
     }
     in.effect = c->eff;

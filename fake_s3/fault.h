@@ -110,6 +110,8 @@ struct fs3_call_info {
     const char *key;             /* req->key; list: the prefix ("" if none);
                                     delete-many: the first key */
     size_t nkeys;                /* delete-many: keys in the request, else 0 */
+    size_t nkey_errors;          /* delete-many answered: keys whose entry carries an
+                                    error code, else 0 */
     uint64_t bytes_sent;         /* request body bytes (put, mpu-part) */
     uint64_t bytes_received;     /* response body bytes (get) */
     enum fs3_outcome outcome;

@@ -417,6 +417,22 @@ static struct verdict judge_reads_correct(struct world *w, const struct scn_chec
                                          w->metrics[METRIC_READS_FAILED])};
 }
 
+static struct verdict judge_failures_explained(struct world *w, const struct scn_check *c)
+{
+    char detail[1024];
+    bool held;
+    (void)c;
+    if (!conf_bool(&w->spec->conf, CONF_CHECK_FAILURES_EXPLAINED))
+        return (struct verdict){true, strdup("not judged: check.failures.explained is false")};
+    if (!w->store || w->http)
+        return (struct verdict){true, strdup("not judged: the fake S3 is not this process's "
+                                             "(--endpoint, --mode http)")};
+    world_lock(w);
+    held = world_failures_explained(w, detail, sizeof detail);
+    world_unlock(w);
+    return (struct verdict){held, strdup(detail)};
+}
+
 static struct verdict judge_vacuous(struct world *w, const struct scn_check *c)
 {
     char detail[1024];
@@ -443,6 +459,7 @@ static const judge_fn judges[SCN_CHK_COUNT] = {
     [SCN_CHK_IMAGE_CONSISTENT] = judge_image_consistent,
     [SCN_CHK_VACUOUS] = judge_vacuous,
     [SCN_CHK_READS_CORRECT] = judge_reads_correct,
+    [SCN_CHK_FAILURES_EXPLAINED] = judge_failures_explained,
 };
 
 /* Timer of an `at TIME expect` check: judged now, over the world as it is. */

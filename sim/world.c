@@ -238,6 +238,11 @@ void world_observe(void *arg, const struct fs3_call_info *ci)
         if ((int64_t)ci->bytes_received > w->metrics[METRIC_READS_GET_MAX])
             w->metrics[METRIC_READS_GET_MAX] = (int64_t)ci->bytes_received;
     }
+    if (failed || fault || ci->nkey_errors) {
+        w->s3_failed++;
+        w->s3_failed_job[job]++;
+    }
+    w->s3_unanswered += ci->outcome == FS3_OUT_SWALLOWED || ci->outcome == FS3_OUT_CANCELLED;
     r->calls_by_op[op]++;
     r->calls_by_job[job]++;
     r->calls_by_op_job[op][job]++;

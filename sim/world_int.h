@@ -121,6 +121,11 @@ struct world {
     char err_first[300];       /* the first of them */
     int64_t disrupt_at;        /* the last crash or restart of a node, -1 */
     int64_t fault_at_job[S3_JOB_COUNT]; /* the last fault hit on a call of each job, -1 */
+    /* failures-explained (check_explained.c): calls the fake S3 saw fail, by
+     * job (an error answer, a key of a DeleteObjects refused, swallowed,
+     * cancelled, or hit by a fault rule), and those never answered */
+    uint64_t s3_failed_job[S3_JOB_COUNT];
+    uint64_t s3_failed, s3_unanswered;
     char (*fired)[64];         /* names of the rules that hit a call */
     size_t nfired;
     int64_t reached_at;        /* the time the loop reached (http mode stops at convergence) */
@@ -159,6 +164,8 @@ int world_apply_fault(struct world *w, const struct fs3_rule *rule);
  * gate (detail: every finding), the observer's bookkeeping. */
 bool world_caught_up(struct world *w, int64_t t, char *detail, size_t dsz);
 bool world_vacuous(struct world *w, char *detail, size_t dsz);
+/* check_explained.c: failures-explained (detail: every finding). */
+bool world_failures_explained(struct world *w, char *detail, size_t dsz);
 void world_note_fired(struct world *w, const char *rule);
 void world_rpc_heal(struct world *w, const char *name); /* NULL: every rpc-* rule */
 /* The metadata client's fault hook (mdc_fault_fn): the world's rpc-* rules. */
