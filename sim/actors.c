@@ -105,27 +105,51 @@ int world_apply_fault(struct world *w, const struct fs3_rule *rule)
     return rc;
 }
 
+/* ---- refused actions ------------------------------------------------------------ */
+
+/* An action of the file's that the engine refused
+ * (docs/scenarios.md "Refused actions"): what the file said did not happen,
+ * so the run must not pass as if it had.  The simulator logs it at error level, where the no-error-log
+ * gate fails the run unless the file expects it (`expect log error
+ * match="refused by the engine" ...`).  The controller's own refusals (a trim
+ * or delete of a stream it no longer has) come later, as the engine's error
+ * lines. */
+static void world_refused(struct world *w, int line, const char *what, int rc)
+{
+    w->metrics[METRIC_ACTIONS_REFUSED]++;
+    env_logf(&w->env, ENV_LOG_ERROR, "scenario", "line %d: %s refused by the engine: %s (%s)",
+             line, what, err_str(rc), err_name(rc));
+}
+
 /* ---- the producer -------------------------------------------------------------- */
 
-static void world_append(struct world *w, int stream, int64_t count, int64_t record, int64_t gap)
+static int world_append(struct world *w, int stream, int64_t count, int64_t record, int64_t gap)
 {
     int rc;
     if (count <= 0)
-        return;
+        return 0;
     rc = eng_append(w->eng, stream, count, (uint32_t)record, gap);
     world_tracef(w, "producer", "append stream=%d count=%" PRId64 " record=%" PRId64
                  " gap=%" PRId64 " rc=%d", stream, count, record, gap, rc);
+    return rc;
 }
 
-static void world_do_append(struct world *w, const struct scn_action *a)
+/* stream=all appends to every stream not deleted; stream=ID to that one, or is refused. */
+static void world_do_append(struct world *w, const struct scn_action *a, int line)
 {
     int64_t record = a->record > 0 ? a->record : 1024;
     int64_t count = (a->bytes + record - 1) / record;
-    if (a->stream == 0)
-        for (int s = 1; s <= w->nstreams; s++)
-            world_append(w, s, count, record, a->gap);
-    else
-        world_append(w, a->stream, count, record, a->gap);
+    char what[64];
+    int rc = 0;
+    for (int s = a->stream ? a->stream : 1; s <= (a->stream ? a->stream : w->nstreams); s++) {
+        int r = world_append(w, s, count, record, a->gap);
+        if (r && !rc && !(a->stream == 0 && r == ERR_NOTFOUND)) {
+            rc = r;
+            snprintf(what, sizeof what, "append stream=%d", s);
+        }
+    }
+    if (rc)
+        world_refused(w, line, what, rc);
 }
 
 static void world_load_tick(void *arg)
@@ -177,7 +201,7 @@ static void world_start_load(struct world *w, const struct scn_action *a)
 
 /* ---- trim, delete, compact ---------------------------------------------------------- */
 
-static void world_do_trim(struct world *w, const struct scn_action *a)
+static void world_do_trim(struct world *w, const struct scn_action *a, int line)
 {
     int64_t to = a->to_offset;
     int64_t end = eng_stream_end(w->eng, a->stream);
@@ -185,6 +209,11 @@ static void world_do_trim(struct world *w, const struct scn_action *a)
         to = end < 0 ? 0 : (end / 1000000) * a->to_ppm + (end % 1000000) * a->to_ppm / 1000000;
     int rc = eng_trim(w->eng, a->stream, to);
     world_tracef(w, "act", "trim stream=%d to=%" PRId64 " rc=%d", a->stream, to, rc);
+    if (rc) {
+        char what[64];
+        snprintf(what, sizeof what, "trim stream=%d", a->stream);
+        world_refused(w, line, what, rc);
+    }
 }
 
 /* ---- crashes ----------------------------------------------------------------------- */
@@ -397,20 +426,28 @@ static void world_do_race(struct world *w, const struct scn_action *a)
 static void world_act(struct world *w, const struct scn_action *a, int line,
                       struct world_timed *t)
 {
+    char what[64];
+    int rc;
     world_tracef(w, "act", "line %d %s", line, scn_act_name(a->kind));
     switch (a->kind) {
-    case SCN_ACT_APPEND: world_do_append(w, a); break;
+    case SCN_ACT_APPEND: world_do_append(w, a, line); break;
     case SCN_ACT_LOAD: world_start_load(w, a); break;
-    case SCN_ACT_TRIM: world_do_trim(w, a); break;
+    case SCN_ACT_TRIM: world_do_trim(w, a, line); break;
     case SCN_ACT_DELETE_STREAM:
-        eng_delete_stream(w->eng, a->stream);
+        if ((rc = eng_delete_stream(w->eng, a->stream))) {
+            snprintf(what, sizeof what, "delete-stream stream=%d", a->stream);
+            world_refused(w, line, what, rc);
+        }
         world_event(w, RUN_LANE_ACTION, w->now, false, "delete-stream %d", a->stream);
         break;
     case SCN_ACT_COMPACT:
-        if (a->compact == SCN_COMPACT_SSO)
-            eng_compact_sso(w->eng, a->force);
-        else
-            eng_compact_stream(w->eng, a->force);
+        rc = a->compact == SCN_COMPACT_SSO ? eng_compact_sso(w->eng, a->force)
+                                           : eng_compact_stream(w->eng, a->force);
+        if (rc) {
+            snprintf(what, sizeof what, "compact %s%s",
+                     a->compact == SCN_COMPACT_SSO ? "sso" : "stream", a->force ? " force" : "");
+            world_refused(w, line, what, rc);
+        }
         break;
     case SCN_ACT_CRASH: world_do_crash(w, a); break;
     case SCN_ACT_RACE_DELETE: world_do_race(w, a); break;

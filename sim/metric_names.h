@@ -76,6 +76,8 @@
     X(METRIC_RPC_FAULTS_DELETE_STREAM, "rpc.faults.delete-stream", "delete-stream sends hit by a " \
       "fault")                                                                                     \
     X(METRIC_LOG_ERROR, "log.error", "engine log lines at level error")                            \
+    X(METRIC_ACTIONS_REFUSED, "actions.refused", "actions of the file the engine refused (each " \
+      "also an error line; extension)")                                                           \
     X(METRIC_LOG_WARN, "log.warn", "engine log lines at level warn")                               \
     X(METRIC_LOG_INFO, "log.info", "engine log lines at level info")                               \
     X(METRIC_OBJECTS_IDS, "objects.ids", "object ids the controller handed out: the next id " \

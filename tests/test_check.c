@@ -396,6 +396,49 @@ START_TEST(check_no_error_log_reports_a_fatal_line_at_any_level)
 }
 END_TEST
 
+START_TEST(check_refused_action_fails_the_run)
+{
+    /* An action the engine refuses did not happen: the run must not pass as
+     * if it had.  Each refusal is an error line naming the file's line (the
+     * no-error-log gate fails on it), unless the file expects it. */
+    static const char *const refused[][2] = {
+        {"at 1m delete-stream stream=2\nat 2m append stream=2 bytes=1KiB\n",
+         "line 11: append stream=2 refused by the engine: not found"},
+        {"at 1m delete-stream stream=2\nat 2m trim stream=2 to=1\n",
+         "line 11: trim stream=2 refused by the engine: not found"},
+        {"at 1m crash node=broker restart_after=1m\nat 90s compact sso\n",
+         "line 11: compact sso refused by the engine"},
+        {"at 1m crash node=broker restart_after=1m\nat 90s append stream=1 bytes=1KiB\n",
+         "line 11: append stream=1 refused by the engine"},
+    };
+    char extra[512];
+    struct fx f;
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        fx_start_on(&f, health_text, refused[i][0], 0);
+        fx_finish(&f);
+        const struct run_check *c = fx_check(&f, "no-error-log");
+        ck_assert_msg(!c->held, "%s: held", refused[i][0]);
+        ck_assert_msg(strstr(c->detail, refused[i][1]), "%s: %s", refused[i][0], c->detail);
+        ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+        fx_free(&f);
+        /* The file that means it says so. */
+        snprintf(extra, sizeof extra, "%sexpect log error match=\"refused by the engine\" count == 1\n",
+                 refused[i][0]);
+        fx_start_on(&f, health_text, extra, 0);
+        fx_finish(&f);
+        ck_assert_msg(f.res.verdict == RUN_PASS, "%s", extra);
+        fx_free(&f);
+    }
+    /* The same actions where the engine takes them: nothing refused. */
+    fx_start_on(&f, health_text, "at 1m trim stream=2 to=1\nat 2m delete-stream stream=2\n"
+                "at 3m compact sso\nat 3m append stream=all bytes=1KiB\n", 0);
+    fx_finish(&f);
+    ck_assert_msg(fx_check(&f, "no-error-log")->held, "%s", fx_check(&f, "no-error-log")->detail);
+    ck_assert_int_eq(f.res.verdict, RUN_PASS);
+    fx_free(&f);
+}
+END_TEST
+
 /* Commits an SSO of stream 2 (one offset) whose commit moment is `ts`. */
 static void fx_old_sso(struct fx *f, int64_t ts)
 {
@@ -667,6 +710,7 @@ static Suite *check_suite(void)
     tcase_add_test(tc, check_health_holds_on_a_healthy_world);
     tcase_add_test(tc, check_no_error_log_reports_an_error_line);
     tcase_add_test(tc, check_no_error_log_reports_a_fatal_line_at_any_level);
+    tcase_add_test(tc, check_refused_action_fails_the_run);
     tcase_add_test(tc, check_caught_up_reports_ssos_left_uncompacted);
     tcase_add_test(tc, check_image_consistent_reports_a_diverged_image);
     tcase_add_test(tc, check_caught_up_reports_stream_objects_major_would_link);
