@@ -12,6 +12,12 @@
  * the bench, not about the engine under test.  So a failure is never a crash,
  * never a leak and never a verdict.
  *
+ * free is wrapped too, so that a run can be judged for leaks (the `no-leak`
+ * check, docs/checks.md): between sim_alloc_span_begin() and
+ * sim_alloc_span_end() on a thread, every block that thread's code
+ * allocates is entered in a table of live blocks, and leaves it when any
+ * thread's code frees it.  What is left at the end was never freed.
+ *
  * The counters are process state (an allocator has no world to hang off):
  * an allocation failure on any thread ends every run going on at that moment,
  * which under --jobs N is what running out of memory means for all of them.
@@ -67,5 +73,35 @@ uint64_t sim_alloc_injected(void);
  * off or the table (2048 sites) is full. */
 void sim_alloc_record(int on);
 size_t sim_alloc_sites(const void **sites, size_t cap);
+
+/* Leak spans, calling thread only.  sim_alloc_span_begin() starts one (a
+ * begin inside a span is counted and only the outermost end ends it).
+ * Blocks allocated from then on by our code (malloc, calloc, realloc,
+ * strdup, strndup; a realloc keeps a block's span and site) are live until
+ * freed through free or realloc from any thread.  Blocks allocated outside
+ * every span, or inside the C library (getline, open_memstream, asprintf:
+ * the wrap never sees them) are not counted, and freeing them is fine.
+ * sim_alloc_forget(p): p is kept past the span on purpose (a run's report);
+ * it is no longer counted.  sim_alloc_span_end() reports the span's blocks
+ * still live and forgets them.  sim_alloc_live(): the span's blocks live
+ * now (0 outside a span; a scan of the table: for tests).
+ * Costs a lock and a probe of a hash table per allocation and free. */
+#define SIM_ALLOC_LEAK_SITES 4
+struct sim_alloc_leak_site {
+    const void *site;   /* return address of the allocating call */
+    uint64_t blocks;    /* blocks leaked from it */
+};
+struct sim_alloc_leaks {
+    uint64_t allocs;    /* blocks allocated in the span */
+    uint64_t blocks;    /* of them, never freed */
+    uint64_t bytes;     /* the bytes they were asked for with */
+    uint64_t lost;      /* blocks the table had no memory to enter (not judged) */
+    size_t nsites;      /* distinct sites of the first leaked blocks, first first */
+    struct sim_alloc_leak_site sites[SIM_ALLOC_LEAK_SITES];
+};
+void sim_alloc_span_begin(void);
+void sim_alloc_forget(const void *p);
+void sim_alloc_span_end(struct sim_alloc_leaks *out);
+uint64_t sim_alloc_live(void);
 
 #endif

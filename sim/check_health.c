@@ -1,10 +1,12 @@
 /* check_health.c - engine health and vacuity (docs/checks.md): the error-log
- * bookkeeping behind no-error-log, the caught-up judge, and the vacuous gate.
+ * bookkeeping behind no-error-log, the caught-up judge, the vacuous gate,
+ * and no-leak (judged after the world is torn down).
  *
  * caught-up reads the metadata as the check's own model of what SSO
  * compaction and major stream compaction must have done by a moment; it does
  * not call the engine's planners (a check sharing the engine's code would
  * share its bugs). */
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -313,4 +315,63 @@ bool world_vacuous(struct world *w, char *detail, size_t dsz)
         return true;
     snprintf(detail, dsz, "every check judged something");
     return false;
+}
+
+/* ---- no-leak ------------------------------------------------------------------------- */
+
+/* A call site as "function+0xOFF" when the symbol is exported, else
+ * "FILE+0xOFF" (an offset in the binary: `addr2line -e FILE 0xOFF`). */
+static void leak_site(const void *site, char *buf, size_t sz)
+{
+    Dl_info di;
+    const char *base;
+    if (dladdr(site, &di) && di.dli_sname && di.dli_saddr) {
+        snprintf(buf, sz, "%s+0x%tx", di.dli_sname, (const char *)site - (const char *)di.dli_saddr);
+    } else if (dladdr(site, &di) && di.dli_fname) {
+        base = strrchr(di.dli_fname, '/');
+        snprintf(buf, sz, "%s+0x%tx", base ? base + 1 : di.dli_fname,
+                 (const char *)site - (const char *)di.dli_fbase);
+    } else {
+        snprintf(buf, sz, "%p", site);
+    }
+}
+
+void world_judge_leaks(const struct scn_spec *s, struct run_result *r,
+                       const struct sim_alloc_leaks *l)
+{
+    char detail[768];
+    size_t off;
+    struct run_check *rc = NULL;
+    for (size_t i = 0; i < r->nchecks && i < s->nchecks; i++)
+        if (s->checks[i].kind == SCN_CHK_NO_LEAK)
+            rc = &r->checks[i];
+    if (!rc)
+        return;
+    if (l->lost)
+        snprintf(detail, sizeof detail, "not judged: %" PRIu64 " of the %" PRIu64 " blocks the "
+                 "run allocated found no room in the table of live blocks", l->lost, l->allocs);
+    else if (!l->blocks) /* (how many it allocated depends on the buffer pool: not said) */
+        snprintf(detail, sizeof detail, "every block the run allocated was freed when its "
+                 "world was torn down");
+    else {
+        off = (size_t)snprintf(detail, sizeof detail, "%" PRIu64 " block%s the run allocated "
+                               "(%" PRIu64 " bytes) still live after its world was torn down; "
+                               "first allocated at", l->blocks, l->blocks == 1 ? "" : "s",
+                               l->bytes);
+        for (size_t i = 0; i < l->nsites && off < sizeof detail; i++) {
+            char site[256];
+            leak_site(l->sites[i].site, site, sizeof site);
+            off += (size_t)snprintf(detail + off, sizeof detail - off, "%s %s (%" PRIu64 ")",
+                                    i ? "," : "", site, l->sites[i].blocks);
+        }
+    }
+    rc->held = l->blocks == 0;
+    rc->ok = rc->held != rc->expect_fail;
+    free(rc->detail);
+    rc->detail = strdup(detail);
+    if (r->verdict == RUN_ERROR)
+        return; /* the bench broke: the ERROR stands */
+    free(r->summary);
+    r->summary = world_failed_summary(r, s);
+    r->verdict = r->summary ? RUN_FAIL : RUN_PASS;
 }

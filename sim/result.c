@@ -4,37 +4,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "err.h"
+
+/* Calls fn on every block r owns: run_result_free frees them, and
+ * run_result_forget takes them out of the leak gate's count, from one list. */
+static void result_each(struct run_result *r, void (*fn)(const void *))
+{
+    fn(r->file);
+    fn(r->scenario);
+    fn(r->variant);
+    fn(r->summary);
+    fn(r->replay);
+    for (size_t i = 0; i < r->nchecks; i++) {
+        fn(r->checks[i].name);
+        fn(r->checks[i].args);
+        fn(r->checks[i].detail);
+    }
+    fn(r->checks);
+    if (r->metric_names)
+        for (size_t i = 0; i < r->nmetrics; i++)
+            fn(r->metric_names[i]);
+    fn(r->metric_names);
+    fn(r->metrics);
+    for (size_t i = 0; i < r->nwaits; i++) {
+        fn(r->waits[i].who);
+        fn(r->waits[i].what);
+    }
+    fn(r->waits);
+    for (size_t i = 0; i < r->nevents; i++)
+        fn(r->events[i].label);
+    fn(r->events);
+    fn(r->swarm);
+}
+
+static void result_free_block(const void *p) { free((void *)p); }
 
 void run_result_free(struct run_result *r)
 {
-    free(r->file);
-    free(r->scenario);
-    free(r->variant);
-    free(r->summary);
-    free(r->replay);
-    for (size_t i = 0; i < r->nchecks; i++) {
-        free(r->checks[i].name);
-        free(r->checks[i].args);
-        free(r->checks[i].detail);
-    }
-    free(r->checks);
-    if (r->metric_names)
-        for (size_t i = 0; i < r->nmetrics; i++)
-            free(r->metric_names[i]);
-    free(r->metric_names);
-    free(r->metrics);
-    for (size_t i = 0; i < r->nwaits; i++) {
-        free(r->waits[i].who);
-        free(r->waits[i].what);
-    }
-    free(r->waits);
-    for (size_t i = 0; i < r->nevents; i++)
-        free(r->events[i].label);
-    free(r->events);
-    free(r->swarm);
+    result_each(r, result_free_block);
     memset(r, 0, sizeof *r);
 }
+
+void run_result_forget(struct run_result *r) { result_each(r, sim_alloc_forget); }
 
 int run_result_event(struct run_result *r, int64_t t0, int64_t t1, enum run_lane lane, int op,
                      int job, int effect, bool failed, const char *label)

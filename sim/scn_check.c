@@ -183,7 +183,8 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
         return scn_fail(cx, t->col, "unknown check '%s' (expected no-hang, converged, "
                                     "no-orphans, no-missing, no-dangling-uploads, no-data-loss, "
                                     "memory, log, metric, no-error-log, caught-up, "
-                                    "image-consistent, reads-correct, failures-explained)",
+                                    "image-consistent, reads-correct, failures-explained, "
+                                    "no-leak)",
                         t->text);
     if (kind == SCN_CHK_VACUOUS)
         return scn_fail(cx, t->col, "vacuous is a gate the bench always applies, not a check a "

@@ -322,11 +322,12 @@ static int scn_add_implicit_kind(struct scn_build *b, enum scn_check_kind kind)
  * when the file expects converged and has no caught-up line of its own;
  * reads-correct when the file has a read action and no reads-correct line of its own
  * (extension); failures-explained unless the file has its own line (extension);
- * the vacuous gate always, last. */
+ * no-leak unless the file has its own no-leak line (extension); the vacuous
+ * gate always, last. */
 static int scn_add_implicit(struct scn_build *b)
 {
     bool hang = false, errlog = false, conv = false, caught = false, reads = false;
-    bool reads_chk = false, explained = false;
+    bool reads_chk = false, explained = false, leak = false;
     int rc = 0;
     for (size_t i = 0; i < b->s->nevents; i++)
         reads |= b->s->events[i].act.kind == SCN_ACT_READ;
@@ -341,6 +342,7 @@ static int scn_add_implicit(struct scn_build *b)
         caught |= c->kind == SCN_CHK_CAUGHT_UP && c->at_us == ENV_TIME_NEVER;
         reads_chk |= c->kind == SCN_CHK_READS_CORRECT && c->at_us == ENV_TIME_NEVER;
         explained |= c->kind == SCN_CHK_FAILURES_EXPLAINED;
+        leak |= c->kind == SCN_CHK_NO_LEAK;
     }
     if (!hang)
         rc = scn_add_implicit_kind(b, SCN_CHK_NO_HANG);
@@ -352,6 +354,8 @@ static int scn_add_implicit(struct scn_build *b)
         rc = scn_add_implicit_kind(b, SCN_CHK_READS_CORRECT);
     if (!rc && !explained)
         rc = scn_add_implicit_kind(b, SCN_CHK_FAILURES_EXPLAINED);
+    if (!rc && !leak)
+        rc = scn_add_implicit_kind(b, SCN_CHK_NO_LEAK);
     if (!rc)
         rc = scn_add_implicit_kind(b, SCN_CHK_VACUOUS);
     return rc;

@@ -638,12 +638,31 @@ void world_finish(struct world *w)
     }
 }
 
+void world_leaks_end(const struct scn_spec *spec, struct run_result *res)
+{
+    struct sim_alloc_leaks l;
+    uint64_t failed0 = sim_alloc_failures();
+    run_result_forget(res); /* the report keeps them */
+    sim_alloc_span_end(&l);
+    if (!spec)
+        return;
+    world_judge_leaks(spec, res, &l);
+    if (sim_alloc_failures() != failed0) { /* sim/alloc.h: no verdict, an ERROR */
+        res->verdict = RUN_ERROR;
+        free(res->summary);
+        res->summary = strdup("out of memory while judging no-leak");
+    }
+}
+
 int world_run(const struct scn_spec *spec, const char *file, const struct world_opts *opts,
               struct run_result *res)
 {
     int rc;
-    struct world *w = world_create(spec, file, opts, res, &rc);
+    struct world *w;
+    sim_alloc_span_begin();
+    w = world_create(spec, file, opts, res, &rc);
     if (!w) {
+        world_leaks_end(NULL, res);
         res->verdict = RUN_ERROR;
         free(res->summary);
         res->summary = strdup(rc == ERR_NOMEM ? "out of memory while setting up the world"
@@ -652,5 +671,6 @@ int world_run(const struct scn_spec *spec, const char *file, const struct world_
     }
     world_finish(w);
     world_destroy(w);
+    world_leaks_end(spec, res);
     return 0;
 }

@@ -421,9 +421,11 @@ int world_run_http(const struct scn_spec *spec, const char *file, const struct w
 {
     int rc;
     struct world *w;
+    sim_alloc_span_begin();
     w = world_create_mode(spec, file, opts, hopts ? hopts : &(struct world_http_opts){0}, res,
                           &rc);
     if (!w) {
+        world_leaks_end(NULL, res);
         res->verdict = RUN_ERROR;
         free(res->summary);
         res->summary = strdup(rc == ERR_NOMEM     ? "out of memory while setting up the world"
@@ -435,5 +437,6 @@ int world_run_http(const struct scn_spec *spec, const char *file, const struct w
     }
     world_finish(w);
     world_destroy(w);
+    world_leaks_end(spec, res);
     return 0;
 }

@@ -6,6 +6,7 @@
 #define S3SIM_WORLD_INT_H
 
 #include "base_heap.h"
+#include "alloc.h"
 #include "base_prng.h"
 #include "eng.h"
 #include "mdc.h"
@@ -166,6 +167,17 @@ bool world_caught_up(struct world *w, int64_t t, char *detail, size_t dsz);
 bool world_vacuous(struct world *w, char *detail, size_t dsz);
 /* check_explained.c: failures-explained (detail: every finding). */
 bool world_failures_explained(struct world *w, char *detail, size_t dsz);
+/* The FAIL line's reason from r's checks (s's, in order): every failed check,
+ * a hang first; NULL when none failed.  check.c. */
+char *world_failed_summary(const struct run_result *r, const struct scn_spec *s);
+/* The no-leak check of a run whose world is torn down: what its span left
+ * live (sim/alloc.h) decides it, and the verdict and summary follow.
+ * check_health.c. */
+void world_judge_leaks(const struct scn_spec *s, struct run_result *r,
+                       const struct sim_alloc_leaks *l);
+/* Ends the leak span world_run began before world_create (the result's
+ * blocks are not counted) and judges no-leak when spec is not NULL. */
+void world_leaks_end(const struct scn_spec *spec, struct run_result *res);
 void world_note_fired(struct world *w, const char *rule);
 void world_rpc_heal(struct world *w, const char *name); /* NULL: every rpc-* rule */
 /* The metadata client's fault hook (mdc_fault_fn): the world's rpc-* rules. */

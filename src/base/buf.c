@@ -29,6 +29,13 @@ static struct {
     uint64_t hits;
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
+__attribute__((weak)) void buf_seam_parked(const void *p) { (void)p; }
+__attribute__((weak)) void buf_seam_adopted(const void *p, size_t size)
+{
+    (void)p;
+    (void)size;
+}
+
 static void buf_free(struct buf *b)
 {
     free(b->p);
@@ -43,6 +50,9 @@ static bool pool_put(struct buf *b)
         return false;
     pthread_mutex_lock(&pool.mu);
     if (pool.n < BUF_POOL_N) {
+        /* Before another thread can take it out. */
+        buf_seam_parked(b->p);
+        buf_seam_parked(b);
         pool.v[pool.n++] = b;
         kept = true;
     }
@@ -59,6 +69,10 @@ static struct buf *pool_get(void)
         pool.hits++;
     }
     pthread_mutex_unlock(&pool.mu);
+    if (b) {
+        buf_seam_adopted(b, sizeof *b);
+        buf_seam_adopted(b->p, b->cap);
+    }
     return b;
 }
 

@@ -132,6 +132,14 @@ void buf_pool_drain(void);
 unsigned buf_pool_len(void);
 uint64_t buf_pool_hits(void);
 
+/* What the pool tells the allocation seam of the simulator (sim/alloc.h, its
+ * leak gate), which defines them; buf.c has weak no-ops for programs
+ * without it.  A block put in the pool belongs to no run any more (the pool
+ * outlives runs on purpose); a block taken out of it belongs to the taker's
+ * run from then on, as if it had just allocated size bytes. */
+void buf_seam_parked(const void *p);
+void buf_seam_adopted(const void *p, size_t size);
+
 /* A buffer owning p (malloc'ed, cap bytes, the first len written), one
  * reference.  On NULL (out of memory) p is still the caller's. */
 struct buf *buf_adopt(uint8_t *p, size_t len, size_t cap);
