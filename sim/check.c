@@ -348,6 +348,14 @@ static struct verdict judge_log(struct world *w, const struct scn_check *c)
     size_t i = (size_t)(c - w->spec->checks);
     int64_t n = (int64_t)w->log_matches[i];
     bool held = scn_cmp_holds(c->cmp, n, c->value);
+    if (c->has_except)
+        return (struct verdict){held, fmtdup("%" PRId64 " %s lines%s%s%s not holding \"%s\" "
+                                             "(want %s %" PRId64 ")", n,
+                                             env_level_name(c->level),
+                                             c->has_match ? " match \"" : "",
+                                             c->has_match ? c->match : "",
+                                             c->has_match ? "\"" : "", c->except,
+                                             scn_cmp_name(c->cmp), c->value)};
     if (c->has_match)
         return (struct verdict){held, fmtdup("%" PRId64 " %s lines match \"%s\" (want %s %" PRId64
                                              ")", n, env_level_name(c->level), c->match,
@@ -712,9 +720,11 @@ static char *check_args_plain(const struct scn_check *c)
                                               : fmtdup("within=%s", dur(c->within_us, b));
     case SCN_CHK_MEMORY: return fmtdup("<= %" PRId64, c->value);
     case SCN_CHK_LOG:
-        return fmtdup("%s%s%s%s count %s %" PRId64, env_level_name(c->level),
+        return fmtdup("%s%s%s%s%s%s%s count %s %" PRId64, env_level_name(c->level),
                       c->has_match ? " match=\"" : "", c->has_match ? c->match : "",
-                      c->has_match ? "\"" : "", scn_cmp_name(c->cmp), c->value);
+                      c->has_match ? "\"" : "", c->has_except ? " except=\"" : "",
+                      c->has_except ? c->except : "", c->has_except ? "\"" : "",
+                      scn_cmp_name(c->cmp), c->value);
     case SCN_CHK_METRIC:
         return fmtdup("%s %s %" PRId64, metric_name(c->metric), scn_cmp_name(c->cmp), c->value);
     case SCN_CHK_NO_HANG:

@@ -193,6 +193,9 @@ struct scn_check {
     enum env_level level;     /* log: the level */
     bool has_match;           /* log: match= given */
     char match[SCN_TEXT_MAX]; /* log: the text ("" without match=) */
+    bool has_except;          /* log: except= given (extension) */
+    char except[SCN_TEXT_MAX]; /* log: texts separated by '|'; a line holding one is not
+                                  counted */
     int metric;               /* metric: enum metric_id (metric_names.h) */
     int64_t at_us;            /* `at TIME expect ...`: judged at TIME; ENV_TIME_NEVER: at the
                                  end (the usual case) */

@@ -52,7 +52,8 @@ bool scn_check_same(const struct scn_check *a, const struct scn_check *b)
         return false;
     if (a->kind == SCN_CHK_LOG)
         return a->level == b->level && a->has_match == b->has_match &&
-               strcmp(a->match, b->match) == 0;
+               strcmp(a->match, b->match) == 0 && a->has_except == b->has_except &&
+               strcmp(a->except, b->except) == 0;
     if (a->kind == SCN_CHK_METRIC)
         return a->metric == b->metric;
     return true;
@@ -124,6 +125,15 @@ static int scn_chk_log(struct scn_ctx *cx, const struct scn_args *g, struct scn_
         if (scn_val_text(cx, g->named[0], c->match, sizeof c->match, "match="))
             return ERR_PARSE;
     }
+    if (g->named[1]) {
+        c->has_except = true;
+        if (scn_val_text(cx, g->named[1], c->except, sizeof c->except, "except="))
+            return ERR_PARSE;
+        if (!c->except[0] || strstr(c->except, "||") || c->except[0] == '|' ||
+            c->except[strlen(c->except) - 1] == '|')
+            return scn_fail(cx, g->named[1]->col, "except= holds texts separated by '|', none "
+                                                  "of them empty");
+    }
     t = scn_pos(cx, g, 1, "count OP N");
     if (!t)
         return ERR_PARSE;
@@ -161,6 +171,7 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
     static const char *const no_keys[] = {NULL};
     static const char *const conv_keys[] = {"within", NULL};
     static const char *const log_keys[] = {"match", NULL};
+    static const char *const log_line_keys[] = {"match", "except", NULL};
     const struct scn_tok *t;
     struct scn_args g;
     int kind = -1;
@@ -193,7 +204,8 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
     c->col = t->col;
     if (scn_args_split(cx, from + 1,
                        kind == SCN_CHK_CONVERGED                         ? conv_keys
-                       : kind == SCN_CHK_LOG || kind == SCN_CHK_NO_HANG ? log_keys
+                       : kind == SCN_CHK_LOG ? log_line_keys
+                       : kind == SCN_CHK_NO_HANG ? log_keys
                                                                          : no_keys,
                        t->text, &g))
         return ERR_PARSE;

@@ -89,6 +89,21 @@ static uint64_t world_env_random(struct env *env)
     return base_prng_next(&((struct world *)env->impl)->prng);
 }
 
+/* True when line holds one of the '|'-separated texts of a log check's except=. */
+static bool world_log_excepted(const char *line, const char *except)
+{
+    char text[SCN_TEXT_MAX];
+    while (*except) {
+        size_t n = strcspn(except, "|");
+        memcpy(text, except, n);
+        text[n] = '\0';
+        if (strstr(line, text))
+            return true;
+        except += n + (except[n] == '|');
+    }
+    return false;
+}
+
 static void world_env_log(struct env *env, enum env_level level, const char *component,
                           const char *line)
 {
@@ -103,7 +118,8 @@ static void world_env_log(struct env *env, enum env_level level, const char *com
     for (size_t i = 0; i < s->nchecks; i++) {
         const struct scn_check *c = &s->checks[i];
         if (c->kind == SCN_CHK_LOG && c->level == level &&
-            (!c->has_match || strstr(line, c->match)))
+            (!c->has_match || strstr(line, c->match)) &&
+            (!c->has_except || !world_log_excepted(line, c->except)))
             w->log_matches[i]++;
     }
     world_note_log(w, level, component, line);

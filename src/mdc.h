@@ -218,6 +218,9 @@ int mdc_commit_stream(struct mdc *d, const struct meta_stream_commit *req, mdc_d
                       void *arg);
 int mdc_trim(struct mdc *d, int64_t stream, int64_t new_start, mdc_done_fn done, void *arg);
 int mdc_stream_delete(struct mdc *d, int64_t stream, mdc_done_fn done, void *arg);
+/* True while a delete of the stream is in flight: the broker has closed the stream (AutoMQ's
+ * S3Stream.destroy closes it before it asks the controller), the answer has not come yet. */
+bool mdc_stream_deleting(const struct mdc *d, int64_t stream);
 void mdc_cancel(struct mdc *d, void *arg);
 
 /* Marks objects for deletion at once (a guard of ours for a failed output: not an AutoMQ

@@ -591,6 +591,14 @@ int mdc_stream_delete(struct mdc *d, int64_t stream, mdc_done_fn done, void *arg
     return 0;
 }
 
+bool mdc_stream_deleting(const struct mdc *d, int64_t stream)
+{
+    for (const struct mdc_rpc *r = d->rpcs; r; r = r->next)
+        if (r->op == MDC_OP_DELETE_STREAM && r->stream == stream && r->done)
+            return true;
+    return false;
+}
+
 /* Nobody waits for r any more: its timers stop; a message on its way still arrives. */
 static void mdc_rpc_abandon(struct mdc *d, struct mdc_rpc *r)
 {

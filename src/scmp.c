@@ -269,11 +269,34 @@ static uint64_t scmp_req_id(struct scmp *s)
     return UINT64_C(0x8000000000000000) | (UINT64_C(0x5c) << 48) | ++s->req_seq;
 }
 
-static void scmp_commit_failed(struct scmp *s, int64_t stream, int64_t out_id, size_t n, int rc)
+/* AutoMQ's CompactionType of a turn: the V1 scheduler's (StreamObjectCompactor.CompactionType;
+ * the rewrite of a dirty composite is CLEANUP_V1's). */
+static const char *scmp_type_name(enum scmp_type t)
 {
-    env_logf(s->env, ENV_LOG_WARN, SCMP_WHO, "[STREAM_OBJECT_COMPACT_FAIL],[UNEXPECTED] "
-             "stream %" PRId64 " commit of object %" PRId64 " with %zu sources: %s",
-             stream, out_id, n, err_str(rc));
+    switch (t) {
+    case SCMP_MINOR: return "MINOR_V1";
+    case SCMP_MAJOR: return "MAJOR_V1";
+    default: return "CLEANUP_V1";
+    }
+}
+
+/* A step of the stream's compaction failed: AutoMQ's StreamObjectCompactor.handleCompactException,
+ * which every failure of compact0 reaches.  A stream the broker has closed meanwhile (a delete
+ * asked or answered: S3Stream.destroy closes it first) fails as expected, at WARN
+ * `[STREAM_CLOSED]`; any other failure is `[UNEXPECTED]` at ERROR (AutoMQ since #929; before it,
+ * every failure was an error "Failed to compact N stream objects"). */
+static void scmp_failed(struct scmp *s, int64_t stream, enum scmp_type t, int64_t out_id,
+                        size_t n, int rc, const char *why)
+{
+    const struct meta_stream *own = mdc_stream_own(s->md, stream);
+    const struct meta_stream *img = mdc_stream_get(s->md, stream);
+    bool closed = !own || own->state != META_STREAM_OPEN || !img ||
+                  img->state == META_STREAM_DELETED || mdc_stream_deleting(s->md, stream);
+    s->stats.failures++;
+    env_logf(s->env, closed ? ENV_LOG_WARN : ENV_LOG_ERROR, SCMP_WHO,
+             "[STREAM_OBJECT_COMPACT_FAIL],[%s],%" PRId64 ",type=%s,object=%" PRId64
+             ",sources=%zu: %s (%s)", closed ? "STREAM_CLOSED" : "UNEXPECTED", stream,
+             scmp_type_name(t), out_id, n, err_str(rc), why);
 }
 
 /* Sends the commit of the group's output (sources and ops from the run); done(arg, rc, -1)
@@ -314,8 +337,6 @@ static void scmp_group_answer(void *arg, int rc, int64_t first)
 {
     struct scmp_run *r = arg;
     (void)first;
-    if (!meta_ok(rc))
-        scmp_commit_failed(r->s, r->stream, r->out_id, r->n, rc);
     scmp__committed(r, meta_ok(rc) ? 0 : rc);
 }
 
@@ -379,8 +400,8 @@ static void scmp_cleanup_answer(void *arg, int rc, int64_t first)
     } else {
         /* compact0 throws out of cleanupExpiredObject: the type ends here, its later steps
          * and its groups are not run (the pressure MAJOR_V1 after it still is) */
-        scmp_commit_failed(s, cl->stream, META_ID_NONE, cl->k, rc);
-        s->stats.failures++;
+        scmp_failed(s, cl->stream, cl->t, META_ID_NONE, cl->k, rc,
+                    "the cleanup of expired objects was refused");
         cl->sent = cl->n;
         s->turn_pos = SIZE_MAX;
     }
@@ -399,8 +420,8 @@ static void scmp_cleanup_next(struct scmp_cleanup *cl)
         cl->k = k;
         if (rc == 0)
             return; /* its answer goes on */
-        scmp_commit_failed(s, cl->stream, META_ID_NONE, k, rc);
-        s->stats.failures++;
+        scmp_failed(s, cl->stream, cl->t, META_ID_NONE, k, rc,
+                    "the cleanup of expired objects was not sent");
     }
     s->cl = NULL;
     scmp__cleanup_free(cl);
@@ -747,11 +768,7 @@ void scmp__group_done(struct scmp_run *r, int rc, const char *why)
                    "scmp commit stream=%" PRId64 " object=%" PRId64 " sources=%zu", stream,
                    r->out_id, r->n);
     } else {
-        s->stats.failures++;
-        env_logf(s->env, ENV_LOG_WARN, SCMP_WHO, "[STREAM_OBJECT_COMPACT_FAIL] stream %" PRId64
-                 " %s compaction of %zu objects failed: %s (%s)", stream,
-                 r->type == SCMP_MINOR ? "minor" : r->type == SCMP_MAJOR ? "major" : "rewrite",
-                 r->n, err_str(rc), why ? why : "");
+        scmp_failed(s, stream, r->type, r->out_id, r->n, rc, why ? why : "");
         s->turn_pos = SIZE_MAX;
     }
     scmp__run_free(r);

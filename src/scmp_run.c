@@ -114,6 +114,16 @@ static void scmp_get(struct scmp_run *r, const char *key, int64_t from, s3_cb cb
         scmp_fail_later(r, ERR_NOMEM, "could not submit a GET");
 }
 
+/* AutoMQ's CompactByPhysicalMerge (MINOR_V1) logs a source whose index cannot be read at ERROR,
+ * closed stream or not, before compact0 throws ("[COPY_WRITE_FAILED]"); the composite types
+ * have no such line. */
+static void scmp_copy_write_failed(struct scmp_run *r, const struct scmp_member *m, int rc)
+{
+    if (r->type == SCMP_MINOR)
+        env_logf(r->s->env, ENV_LOG_ERROR, SCMP_WHO, "[COPY_WRITE_FAILED] streamId=%" PRId64
+                 ", objectId=%" PRId64 ", %s", r->stream, m->o.id, err_str(rc));
+}
+
 static void scmp_load_cb(struct s3_req *req, struct s3_result *res)
 {
     struct scmp_run *r = req->arg;
@@ -122,6 +132,7 @@ static void scmp_load_cb(struct s3_req *req, struct s3_result *res)
     int rc = s3c_result_err(res);
     req->cb = NULL;
     if (rc) {
+        scmp_copy_write_failed(r, m, rc);
         scmp_end(r, rc, "reading a source object failed");
         return;
     }
@@ -139,6 +150,7 @@ static void scmp_load_cb(struct s3_req *req, struct s3_result *res)
         }
     }
     if (rc) {
+        scmp_copy_write_failed(r, m, rc < 0 ? rc : ERR_CORRUPT);
         scmp_end(r, rc < 0 ? rc : ERR_CORRUPT, "a source object is malformed");
         return;
     }

@@ -270,6 +270,37 @@ START_TEST(check_log_counts_matching_lines)
 }
 END_TEST
 
+/* except="A|B" (extension): a line holding A or B is not counted; the others are. */
+START_TEST(check_log_except_counts_the_other_lines)
+{
+    struct fx f;
+    struct scn_file *file = NULL;
+    struct scn_error e;
+    const char *bad = "scenario x\nseed 1\ndeadline 10m\nstreams 1\n"
+                      "at 0s load rate=1KiB/s until=1m\nexpect log error except=\"a||b\" count == 0\n";
+    fx_start(&f, "expect log error except=\"[STREAM_OBJECT_COMPACT_FAIL],[UNEXPECTED]|"
+                 "[COPY_WRITE_FAILED]\" count == 0\n", 0);
+    env_logf(&f.w->env, ENV_LOG_ERROR, "stream-compaction", "[COPY_WRITE_FAILED] streamId=1");
+    env_logf(&f.w->env, ENV_LOG_ERROR, "stream-compaction",
+             "[STREAM_OBJECT_COMPACT_FAIL],[UNEXPECTED],1,type=MINOR_V1");
+    env_logf(&f.w->env, ENV_LOG_WARN, "cleaner", "Delete composite object y fail");
+    env_logf(&f.w->env, ENV_LOG_ERROR, "cleaner", "Delete composite object x fail");
+    fx_finish(&f);
+    const struct run_check *c = NULL;
+    for (size_t i = 0; i < f.res.nchecks; i++)
+        if (strcmp(f.res.checks[i].name, "log") == 0 && strstr(f.res.checks[i].args, "except"))
+            c = &f.res.checks[i];
+    ck_assert_ptr_nonnull(c);
+    ck_assert(!c->held);
+    ck_assert_ptr_nonnull(strstr(c->detail, "1 error lines not holding"));
+    fx_free(&f);
+    ck_assert_int_ne(scn_parse_buf("m.scn", bad, strlen(bad), &file, &e), 0);
+    ck_assert_int_eq(e.line, 6);
+    ck_assert_ptr_nonnull(strstr(e.msg, "none of them empty"));
+    scn_free(file);
+}
+END_TEST
+
 START_TEST(check_metric_and_memory_compare)
 {
     struct fx f;
@@ -703,6 +734,7 @@ static Suite *check_suite(void)
     tcase_add_test(tc, check_no_hang_match_needs_the_waits_text);
     tcase_add_test(tc, check_no_hang_match_only_with_expect_fail);
     tcase_add_test(tc, check_log_counts_matching_lines);
+    tcase_add_test(tc, check_log_except_counts_the_other_lines);
     tcase_add_test(tc, check_metric_and_memory_compare);
     tcase_add_test(tc, check_expect_fail_turns_a_held_check_into_a_failure);
     tcase_add_test(tc, check_expect_fail_passes_when_the_check_fails);
