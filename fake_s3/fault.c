@@ -242,6 +242,7 @@ static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outco
     else
         in.key = req->key;
     in.nkeys = req->op == S3_OP_DELETE_MANY ? req->nkeys : 0;
+    in.keys = req->op == S3_OP_DELETE_MANY ? req->keys : NULL;
     if (req->op == S3_OP_PUT || req->op == S3_OP_MPU_PART)
         in.bytes_sent = req->body_len;
     in.outcome = out;
@@ -254,6 +255,10 @@ static void fs3f_notify(struct fs3_fault *f, struct fs3f_call *c, enum fs3_outco
             in.bytes_received = res->body_len;
             for (size_t i = 0; req->op == S3_OP_DELETE_MANY && i < res->ndeleted; i++)
                 in.nkey_errors += res->deleted[i].code != S3E_NONE;
+            if (req->op == S3_OP_DELETE_MANY) {
+                in.deleted = res->deleted;
+                in.ndeleted = res->ndeleted;
+            }
         }
     }
     in.effect = c->eff;

@@ -112,6 +112,10 @@ struct fs3_call_info {
     size_t nkeys;                /* delete-many: keys in the request, else 0 */
     size_t nkey_errors;          /* delete-many answered: keys whose entry carries an
                                     error code, else 0 */
+    const struct s3_delete_entry *deleted; /* delete-many answered: one entry per key
+                                    (key, code), ndeleted of them; else NULL */
+    size_t ndeleted;
+    const char *const *keys;     /* delete-many: the request's keys (nkeys) */
     uint64_t bytes_sent;         /* request body bytes (put, mpu-part) */
     uint64_t bytes_received;     /* response body bytes (get) */
     enum fs3_outcome outcome;

@@ -441,6 +441,22 @@ static struct verdict judge_failures_explained(struct world *w, const struct scn
     return (struct verdict){held, strdup(detail)};
 }
 
+static struct verdict judge_writes_once(struct world *w, const struct scn_check *c)
+{
+    char detail[600];
+    bool held;
+    (void)c;
+    if (!conf_bool(&w->spec->conf, CONF_CHECK_WRITES_ONCE))
+        return (struct verdict){true, strdup("not judged: check.writes.once is false")};
+    if (!w->store || w->http)
+        return (struct verdict){true, strdup("not judged: the fake S3 is not this process's "
+                                             "(--endpoint, --mode http)")};
+    world_lock(w);
+    held = world_writes_once(w, detail, sizeof detail);
+    world_unlock(w);
+    return (struct verdict){held, strdup(detail)};
+}
+
 static struct verdict judge_vacuous(struct world *w, const struct scn_check *c)
 {
     char detail[1024];
@@ -477,6 +493,7 @@ static const judge_fn judges[SCN_CHK_COUNT] = {
     [SCN_CHK_READS_CORRECT] = judge_reads_correct,
     [SCN_CHK_FAILURES_EXPLAINED] = judge_failures_explained,
     [SCN_CHK_NO_LEAK] = judge_no_leak,
+    [SCN_CHK_WRITES_ONCE] = judge_writes_once,
 };
 
 /* Timer of an `at TIME expect` check: judged now, over the world as it is. */

@@ -235,6 +235,7 @@ void world_observe(void *arg, const struct fs3_call_info *ci)
     unsigned op = (unsigned)ci->op < S3_OP_COUNT ? (unsigned)ci->op : 0;
     unsigned job = (unsigned)ci->job < S3_JOB_COUNT ? (unsigned)ci->job : 0;
 
+    world_note_key_call(w, ci);
     if (ci->outcome == FS3_OUT_LANDED) { /* a late= call, counted at its submit */
         world_observe_landed(w, ci);
         return;
@@ -616,6 +617,7 @@ void world_destroy(struct world *w)
     if (!w)
         return;
     world_teardown(w);
+    world_keyset_free(w);
     free(w);
 }
 

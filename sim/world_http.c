@@ -98,6 +98,9 @@ static void wh_observe(void *arg, const struct fs3_call_info *ci)
     }
     o = &wh->q[wh->nq++];
     o->ci = *ci;
+    o->ci.deleted = NULL; /* the server's, gone once the hook returns */
+    o->ci.ndeleted = 0;
+    o->ci.keys = NULL;
     o->key = ci->key ? strdup(ci->key) : NULL;
     o->rule = ci->rule ? strdup(ci->rule) : NULL;
 }

@@ -127,6 +127,7 @@ struct world {
      * cancelled, or hit by a fault rule), and those never answered */
     uint64_t s3_failed_job[S3_JOB_COUNT];
     uint64_t s3_failed, s3_unanswered;
+    struct world_keyset *keyset; /* writes-once (check_calls.c): per key, its writes and deletes */
     char (*fired)[64];         /* names of the rules that hit a call */
     size_t nfired;
     int64_t reached_at;        /* the time the loop reached (http mode stops at convergence) */
@@ -178,6 +179,10 @@ void world_judge_leaks(const struct scn_spec *s, struct run_result *r,
 /* Ends the leak span world_run began before world_create (the result's
  * blocks are not counted) and judges no-leak when spec is not NULL. */
 void world_leaks_end(const struct scn_spec *spec, struct run_result *res);
+/* check_calls.c: writes-once; the observer's bookkeeping for it. */
+void world_note_key_call(struct world *w, const struct fs3_call_info *ci);
+bool world_writes_once(struct world *w, char *detail, size_t dsz);
+void world_keyset_free(struct world *w);
 void world_note_fired(struct world *w, const char *rule);
 void world_rpc_heal(struct world *w, const char *name); /* NULL: every rpc-* rule */
 /* The metadata client's fault hook (mdc_fault_fn): the world's rpc-* rules. */

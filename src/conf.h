@@ -183,6 +183,8 @@
       "judge caught-up (false: a file whose knobs or faults keep compaction from catching up)")   \
     X(CONF_CHECK_FAILURES_EXPLAINED, "check.failures.explained", CONF_T_BOOL, "true", NULL,        \
       "judge failures-explained (false: a file whose knob makes the engine fail on purpose)")     \
+    X(CONF_CHECK_WRITES_ONCE, "check.writes.once", CONF_T_BOOL, "true", NULL,                      \
+      "judge writes-once (false: a file whose knob makes the engine repeat work on purpose)")     \
     X(CONF_FLUSH_EACH_BATCH, "compaction.flush.each.batch", CONF_T_BOOL, "true",                   \
       "F01: false = compaction waits for parked sub-minimum-part data",                            \
       "upload what a plan has parked at its end, even below the minimum part size")                \
