@@ -202,33 +202,6 @@ int meta_stream_create(struct meta *m, int64_t id)
     return 0;
 }
 
-int meta_stream_open(struct meta *m, int64_t id)
-{
-    struct meta_stream_slot *s = meta__slot(m, id);
-    if (!s)
-        return ERR_NOTFOUND;
-    if (s->s.state == META_STREAM_DELETED)
-        return ERR_BADSTATE;
-    if (s->s.state == META_STREAM_CLOSED) {
-        s->s.state = META_STREAM_OPEN;
-        s->s.epoch++;
-        meta__dirty_stream(m, id);
-    }
-    return 0;
-}
-
-int meta_stream_close(struct meta *m, int64_t id)
-{
-    struct meta_stream_slot *s = meta__slot(m, id);
-    if (!s)
-        return ERR_NOTFOUND;
-    if (s->s.state == META_STREAM_DELETED)
-        return ERR_BADSTATE;
-    s->s.state = META_STREAM_CLOSED;
-    meta__dirty_stream(m, id);
-    return 0;
-}
-
 int meta_trim(struct meta *m, int64_t stream, int64_t new_start)
 {
     struct meta_stream_slot *s = meta__slot(m, stream);

@@ -89,9 +89,12 @@ enum meta_op {
     META_OP_DEEP_DELETE = 2, /* mark; composites: links first, then itself */
 };
 
+/* AutoMQ's streams are also CLOSED and reopened with a higher epoch when a
+ * partition moves between brokers (openStream/closeStream); with one broker
+ * whose streams stay open from creation to deletion, that is not modelled:
+ * every stream keeps epoch 0, and a commit naming another epoch is fenced. */
 enum meta_stream_state {
     META_STREAM_OPEN = 0,
-    META_STREAM_CLOSED = 1,
     META_STREAM_DELETED = 2,
 };
 
@@ -179,10 +182,6 @@ static inline bool meta_ok(int rc) { return rc == 0 || rc == ERR_REDUNDANT; }
 
 /* Creates stream id (>= 0) OPEN, epoch 0, offsets [0, 0).  ERR_EXISTS. */
 int meta_stream_create(struct meta *m, int64_t id);
-/* Opens a CLOSED stream: epoch + 1.  ERR_NOTFOUND, ERR_BADSTATE (deleted). Open: no-op. */
-int meta_stream_open(struct meta *m, int64_t id);
-/* Closes an open stream.  ERR_NOTFOUND, ERR_BADSTATE (deleted).  Closed: no-op. */
-int meta_stream_close(struct meta *m, int64_t id);
 /* Moves the start offset forward (a smaller one is a no-op).  ERR_NOTFOUND
  * (unknown or deleted), ERR_RANGE (beyond the end offset).  No object is
  * marked: data below the start is removed lazily (docs/engine.md "Stream deletion and trim"). */

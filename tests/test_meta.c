@@ -691,22 +691,16 @@ START_TEST(meta_trim_and_delete)
     ck_assert_int_eq(state_of(m, a), META_COMMITTED); /* SSO data goes by compaction */
     ck_assert_int_eq(meta_stream_delete(m, 1, 6), ERR_NOTFOUND);
     ck_assert_int_eq(meta_trim(m, 1, 110), ERR_NOTFOUND);
-    ck_assert_int_eq(meta_stream_open(m, 1), ERR_BADSTATE);
     meta_destroy(m);
 }
 END_TEST
 
-START_TEST(meta_stream_open_close_epoch)
+START_TEST(meta_stream_table)
 {
     struct meta *m = mk(false, false);
     ck_assert_int_eq(meta_stream_get(m, 2)->epoch, 0);
-    ck_assert_int_eq(meta_stream_close(m, 2), 0);
-    ck_assert_int_eq(meta_stream_get(m, 2)->state, META_STREAM_CLOSED);
-    ck_assert_int_eq(meta_stream_open(m, 2), 0);
-    ck_assert_int_eq(meta_stream_get(m, 2)->epoch, 1);
-    ck_assert_int_eq(meta_stream_open(m, 2), 0);
-    ck_assert_int_eq(meta_stream_get(m, 2)->epoch, 1);
-    ck_assert_int_eq(meta_stream_open(m, 8), ERR_NOTFOUND);
+    ck_assert_int_eq(meta_stream_get(m, 2)->state, META_STREAM_OPEN);
+    ck_assert_ptr_null(meta_stream_get(m, 8));
     ck_assert_int_eq(meta_stream_limit(m), 4);
     ck_assert_ptr_null(meta_stream_get(m, 0));
     meta_destroy(m);
@@ -1009,9 +1003,9 @@ START_TEST(meta_mark_keep_data_and_stream_errors)
     ck_assert_int_eq(meta_stream_create(m, -1), ERR_INVAL);
     ck_assert_int_eq(meta_stream_create(m, 40), 0);
     ck_assert_int_eq(meta_stream_limit(m), 41);
-    ck_assert_int_eq(meta_stream_close(m, 39), ERR_NOTFOUND);
+    ck_assert_int_eq(meta_stream_delete(m, 39, 1), ERR_NOTFOUND); /* below the limit, never made */
     ck_assert_int_eq(meta_stream_delete(m, 40, 1), 0);
-    ck_assert_int_eq(meta_stream_close(m, 40), ERR_BADSTATE);
+    ck_assert_int_eq(meta_trim(m, 40, 0), ERR_NOTFOUND);
     meta_destroy(m);
 }
 END_TEST
@@ -1048,7 +1042,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_remove_only_marked);
     tcase_add_test(tc, meta_marked_in_order_at_most_n);
     tcase_add_test(tc, meta_trim_and_delete);
-    tcase_add_test(tc, meta_stream_open_close_epoch);
+    tcase_add_test(tc, meta_stream_table);
     tcase_add_test(tc, meta_ttl_expiry);
     tcase_add_test(tc, meta_f28_ttl_timer);
     tcase_add_test(tc, meta_ttl_expiry_at_most_n);
