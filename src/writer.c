@@ -764,8 +764,8 @@ void wr_release(struct wr *w, wr_cb cb, void *arg)
      * stays open until a bucket lifecycle rule removes it. */
     if (w->mpu && w->have_id && !w->closed && !w->rel_hang && ctx->conf.abort_on_release)
         wr_start_abort(w);
-    if (!w->rel_hang && cb)
-        w->rel_timer = env_timer(ctx->env, 0, wr_on_released, w);
+    if (!w->rel_hang && cb && !(w->rel_timer = env_timer(ctx->env, 0, wr_on_released, w)))
+        cb(arg, 0); /* no timer (out of memory): heard now rather than never (writer.h) */
     env_tracef(ctx->env, "wr release %s%s", w->key, w->rel_hang ? " hang" : "");
     wr_wait_refresh(w);
     wr_try_destroy(w);

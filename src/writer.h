@@ -45,7 +45,8 @@
  *
  * Callbacks run from the event loop (S3 completions, timers), never from
  * inside the call that registered them, except the ERR_CANCELED completions
- * made by wr_release itself.  Every waiter is visible in the env wait
+ * made by wr_release itself (and release's own callback when its timer cannot
+ * be started, out of memory).  Every waiter is visible in the env wait
  * registry, in words a user can act on.
  */
 #ifndef S3SIM_WRITER_H
@@ -213,7 +214,8 @@ int wr_error(const struct wr *w);
 int wr_close(struct wr *w, wr_cb cb, void *arg);
 
 /* Ends the writer (see the header comment).  cb (may be NULL) fires from the
- * event loop once the writer no longer holds caller-visible state; with
+ * event loop once the writer no longer holds caller-visible state (before
+ * wr_release returns when no timer can be started: out of memory); with
  * release_waits_pending (F02) and a parked pending part, it never fires.
  * After this call w must not be used. */
 void wr_release(struct wr *w, wr_cb cb, void *arg);

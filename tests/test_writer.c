@@ -242,6 +242,44 @@ START_TEST(writer_deliver_timer_failure_keeps_its_word)
 }
 END_TEST
 
+START_TEST(writer_release_timer_failure_keeps_its_word)
+{
+    /* Release's callback says the writer holds nothing of the caller's any
+     * more (a compaction job waits for it before it ends).  When its 0-delay
+     * timer cannot be started it is still heard, once: a writer with a
+     * parked part, one with a part uploading, one already closed. */
+    struct cbrec r[3], w = {0}, c = {0};
+    uint8_t b[3 * MINP];
+    struct wr *wr[3];
+    memset(r, 0, sizeof r);
+    start();
+    E.env.timer_start = failing_timer;
+    fill(b, sizeof b, 0, 5);
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "obj/rel%d", i);
+        wr[i] = wr_open(X, key, S3_JOB_SSO_COMPACTION, "sso compaction rel");
+        ck_assert_ptr_nonnull(wr[i]);
+    }
+    ck_assert_int_eq(wr_write(wr[0], b, 100, NULL, NULL), 0);
+    ck_assert_int_eq(wr_write(wr[1], b, sizeof b, rec_cb, &w), 0);
+    ck_assert_int_eq(wr_flush(wr[1], NULL, NULL), 0);
+    ck_assert_int_eq(wr_write(wr[2], b, 100, NULL, NULL), 0);
+    ck_assert_int_eq(wr_close(wr[2], rec_cb, &c), 0);
+    clenv_run(&E, 10000);
+    ck_assert_int_eq(c.n, 1);
+    NO_TIMER = true;
+    for (int i = 0; i < 3; i++)
+        wr_release(wr[i], rec_cb, &r[i]);
+    NO_TIMER = false;
+    clenv_run(&E, 10000);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(r[i].n == 1, "writer %d: release callback run %d times", i, r[i].n);
+    ck_assert_int_le(w.n, 1);
+    ck_assert_int_eq(wr_ctx_live(X), 0);
+}
+END_TEST
+
 START_TEST(writer_write_out_of_memory_keeps_its_word)
 {
     /* A write with a callback whose bookkeeping cannot be allocated (the
@@ -1297,6 +1335,7 @@ static Suite *writer_suite(void)
     tcase_add_test(tc, writer_zero_length_write_completes);
     tcase_add_test(tc, writer_write_out_of_memory_keeps_its_word);
     tcase_add_test(tc, writer_deliver_timer_failure_keeps_its_word);
+    tcase_add_test(tc, writer_release_timer_failure_keeps_its_word);
     tcase_add_test(tc, writer_switches_to_multipart);
     tcase_add_test(tc, writer_large_object_many_parts);
     tcase_add_test(tc, writer_ref_pieces_are_sent_by_reference);
