@@ -2,8 +2,10 @@
  * SQLite's malloc tests (sim/alloc.h): one failure at every allocation site
  * a run reaches, then failures at a seeded rate.  Each run with a failure
  * must end as an ERROR naming "out of memory" (never a crash, never a PASS
- * or FAIL); under the asan preset LeakSanitizer fails the test if any of
- * them leaks.  A run in which nothing was injected keeps its verdict. */
+ * or FAIL), and must free every block it allocated: the no-leak check
+ * (docs/checks.md) judges it in every build, and under the asan preset
+ * LeakSanitizer fails the test too if any of them leaks.  A run in which
+ * nothing was injected keeps its verdict. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,9 +77,20 @@ static void fx_free(struct fx *f)
     scn_free(f->file);
 }
 
+/* The detail of a run's no-leak check when it failed, else "". */
+static const char *leak_of(const struct run_result *r)
+{
+    for (size_t i = 0; i < r->nchecks; i++)
+        if (r->checks[i].name && strcmp(r->checks[i].name, "no-leak") == 0 && !r->checks[i].held)
+            return r->checks[i].detail ? r->checks[i].detail : "?";
+    return "";
+}
+
 /* Runs the world once under whatever injection is set, which is turned off
- * afterwards; returns the verdict, and whether a failure was injected. */
-static enum run_verdict fx_run(struct fx *f, bool *injected, char *summary, size_t sz)
+ * afterwards; returns the verdict, and whether a failure was injected.  A
+ * leak fails the test at once (an ERROR run keeps its verdict). */
+static enum run_verdict fx_run(struct fx *f, const char *what, bool *injected, char *summary,
+                               size_t sz)
 {
     struct run_result res;
     enum run_verdict v;
@@ -87,6 +100,7 @@ static enum run_verdict fx_run(struct fx *f, bool *injected, char *summary, size
     sim_alloc_fail_off();
     v = res.verdict;
     snprintf(summary, sz, "%s", res.summary ? res.summary : "");
+    ck_assert_msg(!*leak_of(&res), "%s: the run (%s) leaked: %s", what, summary, leak_of(&res));
     run_result_free(&res);
     return v;
 }
@@ -132,7 +146,7 @@ START_TEST(alloc_baseline_passes)
     char sum[512];
     bool inj;
     fx_load(&f, engine_text);
-    ck_assert_int_eq(fx_run(&f, &inj, sum, sizeof sum), RUN_PASS);
+    ck_assert_int_eq(fx_run(&f, "no injection", &inj, sum, sizeof sum), RUN_PASS);
     ck_assert(!inj);
     fx_free(&f);
 }
@@ -148,15 +162,15 @@ START_TEST(alloc_every_site_fails_cleanly)
     bool inj;
     fx_load(&f, engine_text);
     sim_alloc_record(1);
-    ck_assert_int_eq(fx_run(&f, &inj, sum, sizeof sum), RUN_PASS);
+    ck_assert_int_eq(fx_run(&f, "no injection", &inj, sum, sizeof sum), RUN_PASS);
     sim_alloc_record(0);
     n = sim_alloc_sites(sites, 2048);
     ck_assert_msg(n >= 100, "only %zu allocation sites reached", n);
     for (size_t i = 0; i < n; i++) {
         enum run_verdict v;
         sim_alloc_fail_site(sites[i], 1);
-        v = fx_run(&f, &inj, sum, sizeof sum);
         snprintf(what, sizeof what, "site %zu/%zu (%p)", i + 1, n, sites[i]);
+        v = fx_run(&f, what, &inj, sum, sizeof sum);
         if (inj)
             assert_nomem(v, sum, what);
         else /* reached only by the first run (a lazily built table) */
@@ -179,8 +193,8 @@ START_TEST(alloc_seeded_rate_fails_cleanly)
     for (uint64_t seed = 1; seed <= 40; seed++) {
         enum run_verdict v;
         sim_alloc_fail_rate(seed, seed <= 20 ? 20 : 200);
-        v = fx_run(&f, &inj, sum, sizeof sum);
         snprintf(what, sizeof what, "rate seed %llu", (unsigned long long)seed);
+        v = fx_run(&f, what, &inj, sum, sizeof sum);
         if (inj) {
             injected_runs++;
             ck_assert_msg(v == RUN_ERROR, "%s: verdict %d (want ERROR): %s", what, (int)v, sum);
