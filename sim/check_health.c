@@ -326,7 +326,8 @@ static void leak_site(const void *site, char *buf, size_t sz)
     Dl_info di;
     const char *base;
     if (dladdr(site, &di) && di.dli_sname && di.dli_saddr) {
-        snprintf(buf, sz, "%s+0x%tx", di.dli_sname, (const char *)site - (const char *)di.dli_saddr);
+        snprintf(buf, sz, "%s+0x%tx", di.dli_sname,
+                 (const char *)site - (const char *)di.dli_saddr);
     } else if (dladdr(site, &di) && di.dli_fname) {
         base = strrchr(di.dli_fname, '/');
         snprintf(buf, sz, "%s+0x%tx", base ? base + 1 : di.dli_fname,
