@@ -1,6 +1,7 @@
-/* scmp_run.c - executing one stream object compaction group: read the
- * members' indexes, then a physical merge by copy-write (minor) or a
- * composite object (major, rewrite), then the commit (see scmp.h). */
+/* scmp_run.c - executing one stream object compaction group: prepare the
+ * output's id, read the members' indexes, then a physical merge by copy-write
+ * (minor) or a composite object (major, rewrite), then the commit (see
+ * scmp.h). */
 #include "scmp_int.h"
 
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 
 static void scmp_load_next(struct scmp_run *r);
 static void scmp_build(struct scmp_run *r);
+static void scmp_prepare(struct scmp_run *r);
 
 void scmp__run_free(struct scmp_run *r)
 {
@@ -179,7 +181,7 @@ void scmp__run_start(struct scmp_run *r)
                               "objects starting", r->stream,
                               r->type == SCMP_MINOR ? "minor" : "composite", r->n);
     r->cur = 0;
-    scmp_load_next(r);
+    scmp_prepare(r);
 }
 
 /* ---- writing the output -------------------------------------------------------------- */
@@ -511,7 +513,12 @@ static int scmp_major(struct scmp_run *r, int64_t start)
 
 static void scmp_prepared(void *arg, int rc, int64_t first);
 
-static void scmp_build(struct scmp_run *r)
+/* AutoMQ's StreamObjectCompactor.compact prepares the group's output id first
+ * (objectManager.prepareObject, TTL 60 min) and only then reads the members'
+ * indexes (CompactByPhysicalMerge / CompactByCompositeObject.compact): a group
+ * that fails to read a member leaves its output id prepared until the TTL
+ * (or marked at once: compaction.stream.failed.output.mark). */
+static void scmp_prepare(struct scmp_run *r)
 {
     struct scmp *s = r->s;
     const struct meta_stream *st = mdc_stream_get(s->md, r->stream);
@@ -528,18 +535,25 @@ static void scmp_build(struct scmp_run *r)
         scmp_end(r, rc, "prepare failed");
 }
 
-/* The output's id came back: the output is built. */
+/* The output's id came back: the members' indexes are read. */
 static void scmp_prepared(void *arg, int rc, int64_t first)
 {
     struct scmp_run *r = arg;
-    struct scmp *s = r->s;
-    const struct meta_stream *st = mdc_stream_get(s->md, r->stream);
-    char who[64];
     if (rc) {
         scmp_end(r, rc, "prepare failed");
         return;
     }
     r->out_id = first;
+    scmp_load_next(r);
+}
+
+/* Every member's index is in: the output is built. */
+static void scmp_build(struct scmp_run *r)
+{
+    struct scmp *s = r->s;
+    const struct meta_stream *st = mdc_stream_get(s->md, r->stream);
+    char who[64];
+    int rc;
     if (!st || st->state == META_STREAM_DELETED) {
         scmp_end(r, ERR_NOTFOUND, "the stream was deleted");
         return;
