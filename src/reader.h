@@ -68,10 +68,12 @@ struct rd_conf {
 struct rd_read;
 
 /*
- * Starts reading [start, end) of stream.  conf is copied; env, s3 and mdc
+ * Starts reading [start, end) of stream (an id >= 0, as meta_stream_create
+ * takes: stream 0 is a stream like any other).  An empty range (end ==
+ * start) is no error: done() gets 0 later.  conf is copied; env, s3 and mdc
  * must outlive the read.  *out (may be NULL) receives a handle for
- * rd_read_cancel(), valid until done() has returned.  ERR_INVAL (start < 0,
- * end < start, NULL callbacks), ERR_NOMEM.
+ * rd_read_cancel(), valid until done() has returned.  ERR_INVAL (stream < 0,
+ * start < 0, end < start, NULL conf fields or callbacks), ERR_NOMEM.
  */
 int rd_read_start(const struct rd_conf *conf, int64_t stream, int64_t start, int64_t end,
                   rd_record_fn on_record, rd_done_fn done, void *arg, struct rd_read **out);

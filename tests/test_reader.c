@@ -637,6 +637,26 @@ START_TEST(reader_async_contract_and_cancel)
 }
 END_TEST
 
+/* Stream ids start at 0 (meta_stream_create takes any id >= 0): stream 0 reads like any other;
+ * a negative id is refused at the start. */
+START_TEST(reader_stream_ids_from_zero)
+{
+    struct rd_conf conf = {.env = &T.env, .s3 = &COUNT, .mdc = MD, .retries = -1};
+    struct got g = {0};
+    ck_assert_int_eq(meta_stream_create(M, 0), 0);
+    sobj(0, 0, 20, 100);
+    g = read_range(&COUNT, 0, 0, 0, 20);
+    ck_assert_int_eq(g.rc, 0);
+    ck_assert_int_eq(g.n, 20);
+    ck_assert_int_eq(g.bad, 0);
+    ck_assert_int_eq(g.at, 20);
+    memset(&g, 0, sizeof g);
+    ck_assert_int_eq(rd_read_start(&conf, -1, 0, 1, on_rec, on_done, &g, NULL), ERR_INVAL);
+    tenv_run(&T);
+    ck_assert_int_eq(g.done, 0);
+}
+END_TEST
+
 /* ---- Suite. -------------------------------------------------------------------------------- */
 
 static Suite *reader_suite(void)
@@ -663,6 +683,7 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, reader_only_nosuchkey_is_missing);
     tcase_add_test(tc, reader_metadata_hole);
     tcase_add_test(tc, reader_async_contract_and_cancel);
+    tcase_add_test(tc, reader_stream_ids_from_zero);
     suite_add_tcase(s, tc);
     return s;
 }
