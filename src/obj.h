@@ -245,7 +245,10 @@ int obj_builder_reserve(struct obj_builder *b, size_t bytes);
  * (as before the call). */
 int obj_builder_reserve_map(struct obj_builder *b, size_t bytes);
 /* As obj_builder_reserve_map, in m (one reference, given to the builder even
- * on error; a recycled buffer, buf.h) instead of one of buf_take's. */
+ * on error; a recycled buffer, buf.h) instead of one of buf_take's.  For an
+ * empty builder only: one that holds a buffer (records in its own, or
+ * another buffer given before) or has failed gets ERR_BADSTATE, m's
+ * reference is released and the builder is left as it was. */
 int obj_builder_reserve_in(struct obj_builder *b, struct buf *m, size_t bytes);
 
 /* Appends the raw bytes of an index entry of another object (one or more

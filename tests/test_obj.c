@@ -1,4 +1,5 @@
 /* test_obj.c - the object format (obj.h) and composite objects (composite.h). */
+#include "alloc.h"
 #include "buf.h"
 #include "composite.h"
 #include "err.h"
@@ -167,6 +168,77 @@ START_TEST(obj_builder_reserve_grows_its_buffer)
     ck_assert_int_eq(obj_builder_reserve_map(&b, 3u << 20), 0);
     ck_assert_uint_ge(b.cap, 3u << 20);
     obj_builder_free(&b);
+}
+END_TEST
+
+/* Checks that an object of stream 1's 20 records [1000, 1020) (add_rec, 100 bytes each, blocks
+ * of 250) reads back record for record. */
+static void assert_std_stream1(const uint8_t *buf, size_t len)
+{
+    struct obj_index idx;
+    struct collect c = {1000, 0, 0};
+    ck_assert_int_eq(read_index(buf, len, 0, &idx), 0);
+    ck_assert_uint_eq(idx.n, 7);
+    for (size_t i = 0; i < idx.n; i++)
+        ck_assert_int_eq(obj_group_parse(buf + idx.e[i].pos, (size_t)idx.e[i].size, &idx.e[i], 0,
+                                         collect_fn, &c), 0);
+    ck_assert_int_eq(c.n, 20);
+    ck_assert_int_eq(c.bad, 0);
+    obj_index_free(&idx);
+}
+
+/* obj_builder_reserve_in is for an empty builder: one that holds records in a buffer of its
+ * own, that builds in another buffer already, or that failed refuses it with ERR_BADSTATE,
+ * releases the buffer's reference (the builder's "even on error") and goes on as before: its
+ * records read back, nothing leaks. */
+START_TEST(obj_builder_reserve_in_refuses_a_builder_in_use)
+{
+    struct obj_builder_conf conf = {250, 0, true};
+    struct obj_builder b;
+    struct buf *m, *m2, *out = NULL;
+    struct sim_alloc_leaks lk;
+    uint8_t *bytes, p[8] = {0};
+    struct obj_record r = {1, 7, 1000, 1, sizeof p, p};
+    size_t len;
+    sim_alloc_span_begin();
+    /* Records in its own (malloc'ed) buffer. */
+    obj_builder_init(&b, &conf);
+    for (int o = 0; o < 20; o++)
+        ck_assert_int_eq(add_rec(&b, 1, 1000 + o, 1, 100), 0);
+    ck_assert_ptr_nonnull(m = buf_new(64));
+    ck_assert_int_eq(obj_builder_reserve_in(&b, m, 16384), ERR_BADSTATE);
+    ck_assert_ptr_null(b.mb);
+    ck_assert_int_eq(obj_builder_finish(&b, &bytes, &len), 0);
+    assert_std_stream1(bytes, len);
+    free(bytes);
+    obj_builder_free(&b);
+    /* Already building in another buffer: that one stays. */
+    obj_builder_init(&b, &conf);
+    ck_assert_ptr_nonnull(m = buf_new(64));
+    ck_assert_ptr_nonnull(m2 = buf_new(64));
+    ck_assert_int_eq(obj_builder_reserve_in(&b, m, 4096), 0);
+    ck_assert_int_eq(obj_builder_reserve_in(&b, m2, 8192), ERR_BADSTATE);
+    ck_assert_ptr_eq(b.mb, m);
+    for (int o = 0; o < 20; o++)
+        ck_assert_int_eq(add_rec(&b, 1, 1000 + o, 1, 100), 0);
+    ck_assert_int_eq(obj_builder_finish_buf(&b, &out), 0);
+    ck_assert_ptr_eq(out, m);
+    assert_std_stream1(out->p, out->len);
+    buf_unref(out);
+    obj_builder_free(&b);
+    /* Failed (its first block's buffer could not be allocated). */
+    obj_builder_init(&b, &conf);
+    sim_alloc_fail_nth(1);
+    ck_assert_int_eq(obj_builder_add(&b, &r), ERR_NOMEM);
+    sim_alloc_fail_off();
+    ck_assert_ptr_nonnull(m = buf_new(64));
+    ck_assert_int_eq(obj_builder_reserve_in(&b, m, 4096), ERR_BADSTATE);
+    ck_assert_ptr_null(b.mb);
+    obj_builder_free(&b);
+    sim_alloc_span_end(&lk);
+    ck_assert_msg(lk.blocks == 0, "%llu of %llu blocks leaked (%llu bytes)",
+                  (unsigned long long)lk.blocks, (unsigned long long)lk.allocs,
+                  (unsigned long long)lk.bytes);
 }
 END_TEST
 
@@ -851,6 +923,7 @@ static Suite *obj_suite(void)
     tcase_add_test(tc, obj_builder_roundtrip);
     tcase_add_test(tc, obj_builder_groups);
     tcase_add_test(tc, obj_builder_reserve_grows_its_buffer);
+    tcase_add_test(tc, obj_builder_reserve_in_refuses_a_builder_in_use);
     tcase_add_test(tc, obj_builder_order_rules);
     tcase_add_test(tc, obj_builder_add_raw_copies_blocks);
     tcase_add_test(tc, obj_tail_start_formula);
