@@ -256,7 +256,7 @@ struct meta_stream_commit {
     int64_t stream;                 /* the stream */
     int64_t epoch;                  /* stream epoch, -1: not checked */
     int64_t start, end;             /* the new object's offsets */
-    const int64_t *sources;         /* inputs */
+    const int64_t *sources;         /* inputs: the first nsources entries (no more are read) */
     const enum meta_op *ops;        /* one per input */
     size_t nsources;
     const struct meta_link *links;  /* composite: its links (keys filled in by the store) */
@@ -270,9 +270,11 @@ struct meta_stream_commit {
  * and not marked (ERR_NOTFOUND), except that an id -1 request whose sources
  * are all already marked with the same ops is ERR_REDUNDANT (fixed F06
  * behaviour; not under mark_not_idempotent); KEEP_DATA only for normal
- * committed objects linked by the new composite (ERR_INVAL).  Effects: the
- * new object COMMITTED (kind STREAM or COMPOSITE by attributes), with its
- * links; sources marked / removed per op.
+ * committed objects linked by the new composite (ERR_INVAL); each link an
+ * id >= 0 (object 0 too) other than the new one's, listed once, that is a
+ * KEEP_DATA source of this request or already a link of a composite in the store
+ * (ERR_INVAL).  Effects: the new object COMMITTED (kind STREAM or COMPOSITE
+ * by attributes), with its links; sources marked / removed per op.
  */
 int meta_commit_stream(struct meta *m, const struct meta_stream_commit *c, int64_t now);
 

@@ -940,6 +940,42 @@ START_TEST(meta_foreach_link_and_bad_links)
 }
 END_TEST
 
+/* A composite's links are judged against the request's nsources sources alone, however long
+ * the arrays behind them (a caller may fill fewer than it allocated); object 0, the first id
+ * the store hands out, is a source and a link like any other. */
+START_TEST(meta_stream_links_of_the_request_only)
+{
+    struct meta *m = mk(false, false);
+    int64_t s0 = mk_so(m, 3, 0, 10), s1 = mk_so(m, 3, 10, 20), n = prep(m, 1, 0);
+    int64_t src[2] = {s0, s1};
+    enum meta_op ops[2] = {META_OP_KEEP_DATA, META_OP_KEEP_DATA};
+    struct meta_link links[2] = {{.id = s0, .start = 0, .end = 10, .size = 90},
+                                 {.id = s1, .start = 10, .end = 20, .size = 90}};
+    struct meta_stream_commit c = {.id = n, .size = 180, .attributes = META_ATTR_TYPE_COMPOSITE,
+                                   .stream = 3, .epoch = -1, .start = 0, .end = 20,
+                                   .sources = src, .ops = ops, .nsources = 1, .links = links,
+                                   .nlinks = 2};
+    const struct meta_object *o;
+    char key[OBJ_KEY_MAX];
+    ck_assert_int_eq(s0, 0);
+    /* s1 sits in the arrays past nsources: not a source, and not linked yet. */
+    ck_assert_int_eq(meta_commit_stream(m, &c, 5), ERR_INVAL);
+    ck_assert_int_eq(state_of(m, s0), META_COMMITTED);
+    ck_assert_int_eq(state_of(m, s1), META_COMMITTED);
+    ck_assert_int_eq(state_of(m, n), META_PREPARED);
+    c.nsources = 2;
+    ck_assert_int_eq(meta_commit_stream(m, &c, 5), 0);
+    o = meta_object_get(m, n);
+    ck_assert_int_eq(o->kind, META_KIND_COMPOSITE);
+    ck_assert_uint_eq(o->nlinks, 2);
+    ck_assert_int_eq(o->links[0].id, 0);
+    ck_assert_ptr_null(meta_object_get(m, s0)); /* KEEP_DATA: its data lives on as a link */
+    ck_assert_int_eq(obj_key(0, NS, key, sizeof key), 0);
+    ck_assert_int_eq(meta_classify_key(m, key), META_KEY_LINKED);
+    meta_destroy(m);
+}
+END_TEST
+
 START_TEST(meta_sso_request_shape)
 {
     struct meta *m = mk(false, false);
@@ -1051,6 +1087,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_pieces_in_order);
     tcase_add_test(tc, meta_churn_keeps_queries_right);
     tcase_add_test(tc, meta_foreach_link_and_bad_links);
+    tcase_add_test(tc, meta_stream_links_of_the_request_only);
     tcase_add_test(tc, meta_sso_request_shape);
     tcase_add_test(tc, meta_upload_to_deleted_stream);
     tcase_add_test(tc, meta_mark_keep_data_and_stream_errors);
