@@ -660,6 +660,18 @@ static void snapshot_metrics(struct world *w)
     m[METRIC_CLEANER_FAILURES] = (int64_t)em->cleaner_failures;
     m[METRIC_S3_RETRIES] = (int64_t)em->s3_retries;
     m[METRIC_S3_TIMEOUTS] = (int64_t)em->s3_timeouts;
+    m[METRIC_S3_REQUESTS] = 0;
+    for (int o = 0; o < S3_OP_COUNT; o++)
+        m[METRIC_S3_REQUESTS_OP + o] = 0;
+    for (int j = 0; j < S3_JOB_COUNT; j++) {
+        m[METRIC_S3_REQUESTS_JOB + j] = 0;
+        for (int o = 0; o < S3_OP_COUNT; o++) {
+            int64_t n = (int64_t)em->s3_requests.n[j][o];
+            m[METRIC_S3_REQUESTS] += n;
+            m[METRIC_S3_REQUESTS_OP + o] += n;
+            m[METRIC_S3_REQUESTS_JOB + j] += n;
+        }
+    }
     m[METRIC_MEMORY_PEAK] = (int64_t)em->memory_peak;
     m[METRIC_IMAGE_LAG_MAX] = (int64_t)em->image_lag_max_us;
     m[METRIC_RPC_CALLS_PREPARE] = (int64_t)em->rpc_calls[MDC_OP_PREPARE];

@@ -21,6 +21,13 @@ static const struct metric_row metric_rows[METRIC_COUNT] = {
 #define METRIC_JOBS_(e, s) {"s3.calls.job." s, "S3 calls issued by the " s " job"},
     S3_JOB_TABLE(METRIC_JOBS_)
 #undef METRIC_JOBS_
+#define METRIC_REQS_(e, s) {"s3.requests." s, "S3 " s " requests the engine counts as sent"},
+    S3_OP_TABLE(METRIC_REQS_)
+#undef METRIC_REQS_
+#define METRIC_REQJ_(e, s) {"s3.requests.job." s, "S3 requests the engine counts as sent by " \
+                            "the " s " job"},
+    S3_JOB_TABLE(METRIC_REQJ_)
+#undef METRIC_REQJ_
 };
 
 const char *metric_name(int id)

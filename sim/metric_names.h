@@ -8,7 +8,8 @@
  *
  * Per-op counters follow S3_OP_TABLE and per-job ones S3_JOB_TABLE, so the
  * id of "s3.calls.<op>" is METRIC_S3_CALLS_OP + op (the same holds for
- * METRIC_S3_FAULTS_OP and METRIC_S3_CALLS_JOB + job).
+ * METRIC_S3_FAULTS_OP, METRIC_S3_REQUESTS_OP, and METRIC_S3_CALLS_JOB and
+ * METRIC_S3_REQUESTS_JOB + job).
  */
 #ifndef S3SIM_METRIC_NAMES_H
 #define S3SIM_METRIC_NAMES_H
@@ -26,6 +27,9 @@
       "body bytes the fake S3 received (put, mpu-part, mpu-copy source range)")                    \
     X(METRIC_S3_RETRIES, "s3.retries", "attempts the engine's client retried")                     \
     X(METRIC_S3_TIMEOUTS, "s3.timeouts", "attempts the engine's client abandoned after a timeout") \
+    X(METRIC_S3_REQUESTS, "s3.requests", "S3 requests the engine's clients count as sent, "       \
+      "retries included (the engine's own account, which requests-counted compares with what "    \
+      "the fake S3 received)")                                                                    \
     X(METRIC_S3_LATE_LANDED, "s3.late.landed",                                                     \
       "late= attempts the fake S3 applied after the client gave up on them")                       \
     X(METRIC_S3_LATE_STORED, "s3.late.stored",                                                     \
@@ -97,7 +101,9 @@ enum metric_id {
     METRIC_S3_CALLS_OP,                                /* s3.calls.<op>, S3_OP_COUNT ids */
     METRIC_S3_FAULTS_OP = METRIC_S3_CALLS_OP + S3_OP_COUNT, /* s3.faults.<op> */
     METRIC_S3_CALLS_JOB = METRIC_S3_FAULTS_OP + S3_OP_COUNT, /* s3.calls.job.<job> */
-    METRIC_COUNT = METRIC_S3_CALLS_JOB + S3_JOB_COUNT
+    METRIC_S3_REQUESTS_OP = METRIC_S3_CALLS_JOB + S3_JOB_COUNT, /* s3.requests.<op> */
+    METRIC_S3_REQUESTS_JOB = METRIC_S3_REQUESTS_OP + S3_OP_COUNT, /* s3.requests.job.<job> */
+    METRIC_COUNT = METRIC_S3_REQUESTS_JOB + S3_JOB_COUNT
 };
 
 /* The name of metric id ("s3.calls.delete-many"), or NULL when id is out of

@@ -179,6 +179,7 @@ static void cln_drop(struct cln *c)
         c->stats.s3_retries += s3c_stats(c->s3c)->retries;
         c->stats.s3_timeouts += s3c_stats(c->s3c)->timeouts;
     }
+    s3c_requests_add(&c->stats.s3_sent, c->s3c);
     s3c_free(c->s3c);
     c->s3c = NULL;
     while (c->cleans) {

@@ -109,6 +109,7 @@ struct cln_stats {
     uint64_t redeletes;      /* keys of TTL-expired objects deleted a second time */
     uint64_t s3_retries;     /* retried attempts of the clients freed by crashes */
     uint64_t s3_timeouts;    /* timed-out attempts of the clients freed by crashes */
+    struct s3_requests s3_sent; /* requests sent by the clients freed by crashes */
 };
 
 /* Open multipart uploads by key: lets the cleaner abort the uploads of an

@@ -51,6 +51,7 @@ struct eng {
     struct eng_metrics metrics;
     struct wal_stats wal_base; /* totals of WAL uploaders freed by crashes */
     uint64_t bs3_retries, bs3_timeouts; /* totals of broker clients freed by crashes */
+    struct s3_requests bs3_sent;        /* requests those clients sent */
     /* broker side */
     bool broker_up;
     struct s3c *bs3;
@@ -106,6 +107,7 @@ static void eng_broker_down(struct eng *e)
         e->bs3_retries += s3c_stats(e->bs3)->retries;
         e->bs3_timeouts += s3c_stats(e->bs3)->timeouts;
     }
+    s3c_requests_add(&e->bs3_sent, e->bs3);
     s3c_free(e->bs3);
     e->bs3 = NULL;
     if (e->bmd)
@@ -397,31 +399,44 @@ bool eng_idle(struct eng *e)
     return !mdc_rpc_busy(e->bmd); /* a request on its way still changes the metadata */
 }
 
-/* Adds one client's retried and timed-out attempts (c may be NULL: crashed). */
+/* Adds one client's retried and timed-out attempts and its sent requests (c
+ * may be NULL: crashed). */
 static void eng_add_client(struct eng *e, const struct s3c *c)
 {
     if (c) {
         e->metrics.s3_retries += s3c_stats(c)->retries;
         e->metrics.s3_timeouts += s3c_stats(c)->timeouts;
+        s3c_requests_add(&e->metrics.s3_requests, c);
     }
 }
 
-/* s3.retries and s3.timeouts: every client of every job, the live ones and
- * those freed by crashes. */
+/* Adds the sent requests of a job's clients freed by crashes. */
+static void eng_add_sent(struct eng *e, const struct s3_requests *r)
+{
+    for (int j = 0; j < S3_JOB_COUNT; j++)
+        for (int o = 0; o < S3_OP_COUNT; o++)
+            e->metrics.s3_requests.n[j][o] += r->n[j][o];
+}
+
+/* s3.retries, s3.timeouts and the requests sent: every client of every job,
+ * the live ones and those freed by crashes. */
 static void eng_client_counts(struct eng *e)
 {
     e->metrics.s3_retries = e->bs3_retries;
     e->metrics.s3_timeouts = e->bs3_timeouts;
+    e->metrics.s3_requests = e->bs3_sent;
     eng_add_client(e, e->bs3);
     eng_add_client(e, e->rs3);
     if (e->scmp) {
         e->metrics.s3_retries += scmp_stats(e->scmp)->s3_retries;
         e->metrics.s3_timeouts += scmp_stats(e->scmp)->s3_timeouts;
+        eng_add_sent(e, &scmp_stats(e->scmp)->s3_sent);
         eng_add_client(e, scmp_client(e->scmp));
     }
     if (e->cln) {
         e->metrics.s3_retries += cln_stats(e->cln)->s3_retries;
         e->metrics.s3_timeouts += cln_stats(e->cln)->s3_timeouts;
+        eng_add_sent(e, &cln_stats(e->cln)->s3_sent);
         eng_add_client(e, cln_client(e->cln));
     }
 }

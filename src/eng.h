@@ -65,6 +65,9 @@ struct eng_metrics {
     uint64_t broker_halts; /* Runtime.halt of the broker (a WAL upload failed for good) */
     uint64_t s3_retries;  /* attempts retried by the engine's S3 clients (all jobs) */
     uint64_t s3_timeouts; /* attempts they abandoned after the attempt timeout */
+    struct s3_requests s3_requests; /* requests they sent, by job and op: every attempt
+                                       (retries too) and visibility check the S3 below
+                                       accepted; crashed clients' too (requests-counted) */
     uint64_t memory_now;  /* bytes buffered right now (uploads + compaction) */
     uint64_t memory_peak; /* the most ever buffered at once */
     int64_t image_lag_max_us; /* the largest lag of a batch applied to a metadata image */

@@ -130,6 +130,12 @@ enum s3_job {
     S3_JOB_COUNT
 };
 
+/* S3 requests counted by job and op: what the engine's clients sent (s3client.h) and
+ * what a server received from them (the bench), so that the two can be compared. */
+struct s3_requests {
+    uint64_t n[S3_JOB_COUNT][S3_OP_COUNT];
+};
+
 /* Transport outcome, for calls that got no HTTP answer. */
 enum s3_transport {
     S3_TR_OK = 0,      /* an HTTP answer arrived (see status) */

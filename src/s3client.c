@@ -336,6 +336,14 @@ static int64_t s3c_attempt_timeout(const struct s3c_call *call)
 static void s3c_inner_cb(struct s3_req *req, struct s3_result *res);
 static void s3c_vcheck_cb(struct s3_req *req, struct s3_result *res);
 
+/* One request the inner s3_ops accepted: the server receives it (stats.sent). */
+static void s3c_count_sent(struct s3c *c, const struct s3_req *req)
+{
+    unsigned job = (unsigned)req->job < S3_JOB_COUNT ? (unsigned)req->job : S3_JOB_OTHER;
+    if ((unsigned)req->op < S3_OP_COUNT)
+        c->stats.sent.n[job][req->op]++;
+}
+
 /* Submits the next attempt now (a permit is free).  Returns the inner
  * submit's error only for the first attempt, inside the caller's submit. */
 static int s3c_attempt_start(struct s3c_call *call)
@@ -356,6 +364,8 @@ static int s3c_attempt_start(struct s3c_call *call)
     if (call->ireq.op == S3_OP_DELETE_MANY && call->ireq.nkeys > c->stats.max_keys_per_delete)
         c->stats.max_keys_per_delete = call->ireq.nkeys;
     rc = c->inner->submit(c->inner, &call->ireq);
+    if (rc == 0)
+        s3c_count_sent(c, &call->ireq);
     if (rc < 0) {
         struct s3_result res;
         c->stats.inflight--;
@@ -604,6 +614,8 @@ static void s3c_start_vcheck(struct s3c_call *call)
     c->stats.inflight++;
     call->state = S3C_ST_VCHECK;
     rc = s3_get(c->inner, &call->vreq, s3c_vcheck_cb, call);
+    if (rc == 0)
+        s3c_count_sent(c, &call->vreq);
     if (rc < 0) {
         struct s3_result res;
         c->stats.inflight--;
@@ -832,6 +844,13 @@ struct s3_ops *s3c_ops(struct s3c *c)
 const struct s3c_stats *s3c_stats(const struct s3c *c)
 {
     return &c->stats;
+}
+
+void s3c_requests_add(struct s3_requests *into, const struct s3c *c)
+{
+    for (int j = 0; c && j < S3_JOB_COUNT; j++)
+        for (int o = 0; o < S3_OP_COUNT; o++)
+            into->n[j][o] += c->stats.sent.n[j][o];
 }
 
 int s3c_pending(const struct s3c *c)

@@ -132,6 +132,9 @@ struct s3c_stats {
     uint64_t calls[S3_OP_COUNT];         /* outer calls per op (delete-many: per caller call) */
     uint64_t attempts[S3_OP_COUNT];      /* attempts submitted to the inner s3_ops, per op */
     uint64_t job_attempts[S3_JOB_COUNT]; /* attempts per job */
+    struct s3_requests sent;             /* requests the inner s3_ops accepted, by job and op:
+                                            every attempt and visibility check that reached
+                                            the server (an attempt refused at submit is not) */
     uint64_t retries;                    /* attempts that were retried */
     uint64_t timeouts;                   /* attempts cancelled by the attempt timeout */
     uint64_t read_timeouts;              /* GETs failed by the whole-read timeout */
@@ -171,6 +174,9 @@ struct s3_ops *s3c_ops(struct s3c *c);
 
 /* The counters (live; read-only for the caller). */
 const struct s3c_stats *s3c_stats(const struct s3c *c);
+
+/* Adds c's sent requests into *into (c NULL: nothing), e.g. a client about to be freed. */
+void s3c_requests_add(struct s3_requests *into, const struct s3c *c);
 
 /* Outer calls not yet answered (including those in backoff or queued). */
 int s3c_pending(const struct s3c *c);

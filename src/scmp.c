@@ -111,6 +111,7 @@ static void scmp_drop(struct scmp *s)
         s->stats.s3_retries += s3c_stats(s->s3c)->retries;
         s->stats.s3_timeouts += s3c_stats(s->s3c)->timeouts;
     }
+    s3c_requests_add(&s->stats.s3_sent, s->s3c);
     s3c_free(s->s3c);     /* cancels the run's call: no callback runs */
     s->s3c = NULL;
     s->s3 = NULL;

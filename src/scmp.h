@@ -104,6 +104,7 @@ struct scmp_stats {
     uint64_t verify_drops;    /* steps dropped because an input was stale */
     uint64_t s3_retries;      /* retried attempts of the clients freed by crashes */
     uint64_t s3_timeouts;     /* timed-out attempts of the clients freed by crashes */
+    struct s3_requests s3_sent; /* requests sent by the clients freed by crashes */
 };
 
 struct scmp;
