@@ -117,6 +117,7 @@ struct fs3_fault {
     struct fs3f_call *calls, *free_calls;
     uint64_t hits[S3_OP_COUNT][FS3_EFF_COUNT];
     uint64_t calls_by_op[S3_OP_COUNT];
+    struct s3_requests received; /* calls accepted, by the job the request names and op */
     fs3_observe_fn observe;
     void *observe_arg;
 };
@@ -642,6 +643,7 @@ static int fs3f_submit(struct s3_ops *ops, struct s3_req *req)
         }
     }
     f->calls_by_op[req->op]++;
+    f->received.n[(unsigned)req->job < S3_JOB_COUNT ? req->job : S3_JOB_OTHER][req->op]++;
     f->hits[req->op][c->eff]++;
     fs3_inflight_add(f->store, +1);
     if (c->swallowed)
@@ -806,6 +808,11 @@ uint64_t fs3_fault_calls(const struct fs3_fault *f, int op)
     for (int i = 0; i < S3_OP_COUNT; i++)
         n += f->calls_by_op[i];
     return n;
+}
+
+const struct s3_requests *fs3_fault_requests(const struct fs3_fault *f)
+{
+    return &f->received;
 }
 
 void fs3_fault_observe(struct fs3_fault *f, fs3_observe_fn fn, void *arg)

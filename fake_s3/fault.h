@@ -175,6 +175,9 @@ size_t fs3_fault_nrules(const struct fs3_fault *f);
  * hit by any rule), and calls of op submitted. */
 uint64_t fs3_fault_hits(const struct fs3_fault *f, int op, enum fs3_effect eff);
 uint64_t fs3_fault_calls(const struct fs3_fault *f, int op);
+/* The calls submit() accepted, by the job their request names (req->job) and op, counted at
+ * submit: answered, swallowed, cancelled and still pending alike (requests-counted). */
+const struct s3_requests *fs3_fault_requests(const struct fs3_fault *f);
 
 /* Sets (or with NULL clears) the observer hook. */
 void fs3_fault_observe(struct fs3_fault *f, fs3_observe_fn fn, void *arg);

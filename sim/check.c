@@ -457,6 +457,22 @@ static struct verdict judge_writes_once(struct world *w, const struct scn_check 
     return (struct verdict){held, strdup(detail)};
 }
 
+static struct verdict judge_requests_counted(struct world *w, const struct scn_check *c)
+{
+    char detail[1200];
+    bool held;
+    (void)c;
+    if (!conf_bool(&w->spec->conf, CONF_CHECK_REQUESTS_COUNTED))
+        return (struct verdict){true, strdup("not judged: check.requests.counted is false")};
+    if (!w->store || !w->fault || w->http)
+        return (struct verdict){true, strdup("not judged: the fake S3 is not this process's "
+                                             "(--endpoint, --mode http; docs/checks.md)")};
+    world_lock(w);
+    held = world_requests_counted(w, detail, sizeof detail);
+    world_unlock(w);
+    return (struct verdict){held, strdup(detail)};
+}
+
 static struct verdict judge_vacuous(struct world *w, const struct scn_check *c)
 {
     char detail[1024];
@@ -494,6 +510,7 @@ static const judge_fn judges[SCN_CHK_COUNT] = {
     [SCN_CHK_FAILURES_EXPLAINED] = judge_failures_explained,
     [SCN_CHK_NO_LEAK] = judge_no_leak,
     [SCN_CHK_WRITES_ONCE] = judge_writes_once,
+    [SCN_CHK_REQUESTS_COUNTED] = judge_requests_counted,
 };
 
 /* Timer of an `at TIME expect` check: judged now, over the world as it is. */

@@ -293,6 +293,10 @@ bool world_vacuous(struct world *w, char *detail, size_t dsz)
             continue;
         if (c->kind == SCN_CHK_NO_DATA_LOSS && w->metrics[METRIC_RECORDS_ACKED] == 0)
             vac_add(&v, "no-data-loss (line %d) judged no record: none was acknowledged", c->line);
+        if (c->kind == SCN_CHK_REQUESTS_COUNTED && w->metrics[METRIC_S3_REQUESTS] == 0 &&
+            w->metrics[METRIC_S3_CALLS] == 0)
+            vac_add(&v, "requests-counted (line %d) judged no request: the engine sent none",
+                    c->line);
         if (c->kind == SCN_CHK_CONVERGED && s->nevents == 0)
             vac_add(&v, "converged (line %d) judged a run with no action", c->line);
         if (c->kind == SCN_CHK_METRIC && c->metric >= 0 && c->metric < METRIC_COUNT &&

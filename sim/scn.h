@@ -173,7 +173,8 @@ struct scn_event {
     X(SCN_CHK_READS_CORRECT, "reads-correct")                                  \
     X(SCN_CHK_FAILURES_EXPLAINED, "failures-explained")                        \
     X(SCN_CHK_NO_LEAK, "no-leak")                                              \
-    X(SCN_CHK_WRITES_ONCE, "writes-once")
+    X(SCN_CHK_WRITES_ONCE, "writes-once")                                      \
+    X(SCN_CHK_REQUESTS_COUNTED, "requests-counted")
 
 enum scn_check_kind {
 #define SCN_CHK_ENUM_(e, s) e,

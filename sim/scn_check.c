@@ -195,7 +195,7 @@ int scn_parse_check(struct scn_ctx *cx, int from, bool expect_fail, struct scn_c
                                     "no-orphans, no-missing, no-dangling-uploads, no-data-loss, "
                                     "memory, log, metric, no-error-log, caught-up, "
                                     "image-consistent, reads-correct, failures-explained, "
-                                    "no-leak, writes-once)",
+                                    "no-leak, writes-once, requests-counted)",
                         t->text);
     if (kind == SCN_CHK_VACUOUS)
         return scn_fail(cx, t->col, "vacuous is a gate the bench always applies, not a check a "

@@ -321,15 +321,15 @@ static int scn_add_implicit_kind(struct scn_build *b, enum scn_check_kind kind)
  * how many error lines it wants) or its own no-error-log line; caught-up
  * when the file expects converged and has no caught-up line of its own;
  * reads-correct when the file has a read action and no reads-correct line of its own
- * (extension); failures-explained and writes-once unless the file has its own line
- * (extensions);
+ * (extension); failures-explained, writes-once and requests-counted unless the file has
+ * its own line (extensions);
  * no-leak unless the file has its own no-leak line (extension); the vacuous
  * gate always, last. */
 static int scn_add_implicit(struct scn_build *b)
 {
     bool hang = false, errlog = false, conv = false, caught = false, reads = false;
     bool reads_chk = false, explained = false, leak = false;
-    bool once = false;
+    bool once = false, counted = false;
     int rc = 0;
     for (size_t i = 0; i < b->s->nevents; i++)
         reads |= b->s->events[i].act.kind == SCN_ACT_READ;
@@ -346,6 +346,7 @@ static int scn_add_implicit(struct scn_build *b)
         explained |= c->kind == SCN_CHK_FAILURES_EXPLAINED;
         leak |= c->kind == SCN_CHK_NO_LEAK;
         once |= c->kind == SCN_CHK_WRITES_ONCE;
+        counted |= c->kind == SCN_CHK_REQUESTS_COUNTED;
     }
     if (!hang)
         rc = scn_add_implicit_kind(b, SCN_CHK_NO_HANG);
@@ -359,6 +360,8 @@ static int scn_add_implicit(struct scn_build *b)
         rc = scn_add_implicit_kind(b, SCN_CHK_FAILURES_EXPLAINED);
     if (!rc && !once)
         rc = scn_add_implicit_kind(b, SCN_CHK_WRITES_ONCE);
+    if (!rc && !counted)
+        rc = scn_add_implicit_kind(b, SCN_CHK_REQUESTS_COUNTED);
     if (!rc && !leak)
         rc = scn_add_implicit_kind(b, SCN_CHK_NO_LEAK);
     if (!rc)

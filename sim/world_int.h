@@ -183,6 +183,8 @@ void world_leaks_end(const struct scn_spec *spec, struct run_result *res);
 void world_note_key_call(struct world *w, const struct fs3_call_info *ci);
 bool world_writes_once(struct world *w, char *detail, size_t dsz);
 void world_keyset_free(struct world *w);
+/* check_counted.c: requests-counted (detail: every op that differs). */
+bool world_requests_counted(struct world *w, char *detail, size_t dsz);
 void world_note_fired(struct world *w, const char *rule);
 void world_rpc_heal(struct world *w, const char *name); /* NULL: every rpc-* rule */
 /* The metadata client's fault hook (mdc_fault_fn): the world's rpc-* rules. */

@@ -185,6 +185,9 @@
       "judge failures-explained (false: a file whose knob makes the engine fail on purpose)")     \
     X(CONF_CHECK_WRITES_ONCE, "check.writes.once", CONF_T_BOOL, "true", NULL,                      \
       "judge writes-once (false: a file whose knob makes the engine repeat work on purpose)")     \
+    X(CONF_CHECK_REQUESTS_COUNTED, "check.requests.counted", CONF_T_BOOL, "true", NULL,            \
+      "judge requests-counted (false: a file that means the engine's request counts to differ "   \
+      "from what the fake S3 received)")                                                          \
     X(CONF_FLUSH_EACH_BATCH, "compaction.flush.each.batch", CONF_T_BOOL, "true",                   \
       "F01: false = compaction waits for parked sub-minimum-part data",                            \
       "upload what a plan has parked at its end, even below the minimum part size")                \

@@ -112,15 +112,16 @@ START_TEST(scn_minimal_defaults)
     ck_assert_mem_eq(&s.conf, &c, sizeof c);
     ck_assert_uint_eq(s.nevents, 0);
     ck_assert_uint_eq(s.nfaults, 0);
-    ck_assert_uint_eq(s.nchecks, 6); /* the implicit no-hang, no-error-log,
-                                        failures-explained, writes-once, no-leak and
-                                        vacuous gate */
+    ck_assert_uint_eq(s.nchecks, 7); /* the implicit no-hang, no-error-log,
+                                        failures-explained, writes-once,
+                                        requests-counted, no-leak and vacuous gate */
     ck_assert_int_eq(s.checks[0].kind, SCN_CHK_NO_HANG);
     ck_assert_int_eq(s.checks[1].kind, SCN_CHK_NO_ERROR_LOG);
     ck_assert_int_eq(s.checks[2].kind, SCN_CHK_FAILURES_EXPLAINED);
     ck_assert_int_eq(s.checks[3].kind, SCN_CHK_WRITES_ONCE);
-    ck_assert_int_eq(s.checks[4].kind, SCN_CHK_NO_LEAK);
-    ck_assert_int_eq(s.checks[5].kind, SCN_CHK_VACUOUS);
+    ck_assert_int_eq(s.checks[4].kind, SCN_CHK_REQUESTS_COUNTED);
+    ck_assert_int_eq(s.checks[5].kind, SCN_CHK_NO_LEAK);
+    ck_assert_int_eq(s.checks[6].kind, SCN_CHK_VACUOUS);
     ck_assert_int_eq(s.checks[0].line, 0);
     ck_assert(!s.checks[0].expect_fail);
     ck_assert_uint_eq(scn_variant_count(f), 0);
@@ -356,18 +357,19 @@ START_TEST(scn_action_read_race_put)
 END_TEST
 
 /* A read line brings reads-correct with it (before failures-explained, writes-once,
- * no-leak and the vacuous gate); a file's own line replaces it. */
+ * requests-counted, no-leak and the vacuous gate); a file's own line replaces it. */
 START_TEST(scn_read_implies_reads_correct)
 {
     struct scn_file *f = parse_ok(HDR "streams 1\nat 1m read stream=1\n");
     struct scn_spec s;
     size_t n = 0;
     resolve_ok(f, NULL, &s);
-    ck_assert_uint_ge(s.nchecks, 5);
-    ck_assert_int_eq(s.checks[s.nchecks - 5].kind, SCN_CHK_READS_CORRECT);
-    ck_assert_int_eq(s.checks[s.nchecks - 5].line, 0);
-    ck_assert_int_eq(s.checks[s.nchecks - 4].kind, SCN_CHK_FAILURES_EXPLAINED);
-    ck_assert_int_eq(s.checks[s.nchecks - 3].kind, SCN_CHK_WRITES_ONCE);
+    ck_assert_uint_ge(s.nchecks, 6);
+    ck_assert_int_eq(s.checks[s.nchecks - 6].kind, SCN_CHK_READS_CORRECT);
+    ck_assert_int_eq(s.checks[s.nchecks - 6].line, 0);
+    ck_assert_int_eq(s.checks[s.nchecks - 5].kind, SCN_CHK_FAILURES_EXPLAINED);
+    ck_assert_int_eq(s.checks[s.nchecks - 4].kind, SCN_CHK_WRITES_ONCE);
+    ck_assert_int_eq(s.checks[s.nchecks - 3].kind, SCN_CHK_REQUESTS_COUNTED);
     ck_assert_int_eq(s.checks[s.nchecks - 2].kind, SCN_CHK_NO_LEAK);
     ck_assert_int_eq(s.checks[s.nchecks - 1].kind, SCN_CHK_VACUOUS);
     scn_spec_free(&s);
@@ -788,15 +790,17 @@ START_TEST(scn_variant_merge)
     ck_assert_uint_eq(v.nfaults, 2);
     ck_assert_str_eq(v.faults[1].name, "f2");
     /* checks: base 6 + implicit no-hang, caught-up (base expects converged),
-     * failures-explained, writes-once, no-leak and vacuous; v1 replaces 3
-     * in place (converged by an expect-fail: no caught-up) and adds 1. */
-    ck_assert_uint_eq(b.nchecks, 12);
+     * failures-explained, writes-once, requests-counted, no-leak and vacuous;
+     * v1 replaces 3 in place (converged by an expect-fail: no caught-up) and
+     * adds 1. */
+    ck_assert_uint_eq(b.nchecks, 13);
     ck_assert_int_eq(b.checks[7].kind, SCN_CHK_CAUGHT_UP);
     ck_assert_int_eq(b.checks[8].kind, SCN_CHK_FAILURES_EXPLAINED);
     ck_assert_int_eq(b.checks[9].kind, SCN_CHK_WRITES_ONCE);
-    ck_assert_int_eq(b.checks[10].kind, SCN_CHK_NO_LEAK);
-    ck_assert_uint_eq(v.nchecks, 12);
-    ck_assert_int_eq(v.checks[11].kind, SCN_CHK_VACUOUS);
+    ck_assert_int_eq(b.checks[10].kind, SCN_CHK_REQUESTS_COUNTED);
+    ck_assert_int_eq(b.checks[11].kind, SCN_CHK_NO_LEAK);
+    ck_assert_uint_eq(v.nchecks, 13);
+    ck_assert_int_eq(v.checks[12].kind, SCN_CHK_VACUOUS);
     ck_assert_int_eq(v.checks[0].line, 16);
     ck_assert(v.checks[0].expect_fail);
     ck_assert_int_eq(v.checks[0].within_us, 2 * ENV_USEC_PER_HOUR);
@@ -826,8 +830,8 @@ START_TEST(scn_variant_duplicate_base_checks)
                                       "expect-fail no-orphans\n");
     struct scn_spec v;
     resolve_ok(f, "v", &v);
-    ck_assert_uint_eq(v.nchecks, 7); /* + no-hang, no-error-log, failures-explained,
-                                        writes-once, no-leak, vacuous */
+    ck_assert_uint_eq(v.nchecks, 8); /* + no-hang, no-error-log, failures-explained,
+                                        writes-once, requests-counted, no-leak, vacuous */
     ck_assert(v.checks[0].expect_fail);
     ck_assert_int_eq(v.checks[1].kind, SCN_CHK_NO_HANG);
     scn_spec_free(&v);
@@ -835,8 +839,8 @@ START_TEST(scn_variant_duplicate_base_checks)
     scn_free(f);
     f = parse_ok(HDR "variant v\nexpect-fail no-hang\n");
     resolve_ok(f, "v", &v);
-    ck_assert_uint_eq(v.nchecks, 6); /* + no-error-log, failures-explained, writes-once,
-                                        no-leak, vacuous */
+    ck_assert_uint_eq(v.nchecks, 7); /* + no-error-log, failures-explained, writes-once,
+                                        requests-counted, no-leak, vacuous */
     ck_assert(v.checks[0].expect_fail);
     scn_spec_free(&v);
     scn_free(f);
@@ -927,12 +931,12 @@ START_TEST(scn_example_section6)
     ck_assert_str_eq(b.faults[0].name, "slow-delete");
     ck_assert_uint_eq(b.faults[0].kind_mask, FS3_KIND_LINKED);
     ck_assert_int_eq(b.faults[0].delay_us, 20 * ENV_USEC_PER_SEC);
-    ck_assert_uint_eq(b.nchecks, 10); /* 4 + no-hang, caught-up, failures-explained,
-                                         writes-once, no-leak, vacuous */
+    ck_assert_uint_eq(b.nchecks, 11); /* 4 + no-hang, caught-up, failures-explained,
+                                         writes-once, requests-counted, no-leak, vacuous */
     ck_assert_int_eq(b.last_action_us, 50 * ENV_USEC_PER_MIN);
     resolve_ok(f, "field-bug", &v);
     ck_assert_int_eq(conf_get(&v.conf, CONF_NOT_FOUND), 1);
-    ck_assert_uint_eq(v.nchecks, 9); /* expect-fail converged: no caught-up */
+    ck_assert_uint_eq(v.nchecks, 10); /* expect-fail converged: no caught-up */
     ck_assert(!v.checks[0].expect_fail);
     ck_assert(v.checks[1].expect_fail && v.checks[1].kind == SCN_CHK_CONVERGED);
     ck_assert(v.checks[3].expect_fail && v.checks[3].kind == SCN_CHK_LOG);

@@ -459,9 +459,9 @@ START_TEST(tools_shrink_keeps_the_race_delete)
     ck_assert_int_eq(out.events[out.nevents - 1].act.race, SCN_RACE_LIVE);
     ck_assert_int_le(out.deadline_us, sp.deadline_us);
     ck_assert_int_eq(out.checks[0].kind, SCN_CHK_NO_DATA_LOSS);
-    ck_assert_uint_eq(out.nchecks, 7); /* and the implicit no-hang, no-error-log,
-                                          failures-explained, writes-once, no-leak,
-                                          vacuous */
+    ck_assert_uint_eq(out.nchecks, 8); /* and the implicit no-hang, no-error-log,
+                                          failures-explained, writes-once,
+                                          requests-counted, no-leak, vacuous */
     /* The printed file reproduces the failure. */
     ck_assert_int_eq(scnw_reparse(&out, "shrunk.scn", &again, &e), 0);
     ck_assert_int_eq(tools_run(&again, "shrunk.scn", NULL, &r), 0);
