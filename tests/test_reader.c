@@ -454,6 +454,23 @@ START_TEST(reader_size_mismatch_is_corrupt)
 }
 END_TEST
 
+/* A committed object whose recorded size is 0 (no engine job commits one: every object has a
+ * footer) cannot hold the range: the read ends with ERR_CORRUPT, once, without a GET. */
+START_TEST(reader_zero_size_object_is_corrupt)
+{
+    struct meta_so so = {.stream = 3, .start = 0, .end = 10, .size = 0};
+    struct meta_sso_commit c = {.id = -1, .order_id = -1, .sos = &so, .nsos = 1};
+    struct got g;
+    ck_assert_int_eq(meta_prepare(M, 1, ENV_USEC_PER_HOUR, 0, &so.id), 0);
+    ck_assert_int_eq(meta_commit_sso(M, &c, 0), 0);
+    g = read_range(&COUNT, 0, 3, 0, 10);
+    ck_assert_int_eq(g.rc, ERR_CORRUPT);
+    ck_assert_int_eq(g.n, 0);
+    ck_assert_int_eq(g.at, 0);
+    ck_assert_int_eq(GETS, 0);
+}
+END_TEST
+
 START_TEST(reader_hole_in_metadata)
 {
     struct got g;
@@ -675,6 +692,7 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, reader_corrupt_block);
     tcase_add_test(tc, reader_size_mismatch_is_corrupt);
     tcase_add_test(tc, reader_corrupt_footer_is_corrupt);
+    tcase_add_test(tc, reader_zero_size_object_is_corrupt);
     tcase_add_test(tc, reader_hole_in_metadata);
     tcase_add_test(tc, reader_int32_wrap_loses_data);
     tcase_add_test(tc, reader_sparse_offsets);
