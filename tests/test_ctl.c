@@ -9,6 +9,7 @@
 #include "err.h"
 #include "mdc.h"
 #include "meta.h"
+#include "obj.h"
 #include "testenv.h"
 
 #define MS ENV_USEC_PER_MS
@@ -737,6 +738,36 @@ START_TEST(ctl_f05_snapshot_load_on_image)
 }
 END_TEST
 
+/* ctl_new refuses a configuration without a usable namespace or snapshot period (ERR_INVAL),
+ * and leaves *out as it was. */
+START_TEST(ctl_new_refuses_bad_conf)
+{
+    char longns[OBJ_NS_MAX + 2];
+    struct ctl_conf cc;
+    struct ctl *c = NULL;
+    tenv_init(&T, 7);
+    memset(&cc, 0, sizeof cc);
+    cc.snapshot_records = 10;
+    ck_assert_int_eq(ctl_new(&T.env, NULL, &c), ERR_INVAL);
+    ck_assert_int_eq(ctl_new(&T.env, &cc, &c), ERR_INVAL); /* no namespace */
+    cc.meta.ns = "";
+    ck_assert_int_eq(ctl_new(&T.env, &cc, &c), ERR_INVAL);
+    memset(longns, 'n', sizeof longns - 1);
+    longns[sizeof longns - 1] = '\0';
+    cc.meta.ns = longns;
+    ck_assert_int_eq(ctl_new(&T.env, &cc, &c), ERR_INVAL);
+    cc.meta.ns = "_kafka_t";
+    cc.snapshot_records = 0;
+    ck_assert_int_eq(ctl_new(&T.env, &cc, &c), ERR_INVAL);
+    ck_assert_ptr_null(c);
+    cc.snapshot_records = 10;
+    ck_assert_int_eq(ctl_new(&T.env, &cc, &c), 0);
+    ck_assert_ptr_nonnull(c);
+    ctl_free(c);
+    tenv_free(&T);
+}
+END_TEST
+
 static Suite *ctl_suite(void)
 {
     Suite *s = suite_create("ctl");
@@ -756,6 +787,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(c, rpc_old_epoch_fenced);
     tcase_add_test(c, rpc_epoch_fencing_survives_failover);
     tcase_add_test(c, ctl_f05_snapshot_load_on_image);
+    tcase_add_test(c, ctl_new_refuses_bad_conf);
     suite_add_tcase(s, c);
     return s;
 }
