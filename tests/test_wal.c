@@ -251,6 +251,31 @@ START_TEST(wal_sso_and_split_stream_objects)
 }
 END_TEST
 
+/* Stream ids start at 0 in AutoMQ: stream 0's own stream object holds stream 0's records only,
+ * the SSO the others'. */
+START_TEST(wal_stream_zero_gets_its_stream_object)
+{
+    const struct meta_object *sso, *so;
+    ck_assert_int_eq(meta_stream_create(M, 0), 0);
+    start();
+    ck_assert_int_eq(wal_append(W, 0, 40, 1000, 0, NULL), 0); /* 41 KiB >= 32 KiB */
+    ck_assert_int_eq(wal_append(W, 2, 5, 1000, 0, NULL), 0);
+    ck_assert_int_eq(wal_append(W, 3, 5, 500, 0, NULL), 0);
+    clenv_run_until(&E, 3 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(NACK, 3);
+    sso = committed(META_KIND_SSO, -1);
+    so = committed(META_KIND_STREAM, 0);
+    ck_assert_ptr_nonnull(sso);
+    ck_assert_ptr_nonnull(so);
+    ck_assert_uint_eq(sso->nranges, 2);
+    ck_assert_int_eq(read_back(so->key, 0, 0), 40);
+    ck_assert_int_eq(read_back(so->key, 2, 7), 7); /* no record of stream 2 in it */
+    ck_assert_int_eq(read_back(sso->key, 2, 0), 5);
+    ck_assert_int_eq(read_back(sso->key, 3, 0), 5);
+    ck_assert_int_eq(meta_stream_get(M, 0)->end, 40);
+}
+END_TEST
+
 /* Two PutObject answers are 503 and the client gives up after one attempt. */
 static void failing_puts(void)
 {
@@ -434,6 +459,7 @@ static Suite *wal_suite(void)
     tcase_add_test(tc, wal_part_size_small_more_parts);
     tcase_add_test(tc, wal_part_size_large_fewer_parts);
     tcase_add_test(tc, wal_sso_and_split_stream_objects);
+    tcase_add_test(tc, wal_stream_zero_gets_its_stream_object);
     tcase_add_test(tc, wal_failed_write_is_retried_and_acked_once);
     tcase_add_test(tc, wal_failed_write_halts);
     tcase_add_test(tc, wal_crash_drops_unacked);
