@@ -108,3 +108,15 @@ bool world_requests_counted(struct world *w, char *detail, size_t dsz)
     }
     return true;
 }
+
+void world_requests_totals(struct world *w, uint64_t *sent, uint64_t *received)
+{
+    const struct s3_requests *e = &eng_metrics(w->eng)->s3_requests;
+    const struct s3_requests *r = fs3_fault_requests(w->fault);
+    *sent = *received = 0;
+    for (int j = 0; j < S3_JOB_COUNT; j++)
+        for (int o = 0; o < S3_OP_COUNT; o++) {
+            *sent += e->n[j][o];
+            *received += r->n[j][o];
+        }
+}

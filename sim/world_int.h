@@ -185,6 +185,8 @@ bool world_writes_once(struct world *w, char *detail, size_t dsz);
 void world_keyset_free(struct world *w);
 /* check_counted.c: requests-counted (detail: every op that differs). */
 bool world_requests_counted(struct world *w, char *detail, size_t dsz);
+/* The two counts' totals over every job and op (the --mode http detail). */
+void world_requests_totals(struct world *w, uint64_t *sent, uint64_t *received);
 void world_note_fired(struct world *w, const char *rule);
 void world_rpc_heal(struct world *w, const char *name); /* NULL: every rpc-* rule */
 /* The metadata client's fault hook (mdc_fault_fn): the world's rpc-* rules. */
