@@ -317,8 +317,10 @@ static int scn_add_implicit_kind(struct scn_build *b, enum scn_check_kind kind)
 }
 
 /* The checks every run has unless the file says otherwise (docs/checks.md):
- * no-hang; no-error-log unless the file has a `log error` line (it then says
- * how many error lines it wants) or its own no-error-log line; caught-up
+ * no-hang; no-error-log unless the file has a `log error` line without
+ * match= (it then says how many error lines it wants, or which it excepts)
+ * or its own no-error-log line (the lines a `log ... match=` line names are
+ * not counted: world.c); caught-up
  * when the file expects converged and has no caught-up line of its own;
  * reads-correct when the file has a read action and no reads-correct line of its own
  * (extension); failures-explained, writes-once and requests-counted unless the file has
@@ -338,7 +340,7 @@ static int scn_add_implicit(struct scn_build *b)
         if (b->origin[i] == SCN_FROM_DROPPED)
             continue;
         hang |= c->kind == SCN_CHK_NO_HANG;
-        errlog |= (c->kind == SCN_CHK_LOG && c->level == ENV_LOG_ERROR) ||
+        errlog |= (c->kind == SCN_CHK_LOG && c->level == ENV_LOG_ERROR && !c->has_match) ||
                   (c->kind == SCN_CHK_NO_ERROR_LOG && c->at_us == ENV_TIME_NEVER);
         conv |= c->kind == SCN_CHK_CONVERGED && !c->expect_fail;
         caught |= c->kind == SCN_CHK_CAUGHT_UP && c->at_us == ENV_TIME_NEVER;

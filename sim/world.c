@@ -115,14 +115,18 @@ static void world_env_log(struct env *env, enum env_level level, const char *com
         w->metrics[METRIC_LOG_WARN]++;
     else if (level == ENV_LOG_INFO)
         w->metrics[METRIC_LOG_INFO]++;
+    bool named = false; /* a `log` line of the file names this line by its text */
     for (size_t i = 0; i < s->nchecks; i++) {
         const struct scn_check *c = &s->checks[i];
         if (c->kind == SCN_CHK_LOG && c->level == level &&
             (!c->has_match || strstr(line, c->match)) &&
-            (!c->has_except || !world_log_excepted(line, c->except)))
+            (!c->has_except || !world_log_excepted(line, c->except))) {
             w->log_matches[i]++;
+            named |= c->has_match;
+        }
     }
-    world_note_log(w, level, component, line);
+    if (!named)
+        world_note_log(w, level, component, line);
     if (level <= ENV_LOG_INFO)
         world_tracef(w, "log", "%s %s: %s", env_level_name(level), component, line);
 }

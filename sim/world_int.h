@@ -118,7 +118,8 @@ struct world {
     struct world_http *http;   /* http mode (world_http.h), NULL in sim mode */
 
     /* engine health and vacuity (check_health.c) */
-    uint64_t err_lines;        /* engine log lines at error level or containing FATAL */
+    uint64_t err_lines;        /* engine log lines at error level or containing FATAL that no
+                                  `log ... match=` line of the file names */
     char err_first[300];       /* the first of them */
     int64_t disrupt_at;        /* the last crash or restart of a node, -1 */
     int64_t fault_at_job[S3_JOB_COUNT]; /* the last fault hit on a call of each job, -1 */

@@ -80,8 +80,9 @@ static void cln_deep_finish(struct cln_deep *d, int rc, const char *cause)
         cln__metadata(meta, sizeof meta, d->id);
         cln__failed(c, d->id);
         cl->group_failed[d->group] = true;
-        env_logf(c->env, ENV_LOG_ERROR, CLN_WHO, "Delete composite object %s fail", meta);
-        env_logf(c->env, ENV_LOG_ERROR, CLN_WHO, "%s", cause);
+        /* One event, as AutoMQ's LOGGER.error(msg, ex): the exception on the same line. */
+        env_logf(c->env, ENV_LOG_ERROR, CLN_WHO, "Delete composite object %s fail: %s", meta,
+                 cause);
     }
     if (--cl->group_left[d->group] == 0)
         cln_group_done(cl, d->group);

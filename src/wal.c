@@ -573,14 +573,14 @@ static void wal_on_retry(void *arg)
 
 /* AutoMQ's answer to a WAL upload that failed for good: S3Storage logs the
  * exception and calls Runtime.getRuntime().halt(1).  exc: the exception's
- * first line (a Java exception, as the broker's log shows it). */
+ * first line (a Java exception, as the broker's log shows it), on the same
+ * line as the message: one log event, one line. */
 static void wal_halt(struct wal_batch *b, const char *exc)
 {
     struct wal *wal = b->wal;
     wal->stats.halts++;
     env_logf(wal->env, ENV_LOG_ERROR, "wal-upload",
-             "Unexpected exception when commit stream set object");
-    env_logf(wal->env, ENV_LOG_ERROR, "wal-upload", "%s", exc);
+             "Unexpected exception when commit stream set object: %s", exc);
     wal_wait(b, "%s", "failed for good: the broker halts (Runtime.halt)");
     if (wal->halt)
         wal->halt(wal->halt_arg);

@@ -427,6 +427,40 @@ START_TEST(check_no_error_log_reports_a_fatal_line_at_any_level)
 }
 END_TEST
 
+/* A `log error match=` line names the lines it expects; no-error-log stays on
+ * and judges every other error line (and a FATAL line no `log` line names). */
+START_TEST(check_no_error_log_judges_the_lines_no_match_names)
+{
+    struct fx f;
+    const char *named = "expect log error match=\"planning failed\" count == 1\n";
+    fx_start_on(&f, health_text, named, ENV_USEC_PER_MIN);
+    env_logf(&f.w->env, ENV_LOG_ERROR, "sso-compaction", "planning failed: %s", "corrupt");
+    env_logf(&f.w->env, ENV_LOG_ERROR, "cleaner", "Delete composite object 7 fail");
+    fx_finish(&f);
+    ck_assert(fx_check(&f, "log")->held);
+    const struct run_check *c = fx_check(&f, "no-error-log");
+    ck_assert(!c->held);
+    ck_assert_ptr_nonnull(strstr(c->detail, "1 engine log lines"));
+    ck_assert_ptr_nonnull(strstr(c->detail, "Delete composite object 7"));
+    ck_assert_int_eq(f.res.verdict, RUN_FAIL);
+    fx_free(&f);
+    /* Only the named line: the run passes. */
+    fx_start_on(&f, health_text, named, ENV_USEC_PER_MIN);
+    env_logf(&f.w->env, ENV_LOG_ERROR, "sso-compaction", "planning failed: %s", "corrupt");
+    fx_finish(&f);
+    ck_assert_msg(fx_check(&f, "no-error-log")->held, "%s", fx_check(&f, "no-error-log")->detail);
+    ck_assert_int_eq(f.res.verdict, RUN_PASS);
+    fx_free(&f);
+    /* A warn line holding FATAL is named by a `log warn match=` line only. */
+    fx_start_on(&f, health_text, "expect log warn match=\"FATAL: meant\" count == 1\n",
+                ENV_USEC_PER_MIN);
+    env_logf(&f.w->env, ENV_LOG_WARN, "x", "FATAL: meant");
+    fx_finish(&f);
+    ck_assert(fx_check(&f, "no-error-log")->held);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(check_refused_action_fails_the_run)
 {
     /* An action the engine refuses did not happen: the run must not pass as
@@ -742,6 +776,7 @@ static Suite *check_suite(void)
     tcase_add_test(tc, check_health_holds_on_a_healthy_world);
     tcase_add_test(tc, check_no_error_log_reports_an_error_line);
     tcase_add_test(tc, check_no_error_log_reports_a_fatal_line_at_any_level);
+    tcase_add_test(tc, check_no_error_log_judges_the_lines_no_match_names);
     tcase_add_test(tc, check_refused_action_fails_the_run);
     tcase_add_test(tc, check_caught_up_reports_ssos_left_uncompacted);
     tcase_add_test(tc, check_image_consistent_reports_a_diverged_image);
