@@ -931,12 +931,13 @@ START_TEST(scn_example_section6)
     ck_assert_str_eq(b.faults[0].name, "slow-delete");
     ck_assert_uint_eq(b.faults[0].kind_mask, FS3_KIND_LINKED);
     ck_assert_int_eq(b.faults[0].delay_us, 20 * ENV_USEC_PER_SEC);
-    ck_assert_uint_eq(b.nchecks, 11); /* 4 + no-hang, caught-up, failures-explained,
+    ck_assert_uint_eq(b.nchecks, 12); /* 4 + no-hang, no-error-log (its `log error` line
+                                         has match=), caught-up, failures-explained,
                                          writes-once, requests-counted, no-leak, vacuous */
     ck_assert_int_eq(b.last_action_us, 50 * ENV_USEC_PER_MIN);
     resolve_ok(f, "field-bug", &v);
     ck_assert_int_eq(conf_get(&v.conf, CONF_NOT_FOUND), 1);
-    ck_assert_uint_eq(v.nchecks, 10); /* expect-fail converged: no caught-up */
+    ck_assert_uint_eq(v.nchecks, 11); /* expect-fail converged: no caught-up */
     ck_assert(!v.checks[0].expect_fail);
     ck_assert(v.checks[1].expect_fail && v.checks[1].kind == SCN_CHK_CONVERGED);
     ck_assert(v.checks[3].expect_fail && v.checks[3].kind == SCN_CHK_LOG);
