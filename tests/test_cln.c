@@ -524,17 +524,17 @@ START_TEST(cln_composite_404_field_bug_retries_forever)
     ck_assert_int_ge(GETS, 10);
     ck_assert_int_ge(ERRORS, 10);
     {
-        char want[256];
+        /* One event, the exception on the message's line (LOGGER.error(msg, ex)). */
+        char want[512];
         snprintf(want, sizeof want, "Delete composite object S3ObjectMetadata(objectId=%" PRId64
                  ", objectSize=-1, type=UNKNOWN, offsetRanges=[], committedTimestamp=-1, "
-                 "dataTimestamp=-1) fail", id);
+                 "dataTimestamp=-1) fail: java.util.concurrent.CompletionException: "
+                 "com.automq.stream.s3.operator.ObjectStorage$ObjectNotFoundException: "
+                 "software.amazon.awssdk.services.s3.model.NoSuchKeyException: "
+                 "The specified key does not exist.", id);
         ck_assert_str_eq(ERROR_LINE, want);
     }
-    ck_assert_int_eq(NEXT_LEVEL, ENV_LOG_ERROR);
-    ck_assert_str_eq(NEXT_LINE, "java.util.concurrent.CompletionException: "
-                     "com.automq.stream.s3.operator.ObjectStorage$ObjectNotFoundException: "
-                     "software.amazon.awssdk.services.s3.model.NoSuchKeyException: "
-                     "The specified key does not exist.");
+    ck_assert(strncmp(NEXT_LINE, "java.", 5) != 0); /* no second line for the exception */
 }
 END_TEST
 
@@ -551,11 +551,9 @@ START_TEST(cln_composite_other_failure_is_error)
     tenv_run_until(&T, 5 * MIN);
     ck_assert_ptr_nonnull(meta_object_get(M, id));
     ck_assert_int_ge(ERRORS, 1);
-    ck_assert_ptr_nonnull(strstr(ERROR_LINE, ") fail"));
-    ck_assert_int_eq(NEXT_LEVEL, ENV_LOG_ERROR);
-    ck_assert_ptr_nonnull(strstr(NEXT_LINE, "java.util.concurrent.CompletionException: "
-                                            "software.amazon.awssdk.services.s3.model.S3Exception"));
-    ck_assert_ptr_nonnull(strstr(NEXT_LINE, "AccessDenied"));
+    ck_assert_ptr_nonnull(strstr(ERROR_LINE, ") fail: java.util.concurrent.CompletionException: "
+                                             "software.amazon.awssdk.services.s3.model.S3Exception"));
+    ck_assert_ptr_nonnull(strstr(ERROR_LINE, "AccessDenied"));
     tenv_run_until(&T, 20 * MIN); /* the refusal ended: the retry succeeds */
     ck_assert_ptr_null(meta_object_get(M, id));
 }
