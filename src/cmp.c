@@ -111,6 +111,8 @@ void cmp_free(struct cmp *c)
         return;
     env_cancel(c->env, c->timer);
     env_cancel(c->env, c->start_timer);
+    if (c->queued_waits)
+        mdc_current_cancel(c->md, c);
     run_free(c, c->run);
     wr_ctx_free(c->wr);
     free(c);
@@ -118,7 +120,7 @@ void cmp_free(struct cmp *c)
 
 int cmp_compact_now(struct cmp *c, bool force)
 {
-    if (c->run || c->start_timer) {
+    if (c->run || c->start_timer || c->queued_waits) {
         c->queued = true;
         c->queued_force |= force;
         return 0;
@@ -130,7 +132,8 @@ int cmp_compact_now(struct cmp *c, bool force)
 
 bool cmp_idle(const struct cmp *c)
 {
-    return !c->run && !c->start_timer && !c->queued && wr_ctx_live(c->wr) == 0;
+    return !c->run && !c->start_timer && !c->queued && !c->queued_waits &&
+           wr_ctx_live(c->wr) == 0;
 }
 
 uint64_t cmp_run_number(const struct cmp *c) { return c->runs; }
@@ -143,6 +146,17 @@ void cmp__count(struct cmp *c, int what)
         c->metrics->sso_commits++;
     else
         c->metrics->force_splits++;
+}
+
+/* A queued run (`compact sso` during a run) starts once the broker's image holds what the
+ * controller had applied when the last run ended, its commit included: planned from an image
+ * behind it (metadata.image.lag), the run would take the SSOs that commit just compacted and
+ * be refused. */
+static void queued_ready(void *arg)
+{
+    struct cmp *c = arg;
+    c->queued_waits = false;
+    c->start_timer = env_timer(c->env, 0, run_start_cb, c);
 }
 
 /* Ends the run in progress and schedules the next one (docs/engine.md "SSO compaction:
@@ -166,7 +180,9 @@ static void run_end(struct cmp *c)
     run_free(c, r);
     if (c->queued) {
         c->queued = false;
-        c->start_timer = env_timer(c->env, 0, run_start_cb, c);
+        c->queued_waits = true;
+        if (mdc_when_current(c->md, queued_ready, c) < 0)
+            queued_ready(c); /* no room to wait: at once, as before */
     } else {
         c->queued_force = false;
     }

@@ -210,7 +210,8 @@ void cmp_free(struct cmp *c);
 
 /* Starts a run now (`compact sso`); force: force split every SSO of the node
  * whatever its age.  While a run is in progress the request is queued and
- * starts as soon as it ends.  Returns 0. */
+ * starts as soon as it ends and the broker's image holds what the controller
+ * had applied then (the run's commit).  Returns 0. */
 int cmp_compact_now(struct cmp *c, bool force);
 
 /* True when no run is in progress or queued (idle timers do not count). */

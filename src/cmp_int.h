@@ -156,6 +156,7 @@ struct cmp {
     struct cmp_run *run;      /* the run in progress, or NULL */
     uint64_t runs;            /* runs started */
     bool queued, queued_force;
+    bool queued_waits;        /* a queued run waits for the image (mdc_when_current) */
 };
 
 /* cmp.c */
