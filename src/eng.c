@@ -68,6 +68,8 @@ struct eng {
     /* a halt (wal.upload.retry false) */
     env_id halt_timer;    /* the halt, on a timer: never inside the WAL's callback */
     env_id restart_timer; /* the restart after a halt when there is no halt hook */
+    bool halt_pending;    /* the halt's timer could not be started (out of memory): the next
+                             eng_append halts the broker */
 };
 
 #define ENG_HALT_PAUSE_US ENV_USEC_PER_SEC /* crash's default restart_after */
@@ -87,6 +89,7 @@ static void eng_broker_down(struct eng *e)
 {
     env_cancel(e->env, e->halt_timer);
     e->halt_timer = 0;
+    e->halt_pending = false;
     if (e->wal) {
         const struct wal_stats *s = wal_stats(e->wal);
         e->wal_base.uploads += s->uploads;
@@ -145,6 +148,7 @@ static void eng_on_halt(void *arg)
 {
     struct eng *e = arg;
     e->halt_timer = 0;
+    e->halt_pending = false;
     if (!e->broker_up)
         return;
     e->metrics.broker_halts++;
@@ -156,14 +160,25 @@ static void eng_on_halt(void *arg)
     eng_crash_broker(e);
     env_cancel(e->env, e->restart_timer);
     e->restart_timer = env_timer(e->env, ENG_HALT_PAUSE_US, eng_on_restart, e);
+    if (!e->restart_timer) { /* out of memory: restart now rather than never */
+        env_logf(e->env, ENV_LOG_ERROR, "broker",
+                 "broker restart after a halt not scheduled: out of memory; restarting at once");
+        eng_restart_broker(e);
+    }
 }
 
-/* The WAL asks for Runtime.halt(1): the broker goes down on a timer. */
+/* The WAL asks for Runtime.halt(1): the broker goes down on a timer (never inside the WAL's
+ * callback).  Without a timer (out of memory) the next eng_append halts it. */
 static void eng_halt(void *arg)
 {
     struct eng *e = arg;
-    if (!e->halt_timer)
-        e->halt_timer = env_timer(e->env, 0, eng_on_halt, e);
+    if (e->halt_timer || e->halt_pending)
+        return;
+    if (!(e->halt_timer = env_timer(e->env, 0, eng_on_halt, e))) {
+        e->halt_pending = true;
+        env_logf(e->env, ENV_LOG_ERROR, "broker",
+                 "broker halt not scheduled: out of memory; the next append halts it");
+    }
 }
 
 static int eng_broker_up(struct eng *e)
@@ -290,6 +305,8 @@ void eng_free(struct eng *e)
 
 int eng_append(struct eng *e, int64_t stream, int64_t count, uint32_t record_size, int64_t gap)
 {
+    if (e->halt_pending)
+        eng_on_halt(e);
     if (!e->broker_up)
         return ERR_BADSTATE;
     return wal_append(e->wal, stream, count, record_size, gap, NULL);

@@ -193,6 +193,63 @@ START_TEST(eng_wal_failure_halts_and_restarts)
 }
 END_TEST
 
+/* The env's timers, but the engine's own (arg G) fail while NO_HALT_TIMER (delay 0: the halt)
+ * or NO_RESTART_TIMER (1 s: the restart after a halt) is set: out of memory. */
+static bool NO_HALT_TIMER, NO_RESTART_TIMER;
+static env_id eng_failing_timer(struct env *env, int64_t delay, env_timer_cb cb, void *arg)
+{
+    if (arg == G && ((NO_HALT_TIMER && delay == 0) ||
+                     (NO_RESTART_TIMER && delay == ENV_USEC_PER_SEC)))
+        return 0;
+    return clenv_timer(env, delay, cb, arg);
+}
+
+/* wal.upload.retry false, and the halt's timer cannot be started: the failure is logged and
+ * the broker halts at the next append (not never: a WAL whose upload failed for good takes
+ * no record any more), then restarts as usual. */
+START_TEST(eng_halt_timer_failure_halts_later)
+{
+    int errors;
+    reopen("wal.upload.retry", "false");
+    E.env.timer_start = eng_failing_timer;
+    NO_HALT_TIMER = true;
+    put_404_once();
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0);
+    errors = E.nerror;
+    clenv_run_until(&E, 1500 * ENV_USEC_PER_MS);
+    NO_HALT_TIMER = false;
+    ck_assert_uint_eq(eng_metrics(G)->broker_halts, 0);
+    ck_assert_int_eq(E.nerror, errors + 2); /* the upload's failure (1), the halt not scheduled */
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), ERR_BADSTATE); /* halted now */
+    ck_assert_uint_eq(eng_metrics(G)->broker_halts, 1);
+    clenv_run_until(&E, 3 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0); /* restarted */
+    clenv_run_until(&E, 6 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ACKED[1], 10);
+}
+END_TEST
+
+/* The same with the restart's timer failing: the broker restarts at once, with an error line,
+ * instead of staying down for ever. */
+START_TEST(eng_restart_timer_failure_restarts_at_once)
+{
+    int errors;
+    reopen("wal.upload.retry", "false");
+    E.env.timer_start = eng_failing_timer;
+    NO_RESTART_TIMER = true;
+    put_404_once();
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0);
+    errors = E.nerror;
+    clenv_run_until(&E, 1500 * ENV_USEC_PER_MS);
+    NO_RESTART_TIMER = false;
+    ck_assert_uint_eq(eng_metrics(G)->broker_halts, 1);
+    ck_assert_int_eq(E.nerror, errors + 2); /* the upload's failure (1), the restart not scheduled */
+    ck_assert_int_eq(eng_append(G, 1, 10, 100, 0), 0); /* up again */
+    clenv_run_until(&E, 6 * ENV_USEC_PER_SEC);
+    ck_assert_int_eq(ACKED[1], 10);
+}
+END_TEST
+
 /* A broker crash while a WAL upload is in flight cancels its writers: the
  * dead broker logs no "Unexpected exception" and does not halt again (the
  * batch's own release completed its closes with ERR_CANCELED). */
@@ -251,6 +308,8 @@ static Suite *eng_suite(void)
     tcase_add_test(tc, eng_crash_broker_drops_unacked_and_restarts);
     tcase_add_test(tc, eng_delete_stream_forgets_it);
     tcase_add_test(tc, eng_wal_failure_halts_and_restarts);
+    tcase_add_test(tc, eng_halt_timer_failure_halts_later);
+    tcase_add_test(tc, eng_restart_timer_failure_restarts_at_once);
     tcase_add_test(tc, eng_wal_failure_retried);
     tcase_add_test(tc, eng_crash_during_upload_is_no_failed_upload);
     suite_add_tcase(s, tc);
