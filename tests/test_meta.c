@@ -976,6 +976,31 @@ START_TEST(meta_stream_links_of_the_request_only)
 }
 END_TEST
 
+/* A composite's link id outside the ids the controller handed out (negative, or far past the next
+ * id) is refused before it indexes anything, and the commit changes nothing. */
+START_TEST(meta_stream_link_ids_out_of_range)
+{
+    struct meta *m = mk(false, false);
+    int64_t s0 = mk_so(m, 3, 0, 10), n = prep(m, 1, 0);
+    int64_t src[1] = {s0};
+    enum meta_op ops[1] = {META_OP_KEEP_DATA};
+    const int64_t bad[] = {-1, -1000000000000, INT64_C(1) << 40};
+    struct meta_link links[2] = {{.id = s0, .start = 0, .end = 10, .size = 90},
+                                 {.id = -1, .start = 10, .end = 20, .size = 90}};
+    struct meta_stream_commit c = {.id = n, .size = 180, .attributes = META_ATTR_TYPE_COMPOSITE,
+                                   .stream = 3, .epoch = -1, .start = 0, .end = 10,
+                                   .sources = src, .ops = ops, .nsources = 1, .links = links,
+                                   .nlinks = 2};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        links[1].id = bad[i];
+        ck_assert_int_eq(meta_commit_stream(m, &c, 5), ERR_INVAL);
+        ck_assert_int_eq(state_of(m, s0), META_COMMITTED);
+        ck_assert_int_eq(state_of(m, n), META_PREPARED);
+    }
+    meta_destroy(m);
+}
+END_TEST
+
 START_TEST(meta_sso_request_shape)
 {
     struct meta *m = mk(false, false);
@@ -1088,6 +1113,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_churn_keeps_queries_right);
     tcase_add_test(tc, meta_foreach_link_and_bad_links);
     tcase_add_test(tc, meta_stream_links_of_the_request_only);
+    tcase_add_test(tc, meta_stream_link_ids_out_of_range);
     tcase_add_test(tc, meta_sso_request_shape);
     tcase_add_test(tc, meta_upload_to_deleted_stream);
     tcase_add_test(tc, meta_mark_keep_data_and_stream_errors);
