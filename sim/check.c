@@ -897,3 +897,22 @@ void world_judge(struct world *w)
     free(v);
     snprintf(r->trace_hex, sizeof r->trace_hex, "%s", sim_trace_finish(&w->trace));
 }
+
+void detail_addf(struct detail_buf *d, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+    if (d->len + 1 >= d->sz)
+        return;
+    va_start(ap, fmt);
+    k = vsnprintf(d->out + d->len, d->sz - d->len, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        d->len += (size_t)k < d->sz - d->len ? (size_t)k : d->sz - d->len - 1;
+}
+
+void detail_sep(struct detail_buf *d, const char *sep)
+{
+    if (d->n++)
+        detail_addf(d, "%s", sep);
+}

@@ -16,30 +16,10 @@
  * a request sent around the clients shows here as an op whose two counts differ: the s3.*
  * metrics a user reads in the report would be wrong with every other check holding. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "world_int.h"
-
-struct finding {
-    char *out;
-    size_t sz, len;
-    int n;
-};
-
-static void add(struct finding *f, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-    if (f->len + 1 >= f->sz)
-        return;
-    va_start(ap, fmt);
-    k = vsnprintf(f->out + f->len, f->sz - f->len, fmt, ap);
-    va_end(ap);
-    if (k > 0)
-        f->len += (size_t)k < f->sz - f->len ? (size_t)k : f->sz - f->len - 1;
-}
 
 /* Whose client sends a job's requests (eng.c). */
 static const char *client_of(int job)
@@ -56,27 +36,28 @@ static const char *client_of(int job)
 }
 
 /* One op whose counts differ: the op's totals, then each job whose counts differ. */
-static void op_finding(struct finding *f, int op, const struct s3_requests *e,
+static void op_finding(struct detail_buf *f, int op, const struct s3_requests *e,
                        const struct s3_requests *r, uint64_t et, uint64_t rt)
 {
     int shown = 0;
-    add(f, "%s%s: the engine counts %" PRIu64 " requests sent, the fake S3 received %" PRIu64,
-        f->n++ ? "; " : "", s3_op_name((enum s3_op)op), et, rt);
+    detail_sep(f, "; ");
+    detail_addf(f, "%s: the engine counts %" PRIu64 " requests sent, the fake S3 received %" PRIu64,
+                s3_op_name((enum s3_op)op), et, rt);
     for (int j = 0; j < S3_JOB_COUNT; j++) {
         if (e->n[j][op] == r->n[j][op])
             continue;
-        add(f, "%s%s %" PRIu64 " vs %" PRIu64 ", %s", shown++ ? "; " : " [",
-            s3_job_name((enum s3_job)j), e->n[j][op], r->n[j][op], client_of(j));
+        detail_addf(f, "%s%s %" PRIu64 " vs %" PRIu64 ", %s", shown++ ? "; " : " [",
+                    s3_job_name((enum s3_job)j), e->n[j][op], r->n[j][op], client_of(j));
     }
     if (shown)
-        add(f, "]");
+        detail_addf(f, "]");
 }
 
 bool world_requests_counted(struct world *w, char *detail, size_t dsz)
 {
     const struct s3_requests *e = &eng_metrics(w->eng)->s3_requests;
     const struct s3_requests *r = fs3_fault_requests(w->fault);
-    struct finding f = {detail, dsz, 0, 0};
+    struct detail_buf f = {detail, dsz, 0, 0};
     uint64_t total = 0;
     int ops = 0;
     detail[0] = 0;
@@ -95,16 +76,16 @@ bool world_requests_counted(struct world *w, char *detail, size_t dsz)
     }
     if (f.n)
         return false;
-    add(&f, "%" PRIu64 " requests of %d ops, counted alike by the engine and the fake S3", total,
-        ops);
+    detail_addf(&f, "%" PRIu64 " requests of %d ops, counted alike by the engine and the fake S3",
+                total, ops);
     for (int o = 0, k = 0; o < S3_OP_COUNT; o++) {
         uint64_t rt = 0;
         for (int j = 0; j < S3_JOB_COUNT; j++)
             rt += r->n[j][o];
         if (rt)
-            add(&f, "%s%s %" PRIu64, k++ ? ", " : " (", s3_op_name((enum s3_op)o), rt);
+            detail_addf(&f, "%s%s %" PRIu64, k++ ? ", " : " (", s3_op_name((enum s3_op)o), rt);
         if (o == S3_OP_COUNT - 1 && k)
-            add(&f, ")");
+            detail_addf(&f, ")");
     }
     return true;
 }

@@ -10,34 +10,10 @@
  * a failure, a spurious out-of-memory path).  The bounds are the bench's own
  * counts, taken by the observer (world.c), never the engine's. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "world_int.h"
-
-struct finding {
-    char *out;
-    size_t sz, len;
-    int n;
-};
-
-static void add(struct finding *f, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-    if (f->len >= f->sz)
-        return;
-    if (f->n++ && f->len + 2 < f->sz) {
-        memcpy(f->out + f->len, "; ", 3);
-        f->len += 2;
-    }
-    va_start(ap, fmt);
-    k = vsnprintf(f->out + f->len, f->sz - f->len, fmt, ap);
-    va_end(ap);
-    if (k > 0)
-        f->len += (size_t)k < f->sz - f->len ? (size_t)k : f->sz - f->len - 1;
-}
 
 /* Metadata requests the rpc-* rules disturbed. */
 static uint64_t rpc_hits(const struct world *w)
@@ -77,46 +53,53 @@ static const char *outside_cause(const struct world *w)
 
 /* A counted failure of a job whose S3 calls (of jobs a and b) all succeeded
  * and that nothing else disturbed. */
-static void job_failures(struct world *w, struct finding *f, const char *metric, uint64_t n,
+static void job_failures(struct world *w, struct detail_buf *f, const char *metric, uint64_t n,
                          enum s3_job a, enum s3_job b)
 {
     if (n == 0 || w->s3_failed_job[a] || w->s3_failed_job[b] || outside_cause(w))
         return;
     if (a == S3_JOB_STREAM_COMPACTION && streams_changed(w))
         return;
+    detail_sep(f, "; ");
     if (a == b)
-        add(f, "%s is %" PRIu64 " but no %s call failed and nothing disturbed the run", metric, n,
-            s3_job_name(a));
+        detail_addf(f, "%s is %" PRIu64 " but no %s call failed and nothing disturbed the run",
+                    metric, n, s3_job_name(a));
     else
-        add(f, "%s is %" PRIu64 " but no %s or %s call failed and nothing disturbed the run",
-            metric, n, s3_job_name(a), s3_job_name(b));
+        detail_addf(f, "%s is %" PRIu64 " but no %s or %s call failed and nothing disturbed the "
+                    "run", metric, n, s3_job_name(a), s3_job_name(b));
 }
 
 bool world_failures_explained(struct world *w, char *detail, size_t dsz)
 {
     const struct eng_metrics *m = eng_metrics(w->eng);
-    struct finding f = {detail, dsz, 0, 0};
+    struct detail_buf f = {detail, dsz, 0, 0};
     detail[0] = 0;
     /* Every retry follows one failed attempt, and the fake S3 sees each
      * attempt as a call of its own. */
-    if (m->s3_retries > w->s3_failed)
-        add(&f, "s3.retries is %" PRIu64 " but the fake S3 saw %" PRIu64 " failed calls: the "
-            "engine retried calls that succeeded", m->s3_retries, w->s3_failed);
+    if (m->s3_retries > w->s3_failed) {
+        detail_sep(&f, "; ");
+        detail_addf(&f, "s3.retries is %" PRIu64 " but the fake S3 saw %" PRIu64 " failed calls: "
+                    "the engine retried calls that succeeded", m->s3_retries, w->s3_failed);
+    }
     /* Every attempt the engine gave up on for its timeout is a call the
      * server never answered to it (the client cancels it, or it was
      * swallowed). */
-    if (m->s3_timeouts > w->s3_unanswered)
-        add(&f, "s3.timeouts is %" PRIu64 " but the fake S3 left %" PRIu64 " calls unanswered",
-            m->s3_timeouts, w->s3_unanswered);
+    if (m->s3_timeouts > w->s3_unanswered) {
+        detail_sep(&f, "; ");
+        detail_addf(&f, "s3.timeouts is %" PRIu64 " but the fake S3 left %" PRIu64 " calls "
+                    "unanswered", m->s3_timeouts, w->s3_unanswered);
+    }
     job_failures(w, &f, "compaction.sso.failures", m->sso_failures, S3_JOB_SSO_COMPACTION,
                  S3_JOB_FORCE_SPLIT);
     job_failures(w, &f, "compaction.stream.failures", m->stream_failures,
                  S3_JOB_STREAM_COMPACTION, S3_JOB_STREAM_COMPACTION);
     job_failures(w, &f, "cleaner.failures", m->cleaner_failures, S3_JOB_CLEANER, S3_JOB_CLEANER);
     job_failures(w, &f, "broker.halts", m->broker_halts, S3_JOB_WAL_UPLOAD, S3_JOB_WAL_UPLOAD);
-    if (m->rpc_retries && !outside_cause(w))
-        add(&f, "rpc.retries is %" PRIu64 " but no rpc-* rule hit a request and no node crashed "
-            "or restarted", m->rpc_retries);
+    if (m->rpc_retries && !outside_cause(w)) {
+        detail_sep(&f, "; ");
+        detail_addf(&f, "rpc.retries is %" PRIu64 " but no rpc-* rule hit a request and no node "
+                    "crashed or restarted", m->rpc_retries);
+    }
     if (f.n == 0)
         snprintf(detail, dsz, "%" PRIu64 " retries, %" PRIu64 " timeouts, %" PRIu64 " job "
                  "failures, %" PRIu64 " rpc retries; the fake S3 saw %" PRIu64 " failed calls",

@@ -198,6 +198,22 @@ void world_note_log(struct world *w, enum env_level level, const char *component
 /* check.c */
 void world_judge_moment(void *arg); /* timer callback of an `at TIME expect` check */
 bool world_quiescent(struct world *w, char *why, size_t whysz);
+
+/* A check's detail being written (check_explained.c, check_counted.c): texts
+ * appended in turn into out[sz], cut at the end; n counts the findings, for
+ * the caller's separators. */
+struct detail_buf {
+    char *out;
+    size_t sz, len;
+    int n;
+};
+void detail_addf(struct detail_buf *d, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* One finding more: sep first unless it is the first (counts it in n). */
+void detail_sep(struct detail_buf *d, const char *sep);
 void world_judge(struct world *w);
 bool world_nomem(struct world *w); /* an allocation failed: stop (sim/alloc.h) */
 void world_verify_data(struct world *w);
