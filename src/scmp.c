@@ -34,6 +34,7 @@ void scmp_conf_from(struct scmp_conf *conf, const struct conf *c)
     conf->int32_guard = conf_bool(c, CONF_INT32_GUARD);
     conf->mark_failed_output = conf_bool(c, CONF_SCMP_MARK_FAILED);
     conf->verify_copy = conf_bool(c, CONF_SCMP_VERIFY_COPY);
+    conf->prepared_ttl_us = conf_get(c, CONF_PREPARED_TTL);
     wr_conf_from(&conf->wr, c);
     s3c_conf_from(&conf->s3c, c);
 }

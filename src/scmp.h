@@ -69,7 +69,7 @@ struct conf;
 
 #define SCMP_TICK_US ENV_USEC_PER_MIN         /* scheduler pass period */
 #define SCMP_MIN_SPACING_US ENV_USEC_PER_MIN  /* between compactions of a stream */
-#define SCMP_TTL_US (60 * ENV_USEC_PER_MIN)   /* prepared output TTL */
+#define SCMP_TTL_US (60 * ENV_USEC_PER_MIN)   /* prepared output TTL (AutoMQ's: 60 min) */
 #define SCMP_CLEANUP_STEP 1000                /* expired ids per cleanup request */
 #define SCMP_MAX_GROUP 5000                   /* objects per group */
 #define SCMP_MAX_PARTS 10000
@@ -90,6 +90,7 @@ struct scmp_conf {
     bool int32_guard;          /* index.group.int32.guard; false: F12 */
     bool mark_failed_output;   /* compaction.stream.failed.output.mark (guard of ours) */
     bool verify_copy;          /* compaction.stream.verify.copy (guard of ours) */
+    int64_t prepared_ttl_us;   /* s3.object.prepared.ttl: the outputs' TTL (0: SCMP_TTL_US) */
     struct wr_conf wr;         /* the writers' knobs */
     struct s3c_conf s3c;       /* its own client layer (rebuilt at each restart) */
 };

@@ -530,7 +530,8 @@ static void scmp_prepare(struct scmp_run *r)
     mdc_next_kind(s->md, r->type == SCMP_MAJOR ? MDC_KIND_MAJOR
                          : r->type == SCMP_MINOR ? MDC_KIND_MINOR
                                                  : MDC_KIND_CLEANUP);
-    rc = mdc_prepare(s->md, 1, SCMP_TTL_US, scmp_prepared, r);
+    rc = mdc_prepare(s->md, 1, s->conf.prepared_ttl_us > 0 ? s->conf.prepared_ttl_us : SCMP_TTL_US,
+                     scmp_prepared, r);
     if (rc)
         scmp_end(r, rc, "prepare failed");
 }
